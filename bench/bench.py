@@ -1,0 +1,1268 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of Jupyter kernels through one Python client.
+
+Kernels (one at a time, each in its own process group, always killed afterwards):
+  ours      node dist/cli/main.js start -f <conn>           (this repository, built by `npm run build`)
+  floor     node bench/floor.mjs -f <conn>                  (do-nothing zeromq.js responder)
+  deno      deno jupyter --kernel --conn <conn>             (npm `deno`, bench/package.json)
+  tslab     node .../tslab/bin/tslab kernel --config-path <conn>   (npm `tslab`, TypeScript mode)
+  ipykernel python -m ipykernel_launcher -f <conn>          (pip, bench/.venv)
+  async     python -m async_kernel start --connection_file=<conn> --name=async   (pip, bench/.venv)
+
+Figures per kernel:
+  startup     spawn -> first kernel_info_reply (kernel_info_request re-sent every 50 ms), median of N launches
+  rtt         execute `1+1`, send -> execute_reply AND iopub status idle for that request; median, p99
+  pipelined   500 executes sent back to back -> last reply + its idle; executes/s
+  stream      one cell printing 20 x 1 MiB lines; send -> every byte in `stream` messages + idle; MB/s
+
+The client is pyzmq + jupyter_client.session.Session used directly (no BlockingKernelClient).
+Run through bench/run.sh, which sets up bench/node_modules and bench/.venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import datetime as _dt
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from hmac import compare_digest
+from pathlib import Path
+
+import zmq
+from jupyter_client.session import Session
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DELIM = b"<IDS|MSG>"
+NODE = os.environ.get("NODE", "node")
+PY = sys.executable
+
+STREAM_CHUNKS = 20
+STREAM_CHUNK = 1 << 20  # characters per line, plus the newline
+JS_STREAM = f'for (let i = 0; i < {STREAM_CHUNKS}; i++) console.log("x".repeat({STREAM_CHUNK}))'
+PY_STREAM = f'for _ in range({STREAM_CHUNKS}):\n    print("x" * {STREAM_CHUNK})'
+
+_live: dict[int, subprocess.Popen] = {}  # pgid -> process, killed at exit whatever happens
+
+
+def _kill_group(p: subprocess.Popen, grace: float = 0.0) -> None:
+    pgid = p.pid  # start_new_session=True: the child leads its own group
+    if grace > 0 and p.poll() is None:
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            p.wait(1.0 if sig == signal.SIGTERM else 5.0)
+            # the leader is gone; make sure nothing else in its group survives
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    _live.pop(pgid, None)
+
+
+def _kill_all(*_a) -> None:
+    for p in list(_live.values()):
+        _kill_group(p)
+
+
+atexit.register(_kill_all)
+
+
+def _on_signal(signum, _frame):
+    _kill_all()
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _on_signal)
+signal.signal(signal.SIGHUP, _on_signal)
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels
+
+
+def _deno_binary() -> str | None:
+    plat = {"x86_64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), platform.machine())
+    for cand in (
+        BENCH / "node_modules" / "@deno" / f"linux-{plat}-glibc" / "deno",
+        BENCH / "node_modules" / "deno" / "deno",
+        BENCH / "node_modules" / ".bin" / "deno",
+    ):
+        if cand.exists() and os.access(cand, os.X_OK):
+            return str(cand)
+    return None
+
+
+def kernel_table() -> dict[str, dict]:
+    deno = _deno_binary() or "deno"
+    tslab = BENCH / "node_modules" / "tslab" / "bin" / "tslab"
+    return {
+        "ours": {
+            "label": "ts-async-kernel (ours)",
+            "argv": [NODE, str(ROOT / "dist" / "cli" / "main.js"), "start", "-f", "{conn}"],
+            "lang": "js",
+            "needs": ROOT / "dist" / "cli" / "main.js",
+            "interrupt_mode": "message",  # the default of our kernelspec (src/kernelspec)
+        },
+        "floor": {
+            "label": "floor (zeromq.js do-nothing)",
+            "argv": [NODE, str(BENCH / "floor.mjs"), "-f", "{conn}"],
+            "lang": "js",
+            "no_stream": True,
+        },
+        "deno": {
+            "label": "Deno `deno jupyter`",
+            "argv": [deno, "jupyter", "--kernel", "--conn", "{conn}"],
+            "lang": "js",
+            "env": {"DENO_NO_UPDATE_CHECK": "1", "NO_COLOR": "1"},
+        },
+        "tslab": {
+            "label": "tslab (TypeScript)",
+            "argv": [NODE, str(tslab), "kernel", "--config-path", "{conn}"],
+            "lang": "js",
+            # tslab type-checks every cell; it finds @types/node (for `console`) only from a
+            # directory whose node_modules has it, as a notebook folder with tslab installed would
+            "cwd": BENCH,
+            "needs": tslab,
+        },
+        "ipykernel": {
+            "label": "ipykernel",
+            "argv": [PY, "-m", "ipykernel_launcher", "-f", "{conn}"],
+            "lang": "py",
+            "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+        },
+        "async": {
+            "label": "async-kernel",
+            "argv": [PY, "-m", "async_kernel", "start", "--connection_file={conn}", "--name=async"],
+            "lang": "py",
+            "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+            "interrupt_mode": "message",  # what `async-kernel install` writes into kernel.json
+        },
+    }
+
+
+ALL_KERNELS = ["ours", "floor", "deno", "tslab", "ipykernel", "async"]
+
+
+def _run_out(argv: list[str]) -> str:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception as e:  # noqa: BLE001
+        return f"? ({e})"
+
+
+def _pkg_version(path: Path) -> str:
+    try:
+        return json.loads(path.read_text())["version"]
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
+
+
+def versions() -> dict[str, str]:
+    deno = _deno_binary()
+    git = _run_out(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]) or "no commit"
+    dirty = _run_out(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"])
+    deno_v = (_run_out([deno, "--version"]).split() or ["", "?"]) if deno else ["", "missing"]
+    return {
+        "ours": f"{_pkg_version(ROOT / 'package.json')} ({git}{', src uncommitted' if dirty else ''})",
+        "floor": f"zeromq {_pkg_version(ROOT / 'node_modules' / 'zeromq' / 'package.json')}",
+        "deno": deno_v[1] if len(deno_v) > 1 else "?",
+        "tslab": _pkg_version(BENCH / "node_modules" / "tslab" / "package.json"),
+        "ipykernel": _dist_version("ipykernel"),
+        "async": _dist_version("async-kernel"),
+        "node": _run_out([NODE, "--version"]),
+        "python": platform.python_version(),
+        "pyzmq": zmq.__version__,
+        "libzmq": zmq.zmq_version(),
+        "jupyter_client": _dist_version("jupyter_client"),
+    }
+
+
+def machine() -> dict:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except Exception:  # noqa: BLE001
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# client
+
+
+class Timeout(Exception):
+    pass
+
+
+class KernelDied(Exception):
+    pass
+
+
+class PhaseError(RuntimeError):
+    """A phase's figure is wrong (not merely slow); `short` goes into the table."""
+
+    def __init__(self, msg: str, short: str):
+        super().__init__(msg)
+        self.short = short
+
+
+def free_ports(n: int) -> list[int]:
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+class Run:
+    """One launched kernel and the client sockets talking to it."""
+
+    def __init__(self, name: str, spec: dict, ctx: zmq.Context, workdir: Path, index: int):
+        self.name, self.spec, self.ctx = name, spec, ctx
+        shell, iopub, stdin, control, hb = free_ports(5)
+        self.key = str(uuid.uuid4())
+        cfg = {
+            "shell_port": shell, "iopub_port": iopub, "stdin_port": stdin,
+            "control_port": control, "hb_port": hb, "ip": "127.0.0.1", "key": self.key,
+            "transport": "tcp", "signature_scheme": "hmac-sha256", "kernel_name": name,
+        }  # fmt: skip
+        self.conn_path = workdir / f"kernel-{name}-{index}.json"
+        self.conn_path.write_text(json.dumps(cfg))
+        os.chmod(self.conn_path, 0o600)
+        self.log_path = workdir / f"kernel-{name}-{index}.log"
+        self.session = Session(key=self.key.encode(), signature_scheme="hmac-sha256", username="bench")
+        url = lambda p: f"tcp://127.0.0.1:{p}"  # noqa: E731
+
+        def sock(kind, port, *opts):
+            s = ctx.socket(kind)
+            s.linger = 0
+            s.setsockopt(zmq.RECONNECT_IVL, 10)  # do not quantise startup to libzmq's 100 ms retry
+            for k, v in opts:
+                s.setsockopt(k, v)
+            return s, url(port)
+
+        self.shell, shell_url = sock(zmq.DEALER, shell, (zmq.IDENTITY, uuid.uuid4().bytes))
+        self.control, control_url = sock(zmq.DEALER, control, (zmq.IDENTITY, uuid.uuid4().bytes))
+        self.iopub, iopub_url = sock(zmq.SUB, iopub, (zmq.RCVHWM, 0))
+        self.iopub.setsockopt(zmq.SUBSCRIBE, b"")
+        self.urls = (shell_url, control_url, iopub_url)
+        self.poller = zmq.Poller()
+        self.poller.register(self.shell, zmq.POLLIN)
+        self.poller.register(self.iopub, zmq.POLLIN)
+        self.proc: subprocess.Popen | None = None
+        self.iopub_seen = 0
+        self.last_rx = time.perf_counter()
+
+    # -- process ---------------------------------------------------------------------------
+    def spawn(self) -> float:
+        argv = [a.replace("{conn}", str(self.conn_path)) for a in self.spec["argv"]]
+        env = dict(os.environ)
+        env.update(self.spec.get("env", {}))
+        log = open(self.log_path, "wb")  # noqa: SIM115
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            argv, cwd=str(self.spec.get("cwd", self.conn_path.parent)), env=env, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        _live[self.proc.pid] = self.proc
+        log.close()
+        s, c, i = self.urls
+        self.shell.connect(s)
+        self.control.connect(c)
+        self.iopub.connect(i)
+        return t0
+
+    def close(self) -> None:
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                try:
+                    self.session.send(self.control, "shutdown_request", {"restart": False})
+                except zmq.ZMQError:
+                    pass
+                _kill_group(self.proc, grace=1.0)
+            elif self.proc is not None:
+                _kill_group(self.proc)
+        finally:
+            for s in (self.shell, self.control, self.iopub):
+                s.close(0)
+
+    def log_tail(self, n: int = 15) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(line[:300] for line in lines[-n:])
+
+    def check_alive(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise KernelDied(f"kernel exited with code {self.proc.returncode}")
+
+    # -- messages --------------------------------------------------------------------------
+    def send(self, sock, msg_type: str, content: dict) -> str:
+        msg = self.session.msg(msg_type, content)
+        self.session.send(sock, msg)
+        return msg["header"]["msg_id"]
+
+    def execute(self, code: str) -> str:
+        return self.send(
+            self.shell, "execute_request",
+            {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+             "allow_stdin": False, "stop_on_error": True},
+        )  # fmt: skip
+
+    def unpack(self, frames: list[bytes]) -> dict:
+        """A lean Session.deserialize: checks the HMAC over the four frames as received
+        (constant-time) and JSON-parses them, without jupyter_client's date parsing and
+        replay bookkeeping, so the client stays cheap next to the kernels it measures."""
+        idx = frames.index(DELIM)
+        sig, h, p, md, c = frames[idx + 1 : idx + 6]
+        if self.session.auth is not None and not compare_digest(sig, self.session.sign([h, p, md, c])):
+            raise RuntimeError("kernel sent a message with a bad signature")
+        header = json.loads(h)
+        return {
+            "header": header,
+            "msg_type": header["msg_type"],
+            "parent_header": json.loads(p),
+            "content": json.loads(c),
+        }
+
+    def _recv(self, sock) -> dict:
+        return self.unpack(sock.recv_multipart())
+
+    def poll(self, deadline: float):
+        """Yields ("shell"|"iopub", msg) until the caller stops iterating; Timeout at deadline."""
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise Timeout()
+            events = dict(self.poller.poll(min(remaining, 0.5) * 1000))
+            if not events:
+                self.check_alive()
+                continue
+            # iopub first: an idle can only follow its busy, and replies are matched independently
+            if self.iopub in events:
+                while True:
+                    try:
+                        frames = self.iopub.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    self.iopub_seen += 1
+                    self.last_rx = time.perf_counter()
+                    yield "iopub", self.unpack(frames)
+            if self.shell in events:
+                while True:
+                    try:
+                        frames = self.shell.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    self.last_rx = time.perf_counter()
+                    yield "shell", self.unpack(frames)
+
+    def drain(self, quiet: float = 0.2, limit: float = 5.0) -> None:
+        """Swallows whatever is still in flight until `quiet` seconds pass without a message."""
+        end = time.perf_counter() + limit
+        last = time.perf_counter()
+        while time.perf_counter() < end and time.perf_counter() - last < quiet:
+            events = dict(self.poller.poll(50))
+            for s in events:
+                while True:
+                    try:
+                        s.recv_multipart(zmq.NOBLOCK)
+                        last = time.perf_counter()
+                    except zmq.Again:
+                        break
+
+
+# ---------------------------------------------------------------------------------------------
+# phases
+
+
+def phase_startup(run: Run, timeout: float) -> float:
+    """Spawns the kernel; seconds from spawn to the first kernel_info_reply."""
+    t0 = run.spawn()
+    sent = {run.send(run.shell, "kernel_info_request", {})}
+    next_send = t0 + 0.05
+    deadline = t0 + timeout
+    while True:
+        now = time.perf_counter()
+        if now >= deadline:
+            raise Timeout()
+        wait = max(0.0, min(next_send, deadline) - now)
+        if run.shell.poll(wait * 1000, zmq.POLLIN):
+            msg = run._recv(run.shell)
+            if msg["msg_type"] == "kernel_info_reply" and msg["parent_header"].get("msg_id") in sent:
+                return time.perf_counter() - t0
+        elif time.perf_counter() >= next_send:
+            run.check_alive()
+            sent.add(run.send(run.shell, "kernel_info_request", {}))
+            next_send = time.perf_counter() + 0.05
+
+
+def wait_iopub_ready(run: Run, timeout: float = 15.0) -> str:
+    """Like jupyter_client's wait_for_ready: resend kernel_info until iopub delivers something.
+
+    Returns a note ("" when fine). Falls back to an execute when a kernel publishes nothing
+    for kernel_info."""
+    deadline = time.perf_counter() + timeout
+    run.iopub_seen = 0
+    next_send = 0.0
+    while run.iopub_seen == 0:
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+        if now >= next_send:
+            run.send(run.shell, "kernel_info_request", {})
+            next_send = now + 0.1
+        try:
+            for _ch, _m in run.poll(min(deadline, now + 0.1)):
+                pass
+        except Timeout:
+            pass
+    note = ""
+    if run.iopub_seen == 0:
+        note = "no iopub message for kernel_info_request"
+        mid = run.execute("1+1")
+        idle = False
+        try:
+            for ch, m in run.poll(time.perf_counter() + timeout):
+                if ch == "iopub" and _is_idle(m, mid):
+                    idle = True
+                    break
+        except Timeout:
+            pass
+        if not idle:
+            raise RuntimeError("iopub never delivered status idle")
+    run.drain()
+    return note
+
+
+def _err(reply: dict | None) -> str:
+    c = (reply or {}).get("content", {})
+    if c.get("status") == "ok" or not (c.get("ename") or c.get("evalue")):
+        return ""
+    return f" {c.get('ename', '')}: {str(c.get('evalue', ''))[:200]}"
+
+
+def _is_idle(m: dict, mid: str) -> bool:
+    return (
+        m["msg_type"] == "status"
+        and m["content"].get("execution_state") == "idle"
+        and m["parent_header"].get("msg_id") == mid
+    )
+
+
+def one_execute(run: Run, code: str, deadline: float) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    mid = run.execute(code)
+    reply = None
+    idle = False
+    for ch, m in run.poll(deadline):
+        if ch == "shell":
+            if m["parent_header"].get("msg_id") == mid:
+                reply = m
+        elif _is_idle(m, mid):
+            idle = True
+        if reply is not None and idle:
+            return time.perf_counter() - t0, reply
+    raise AssertionError("unreachable")
+
+
+def phase_rtt(run: Run, code: str, warmup: int, samples: int, timeout: float) -> dict:
+    deadline = time.perf_counter() + timeout
+    status = None
+    for _ in range(warmup):
+        _, reply = one_execute(run, code, deadline)
+        status = reply["content"].get("status")
+    if status not in (None, "ok"):
+        raise RuntimeError(f"execute_reply status {status!r}: {_err(reply)}")
+    times = []
+    for _ in range(samples):
+        dt, _ = one_execute(run, code, deadline)
+        times.append(dt)
+    times.sort()
+    return {
+        "median_ms": statistics.median(times) * 1e3,
+        "p99_ms": times[min(len(times) - 1, int(round(0.99 * (len(times) - 1))))] * 1e3,
+        "min_ms": times[0] * 1e3,
+        "n": len(times),
+    }
+
+
+def phase_pipelined(run: Run, code: str, n: int, timeout: float) -> dict:
+    t0 = time.perf_counter()
+    ids = [run.execute(code) for _ in range(n)]
+    index = {mid: i for i, mid in enumerate(ids)}
+    replies = 0
+    idles = 0
+    order_ok = True
+    next_expected = 0
+    counts: list[int] = []
+    last_reply = last_idle = False
+    statuses: dict[str, int] = {}
+    last_at = None
+    try:
+        for ch, m in run.poll(t0 + timeout):
+            i = index.get(m["parent_header"].get("msg_id"))
+            if i is None:
+                continue
+            if ch == "shell" and m["msg_type"] == "execute_reply":
+                replies += 1
+                last_at = time.perf_counter()
+                st = m["content"].get("status", "?")
+                statuses[st] = statuses.get(st, 0) + 1
+                if "execution_count" in m["content"]:
+                    counts.append(m["content"]["execution_count"])
+                if i != next_expected:
+                    order_ok = False
+                next_expected = i + 1
+                last_reply = last_reply or i == n - 1
+            elif ch == "iopub" and m["msg_type"] == "status" and m["content"].get("execution_state") == "idle":
+                idles += 1
+                last_idle = last_idle or i == n - 1
+            if last_reply and last_idle:
+                break
+    except Timeout:
+        el = time.perf_counter() - t0
+        return {"done": False, "answered": replies, "n": n, "seconds": el, "per_s": replies / el,
+                "last_reply_s": last_at - t0 if last_at else None,
+                "text": f"{replies}/{n} in {el:.0f} s" + (f" (none after {last_at - t0:.1f} s)"
+                                                          if last_at and el - (last_at - t0) > 5 else "")}  # fmt: skip
+    el = time.perf_counter() - t0
+    consecutive = all(b == a + 1 for a, b in zip(counts, counts[1:])) and len(counts) == n
+    out = {"done": True, "answered": replies, "n": n, "seconds": el, "per_s": n / el,
+           "in_order": order_ok, "consecutive_counts": consecutive, "idles": idles}  # fmt: skip
+    if statuses.keys() - {"ok"}:
+        out["statuses"] = statuses
+    return out
+
+
+def _late_x(run: Run) -> int:
+    """Runs a trivial cell and counts 'x' characters of stdout that turn up meanwhile, whatever
+    their parent: output a kernel held back from the previous cell."""
+    mid = run.execute("1+1")
+    n = 0
+    idle_at = None
+    try:
+        for _ch, m in run.poll(time.perf_counter() + 5.0):
+            if m["msg_type"] == "stream":
+                n += m["content"].get("text", "").count("x")
+            if _is_idle(m, mid) and idle_at is None:
+                idle_at = time.perf_counter()
+            if idle_at is not None and time.perf_counter() - idle_at > 1.0:
+                break
+    except Timeout:
+        pass
+    return n
+
+
+def phase_pipelined_repeated(run: Run, code: str, n: int, timeout: float, repeats: int) -> dict:
+    """phase_pipelined `repeats` times on one process (once when a run takes over 5 s); the median."""
+    runs = []
+    for _ in range(repeats):
+        r = phase_pipelined(run, code, n, timeout)
+        runs.append(r)
+        if not r["done"] or r["seconds"] > 5.0:
+            break
+        run.drain()
+    done = [r for r in runs if r["done"]]
+    if len(done) < len(runs):
+        return runs[-1]
+    out = dict(sorted(done, key=lambda r: r["per_s"])[len(done) // 2])
+    out["samples_per_s"] = [round(r["per_s"]) for r in done]
+    out["in_order"] = all(r["in_order"] for r in done)
+    out["consecutive_counts"] = all(r["consecutive_counts"] for r in done)
+    return out
+
+
+def phase_stream(run: Run, code: str, timeout: float, repeats: int) -> dict:
+    """Time from sending the cell until every byte arrived in `stream` messages, the reply and
+    the idle. Output published after the idle still counts (noted as a protocol bug) if it
+    comes within 2 s of the idle; missing bytes fail the figure loudly."""
+    expected_x = STREAM_CHUNKS * STREAM_CHUNK
+    results = []
+    late = 0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        mid = run.execute(code)
+        nx = nbytes = after_idle = 0
+        reply = None
+        idle_at = None
+        deadline = t0 + timeout
+        while True:
+            try:
+                for ch, m in run.poll(deadline):
+                    if m["parent_header"].get("msg_id") != mid:
+                        continue
+                    if ch == "shell":
+                        reply = m
+                    elif m["msg_type"] == "stream" and m["content"].get("name") == "stdout":
+                        text = m["content"].get("text", "")
+                        nx += text.count("x")
+                        nbytes += len(text.encode())
+                        if idle_at is not None:
+                            after_idle += len(text)
+                    elif _is_idle(m, mid):
+                        idle_at = time.perf_counter()
+                    if reply is not None and idle_at is not None:
+                        break
+            except Timeout:
+                pass
+            if reply is not None and idle_at is not None:
+                if nx >= expected_x:
+                    break
+                if reply["content"].get("status") != "ok":
+                    raise PhaseError(f"the stream cell failed:{_err(reply)}",
+                                     f"error reply ({reply['content'].get('ename', '?')})")  # fmt: skip
+                grace = min(t0 + timeout, idle_at + 2.0)
+                if deadline > grace:
+                    deadline = grace  # wait a little for output that trails the idle
+                    continue
+                later = _late_x(run)
+                raise PhaseError(
+                    f"stream output incomplete: {nx} of {expected_x} 'x' characters arrived by 2 s after "
+                    f"the idle (reply status {reply['content'].get('status')!r}{_err(reply)})"
+                    + (f"; {later} more came with the next cell's parent_header" if later else ""),
+                    f"output lost ({(expected_x - nx) / 2**20:.0f} of {expected_x / 2**20:.0f} MiB)",
+                )
+            el = time.perf_counter() - t0
+            return {"done": False, "bytes": nbytes, "seconds": el,
+                    "text": f"timeout ({nbytes / 1e6:.1f} of {expected_x / 1e6:.1f} MB in {el:.0f} s)"}  # fmt: skip
+        el = time.perf_counter() - t0
+        if nx != expected_x:
+            raise PhaseError(
+                f"stream output: {nx} 'x' characters arrived, expected {expected_x} (the surplus is output "
+                "of an earlier cell published under this cell's parent_header)",
+                "output misattributed",
+            )
+        results.append((el, nbytes))
+        late = max(late, after_idle)
+        if el > 5.0:  # slow kernel: one sample is enough
+            break
+    el, nbytes = sorted(results)[len(results) // 2]
+    out = {"done": True, "bytes": nbytes, "seconds": el, "mb_per_s": nbytes / 1e6 / el, "samples": len(results)}
+    if late:
+        out["bytes_after_idle"] = late  # output published after status idle: a protocol bug
+    return out
+
+
+def probe_stall(run: Run) -> str:
+    """After a phase timed out: was the kernel slow, or silent with requests outstanding?
+    A silent kernel is poked with a kernel_info_request on shell; if that makes the stuck
+    answers come out, it was stalled (woken by the next message), not slow."""
+    silent = time.perf_counter() - run.last_rx
+    if run.proc is None or run.proc.poll() is not None:
+        return "kernel exited"
+    if silent < 5.0:
+        return ""  # still answering when the phase's time ran out: slow, not stalled
+    poke = run.send(run.shell, "kernel_info_request", {})
+    woke = 0
+    answered = False
+    try:
+        for ch, m in run.poll(time.perf_counter() + 5.0):
+            if m["parent_header"].get("msg_id") == poke:
+                answered = answered or ch == "shell"
+            else:
+                woke += 1
+    except (Timeout, KernelDied):
+        pass
+    if woke:
+        return (f"stalled: silent for {silent:.0f} s with requests outstanding; a kernel_info_request "
+                f"on shell woke it and {woke} held-back messages came out")  # fmt: skip
+    if answered:
+        return (f"stuck: silent for {silent:.0f} s with executes outstanding, yet it answers "
+                "kernel_info_request; the outstanding executes never came out")  # fmt: skip
+    return f"hung: silent for {silent:.0f} s and no answer to a kernel_info_request on shell"
+
+
+INTERRUPT_CODE = {
+    "js": ("const keep = 41", "while (true) {}", "keep + 1"),
+    "py": ("keep = 41", "while True:\n    pass", "keep + 1"),
+}
+
+
+def phase_interrupt(run: Run, lang: str, mode: str, timeout: float = 10.0) -> dict:
+    """A busy loop, interrupted the way the kernel's kernelspec says (interrupt_mode): SIGINT to
+    its process group as jupyter_client does, or an interrupt_request on control. Time from the
+    interrupt to the loop cell's execute_reply, then whether a variable set before survived."""
+    setup, loop, check = INTERRUPT_CODE[lang]
+    _, reply = one_execute(run, setup, time.perf_counter() + timeout)
+    if reply["content"].get("status") != "ok":
+        raise RuntimeError(f"setup cell failed:{_err(reply)}")
+    mid = run.execute(loop)
+    for ch, m in run.poll(time.perf_counter() + timeout):
+        if ch == "iopub" and m["parent_header"].get("msg_id") == mid and (
+            m["msg_type"] == "execute_input" or m["content"].get("execution_state") == "busy"
+        ):
+            break
+    time.sleep(0.3)  # let the loop spin
+    while run.shell.poll(0, zmq.POLLIN):  # did the loop cell end by itself (an error)?
+        m = run._recv(run.shell)
+        if m["parent_header"].get("msg_id") == mid:
+            raise PhaseError(f"the loop cell ended before the interrupt:{_err(m)}", "loop cell failed")
+    t0 = time.perf_counter()
+    if mode == "signal":
+        os.killpg(run.proc.pid, signal.SIGINT)
+    else:
+        run.send(run.control, "interrupt_request", {})
+    reply = None
+    try:
+        for ch, m in run.poll(t0 + timeout):
+            if ch == "shell" and m["parent_header"].get("msg_id") == mid:
+                reply = m
+                break
+    except Timeout:
+        return {"error": "no reply", "text": f"no reply in {timeout:.0f} s ({mode})", "mode": mode}
+    except KernelDied:
+        rc = run.proc.returncode
+        how = f"signal {signal.Signals(-rc).name}" if rc is not None and rc < 0 else f"exit code {rc}"
+        return {"error": f"kernel died ({how}) on the interrupt", "text": f"kernel died ({mode})", "mode": mode,
+                "log_tail": run.log_tail(3).splitlines()}  # fmt: skip
+    el = time.perf_counter() - t0
+    out = {"done": True, "ms": el * 1e3, "mode": mode, "reply_status": reply["content"].get("status")}
+    # is the kernel still there, and is the variable still set? (a second try if the first
+    # check is refused, e.g. aborted by an error-abort window)
+    for attempt in (1, 2):
+        cid = run.execute(check)
+        seen, rep, idle = "", None, False
+        try:
+            for ch, m in run.poll(time.perf_counter() + timeout):
+                if m["parent_header"].get("msg_id") != cid:
+                    continue
+                if ch == "shell":
+                    rep = m
+                elif m["msg_type"] in ("execute_result", "display_data"):
+                    seen += str(m["content"].get("data", {}).get("text/plain", ""))
+                elif m["msg_type"] == "stream":
+                    seen += m["content"].get("text", "")
+                elif _is_idle(m, cid):
+                    idle = True
+                if rep is not None and idle:
+                    break
+        except Timeout:
+            out["after"] = "then no answers"
+            return out
+        except KernelDied:
+            out["after"] = "then the kernel died"
+            return out
+        out["state_kept"] = "42" in seen
+        if out["state_kept"]:
+            if attempt == 2:
+                out["note"] = "the first cell after the interrupt was refused: " + out.pop("check_output")
+            return out
+        out["check_output"] = (seen or f"(nothing; reply status {rep['content'].get('status')!r}{_err(rep)})")[:200]
+    st = rep["content"].get("status")
+    out["after"] = f"then cells answered {st!r}" if not seen and st != "ok" else "state LOST"
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# driver
+
+
+def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -> dict:
+    res: dict = {"label": spec["label"], "argv": [a.replace(str(ROOT) + "/", "") for a in spec["argv"]]}
+    needs = spec.get("needs")
+    if needs is not None and not Path(needs).exists():
+        res["error"] = f"missing {Path(needs).relative_to(ROOT)}"
+        return res
+    code = "1+1"
+    stream_code = JS_STREAM if spec["lang"] == "js" else PY_STREAM
+    launch = iter(range(1000))
+
+    # 1. startup: N launches, each killed right after its first kernel_info_reply
+    startups = []
+    for _ in range(opts.launches):
+        run = Run(name, spec, ctx, workdir, next(launch))
+        try:
+            startups.append(phase_startup(run, opts.timeout))
+        except (Timeout, KernelDied) as e:
+            err = f"no kernel_info_reply in {opts.timeout:.0f} s" if isinstance(e, Timeout) else str(e)
+            res["startup"] = {"error": err}
+            res["log_tail"] = run.log_tail()
+            res["error"] = f"startup: {err}"
+            return res
+        finally:
+            run.close()
+    res["startup"] = {
+        "median_ms": statistics.median(startups) * 1e3,
+        "min_ms": min(startups) * 1e3,
+        "max_ms": max(startups) * 1e3,
+        "n": len(startups),
+    }
+    print(f"    startup: {fmt_phase('startup', res['startup'])}", flush=True)
+
+    # 2. the other phases share one process; a phase that times out, fails or kills the
+    # kernel gets the next phase a fresh process, so one bad phase cannot spoil the next
+    phases = [
+        ("rtt", lambda run: phase_rtt(run, code, opts.warmup, opts.samples, opts.timeout)),
+        ("pipelined", lambda run: phase_pipelined_repeated(run, code, opts.pipelined, opts.timeout, opts.repeats)),
+        ("stream", None if spec.get("no_stream") else
+            lambda run: phase_stream(run, stream_code, opts.timeout, opts.stream_repeats)),
+        ("interrupt", None if spec.get("no_stream") else
+            lambda run: phase_interrupt(run, spec["lang"], spec.get("interrupt_mode", "signal"))),
+    ]  # fmt: skip
+    notes: list[str] = []
+    run: Run | None = None
+    retry_done: dict[str, bool] = {}
+    queue = list(phases)
+    try:
+        while queue:
+            phase, fn = queue.pop(0)
+            if fn is None or phase in opts.skip:
+                res[phase] = {"skipped": True}
+                continue
+            if run is None:
+                run = Run(name, spec, ctx, workdir, next(launch))
+                try:
+                    phase_startup(run, opts.timeout)
+                    note = wait_iopub_ready(run)
+                    if note and note not in notes:
+                        notes.append(note)
+                except Exception as e:  # noqa: BLE001
+                    res[phase] = {"error": f"relaunch failed: {type(e).__name__}: {e}"}
+                    res["log_tail"] = run.log_tail()
+                    run.close()
+                    run = None
+                    print(f"    {phase}: {fmt_phase(phase, res[phase])}", flush=True)
+                    continue
+            clean = False
+            try:
+                res[phase] = fn(run)
+                clean = res[phase].get("done", True) and "after" not in res[phase]
+            except Timeout:
+                res[phase] = {"error": "timeout", "text": f"timeout ({opts.timeout:.0f} s)"}
+            except KernelDied as e:
+                res[phase] = {"error": str(e)}
+                res["log_tail"] = run.log_tail()
+            except Exception as e:  # noqa: BLE001
+                res[phase] = {"error": f"{type(e).__name__}: {e}"}
+                if isinstance(e, PhaseError):
+                    res[phase]["text"] = e.short
+            if clean:
+                run.drain()
+            else:
+                slow = res[phase].get("error") == "timeout" or res[phase].get("done") is False
+                diag = probe_stall(run) if slow else ""
+                if diag:
+                    res[phase]["diagnosis"] = diag
+                run.close()
+                run = None
+                if diag.startswith("stalled") and not retry_done.get(phase):
+                    # a wake-up bug, not slowness: note it, and measure once more on a fresh process
+                    retry_done[phase] = True
+                    print(f"    {phase}: {fmt_phase(phase, res[phase])} -- {diag}; retrying once", flush=True)
+                    res.setdefault("notes", []).append(f"{phase}, first try: {fmt_phase(phase, res[phase])} ({diag})")
+                    queue.insert(0, (phase, fn))
+                    continue
+            print(f"    {phase}: {fmt_phase(phase, res[phase])}", flush=True)
+    finally:
+        if run is not None:
+            run.close()
+    if notes:
+        res.setdefault("notes", []).extend(notes)
+    return res
+
+
+def fmt_phase(phase: str, r: dict | None) -> str:
+    if not r:
+        return "n/a"
+    if r.get("skipped"):
+        return "–"
+    if "error" in r:
+        return r.get("text") or f"error: {r['error']}"
+    if phase == "startup":
+        return f"{r['median_ms']:.0f} ms"
+    if phase == "rtt":
+        return f"{r['median_ms']:.2f} / {r['p99_ms']:.2f} ms"
+    if phase == "pipelined":
+        if not r["done"]:
+            return r["text"]
+        return f"{r['per_s']:.0f} /s"
+    if phase == "stream":
+        if not r["done"]:
+            return r["text"]
+        return f"{r['mb_per_s']:.1f} MB/s"
+    if phase == "interrupt":
+        t = f"{r['ms']:.0f} ms"
+        if "after" in r:
+            return f"{t}, {r['after']}"
+        return f"{t}, {'state kept' if r.get('state_kept') else 'state LOST'}"
+    return "?"
+
+
+def _value(phase: str, r: dict | None) -> float | None:
+    """The figure's number, and None when it has none. Times in ms, rates per second."""
+    if not r or r.get("skipped") or "error" in r:
+        return None
+    if phase == "startup":
+        return r["median_ms"]
+    if phase == "rtt_median":
+        return r["median_ms"]
+    if phase == "rtt_p99":
+        return r["p99_ms"]
+    if phase == "pipelined":
+        return r["per_s"] if r["done"] else None
+    if phase == "stream":
+        return r["mb_per_s"] if r["done"] else None
+    if phase == "interrupt":
+        return r["ms"] if r.get("done") and r.get("state_kept") else None
+    return None
+
+
+LOWER_IS_BETTER = {"startup": True, "rtt_median": True, "rtt_p99": True, "pipelined": False, "stream": False,
+                   "interrupt": True}  # fmt: skip
+
+
+def advantage(phase: str, ours: float | None, peer: float | None, peer_r: dict | None = None) -> str:
+    """How many times better ours is than the peer (>1: ours better)."""
+    if ours is None:
+        return ""
+    if peer is None:
+        if phase == "pipelined" and peer_r and not peer_r.get("skipped") and peer_r.get("per_s"):
+            # partial: compare against the rate the peer managed before its timeout
+            return f"~{ours / peer_r['per_s']:.0f}x"
+        return ""
+    if ours == 0 or peer == 0:
+        return ""
+    x = peer / ours if LOWER_IS_BETTER[phase] else ours / peer
+    return f"{x:.2f}x"
+
+
+def table(results: dict, order: list[str]) -> list[str]:
+    ours = results.get("ours", {})
+    cols = [
+        ("startup", "startup", lambda r: r.get("startup")),
+        ("rtt_median", "rtt median", lambda r: r.get("rtt")),
+        ("rtt_p99", "rtt p99", lambda r: r.get("rtt")),
+        ("pipelined", "pipelined", lambda r: r.get("pipelined")),
+        ("stream", "stream", lambda r: r.get("stream")),
+        ("interrupt", "interrupt `while(true){}`", lambda r: r.get("interrupt")),
+    ]
+
+    def cell(key, r):
+        if not r:
+            return "n/a"
+        if r.get("skipped"):
+            return "–"
+        if "error" in r:
+            return r.get("text") or "error"
+        if key == "startup":
+            return f"{r['median_ms']:.0f} ms"
+        if key == "rtt_median":
+            return f"{r['median_ms']:.2f} ms"
+        if key == "rtt_p99":
+            return f"{r['p99_ms']:.2f} ms"
+        return fmt_phase(key, r)
+
+    head = "| kernel | version | " + " | ".join(c[1] for c in cols) + " |"
+    lines = [head, "|" + "---|" * (len(cols) + 2)]
+    for name in order:
+        r = results[name]
+        cells = []
+        for key, _t, get in cols:
+            pr = get(r)
+            c = cell(key, pr) if "error" not in r or pr else "n/a"
+            if name != "ours" and ours:
+                a = advantage(key, _value(key, get(ours)), _value(key, pr), pr)
+                if a:
+                    c += f" ({a})"
+            cells.append(c)
+        label = r["label"]
+        if "error" in r:
+            label += f" — **{r['error']}**"
+        lines.append(f"| {label} | {r.get('version', '')} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def observations(results: dict) -> list[str]:
+    """Everything odd a run saw, one line each, for the table's reader."""
+    out = []
+    for name, r in results.items():
+        items = []
+        if r.get("error"):
+            items.append(r["error"])
+        for n in r.get("notes", []):
+            items.append(n)
+        for phase in ("startup", "rtt", "pipelined", "stream", "interrupt"):
+            p = r.get(phase) or {}
+            if p.get("skipped"):
+                continue
+            if "error" in p and p["error"] not in ("timeout",):
+                items.append(f"{phase}: {p['error']}")
+            if p.get("diagnosis"):
+                items.append(f"{phase}: {p['diagnosis']}")
+            if p.get("bytes_after_idle"):
+                items.append(f"stream: {p['bytes_after_idle']:,} bytes of output published after status idle")
+            if phase == "pipelined" and p.get("done"):
+                if not p.get("in_order", True):
+                    items.append("pipelined: replies out of order")
+                if not p.get("consecutive_counts", True):
+                    items.append("pipelined: execution_count not consecutive")
+                if p.get("statuses"):
+                    items.append(f"pipelined: reply statuses {p['statuses']}")
+                if p.get("idles", p["n"]) < p["n"]:
+                    items.append(f"pipelined: {p['n'] - p['idles']} status idle messages missing")
+            if phase == "interrupt" and p.get("done"):
+                if p.get("reply_status") != "error":
+                    items.append(f"interrupt: the interrupted cell's reply status was {p.get('reply_status')!r}")
+                if p.get("note"):
+                    items.append(f"interrupt: {p['note']}")
+        if r.get("log_tail") and items:
+            items.append("kernel log: " + " / ".join(r["log_tail"] if isinstance(r["log_tail"], list)
+                                                     else r["log_tail"].splitlines()[-3:]))  # fmt: skip
+        for it in dict.fromkeys(items):
+            out.append(f"- {name}: {it}")
+    return out
+
+
+def targets(results: dict) -> list[str]:
+    """The design §8 targets, checked against this run's figures."""
+    o, f, d = results.get("ours"), results.get("floor"), results.get("deno")
+    if not o:
+        return []
+    out = []
+
+    def v(r, key):
+        if not r:
+            return None
+        return _value(key, r.get({"rtt_median": "rtt"}.get(key, key)))
+
+    def line(text, ok):
+        out.append(f"- {'PASS' if ok else 'MISS'}: {text}")
+
+    ort, frt, drt = v(o, "rtt_median"), v(f, "rtt_median"), v(d, "rtt_median")
+    if ort and frt:
+        line(f"round trip {ort:.2f} ms = {ort / frt:.2f}x the floor's {frt:.2f} ms (target ≤ 1.25x)", ort / frt <= 1.25)
+    if ort and drt:
+        line(f"round trip {drt / ort:.2f}x faster than Deno's {drt:.2f} ms (target ≥ 2x)", drt / ort >= 2)
+    op, fp = v(o, "pipelined"), v(f, "pipelined")
+    if op and fp:
+        line(f"pipelined {op:.0f}/s = {op / fp:.2f}x the floor's {fp:.0f}/s (target ≥ 0.8x)", op / fp >= 0.8)
+    os_ = v(o, "stream")
+    if os_:
+        line(f"stream output {os_:.1f} MB/s (target ≥ 50 MB/s)", os_ >= 50)
+    oi = (o.get("interrupt") or {})
+    if oi.get("done"):
+        kept = oi.get("state_kept")
+        line(f"interrupt of a busy loop {oi['ms']:.0f} ms ({oi['mode']}), state {'kept' if kept else 'lost'}"
+             f"{', ' + oi['after'] if 'after' in oi else ''} (target < 50 ms, state kept)",
+             oi["ms"] < 50 and kept and "after" not in oi)  # fmt: skip
+    elif oi and not oi.get("skipped"):
+        line(f"interrupt: {oi.get('text') or oi.get('error')} (target < 50 ms, state kept)", False)
+    ost, fst, dst = v(o, "startup"), v(f, "startup"), v(d, "startup")
+    if ost and fst:
+        line(f"startup {ost:.0f} ms = {ost / fst:.2f}x the floor's {fst:.0f} ms (target ≤ 1.3x)", ost / fst <= 1.3)
+    if ost and dst:
+        line(f"startup {ost:.0f} ms vs Deno's {dst:.0f} ms (target: faster)", ost < dst)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernels", default=",".join(ALL_KERNELS), help=f"comma list from {','.join(ALL_KERNELS)}")
+    ap.add_argument("--quick", action="store_true", help="fewer launches and samples (a smoke run)")
+    ap.add_argument("--launches", type=int, help="startup launches per kernel (default 5, quick 2)")
+    ap.add_argument("--samples", type=int, help="round-trip samples (default 300, quick 50)")
+    ap.add_argument("--warmup", type=int, help="round-trip warm-up executes (default 30, quick 10)")
+    ap.add_argument("--pipelined", type=int, help="pipelined executes (default 500, quick 200)")
+    ap.add_argument("--stream-repeats", type=int, help="stream samples (default 3, quick 1)")
+    ap.add_argument("--repeats", type=int, help="pipelined samples (default 3, quick 1)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per phase (default 60)")
+    ap.add_argument("--skip", default="", help="phases to skip: rtt,pipelined,stream,interrupt")
+    ap.add_argument("--out", help="results JSON (default bench/results/latest.json for a full run, "
+                                  "bench/results/partial.json otherwise)")  # fmt: skip
+    ap.add_argument("--update-docs", action="store_true",
+                    help="rewrite the generated block of docs/performance.md (a full run does it by default)")
+    ap.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone")
+    opts = ap.parse_args()
+    q = opts.quick
+    opts.launches = opts.launches or (2 if q else 5)
+    opts.samples = opts.samples or (50 if q else 300)
+    opts.warmup = opts.warmup if opts.warmup is not None else (10 if q else 30)
+    opts.pipelined = opts.pipelined or (200 if q else 500)
+    opts.stream_repeats = opts.stream_repeats or (1 if q else 3)
+    opts.repeats = opts.repeats or (1 if q else 3)
+    opts.skip = {s for s in opts.skip.split(",") if s}
+    names = [k.strip() for k in opts.kernels.split(",") if k.strip()]
+    bad = [k for k in names if k not in ALL_KERNELS]
+    if bad:
+        ap.error(f"unknown kernels {bad}; choose from {ALL_KERNELS}")
+    full = set(names) == set(ALL_KERNELS) and not q and not opts.skip
+    out = Path(opts.out) if opts.out else BENCH / "results" / ("latest.json" if full else "partial.json")
+
+    specs = kernel_table()
+    vers = versions()
+    mach = machine()
+    print(f"machine: {mach['cores']} cores, {mach['cpu']}, {mach['memory']}; node {vers['node']}, "
+          f"python {vers['python']}, pyzmq {vers['pyzmq']} (libzmq {vers['libzmq']})")  # fmt: skip
+    results: dict[str, dict] = {}
+    ctx = zmq.Context()
+    started = _dt.datetime.now(_dt.timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="bench-kernels-") as tmp:
+        for name in names:
+            print(f"== {name}: {specs[name]['label']} ({vers.get(name, '')})", flush=True)
+            t = time.perf_counter()
+            try:
+                r = bench_kernel(name, specs[name], ctx, Path(tmp), opts)
+            except Exception as e:  # noqa: BLE001  (never lose the other kernels' figures)
+                r = {"label": specs[name]["label"], "error": f"{type(e).__name__}: {e}"}
+            finally:
+                _kill_all()
+            r["version"] = vers.get(name, "")
+            results[name] = r
+            print(f"    ({time.perf_counter() - t:.0f} s)")
+            if "error" in r:
+                print(f"    ERROR: {r['error']}")
+            if r.get("log_tail") and any("error" in (r.get(p) or {}) for p in ("startup", "rtt", "pipelined", "stream", "interrupt")):
+                print("    kernel log tail:\n      " + r["log_tail"].replace("\n", "\n      "))
+    ctx.term()
+
+    lines = table(results, names)
+    tg = targets(results)
+    print()
+    print("\n".join(lines))
+    print()
+    print("In parentheses: how many times better ours is than that kernel (>1: ours better;")
+    print("time figures peer/ours, rates ours/peer). rtt = execute `1+1` until reply and idle.")
+    obs = observations(results)
+    if obs:
+        print("\nObserved:")
+        print("\n".join(obs))
+    if tg:
+        print("\nDesign §8 targets:")
+        print("\n".join(tg))
+
+    doc = {
+        "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "bash bench/run.sh " + " ".join(sys.argv[1:]),
+        "machine": mach,
+        "versions": vers,
+        "settings": {"launches": opts.launches, "rtt_samples": opts.samples, "warmup": opts.warmup,
+                     "pipelined": opts.pipelined, "pipelined_repeats": opts.repeats, "stream_repeats": opts.stream_repeats,
+                     "stream_bytes": STREAM_CHUNKS * (STREAM_CHUNK + 1),
+                     "timeout_s": opts.timeout},  # fmt: skip
+        "kernels": {k: _round(_slim(v)) for k, v in results.items()},
+        "table": lines,
+        "targets": tg,
+        "observed": obs,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    print(f"\nwrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    if (opts.update_docs or (full and not opts.out)) and not opts.no_docs:
+        update_docs(doc)
+    return 0
+
+
+def _slim(r: dict) -> dict:
+    r = dict(r)
+    if "log_tail" in r:
+        r["log_tail"] = r["log_tail"].splitlines()[-5:]
+    return r
+
+
+def _round(x):
+    if isinstance(x, float):
+        return round(x, 3)
+    if isinstance(x, dict):
+        return {k: _round(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_round(v) for v in x]
+    return x
+
+
+BEGIN, END = "<!-- bench:begin (generated by bench/bench.py --update-docs) -->", "<!-- bench:end -->"
+
+
+def update_docs(doc: dict) -> None:
+    path = ROOT / "docs" / "performance.md"
+    v, m = doc["versions"], doc["machine"]
+    block = [
+        BEGIN,
+        f"Run {doc['date']} with `{doc['command'].strip()}` on {m['cores']} cores ({m['cpu']}, {m['memory']}, "
+        f"{m['os']}); node {v['node']}, python {v['python']}, pyzmq {v['pyzmq']} (libzmq {v['libzmq']}), "
+        f"jupyter_client {v['jupyter_client']}.",
+        "",
+        *doc["table"],
+        "",
+        "In parentheses: how many times better ours is than that kernel (>1: ours better; time figures",
+        "peer/ours, rates ours/peer). Startup: median of "
+        f"{doc['settings']['launches']} launches; round trip: {doc['settings']['rtt_samples']} samples after "
+        f"{doc['settings']['warmup']} warm-up; pipelined: {doc['settings']['pipelined']} executes; "
+        f"stream: {doc['settings']['stream_bytes']:,} bytes; every phase bounded by {doc['settings']['timeout_s']:.0f} s.",
+        "",
+        "Design §8 targets, checked on this run:",
+        "",
+        *(doc["targets"] or ["- (ours did not run)"]),
+        "",
+        "Observed on this run (protocol oddities, stalls, lost output):",
+        "",
+        *(doc["observed"] or ["- nothing"]),
+        END,
+    ]
+    text = path.read_text() if path.exists() else "# Performance\n\n"
+    if BEGIN in text and END in text:
+        pre, rest = text.split(BEGIN, 1)
+        post = rest.split(END, 1)[1]
+        text = pre + "\n".join(block) + post
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(block) + "\n"
+    path.write_text(text)
+    print(f"updated {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        _kill_all()
+        sys.exit(130)

@@ -1,0 +1,130 @@
+"""pytest configuration for the ts-async-kernel harness.
+
+Everything here drives the REAL kernel process (``node dist/cli/main.js``).
+
+* ``pytest_configure`` (runs before any test module, hence before jupyter_kernel_test's
+  ``setUpClass``) makes a private temporary Jupyter tree and points ``JUPYTER_PATH``,
+  ``JUPYTER_DATA_DIR``, ``JUPYTER_RUNTIME_DIR``, ``JUPYTER_CONFIG_DIR`` and ``IPYTHONDIR``
+  at it, so nothing from the user's machine is used and nothing is written outside it.
+* the session-scoped autouse fixture ``installed_kernelspecs`` installs our two kernelspecs
+  with OUR CLI (never with Python's kernelspec tools):
+    - ``ts-async``         (interrupt_mode "message")
+    - ``ts-async-signal``  (interrupt_mode "signal": interrupts arrive as SIGINT)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+HARNESS_DIR = Path(__file__).resolve().parent
+REPO_DIR = HARNESS_DIR.parent
+MAIN_JS = REPO_DIR / "dist" / "cli" / "main.js"
+
+KERNEL_NAME = "ts-async"
+KERNEL_DISPLAY_NAME = "TypeScript (async)"
+SIGNAL_KERNEL_NAME = "ts-async-signal"
+SIGNAL_KERNEL_DISPLAY_NAME = "TypeScript (async, SIGINT)"
+
+# Filled in by pytest_configure.
+TMP_ROOT: Path | None = None
+
+
+def node_executable() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise pytest.UsageError("`node` is not on PATH: the kernel needs Node.js >= 20")
+    return node
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
+            cwd: str | os.PathLike[str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``node dist/cli/main.js <args>`` and return the completed process (never raises on
+    a non-zero exit; callers assert on it so the failure message shows stdout and stderr)."""
+    return subprocess.run(
+        [node_executable(), str(MAIN_JS), *args],
+        env=env if env is not None else os.environ.copy(),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def describe(proc: subprocess.CompletedProcess[str]) -> str:
+    return (f"command {proc.args!r} exited {proc.returncode}\n"
+            f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global TMP_ROOT
+    if not MAIN_JS.is_file():
+        raise pytest.UsageError(
+            f"{MAIN_JS} does not exist: build the kernel first (`npm run build` in {REPO_DIR}); "
+            "the harness drives the built kernel process."
+        )
+    TMP_ROOT = Path(tempfile.mkdtemp(prefix="ts-async-harness-"))
+    env = {
+        "JUPYTER_PATH": str(TMP_ROOT / "share" / "jupyter"),
+        "JUPYTER_DATA_DIR": str(TMP_ROOT / "data"),
+        "JUPYTER_RUNTIME_DIR": str(TMP_ROOT / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(TMP_ROOT / "config"),
+        "IPYTHONDIR": str(TMP_ROOT / "ipython"),
+        # Nothing from the invoking user's config or environment may leak into kernel lookup.
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    for name, value in env.items():
+        os.environ[name] = value
+    for name in ("JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR"):
+        Path(env[name]).mkdir(parents=True, exist_ok=True)
+    config.addinivalue_line("markers", "kernel: drives a real kernel process")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if TMP_ROOT is not None and not os.environ.get("TS_ASYNC_HARNESS_KEEP_TMP"):
+        shutil.rmtree(TMP_ROOT, ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [f"ts-async-kernel: {MAIN_JS}", f"harness tmp (JUPYTER_PATH root): {TMP_ROOT}"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def installed_kernelspecs() -> SimpleNamespace:
+    """Install both kernelspecs with our own CLI into <tmp>/share/jupyter/kernels."""
+    assert TMP_ROOT is not None
+    prefix = TMP_ROOT
+    kernels_dir = prefix / "share" / "jupyter" / "kernels"
+
+    proc = run_cli("install", "--prefix", str(prefix))
+    assert proc.returncode == 0, "installing the default kernelspec failed:\n" + describe(proc)
+    proc = run_cli(
+        "install", "--prefix", str(prefix),
+        "--name", SIGNAL_KERNEL_NAME,
+        "--display-name", SIGNAL_KERNEL_DISPLAY_NAME,
+        "--interrupt-mode", "signal",
+    )
+    assert proc.returncode == 0, "installing the SIGINT kernelspec failed:\n" + describe(proc)
+
+    default_dir = kernels_dir / KERNEL_NAME
+    signal_dir = kernels_dir / SIGNAL_KERNEL_NAME
+    for d in (default_dir, signal_dir):
+        assert (d / "kernel.json").is_file(), (
+            f"`install --prefix {prefix}` did not write {d / 'kernel.json'}; "
+            f"found: {sorted(str(p.relative_to(prefix)) for p in prefix.rglob('*'))}"
+        )
+    return SimpleNamespace(prefix=prefix, kernels_dir=kernels_dir,
+                           default_dir=default_dir, signal_dir=signal_dir)
+
+
+@pytest.fixture
+def harness_tmp(tmp_path: Path) -> Path:
+    return tmp_path

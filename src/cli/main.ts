@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+/** The `ts-async-kernel` command: install / remove / list the kernelspec, start a kernel, console, run. */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { installSpec, listSpecs, removeSpec, DEFAULT_NAME } from "../kernelspec/kernelspec.js";
+import { sysPrefix, systemDataDirs, userDataDir } from "../kernelspec/paths.js";
+
+const USAGE = `Usage: ts-async-kernel <command> [options]
+
+Commands:
+  install   Register the kernel with Jupyter (kernel.json + logos); no Python needed
+            --user (default) | --sys-prefix | --prefix <dir>   where to install
+            --name <name> (default ${DEFAULT_NAME})  --display-name <text>
+            --interrupt-mode message|signal  --language typescript|javascript
+            --log-level <level>  --backend <name>  --loop <name>   passed to the kernel
+  remove    Remove an installed kernelspec (same location options, --name)
+  list      List installed kernelspecs of this kernel
+  start     Run a kernel: start -f <connection_file> [--log-level L] [--backend B] [--loop L]
+  console   An interactive console on a new kernel
+  run       Execute a notebook: run <notebook.ipynb> [--output <file>] [--quiet]
+            (writes the outputs back; exits 1 if a cell fails)
+
+Log level: --log-level, else TS_ASYNC_KERNEL_LOG_LEVEL, else "warn" (logs go to stderr).`;
+
+function dataDir(values: Record<string, unknown>): string {
+  if (typeof values.prefix === "string") return join(values.prefix, "share", "jupyter");
+  if (values["sys-prefix"]) {
+    const prefix = sysPrefix();
+    if (!prefix) throw new Error("--sys-prefix: no active Python environment (VIRTUAL_ENV / CONDA_PREFIX unset); use --prefix");
+    return join(prefix, "share", "jupyter");
+  }
+  if (values.system) return systemDataDirs()[0]!;
+  return userDataDir();
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const common = {
+    user: { type: "boolean" },
+    "sys-prefix": { type: "boolean" },
+    system: { type: "boolean" },
+    prefix: { type: "string" },
+    name: { type: "string" },
+    "display-name": { type: "string" },
+    "interrupt-mode": { type: "string" },
+    language: { type: "string" },
+    "log-level": { type: "string" },
+    backend: { type: "string" },
+    loop: { type: "string" },
+    f: { type: "string", short: "f" },
+    output: { type: "string", short: "o" },
+    quiet: { type: "boolean", short: "q" },
+    help: { type: "boolean", short: "h" },
+  } as const;
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(USAGE + "\n");
+    return command ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({ args: rest, options: common, allowPositionals: true, strict: true });
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  const language = values.language;
+  if (language !== undefined && language !== "typescript" && language !== "javascript") {
+    throw new Error(`--language must be typescript or javascript, got "${language}"`);
+  }
+  switch (command) {
+    case "install": {
+      const mode = values["interrupt-mode"];
+      if (mode !== undefined && mode !== "message" && mode !== "signal") {
+        throw new Error(`--interrupt-mode must be message or signal, got "${mode}"`);
+      }
+      const dir = installSpec(dataDir(values), {
+        name: values.name, displayName: values["display-name"], interruptMode: mode, language,
+        logLevel: values["log-level"], backend: values.backend, loop: values.loop,
+      });
+      process.stdout.write(`Installed kernelspec ${values.name ?? DEFAULT_NAME} in ${dir}\n`);
+      return 0;
+    }
+    case "remove": {
+      const name = values.name ?? positionals[0] ?? DEFAULT_NAME;
+      const dir = removeSpec(dataDir(values), name);
+      if (!dir) {
+        process.stderr.write(`No kernelspec named ${name} in ${join(dataDir(values), "kernels")}\n`);
+        return 1;
+      }
+      process.stdout.write(`Removed ${dir}\n`);
+      return 0;
+    }
+    case "list": {
+      const specs = listSpecs();
+      if (specs.length === 0) process.stdout.write("No ts-async-kernel kernelspecs installed.\n");
+      for (const s of specs) process.stdout.write(`  ${s.name.padEnd(20)} ${s.dir}  (${s.displayName})\n`);
+      return 0;
+    }
+    case "start": {
+      const file = values.f ?? positionals[0];
+      if (!file) throw new Error("start needs a connection file: start -f <connection_file>");
+      const { startKernel } = await import("../kernel/start.js");
+      return startKernel({ connectionFile: file, logLevel: values["log-level"], language, backend: values.backend, loop: values.loop });
+    }
+    case "console": {
+      const { runConsole } = await import("./console.js");
+      return runConsole();
+    }
+    case "run": {
+      const nb = positionals[0];
+      if (!nb) throw new Error("run needs a notebook: run <notebook.ipynb>");
+      const { runNotebook } = await import("./run.js");
+      return runNotebook(nb, { output: values.output, quiet: values.quiet });
+    }
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`ts-async-kernel: ${(err as Error).message ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

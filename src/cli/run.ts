@@ -1,0 +1,64 @@
+/** `ts-async-kernel run <notebook.ipynb>`: execute every code cell, write the outputs back. */
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { KernelClient } from "../client/kernel_client.js";
+import { launchKernel } from "../client/launcher.js";
+import type { Message } from "../messaging/index.js";
+import { toNotebookOutput, toTerminal } from "./render.js";
+
+interface Cell {
+  cell_type: string;
+  source: string | string[];
+  outputs?: unknown[];
+  execution_count?: number | null;
+  metadata?: Record<string, unknown>;
+}
+
+export async function runNotebook(path: string, options: { output?: string; quiet?: boolean } = {}): Promise<number> {
+  const file = resolve(path);
+  const nb = JSON.parse(readFileSync(file, "utf8")) as { cells: Cell[]; metadata?: Record<string, unknown> };
+  if (!Array.isArray(nb.cells)) throw new Error(`${path}: not a notebook (no "cells" list)`);
+  const kernel = await launchKernel({ cwd: dirname(file) });
+  const client = new KernelClient(kernel.connection);
+  let failed = 0;
+  try {
+    client.connect();
+    const info = await client.waitForReady();
+    for (const [i, cell] of nb.cells.entries()) {
+      if (cell.cell_type !== "code") continue;
+      const code = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+      const outputs: Record<string, unknown>[] = [];
+      const { reply } = await client.execute(code, {
+        onIopub(msg: Message) {
+          if (msg.header.msg_type === "clear_output") outputs.length = 0;
+          const out = toNotebookOutput(msg);
+          if (!out) return;
+          const last = outputs[outputs.length - 1];
+          if (out.output_type === "stream" && last?.output_type === "stream" && last.name === out.name) {
+            last.text = String(last.text) + String(out.text);
+          } else outputs.push(out);
+          if (!options.quiet) {
+            const t = toTerminal(msg);
+            if (t) process[t.stream].write(t.text);
+          }
+        },
+      });
+      const rc = reply.content as { status?: string; execution_count?: number };
+      cell.outputs = outputs;
+      cell.execution_count = rc.execution_count ?? null;
+      if (rc.status !== "ok") {
+        failed++;
+        process.stderr.write(`cell ${i + 1} failed (${String((reply.content as { ename?: string }).ename)}); stopping\n`);
+        break;
+      }
+    }
+    const li = (info.content as { language_info?: unknown }).language_info;
+    nb.metadata = { ...nb.metadata, language_info: li, kernelspec: { name: "ts-async", display_name: "TypeScript (async)", language: "typescript" } };
+    writeFileSync(options.output ? resolve(options.output) : file, JSON.stringify(nb, null, 1) + "\n");
+    await client.request("shutdown_request", { restart: false }, "control");
+  } finally {
+    client.close();
+    kernel.dispose();
+  }
+  return failed ? 1 : 0;
+}

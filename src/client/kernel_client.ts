@@ -1,0 +1,144 @@
+/**
+ * A minimal Jupyter client over ZeroMQ (shell, control, stdin DEALERs; iopub SUB), used by our
+ * own `console` and `run` commands so the kernel works without a Python Jupyter install.
+ */
+import * as zmq from "zeromq";
+import { Session, type Header, type Message } from "../messaging/index.js";
+import { endpoint, type ConnectionInfo } from "../kernel/connection_file.js";
+
+export interface ExecuteResult {
+  reply: Message;
+  outputs: Message[];
+}
+
+export interface ExecuteHandlers {
+  /** Each iopub message of this request, as it arrives. */
+  onIopub?: (msg: Message) => void;
+  /** Answer an input_request (only when allow_stdin). */
+  onInput?: (prompt: string, password: boolean) => Promise<string>;
+}
+
+type Waiter = { reply?: Message; idle: boolean; outputs: Message[]; handlers: ExecuteHandlers; done: (r: ExecuteResult) => void };
+
+export class KernelClient {
+  private readonly session: Session;
+  private readonly shell = new zmq.Dealer({ linger: 0 });
+  private readonly control = new zmq.Dealer({ linger: 0 });
+  private readonly stdin = new zmq.Dealer({ linger: 0 });
+  private readonly iopub = new zmq.Subscriber({ linger: 0 });
+  private readonly waiters = new Map<string, Waiter>();
+  private closed = false;
+
+  constructor(private readonly connection: ConnectionInfo) {
+    this.session = new Session({ key: connection.key, signatureScheme: connection.signature_scheme, username: "client" });
+    const identity = Buffer.from(this.session.id);
+    this.shell.routingId = identity.toString();
+    this.stdin.routingId = identity.toString();
+    this.iopub.subscribe();
+  }
+
+  connect(): void {
+    const c = this.connection;
+    this.shell.connect(endpoint(c, c.shell_port));
+    this.control.connect(endpoint(c, c.control_port));
+    this.stdin.connect(endpoint(c, c.stdin_port));
+    this.iopub.connect(endpoint(c, c.iopub_port));
+    void this.loop(this.shell, (m) => this.onReply(m));
+    void this.loop(this.control, (m) => this.onReply(m));
+    void this.loop(this.iopub, (m) => this.onIopub(m));
+    void this.loop(this.stdin, (m) => void this.onStdin(m));
+  }
+
+  /** Send a request and wait for its reply and its idle status. */
+  request(msgType: string, content: Record<string, unknown>, channel: "shell" | "control" = "shell", handlers: ExecuteHandlers = {}): Promise<ExecuteResult> {
+    const header = this.session.header(msgType as Header["msg_type"]);
+    const frames = this.session.serialize({ header, content });
+    return new Promise((done) => {
+      this.waiters.set(header.msg_id, { idle: false, outputs: [], handlers, done });
+      void (channel === "shell" ? this.shell : this.control).send(frames);
+    });
+  }
+
+  /** Poll kernel_info until the kernel answers with iopub traffic too (like jupyter_client's wait_for_ready). */
+  async waitForReady(timeoutMs = 30_000): Promise<Message> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const attempt = this.request("kernel_info_request", {});
+      const r = await Promise.race([attempt, new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000))]);
+      if (r) return r.reply;
+      if (Date.now() > deadline) throw new Error("kernel did not answer kernel_info_request in time");
+    }
+  }
+
+  execute(code: string, handlers: ExecuteHandlers = {}, options: { allowStdin?: boolean; silent?: boolean } = {}): Promise<ExecuteResult> {
+    return this.request(
+      "execute_request",
+      { code, silent: options.silent ?? false, store_history: true, user_expressions: {}, allow_stdin: options.allowStdin ?? !!handlers.onInput, stop_on_error: true },
+      "shell",
+      handlers,
+    );
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of [this.shell, this.control, this.stdin, this.iopub]) s.close();
+  }
+
+  private async loop(sock: zmq.Dealer | zmq.Subscriber, on: (m: Message) => void): Promise<void> {
+    try {
+      for await (const frames of sock) {
+        let msg: Message;
+        try {
+          msg = this.session.deserialize(frames);
+        } catch {
+          continue;
+        }
+        on(msg);
+      }
+    } catch (err) {
+      if (!this.closed) throw err;
+    }
+  }
+
+  private parentOf(m: Message): Waiter | undefined {
+    const id = (m.parent_header as { msg_id?: string }).msg_id;
+    return id ? this.waiters.get(id) : undefined;
+  }
+
+  private settle(w: Waiter, id: string): void {
+    if (w.reply && w.idle) {
+      this.waiters.delete(id);
+      w.done({ reply: w.reply, outputs: w.outputs });
+    }
+  }
+
+  private onReply(m: Message): void {
+    const w = this.parentOf(m);
+    if (!w) return;
+    w.reply = m;
+    this.settle(w, (m.parent_header as Header).msg_id);
+  }
+
+  private onIopub(m: Message): void {
+    const w = this.parentOf(m);
+    if (!w) return;
+    if (m.header.msg_type === "status") {
+      if ((m.content as { execution_state?: string }).execution_state === "idle") {
+        w.idle = true;
+        this.settle(w, (m.parent_header as Header).msg_id);
+      }
+      return;
+    }
+    w.outputs.push(m);
+    w.handlers.onIopub?.(m);
+  }
+
+  private async onStdin(m: Message): Promise<void> {
+    if (m.header.msg_type !== "input_request") return;
+    const w = this.parentOf(m);
+    const c = m.content as { prompt?: string; password?: boolean };
+    const value = w?.handlers.onInput ? await w.handlers.onInput(c.prompt ?? "", c.password === true) : "";
+    const header = this.session.header("input_reply" as Header["msg_type"]);
+    await this.stdin.send(this.session.serialize({ header, parent_header: m.header, content: { value } }));
+  }
+}

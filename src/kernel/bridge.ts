@@ -1,0 +1,58 @@
+/**
+ * The protocol between the main thread (the shell) and the I/O worker (all sockets).
+ *
+ * Why a worker owns the sockets: the main thread runs user code and may be stuck in a busy loop;
+ * heartbeat and control (kernel_info, interrupt, shutdown) must still be answered. The worker
+ * verifies and parses inbound frames, so nothing malformed or unsigned ever reaches the main
+ * thread; the main thread hands back plain objects that the worker serializes, signs and sends.
+ *
+ * Identities never cross: the worker remembers each request's routing identities by msg_id.
+ */
+import type { Header } from "../messaging/index.js";
+
+export type Channel = "shell" | "control" | "stdin" | "iopub";
+
+/** A request parsed and verified by the worker. */
+export interface InboundRequest {
+  header: Header;
+  parent_header: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  content: Record<string, unknown>;
+  buffers: Uint8Array[];
+}
+
+/** One message for the worker to serialize, sign and send. */
+export interface Outbound {
+  channel: Channel;
+  msgType: string;
+  /** The request this message answers or belongs to (its header), or null for none (iopub_welcome, starting). */
+  parent: Header | null;
+  content: unknown;
+  metadata?: Record<string, unknown>;
+  buffers?: Uint8Array[];
+  /** For replies: forget the request's routing identities once sent. */
+  final?: boolean;
+}
+
+/** Worker → main. */
+export type ToMain =
+  | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number }
+  | { type: "stdin"; msg: InboundRequest }
+  | { type: "interrupt" }
+  | { type: "shutdown"; restart: boolean }
+  | { type: "ready"; ports: Record<string, number> }
+  | { type: "closed" }
+  | { type: "fatal"; message: string };
+
+/** Main → worker. */
+export type ToWorker =
+  | { type: "send"; items: Outbound[] }
+  | { type: "close" };
+
+/** Options the main thread passes to the worker at start (workerData). */
+export interface WorkerOptions {
+  connection: import("./connection_file.js").ConnectionInfo;
+  logLevel: string;
+  kernelInfo: Record<string, unknown>;
+  sessionId: string;
+}

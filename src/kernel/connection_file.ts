@@ -1,0 +1,66 @@
+/** Reading and checking a Jupyter connection file (jupyter_client docs/kernels.rst "Connection files"). */
+import { readFileSync } from "node:fs";
+
+export interface ConnectionInfo {
+  transport: "tcp" | "ipc";
+  ip: string;
+  shell_port: number;
+  iopub_port: number;
+  stdin_port: number;
+  control_port: number;
+  hb_port: number;
+  key: string;
+  signature_scheme: string;
+  kernel_name?: string;
+}
+
+const PORTS = ["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"] as const;
+
+export class ConnectionFileError extends Error {
+  override name = "ConnectionFileError";
+}
+
+/** Parse and validate; every problem is reported with the file name and the field. */
+export function readConnectionFile(path: string): ConnectionInfo {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new ConnectionFileError(`cannot read connection file ${path}: ${(e as Error).message}`);
+  }
+  return parseConnectionInfo(raw, path);
+}
+
+export function parseConnectionInfo(raw: unknown, source = "connection info"): ConnectionInfo {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ConnectionFileError(`${source}: expected a JSON object`);
+  }
+  const o = raw as Record<string, unknown>;
+  const transport = o.transport ?? "tcp";
+  if (transport !== "tcp" && transport !== "ipc") {
+    throw new ConnectionFileError(`${source}: transport must be "tcp" or "ipc", got ${JSON.stringify(transport)}`);
+  }
+  const ip = o.ip ?? "127.0.0.1";
+  if (typeof ip !== "string" || ip === "") throw new ConnectionFileError(`${source}: ip must be a non-empty string`);
+  const key = o.key ?? "";
+  if (typeof key !== "string") throw new ConnectionFileError(`${source}: key must be a string`);
+  const scheme = o.signature_scheme ?? "hmac-sha256";
+  if (typeof scheme !== "string") throw new ConnectionFileError(`${source}: signature_scheme must be a string`);
+  const info: Record<string, unknown> = { transport, ip, key, signature_scheme: scheme };
+  for (const p of PORTS) {
+    const v = o[p] ?? 0;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 65535) {
+      throw new ConnectionFileError(`${source}: ${p} must be an integer port, got ${JSON.stringify(v)}`);
+    }
+    info[p] = v;
+  }
+  if (typeof o.kernel_name === "string") info.kernel_name = o.kernel_name;
+  return info as unknown as ConnectionInfo;
+}
+
+/** ZeroMQ endpoint for one channel. Port 0 on tcp asks the OS for a free port (`tcp://ip:*`). */
+export function endpoint(info: ConnectionInfo, port: number): string {
+  if (info.transport === "ipc") return `ipc://${info.ip}-${port}`;
+  const host = info.ip.includes(":") ? `[${info.ip}]` : info.ip;
+  return `tcp://${host}:${port === 0 ? "*" : port}`;
+}

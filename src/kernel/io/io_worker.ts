@@ -1,0 +1,268 @@
+/**
+ * The I/O worker thread: owns every ZeroMQ socket of the kernel.
+ *
+ * - shell, control, stdin: ROUTER (handover on, like ipykernel); iopub: XPUB with verbose
+ *   subscriptions so every new subscriber gets an `iopub_welcome` (JEP 65); heartbeat: REP echo.
+ * - Inbound frames are verified (HMAC over the frames as received, replay cache) and parsed here;
+ *   anything malformed or badly signed is logged and dropped, and never reaches the main thread.
+ * - Control requests the kernel must answer even while the main thread is stuck (kernel_info,
+ *   interrupt, shutdown) are answered here; everything else goes to the main thread.
+ * - Outbound messages from the main thread arrive as plain objects; this thread serializes,
+ *   signs and sends them, in the order given.
+ *
+ * Every socket is closed before the worker ends: a worker that ends with open zeromq sockets
+ * aborts the whole process.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import * as zmq from "zeromq";
+import { Session, WireError, joinFrames, type Header, type Message } from "../../messaging/index.js";
+import { run } from "../../event_loop/index.js";
+import { createLogger } from "../log.js";
+import { endpoint } from "../connection_file.js";
+import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "../bridge.js";
+import { SocketWriter } from "./socket_writer.js";
+
+const opts = workerData as WorkerOptions;
+const port = parentPort!;
+const log = createLogger(opts.logLevel, "ts-async-kernel:io");
+const conn = opts.connection;
+const session = new Session({
+  key: conn.key,
+  signatureScheme: conn.signature_scheme,
+  session: opts.sessionId,
+  username: "kernel",
+});
+
+const shell = new zmq.Router({ handover: true, linger: 1000 });
+const control = new zmq.Router({ handover: true, linger: 1000 });
+const stdin = new zmq.Router({ handover: true, linger: 1000 });
+// Unlimited send buffer: output is never dropped for a slow subscriber (it queues instead).
+const iopub = new zmq.XPublisher({ sendHighWaterMark: 0, linger: 1000 });
+iopub.verbosity = "allSubs";
+const hb = new zmq.Reply({ linger: 0 });
+const sockets = [shell, control, stdin, iopub, hb];
+
+const sendError = (channel: string) => (err: unknown) => log.warn({ err, channel }, "send failed");
+const writers = {
+  shell: new SocketWriter(shell, sendError("shell")),
+  control: new SocketWriter(control, sendError("control")),
+  stdin: new SocketWriter(stdin, sendError("stdin")),
+  iopub: new SocketWriter(iopub, sendError("iopub")),
+};
+
+/** Routing identities of requests still being answered, by msg_id. */
+const identities = new Map<string, Buffer[]>();
+let closing = false;
+let resolveClosed!: () => void;
+const closed = new Promise<void>((r) => (resolveClosed = r));
+
+const EMPTY = Buffer.from("{}");
+const topicPrefix = `kernel.${session.id}.`;
+
+function post(msg: ToMain): void {
+  port.postMessage(msg);
+}
+
+/** Serialize, sign and send one outbound message. */
+function send(item: Outbound): void {
+  const header = session.header(item.msgType as Header["msg_type"], item.parent?.subshell_id ?? null);
+  const parts: [Buffer, Buffer, Buffer, Buffer] = [
+    Buffer.from(JSON.stringify(header)),
+    item.parent ? Buffer.from(JSON.stringify(item.parent)) : EMPTY,
+    item.metadata ? Buffer.from(JSON.stringify(item.metadata)) : EMPTY,
+    Buffer.from(JSON.stringify(item.content ?? {})),
+  ];
+  const signature = session.signer.sign(parts);
+  let ids: Buffer[];
+  if (item.channel === "iopub") {
+    ids = [Buffer.from(topicPrefix + item.msgType)];
+  } else {
+    const known = item.parent ? identities.get(item.parent.msg_id) : undefined;
+    if (!known) {
+      log.warn({ msgType: item.msgType }, "no routing identity for reply; dropped");
+      return;
+    }
+    ids = known;
+    if (item.final && item.parent) identities.delete(item.parent.msg_id);
+  }
+  const buffers = item.buffers?.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  writers[item.channel].send(joinFrames(ids, signature, parts, buffers));
+}
+
+function publish(msgType: string, content: unknown, parent: Header | null): void {
+  send({ channel: "iopub", msgType, content, parent });
+}
+
+function toRequest(msg: Message): InboundRequest {
+  return {
+    header: msg.header,
+    parent_header: msg.parent_header as Record<string, unknown>,
+    metadata: msg.metadata,
+    content: msg.content as Record<string, unknown>,
+    buffers: msg.buffers,
+  };
+}
+
+/** Parse and verify; on failure log and return undefined (the message is dropped). */
+function receive(frames: Buffer[], channel: string): Message | undefined {
+  try {
+    return session.deserialize(frames);
+  } catch (err) {
+    if (err instanceof WireError) {
+      log.warn({ channel, code: err.code, reason: err.message }, "dropped invalid message");
+    } else {
+      log.error({ channel, err }, "dropped message: unexpected error while parsing");
+    }
+    return undefined;
+  }
+}
+
+async function shellLoop(): Promise<void> {
+  for await (const frames of shell) {
+    const msg = receive(frames, "shell");
+    if (!msg || closing) continue;
+    identities.set(msg.header.msg_id, msg.identities);
+    post({ type: "request", channel: "shell", msg: toRequest(msg), receivedAt: Date.now() });
+  }
+}
+
+let shutdownRequested = false;
+
+function handleShutdown(msg: Message): void {
+  const restart = (msg.content as { restart?: unknown }).restart === true;
+  const reply = { status: "ok", restart };
+  send({ channel: "control", msgType: "shutdown_reply", content: reply, parent: msg.header, final: true });
+  // ipykernel re-broadcasts the reply on iopub so every client learns the kernel is going away.
+  publish("shutdown_reply", reply, msg.header);
+  if (shutdownRequested) return;
+  shutdownRequested = true;
+  post({ type: "shutdown", restart });
+  // If the main thread is stuck in user code it cannot exit: break its loop with SIGINT, and as
+  // a last resort end the process, so a shutdown is never ignored.
+  setTimeout(() => process.kill(process.pid, "SIGINT"), 1500).unref();
+  setTimeout(() => {
+    log.error("main thread did not shut down; exiting");
+    void closeSockets().finally(() => process.kill(process.pid, "SIGKILL"));
+  }, 4000).unref();
+}
+
+async function controlLoop(): Promise<void> {
+  for await (const frames of control) {
+    const msg = receive(frames, "control");
+    if (!msg || closing) continue;
+    const type = msg.header.msg_type;
+    identities.set(msg.header.msg_id, msg.identities);
+    switch (type) {
+      case "kernel_info_request":
+        publish("status", { execution_state: "busy" }, msg.header);
+        send({ channel: "control", msgType: "kernel_info_reply", content: opts.kernelInfo, parent: msg.header, final: true });
+        publish("status", { execution_state: "idle" }, msg.header);
+        break;
+      case "interrupt_request":
+        publish("status", { execution_state: "busy" }, msg.header);
+        // The main thread may be inside a busy loop: a signal is what reaches it there
+        // (vm breakOnSigint), and its SIGINT handler cancels awaiting cells otherwise.
+        process.kill(process.pid, "SIGINT");
+        send({ channel: "control", msgType: "interrupt_reply", content: { status: "ok" }, parent: msg.header, final: true });
+        publish("status", { execution_state: "idle" }, msg.header);
+        break;
+      case "shutdown_request":
+        publish("status", { execution_state: "busy" }, msg.header);
+        handleShutdown(msg);
+        publish("status", { execution_state: "idle" }, msg.header);
+        break;
+      default:
+        post({ type: "request", channel: "control", msg: toRequest(msg), receivedAt: Date.now() });
+    }
+  }
+}
+
+async function stdinLoop(): Promise<void> {
+  for await (const frames of stdin) {
+    const msg = receive(frames, "stdin");
+    if (!msg || closing) continue;
+    post({ type: "stdin", msg: toRequest(msg) });
+  }
+}
+
+async function iopubLoop(): Promise<void> {
+  for await (const [frame] of iopub) {
+    // Subscription events: 0x01 + topic subscribes, 0x00 + topic unsubscribes (ignored).
+    if (!frame || frame[0] !== 1) continue;
+    const topic = frame.subarray(1);
+    const subscription = topic.toString("utf8");
+    if (!Buffer.from(subscription, "utf8").equals(topic)) continue; // not UTF-8: ignored (JEP 65)
+    const header = session.header("iopub_welcome" as Header["msg_type"]);
+    const parts: [Buffer, Buffer, Buffer, Buffer] = [
+      Buffer.from(JSON.stringify(header)),
+      EMPTY,
+      EMPTY,
+      Buffer.from(JSON.stringify({ subscription })),
+    ];
+    writers.iopub.send(joinFrames(topic.length ? [Buffer.from(topic)] : [], session.signer.sign(parts), parts));
+  }
+}
+
+async function heartbeatLoop(): Promise<void> {
+  for await (const msg of hb) await hb.send(msg);
+}
+
+async function closeSockets(): Promise<void> {
+  if (closing) return;
+  closing = true;
+  await Promise.all(Object.values(writers).map((w) => w.drain()));
+  for (const s of sockets) if (!s.closed) s.close();
+  resolveClosed();
+}
+
+function loop(name: string, body: () => Promise<void>): void {
+  body().catch((err: unknown) => {
+    if (closing) return;
+    // A receive loop ends only on a socket error: keep the kernel alive, but say so.
+    log.error({ err, socket: name }, "socket loop failed");
+  });
+}
+
+async function main(): Promise<void> {
+  const bound: Record<string, number> = {};
+  const plan: [string, zmq.Socket, number][] = [
+    ["shell_port", shell, conn.shell_port],
+    ["control_port", control, conn.control_port],
+    ["stdin_port", stdin, conn.stdin_port],
+    ["iopub_port", iopub, conn.iopub_port],
+    ["hb_port", hb, conn.hb_port],
+  ];
+  for (const [name, sock, p] of plan) {
+    const address = endpoint(conn, p);
+    try {
+      await sock.bind(address);
+    } catch (err) {
+      await closeSockets();
+      post({ type: "fatal", message: `cannot bind ${name} to ${address}: ${(err as Error).message}` });
+      return;
+    }
+    const last = sock.lastEndpoint ?? address;
+    const m = /:(\d+)$/.exec(last);
+    bound[name] = m ? Number(m[1]) : p;
+  }
+  port.on("message", (m: ToWorker) => {
+    if (m.type === "send") {
+      for (const item of m.items) send(item);
+    } else if (m.type === "close") {
+      void closeSockets().then(() => post({ type: "closed" }));
+    }
+  });
+  loop("shell", shellLoop);
+  loop("control", controlLoop);
+  loop("stdin", stdinLoop);
+  loop("iopub", iopubLoop);
+  loop("hb", heartbeatLoop);
+  post({ type: "ready", ports: bound });
+  await closed;
+}
+
+// This thread runs on its own event-loop layer too (the node backend owns it, no host loop).
+run(main, [], { backend: "node" }).catch((err: unknown) => {
+  log.fatal({ err }, "I/O worker failed");
+  post({ type: "fatal", message: String((err as Error)?.message ?? err) });
+});

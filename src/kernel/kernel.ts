@@ -1,0 +1,372 @@
+/**
+ * The kernel on the main thread: starts the I/O worker, receives verified requests from it,
+ * runs cells in the shell, and hands every output back to the worker through the outbox.
+ *
+ * Message flow of an execute_request:
+ *   client → shell ROUTER (worker: verify, parse, remember identities) → postMessage →
+ *   main: status busy, execute_input (flushed at once, before user code runs) → Shell.execute →
+ *   execute_result / error, execute_reply, status idle (one batch) → worker: serialize, sign, send.
+ *
+ * Execute requests run one after another (queue); other shell requests are answered at once,
+ * even while a cell awaits, so completion and inspection never wait behind a running cell.
+ */
+import { Worker } from "node:worker_threads";
+import type { Logger } from "pino";
+import type { Header } from "../messaging/index.js";
+import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
+import type { Shell } from "../shell/shell.js";
+import type { InboundRequest, ToMain, ToWorker, WorkerOptions } from "./bridge.js";
+import type { ConnectionInfo } from "./connection_file.js";
+import { History } from "./history.js";
+import { kernelInfo, type Language } from "./kernel_info.js";
+import { Outbox } from "./outbox.js";
+
+export interface KernelOptions {
+  connection: ConnectionInfo;
+  logLevel: string;
+  language: Language;
+  cwd: string;
+  sessionId: string;
+  log: Logger;
+}
+
+interface Pending {
+  req: InboundRequest;
+  channel: "shell" | "control";
+  receivedAt: number;
+}
+
+const PAGER = /^\s*(?:\?\s*([\w$.]+)|([\w$.]+)\s*\?)\s*$/;
+
+export class Kernel {
+  readonly closed: Promise<number>;
+  private readonly worker: Worker;
+  private readonly outbox: Outbox;
+  private readonly history = new History();
+  private readonly info: Record<string, unknown>;
+  private readonly log: Logger;
+  private shellModule?: Promise<Shell>;
+  private executionCount = 0;
+  private readonly queue: Pending[] = [];
+  private draining = false;
+  /** Execute requests received up to this time are aborted (stop_on_error after a failure). */
+  private abortUntil = -1;
+  private ports: Record<string, number> = {};
+  private shuttingDown = false;
+  private resolveClosed!: (code: number) => void;
+
+  constructor(private readonly options: KernelOptions) {
+    this.log = options.log;
+    this.info = kernelInfo(options.language);
+    this.closed = new Promise((r) => (this.resolveClosed = r));
+    const workerData: WorkerOptions = {
+      connection: options.connection,
+      logLevel: options.logLevel,
+      kernelInfo: this.info,
+      sessionId: options.sessionId,
+    };
+    this.worker = new Worker(new URL("./io/io_worker.js", import.meta.url), { workerData, stdout: false, stderr: false });
+    this.outbox = new Outbox((m: ToWorker) => this.worker.postMessage(m));
+  }
+
+  /** Resolves with the bound ports once every socket is bound; rejects on a bind failure. */
+  start(): Promise<Record<string, number>> {
+    return new Promise((resolve, reject) => {
+      this.worker.on("message", (m: ToMain) => {
+        switch (m.type) {
+          case "ready":
+            this.ports = m.ports;
+            resolve(m.ports);
+            break;
+          case "fatal":
+            reject(new Error(m.message));
+            break;
+          default:
+            this.onWorkerMessage(m);
+        }
+      });
+      this.worker.on("error", (err) => {
+        this.log.fatal({ err }, "I/O worker failed");
+        reject(err);
+        this.resolveClosed(1);
+      });
+      this.worker.on("exit", (code) => {
+        if (!this.shuttingDown) {
+          this.log.fatal({ code }, "I/O worker exited unexpectedly");
+          this.resolveClosed(1);
+        }
+      });
+      process.on("SIGINT", () => this.onSigint());
+      // A cell's stray error (a throw in its timer, an unhandled rejection) must never end the
+      // kernel: report it on the stderr of the cell that is current, and carry on.
+      process.on("uncaughtException", (err) => this.onStrayError(err, "Uncaught exception"));
+      process.on("unhandledRejection", (err) => this.onStrayError(err, "Unhandled promise rejection"));
+      process.on("SIGTERM", () => void this.shutdown(false));
+    });
+  }
+
+  /** Load the shell (transpiler, vm context) off the start-up path, but before it is needed. */
+  preloadShell(): void {
+    void this.getShell();
+  }
+
+  private getShell(): Promise<Shell> {
+    this.shellModule ??= import("../shell/shell.js").then(async ({ Shell }) => {
+      const { captureProcessStreams } = await import("../shell/output.js");
+      captureProcessStreams();
+      return new Shell({ cwd: this.options.cwd, language: this.options.language });
+    });
+    return this.shellModule;
+  }
+
+  private onWorkerMessage(m: ToMain): void {
+    switch (m.type) {
+      case "request":
+        if (m.msg.header.msg_type === "execute_request") {
+          this.queue.push({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt });
+          void this.drain();
+        } else {
+          void this.handleOther(m.msg, m.channel);
+        }
+        break;
+      case "shutdown":
+        void this.shutdown(m.restart);
+        break;
+      case "stdin":
+        this.log.debug({ msgType: m.msg.header.msg_type }, "stdin message with no pending input request");
+        break;
+      case "interrupt":
+        this.onSigint();
+        break;
+      case "closed":
+        break;
+    }
+  }
+
+  private onSigint(): void {
+    if (this.shuttingDown) {
+      this.exit(0);
+      return;
+    }
+    void this.shellModule?.then((shell) => {
+      const n = shell.interrupt();
+      this.log.info({ interrupted: n }, "interrupt");
+    });
+  }
+
+  private onStrayError(err: unknown, kind: string): void {
+    this.log.warn({ err }, kind);
+    void import("../shell/output.js").then(({ currentOutput }) => {
+      const e = err as { stack?: unknown } | null;
+      const text = typeof e?.stack === "string" ? e.stack : String(err);
+      currentOutput()?.stream("stderr", `${kind}: ${text}\n`);
+    });
+  }
+
+  private status(parent: Header, state: "busy" | "idle"): void {
+    this.outbox.publish("status", { execution_state: state }, parent);
+  }
+
+  private reply(req: InboundRequest, channel: "shell" | "control", msgType: string, content: unknown, metadata?: Record<string, unknown>): void {
+    this.outbox.push({ channel, msgType, content, parent: req.header, metadata, final: true });
+  }
+
+  private output(parent: Header, silent: boolean): CellOutput {
+    const outbox = this.outbox;
+    return {
+      stream(name, text) {
+        if (!silent) outbox.stream(parent, name, text);
+      },
+      display(data: MimeBundle, opts: DisplayOptions = {}) {
+        if (silent) return;
+        const content: Record<string, unknown> = { data, metadata: opts.metadata ?? {}, transient: {} };
+        if (opts.displayId) content.transient = { display_id: opts.displayId };
+        outbox.publish(opts.update ? "update_display_data" : "display_data", content, parent);
+      },
+      clearOutput(wait) {
+        if (!silent) outbox.publish("clear_output", { wait }, parent);
+      },
+    };
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        try {
+          await this.execute(next);
+        } catch (err) {
+          this.log.error({ err }, "execute failed inside the kernel");
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async execute({ req, channel, receivedAt }: Pending): Promise<void> {
+    const parent = req.header;
+    const c = req.content;
+    const silent = c.silent === true;
+    const storeHistory = !silent && c.store_history !== false;
+    const stopOnError = c.stop_on_error !== false;
+    this.status(parent, "busy");
+    if (typeof c.code !== "string") {
+      const error = { ename: "TypeError", evalue: "execute_request content.code must be a string", traceback: [] };
+      this.reply(req, channel, "execute_reply", { status: "error", execution_count: this.executionCount, ...error });
+      this.status(parent, "idle");
+      this.outbox.flush();
+      return;
+    }
+    if (receivedAt <= this.abortUntil) {
+      // Sent before the client could see the earlier error: aborted, as stop_on_error asks.
+      // status "error" rather than the deprecated "aborted" (messaging spec 5.1).
+      this.reply(req, channel, "execute_reply", {
+        status: "error",
+        execution_count: this.executionCount,
+        ename: "ExecutionAborted",
+        evalue: "Aborted because an earlier cell failed (stop_on_error)",
+        traceback: [],
+      });
+      this.status(parent, "idle");
+      this.outbox.flush();
+      return;
+    }
+    const code = c.code;
+    if (storeHistory) this.executionCount++;
+    const count = this.executionCount;
+    if (!silent) this.outbox.publish("execute_input", { code, execution_count: count }, parent);
+    // Flush now: the frontend must see busy before user code that may never yield.
+    this.outbox.flush();
+    const started = new Date().toISOString();
+    if (storeHistory) this.history.add(count, code);
+    const shell = await this.getShell();
+    const out = this.output(parent, silent);
+    const payload: unknown[] = [];
+    const pager = PAGER.exec(code);
+    let outcome: Awaited<ReturnType<Shell["execute"]>>;
+    if (pager) {
+      const name = (pager[1] ?? pager[2])!;
+      const found = shell.inspect(name, [...name].length, 1);
+      payload.push({ source: "page", data: found.found ? found.data : { "text/plain": `Object \`${name}\` not found.` }, start: 0 });
+      outcome = { status: "ok" };
+    } else {
+      outcome = await shell.execute(code, `In[${count}]`, out);
+    }
+    const metadata = { started, status: outcome.status };
+    if (outcome.status === "ok") {
+      if (outcome.result && !silent) {
+        this.outbox.publish("execute_result", { execution_count: count, data: outcome.result.data, metadata: outcome.result.metadata }, parent);
+      }
+      const user_expressions: Record<string, unknown> = {};
+      const exprs = c.user_expressions;
+      if (exprs && typeof exprs === "object") {
+        for (const [k, v] of Object.entries(exprs as Record<string, unknown>)) {
+          user_expressions[k] = typeof v === "string"
+            ? await shell.userExpression(v, out)
+            : { status: "error", ename: "TypeError", evalue: "user expression must be a string", traceback: [] };
+        }
+      }
+      this.reply(req, channel, "execute_reply", { status: "ok", execution_count: count, payload, user_expressions }, metadata);
+    } else {
+      if (!silent) this.outbox.publish("error", outcome.error, parent);
+      this.reply(req, channel, "execute_reply", { status: "error", execution_count: count, ...outcome.error }, metadata);
+      if (stopOnError && !silent) this.abortUntil = Date.now();
+    }
+    this.status(parent, "idle");
+    this.outbox.flush();
+  }
+
+  private async handleOther(req: InboundRequest, channel: "shell" | "control"): Promise<void> {
+    const parent = req.header;
+    const type = parent.msg_type as string;
+    const c = req.content;
+    this.status(parent, "busy");
+    try {
+      switch (type) {
+        case "kernel_info_request":
+          this.reply(req, channel, "kernel_info_reply", this.info);
+          break;
+        case "complete_request":
+        case "inspect_request":
+        case "is_complete_request": {
+          const shell = await this.getShell();
+          const code = typeof c.code === "string" ? c.code : "";
+          const cursor = typeof c.cursor_pos === "number" ? c.cursor_pos : [...code].length;
+          if (type === "complete_request") {
+            this.reply(req, channel, "complete_reply", { status: "ok", ...shell.complete(code, cursor) });
+          } else if (type === "inspect_request") {
+            const detail = typeof c.detail_level === "number" ? c.detail_level : 0;
+            this.reply(req, channel, "inspect_reply", { status: "ok", ...shell.inspect(code, cursor, detail) });
+          } else {
+            this.reply(req, channel, "is_complete_reply", shell.isComplete(code));
+          }
+          break;
+        }
+        case "history_request":
+          this.reply(req, channel, "history_reply", { status: "ok", history: this.history.request(c) });
+          break;
+        case "comm_info_request":
+          this.reply(req, channel, "comm_info_reply", { status: "ok", comms: {} });
+          break;
+        case "comm_open":
+          // No comm targets yet: the spec asks us to close what we cannot open.
+          this.outbox.publish("comm_close", { comm_id: c.comm_id, data: {} }, parent);
+          break;
+        case "comm_msg":
+        case "comm_close":
+          this.log.debug({ type, comm_id: c.comm_id }, "message for an unknown comm");
+          break;
+        case "connect_request": {
+          const p = this.ports;
+          this.reply(req, channel, "connect_reply", {
+            status: "ok", shell_port: p.shell_port, iopub_port: p.iopub_port, stdin_port: p.stdin_port,
+            hb_port: p.hb_port, control_port: p.control_port,
+          });
+          break;
+        }
+        case "shutdown_request": {
+          // Deprecated on shell since 5.4, still honoured.
+          const restart = c.restart === true;
+          this.reply(req, channel, "shutdown_reply", { status: "ok", restart });
+          this.outbox.publish("shutdown_reply", { status: "ok", restart }, parent);
+          this.status(parent, "idle");
+          this.outbox.flush();
+          void this.shutdown(restart);
+          return;
+        }
+        default:
+          this.log.warn({ msgType: type, channel }, "unknown message type; ignored");
+      }
+    } catch (err) {
+      this.log.error({ err, msgType: type }, "request failed");
+      const reply = type.endsWith("_request") ? type.replace(/_request$/, "_reply") : undefined;
+      if (reply) {
+        this.reply(req, channel, reply, { status: "error", ename: (err as Error).name ?? "Error", evalue: String((err as Error).message ?? err), traceback: [] });
+      }
+    }
+    this.status(parent, "idle");
+    this.outbox.flush();
+  }
+
+  /** Close the sockets (the worker must close them before the process ends), then exit. */
+  async shutdown(restart: boolean): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.log.info({ restart }, "shutting down");
+    this.outbox.flush();
+    const closed = new Promise<void>((resolve) => {
+      this.worker.on("message", (m: ToMain) => m.type === "closed" && resolve());
+      this.worker.on("exit", () => resolve());
+    });
+    this.worker.postMessage({ type: "close" } satisfies ToWorker);
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    this.exit(0);
+  }
+
+  private exit(code: number): void {
+    this.resolveClosed(code);
+    process.exit(code);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Messages from the main thread to the I/O worker, batched: everything emitted within one turn
+ * of the event loop goes in one postMessage, in order. Consecutive writes to the same stream of
+ * the same request are merged into one `stream` message, as ipykernel's buffered streams do.
+ */
+import type { Header } from "../messaging/index.js";
+import type { Outbound, ToWorker } from "./bridge.js";
+
+/** Flush at once past this much buffered stream text, so memory and latency stay bounded. */
+const MAX_BUFFERED = 1 << 20;
+
+export class Outbox {
+  private items: Outbound[] = [];
+  private buffered = 0;
+  private scheduled = false;
+
+  constructor(private readonly post: (msg: ToWorker) => void) {}
+
+  push(item: Outbound): void {
+    this.items.push(item);
+    this.schedule();
+  }
+
+  publish(msgType: string, content: unknown, parent: Header | null, metadata?: Record<string, unknown>): void {
+    this.push({ channel: "iopub", msgType, content, parent, metadata });
+  }
+
+  stream(parent: Header, name: "stdout" | "stderr", text: string): void {
+    const last = this.items[this.items.length - 1];
+    if (last && last.msgType === "stream" && last.parent === parent) {
+      const content = last.content as { name: string; text: string };
+      if (content.name === name) {
+        content.text += text;
+        this.grow(text.length);
+        return;
+      }
+    }
+    this.push({ channel: "iopub", msgType: "stream", content: { name, text }, parent });
+    this.grow(text.length);
+  }
+
+  flush = (): void => {
+    this.scheduled = false;
+    if (this.items.length === 0) return;
+    const items = this.items;
+    this.items = [];
+    this.buffered = 0;
+    this.post({ type: "send", items });
+  };
+
+  private grow(n: number): void {
+    this.buffered += n;
+    if (this.buffered >= MAX_BUFFERED) this.flush();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Where a cell's output goes. The shell knows nothing of wire frames: the kernel gives each
+ * execution a `CellOutput`, and everything the cell prints or displays, now or later from its
+ * timers and promises, is routed to that object through AsyncLocalStorage.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+export type MimeBundle = Record<string, unknown>;
+
+export interface DisplayOptions {
+  metadata?: Record<string, unknown>;
+  /** `transient.display_id`: lets a later update replace this output. */
+  displayId?: string;
+  update?: boolean;
+}
+
+export interface CellOutput {
+  stream(name: "stdout" | "stderr", text: string): void;
+  display(data: MimeBundle, options?: DisplayOptions): void;
+  clearOutput(wait: boolean): void;
+}
+
+const store = new AsyncLocalStorage<CellOutput>();
+let fallback: CellOutput | undefined;
+
+/** Run `fn` with `output` as the destination of everything it (and what it schedules) emits. */
+export function withOutput<T>(output: CellOutput, fn: () => T): T {
+  fallback = output;
+  return store.run(output, fn);
+}
+
+/** The output of the cell whose code is running, else of the most recent cell. */
+export function currentOutput(): CellOutput | undefined {
+  return store.getStore() ?? fallback;
+}
+
+/**
+ * A stream-like object (enough for `console.Console` and code that writes to stdout). Not a real
+ * Writable: that would buffer writes and run them later, outside the writing cell's async context.
+ * The listener methods exist because Console attaches and detaches an error handler per write.
+ */
+export function routedStream(name: "stdout" | "stderr", sink: (text: string) => void) {
+  const self = {
+    on: () => self,
+    once: () => self,
+    off: () => self,
+    removeListener: () => self,
+    emit: () => false,
+    listenerCount: () => 0,
+    write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
+      const out = currentOutput();
+      if (out) out.stream(name, text);
+      else sink(text);
+      const done = typeof encoding === "function" ? encoding : cb;
+      if (typeof done === "function") queueMicrotask(() => (done as (err: Error | null) => void)(null));
+      return true;
+    },
+    isTTY: false,
+  };
+  return self;
+}
+
+/**
+ * Route `process.stdout.write`/`process.stderr.write` of the kernel process to the cells.
+ * The kernel logs with pino straight to fd 2, so its own logs are unaffected.
+ */
+export function captureProcessStreams(): void {
+  for (const name of ["stdout", "stderr"] as const) {
+    const stream = process[name];
+    const original = stream.write.bind(stream);
+    const routed = routedStream(name, (text) => original(text));
+    (stream as unknown as { write: unknown }).write = routed.write;
+  }
+}

@@ -1,0 +1,462 @@
+/**
+ * TypeScript → JavaScript, with one sucrase parse per cell:
+ *
+ * - Type stripping is sucrase's `typescript` transform with `keepUnusedImports` (an import used
+ *   only by a later cell must stay) and `disableESTransforms`; it preserves lines. It is run from
+ *   the tokens already parsed here (the same steps as sucrase's `transform`, which exposes no
+ *   tokens), or skipped when the tokens hold no TypeScript at all: then the output would be the
+ *   input (checked on ~1,900 JavaScript files), so a plain-JS cell costs one parse and no transform.
+ * - Value namespaces. Sucrase treats every `namespace`/`module` block as type-only and erases it
+ *   (so `namespace N { export const x = 1 }` would silently vanish). Each non-ambient namespace
+ *   is lowered here, before sucrase transforms, to the shape TypeScript emits:
+ *   `var N; (function (N, __tsak_ns) { ...body... })(N || (N = {}));` (dotted names nest). The body
+ *   keeps its `export` keywords; the rewrite pass (rewrite.ts) recognises the marker parameter,
+ *   strips them and copies the exported names onto `N`. The header and footer replace single
+ *   tokens on their own lines, so lines are preserved.
+ * - Names of top-level type-only declarations (`type`, `interface`, `declare ...`, `import type`,
+ *   inline `type` import specifiers) for `typeDeclared`, and where those statements start (a
+ *   type-only statement after the last expression means the cell has no result).
+ *
+ * sucrase ships no `exports` map, so its internal modules are reachable; they are checked when
+ * loaded, and if their shape ever changes this falls back to the public `transform` (and loses
+ * only the namespace lowering and the type names).
+ */
+import { createRequire } from "node:module";
+import { transform as sucrase } from "sucrase";
+import { toCellSyntaxError } from "./errors.js";
+
+interface SucraseToken {
+  type: number;
+  contextualKeyword: number;
+  start: number;
+  end: number;
+  isType: boolean;
+}
+
+interface SucraseFile {
+  tokens: SucraseToken[];
+  scopes: unknown[];
+}
+
+const TOKEN_TYPES = [
+  "name",
+  "string",
+  "eof",
+  "braceL",
+  "braceR",
+  "braceBarL",
+  "braceBarR",
+  "dollarBraceL",
+  "parenL",
+  "parenR",
+  "bracketL",
+  "bracketR",
+  "lessThan",
+  "greaterThan",
+  "comma",
+  "semi",
+  "dot",
+  "star",
+  "eq",
+  "_import",
+  "_export",
+  "_const",
+  "_let",
+  "_var",
+  "_function",
+  "_class",
+  "_enum",
+  "_public",
+  "_protected",
+  "_private",
+  "_abstract",
+  "_readonly",
+  "_override",
+  "nonNullAssertion",
+] as const;
+
+const CONTEXTUAL_KEYWORDS = [
+  "_namespace",
+  "_module",
+  "_global",
+  "_declare",
+  "_type",
+  "_interface",
+  "_abstract",
+  "_from",
+  "_as",
+] as const;
+
+interface Internals {
+  parse(input: string, isJSXEnabled: boolean, isTypeScriptEnabled: boolean, isFlowEnabled: boolean): SucraseFile;
+  tt: Record<(typeof TOKEN_TYPES)[number], number>;
+  ck: Record<(typeof CONTEXTUAL_KEYWORDS)[number], number>;
+  /** Token types that the typescript transform rewrites without marking them as types. */
+  rewritten: Set<number>;
+  /** sucrase's transform pipeline, driven from our tokens; undefined → use the public transform. */
+  transformTokens: ((code: string, file: SucraseFile) => string) | undefined;
+}
+
+export const SUCRASE_OPTIONS = {
+  transforms: ["typescript" as const],
+  keepUnusedImports: true,
+  disableESTransforms: true,
+};
+
+let internals: Internals | null | undefined;
+
+function load(): Internals | null {
+  if (internals !== undefined) return internals;
+  try {
+    const require = createRequire(import.meta.url);
+    const parser = require("sucrase/dist/parser/index.js") as { parse?: unknown };
+    const { TokenType } = require("sucrase/dist/parser/tokenizer/types.js") as { TokenType: Record<string, number> };
+    const { ContextualKeyword } = require("sucrase/dist/parser/tokenizer/keywords.js") as {
+      ContextualKeyword: Record<string, number>;
+    };
+    const pick = <K extends string>(from: Record<string, number>, keys: readonly K[]): Record<K, number> => {
+      const out = {} as Record<K, number>;
+      for (const k of keys) {
+        const v = from[k];
+        if (typeof v !== "number") throw new Error(`sucrase internals changed: no ${k}`);
+        out[k] = v;
+      }
+      return out;
+    };
+    if (typeof parser.parse !== "function") throw new Error("sucrase internals changed: no parse");
+    const tt = pick(TokenType, TOKEN_TYPES);
+    const ck = pick(ContextualKeyword, CONTEXTUAL_KEYWORDS);
+    internals = {
+      parse: parser.parse as Internals["parse"],
+      tt,
+      ck,
+      rewritten: new Set([tt._enum, tt._public, tt._protected, tt._private, tt._abstract, tt._readonly, tt._override, tt.nonNullAssertion]),
+      transformTokens: loadPipeline(require),
+    };
+  } catch {
+    internals = null;
+  }
+  return internals;
+}
+
+/** The body of sucrase's `transform` (index.js getSucraseContext + RootTransformer) for our options. */
+function loadPipeline(require: NodeJS.Require): Internals["transformTokens"] {
+  try {
+    const NameManager = (require("sucrase/dist/NameManager.js") as { default?: unknown }).default;
+    const { HelperManager } = require("sucrase/dist/HelperManager.js") as { HelperManager?: unknown };
+    const TokenProcessor = (require("sucrase/dist/TokenProcessor.js") as { default?: unknown }).default;
+    const RootTransformer = (require("sucrase/dist/transformers/RootTransformer.js") as { default?: unknown }).default;
+    if (![NameManager, HelperManager, TokenProcessor, RootTransformer].every((c) => typeof c === "function")) return undefined;
+    const NM = NameManager as new (code: string, tokens: SucraseToken[]) => unknown;
+    const HM = HelperManager as new (nameManager: unknown) => unknown;
+    const TP = TokenProcessor as new (
+      code: string,
+      tokens: SucraseToken[],
+      isFlowEnabled: boolean,
+      disableESTransforms: boolean,
+      helperManager: unknown,
+    ) => unknown;
+    const RT = RootTransformer as new (
+      context: unknown,
+      transforms: readonly string[],
+      enableLegacyBabel5ModuleInterop: boolean,
+      options: unknown,
+    ) => { transform(): { code: string } };
+    const run = (code: string, file: SucraseFile): string => {
+      const nameManager = new NM(code, file.tokens);
+      const helperManager = new HM(nameManager);
+      const tokenProcessor = new TP(code, file.tokens, false, SUCRASE_OPTIONS.disableESTransforms, helperManager);
+      const context = { tokenProcessor, scopes: file.scopes, nameManager, importProcessor: null, helperManager };
+      return new RT(context, SUCRASE_OPTIONS.transforms, false, SUCRASE_OPTIONS).transform().code;
+    };
+    // self-check against the public transform
+    const probe = "enum E { A }\nlet x: number = 1 as number;\nclass C { constructor(private p: string) {} }\nimport y = require('y');";
+    const parser = require("sucrase/dist/parser/index.js") as { parse: Internals["parse"] };
+    if (run(probe, parser.parse(probe, false, true, false)) !== sucrase(probe, SUCRASE_OPTIONS).code) return undefined;
+    return run;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parameter that marks a lowered namespace's function (see rewrite.ts). */
+export const NAMESPACE_MARKER = "__tsak_ns";
+
+/** Which sucrase path is in use: its internals driven from one parse (expected), or the fallbacks. */
+export function typeScriptPipeline(): "tokens" | "public" | "unavailable" {
+  const I = load();
+  return I === null ? "unavailable" : I.transformTokens ? "tokens" : "public";
+}
+
+export interface CompiledTypeScript {
+  js: string;
+  typeNames: string[];
+  /** Offsets (in the cell) where top-level type-only statements start. */
+  typeStatementStarts: number[];
+}
+
+/** TypeScript cell → JavaScript (same lines). Throws CellSyntaxError. */
+export function compileTypeScript(src: string): CompiledTypeScript {
+  const I = load();
+  if (I === null) return { js: publicTransform(src, src), typeNames: [], typeStatementStarts: [] };
+  let file: SucraseFile;
+  try {
+    file = I.parse(src, false, true, false);
+  } catch (err) {
+    throw toCellSyntaxError(err, src, src) ?? err;
+  }
+  const scan = scanTokens(I, src, file.tokens);
+  let js: string;
+  if (scan.lowered !== undefined) {
+    // namespaces were lowered: the text changed, so parse it again
+    js = publicTransform(scan.lowered, src);
+  } else if (!scan.hasTypeScript) {
+    js = src;
+  } else if (I.transformTokens) {
+    try {
+      js = I.transformTokens(src, file);
+    } catch (err) {
+      throw toCellSyntaxError(err, src, src) ?? err;
+    }
+  } else {
+    js = publicTransform(src, src);
+  }
+  return { js, typeNames: scan.typeNames, typeStatementStarts: scan.typeStatementStarts };
+}
+
+function publicTransform(code: string, original: string): string {
+  try {
+    return sucrase(code, SUCRASE_OPTIONS).code;
+  } catch (err) {
+    throw toCellSyntaxError(err, code, original) ?? err;
+  }
+}
+
+interface Scan {
+  /** The source with value namespaces lowered, if there were any. */
+  lowered: string | undefined;
+  /** Any token the typescript transform would change? */
+  hasTypeScript: boolean;
+  typeNames: string[];
+  typeStatementStarts: number[];
+}
+
+function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
+  const { tt, ck, rewritten } = I;
+  const n = toks.length;
+  const typeNames = new Set<string>();
+  const typeStatementStarts: number[] = [];
+  const edits: Array<[number, number, string]> = [];
+  // one entry per open brace: the namespace names it opens, or null for any other brace
+  const stack: Array<string[] | null> = [];
+
+  const text = (t: SucraseToken | undefined): string => (t === undefined ? "" : src.slice(t.start, t.end));
+  const isName = (t: SucraseToken | undefined): t is SucraseToken => t !== undefined && t.type === tt.name;
+  const opens = (t: number): boolean => t === tt.braceL || t === tt.dollarBraceL || t === tt.braceBarL;
+  const closes = (t: number): boolean => t === tt.braceR || t === tt.braceBarR;
+
+  /** Index of the brace closing the one at `i`. */
+  const matching = (i: number): number => {
+    let depth = 0;
+    for (let j = i; j < n; j++) {
+      const ty = toks[j]!.type;
+      if (opens(ty)) depth++;
+      else if (closes(ty) && --depth === 0) return j;
+    }
+    return n - 1;
+  };
+
+  /** Names declared by `const a: T, b: U` starting at token `i` (the first name), type tokens only. */
+  const declaratorNames = (i: number): void => {
+    let depth = 0;
+    let expectName = true;
+    for (let j = i; j < n; j++) {
+      const t = toks[j]!;
+      if (!t.isType || t.type === tt.semi || t.type === tt.eof) return;
+      const ty = t.type;
+      if (ty === tt.parenL || ty === tt.bracketL || ty === tt.lessThan || opens(ty)) depth++;
+      else if (ty === tt.parenR || ty === tt.bracketR || ty === tt.greaterThan || closes(ty)) depth--;
+      else if (depth === 0 && ty === tt.comma) expectName = true;
+      else if (expectName && depth === 0 && ty === tt.name) {
+        typeNames.add(text(t));
+        expectName = false;
+      }
+    }
+  };
+
+  /** Local names of an import declaration's specifiers; `allType` for `import type ...`. */
+  const importNames = (i: number, allType: boolean): void => {
+    let inBraces = false;
+    let groupIsType = false;
+    let last: SucraseToken | undefined;
+    for (let j = i; j < n; j++) {
+      const t = toks[j]!;
+      const ty = t.type;
+      if (ty === tt.braceL) {
+        inBraces = true;
+        groupIsType = false;
+        last = undefined;
+      } else if (ty === tt.comma || ty === tt.braceR) {
+        if (last && (allType || groupIsType)) typeNames.add(text(last));
+        last = undefined;
+        groupIsType = false;
+        if (ty === tt.braceR) inBraces = false;
+      } else if (ty === tt.name) {
+        if (t.contextualKeyword === ck._from && !inBraces) {
+          if (last && allType) typeNames.add(text(last));
+          return;
+        }
+        if (inBraces && last === undefined && t.contextualKeyword === ck._type && t.isType && !groupIsType) {
+          groupIsType = true;
+          continue;
+        }
+        if (t.contextualKeyword !== ck._as || last === undefined) last = t;
+      } else if (ty === tt.semi || ty === tt.string || ty === tt.eof || ty === tt.eq) {
+        return;
+      }
+    }
+  };
+
+  // hot loop: plain locals rather than property lookups
+  const BRACE_L = tt.braceL;
+  const DOLLAR_BRACE_L = tt.dollarBraceL;
+  const BRACE_BAR_L = tt.braceBarL;
+  const BRACE_R = tt.braceR;
+  const BRACE_BAR_R = tt.braceBarR;
+  const IMPORT = tt._import;
+  const EXPORT = tt._export;
+  let hasTypeScript = false;
+  for (let i = 0; i < n; i++) {
+    const t = toks[i]!;
+    const ty = t.type;
+    const isType = t.isType;
+    if (ty === BRACE_L || ty === DOLLAR_BRACE_L || ty === BRACE_BAR_L) {
+      stack.push(null);
+      continue;
+    }
+    if (ty === BRACE_R || ty === BRACE_BAR_R) {
+      const names = stack.pop();
+      if (names) edits.push([t.start, t.end, footer(names)]);
+      continue;
+    }
+    if (!hasTypeScript) {
+      if (isType || rewritten.has(ty)) hasTypeScript = true;
+      else if (ty === IMPORT) {
+        // `import x = require(...)`, `import type T = ...`
+        const a = toks[i + 1];
+        const b = toks[i + 2];
+        if (a?.type === tt.name && (b?.type === tt.eq || b?.type === tt.name)) hasTypeScript = true;
+      } else if (ty === EXPORT) {
+        // `export = x`, `export import A = ...`
+        const a = toks[i + 1];
+        if (a?.type === tt.eq || a?.type === IMPORT) hasTypeScript = true;
+      }
+    }
+    // what follows concerns declarations: all type tokens (declare, type, interface, namespace)
+    // except imports
+    if (!isType && ty !== IMPORT) continue;
+    const top = stack.length === 0;
+    // namespaces may appear at the top level or directly in another namespace's body
+    if (!top && stack[stack.length - 1] === null) continue;
+    const kw = t.contextualKeyword;
+
+    if (kw === ck._declare && t.isType) {
+      const next = toks[i + 1];
+      if (top) typeStatementStarts.push(t.start);
+      if (next && (next.contextualKeyword === ck._namespace || next.contextualKeyword === ck._module || next.contextualKeyword === ck._global)) {
+        if (top && next.contextualKeyword !== ck._global && isName(toks[i + 2])) typeNames.add(text(toks[i + 2]));
+        // skip the ambient block: nothing inside it is a value
+        let b = i + 2;
+        while (b < n && toks[b]!.type !== tt.braceL && toks[b]!.type !== tt.semi && toks[b]!.isType) b++;
+        if (b < n && toks[b]!.type === tt.braceL) i = matching(b);
+        continue;
+      }
+      if (!top || !next) continue;
+      const nt = next.type;
+      if (nt === tt._const || nt === tt._let || nt === tt._var) {
+        if (toks[i + 2]?.type === tt._enum) {
+          if (isName(toks[i + 3])) typeNames.add(text(toks[i + 3]));
+        } else declaratorNames(i + 2);
+      } else if (nt === tt._function || nt === tt._class || nt === tt._enum) {
+        if (isName(toks[i + 2])) typeNames.add(text(toks[i + 2]));
+      } else if (next.contextualKeyword === ck._abstract) {
+        if (isName(toks[i + 3])) typeNames.add(text(toks[i + 3]));
+      }
+      // `declare type` / `declare interface` are picked up on the next token
+      continue;
+    }
+
+    if (ty === tt.name && t.isType && (kw === ck._type || kw === ck._interface)) {
+      const next = toks[i + 1];
+      if (top && isName(next) && next.isType) {
+        typeNames.add(text(next));
+        typeStatementStarts.push(t.start);
+      }
+      continue;
+    }
+
+    if (ty === tt.name && t.isType && (kw === ck._namespace || kw === ck._module) && isName(toks[i + 1])) {
+      const names = [text(toks[i + 1])];
+      let j = i + 2;
+      while (toks[j]?.type === tt.dot && isName(toks[j + 1])) {
+        names.push(text(toks[j + 1]));
+        j += 2;
+      }
+      const brace = toks[j];
+      if (brace?.type !== tt.braceL) continue;
+      edits.push([t.start, brace.end, header(names)]);
+      stack.push(names);
+      i = j;
+      continue;
+    }
+
+    if (ty === tt._import && top) {
+      const next = toks[i + 1];
+      // `import(...)` and `import.meta` are expressions, not declarations
+      if (next === undefined || next.type === tt.parenL || next.type === tt.dot) continue;
+      if (next && next.type === tt.name && next.contextualKeyword === ck._type) {
+        const after = toks[i + 2];
+        const whole =
+          after !== undefined &&
+          (after.type === tt.braceL || after.type === tt.star || (after.type === tt.name && after.contextualKeyword !== ck._from));
+        if (whole) {
+          typeStatementStarts.push(t.start);
+          importNames(i + 2, true);
+          continue;
+        }
+      }
+      importNames(i + 1, false);
+    }
+  }
+
+  let lowered: string | undefined;
+  if (edits.length > 0) {
+    edits.sort((a, b) => a[0] - b[0]);
+    let out = "";
+    let cursor = 0;
+    for (const [s, e, txt] of edits) {
+      out += src.slice(cursor, s) + txt;
+      cursor = e;
+    }
+    lowered = out + src.slice(cursor);
+  }
+  return { lowered, hasTypeScript, typeNames: [...typeNames], typeStatementStarts };
+}
+
+function header(names: string[]): string {
+  let out = "";
+  names.forEach((name, k) => {
+    out += `${k === 0 ? "" : " "}var ${name}; (function (${name}, ${NAMESPACE_MARKER}) {`;
+  });
+  return out;
+}
+
+function footer(names: string[]): string {
+  let out = "";
+  for (let k = names.length - 1; k >= 1; k--) {
+    const inner = names[k]!;
+    const outer = names[k - 1]!;
+    out += `})(${inner} = ${outer}.${inner} || (${outer}.${inner} = {})); `;
+  }
+  return out + `})(${names[0]!} || (${names[0]!} = {}));`;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { Outbox } from "../../src/kernel/outbox.js";
+import type { ToWorker } from "../../src/kernel/bridge.js";
+import type { Header } from "../../src/messaging/index.js";
+
+const parent = (id: string) => ({ msg_id: id, msg_type: "execute_request" }) as unknown as Header;
+
+describe("Outbox", () => {
+  it("sends everything queued in one turn as one batch, in order", async () => {
+    const posted: ToWorker[] = [];
+    const box = new Outbox((m) => posted.push(m));
+    const p = parent("a");
+    box.publish("status", { execution_state: "busy" }, p);
+    box.publish("execute_input", { code: "1" }, p);
+    await new Promise((r) => setImmediate(r));
+    expect(posted).toHaveLength(1);
+    const batch = posted[0] as Extract<ToWorker, { type: "send" }>;
+    expect(batch.items.map((i) => i.msgType)).toEqual(["status", "execute_input"]);
+  });
+
+  it("merges consecutive writes to one stream of one request, and keeps other messages between them", () => {
+    const posted: ToWorker[] = [];
+    const box = new Outbox((m) => posted.push(m));
+    const p = parent("a");
+    box.stream(p, "stdout", "a");
+    box.stream(p, "stdout", "b");
+    box.stream(p, "stderr", "c");
+    box.publish("display_data", {}, p);
+    box.stream(p, "stdout", "d");
+    box.stream(parent("other"), "stdout", "e");
+    box.flush();
+    const items = (posted[0] as Extract<ToWorker, { type: "send" }>).items;
+    expect(items.map((i) => [i.msgType, (i.content as { text?: string }).text])).toEqual([
+      ["stream", "ab"], ["stream", "c"], ["display_data", undefined], ["stream", "d"], ["stream", "e"],
+    ]);
+  });
+
+  it("flushes at once when buffered stream text passes its bound", () => {
+    const posted: ToWorker[] = [];
+    const box = new Outbox((m) => posted.push(m));
+    box.stream(parent("a"), "stdout", "x".repeat(2 << 20));
+    expect(posted).toHaveLength(1);
+  });
+
+  it("posts nothing when there is nothing to send", () => {
+    const posted: ToWorker[] = [];
+    new Outbox((m) => posted.push(m)).flush();
+    expect(posted).toEqual([]);
+  });
+});

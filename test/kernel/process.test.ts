@@ -1,0 +1,114 @@
+/**
+ * The real kernel process (built dist/) over real ZeroMQ sockets, driven by our own client.
+ * The Python harness covers conformance through jupyter_client; these cover the process itself.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import * as zmq from "zeromq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KernelClient } from "../../src/client/kernel_client.js";
+import { launchKernel, type LaunchedKernel } from "../../src/client/launcher.js";
+import { endpoint } from "../../src/kernel/connection_file.js";
+import { Session, type Message } from "../../src/messaging/index.js";
+
+const CLI = join(__dirname, "..", "..", "dist", "cli", "main.js");
+
+let kernel: LaunchedKernel;
+let client: KernelClient;
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`build the kernel first (npm run build): ${CLI} is missing`);
+  kernel = await launchKernel({ cli: CLI });
+  client = new KernelClient(kernel.connection);
+  client.connect();
+  await client.waitForReady();
+});
+
+afterAll(() => {
+  client?.close();
+  kernel?.dispose();
+});
+
+const types = (outputs: Message[]) => outputs.map((m) => m.header.msg_type);
+
+describe("kernel process", () => {
+  it("runs a TypeScript cell with top-level await and returns the last expression", async () => {
+    const { reply, outputs } = await client.execute("const x: number = await Promise.resolve(41);\nx + 1");
+    expect(reply.content).toMatchObject({ status: "ok" });
+    const result = outputs.find((m) => m.header.msg_type === "execute_result");
+    expect((result?.content as { data: Record<string, string> }).data["text/plain"]).toBe("42");
+  });
+
+  it("sends console output as stream messages and errors as error messages", async () => {
+    const out = await client.execute('console.log("hi"); console.error("oops")');
+    expect(out.outputs.filter((m) => m.header.msg_type === "stream").map((m) => (m.content as { text: string }).text)).toEqual(["hi\n", "oops\n"]);
+    const err = await client.execute('throw new RangeError("bad")');
+    expect(err.reply.content).toMatchObject({ status: "error", ename: "RangeError", evalue: "bad" });
+    expect(types(err.outputs)).toContain("error");
+  });
+
+  it("keeps declarations across cells and lets a const cell run twice", async () => {
+    await client.execute("const kept = 7");
+    const again = await client.execute("const kept = 8");
+    expect(again.reply.content).toMatchObject({ status: "ok" });
+    const { outputs } = await client.execute("kept * 2");
+    expect(JSON.stringify(outputs)).toContain('"text/plain":"16"');
+  });
+
+  it("answers heartbeat and control kernel_info while the main thread is stuck, then interrupts it and keeps state", async () => {
+    await client.execute("const before = 123");
+    const busy = client.execute("while (true) {}");
+    await new Promise((r) => setTimeout(r, 300));
+    const info = await client.request("kernel_info_request", {}, "control");
+    expect(info.reply.content).toMatchObject({ status: "ok", implementation: "ts-async-kernel" });
+    const hb = new zmq.Request({ linger: 0, receiveTimeout: 2000 });
+    hb.connect(endpoint(kernel.connection, kernel.connection.hb_port));
+    await hb.send("ping");
+    const [pong] = await hb.receive();
+    hb.close();
+    expect(pong?.toString()).toBe("ping");
+    await client.request("interrupt_request", {}, "control");
+    const { reply } = await busy;
+    expect(reply.content).toMatchObject({ status: "error", ename: "KernelInterrupt" });
+    const { outputs } = await client.execute("before");
+    expect(JSON.stringify(outputs)).toContain('"text/plain":"123"');
+  });
+
+  it("interrupts a cell that is awaiting and answers the next request", async () => {
+    const waiting = client.execute("await new Promise(() => {})");
+    await new Promise((r) => setTimeout(r, 200));
+    await client.request("interrupt_request", {}, "control");
+    expect((await waiting).reply.content).toMatchObject({ status: "error", ename: "KernelInterrupt" });
+    expect((await client.execute("1 + 1")).reply.content).toMatchObject({ status: "ok" });
+  });
+
+  it("drops badly signed and malformed messages and still answers", async () => {
+    const shell = new zmq.Dealer({ linger: 0 });
+    shell.connect(endpoint(kernel.connection, kernel.connection.shell_port));
+    const wrongKey = new Session({ key: "not-the-key" });
+    await shell.send(wrongKey.serialize({ header: wrongKey.header("execute_request"), content: { code: "globalThis.hacked = 1" } }));
+    await shell.send(["<IDS|MSG>", "", "{not json", "{}", "{}", "{}"]);
+    await shell.send(["garbage"]);
+    shell.close();
+    const { outputs } = await client.execute("typeof globalThis.hacked");
+    expect(JSON.stringify(outputs)).toContain("'undefined'");
+  });
+
+  it("aborts executes queued behind a failing cell when stop_on_error is set", async () => {
+    const failing = client.execute("await new Promise((r) => setTimeout(r, 100)); throw new Error('first')");
+    const queued = client.execute("1");
+    expect((await failing).reply.content).toMatchObject({ status: "error", ename: "Error" });
+    const q = (await queued).reply.content as { status: string; ename?: string };
+    expect(q.status).toBe("error");
+    expect(q.ename).toBe("ExecutionAborted");
+    expect((await client.execute("2")).reply.content).toMatchObject({ status: "ok" });
+  });
+
+  it("wraps every request in busy/idle with the request as parent", async () => {
+    const { outputs } = await client.request("complete_request", { code: "Math.P", cursor_pos: 6 });
+    // status messages are consumed by the client; no stray output belongs to this request
+    expect(outputs).toEqual([]);
+    const { reply } = await client.request("complete_request", { code: "Math.P", cursor_pos: 6 });
+    expect(reply.content).toMatchObject({ status: "ok", matches: ["PI"], cursor_start: 5, cursor_end: 6 });
+  });
+});

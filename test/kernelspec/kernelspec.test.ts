@@ -1,0 +1,55 @@
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { installSpec, kernelJson, listSpecs, removeSpec, validateName } from "../../src/kernelspec/kernelspec.js";
+import { jupyterPath, userDataDir } from "../../src/kernelspec/paths.js";
+
+const saved = { ...process.env };
+afterEach(() => {
+  process.env = { ...saved };
+});
+
+describe("kernelspec", () => {
+  it("writes kernel.json with argv, interrupt_mode, protocol version, metadata and the logos", () => {
+    const dir = installSpec(mkdtempSync(join(tmpdir(), "spec-")), { name: "ts-async" });
+    const spec = JSON.parse(readFileSync(join(dir, "kernel.json"), "utf8"));
+    expect(spec.argv).toContain("{connection_file}");
+    expect(spec.argv.slice(2, 4)).toEqual(["start", "-f"]);
+    expect(spec.display_name).toBe("TypeScript (async)");
+    expect(spec.language).toBe("typescript");
+    expect(spec.interrupt_mode).toBe("message");
+    expect(spec.kernel_protocol_version).toBe("5.5");
+    expect(spec.metadata.ts_async_kernel).toBeDefined();
+    for (const logo of ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"]) expect(existsSync(join(dir, logo))).toBe(true);
+  });
+
+  it("passes log level, backend, loop and language through to argv", () => {
+    const spec = kernelJson({ logLevel: "debug", backend: "node", loop: "pure", language: "javascript", interruptMode: "signal" });
+    expect(spec.argv).toEqual(expect.arrayContaining(["--log-level", "debug", "--backend", "node", "--loop", "pure", "--language", "javascript"]));
+    expect(spec.interrupt_mode).toBe("signal");
+    expect(spec.language).toBe("javascript");
+  });
+
+  it("refuses names Jupyter would refuse and lower-cases the rest", () => {
+    expect(() => validateName("bad name")).toThrow(/invalid kernel name/);
+    expect(validateName("TS-Async")).toBe("ts-async");
+  });
+
+  it("honours JUPYTER_DATA_DIR for the user directory and JUPYTER_PATH first in the search path", () => {
+    process.env.JUPYTER_DATA_DIR = "/data/dir";
+    process.env.JUPYTER_PATH = "/first:/second";
+    expect(userDataDir()).toBe("/data/dir");
+    expect(jupyterPath().slice(0, 3)).toEqual(["/first", "/second", "/data/dir"]);
+  });
+
+  it("lists installed specs found on JUPYTER_PATH and removes them", () => {
+    const data = mkdtempSync(join(tmpdir(), "spec-"));
+    process.env.JUPYTER_PATH = data;
+    installSpec(data, { name: "ts-async-x", displayName: "X" });
+    expect(listSpecs().find((s) => s.name === "ts-async-x")?.displayName).toBe("X");
+    expect(removeSpec(data, "ts-async-x")).toBe(join(data, "kernels", "ts-async-x"));
+    expect(listSpecs().find((s) => s.name === "ts-async-x")).toBeUndefined();
+    expect(removeSpec(data, "ts-async-x")).toBeUndefined();
+  });
+});

@@ -1,0 +1,763 @@
+/**
+ * The cell transform, tested by running its output: every cell goes through `transformCell`, is
+ * compiled as a `vm.Script` and run in one persistent `vm` context, exactly as the kernel does.
+ */
+import vm from "node:vm";
+import { describe, expect, test } from "vitest";
+
+import { CellSyntaxError, transformCell, type TransformResult } from "../../src/shell/transform/index.js";
+import { typeScriptPipeline } from "../../src/shell/transform/typescript.js";
+
+type Language = "typescript" | "javascript";
+
+interface Ran {
+  t: TransformResult;
+  /** What the script's promise resolved to. */
+  completion: { value: unknown } | undefined;
+  value: unknown;
+}
+
+/** A notebook: one vm context, a fake import function that records what was imported. */
+function notebook(language: Language = "typescript") {
+  const imported: Array<{ specifier: string; options?: unknown }> = [];
+  const modules: Record<string, Record<string, unknown>> = {
+    m: { default: "m-default", a: "m-a", b: "m-b", "x-y": "m-xy" },
+    n: { default: "n-default", n1: 1, n2: 2 },
+    "node:path": { default: { sep: "/" }, join: (...p: string[]) => p.join("/") },
+    side: {},
+    json: { default: { ok: true } },
+  };
+  const logs: unknown[] = [];
+  const context = vm.createContext({
+    __tsak_import: async (specifier: string, options?: unknown) => {
+      imported.push(options === undefined ? { specifier } : { specifier, options });
+      const mod = modules[specifier];
+      if (!mod) throw new Error(`Cannot find module '${specifier}'`);
+      return mod;
+    },
+    __tsak_import_meta: { url: "file:///notebooks/__notebook__.ts" },
+    log: (...args: unknown[]) => void logs.push(args.length === 1 ? args[0] : args),
+    setTimeout,
+    require: (id: string) => ({ required: id }),
+  });
+  let count = 0;
+  const run = async (source: string, lang: Language = language): Promise<Ran> => {
+    const t = transformCell(source, { language: lang });
+    const script = new vm.Script(t.code, { filename: `cell${++count}` });
+    const promise = script.runInContext(context, { breakOnSigint: true }) as Promise<{ value: unknown } | undefined>;
+    expect(typeof (promise as { then?: unknown }).then).toBe("function");
+    const completion = await promise;
+    return { t, completion, value: completion?.value };
+  };
+  /** Run and return the result value (asserting there is one). */
+  const value = async (source: string, lang: Language = language): Promise<unknown> => {
+    const r = await run(source, lang);
+    expect(r.t.hasResult).toBe(true);
+    expect(r.completion).toBeDefined();
+    return r.value;
+  };
+  /** Run a cell expected to throw at run time; returns the error. */
+  const fails = async (source: string, lang: Language = language): Promise<Error> => {
+    try {
+      await run(source, lang);
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error("expected the cell to throw");
+  };
+  const name = () => `cell${count}`;
+  return { run, value, fails, imported, context, logs, name };
+}
+
+/** Plain copy of a value made in the vm context (other realm), for deep equality. */
+const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
+
+function syntaxError(source: string, language: Language): CellSyntaxError {
+  try {
+    transformCell(source, { language });
+  } catch (err) {
+    expect(err).toBeInstanceOf(CellSyntaxError);
+    return err as CellSyntaxError;
+  }
+  throw new Error("expected a syntax error");
+}
+
+describe("shape of the script", () => {
+  test("a result is { value } and no result is undefined; the script evaluates to a promise", async () => {
+    const nb = notebook();
+    const r1 = await nb.run("1 + 1");
+    expect(r1.t.hasResult).toBe(true);
+    expect(r1.completion).toEqual({ value: 2 });
+    const r2 = await nb.run("const a = 1");
+    expect(r2.t.hasResult).toBe(false);
+    expect(r2.completion).toBeUndefined();
+  });
+
+  test("every cell line stays on its line (only one closing line is added)", () => {
+    const source = [
+      "import {",
+      "  a,",
+      "  b,",
+      "} from 'm'",
+      "const x: number = 1,",
+      "  y = 2",
+      "function f(",
+      "  p: string,",
+      "): void {}",
+      "class C<T> {",
+      "  v?: T",
+      "}",
+      "enum E {",
+      "  A,",
+      "}",
+      "export default x",
+    ].join("\n");
+    const { code } = transformCell(source, { language: "typescript" });
+    const lines = code.split("\n");
+    expect(lines.length).toBe(source.split("\n").length + 1);
+    expect(lines[lines.length - 1]).toBe("})()");
+    expect(lines[6]).toContain("function");
+    expect(lines[9]).toContain("class C");
+    expect(lines[15]).toContain("return {value: (0, ");
+  });
+
+  test("line preservation holds line by line for a cell mixing every construct (and it runs)", async () => {
+    const lines = [
+      '"use strict"',
+      "import d, {a} from 'm'",
+      "import * as ns from 'n'",
+      "import 'side'",
+      "type T = { a: number }",
+      "interface I {",
+      "  b: string",
+      "}",
+      "declare const amb: number",
+      "enum E { A, B }",
+      "namespace N {",
+      "  export const q = 1",
+      "}",
+      "const {x, y}: {x: number, y: number} = {x: 1, y: 2}, z = 3",
+      "let w",
+      "var v = 4",
+      "function f<U>(u: U): U {",
+      "  return u",
+      "}",
+      "class C<U> {",
+      "  constructor(public u: U) {}",
+      "}",
+      "for (var i = 0; i < 2; i++) {}",
+      "export const ex = await Promise.resolve(5)",
+      "const lazy = import('m')",
+      "const meta = import.meta.url",
+      "export default [d, a, ns.n1, E.B, N.q, x + y + z, w, v, f(1), new C(2).u, i, ex, (await lazy).b, meta]",
+    ];
+    const source = lines.map((line, k) => `${line} /*L${k + 1}*/`).join("\n");
+    const { code } = transformCell(source, { language: "typescript" });
+    const out = code.split("\n");
+    expect(out.length).toBe(lines.length + 1);
+    // every marker left is on its own line (sucrase drops the comments next to the type-only
+    // declarations it erases: those of lines 4-8)
+    let present = 0;
+    out.forEach((text, k) => {
+      for (const m of text.matchAll(/\/\*L(\d+)\*\//g)) {
+        expect(Number(m[1]), `line ${k + 1}: ${text}`).toBe(k + 1);
+        present++;
+      }
+    });
+    expect(present).toBeGreaterThanOrEqual(lines.length - 5);
+    const nb = notebook();
+    expect(await nb.value(source)).toEqual(["m-default", "m-a", 1, 1, 1, 6, undefined, 4, 1, 2, 2, 5, "m-b", "file:///notebooks/__notebook__.ts"]);
+  });
+
+  test("declared lists the value bindings, in order", () => {
+    const t = transformCell(
+      "import d, {a, b as c} from 'm'\nimport * as ns from 'n'\nconst {p, q: [r], ...rest} = o\nlet u\nvar v = 1, w\nfunction f() {}\nclass K {}\nenum E { A }",
+      { language: "typescript" },
+    );
+    expect(t.declared).toEqual(["d", "a", "c", "ns", "p", "r", "rest", "u", "v", "w", "f", "K", "E"]);
+    expect(t.typeDeclared).toEqual([]);
+  });
+
+  test("sucrase runs from the cell's single parse (its internals loaded and self-checked)", () => {
+    expect(typeScriptPipeline()).toBe("tokens");
+  });
+
+  test("a TypeScript cell without TypeScript syntax becomes the same script as in JavaScript", () => {
+    const cells = [
+      "const a = [1, 2].map((x) => x * 2)\nlet b = a.length > 1 ? a[0] : null\na",
+      "import fs, {join} from 'node:path'\nexport const c = await import('m')\nfunction f(...args) { return args }\nclass K extends Object { #p = 1; static s = 2; get p() { return this.#p } }",
+      "for (var i = 0; i < 3; i++) { if (i < 2) continue }\nlabel: while (true) break label\n`t ${i}`",
+      "const readonly = 1, type = 2, declare = 3, namespace = 4, abstract = 5\nreadonly + type + declare + namespace + abstract",
+    ];
+    for (const cell of cells) {
+      expect(transformCell(cell, { language: "typescript" })).toEqual(transformCell(cell, { language: "javascript" }));
+    }
+  });
+
+  test("results are cached safely: equal results, arrays are not shared", () => {
+    const source = "const cachedA = 1\ntype CachedT = number";
+    const first = transformCell(source, { language: "typescript" });
+    first.declared.push("mutated");
+    first.typeDeclared.length = 0;
+    const second = transformCell(source, { language: "typescript" });
+    expect(second.declared).toEqual(["cachedA"]);
+    expect(second.typeDeclared).toEqual(["CachedT"]);
+    expect(second.code).toBe(first.code);
+    // a different import function or language is a different entry
+    expect(transformCell("import x from 'm'", { language: "typescript", importFunction: "imp" }).code).toContain("imp('m')");
+    expect(transformCell("import x from 'm'", { language: "typescript" }).code).toContain("__tsak_import('m')");
+  });
+
+  test("a trivial cell has no hoisting and no var list", () => {
+    const t = transformCell("1 + 1", { language: "typescript" });
+    expect(t.code).toBe("(async () => {return {value: (0, 1 + 1)};\n})()");
+    expect(t.declared).toEqual([]);
+  });
+});
+
+describe("declarations persist across cells", () => {
+  test("const, let and var are globals of the context and can be re-run", async () => {
+    const nb = notebook();
+    await nb.run("const x = 1");
+    await nb.run("const x = 1"); // no "already declared"
+    expect(await nb.value("x + 1")).toBe(2);
+    await nb.run("let y = 10\nvar z = 20");
+    expect(await nb.value("x + y + z")).toBe(31);
+    await nb.run("let y = 11");
+    expect(await nb.value("y")).toBe(11);
+    expect(vm.runInContext("x", nb.context)).toBe(1);
+  });
+
+  test("let without initializer resets to undefined; var without initializer keeps its value", async () => {
+    const nb = notebook("javascript");
+    await nb.run("let a = 1; var b = 2");
+    await nb.run("let a; var b");
+    expect(await nb.value("[a, b]")).toEqual([undefined, 2]);
+  });
+
+  test("destructuring declarations, multiple declarators, defaults and rest", async () => {
+    const nb = notebook();
+    await nb.run("const o = {a: 1, b: [2, 3], c: 4, d: 5}");
+    await nb.run("const {a, b: [c], ...rest} = o, [first = 9, , third] = [undefined, 1, 3], z = a + c");
+    expect(plain(await nb.value("({a, c, rest, first, third, z})"))).toEqual({
+      a: 1,
+      c: 2,
+      rest: { c: 4, d: 5 },
+      first: 9,
+      third: 3,
+      z: 3,
+    });
+  });
+
+  test("a declaration after an expression statement without semicolon (ASI) stays separate", async () => {
+    const nb = notebook("javascript");
+    await nb.run("const f = () => 1\nlet r = f()\nconst [p] = [r]\nclass K {}\n[1].length");
+    expect(await nb.value("p")).toBe(1);
+  });
+
+  test("var declared in top-level loops and blocks is global, as in a script", async () => {
+    const nb = notebook("javascript");
+    await nb.run("for (var i = 0; i < 3; i++) {}\nfor (var [k, v] of [[1, 2]]) {}\nfor (var key in {q: 1}) {}\n{ var inBlock = 'b' }\nif (true) var inIf = 'c'");
+    expect(await nb.value("[i, k, v, key, inBlock, inIf]")).toEqual([3, 1, 2, "q", "b", "c"]);
+  });
+
+  test("var in switch cases, try blocks and labelled blocks is global; in a class static block it is not", async () => {
+    const nb = notebook("javascript");
+    await nb.run("switch (1) { case 1: var sv = 2 }\ntry { var tv = 1 } catch {}\nlab: { var lv = 3 }\nclass S { static { var inStatic = 1 } }");
+    expect(await nb.value("[sv, tv, lv, typeof inStatic]")).toEqual([2, 1, 3, "undefined"]);
+  });
+
+  test("block-scoped bindings below the top level stay local", async () => {
+    const nb = notebook("javascript");
+    await nb.run("for (const item of [1, 2]) {}\n{ let blockLocal = 1 }\nfunction g() { var fnLocal = 1 }");
+    expect(await nb.value("[typeof item, typeof blockLocal, typeof fnLocal]")).toEqual(["undefined", "undefined", "undefined"]);
+  });
+});
+
+describe("functions", () => {
+  test("callable before their line in the same cell, and from later cells", async () => {
+    const nb = notebook();
+    expect(await nb.value("const r = twice(21)\nfunction twice(n: number): number { return n * 2 }\nr")).toBe(42);
+    expect(await nb.value("twice(5)")).toBe(10);
+    expect(await nb.value("twice.name")).toBe("twice");
+  });
+
+  test("async functions and generators are hoisted too", async () => {
+    const nb = notebook();
+    expect(await nb.value("const g = [...gen()]\nfunction* gen() { yield 1; yield 2 }\nasync function later() { return 7 }\n[g, await later()]")).toEqual([
+      [1, 2],
+      7,
+    ]);
+    expect(await nb.value("async function* agen() { yield 3 }\nconst out = []\nfor await (const x of agen()) out.push(x)\nout")).toEqual([3]);
+  });
+
+  test("redefining a function in a later cell is seen by functions of earlier cells (script semantics)", async () => {
+    const nb = notebook("javascript");
+    await nb.run("function helper() { return 1 }\nfunction main() { return helper() }");
+    await nb.run("function helper() { return 2 }");
+    expect(await nb.value("main()")).toBe(2);
+  });
+
+  test("recursion goes through the global binding (memoization works)", async () => {
+    const nb = notebook("javascript");
+    await nb.run("let calls = 0\nfunction fib(n) { calls++; return n < 2 ? n : fib(n - 1) + fib(n - 2) }");
+    await nb.run("const memo = new Map()\nconst raw = fib\nfib = (n) => { if (!memo.has(n)) memo.set(n, raw(n)); return memo.get(n) }");
+    expect(await nb.value("[fib(30), calls < 100]")).toEqual([832040, true]);
+  });
+
+  test("functions keep their own this and arguments; constructors still work", async () => {
+    const nb = notebook("javascript");
+    await nb.run("function P(x) { this.x = x; this.n = arguments.length }");
+    expect(plain(await nb.value("new P(4)"))).toEqual({ x: 4, n: 1 });
+  });
+});
+
+describe("classes", () => {
+  test("class declarations persist, re-run, extend, use static blocks", async () => {
+    const nb = notebook();
+    await nb.run("class A { static count = 0; static { A.count = 5 } hi() { return 'a' } }");
+    await nb.run("class A { static count = 0; static { A.count = 6 } hi() { return 'a2' } }");
+    await nb.run("class B extends A { hi() { return super.hi() + 'b' } }");
+    expect(await nb.value("[new B().hi(), A.count, B.name]")).toEqual(["a2b", 6, "B"]);
+  });
+
+  test("TypeScript class features: generics, modifiers, parameter properties, abstract", async () => {
+    const nb = notebook();
+    await nb.run(
+      [
+        "abstract class Shape { abstract area(): number; describe(): string { return `${this.constructor.name}:${this.area()}` } }",
+        "class Rect<T extends number = number> extends Shape {",
+        "  private readonly tag: string = 'r'",
+        "  constructor(public w: T, protected h: T) { super() }",
+        "  area(): number { return this.w * this.h }",
+        "}",
+      ].join("\n"),
+    );
+    expect(await nb.value("new Rect(2, 3).describe()")).toBe("Rect:6");
+  });
+});
+
+describe("imports", () => {
+  test("default, named, aliased, string-named, namespace, default+namespace, side effect", async () => {
+    const nb = notebook();
+    await nb.run(
+      [
+        "import d, {a, b as bee, 'x-y' as xy} from 'm'",
+        "import * as ns from 'n'",
+        "import def2, * as ns2 from 'n'",
+        "import 'side'",
+        "import {",
+        "  default as mdef,",
+        "} from 'm'",
+      ].join("\n"),
+    );
+    expect(nb.imported.map((i) => i.specifier)).toEqual(["m", "n", "n", "side", "m"]);
+    expect(await nb.value("[d, a, bee, xy, ns.n1, def2, ns2.n2, mdef]")).toEqual([
+      "m-default",
+      "m-a",
+      "m-b",
+      "m-xy",
+      1,
+      "n-default",
+      2,
+      "m-default",
+    ]);
+  });
+
+  test("import attributes are passed along", async () => {
+    const nb = notebook("javascript");
+    await nb.run("import data from 'json' with { type: 'json' }");
+    expect(nb.imported).toEqual([{ specifier: "json", options: { with: { type: "json" } } }]);
+    expect(plain(await nb.value("data"))).toEqual({ ok: true });
+  });
+
+  test("an import used by no code of its own cell is kept (a later cell may use it)", async () => {
+    const nb = notebook();
+    await nb.run("import {a} from 'm'\nimport {type T, b} from 'm'");
+    expect(nb.imported.map((i) => i.specifier)).toEqual(["m", "m"]);
+    expect(await nb.value("a + b")).toBe("m-am-b");
+  });
+
+  test("type-only imports are not imported at all", async () => {
+    const nb = notebook();
+    const r = await nb.run("import type {Foo, Bar as Baz} from 'm'\nimport type Def from 'n'");
+    expect(nb.imported).toEqual([]);
+    expect(r.t.typeDeclared).toEqual(["Foo", "Baz", "Def"]);
+  });
+
+  test("import() anywhere goes through the import function", async () => {
+    const nb = notebook();
+    await nb.run("const p = import('m')\nasync function load(s: string) { return (await import(s)).default }");
+    expect(await nb.value("[(await p).a, await load('n')]")).toEqual(["m-a", "n-default"]);
+    expect(nb.imported.map((i) => i.specifier)).toEqual(["m", "n"]);
+  });
+
+  test("import.meta is the kernel's __tsak_import_meta", async () => {
+    const nb = notebook();
+    expect(await nb.value("import.meta.url")).toBe("file:///notebooks/__notebook__.ts");
+    expect(await nb.value("(() => import.meta)().url")).toBe("file:///notebooks/__notebook__.ts");
+  });
+
+  test("a failing import rejects the cell with the import function's error", async () => {
+    const nb = notebook();
+    const err = await nb.fails("const before = 1\nimport nothing from 'missing'");
+    expect(err.message).toBe("Cannot find module 'missing'");
+  });
+});
+
+describe("exports are stripped", () => {
+  test("export declarations, export default, export lists and re-exports", async () => {
+    const nb = notebook();
+    const r = await nb.run(
+      ["export const e1 = 1", "export function ef() { return 2 }", "export class EC {}", "export { e1 as renamed }", "export * from 'side'", "export {b} from 'm'"].join(
+        "\n",
+      ),
+    );
+    expect(r.t.declared).toEqual(["e1", "ef", "EC"]);
+    expect(nb.imported.map((i) => i.specifier)).toEqual(["side", "m"]);
+    expect(await nb.value("[e1, ef(), typeof EC]")).toEqual([1, 2, "function"]);
+  });
+
+  test("export default of an expression is the result; of a named function, a declaration", async () => {
+    const nb = notebook();
+    expect(plain(await nb.value("export default {a: 1}"))).toEqual({ a: 1 });
+    expect(await nb.value("export default (1, 2)")).toBe(2);
+    const r = await nb.run("export default function named() { return 3 }");
+    expect(r.t.hasResult).toBe(false);
+    expect(await nb.value("named()")).toBe(3);
+    const anonymous = (await nb.value("export default function () { return 4 }")) as () => number;
+    expect([typeof anonymous, anonymous.name, anonymous()]).toEqual(["function", "", 4]);
+    expect((await nb.run("export default 5;")).t.hasResult).toBe(false);
+  });
+});
+
+describe("top-level await", () => {
+  test("await in declarations, statements, for await and the last expression", async () => {
+    const nb = notebook();
+    await nb.run("const v = await Promise.resolve(3)");
+    await nb.run("async function* count(n: number) { for (let i = 0; i < n; i++) yield i }\nconst seen: number[] = []\nfor await (const i of count(3)) seen.push(i)");
+    expect(await nb.value("seen")).toEqual([0, 1, 2]);
+    expect(await nb.value("v + (await new Promise<number>((r) => setTimeout(() => r(4), 1)))")).toBe(7);
+    expect(await nb.value("await v")).toBe(3);
+  });
+
+  test("a rejection after an await rejects the cell's promise", async () => {
+    const nb = notebook();
+    const err = await nb.fails("await null\nthrow new TypeError('late')");
+    expect(err.name).toBe("TypeError");
+    expect(err.message).toBe("late");
+  });
+});
+
+describe("results", () => {
+  test("the last expression statement is the result; a trailing semicolon suppresses it", async () => {
+    const nb = notebook();
+    expect(await nb.value("const q = 5\nq * 2")).toBe(10);
+    const suppressed = await nb.run("q * 2;");
+    expect(suppressed.t.hasResult).toBe(false);
+    expect(suppressed.completion).toBeUndefined();
+    expect(await nb.value("q * 3 // a comment;")).toBe(15);
+    expect((await nb.run("q * 3; // a comment")).t.hasResult).toBe(false);
+    expect(await nb.value("q = 7")).toBe(7);
+    expect(await nb.value("[\n  q,\n  q + 1,\n]")).toEqual([7, 8]);
+  });
+
+  test("suppression is decided on the TypeScript the user wrote", async () => {
+    const nb = notebook();
+    await nb.run("let n: number | undefined = 2");
+    expect(await nb.value("n as number")).toBe(2);
+    expect((await nb.run("n as number;")).t.hasResult).toBe(false);
+    expect(await nb.value("n!")).toBe(2);
+    expect((await nb.run("n!;")).t.hasResult).toBe(false);
+    expect(await nb.value("n satisfies number | undefined")).toBe(2);
+    expect((await nb.run("<number>n;")).t.hasResult).toBe(false);
+    expect(await nb.value("((x: number) => x + 1)(n!)")).toBe(3);
+  });
+
+  test("a cell ending in a declaration (including type-only) has no result", async () => {
+    const nb = notebook();
+    for (const cell of ["1\nconst z = 1", "1\nfunction zz() {}", "1\nclass Z {}", "1\nenum Ez { A }", "1\nnamespace Nz { export const a = 1 }", "1\ntype Tz = number", "1\ninterface Iz {}", "1\nimport 'side'"]) {
+      const r = await nb.run(cell);
+      expect(r.t.hasResult, cell).toBe(false);
+      expect(r.completion, cell).toBeUndefined();
+    }
+  });
+
+  test("a cell that is an object literal evaluates to the object (like the Node REPL)", async () => {
+    const nb = notebook();
+    expect(plain(await nb.value("{a: 1, b: 'two'}"))).toEqual({ a: 1, b: "two" });
+    expect(plain(await nb.value("{ a: 1 as number, b: [2] satisfies number[] }"))).toEqual({ a: 1, b: [2] });
+    expect(plain(await nb.value("{}", "javascript"))).toEqual({});
+    // a block stays a block
+    const r = await nb.run("{ let inner = 1; inner++ }");
+    expect(r.t.hasResult).toBe(false);
+    const labelled = await nb.run("{ label: 1; }");
+    expect(labelled.t.hasResult).toBe(false);
+  });
+
+  test("an expression statement that is a directive other than 'use strict' is a value", async () => {
+    const nb = notebook("javascript");
+    expect(await nb.value("'hello'")).toBe("hello");
+  });
+
+  test("an anonymous function or class result keeps an empty name", async () => {
+    const nb = notebook();
+    expect(((await nb.value("async () => 1")) as () => void).name).toBe("");
+    expect(((await nb.value("(class {})")) as () => void).name).toBe("");
+    expect(((await nb.value("const named = () => 1\nnamed")) as () => void).name).toBe("named");
+  });
+
+  test("empty and comment-only cells, and cells of types only, run and have no result", async () => {
+    const nb = notebook();
+    for (const cell of ["", "// just a comment", "/* block */", "type OnlyTypes = 1\ninterface X {}"]) {
+      const r = await nb.run(cell);
+      expect(r.t.hasResult, cell).toBe(false);
+      expect(r.completion, cell).toBeUndefined();
+    }
+  });
+});
+
+describe("TypeScript", () => {
+  test("types, interfaces, generics, as, non-null, satisfies, optional chaining run", async () => {
+    const nb = notebook();
+    await nb.run(
+      [
+        "interface Point { x: number; y?: number }",
+        "type Pair<T> = [T, T]",
+        "function swap<T>(p: Pair<T>): Pair<T> { return [p[1], p[0]] }",
+        "const pt = { x: 1 } satisfies Point",
+        "const maybe: Point | undefined = pt as Point",
+        "let definite!: string",
+        "definite = 'd'",
+      ].join("\n"),
+    );
+    expect(await nb.value("[swap<number>([1, 2]), maybe!.x, maybe?.y ?? 'none', definite]")).toEqual([[2, 1], 1, "none", "d"]);
+  });
+
+  test("enums (numeric, string, const) persist, re-run, and map in reverse", async () => {
+    const nb = notebook();
+    await nb.run("enum Color { Red, Green = 5, Blue }\nconst enum Dir { Up = 'UP' }");
+    await nb.run("enum Color { Red, Green = 5, Blue }");
+    expect(await nb.value("[Color.Blue, Color[5], Dir.Up]")).toEqual([6, "Green", "UP"]);
+  });
+
+  test("namespaces with values persist; exports are properties; nesting and dotted names work", async () => {
+    const nb = notebook();
+    const r = await nb.run(
+      [
+        "namespace Geo {",
+        "  export const unit = 'm'",
+        "  const hidden = 2",
+        "  export function double(n: number) { return n * hidden }",
+        "  export class Box { constructor(public size: number) {} }",
+        "  export enum Kind { A, B }",
+        "  export namespace Inner { export let depth = 1 }",
+        "  export interface OnlyAType { a: number }",
+        "}",
+        "namespace Outer.Mid { export const deep = 'deep' }",
+      ].join("\n"),
+    );
+    expect(r.t.declared).toEqual(["Geo", "Outer"]);
+    expect(
+      await nb.value("[Geo.unit, Geo.double(4), new Geo.Box(3).size, Geo.Kind.B, Geo.Inner.depth, Outer.Mid.deep, 'hidden' in Geo]"),
+    ).toEqual(["m", 8, 3, 1, 1, "deep", false]);
+    // re-opening a namespace in a later cell merges into it
+    await nb.run("namespace Geo { export const extra = 'x' }");
+    expect(await nb.value("[Geo.unit, Geo.extra]")).toEqual(["m", "x"]);
+  });
+
+  test("a namespace holding only types emits nothing and is a type name", async () => {
+    const nb = notebook();
+    const r = await nb.run("namespace Types { export type Id = string }");
+    expect(r.t.declared).toEqual([]);
+    expect(r.t.typeDeclared).toEqual(["Types"]);
+    expect(await nb.value("typeof Types")).toBe("undefined");
+  });
+
+  test("type-only names are reported in typeDeclared", () => {
+    const t = transformCell(
+      [
+        "type Alias = string",
+        "export type Exported<T> = T[]",
+        "interface Shape { a: number }",
+        "declare const dc: number, dc2: Map<string, number>",
+        "declare function df(): void",
+        "declare class DC {}",
+        "declare namespace DN { const x: number }",
+        "declare module 'ambient' { export const y: number }",
+        "declare global { interface Window {} }",
+        "import type {T1, T2 as T3} from 'm'",
+        "import {type T4, a} from 'm'",
+        "function inner() { type Local = number }",
+        "const type = 1, obj = { type: 'not a type' }",
+      ].join("\n"),
+      { language: "typescript" },
+    );
+    expect(t.typeDeclared).toEqual(["Alias", "Exported", "Shape", "dc", "dc2", "df", "DC", "DN", "T1", "T3", "T4"]);
+    expect(t.declared).toEqual(["a", "inner", "type", "obj"]);
+  });
+
+  test("import-equals and export import become declarations", async () => {
+    const nb = notebook();
+    const r = await nb.run("import fs = require('fs')\nexport import Pi = Math.PI\ndeclare let ambient: number");
+    expect(r.t.declared).toEqual(["fs", "Pi"]);
+    expect(r.t.typeDeclared).toEqual(["ambient"]);
+    expect(plain(await nb.value("[fs, Pi]"))).toEqual([{ required: "fs" }, Math.PI]);
+  });
+
+  test("a generic call is a call, not two comparisons", async () => {
+    const nb = notebook();
+    await nb.run("function id<T>(x: T): T { return x }\nconst a = 1, b = 2");
+    expect(await nb.value("id<number>(5)")).toBe(5);
+  });
+});
+
+describe("errors keep the cell's line numbers", () => {
+  const frameLine = (err: Error, file: string): number | undefined => {
+    const m = new RegExp(`${file}:(\\d+):\\d+`).exec(err.stack ?? "");
+    return m ? Number(m[1]) : undefined;
+  };
+
+  test("an error thrown on cell line 3 has :3: in its stack", async () => {
+    const nb = notebook();
+    const err = await nb.fails("const a: number = 1\nconst b: string = 'x'\nthrow new Error('boom')");
+    expect(err.message).toBe("boom");
+    expect(err.stack).toContain(`${nb.name()}:3:`);
+  });
+
+  test("lines are kept below multi-line imports, types, enums and namespaces, after awaits", async () => {
+    const nb = notebook();
+    const err = await nb.fails(
+      [
+        "import {", // 1
+        "  a,", // 2
+        "} from 'm'", // 3
+        "interface I {", // 4
+        "  x: number", // 5
+        "}", // 6
+        "enum E { A }", // 7
+        "namespace N { export const q = 1 }", // 8
+        "await null", // 9
+        "function thrower(): never {", // 10
+        "  throw new RangeError('in function')", // 11
+        "}", // 12
+        "thrower()", // 13
+      ].join("\n"),
+    );
+    expect(err.name).toBe("RangeError");
+    expect(frameLine(err, nb.name())).toBe(11);
+    expect(err.stack).toContain(`${nb.name()}:13:`);
+  });
+
+  test("CRLF line endings keep lines too", async () => {
+    const nb = notebook();
+    const err = await nb.fails("const a = 1\r\nconst b: number = 2\r\nthrow new Error('crlf')");
+    expect(err.stack).toContain(`${nb.name()}:3:`);
+    const syntax = syntaxError("const a = 1\r\nlet b: number = (1 +\r\n;", "typescript");
+    expect([syntax.line, syntax.column, syntax.sourceLine]).toEqual([3, 0, ";"]);
+  });
+
+  test("a function from an earlier cell reports its own cell's line", async () => {
+    const nb = notebook("javascript");
+    await nb.run("\n\nfunction bad() {\n  return missing.property\n}");
+    const first = nb.name();
+    const err = await nb.fails("bad()");
+    expect(err.name).toBe("ReferenceError");
+    expect(frameLine(err, first)).toBe(4);
+  });
+});
+
+describe("syntax errors", () => {
+  test("JavaScript: line, column and source line in the cell", () => {
+    const err = syntaxError("const a = 1\nconst b = a + 1\nlet c = ;", "javascript");
+    expect(err.line).toBe(3);
+    expect(err.column).toBe(8);
+    expect(err.sourceLine).toBe("let c = ;");
+    expect(err.message).toBe("Unexpected token");
+    expect(err.name).toBe("SyntaxError");
+  });
+
+  test("TypeScript (sucrase's errors): positions in the original cell", () => {
+    const err = syntaxError("type A = {\n  x: number\n}\nlet v: A = (", "typescript");
+    expect(err.line).toBe(4);
+    expect(err.column).toBe(12);
+    expect(err.sourceLine).toBe("let v: A = (");
+  });
+
+  test("TypeScript (acorn's errors after type stripping): column mapped back", () => {
+    const err = syntaxError("const ok = 1\nlet dup: number = 1; let dup: string = 'x'", "typescript");
+    expect(err.line).toBe(2);
+    expect(err.message).toBe("Identifier 'dup' has already been declared");
+    expect(err.sourceLine).toBe("let dup: number = 1; let dup: string = 'x'");
+    expect(err.column).toBe(25);
+  });
+
+  test("an unfinished cell reports its end (is_complete relies on it)", () => {
+    const source = "function f() {\n  return 1";
+    const err = syntaxError(source, "typescript");
+    expect(err.line).toBe(2);
+    expect(err.column).toBe("  return 1".length);
+    const js = syntaxError(source, "javascript");
+    expect([js.line, js.column]).toEqual([2, "  return 1".length]);
+  });
+
+  test("import/export below the top level, top-level return, await in a plain function", () => {
+    expect(syntaxError("if (x) {\n  import a from 'm'\n}", "javascript").line).toBe(2);
+    expect(syntaxError("function f() {\n  export const a = 1\n}", "typescript").message).toBe(
+      "'import' and 'export' may only appear at the top level",
+    );
+    expect(syntaxError("return 1", "javascript").message).toMatch(/return/);
+    expect(syntaxError("function g() {\n  await 1\n}", "javascript").line).toBe(2);
+  });
+
+  test("a JavaScript cell rejects TypeScript syntax", () => {
+    const err = syntaxError("let a: number = 1", "javascript");
+    expect([err.line, err.column]).toEqual([1, 5]);
+  });
+});
+
+describe("script semantics kept", () => {
+  test('"use strict" at the top of a cell makes the cell strict', async () => {
+    const nb = notebook("javascript");
+    const err = await nb.fails('"use strict"\nundeclaredStrict = 1');
+    expect(err.name).toBe("ReferenceError");
+    const r = await nb.run('"use strict";\nlet s = 1\nfunction strictFn() { return this }\n[s, strictFn()]');
+    expect(r.value).toEqual([1, undefined]);
+    // without it, sloppy mode
+    await nb.run("undeclaredSloppy = 2");
+    expect(await nb.value("undeclaredSloppy")).toBe(2);
+    expect((await nb.run("'use strict'")).t.hasResult).toBe(false);
+  });
+
+  test("this at the top level is the context's global", async () => {
+    const nb = notebook("javascript");
+    await nb.run("this.viaThis = 3");
+    expect(await nb.value("viaThis")).toBe(3);
+    expect(await nb.value("this === globalThis")).toBe(true);
+  });
+
+  test("labels, break/continue, switch and try at the top level", async () => {
+    const nb = notebook("javascript");
+    const v = await nb.value(
+      ["let hits = 0", "outer: for (let i = 0; i < 3; i++) {", "  for (let j = 0; j < 3; j++) {", "    if (j === 1) continue outer", "    hits++", "  }", "}", "try { throw 1 } catch { hits += 10 } finally { hits += 100 }", "switch (hits) { case 113: hits = -1 }", "hits"].join("\n"),
+    );
+    expect(v).toBe(-1);
+  });
+
+  test("a hashbang line is tolerated", async () => {
+    const nb = notebook("javascript");
+    expect(await nb.value("#!/usr/bin/env node\n6 * 7")).toBe(42);
+  });
+
+  test("the import function name is configurable", async () => {
+    const t = transformCell("import x from 'm'\nimport('y')", { language: "javascript", importFunction: "myImport" });
+    expect(t.code).toContain("myImport('m')");
+    expect(t.code).toContain("myImport('y')");
+    expect(t.code).not.toContain("__tsak_import(");
+  });
+
+  test("sloppy-mode script code parses (the cell is a script, not a module)", async () => {
+    const nb = notebook("javascript");
+    expect(await nb.value("var obj = {w: 5}\nwith (obj) { w + 1 }\n010")).toBe(8);
+  });
+});
