@@ -14,8 +14,10 @@ Everything here drives the REAL kernel process (``node dist/cli/main.js``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -46,17 +48,29 @@ def node_executable() -> str:
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
             cwd: str | os.PathLike[str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``node dist/cli/main.js <args>`` and return the completed process (never raises on
-    a non-zero exit; callers assert on it so the failure message shows stdout and stderr)."""
-    return subprocess.run(
-        [node_executable(), str(MAIN_JS), *args],
-        env=env if env is not None else os.environ.copy(),
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    a non-zero exit; callers assert on it so the failure message shows stdout and stderr).
+
+    The command gets its own process group (killed whole on timeout) and a TMPDIR inside the
+    harness's temp tree, so kernels it launches are found by the end-of-session sweep."""
+    env = dict(env if env is not None else os.environ)
+    if TMP_ROOT is not None:
+        tmpdir = TMP_ROOT / "tmp"
+        tmpdir.mkdir(exist_ok=True)
+        env["TMPDIR"] = str(tmpdir)
+    cmd = [node_executable(), str(MAIN_JS), *args]
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise AssertionError(
+            f"command {cmd!r} did not finish within {timeout}s (killed)\n"
+            f"--- stdout ---\n{out}\n--- stderr ---\n{err}") from None
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def describe(proc: subprocess.CompletedProcess[str]) -> str:
@@ -86,6 +100,42 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in ("JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR", "IPYTHONDIR"):
         Path(env[name]).mkdir(parents=True, exist_ok=True)
     config.addinivalue_line("markers", "kernel: drives a real kernel process")
+
+
+LEAKED: list[str] = []
+
+
+def leftover_kernel_processes() -> list[tuple[int, str]]:
+    """Processes running our CLI whose command line names this session's temp tree: kernels
+    started by this harness (directly, by jupyter_client, jupyter console or `run`)."""
+    found = []
+    if TMP_ROOT is None or not Path("/proc").is_dir():
+        return found
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(MAIN_JS) in cmdline and str(TMP_ROOT) in cmdline:
+            found.append((int(entry.name), cmdline.strip()))
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Every test stops what it started; anything still alive now is a leak: report and kill it.
+    for pid, cmdline in leftover_kernel_processes():
+        LEAKED.append(f"pid {pid}: {cmdline}")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if LEAKED:
+        terminalreporter.section("kernel processes still running after the session (killed)")
+        for line in LEAKED:
+            terminalreporter.line(line)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

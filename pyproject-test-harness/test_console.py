@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -66,6 +67,15 @@ class Console:
         return self.child.exitstatus
 
     def close(self) -> None:
+        """After a failure: leave the way a user would (so the console shuts its kernel down),
+        and only then force it."""
+        if not self.child.isalive():
+            return
+        with contextlib.suppress(Exception):
+            self.child.sendeof()
+            if self.child.expect([r"exit \(\[y\]/n\)\?", pexpect.EOF], timeout=5) == 0:
+                self.child.sendline("y")
+                self.child.expect(pexpect.EOF, timeout=10)
         if self.child.isalive():
             self.child.close(force=True)
 

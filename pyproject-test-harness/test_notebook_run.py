@@ -31,7 +31,7 @@ def test_run_writes_outputs_back(tmp_path: Path) -> None:
         'display.html("<b>bold</b>")',
         "const answer: number = await Promise.resolve(6); answer * 7",
     ])
-    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=30)
     assert proc.returncode == 0, describe(proc)
 
     nb = nbformat.read(str(path), as_version=4)
@@ -62,7 +62,7 @@ def test_run_failing_cell_gives_nonzero_exit(tmp_path: Path) -> None:
         'throw new Error("notebook cell failed")',
         '"after the failure"',
     ])
-    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=30)
     assert proc.returncode != 0, "a failing cell must give a non-zero exit code\n" + describe(proc)
 
     nb = nbformat.read(str(path), as_version=4)
@@ -84,7 +84,7 @@ def test_run_example_notebook(tmp_path: Path) -> None:
     assert example.is_file(), f"{example} is missing (the README's sample notebook)"
     path = tmp_path / "hello.ipynb"
     path.write_bytes(example.read_bytes())
-    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=30)
     assert proc.returncode == 0, describe(proc)
 
     nb = nbformat.read(str(path), as_version=4)

@@ -144,10 +144,10 @@ export class Kernel {
   }
 
   private onSigint(): void {
-    if (this.shuttingDown) {
-      this.exit(0);
-      return;
-    }
+    // During shutdown a SIGINT only serves to break a stuck cell (vm breakOnSigint); the shutdown
+    // itself goes on and exits once the worker has closed its sockets. Exiting here instead would
+    // end the process under live zeromq sockets (jupyter_client interrupts right before shutdown).
+    if (this.shuttingDown) return;
     void this.shellModule?.then((shell) => {
       const n = shell.interrupt();
       this.log.info({ interrupted: n }, "interrupt");
@@ -356,12 +356,11 @@ export class Kernel {
     this.shuttingDown = true;
     this.log.info({ restart }, "shutting down");
     this.outbox.flush();
-    const closed = new Promise<void>((resolve) => {
-      this.worker.on("message", (m: ToMain) => m.type === "closed" && resolve());
-      this.worker.on("exit", () => resolve());
-    });
+    // Wait for the worker to end on its own after closing its sockets.
+    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
     this.worker.postMessage({ type: "close" } satisfies ToWorker);
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 3000).unref())]);
+    if (timedOut) this.log.error("I/O worker did not end after closing its sockets");
     this.exit(0);
   }
 

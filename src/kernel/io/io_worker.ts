@@ -249,7 +249,12 @@ async function main(): Promise<void> {
     if (m.type === "send") {
       for (const item of m.items) send(item);
     } else if (m.type === "close") {
-      void closeSockets().then(() => post({ type: "closed" }));
+      // Close every socket, then let this thread end by itself: the process must not exit
+      // while zeromq still tears down sockets in this thread (that aborts the process).
+      void closeSockets().then(() => {
+        post({ type: "closed" });
+        port.close();
+      });
     }
   });
   loop("shell", shellLoop);
