@@ -517,24 +517,35 @@ def one_execute(run: Run, code: str, deadline: float) -> tuple[float, dict]:
 
 
 def phase_rtt(run: Run, code: str, warmup: int, samples: int, timeout: float) -> dict:
+    """Sequential round trips. A kernel that stops answering part-way gets a partial figure
+    (the samples it answered) marked done=False, so that the driver can diagnose it."""
     deadline = time.perf_counter() + timeout
     status = None
+    reply = None
     for _ in range(warmup):
         _, reply = one_execute(run, code, deadline)
         status = reply["content"].get("status")
     if status not in (None, "ok"):
         raise RuntimeError(f"execute_reply status {status!r}: {_err(reply)}")
     times = []
-    for _ in range(samples):
-        dt, _ = one_execute(run, code, deadline)
-        times.append(dt)
+    try:
+        for _ in range(samples):
+            dt, _ = one_execute(run, code, deadline)
+            times.append(dt)
+    except Timeout:
+        if len(times) < 10:
+            raise
     times.sort()
-    return {
+    out = {
         "median_ms": statistics.median(times) * 1e3,
         "p99_ms": times[min(len(times) - 1, int(round(0.99 * (len(times) - 1))))] * 1e3,
         "min_ms": times[0] * 1e3,
         "n": len(times),
     }
+    if len(times) < samples:
+        out["done"] = False
+        out["text"] = f"{len(times)} of {samples} answered in {timeout:.0f} s"
+    return out
 
 
 def phase_pipelined(run: Run, code: str, n: int, timeout: float) -> dict:
@@ -696,31 +707,43 @@ def phase_stream(run: Run, code: str, timeout: float, repeats: int) -> dict:
 
 def probe_stall(run: Run) -> str:
     """After a phase timed out: was the kernel slow, or silent with requests outstanding?
-    A silent kernel is poked with a kernel_info_request on shell; if that makes the stuck
-    answers come out, it was stalled (woken by the next message), not slow."""
+    A silent kernel is poked with a kernel_info_request on shell, then one on control. If that
+    makes the held-back answers come out, it was "stalled" (woken by the next message); if it
+    answers the poke but never the outstanding executes, "stuck"; if nothing answers, "hung"."""
     silent = time.perf_counter() - run.last_rx
     if run.proc is None or run.proc.poll() is not None:
         return "kernel exited"
     if silent < 5.0:
         return ""  # still answering when the phase's time ran out: slow, not stalled
-    poke = run.send(run.shell, "kernel_info_request", {})
     woke = 0
-    answered = False
+    answered = []
+    run.poller.register(run.control, zmq.POLLIN)
     try:
-        for ch, m in run.poll(time.perf_counter() + 5.0):
-            if m["parent_header"].get("msg_id") == poke:
-                answered = answered or ch == "shell"
-            else:
-                woke += 1
-    except (Timeout, KernelDied):
-        pass
+        for sock, where in ((run.shell, "shell"), (run.control, "control")):
+            poke = run.send(sock, "kernel_info_request", {})
+            end = time.perf_counter() + 3.0
+            while time.perf_counter() < end:
+                for s, _ in run.poller.poll(100):
+                    try:
+                        m = run._recv(s)
+                    except zmq.Again:
+                        continue
+                    if m["parent_header"].get("msg_id") == poke:
+                        if m["msg_type"] == "kernel_info_reply":
+                            answered.append(where)
+                    elif m["parent_header"].get("msg_type") != "kernel_info_request":
+                        woke += 1
+            if woke or answered:
+                break
+    finally:
+        run.poller.unregister(run.control)
     if woke:
-        return (f"stalled: silent for {silent:.0f} s with requests outstanding; a kernel_info_request "
-                f"on shell woke it and {woke} held-back messages came out")  # fmt: skip
+        return (f"stalled: silent for {silent:.0f} s with requests outstanding; a kernel_info_request on "
+                f"{where} woke it and {woke} held-back messages came out")  # fmt: skip
     if answered:
         return (f"stuck: silent for {silent:.0f} s with executes outstanding, yet it answers "
-                "kernel_info_request; the outstanding executes never came out")  # fmt: skip
-    return f"hung: silent for {silent:.0f} s and no answer to a kernel_info_request on shell"
+                f"kernel_info_request on {answered[0]}; the outstanding executes never came out")  # fmt: skip
+    return f"hung: silent for {silent:.0f} s; no answer to kernel_info_request on shell nor on control"
 
 
 INTERRUPT_CODE = {
@@ -896,8 +919,9 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
                     res[phase]["diagnosis"] = diag
                 run.close()
                 run = None
-                if diag.startswith("stalled") and not retry_done.get(phase):
-                    # a wake-up bug, not slowness: note it, and measure once more on a fresh process
+                if diag.startswith(("stalled", "hung")) and not retry_done.get(phase):
+                    # a wake-up bug or a hang, not slowness: note it, and measure once more on a
+                    # fresh process (a kernel "stuck" on executes is not retried: that repeats)
                     retry_done[phase] = True
                     print(f"    {phase}: {fmt_phase(phase, res[phase])} -- {diag}; retrying once", flush=True)
                     res.setdefault("notes", []).append(f"{phase}, first try: {fmt_phase(phase, res[phase])} ({diag})")
@@ -922,7 +946,8 @@ def fmt_phase(phase: str, r: dict | None) -> str:
     if phase == "startup":
         return f"{r['median_ms']:.0f} ms"
     if phase == "rtt":
-        return f"{r['median_ms']:.2f} / {r['p99_ms']:.2f} ms"
+        partial = f" ({r['text']})" if r.get("done") is False else ""
+        return f"{r['median_ms']:.2f} / {r['p99_ms']:.2f} ms{partial}"
     if phase == "pipelined":
         if not r["done"]:
             return r["text"]
@@ -948,7 +973,7 @@ def _value(phase: str, r: dict | None) -> float | None:
     if phase == "rtt_median":
         return r["median_ms"]
     if phase == "rtt_p99":
-        return r["p99_ms"]
+        return r["p99_ms"] if r.get("done") is not False else None
     if phase == "pipelined":
         return r["per_s"] if r["done"] else None
     if phase == "stream":
@@ -967,9 +992,6 @@ def advantage(phase: str, ours: float | None, peer: float | None, peer_r: dict |
     if ours is None:
         return ""
     if peer is None:
-        if phase == "pipelined" and peer_r and not peer_r.get("skipped") and peer_r.get("per_s"):
-            # partial: compare against the rate the peer managed before its timeout
-            return f"~{ours / peer_r['per_s']:.0f}x"
         return ""
     if ours == 0 or peer == 0:
         return ""
@@ -998,9 +1020,10 @@ def table(results: dict, order: list[str]) -> list[str]:
         if key == "startup":
             return f"{r['median_ms']:.0f} ms"
         if key == "rtt_median":
-            return f"{r['median_ms']:.2f} ms"
+            partial = f" (of the first {r['n']}, then no answers)" if r.get("done") is False else ""
+            return f"{r['median_ms']:.2f} ms{partial}"
         if key == "rtt_p99":
-            return f"{r['p99_ms']:.2f} ms"
+            return f"{r['p99_ms']:.2f} ms" if r.get("done") is not False else "–"
         return fmt_phase(key, r)
 
     head = "| kernel | version | " + " | ".join(c[1] for c in cols) + " |"
@@ -1144,6 +1167,10 @@ def main() -> int:
     mach = machine()
     print(f"machine: {mach['cores']} cores, {mach['cpu']}, {mach['memory']}; node {vers['node']}, "
           f"python {vers['python']}, pyzmq {vers['pyzmq']} (libzmq {vers['libzmq']})")  # fmt: skip
+    load0 = os.getloadavg()
+    if load0[0] > 0.5:
+        print(f"warning: load average {load0[0]:.2f} at start: other processes compete for the "
+              f"{mach['cores']} cores and will inflate the figures")  # fmt: skip
     results: dict[str, dict] = {}
     ctx = zmq.Context()
     started = _dt.datetime.now(_dt.timezone.utc)
@@ -1166,6 +1193,8 @@ def main() -> int:
                 print("    kernel log tail:\n      " + r["log_tail"].replace("\n", "\n      "))
     ctx.term()
 
+    load1 = os.getloadavg()
+    mach["load_average_1min"] = {"start": round(load0[0], 2), "end": round(load1[0], 2)}
     lines = table(results, names)
     tg = targets(results)
     print()
@@ -1230,15 +1259,18 @@ def update_docs(doc: dict) -> None:
         BEGIN,
         f"Run {doc['date']} with `{doc['command'].strip()}` on {m['cores']} cores ({m['cpu']}, {m['memory']}, "
         f"{m['os']}); node {v['node']}, python {v['python']}, pyzmq {v['pyzmq']} (libzmq {v['libzmq']}), "
-        f"jupyter_client {v['jupyter_client']}.",
+        f"jupyter_client {v['jupyter_client']}. Load average (1 min) at start {m['load_average_1min']['start']}, "
+        f"at end {m['load_average_1min']['end']} (the bench's own kernels count in it: one at a time, "
+        "each busy up to a core).",
         "",
         *doc["table"],
         "",
         "In parentheses: how many times better ours is than that kernel (>1: ours better; time figures",
         "peer/ours, rates ours/peer). Startup: median of "
         f"{doc['settings']['launches']} launches; round trip: {doc['settings']['rtt_samples']} samples after "
-        f"{doc['settings']['warmup']} warm-up; pipelined: {doc['settings']['pipelined']} executes; "
-        f"stream: {doc['settings']['stream_bytes']:,} bytes; every phase bounded by {doc['settings']['timeout_s']:.0f} s.",
+        f"{doc['settings']['warmup']} warm-up; pipelined: {doc['settings']['pipelined']} executes, median of "
+        f"{doc['settings']['pipelined_repeats']}; stream: {doc['settings']['stream_bytes']:,} bytes, median of "
+        f"{doc['settings']['stream_repeats']}; every phase bounded by {doc['settings']['timeout_s']:.0f} s.",
         "",
         "Design §8 targets, checked on this run:",
         "",

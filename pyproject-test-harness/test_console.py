@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from pathlib import Path
 
 import pexpect
@@ -35,6 +36,13 @@ class Console:
         self.transcript = ""
         self.prompt = 1
         self.expect(rf"In \[1\]: ", "the first prompt")
+        # jupyter_console (6.6.3) shows the prompt once kernel_info is answered on shell but
+        # never waits for its IOPub SUB to be subscribed; output published before that is lost
+        # (PUB/SUB slow joiner) and run_cell then waits forever for status:idle. Measured here
+        # with jupyter_client: ~1 in 3 starts with ts-async, ~1 in 12 with ipykernel, when the
+        # first execute follows kernel_info at once. A person does not type within
+        # milliseconds; pause like one.
+        time.sleep(1.0)
 
     def expect(self, pattern, what: str, timeout: float = 30) -> int:
         try:

@@ -359,8 +359,8 @@ def heartbeat_echo(km, payload: bytes = b"ping", timeout: float = 3.0) -> bytes 
 
 def interrupt_busy_loop(km, kc, interrupt: Callable[[], None], label: str) -> None:
     msg_id = kc.execute("while (true) {}")
-    iopub = wait_iopub_for(kc, msg_id, lambda m: m["msg_type"] == "execute_input")
-    time.sleep(0.3)  # let it spin
+    iopub = wait_iopub_for(kc, msg_id, lambda m: m["msg_type"] == "status")  # busy
+    time.sleep(0.5)  # let it spin
 
     # The I/O thread keeps answering heartbeat and control while the main thread spins.
     assert heartbeat_echo(km) == b"ping", "heartbeat not answered while a cell spins"
@@ -375,10 +375,29 @@ def interrupt_busy_loop(km, kc, interrupt: Callable[[], None], label: str) -> No
     assert isinstance(content.get("execution_count"), int), content
     assert isinstance(content.get("ename"), str) and content["ename"], content
     iopub += collect_iopub(kc, msg_id)
+    assert [m["msg_type"] for m in iopub].count("execute_input") == 1, (
+        f"{label}: {[summarize(m) for m in iopub]}")
     errors = [m for m in iopub if m["msg_type"] == "error"]
     assert len(errors) == 1, f"{label}: expected one error on IOPub: {[summarize(m) for m in iopub]}"
     assert errors[0]["content"]["ename"] == content["ename"]
     assert isinstance(errors[0]["content"]["traceback"], list)
+
+
+def test_output_is_published_while_a_cell_spins(kc) -> None:
+    """execute_input and output written before a long synchronous stretch reach IOPub at once,
+    not when the cell ends (the I/O thread publishes while the main thread is busy)."""
+    msg_id = kc.execute('console.log("before the spin"); '
+                        "{ const t0 = Date.now(); while (Date.now() - t0 < 3000) {} }")
+    t0 = time.monotonic()
+    got = wait_iopub_for(kc, msg_id, lambda m: m["msg_type"] == "stream", timeout=TIMEOUT)
+    seen_after = time.monotonic() - t0
+    types = [m["msg_type"] for m in got]
+    assert "execute_input" in types, [summarize(m) for m in got]
+    assert seen_after < 2.0, (
+        f"console.log output before a 3 s synchronous loop reached IOPub only after "
+        f"{seen_after:.1f}s: outputs are held until the main thread yields")
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+    collect_iopub(kc, msg_id)
 
 
 def test_interrupt_message_mode() -> None:
@@ -422,32 +441,56 @@ def test_interrupt_signal_mode() -> None:
 # 4. restart_kernel() through jupyter_client
 
 
+RESTARTS = 3  # the old process must exit cleanly every time, not just once
+
+
 def test_restart_kernel() -> None:
     with running_kernel(KERNEL_NAME) as (km, kc):
-        execute(kc, "globalThis.before_restart = 1")
-        ex = execute(kc, "2")
-        assert ex.content["execution_count"] >= 2
-        old_session = ex.reply["header"]["session"]
-        old_proc = kernel_process(km)
+        for attempt in range(RESTARTS):
+            execute(kc, "globalThis.before_restart = 1")
+            ex = execute(kc, "2")
+            assert ex.content["execution_count"] >= 2
+            old_session = ex.reply["header"]["session"]
+            old_proc = kernel_process(km)
 
-        km.restart_kernel(now=False)
-        kc.wait_for_ready(timeout=30)
+            km.restart_kernel(now=False)
+            kc.wait_for_ready(timeout=30)
 
-        assert old_proc.poll() is not None, "old kernel process still running"
-        assert old_proc.returncode == 0, (
-            f"old kernel did not exit on its own after shutdown_request(restart=True): "
-            f"return code {old_proc.returncode} (negative = killed by jupyter_client)")
-        assert kernel_process(km).pid != old_proc.pid
+            assert old_proc.poll() is not None, "old kernel process still running"
+            assert old_proc.returncode == 0, (
+                f"restart #{attempt + 1}: the old kernel did not exit cleanly after jupyter_client's "
+                f"interrupt_request + shutdown_request(restart=True): return code "
+                f"{old_proc.returncode} (negative = killed by that signal)")
+            assert kernel_process(km).pid != old_proc.pid
 
-        msg_id = kc.kernel_info()
-        reply = get_reply(kc, msg_id)
-        assert reply["content"]["status"] == "ok"
-        assert reply["header"]["session"] != old_session, "kernel session id did not change"
-        ex = execute(kc, "typeof globalThis.before_restart")
-        assert ex.content["status"] == "ok", ex.describe()
-        assert ex.result_text == "'undefined'", "state survived a restart: " + ex.describe()
-        assert ex.content["execution_count"] == 1, f"count not restarted: {ex.content}"
-        assert ex.reply["header"]["session"] != old_session
+            msg_id = kc.kernel_info()
+            reply = get_reply(kc, msg_id)
+            assert reply["content"]["status"] == "ok"
+            assert reply["header"]["session"] != old_session, "kernel session id did not change"
+            ex = execute(kc, "typeof globalThis.before_restart")
+            assert ex.content["status"] == "ok", ex.describe()
+            assert ex.result_text == "'undefined'", "state survived a restart: " + ex.describe()
+            assert ex.content["execution_count"] == 1, f"count not restarted: {ex.content}"
+            assert ex.reply["header"]["session"] != old_session
+
+
+@pytest.mark.parametrize("kernel_name", [KERNEL_NAME, SIGNAL_KERNEL_NAME])
+def test_shutdown_kernel_through_jupyter_client(kernel_name: str) -> None:
+    """km.shutdown_kernel(): interrupt (message or SIGINT) then shutdown_request on control;
+    the kernel must exit by itself, with code 0, before jupyter_client resorts to signals."""
+    for attempt in range(RESTARTS):
+        with running_kernel(kernel_name) as (km, kc):
+            assert evaluate(kc, "1 + 1") == "2"
+            proc = kernel_process(km)
+            t0 = time.monotonic()
+            km.shutdown_kernel(now=False)
+            elapsed = time.monotonic() - t0
+            assert proc.poll() is not None
+            assert proc.returncode == 0, (
+                f"{kernel_name} shutdown #{attempt + 1}: exit code {proc.returncode} "
+                "(negative = killed by that signal)")
+            assert elapsed < km.shutdown_wait_time / 2, (
+                f"kernel took {elapsed:.1f}s to exit: jupyter_client had to terminate it")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 import * as zmq from "zeromq";
 import { Session, type Header, type Message } from "../messaging/index.js";
 import { endpoint, type ConnectionInfo } from "../kernel/connection_file.js";
+import { SocketWriter } from "../kernel/io/socket_writer.js";
 
 export interface ExecuteResult {
   reply: Message;
@@ -27,6 +28,11 @@ export class KernelClient {
   private readonly stdin = new zmq.Dealer({ linger: 0 });
   private readonly iopub = new zmq.Subscriber({ linger: 0 });
   private readonly waiters = new Map<string, Waiter>();
+  private readonly writers = {
+    shell: new SocketWriter(this.shell, () => {}),
+    control: new SocketWriter(this.control, () => {}),
+    stdin: new SocketWriter(this.stdin, () => {}),
+  };
   private closed = false;
 
   constructor(private readonly connection: ConnectionInfo) {
@@ -55,7 +61,7 @@ export class KernelClient {
     const frames = this.session.serialize({ header, content });
     return new Promise((done) => {
       this.waiters.set(header.msg_id, { idle: false, outputs: [], handlers, done });
-      void (channel === "shell" ? this.shell : this.control).send(frames);
+      this.writers[channel].send(frames);
     });
   }
 
@@ -139,6 +145,6 @@ export class KernelClient {
     const c = m.content as { prompt?: string; password?: boolean };
     const value = w?.handlers.onInput ? await w.handlers.onInput(c.prompt ?? "", c.password === true) : "";
     const header = this.session.header("input_reply" as Header["msg_type"]);
-    await this.stdin.send(this.session.serialize({ header, parent_header: m.header, content: { value } }));
+    this.writers.stdin.send(this.session.serialize({ header, parent_header: m.header, content: { value } }));
   }
 }

@@ -30,13 +30,14 @@ export interface Outbound {
   content: unknown;
   metadata?: Record<string, unknown>;
   buffers?: Uint8Array[];
-  /** For replies: forget the request's routing identities once sent. */
-  final?: boolean;
+  /** On the request's last message (its idle status): the worker forgets the request. */
+  release?: boolean;
 }
 
 /** Worker → main. */
 export type ToMain =
-  | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number }
+  /** `busySent`: the worker already published status busy for it (the main thread was idle). */
+  | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number; busySent: boolean }
   | { type: "stdin"; msg: InboundRequest }
   | { type: "interrupt" }
   | { type: "shutdown"; restart: boolean }

@@ -20,6 +20,7 @@ import type { ConnectionInfo } from "./connection_file.js";
 import { History } from "./history.js";
 import { kernelInfo, type Language } from "./kernel_info.js";
 import { Outbox } from "./outbox.js";
+import { watchSigint, type SigintWatch } from "./sigint_watch.js";
 
 export interface KernelOptions {
   connection: ConnectionInfo;
@@ -34,6 +35,8 @@ interface Pending {
   req: InboundRequest;
   channel: "shell" | "control";
   receivedAt: number;
+  /** The worker published status busy already. */
+  busySent: boolean;
 }
 
 const PAGER = /^\s*(?:\?\s*([\w$.]+)|([\w$.]+)\s*\?)\s*$/;
@@ -54,6 +57,7 @@ export class Kernel {
   private ports: Record<string, number> = {};
   private shuttingDown = false;
   private resolveClosed!: (code: number) => void;
+  private sigint?: SigintWatch;
 
   constructor(private readonly options: KernelOptions) {
     this.log = options.log;
@@ -96,7 +100,11 @@ export class Kernel {
           this.resolveClosed(1);
         }
       });
-      process.on("SIGINT", () => this.onSigint());
+      // Until the SIGINT watching thread arms, a listener keeps SIGINT from ending the process;
+      // it goes right before the thread arms (see sigint_worker.ts).
+      const onSigint = () => this.onSigint();
+      process.on("SIGINT", onSigint);
+      this.sigint = watchSigint(onSigint, () => process.off("SIGINT", onSigint));
       // A cell's stray error (a throw in its timer, an unhandled rejection) must never end the
       // kernel: report it on the stderr of the cell that is current, and carry on.
       process.on("uncaughtException", (err) => this.onStrayError(err, "Uncaught exception"));
@@ -112,6 +120,9 @@ export class Kernel {
 
   private getShell(): Promise<Shell> {
     this.shellModule ??= import("../shell/shell.js").then(async ({ Shell }) => {
+      // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
+      // take the signal meant for that cell.
+      await this.sigint?.armed;
       const { captureProcessStreams } = await import("../shell/output.js");
       captureProcessStreams();
       return new Shell({ cwd: this.options.cwd, language: this.options.language });
@@ -123,10 +134,10 @@ export class Kernel {
     switch (m.type) {
       case "request":
         if (m.msg.header.msg_type === "execute_request") {
-          this.queue.push({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt });
+          this.queue.push({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt, busySent: m.busySent });
           void this.drain();
         } else {
-          void this.handleOther(m.msg, m.channel);
+          void this.handleOther(m.msg, m.channel, m.busySent);
         }
         break;
       case "shutdown":
@@ -163,12 +174,17 @@ export class Kernel {
     });
   }
 
-  private status(parent: Header, state: "busy" | "idle"): void {
-    this.outbox.publish("status", { execution_state: state }, parent);
+  private busy(parent: Header, alreadySent: boolean): void {
+    if (!alreadySent) this.outbox.publish("status", { execution_state: "busy" }, parent);
+  }
+
+  /** The last message of every request: the worker then forgets the request. */
+  private idle(parent: Header): void {
+    this.outbox.push({ channel: "iopub", msgType: "status", content: { execution_state: "idle" }, parent, release: true });
   }
 
   private reply(req: InboundRequest, channel: "shell" | "control", msgType: string, content: unknown, metadata?: Record<string, unknown>): void {
-    this.outbox.push({ channel, msgType, content, parent: req.header, metadata, final: true });
+    this.outbox.push({ channel, msgType, content, parent: req.header, metadata });
   }
 
   private output(parent: Header, silent: boolean): CellOutput {
@@ -205,17 +221,17 @@ export class Kernel {
     }
   }
 
-  private async execute({ req, channel, receivedAt }: Pending): Promise<void> {
+  private async execute({ req, channel, receivedAt, busySent }: Pending): Promise<void> {
     const parent = req.header;
     const c = req.content;
     const silent = c.silent === true;
     const storeHistory = !silent && c.store_history !== false;
     const stopOnError = c.stop_on_error !== false;
-    this.status(parent, "busy");
+    this.busy(parent, busySent);
     if (typeof c.code !== "string") {
       const error = { ename: "TypeError", evalue: "execute_request content.code must be a string", traceback: [] };
       this.reply(req, channel, "execute_reply", { status: "error", execution_count: this.executionCount, ...error });
-      this.status(parent, "idle");
+      this.idle(parent);
       this.outbox.flush();
       return;
     }
@@ -229,7 +245,7 @@ export class Kernel {
         evalue: "Aborted because an earlier cell failed (stop_on_error)",
         traceback: [],
       });
-      this.status(parent, "idle");
+      this.idle(parent);
       this.outbox.flush();
       return;
     }
@@ -237,8 +253,9 @@ export class Kernel {
     if (storeHistory) this.executionCount++;
     const count = this.executionCount;
     if (!silent) this.outbox.publish("execute_input", { code, execution_count: count }, parent);
-    // Flush now: the frontend must see busy before user code that may never yield.
-    this.outbox.flush();
+    // The frontend must see busy before user code that may never yield: flush now, unless the
+    // worker published busy already (then everything of a quick cell goes in one batch).
+    if (!busySent) this.outbox.flush();
     const started = new Date().toISOString();
     if (storeHistory) this.history.add(count, code);
     const shell = await this.getShell();
@@ -274,15 +291,15 @@ export class Kernel {
       this.reply(req, channel, "execute_reply", { status: "error", execution_count: count, ...outcome.error }, metadata);
       if (stopOnError && !silent) this.abortUntil = Date.now();
     }
-    this.status(parent, "idle");
+    this.idle(parent);
     this.outbox.flush();
   }
 
-  private async handleOther(req: InboundRequest, channel: "shell" | "control"): Promise<void> {
+  private async handleOther(req: InboundRequest, channel: "shell" | "control", busySent: boolean): Promise<void> {
     const parent = req.header;
     const type = parent.msg_type as string;
     const c = req.content;
-    this.status(parent, "busy");
+    this.busy(parent, busySent);
     try {
       switch (type) {
         case "kernel_info_request":
@@ -331,7 +348,7 @@ export class Kernel {
           const restart = c.restart === true;
           this.reply(req, channel, "shutdown_reply", { status: "ok", restart });
           this.outbox.publish("shutdown_reply", { status: "ok", restart }, parent);
-          this.status(parent, "idle");
+          this.idle(parent);
           this.outbox.flush();
           void this.shutdown(restart);
           return;
@@ -346,7 +363,7 @@ export class Kernel {
         this.reply(req, channel, reply, { status: "error", ename: (err as Error).name ?? "Error", evalue: String((err as Error).message ?? err), traceback: [] });
       }
     }
-    this.status(parent, "idle");
+    this.idle(parent);
     this.outbox.flush();
   }
 
@@ -365,6 +382,7 @@ export class Kernel {
   }
 
   private exit(code: number): void {
+    this.sigint?.stop();
     this.resolveClosed(code);
     process.exit(code);
   }

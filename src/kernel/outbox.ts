@@ -8,11 +8,16 @@ import type { Outbound, ToWorker } from "./bridge.js";
 
 /** Flush at once past this much buffered stream text, so memory and latency stay bounded. */
 const MAX_BUFFERED = 1 << 20;
+/** While code keeps the thread busy, stream text goes out at least this often (checked on write). */
+const STREAM_INTERVAL_MS = 10;
 
 export class Outbox {
   private items: Outbound[] = [];
   private buffered = 0;
   private scheduled = false;
+  /** Stream text was posted in this turn of the event loop (reset when the turn ends). */
+  private streamedThisTurn = false;
+  private lastFlush = 0;
 
   constructor(private readonly post: (msg: ToWorker) => void) {}
 
@@ -32,16 +37,32 @@ export class Outbox {
       if (content.name === name) {
         content.text += text;
         this.grow(text.length);
+        this.streamWritten();
         return;
       }
     }
     this.push({ channel: "iopub", msgType: "stream", content: { name, text }, parent });
     this.grow(text.length);
+    this.streamWritten();
+  }
+
+  /**
+   * Output must reach the frontend even while the cell then blocks the thread (nothing
+   * scheduled can run until it yields): the first stream write of a turn is posted at once,
+   * later ones at least every STREAM_INTERVAL_MS, and the rest when the turn ends.
+   */
+  private streamWritten(): void {
+    if (!this.streamedThisTurn) {
+      this.streamedThisTurn = true;
+      this.flush();
+    } else if (performance.now() - this.lastFlush >= STREAM_INTERVAL_MS) {
+      this.flush();
+    }
   }
 
   flush = (): void => {
-    this.scheduled = false;
     if (this.items.length === 0) return;
+    this.lastFlush = performance.now();
     const items = this.items;
     this.items = [];
     this.buffered = 0;
@@ -53,9 +74,15 @@ export class Outbox {
     if (this.buffered >= MAX_BUFFERED) this.flush();
   }
 
+  private readonly endOfTurn = (): void => {
+    this.scheduled = false;
+    this.streamedThisTurn = false;
+    this.flush();
+  };
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    setImmediate(this.endOfTurn);
   }
 }

@@ -40,6 +40,11 @@ export interface Message<C = Record<string, unknown>> {
   content: C;
   /** Raw binary frames after the JSON frames (not signed). */
   buffers: Buffer[];
+  /**
+   * The header frame exactly as received (verified). A kernel can echo it as the
+   * `parent_header` frame of every reply and output instead of serializing the header again.
+   */
+  rawHeader?: Buffer;
 }
 
 /** The parts of a message to send; {@link Session.serialize} fills in `{}` for what is missing. */
@@ -174,6 +179,7 @@ export class Session {
       metadata,
       content,
       buffers: raw.buffers,
+      rawHeader: raw.header,
     };
   }
 

@@ -16,13 +16,21 @@ function isInternalFrame(line: string, internalPaths: readonly string[]): boolea
   return internalPaths.some((p) => line.includes(p));
 }
 
-export function formatError(err: unknown, internalPaths: readonly string[] = []): ErrorContent {
+/**
+ * @param rename - maps script file names in stack frames to what users should see (cells are
+ *   compiled under a name derived from their source, so V8 can reuse compiled code, and shown
+ *   as `In[n]`).
+ */
+export function formatError(err: unknown, internalPaths: readonly string[] = [], rename?: (frame: string) => string | undefined): ErrorContent {
   if (err instanceof Error || (typeof err === "object" && err !== null && "stack" in err && "message" in err)) {
     const e = err as Error;
     const ename = typeof e.name === "string" && e.name ? e.name : e.constructor?.name || "Error";
     const evalue = typeof e.message === "string" ? e.message : String(e.message);
     const stack = typeof e.stack === "string" ? e.stack.split("\n") : [];
-    const frames = stack.filter((l) => /^\s+at /.test(l) && !isInternalFrame(l, internalPaths));
+    const frames = stack.filter((l) => /^\s+at /.test(l) && !isInternalFrame(l, internalPaths)).flatMap((l) => {
+        const shown = rename ? rename(l) : l;
+        return shown === undefined ? [] : [shown];
+      });
     return { ename, evalue, traceback: [`${RED}${ename}${RESET}: ${evalue}`, ...frames] };
   }
   const evalue = inspect(err, { depth: 2 });

@@ -37,6 +37,19 @@ export class Shell {
   readonly language: Language;
   private readonly running = new Set<(err: Error) => void>();
   private readonly internalPaths = [KERNEL_DIR];
+  /** Script file name (derived from the source) → the cell name users see, e.g. `In[3]`. */
+  private readonly cellNames = new Map<string, { name: string; lines: number }>();
+  /** Show cells as `In[n]`; drop the frame of the wrapper's closing line, after the cell's end. */
+  private readonly renameFrames = (frame: string): string | undefined => {
+    let beyond = false;
+    const renamed = frame.replace(/(cell-[0-9a-f]{8}-\d+)(?::(\d+))?/g, (all, file: string, line?: string) => {
+      const cell = this.cellNames.get(file);
+      if (!cell) return all;
+      if (line && Number(line) > cell.lines) beyond = true;
+      return line ? `${cell.name}:${line}` : cell.name;
+    });
+    return beyond ? undefined : renamed;
+  };
 
   constructor(options: ShellOptions) {
     this.language = options.language;
@@ -150,8 +163,11 @@ export class Shell {
     }
   }
 
-  private async evaluate(code: string, filename: string): Promise<{ value: unknown; hasResult: boolean }> {
+  private async evaluate(code: string, cellName: string): Promise<{ value: unknown; hasResult: boolean }> {
     const transformed = transformCell(code, { language: this.language });
+    // Same source, same file name: V8 then reuses the compiled script when a cell runs again.
+    const filename = scriptName(transformed.code);
+    this.cellNames.set(filename, { name: cellName, lines: code.split("\n").length });
     const script = new vm.Script(transformed.code, { filename });
     const completion = script.runInContext(this.context, { breakOnSigint: true }) as Promise<{ value: unknown } | undefined>;
     const result = await completion;
@@ -173,9 +189,16 @@ export class Shell {
     }
     const code = (err as { code?: unknown } | null)?.code;
     const interrupted = err instanceof KernelInterrupt || code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
-    const error = formatError(interrupted && !(err instanceof KernelInterrupt) ? new KernelInterrupt() : err, this.internalPaths);
+    const error = formatError(interrupted && !(err instanceof KernelInterrupt) ? new KernelInterrupt() : err, this.internalPaths, this.renameFrames);
     return { status: "error", error, interrupted };
   }
+}
+
+/** A file name from the source text (FNV-1a and length): stable across runs of the same cell. */
+function scriptName(source: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < source.length; i++) h = Math.imul(h ^ source.charCodeAt(i), 0x01000193);
+  return `cell-${(h >>> 0).toString(16).padStart(8, "0")}-${source.length}`;
 }
 
 /** How many brackets are left open (strings and comments ignored, roughly). */

@@ -22,6 +22,7 @@ describe("Outbox", () => {
     const posted: ToWorker[] = [];
     const box = new Outbox((m) => posted.push(m));
     const p = parent("a");
+    box.stream(p, "stdout", "first"); // the turn's first write goes out at once
     box.stream(p, "stdout", "a");
     box.stream(p, "stdout", "b");
     box.stream(p, "stderr", "c");
@@ -29,10 +30,37 @@ describe("Outbox", () => {
     box.stream(p, "stdout", "d");
     box.stream(parent("other"), "stdout", "e");
     box.flush();
-    const items = (posted[0] as Extract<ToWorker, { type: "send" }>).items;
+    const items = posted.flatMap((m) => (m as Extract<ToWorker, { type: "send" }>).items);
     expect(items.map((i) => [i.msgType, (i.content as { text?: string }).text])).toEqual([
-      ["stream", "ab"], ["stream", "c"], ["display_data", undefined], ["stream", "d"], ["stream", "e"],
+      ["stream", "first"], ["stream", "ab"], ["stream", "c"], ["display_data", undefined], ["stream", "d"], ["stream", "e"],
     ]);
+  });
+
+  it("posts the first stream write of a turn at once, so output shows while code keeps the thread busy", () => {
+    const posted: ToWorker[] = [];
+    const box = new Outbox((m) => posted.push(m));
+    const p = parent("a");
+    box.publish("execute_input", { code: "x" }, p);
+    box.stream(p, "stdout", "before a long loop\n");
+    expect(posted).toHaveLength(1);
+    const items = (posted[0] as Extract<ToWorker, { type: "send" }>).items;
+    expect(items.map((i) => i.msgType)).toEqual(["execute_input", "stream"]);
+  });
+
+  it("posts again during a busy turn once the stream interval has passed", () => {
+    const posted: ToWorker[] = [];
+    const box = new Outbox((m) => posted.push(m));
+    const p = parent("a");
+    box.stream(p, "stdout", "a");
+    box.stream(p, "stdout", "b");
+    expect(posted).toHaveLength(1);
+    const until = performance.now() + 15;
+    while (performance.now() < until) {
+      // a cell keeping the thread busy
+    }
+    box.stream(p, "stdout", "c");
+    expect(posted).toHaveLength(2);
+    expect((posted[1] as Extract<ToWorker, { type: "send" }>).items.map((i) => (i.content as { text: string }).text)).toEqual(["bc"]);
   });
 
   it("flushes at once when buffered stream text passes its bound", () => {

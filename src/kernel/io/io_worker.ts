@@ -50,8 +50,23 @@ const writers = {
   iopub: new SocketWriter(iopub, sendError("iopub")),
 };
 
-/** Routing identities of requests still being answered, by msg_id. */
-const identities = new Map<string, Buffer[]>();
+/**
+ * Requests forwarded to the main thread and not yet finished (no idle sent), by msg_id: their
+ * routing identities, and their header frame as received, echoed as `parent_header` (no
+ * re-serialization of the same header for each of a request's messages).
+ */
+interface Open {
+  identities: Buffer[];
+  header: Buffer;
+}
+const open = new Map<string, Open>();
+/** Bound on requests remembered, should the main thread never finish some. */
+const MAX_OPEN = 10_000;
+
+function remember(msg: Message): void {
+  if (open.size >= MAX_OPEN) open.delete(open.keys().next().value!);
+  open.set(msg.header.msg_id, { identities: msg.identities, header: msg.rawHeader ?? Buffer.from(JSON.stringify(msg.header)) });
+}
 let closing = false;
 let resolveClosed!: () => void;
 const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -66,9 +81,10 @@ function post(msg: ToMain): void {
 /** Serialize, sign and send one outbound message. */
 function send(item: Outbound): void {
   const header = session.header(item.msgType as Header["msg_type"], item.parent?.subshell_id ?? null);
+  const request = item.parent ? open.get(item.parent.msg_id) : undefined;
   const parts: [Buffer, Buffer, Buffer, Buffer] = [
     Buffer.from(JSON.stringify(header)),
-    item.parent ? Buffer.from(JSON.stringify(item.parent)) : EMPTY,
+    request ? request.header : item.parent ? Buffer.from(JSON.stringify(item.parent)) : EMPTY,
     item.metadata ? Buffer.from(JSON.stringify(item.metadata)) : EMPTY,
     Buffer.from(JSON.stringify(item.content ?? {})),
   ];
@@ -76,14 +92,15 @@ function send(item: Outbound): void {
   let ids: Buffer[];
   if (item.channel === "iopub") {
     ids = [Buffer.from(topicPrefix + item.msgType)];
+  } else if (request) {
+    ids = request.identities;
   } else {
-    const known = item.parent ? identities.get(item.parent.msg_id) : undefined;
-    if (!known) {
-      log.warn({ msgType: item.msgType }, "no routing identity for reply; dropped");
-      return;
-    }
-    ids = known;
-    if (item.final && item.parent) identities.delete(item.parent.msg_id);
+    log.warn({ msgType: item.msgType }, "no routing identity for reply; dropped");
+    return;
+  }
+  if (item.release && item.parent) {
+    open.delete(item.parent.msg_id);
+    inFlight = Math.max(0, inFlight - 1);
   }
   const buffers = item.buffers?.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   writers[item.channel].send(joinFrames(ids, signature, parts, buffers));
@@ -117,12 +134,27 @@ function receive(frames: Buffer[], channel: string): Message | undefined {
   }
 }
 
+/** Requests forwarded to the main thread whose idle has not been sent yet. */
+let inFlight = 0;
+
+/**
+ * Hand a request to the main thread. When it has nothing in flight, publish busy from here at
+ * once: ordering is safe (nothing else can publish for it before), it shows busy even if the
+ * cell then blocks the main thread, and it saves the main thread a message per request.
+ */
+function forward(msg: Message, channel: "shell" | "control"): void {
+  remember(msg);
+  const busySent = inFlight === 0;
+  if (busySent) publish("status", { execution_state: "busy" }, msg.header);
+  inFlight++;
+  post({ type: "request", channel, msg: toRequest(msg), receivedAt: Date.now(), busySent });
+}
+
 async function shellLoop(): Promise<void> {
   for await (const frames of shell) {
     const msg = receive(frames, "shell");
     if (!msg || closing) continue;
-    identities.set(msg.header.msg_id, msg.identities);
-    post({ type: "request", channel: "shell", msg: toRequest(msg), receivedAt: Date.now() });
+    forward(msg, "shell");
   }
 }
 
@@ -131,7 +163,7 @@ let shutdownRequested = false;
 function handleShutdown(msg: Message): void {
   const restart = (msg.content as { restart?: unknown }).restart === true;
   const reply = { status: "ok", restart };
-  send({ channel: "control", msgType: "shutdown_reply", content: reply, parent: msg.header, final: true });
+  send({ channel: "control", msgType: "shutdown_reply", content: reply, parent: msg.header });
   // ipykernel re-broadcasts the reply on iopub so every client learns the kernel is going away.
   publish("shutdown_reply", reply, msg.header);
   if (shutdownRequested) return;
@@ -151,11 +183,16 @@ async function controlLoop(): Promise<void> {
     const msg = receive(frames, "control");
     if (!msg || closing) continue;
     const type = msg.header.msg_type;
-    identities.set(msg.header.msg_id, msg.identities);
+    if (type !== "kernel_info_request" && type !== "interrupt_request" && type !== "shutdown_request") {
+      forward(msg, "control");
+      continue;
+    }
+    // Answered here, even while the main thread is stuck.
+    remember(msg);
     switch (type) {
       case "kernel_info_request":
         publish("status", { execution_state: "busy" }, msg.header);
-        send({ channel: "control", msgType: "kernel_info_reply", content: opts.kernelInfo, parent: msg.header, final: true });
+        send({ channel: "control", msgType: "kernel_info_reply", content: opts.kernelInfo, parent: msg.header });
         publish("status", { execution_state: "idle" }, msg.header);
         break;
       case "interrupt_request":
@@ -163,7 +200,7 @@ async function controlLoop(): Promise<void> {
         // The main thread may be inside a busy loop: a signal is what reaches it there
         // (vm breakOnSigint), and its SIGINT handler cancels awaiting cells otherwise.
         process.kill(process.pid, "SIGINT");
-        send({ channel: "control", msgType: "interrupt_reply", content: { status: "ok" }, parent: msg.header, final: true });
+        send({ channel: "control", msgType: "interrupt_reply", content: { status: "ok" }, parent: msg.header });
         publish("status", { execution_state: "idle" }, msg.header);
         break;
       case "shutdown_request":
@@ -171,9 +208,8 @@ async function controlLoop(): Promise<void> {
         handleShutdown(msg);
         publish("status", { execution_state: "idle" }, msg.header);
         break;
-      default:
-        post({ type: "request", channel: "control", msg: toRequest(msg), receivedAt: Date.now() });
     }
+    open.delete(msg.header.msg_id);
   }
 }
 

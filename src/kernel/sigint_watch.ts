@@ -1,0 +1,36 @@
+/** Starts the SIGINT watching thread (see sigint_worker.ts) and reports each SIGINT it catches. */
+import { Worker } from "node:worker_threads";
+
+export interface SigintWatch {
+  /** Resolves once the thread watches; from then on `process.on("SIGINT")` must stay unused. */
+  readonly armed: Promise<void>;
+  stop(): void;
+}
+
+/**
+ * @param beforeArming - called right before the thread arms: drop every `process.on("SIGINT")`
+ *   listener there (see sigint_worker.ts for why the order matters).
+ */
+export function watchSigint(onSigint: () => void, beforeArming: () => void): SigintWatch {
+  const shared = new SharedArrayBuffer(8);
+  const flag = new Int32Array(shared);
+  const worker = new Worker(new URL("./sigint_worker.js", import.meta.url), { workerData: shared, stdout: false, stderr: false });
+  worker.unref();
+  let armedResolve!: () => void;
+  const armed = new Promise<void>((r) => (armedResolve = r));
+  worker.on("message", (m: string) => (m === "armed" ? armedResolve() : onSigint()));
+  worker.once("online", () => {
+    beforeArming();
+    Atomics.store(flag, 1, 1);
+    Atomics.notify(flag, 1);
+  });
+  return {
+    armed,
+    stop() {
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      Atomics.store(flag, 1, 1);
+      Atomics.notify(flag, 1);
+    },
+  };
+}
