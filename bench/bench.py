@@ -791,9 +791,11 @@ def phase_interrupt(run: Run, lang: str, mode: str, timeout: float = 10.0) -> di
                 "log_tail": run.log_tail(3).splitlines()}  # fmt: skip
     el = time.perf_counter() - t0
     out = {"done": True, "ms": el * 1e3, "mode": mode, "reply_status": reply["content"].get("status")}
-    # is the kernel still there, and is the variable still set? (a second try if the first
-    # check is refused, e.g. aborted by an error-abort window)
-    for attempt in (1, 2):
+    # is the kernel still there, and is the variable still set? (tried again 0.5 s later if the
+    # check is refused, e.g. inside a kernel's abort window after an error)
+    for attempt in (1, 2, 3):
+        if attempt > 1:
+            time.sleep(0.5)  # as a user would, re-run the cell a moment later
         cid = run.execute(check)
         seen, rep, idle = "", None, False
         try:
@@ -818,7 +820,7 @@ def phase_interrupt(run: Run, lang: str, mode: str, timeout: float = 10.0) -> di
             return out
         out["state_kept"] = "42" in seen
         if out["state_kept"]:
-            if attempt == 2:
+            if attempt > 1:
                 out["note"] = "the first cell after the interrupt was refused: " + out.pop("check_output")
             return out
         out["check_output"] = (seen or f"(nothing; reply status {rep['content'].get('status')!r}{_err(rep)})")[:200]

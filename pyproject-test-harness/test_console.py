@@ -35,7 +35,7 @@ class Console:
                                    dimensions=(40, 200))
         self.transcript = ""
         self.prompt = 1
-        self.expect(rf"In \[1\]: ", "the first prompt")
+        self.expect(r"In \[1\]: ", "the first prompt")
         # jupyter_console (6.6.3) shows the prompt once kernel_info is answered on shell but
         # never waits for its IOPub SUB to be subscribed; output published before that is lost
         # (PUB/SUB slow joiner) and run_cell then waits forever for status:idle. Measured here

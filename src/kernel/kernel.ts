@@ -81,6 +81,7 @@ export class Kernel {
           case "ready":
             this.ports = m.ports;
             resolve(m.ports);
+            setTimeout(() => this.preloadShell(), 500).unref();
             break;
           case "fatal":
             reject(new Error(m.message));
@@ -113,9 +114,13 @@ export class Kernel {
     });
   }
 
-  /** Load the shell (transpiler, vm context) off the start-up path, but before it is needed. */
-  preloadShell(): void {
-    void this.getShell();
+  /**
+   * Load the shell (transpiler, vm context) off the start-up path but before it is needed: after
+   * the first reply has gone out (clients start with kernel_info), or after a quiet moment.
+   */
+  private preloadShell(): void {
+    if (this.shellModule) return;
+    setImmediate(() => void this.getShell());
   }
 
   private getShell(): Promise<Shell> {
@@ -365,6 +370,7 @@ export class Kernel {
     }
     this.idle(parent);
     this.outbox.flush();
+    this.preloadShell();
   }
 
   /** Close the sockets (the worker must close them before the process ends), then exit. */

@@ -34,8 +34,6 @@ export async function startKernel(options: StartOptions): Promise<number> {
       });
       const ports = await kernel.start();
       log.info({ ports, connectionFile: options.connectionFile }, "kernel started");
-      // The transpiler and the vm context load after the sockets answer, off the start-up path.
-      setTimeout(() => kernel.preloadShell(), 20);
       return kernel.closed;
     },
     [],

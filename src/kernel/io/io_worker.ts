@@ -145,9 +145,11 @@ let inFlight = 0;
 function forward(msg: Message, channel: "shell" | "control"): void {
   remember(msg);
   const busySent = inFlight === 0;
-  if (busySent) publish("status", { execution_state: "busy" }, msg.header);
   inFlight++;
   post({ type: "request", channel, msg: toRequest(msg), receivedAt: Date.now(), busySent });
+  // After the post, so the main thread starts meanwhile; still first on iopub, since this thread
+  // sends the main thread's messages only after this function returns.
+  if (busySent) publish("status", { execution_state: "busy" }, msg.header);
 }
 
 async function shellLoop(): Promise<void> {
