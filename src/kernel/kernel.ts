@@ -105,7 +105,10 @@ export class Kernel {
       // it goes right before the thread arms (see sigint_worker.ts).
       const onSigint = () => this.onSigint();
       process.on("SIGINT", onSigint);
-      this.sigint = watchSigint(onSigint, () => process.off("SIGINT", onSigint));
+      this.sigint = watchSigint(onSigint, () => process.off("SIGINT", onSigint), (err) => {
+        this.log.error({ err }, "SIGINT watcher failed; falling back to a SIGINT listener");
+        if (!process.listeners("SIGINT").includes(onSigint)) process.on("SIGINT", onSigint);
+      });
       // A cell's stray error (a throw in its timer, an unhandled rejection) must never end the
       // kernel: report it on the stderr of the cell that is current, and carry on.
       process.on("uncaughtException", (err) => this.onStrayError(err, "Uncaught exception"));

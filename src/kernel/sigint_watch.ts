@@ -10,15 +10,27 @@ export interface SigintWatch {
 /**
  * @param beforeArming - called right before the thread arms: drop every `process.on("SIGINT")`
  *   listener there (see sigint_worker.ts for why the order matters).
+ * @param onFailure - the thread failed: SIGINT handling falls back to a process listener (cells
+ *   then pay for Node's per-run watchdog), and `armed` resolves so that nothing waits forever.
  */
-export function watchSigint(onSigint: () => void, beforeArming: () => void): SigintWatch {
+export function watchSigint(onSigint: () => void, beforeArming: () => void, onFailure: (err: unknown) => void): SigintWatch {
   const shared = new SharedArrayBuffer(8);
   const flag = new Int32Array(shared);
   const worker = new Worker(new URL("./sigint_worker.js", import.meta.url), { workerData: shared, stdout: false, stderr: false });
   worker.unref();
   let armedResolve!: () => void;
   const armed = new Promise<void>((r) => (armedResolve = r));
+  let stopped = false;
   worker.on("message", (m: string) => (m === "armed" ? armedResolve() : onSigint()));
+  worker.on("error", (err) => {
+    onFailure(err);
+    armedResolve();
+  });
+  worker.on("exit", (code) => {
+    if (stopped) return;
+    onFailure(new Error(`SIGINT watcher thread exited with code ${code}`));
+    armedResolve();
+  });
   worker.once("online", () => {
     beforeArming();
     Atomics.store(flag, 1, 1);
@@ -27,6 +39,7 @@ export function watchSigint(onSigint: () => void, beforeArming: () => void): Sig
   return {
     armed,
     stop() {
+      stopped = true;
       Atomics.store(flag, 0, 1);
       Atomics.notify(flag, 0);
       Atomics.store(flag, 1, 1);

@@ -82,6 +82,20 @@ describe("kernel process", () => {
     expect((await client.execute("1 + 1")).reply.content).toMatchObject({ status: "ok" });
   });
 
+  it("survives a storm of interrupts while idle and still stops a busy loop afterwards", async () => {
+    await client.execute("const stormy = 5");
+    // Any moment without a SIGINT watcher would let Node's default action end the process.
+    await Promise.all(Array.from({ length: 100 }, () => client.request("interrupt_request", {}, "control")));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(kernel.process.exitCode).toBeNull();
+    expect(kernel.process.signalCode).toBeNull();
+    const busy = client.execute("while (true) {}");
+    await new Promise((r) => setTimeout(r, 200));
+    await client.request("interrupt_request", {}, "control");
+    expect((await busy).reply.content).toMatchObject({ status: "error", ename: "KernelInterrupt" });
+    expect(JSON.stringify((await client.execute("stormy")).outputs)).toContain('"text/plain":"5"');
+  });
+
   it("drops badly signed and malformed messages and still answers", async () => {
     const shell = new zmq.Dealer({ linger: 0 });
     shell.connect(endpoint(kernel.connection, kernel.connection.shell_port));
