@@ -14,6 +14,8 @@ Figures per kernel:
   rtt         execute `1+1`, send -> execute_reply AND iopub status idle for that request; median, p99
   pipelined   500 executes sent back to back -> last reply + its idle; executes/s
   stream      one cell printing 20 x 1 MiB lines; send -> every byte in `stream` messages + idle; MB/s
+  interrupt   `while (true) {}` interrupted per the kernelspec's interrupt_mode; ms to its reply, and
+              whether a variable set before survived
 
 The client is pyzmq + jupyter_client.session.Session used directly (no BlockingKernelClient).
 Run through bench/run.sh, which sets up bench/node_modules and bench/.venv.

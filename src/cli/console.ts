@@ -37,8 +37,9 @@ export async function runConsole(): Promise<number> {
         n--;
         continue;
       }
+
       running = true;
-      await client.execute(code, {
+      const { reply } = await client.execute(code, {
         onIopub(msg) {
           const t = toTerminal(msg);
           if (t) process[t.stream].write(t.text);
@@ -46,6 +47,9 @@ export async function runConsole(): Promise<number> {
         onInput: (p, password) => rl.question(password ? `${p}(hidden) ` : p),
       });
       running = false;
+      // Prompts follow the kernel's execution count, as in jupyter console.
+      const count = (reply.content as { execution_count?: unknown }).execution_count;
+      if (typeof count === "number") n = count;
     }
   } finally {
     rl.close();

@@ -2,8 +2,11 @@
 /** The `ts-async-kernel` command: install / remove / list the kernelspec, start a kernel, console, run. */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { installSpec, listSpecs, removeSpec, DEFAULT_NAME } from "../kernelspec/kernelspec.js";
 import { sysPrefix, systemDataDirs, userDataDir } from "../kernelspec/paths.js";
+
+// Only `start` is on a kernel's start-up path: everything else is imported when its command runs.
+const DEFAULT_NAME = "ts-async";
+const specs = () => import("../kernelspec/kernelspec.js");
 
 const USAGE = `Usage: ts-async-kernel <command> [options]
 
@@ -71,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
       if (mode !== undefined && mode !== "message" && mode !== "signal") {
         throw new Error(`--interrupt-mode must be message or signal, got "${mode}"`);
       }
+      const { installSpec } = await specs();
       const dir = installSpec(dataDir(values), {
         name: values.name, displayName: values["display-name"], interruptMode: mode, language,
         logLevel: values["log-level"], backend: values.backend, loop: values.loop,
@@ -80,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "remove": {
       const name = values.name ?? positionals[0] ?? DEFAULT_NAME;
+      const { removeSpec } = await specs();
       const dir = removeSpec(dataDir(values), name);
       if (!dir) {
         process.stderr.write(`No kernelspec named ${name} in ${join(dataDir(values), "kernels")}\n`);
@@ -89,9 +94,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "list": {
-      const specs = listSpecs();
-      if (specs.length === 0) process.stdout.write("No ts-async-kernel kernelspecs installed.\n");
-      for (const s of specs) process.stdout.write(`  ${s.name.padEnd(20)} ${s.dir}  (${s.displayName})\n`);
+      const found = (await specs()).listSpecs();
+      if (found.length === 0) process.stdout.write("No ts-async-kernel kernelspecs installed.\n");
+      for (const s of found) process.stdout.write(`  ${s.name.padEnd(20)} ${s.dir}  (${s.displayName})\n`);
       return 0;
     }
     case "start": {

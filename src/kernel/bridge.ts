@@ -55,5 +55,4 @@ export interface WorkerOptions {
   connection: import("./connection_file.js").ConnectionInfo;
   logLevel: string;
   kernelInfo: Record<string, unknown>;
-  sessionId: string;
 }

@@ -10,25 +10,24 @@
  * Execute requests run one after another (queue); other shell requests are answered at once,
  * even while a cell awaits, so completion and inspection never wait behind a running cell.
  */
-import { Worker } from "node:worker_threads";
-import type { Logger } from "pino";
+import type { Worker } from "node:worker_threads";
 import type { Header } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { Shell } from "../shell/shell.js";
-import type { InboundRequest, ToMain, ToWorker, WorkerOptions } from "./bridge.js";
-import type { ConnectionInfo } from "./connection_file.js";
+import type { InboundRequest, ToMain, ToWorker } from "./bridge.js";
 import { History } from "./history.js";
-import { kernelInfo, type Language } from "./kernel_info.js";
+import type { Language } from "./kernel_info.js";
+import type { Log } from "./log.js";
 import { Outbox } from "./outbox.js";
 import { watchSigint, type SigintWatch } from "./sigint_watch.js";
 
 export interface KernelOptions {
-  connection: ConnectionInfo;
-  logLevel: string;
+  /** The I/O worker, spawned early by start.ts (spawn.ts) with the same kernel info. */
+  worker: Worker;
+  info: Record<string, unknown>;
   language: Language;
   cwd: string;
-  sessionId: string;
-  log: Logger;
+  log: Log;
 }
 
 interface Pending {
@@ -47,7 +46,7 @@ export class Kernel {
   private readonly outbox: Outbox;
   private readonly history = new History();
   private readonly info: Record<string, unknown>;
-  private readonly log: Logger;
+  private readonly log: Log;
   private shellModule?: Promise<Shell>;
   private executionCount = 0;
   private readonly queue: Pending[] = [];
@@ -61,15 +60,9 @@ export class Kernel {
 
   constructor(private readonly options: KernelOptions) {
     this.log = options.log;
-    this.info = kernelInfo(options.language);
+    this.info = options.info;
     this.closed = new Promise((r) => (this.resolveClosed = r));
-    const workerData: WorkerOptions = {
-      connection: options.connection,
-      logLevel: options.logLevel,
-      kernelInfo: this.info,
-      sessionId: options.sessionId,
-    };
-    this.worker = new Worker(new URL("./io/io_worker.js", import.meta.url), { workerData, stdout: false, stderr: false });
+    this.worker = options.worker;
     this.outbox = new Outbox((m: ToWorker) => this.worker.postMessage(m));
   }
 
@@ -101,14 +94,9 @@ export class Kernel {
           this.resolveClosed(1);
         }
       });
-      // Until the SIGINT watching thread arms, a listener keeps SIGINT from ending the process;
-      // it goes right before the thread arms (see sigint_worker.ts).
-      const onSigint = () => this.onSigint();
-      process.on("SIGINT", onSigint);
-      this.sigint = watchSigint(onSigint, () => process.off("SIGINT", onSigint), (err) => {
-        this.log.error({ err }, "SIGINT watcher failed; falling back to a SIGINT listener");
-        if (!process.listeners("SIGINT").includes(onSigint)) process.on("SIGINT", onSigint);
-      });
+      // Until the SIGINT watching thread arms (it starts with the shell, off the start-up path),
+      // this listener keeps SIGINT from ending the process.
+      process.on("SIGINT", this.sigintListener);
       // A cell's stray error (a throw in its timer, an unhandled rejection) must never end the
       // kernel: report it on the stderr of the cell that is current, and carry on.
       process.on("uncaughtException", (err) => this.onStrayError(err, "Uncaught exception"));
@@ -126,11 +114,23 @@ export class Kernel {
     setImmediate(() => void this.getShell());
   }
 
+  private readonly sigintListener = (): void => this.onSigint();
+
+  /** The listener goes right before the watcher arms (see sigint_worker.ts for why). */
+  private startSigintWatch(): SigintWatch {
+    const listener = this.sigintListener;
+    this.sigint ??= watchSigint(listener, () => process.off("SIGINT", listener), (err) => {
+      this.log.error({ err }, "SIGINT watcher failed; falling back to a SIGINT listener");
+      if (!process.listeners("SIGINT").includes(listener)) process.on("SIGINT", listener);
+    });
+    return this.sigint;
+  }
+
   private getShell(): Promise<Shell> {
     this.shellModule ??= import("../shell/shell.js").then(async ({ Shell }) => {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.
-      await this.sigint?.armed;
+      await this.startSigintWatch().armed;
       const { captureProcessStreams } = await import("../shell/output.js");
       captureProcessStreams();
       return new Shell({ cwd: this.options.cwd, language: this.options.language });

@@ -1,7 +1,7 @@
 /** The kernel_info_reply content, shared by the shell (main thread) and control (I/O worker). */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { PROTOCOL_VERSION } from "../messaging/index.js";
+import { PROTOCOL_VERSION } from "../messaging/messages.js";
 
 const require = createRequire(import.meta.url);
 

@@ -1,9 +1,13 @@
-/** Start a kernel process for a connection file: the main thread runs on a Host from src/event_loop. */
-import { v4 as uuid } from "uuid";
-import { run, type RunSettings } from "../event_loop/index.js";
+/**
+ * Start a kernel process for a connection file: the main thread runs on a Host from src/event_loop.
+ *
+ * Start-up order matters for how soon the kernel answers: the I/O worker (a new isolate that loads
+ * zeromq and binds the sockets, the longest step) is spawned first, and the main thread loads the
+ * rest of the kernel while it boots.
+ */
 import { readConnectionFile } from "./connection_file.js";
-import { Kernel } from "./kernel.js";
-import type { Language } from "./kernel_info.js";
+import { spawnIoWorker } from "./io/spawn.js";
+import { kernelInfo, type Language } from "./kernel_info.js";
 import { createLogger, resolveLogLevel } from "./log.js";
 
 export interface StartOptions {
@@ -20,18 +24,15 @@ export async function startKernel(options: StartOptions): Promise<number> {
   const level = resolveLogLevel(options.logLevel);
   const log = createLogger(level, "ts-async-kernel");
   const connection = readConnectionFile(options.connectionFile);
-  const settings: RunSettings = { backend: options.backend ?? "node" };
+  const language = options.language ?? "typescript";
+  const info = kernelInfo(language);
+  const worker = spawnIoWorker({ connection, logLevel: level, kernelInfo: info });
+  const [{ run }, { Kernel }] = await Promise.all([import("../event_loop/index.js"), import("./kernel.js")]);
+  const settings: { backend: string; loop?: string } = { backend: options.backend ?? "node" };
   if (options.loop) settings.loop = options.loop;
   return run(
     async () => {
-      const kernel = new Kernel({
-        connection,
-        logLevel: level,
-        language: options.language ?? "typescript",
-        cwd: options.cwd ?? process.cwd(),
-        sessionId: uuid(),
-        log,
-      });
+      const kernel = new Kernel({ worker, info, language, cwd: options.cwd ?? process.cwd(), log });
       const ports = await kernel.start();
       log.info({ ports, connectionFile: options.connectionFile }, "kernel started");
       return kernel.closed;

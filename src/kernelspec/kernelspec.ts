@@ -2,7 +2,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PROTOCOL_VERSION } from "../messaging/index.js";
+import { PROTOCOL_VERSION } from "../messaging/messages.js";
 import { jupyterPath } from "./paths.js";
 
 export const DEFAULT_NAME = "ts-async";

@@ -29,7 +29,6 @@ const conn = opts.connection;
 const session = new Session({
   key: conn.key,
   signatureScheme: conn.signature_scheme,
-  session: opts.sessionId,
   username: "kernel",
 });
 
