@@ -36,7 +36,10 @@ export interface Outbound {
 
 /** Worker → main. */
 export type ToMain =
-  /** `busySent`: the worker already published status busy for it (the main thread was idle). */
+  /**
+   * `busySent`: the worker already published status busy for it (the main thread was idle).
+   * `receivedAt`: performance.now() on arrival; the threads of a process share its time origin.
+   */
   | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number; busySent: boolean }
   | { type: "stdin"; msg: InboundRequest }
   | { type: "interrupt" }

@@ -51,7 +51,11 @@ export class Kernel {
   private executionCount = 0;
   private readonly queue: Pending[] = [];
   private draining = false;
-  /** Execute requests received up to this time are aborted (stop_on_error after a failure). */
+  /**
+   * Execute requests received before this moment (performance.now(), the same clock in every
+   * thread) are aborted: stop_on_error after a failure. It is set before the error reply is
+   * handed to the worker, so nothing sent after the client saw that reply is aborted.
+   */
   private abortUntil = -1;
   private ports: Record<string, number> = {};
   private shuttingDown = false;
@@ -243,7 +247,7 @@ export class Kernel {
       this.outbox.flush();
       return;
     }
-    if (receivedAt <= this.abortUntil) {
+    if (receivedAt < this.abortUntil) {
       // Sent before the client could see the earlier error: aborted, as stop_on_error asks.
       // status "error" rather than the deprecated "aborted" (messaging spec 5.1).
       this.reply(req, channel, "execute_reply", {
@@ -297,7 +301,7 @@ export class Kernel {
     } else {
       if (!silent) this.outbox.publish("error", outcome.error, parent);
       this.reply(req, channel, "execute_reply", { status: "error", execution_count: count, ...outcome.error }, metadata);
-      if (stopOnError && !silent) this.abortUntil = Date.now();
+      if (stopOnError && !silent) this.abortUntil = performance.now();
     }
     this.idle(parent);
     this.outbox.flush();

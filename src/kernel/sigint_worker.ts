@@ -23,15 +23,11 @@ const flag = new Int32Array(workerData as SharedArrayBuffer);
 const port = parentPort!;
 const interrupted = (err: unknown) => (err as { code?: string }).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
 
-const inner = vm.createContext({ Atomics, flag });
-const wait = new vm.Script("Atomics.wait(flag, 0, 0)");
-
-/** Runs inside the outer watch: watch, report, re-arm, until asked to end. */
-function watchInner(): void {
-  port.postMessage("armed");
+/** Run `script` under breakOnSigint again and again, reporting each SIGINT, until asked to end. */
+function watch(script: vm.Script, context: vm.Context): void {
   while (Atomics.load(flag, 0) === 0) {
     try {
-      wait.runInContext(inner, { breakOnSigint: true });
+      script.runInContext(context, { breakOnSigint: true });
     } catch (err) {
       if (!interrupted(err)) throw err;
       port.postMessage("sigint");
@@ -39,15 +35,15 @@ function watchInner(): void {
   }
 }
 
-const outer = vm.createContext({ watchInner });
-const watch = new vm.Script("watchInner()");
+const inner = vm.createContext({ Atomics, flag });
+const wait = new vm.Script("Atomics.wait(flag, 0, 0)");
+// The outer watch runs the inner one: while the inner one is re-armed, the outer one watches.
+const outer = vm.createContext({
+  watchInner: () => {
+    port.postMessage("armed");
+    watch(wait, inner);
+  },
+});
 
 Atomics.wait(flag, 1, 0);
-while (Atomics.load(flag, 0) === 0) {
-  try {
-    watch.runInContext(outer, { breakOnSigint: true });
-  } catch (err) {
-    if (!interrupted(err)) throw err;
-    port.postMessage("sigint");
-  }
-}
+watch(new vm.Script("watchInner()"), outer);

@@ -118,6 +118,16 @@ describe("kernel process", () => {
     expect((await client.execute("2")).reply.content).toMatchObject({ status: "ok" });
   });
 
+  it("runs a cell sent right after a failing cell's reply (only earlier requests are aborted)", async () => {
+    // Many rounds: with a millisecond clock, a request arriving within the error's millisecond
+    // used to be aborted now and then.
+    for (let i = 0; i < 200; i++) {
+      expect((await client.execute("throw new Error('x')")).reply.content).toMatchObject({ status: "error" });
+      // Sent within microseconds of the error reply: the client could see the error, so it runs.
+      expect((await client.execute("1")).reply.content).toMatchObject({ status: "ok" });
+    }
+  });
+
   it("wraps every request in busy/idle with the request as parent", async () => {
     const { outputs } = await client.request("complete_request", { code: "Math.P", cursor_pos: 6 });
     // status messages are consumed by the client; no stray output belongs to this request

@@ -145,7 +145,7 @@ function forward(msg: Message, channel: "shell" | "control"): void {
   remember(msg);
   const busySent = inFlight === 0;
   inFlight++;
-  post({ type: "request", channel, msg: toRequest(msg), receivedAt: Date.now(), busySent });
+  post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent });
   // After the post, so the main thread starts meanwhile; still first on iopub, since this thread
   // sends the main thread's messages only after this function returns.
   if (busySent) publish("status", { execution_state: "busy" }, msg.header);
