@@ -1,5 +1,5 @@
 import { getBackend, type GuestFunction } from "./backend.js";
-import { Host, type RunSettings } from "./host.js";
+import type { RunSettings } from "./host.js";
 
 /**
  * Run `func(...args)` to completion in the current thread and return its result (or throw its
@@ -14,6 +14,7 @@ export async function run<T, A extends unknown[]>(
   args: A,
   settings: RunSettings = {},
 ): Promise<Awaited<T>> {
-  if (settings.loop) return await Host.run(func, args, settings);
+  // The host machinery (registry, cross-thread table) loads only when a host loop is asked for.
+  if (settings.loop) return await (await import("./host.js")).Host.run(func, args, settings);
   return await getBackend(settings.backend ?? "node").run(func, args, settings.backendOptions ?? {});
 }

@@ -27,7 +27,7 @@ export async function startKernel(options: StartOptions): Promise<number> {
   const language = options.language ?? "typescript";
   const info = kernelInfo(language);
   const worker = spawnIoWorker({ connection, logLevel: level, kernelInfo: info });
-  const [{ run }, { Kernel }] = await Promise.all([import("../event_loop/index.js"), import("./kernel.js")]);
+  const [{ run }, { Kernel }] = await Promise.all([import("../event_loop/run.js"), import("./kernel.js")]);
   const settings: { backend: string; loop?: string } = { backend: options.backend ?? "node" };
   if (options.loop) settings.loop = options.loop;
   return run(

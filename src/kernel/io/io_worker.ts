@@ -16,7 +16,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import * as zmq from "zeromq";
 import { Session, WireError, joinFrames, type Header, type Message } from "../../messaging/index.js";
-import { run } from "../../event_loop/index.js";
+import { run } from "../../event_loop/run.js";
 import { createLogger } from "../log.js";
 import { endpoint } from "../connection_file.js";
 import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "../bridge.js";
