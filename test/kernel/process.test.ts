@@ -31,6 +31,16 @@ afterAll(() => {
 
 const types = (outputs: Message[]) => outputs.map((m) => m.header.msg_type);
 
+/** Start a cell that prints, then spins; resolves once the print arrived (the loop is running). */
+function spin(code = "while (true) {}") {
+  let started!: () => void;
+  const running = new Promise<void>((r) => (started = r));
+  const done = client.execute(`console.log("spinning"); ${code}`, {
+    onIopub: (m) => m.header.msg_type === "stream" && started(),
+  });
+  return { running, done };
+}
+
 describe("kernel process", () => {
   it("runs a TypeScript cell with top-level await and returns the last expression", async () => {
     const { reply, outputs } = await client.execute("const x: number = await Promise.resolve(41);\nx + 1");
@@ -57,8 +67,8 @@ describe("kernel process", () => {
 
   it("answers heartbeat and control kernel_info while the main thread is stuck, then interrupts it and keeps state", async () => {
     await client.execute("const before = 123");
-    const busy = client.execute("while (true) {}");
-    await new Promise((r) => setTimeout(r, 300));
+    const { running, done: busy } = spin();
+    await running;
     const info = await client.request("kernel_info_request", {}, "control");
     expect(info.reply.content).toMatchObject({ status: "ok", implementation: "ts-async-kernel" });
     const hb = new zmq.Request({ linger: 0, receiveTimeout: 2000 });
@@ -75,8 +85,8 @@ describe("kernel process", () => {
   });
 
   it("interrupts a cell that is awaiting and answers the next request", async () => {
-    const waiting = client.execute("await new Promise(() => {})");
-    await new Promise((r) => setTimeout(r, 200));
+    const { running, done: waiting } = spin("await new Promise(() => {})");
+    await running;
     await client.request("interrupt_request", {}, "control");
     expect((await waiting).reply.content).toMatchObject({ status: "error", ename: "KernelInterrupt" });
     expect((await client.execute("1 + 1")).reply.content).toMatchObject({ status: "ok" });
@@ -89,8 +99,8 @@ describe("kernel process", () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(kernel.process.exitCode).toBeNull();
     expect(kernel.process.signalCode).toBeNull();
-    const busy = client.execute("while (true) {}");
-    await new Promise((r) => setTimeout(r, 200));
+    const { running, done: busy } = spin();
+    await running;
     await client.request("interrupt_request", {}, "control");
     expect((await busy).reply.content).toMatchObject({ status: "error", ename: "KernelInterrupt" });
     expect(JSON.stringify((await client.execute("stormy")).outputs)).toContain('"text/plain":"5"');
