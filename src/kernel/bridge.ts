@@ -42,7 +42,6 @@ export type ToMain =
    */
   | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number; busySent: boolean }
   | { type: "stdin"; msg: InboundRequest }
-  | { type: "interrupt" }
   | { type: "shutdown"; restart: boolean }
   | { type: "ready"; ports: Record<string, number> }
   | { type: "closed" }

@@ -3,9 +3,10 @@
  * runs cells in the shell, and hands every output back to the worker through the outbox.
  *
  * Message flow of an execute_request:
- *   client → shell ROUTER (worker: verify, parse, remember identities) → postMessage →
- *   main: status busy, execute_input (flushed at once, before user code runs) → Shell.execute →
- *   execute_result / error, execute_reply, status idle (one batch) → worker: serialize, sign, send.
+ *   client → shell ROUTER (worker: verify, parse, remember identities; status busy when nothing
+ *   else is in flight) → postMessage → main: execute_input → Shell.execute → execute_result /
+ *   error, execute_reply, status idle (one batch) → worker: serialize, sign, send.
+ *   When requests are pipelined the main thread publishes busy itself and flushes before the cell.
  *
  * Execute requests run one after another (queue); other shell requests are answered at once,
  * even while a cell awaits, so completion and inspection never wait behind a running cell.
@@ -158,9 +159,6 @@ export class Kernel {
       case "stdin":
         this.log.debug({ msgType: m.msg.header.msg_type }, "stdin message with no pending input request");
         break;
-      case "interrupt":
-        this.onSigint();
-        break;
       case "closed":
         break;
     }
@@ -225,7 +223,18 @@ export class Kernel {
         try {
           await this.execute(next);
         } catch (err) {
+          // A kernel bug, not the cell's error: still answer, so no client waits forever.
           this.log.error({ err }, "execute failed inside the kernel");
+          const e = err as Error | null;
+          this.reply(next.req, next.channel, "execute_reply", {
+            status: "error",
+            execution_count: this.executionCount,
+            ename: "KernelError",
+            evalue: `internal error: ${String(e?.message ?? err)}`,
+            traceback: [],
+          });
+          this.idle(next.req.header);
+          this.outbox.flush();
         }
       }
     } finally {
