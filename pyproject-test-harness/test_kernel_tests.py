@@ -28,10 +28,12 @@ class TsAsyncKernelTests(jkt.KernelTests):
     code_hello_world = 'console.log("hello, world")'
     code_stderr = 'console.error("oops")'
 
-    # Runtime completion (first version): the reply's matches replace
-    # code[cursor_start:cursor_end], so for "Math.P" the match is "PI", not "Math.PI".
+    # The matches replace code[cursor_start:cursor_end], so for '"abc".toUpp' the match is
+    # "toUpperCase". Answered by the TypeScript language service (members of a string, a
+    # function declared in the same text, a Node API), or by runtime introspection until it is up.
     completion_samples = [
-        {"text": "Math.P", "matches": ["PI"]},
+        {"text": '"abc".toUpp', "matches": ["toUpperCase"]},
+        {"text": "function doubleIt(n: number) { return 2 * n }\ndoubleIt(2).toFix", "matches": ["toFixed"]},
         {"text": "JSON.str", "matches": ["stringify"]},
     ]
 
@@ -61,7 +63,8 @@ class TsAsyncKernelTests(jkt.KernelTests):
     code_history_pattern = "6 * *"
     supported_history_operations = ("tail", "range", "search")
 
-    code_inspect_sample = "Math.max"
+    # A user-declared function: its signature and JSDoc.
+    code_inspect_sample = "/** Halves a number. */\nfunction half(n: number): number { return n / 2 }\nhalf"
 
     code_clear_output = "clearOutput()"
 

@@ -16,9 +16,10 @@ Commands:
             --name <name> (default ${DEFAULT_NAME})  --display-name <text>
             --interrupt-mode message|signal  --language typescript|javascript
             --log-level <level>  --backend <name>  --loop <name>   passed to the kernel
+            --type-check   report every cell's type errors on stderr (the cell still runs)
   remove    Remove an installed kernelspec (same location options, --name)
   list      List installed kernelspecs of this kernel
-  start     Run a kernel: start -f <connection_file> [--log-level L] [--backend B] [--loop L]
+  start     Run a kernel: start -f <connection_file> [--log-level L] [--backend B] [--loop L] [--type-check]
   console   An interactive console on a new kernel
   run       Execute a notebook: run <notebook.ipynb> [--output <file>] [--quiet]
             (writes the outputs back; exits 1 if a cell fails)
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
     "log-level": { type: "string" },
     backend: { type: "string" },
     loop: { type: "string" },
+    "type-check": { type: "boolean" },
     f: { type: "string", short: "f" },
     output: { type: "string", short: "o" },
     quiet: { type: "boolean", short: "q" },
@@ -78,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
       const dir = installSpec(dataDir(values), {
         name: values.name, displayName: values["display-name"], interruptMode: mode, language,
         logLevel: values["log-level"], backend: values.backend, loop: values.loop,
+        typeCheck: values["type-check"],
       });
       process.stdout.write(`Installed kernelspec ${values.name ?? DEFAULT_NAME} in ${dir}\n`);
       return 0;
@@ -103,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
       const file = values.f ?? positionals[0];
       if (!file) throw new Error("start needs a connection file: start -f <connection_file>");
       const { startKernel } = await import("../kernel/start.js");
-      return startKernel({ connectionFile: file, logLevel: values["log-level"], language, backend: values.backend, loop: values.loop });
+      return startKernel({ connectionFile: file, logLevel: values["log-level"], language, backend: values.backend, loop: values.loop, typeCheck: values["type-check"] });
     }
     case "console": {
       const { runConsole } = await import("./console.js");

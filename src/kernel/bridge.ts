@@ -8,6 +8,7 @@
  *
  * Identities never cross: the worker remembers each request's routing identities by msg_id.
  */
+import type { MessagePort } from "node:worker_threads";
 import type { Header } from "../messaging/index.js";
 
 export type Channel = "shell" | "control" | "stdin" | "iopub";
@@ -41,6 +42,7 @@ export type ToMain =
    * `receivedAt`: performance.now() on arrival; the threads of a process share its time origin.
    */
   | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number; busySent: boolean }
+  /** A completion or inspection the language service had nothing for: runtime introspection answers. */
   | { type: "stdin"; msg: InboundRequest }
   | { type: "shutdown"; restart: boolean }
   | { type: "ready"; ports: Record<string, number> }
@@ -50,6 +52,8 @@ export type ToMain =
 /** Main → worker. */
 export type ToWorker =
   | { type: "send"; items: Outbound[] }
+  /** The language-service worker's channel: completion and inspection go there from now on. */
+  | { type: "language"; port: MessagePort | null }
   | { type: "close" };
 
 /** Options the main thread passes to the worker at start (workerData). */
@@ -57,4 +61,6 @@ export interface WorkerOptions {
   connection: import("./connection_file.js").ConnectionInfo;
   logLevel: string;
   kernelInfo: Record<string, unknown>;
+  /** A language-service worker will attach: completion and inspection wait for it (bounded). */
+  languageService: boolean;
 }

@@ -17,6 +17,7 @@ import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js"
 import type { Shell } from "../shell/shell.js";
 import type { InboundRequest, ToMain, ToWorker } from "./bridge.js";
 import { History } from "./history.js";
+import type { LanguageClient } from "./language_client.js";
 import type { Language } from "./kernel_info.js";
 import type { Log } from "./log.js";
 import { Outbox } from "./outbox.js";
@@ -29,7 +30,14 @@ export interface KernelOptions {
   language: Language;
   cwd: string;
   log: Log;
+  /** Report type errors of every cell on stderr (a cell's `// @ts-check` / `// @ts-nocheck` decides for itself). */
+  typeCheck?: boolean;
 }
+
+/** A cell's own say on type checking: `// @ts-check` or `// @ts-nocheck` on its first line. */
+const TS_CHECK = /^\s*\/\/\s*@ts-(no)?check\b/;
+/** How long a cell's reply waits for its type diagnostics (they are computed while it runs). */
+const CHECK_WAIT_MS = 2000;
 
 interface Pending {
   req: InboundRequest;
@@ -62,6 +70,8 @@ export class Kernel {
   private shuttingDown = false;
   private resolveClosed!: (code: number) => void;
   private sigint?: SigintWatch;
+  private language?: LanguageClient;
+  private preloading = false;
 
   constructor(private readonly options: KernelOptions) {
     this.log = options.log;
@@ -115,8 +125,28 @@ export class Kernel {
    * the first reply has gone out (clients start with kernel_info), or after a quiet moment.
    */
   private preloadShell(): void {
-    if (this.shellModule) return;
-    setImmediate(() => void this.getShell());
+    if (this.preloading) return;
+    this.preloading = true;
+    setImmediate(() => void this.getShell().then(() => this.startLanguage()));
+  }
+
+  /** The TypeScript language service, in its own thread (see language_client.ts). */
+  private async startLanguage(): Promise<void> {
+    if (this.language || this.shuttingDown) return;
+    try {
+      const [{ LanguageClient }, { GLOBALS_DTS }] = await Promise.all([import("./language_client.js"), import("../shell/globals_dts.js")]);
+      if (this.language || this.shuttingDown) return;
+      this.language = new LanguageClient({
+        cwd: this.options.cwd,
+        language: this.options.language,
+        globalsDts: GLOBALS_DTS,
+        log: this.log,
+        attachIo: (port) => this.worker.postMessage({ type: "language", port } satisfies ToWorker, [port]),
+      });
+    } catch (err) {
+      this.log.error({ err }, "cannot start the language service");
+      this.worker.postMessage({ type: "language", port: null } satisfies ToWorker);
+    }
   }
 
   private readonly sigintListener = (): void => this.onSigint();
@@ -284,6 +314,9 @@ export class Kernel {
     const payload: unknown[] = [];
     const pager = PAGER.exec(code);
     let outcome: Awaited<ReturnType<Shell["execute"]>>;
+    // Asked before the cell joins the service's notebook, so the check sees the cells before it.
+    const diagnostics = !pager && this.wantsCheck(code) ? this.language?.check(code, `In[${count}]`, CHECK_WAIT_MS) : undefined;
+    if (!pager) this.language?.addCell(code);
     if (pager) {
       const name = (pager[1] ?? pager[2])!;
       const found = shell.inspect(name, [...name].length, 1);
@@ -292,6 +325,8 @@ export class Kernel {
     } else {
       outcome = await shell.execute(code, `In[${count}]`, out);
     }
+    const typeErrors = await diagnostics;
+    if (typeErrors?.length && !silent) out.stream("stderr", `Type errors (the cell ran anyway):\n${typeErrors.join("\n")}\n`);
     const metadata = { started, status: outcome.status };
     if (outcome.status === "ok") {
       if (outcome.result && !silent) {
@@ -314,6 +349,11 @@ export class Kernel {
     }
     this.idle(parent);
     this.outbox.flush();
+  }
+
+  private wantsCheck(code: string): boolean {
+    const m = TS_CHECK.exec(code);
+    return m ? m[1] === undefined : this.options.typeCheck === true;
   }
 
   private async handleOther(req: InboundRequest, channel: "shell" | "control", busySent: boolean): Promise<void> {
@@ -405,6 +445,7 @@ export class Kernel {
 
   private exit(code: number): void {
     this.sigint?.stop();
+    void this.language?.stop();
     this.resolveClosed(code);
     process.exit(code);
   }

@@ -18,6 +18,7 @@ export interface StartOptions {
   backend?: string;
   loop?: string;
   cwd?: string;
+  typeCheck?: boolean;
 }
 
 export async function startKernel(options: StartOptions): Promise<number> {
@@ -26,13 +27,13 @@ export async function startKernel(options: StartOptions): Promise<number> {
   const connection = readConnectionFile(options.connectionFile);
   const language = options.language ?? "typescript";
   const info = kernelInfo(language);
-  const worker = spawnIoWorker({ connection, logLevel: level, kernelInfo: info });
+  const worker = spawnIoWorker({ connection, logLevel: level, kernelInfo: info, languageService: true });
   const [{ run }, { Kernel }] = await Promise.all([import("../event_loop/run.js"), import("./kernel.js")]);
   const settings: { backend: string; loop?: string } = { backend: options.backend ?? "node" };
   if (options.loop) settings.loop = options.loop;
   return run(
     async () => {
-      const kernel = new Kernel({ worker, info, language, cwd: options.cwd ?? process.cwd(), log });
+      const kernel = new Kernel({ worker, info, language, cwd: options.cwd ?? process.cwd(), log, typeCheck: options.typeCheck });
       const ports = await kernel.start();
       log.info({ ports, connectionFile: options.connectionFile }, "kernel started");
       return kernel.closed;

@@ -20,6 +20,8 @@ export interface SpecOptions {
   logLevel?: string;
   loop?: string;
   backend?: string;
+  /** Report type errors of every cell on stderr (off by default; a cell's `// @ts-check` asks for itself). */
+  typeCheck?: boolean;
 }
 
 export function validateName(name: string): string {
@@ -35,6 +37,7 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
   if (options.logLevel) argv.push("--log-level", options.logLevel);
   if (options.backend) argv.push("--backend", options.backend);
   if (options.loop) argv.push("--loop", options.loop);
+  if (options.typeCheck) argv.push("--type-check");
   const language = options.language ?? "typescript";
   return {
     argv,
@@ -43,7 +46,7 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
     // message mode works everywhere (no process-group signals needed); SIGINT is handled too.
     interrupt_mode: options.interruptMode ?? "message",
     env: {},
-    metadata: { debugger: false, ts_async_kernel: { backend: options.backend ?? "node", loop: options.loop ?? null } },
+    metadata: { debugger: false, ts_async_kernel: { backend: options.backend ?? "node", loop: options.loop ?? null, type_check: options.typeCheck === true } },
     kernel_protocol_version: PROTOCOL_VERSION,
   };
 }

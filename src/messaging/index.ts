@@ -14,3 +14,4 @@ export { ReplayCache } from "./replay.js";
 export { Session } from "./session.js";
 export type { Header, Message, OutgoingMessage, SessionOptions } from "./session.js";
 export * from "./messages.js";
+export { codePointToIndex, indexToCodePoint } from "./positions.js";

@@ -7,6 +7,7 @@
 import vm from "node:vm";
 import { inspect } from "node:util";
 import type { MimeBundle } from "./output.js";
+import { codePointToIndex, indexToCodePoint } from "../messaging/positions.js";
 
 export interface CompletionReply {
   matches: string[];
@@ -19,26 +20,6 @@ export interface InspectionReply {
   found: boolean;
   data: MimeBundle;
   metadata: Record<string, unknown>;
-}
-
-/** UTF-16 index of a code-point offset. */
-export function codePointToIndex(text: string, cp: number): number {
-  let index = 0;
-  for (let n = 0; n < cp && index < text.length; n++) {
-    const c = text.charCodeAt(index);
-    index += c >= 0xd800 && c <= 0xdbff && index + 1 < text.length ? 2 : 1;
-  }
-  return index;
-}
-
-/** Code-point offset of a UTF-16 index. */
-export function indexToCodePoint(text: string, index: number): number {
-  let cp = 0;
-  for (let i = 0; i < index && i < text.length; cp++) {
-    const c = text.charCodeAt(i);
-    i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
-  }
-  return cp;
 }
 
 const KEYWORDS = [

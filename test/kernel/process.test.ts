@@ -145,4 +145,57 @@ describe("kernel process", () => {
     const { reply } = await client.request("complete_request", { code: "Math.P", cursor_pos: 6 });
     expect(reply.content).toMatchObject({ status: "ok", matches: ["PI"], cursor_start: 5, cursor_end: 6 });
   });
+
+  describe("completion and inspection from the TypeScript language service", () => {
+    /** Resolves once the language service answers (its replies carry the match kinds). */
+    async function languageReady(): Promise<void> {
+      for (let i = 0; i < 100; i++) {
+        const { reply } = await client.request("complete_request", { code: '"abc".', cursor_pos: 6 });
+        if ((reply.content as { metadata?: Record<string, unknown> }).metadata?._jupyter_types_experimental) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("the language service never answered");
+    }
+
+    it("completes members of an earlier cell's interface, while a cell awaits and while one spins", async () => {
+      await languageReady();
+      await client.execute("interface Shape { area: number; name: string }\nconst sq: Shape = { area: 4, name: 'square' }");
+      const complete = async () => (await client.request("complete_request", { code: "sq.", cursor_pos: 3 })).reply.content;
+      expect(await complete()).toMatchObject({ status: "ok", matches: ["area", "name"], cursor_start: 3, cursor_end: 3 });
+
+      const awaiting = client.execute("await new Promise(r => setTimeout(r, 5000))");
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = performance.now();
+      expect(await complete()).toMatchObject({ matches: ["area", "name"] });
+      // The acceptance bound of the issue (1 s) while the cell still waits (5 s).
+      expect(performance.now() - t0).toBeLessThan(1000);
+
+      const { running, done } = spin();
+      await running;
+      expect(await complete()).toMatchObject({ matches: ["area", "name"] });
+      const inspected = (await client.request("inspect_request", { code: "sq", cursor_pos: 2, detail_level: 0 })).reply.content;
+      expect(inspected).toMatchObject({ status: "ok", found: true, data: { "text/plain": "const sq: Shape" } });
+      await client.request("interrupt_request", {}, "control");
+      await done;
+      await awaiting;
+    });
+
+    it("falls back to runtime introspection for values typed any", async () => {
+      await languageReady();
+      await client.execute("const loose: any = { zebra: 1, zenith: 2 }");
+      const { reply } = await client.request("complete_request", { code: "loose.ze", cursor_pos: 8 });
+      expect(reply.content).toMatchObject({ status: "ok", matches: ["zebra", "zenith"], cursor_start: 6, cursor_end: 8 });
+    });
+
+    it("reports type errors on stderr for a cell that asks with // @ts-check, and still runs it", async () => {
+      await languageReady();
+      const { reply, outputs } = await client.execute("// @ts-check\nconst typed: number = 'text' as any as string; typed");
+      expect(reply.content).toMatchObject({ status: "ok" });
+      const stderr = outputs.filter((m) => m.header.msg_type === "stream").map((m) => (m.content as { text: string }).text).join("");
+      expect(stderr).toMatch(/In\[\d+\]:2:7 - error TS2322/);
+      expect(JSON.stringify(outputs)).toContain('"text/plain":"\'text\'"');
+      const plain = await client.execute("const untyped: number = 'x' as any as string;");
+      expect(plain.outputs.filter((m) => m.header.msg_type === "stream")).toEqual([]);
+    });
+  });
 });

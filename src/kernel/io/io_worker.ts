@@ -20,6 +20,8 @@ import { run } from "../../event_loop/run.js";
 import { createLogger } from "../log.js";
 import { endpoint } from "../connection_file.js";
 import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "../bridge.js";
+import type { QueryReply } from "../../language/protocol.js";
+import { LanguageRoute } from "./language_route.js";
 import { SocketWriter } from "./socket_writer.js";
 
 const opts = workerData as WorkerOptions;
@@ -141,21 +143,53 @@ let inFlight = 0;
  * once: ordering is safe (nothing else can publish for it before), it shows busy even if the
  * cell then blocks the main thread, and it saves the main thread a message per request.
  */
-function forward(msg: Message, channel: "shell" | "control"): void {
-  remember(msg);
-  const busySent = inFlight === 0;
-  inFlight++;
+function forward(msg: Message, channel: "shell" | "control", busyPublished = false): void {
+  // busyPublished: a request taken back from the language service; it is remembered, counted
+  // in flight and announced busy already.
+  const busySent = busyPublished || inFlight === 0;
+  if (!busyPublished) {
+    remember(msg);
+    inFlight++;
+  }
   post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent });
   // After the post, so the main thread starts meanwhile; still first on iopub, since this thread
   // sends the main thread's messages only after this function returns.
-  if (busySent) publish("status", { execution_state: "busy" }, msg.header);
+  if (busySent && !busyPublished) publish("status", { execution_state: "busy" }, msg.header);
+}
+
+/**
+ * Completion and inspection go to the language-service worker once it is there, so they are
+ * answered from types, and even while the main thread is stuck in a cell. What it cannot answer
+ * (a value typed `any`, a slow or failed service) goes on to the main thread's runtime introspection.
+ */
+const language = new LanguageRoute({
+  answered(msg: Message, reply: NonNullable<QueryReply["content"]>) {
+    const type = msg.header.msg_type === "complete_request" ? "complete_reply" : "inspect_reply";
+    send({ channel: "shell", msgType: type, content: { status: "ok", ...reply }, parent: msg.header });
+    send({ channel: "iopub", msgType: "status", content: { execution_state: "idle" }, parent: msg.header, release: true });
+  },
+  unanswered(msg: Message) {
+    forward(msg, "shell", true);
+  },
+}, opts.languageService);
+
+function route(msg: Message): void {
+  const type = msg.header.msg_type;
+  if ((type === "complete_request" || type === "inspect_request") && language.available) {
+    remember(msg);
+    inFlight++;
+    publish("status", { execution_state: "busy" }, msg.header);
+    language.ask(msg);
+    return;
+  }
+  forward(msg, "shell");
 }
 
 async function shellLoop(): Promise<void> {
   for await (const frames of shell) {
     const msg = receive(frames, "shell");
     if (!msg || closing) continue;
-    forward(msg, "shell");
+    route(msg);
   }
 }
 
@@ -285,7 +319,11 @@ async function main(): Promise<void> {
   port.on("message", (m: ToWorker) => {
     if (m.type === "send") {
       for (const item of m.items) send(item);
+    } else if (m.type === "language") {
+      if (m.port) language.attach(m.port);
+      else language.detach();
     } else if (m.type === "close") {
+      language.detach();
       // Close every socket, then let this thread end by itself: the process must not exit
       // while zeromq still tears down sockets in this thread (that aborts the process).
       void closeSockets().then(() => {

@@ -1,0 +1,79 @@
+/**
+ * The I/O worker's side of the language-service channel: sends completion and inspection
+ * requests there and hands each one back as answered or not. A request the service leaves
+ * unanswered (nothing typed there), takes too long on, or loses to a dead worker is handed
+ * back, so the main thread's runtime introspection still answers it: never silence.
+ */
+import type { MessagePort } from "node:worker_threads";
+import type { Message } from "../../messaging/index.js";
+import type { QueryReply, QueryRequest } from "../../language/protocol.js";
+
+/** Past this, the request goes to the runtime instead (the service may be checking a huge cell). */
+const TIMEOUT_MS = 3000;
+
+export interface RouteHandlers {
+  answered(msg: Message, content: NonNullable<QueryReply["content"]>): void;
+  unanswered(msg: Message): void;
+}
+
+export class LanguageRoute {
+  private port: MessagePort | undefined;
+  private readonly pending = new Map<string, { msg: Message; timer: NodeJS.Timeout }>();
+  /** Requests that came before the service did: sent to it when it attaches. */
+  private waiting: QueryRequest[] = [];
+
+  /** `expected`: the main thread will start a service, so requests wait for it (up to the timeout). */
+  constructor(private readonly handlers: RouteHandlers, private expected: boolean) {}
+
+  get available(): boolean {
+    return this.port !== undefined || this.expected;
+  }
+
+  attach(port: MessagePort): void {
+    this.detach();
+    this.expected = true;
+    this.port = port;
+    for (const req of this.waiting) if (this.pending.has(req.id)) port.postMessage(req);
+    this.waiting = [];
+    port.on("message", (reply: QueryReply) => this.settle(reply.id, reply.content));
+    port.on("close", () => {
+      if (this.port === port) this.detach();
+    });
+  }
+
+  /** Stop routing; whatever is pending goes to the runtime. */
+  detach(): void {
+    const port = this.port;
+    this.port = undefined;
+    this.expected = false;
+    this.waiting = [];
+    port?.close();
+    for (const id of [...this.pending.keys()]) this.settle(id, null);
+  }
+
+  ask(msg: Message): void {
+    const c = msg.content as Record<string, unknown>;
+    const id = msg.header.msg_id;
+    if (!this.available || typeof c.code !== "string" || this.pending.has(id)) {
+      this.handlers.unanswered(msg);
+      return;
+    }
+    const cursor = typeof c.cursor_pos === "number" ? c.cursor_pos : [...c.code].length;
+    const req: QueryRequest = msg.header.msg_type === "complete_request"
+      ? { type: "complete", id, code: c.code, cursor }
+      : { type: "inspect", id, code: c.code, cursor, detail: typeof c.detail_level === "number" ? c.detail_level : 0 };
+    const timer = setTimeout(() => this.settle(id, null), TIMEOUT_MS);
+    this.pending.set(id, { msg, timer });
+    if (this.port) this.port.postMessage(req);
+    else this.waiting.push(req);
+  }
+
+  private settle(id: string, content: QueryReply["content"]): void {
+    const p = this.pending.get(id);
+    if (!p) return; // timed out before, answered by the runtime already
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    if (content) this.handlers.answered(p.msg, content);
+    else this.handlers.unanswered(p.msg);
+  }
+}

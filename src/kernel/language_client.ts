@@ -1,0 +1,84 @@
+/**
+ * The main thread's handle on the language-service worker (src/language/worker.ts): spawns it
+ * off the start-up path, gives the I/O worker a direct channel to it (completion and inspection
+ * never pass through this thread, which may be stuck in a cell), feeds it the cells that run, and
+ * asks it for type diagnostics.
+ */
+import { MessageChannel, Worker } from "node:worker_threads";
+import type { FromMain, LanguageWorkerData, ToMainFromLanguage } from "../language/protocol.js";
+import type { Language } from "./kernel_info.js";
+import type { Log } from "./log.js";
+
+export interface LanguageClientOptions {
+  cwd: string;
+  language: Language;
+  globalsDts: string;
+  log: Log;
+  /** Hand the I/O worker its end of the channel. */
+  attachIo(port: import("node:worker_threads").MessagePort): void;
+}
+
+export class LanguageClient {
+  private readonly worker: Worker;
+  private nextId = 0;
+  private readonly checks = new Map<number, (lines: string[]) => void>();
+  private failed = false;
+
+  constructor(options: LanguageClientOptions) {
+    const { port1, port2 } = new MessageChannel();
+    const workerData: LanguageWorkerData = { cwd: options.cwd, language: options.language, globalsDts: options.globalsDts, io: port2 };
+    this.worker = new Worker(new URL("../language/worker.js", import.meta.url), {
+      workerData,
+      transferList: [port2],
+      stdout: false,
+      stderr: false,
+    });
+    // Completion should not keep a finished kernel alive.
+    this.worker.unref();
+    this.worker.on("message", (m: ToMainFromLanguage) => {
+      if (m.type === "diagnostics") {
+        this.checks.get(m.id)?.(m.lines);
+        this.checks.delete(m.id);
+      }
+    });
+    const fail = (err: unknown) => {
+      if (this.failed) return;
+      this.failed = true;
+      options.log.error({ err }, "language service failed; completion falls back to runtime introspection");
+      for (const resolve of this.checks.values()) resolve([]);
+      this.checks.clear();
+    };
+    this.worker.on("error", fail);
+    this.worker.on("exit", (code) => code !== 0 && fail(new Error(`language worker exited with code ${code}`)));
+    options.attachIo(port1);
+  }
+
+  /** A cell that runs: later completion sees its declarations. */
+  addCell(code: string): void {
+    if (!this.failed) this.worker.postMessage({ type: "cell", code } satisfies FromMain);
+  }
+
+  /**
+   * Type errors of `code` after the cells so far, as text lines; [] when there are none, the
+   * service failed, or it took longer than `timeoutMs`.
+   */
+  check(code: string, cellName: string, timeoutMs: number): Promise<string[]> {
+    if (this.failed) return Promise.resolve([]);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.checks.delete(id);
+        resolve([]);
+      }, timeoutMs);
+      this.checks.set(id, (lines) => {
+        clearTimeout(timer);
+        resolve(lines);
+      });
+      this.worker.postMessage({ type: "check", id, code, cellName } satisfies FromMain);
+    });
+  }
+
+  stop(): Promise<number> {
+    return this.worker.terminate();
+  }
+}

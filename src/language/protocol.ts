@@ -1,0 +1,40 @@
+/**
+ * Messages of the language-service worker. It talks to two threads: the I/O worker sends it
+ * completion and inspection requests straight from the shell socket (so they are answered even
+ * while the main thread runs a cell), and the main thread sends it the cells that run and asks
+ * for type diagnostics.
+ */
+import type { MessagePort } from "node:worker_threads";
+import type { Completion, Inspection, Language } from "./service.js";
+
+export interface LanguageWorkerData {
+  cwd: string;
+  language: Language;
+  globalsDts: string;
+  /** The I/O worker's end of the channel (transferred). */
+  io: MessagePort;
+}
+
+/** I/O worker → language worker. */
+export type QueryRequest =
+  | { type: "complete"; id: string; code: string; cursor: number }
+  | { type: "inspect"; id: string; code: string; cursor: number; detail: number };
+
+/**
+ * Language worker → I/O worker. `content` null: the types say nothing useful here (e.g. a value
+ * typed `any`); the main thread's runtime introspection answers instead.
+ */
+export interface QueryReply {
+  id: string;
+  content: Completion | Inspection | null;
+}
+
+/** Main thread → language worker. */
+export type FromMain =
+  | { type: "cell"; code: string }
+  | { type: "check"; id: number; code: string; cellName: string };
+
+/** Language worker → main thread. */
+export type ToMainFromLanguage =
+  | { type: "diagnostics"; id: number; lines: string[] }
+  | { type: "ready" };

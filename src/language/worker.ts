@@ -1,0 +1,48 @@
+/**
+ * The language-service thread: TypeScript's language service over the notebook (service.ts).
+ * Loading the compiler and the lib files takes a second or so: it happens here, off the kernel's
+ * start-up path and off the main thread, and a warm-up query runs before the first real one.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { FromMain, LanguageWorkerData, QueryReply, QueryRequest, ToMainFromLanguage } from "./protocol.js";
+import { NotebookService } from "./service.js";
+
+const data = workerData as LanguageWorkerData;
+const main = parentPort!;
+const service = new NotebookService({ cwd: data.cwd, language: data.language, globalsDts: data.globalsDts });
+
+function answer(req: QueryRequest): QueryReply {
+  try {
+    if (req.type === "complete") {
+      const c = service.complete(req.code, req.cursor);
+      return { id: req.id, content: c.matches.length > 0 ? c : null };
+    }
+    const i = service.inspect(req.code, req.cursor, req.detail);
+    // An `any` says nothing the runtime could not say better.
+    const plain = i.data["text/plain"] ?? "";
+    return { id: req.id, content: i.found && !/^[^\n]*: any$/m.test(plain.split("\n")[0] ?? "") ? i : null };
+  } catch {
+    return { id: req.id, content: null };
+  }
+}
+
+data.io.on("message", (req: QueryRequest) => data.io.postMessage(answer(req)));
+
+main.on("message", (m: FromMain) => {
+  if (m.type === "cell") {
+    service.addCell(m.code);
+  } else if (m.type === "check") {
+    let lines: string[];
+    try {
+      lines = service.diagnostics(m.code, m.cellName);
+    } catch (err) {
+      lines = [`type check failed: ${(err as Error).message}`];
+    }
+    main.postMessage({ type: "diagnostics", id: m.id, lines } satisfies ToMainFromLanguage);
+  }
+});
+
+// Warm-up: load the libs and @types/node now, not on the user's first Tab.
+service.complete('"".', 3);
+service.inspect("process", 7, 0);
+main.postMessage({ type: "ready" } satisfies ToMainFromLanguage);
