@@ -31,6 +31,15 @@ describe("kernelspec", () => {
     expect(spec.language).toBe("javascript");
   });
 
+  it("turns type checking on in argv and metadata only when asked", () => {
+    const on = kernelJson({ typeCheck: true });
+    expect(on.argv).toContain("--type-check");
+    expect(on.metadata).toMatchObject({ ts_async_kernel: { type_check: true } });
+    const off = kernelJson({});
+    expect(off.argv).not.toContain("--type-check");
+    expect(off.metadata).toMatchObject({ ts_async_kernel: { type_check: false } });
+  });
+
   it("refuses names Jupyter would refuse and lower-cases the rest", () => {
     expect(() => validateName("bad name")).toThrow(/invalid kernel name/);
     expect(validateName("TS-Async")).toBe("ts-async");
