@@ -71,6 +71,7 @@ export class Kernel {
   private resolveClosed!: (code: number) => void;
   private sigint?: SigintWatch;
   private language?: LanguageClient;
+  private languageStart?: Promise<LanguageClient | undefined>;
   private preloading = false;
 
   constructor(private readonly options: KernelOptions) {
@@ -127,26 +128,32 @@ export class Kernel {
   private preloadShell(): void {
     if (this.preloading) return;
     this.preloading = true;
-    setImmediate(() => void this.getShell().then(() => this.startLanguage()));
+    setImmediate(() => void this.getShell().then(() => void this.startLanguage()));
   }
 
-  /** The TypeScript language service, in its own thread (see language_client.ts). */
-  private async startLanguage(): Promise<void> {
-    if (this.language || this.shuttingDown) return;
-    try {
-      const [{ LanguageClient }, { GLOBALS_DTS }] = await Promise.all([import("./language_client.js"), import("../shell/globals_dts.js")]);
-      if (this.language || this.shuttingDown) return;
-      this.language = new LanguageClient({
-        cwd: this.options.cwd,
-        language: this.options.language,
-        globalsDts: GLOBALS_DTS,
-        log: this.log,
-        attachIo: (port) => this.worker.postMessage({ type: "language", port } satisfies ToWorker, [port]),
-      });
-    } catch (err) {
-      this.log.error({ err }, "cannot start the language service");
-      this.worker.postMessage({ type: "language", port: null } satisfies ToWorker);
-    }
+  /**
+   * The TypeScript language service, in its own thread (see language_client.ts); started once,
+   * after the shell. Resolves undefined if it cannot start (completion then stays runtime-only).
+   */
+  private startLanguage(): Promise<LanguageClient | undefined> {
+    this.languageStart ??= (async () => {
+      try {
+        const [{ LanguageClient }, { GLOBALS_DTS }] = await Promise.all([import("./language_client.js"), import("../shell/globals_dts.js")]);
+        if (this.shuttingDown) return undefined;
+        return (this.language = new LanguageClient({
+          cwd: this.options.cwd,
+          language: this.options.language,
+          globalsDts: GLOBALS_DTS,
+          log: this.log,
+          attachIo: (port) => this.worker.postMessage({ type: "language", port } satisfies ToWorker, [port]),
+        }));
+      } catch (err) {
+        this.log.error({ err }, "cannot start the language service");
+        this.worker.postMessage({ type: "language", port: null } satisfies ToWorker);
+        return undefined;
+      }
+    })();
+    return this.languageStart;
   }
 
   private readonly sigintListener = (): void => this.onSigint();
@@ -315,8 +322,12 @@ export class Kernel {
     const pager = PAGER.exec(code);
     let outcome: Awaited<ReturnType<Shell["execute"]>>;
     // Asked before the cell joins the service's notebook, so the check sees the cells before it.
-    const diagnostics = !pager && this.wantsCheck(code) ? this.language?.check(code, `In[${count}]`, CHECK_WAIT_MS) : undefined;
-    if (!pager) this.language?.addCell(code);
+    let diagnostics: Promise<string[]> | undefined;
+    if (!pager) {
+      const language = this.startLanguage();
+      if (this.wantsCheck(code)) diagnostics = language.then((l) => l?.check(code, `In[${count}]`, CHECK_WAIT_MS) ?? []);
+      void language.then((l) => l?.addCell(code));
+    }
     if (pager) {
       const name = (pager[1] ?? pager[2])!;
       const found = shell.inspect(name, [...name].length, 1);

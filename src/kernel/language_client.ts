@@ -9,6 +9,9 @@ import type { FromMain, LanguageWorkerData, ToMainFromLanguage } from "../langua
 import type { Language } from "./kernel_info.js";
 import type { Log } from "./log.js";
 
+/** The longest a type check waits for the service's warm-up before its own timeout starts. */
+const WARMUP_LIMIT_MS = 30_000;
+
 export interface LanguageClientOptions {
   cwd: string;
   language: Language;
@@ -23,6 +26,8 @@ export class LanguageClient {
   private nextId = 0;
   private readonly checks = new Map<number, (lines: string[]) => void>();
   private failed = false;
+  /** Resolves when the worker has loaded the compiler and warmed up (or failed). */
+  private readonly ready: Promise<void>;
 
   constructor(options: LanguageClientOptions) {
     const { port1, port2 } = new MessageChannel();
@@ -35,7 +40,10 @@ export class LanguageClient {
     });
     // Completion should not keep a finished kernel alive.
     this.worker.unref();
+    let setReady!: () => void;
+    this.ready = new Promise((r) => (setReady = r));
     this.worker.on("message", (m: ToMainFromLanguage) => {
+      if (m.type === "ready") setReady();
       if (m.type === "diagnostics") {
         this.checks.get(m.id)?.(m.lines);
         this.checks.delete(m.id);
@@ -47,6 +55,7 @@ export class LanguageClient {
       options.log.error({ err }, "language service failed; completion falls back to runtime introspection");
       for (const resolve of this.checks.values()) resolve([]);
       this.checks.clear();
+      setReady();
     };
     this.worker.on("error", fail);
     this.worker.on("exit", (code) => code !== 0 && fail(new Error(`language worker exited with code ${code}`)));
@@ -60,21 +69,28 @@ export class LanguageClient {
 
   /**
    * Type errors of `code` after the cells so far, as text lines; [] when there are none, the
-   * service failed, or it took longer than `timeoutMs`.
+   * service failed, or it took longer than `timeoutMs` once warm (the first check of a kernel
+   * also waits for the warm-up: loading the compiler and Node's types takes seconds).
    */
   check(code: string, cellName: string, timeoutMs: number): Promise<string[]> {
     if (this.failed) return Promise.resolve([]);
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.checks.delete(id);
-        resolve([]);
-      }, timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
       this.checks.set(id, (lines) => {
         clearTimeout(timer);
         resolve(lines);
       });
       this.worker.postMessage({ type: "check", id, code, cellName } satisfies FromMain);
+      // Bounded even if the worker hangs in its warm-up: a cell's reply never waits forever.
+      const warm = new Promise<void>((r) => setTimeout(r, WARMUP_LIMIT_MS).unref());
+      void Promise.race([this.ready, warm]).then(() => {
+        if (!this.checks.has(id)) return;
+        timer = setTimeout(() => {
+          this.checks.delete(id);
+          resolve([]);
+        }, timeoutMs);
+      });
     });
   }
 

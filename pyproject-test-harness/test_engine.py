@@ -1,0 +1,240 @@
+"""The TypeScript execution engine through jupyter_client: cells behave like a TypeScript program
+(transpile, top-level await, re-runnable declarations, modules, results and errors, display API,
+completion with types, user_expressions), on the real kernel process."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from jupyter_client.manager import KernelManager
+
+from conftest import KERNEL_NAME
+from kernel_helpers import (STARTUP_TIMEOUT, collect_iopub, drain_iopub, drain_shell, evaluate,
+                            execute, get_reply)
+
+pytestmark = [pytest.mark.kernel, pytest.mark.timeout(120)]
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.fixture(scope="module")
+def notebook_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A notebook directory with packages in node_modules, as `npm install` would leave them."""
+    d = tmp_path_factory.mktemp("notebook")
+    esm = d / "node_modules" / "esm-only-pkg"
+    write(esm / "package.json", json.dumps({
+        "name": "esm-only-pkg", "version": "1.0.0", "type": "module",
+        "exports": {".": {"types": "./index.d.ts", "import": "./index.js"}}}))
+    write(esm / "index.js", "export const shout = (s) => s.toUpperCase() + '!';\nexport default 42;\n")
+    write(esm / "index.d.ts", "/** Shouts. */\nexport declare function shout(s: string): string;\n"
+          "declare const answer: number;\nexport default answer;\n")
+    cjs = d / "node_modules" / "cjs-pkg"
+    write(cjs / "package.json", json.dumps({"name": "cjs-pkg", "version": "1.0.0", "main": "main.js"}))
+    write(cjs / "main.js", "exports.twice = (n) => n * 2;\nexports.name = 'cjs';\n")
+    return d
+
+
+@pytest.fixture(scope="module")
+def kernel(notebook_dir: Path) -> Iterator[tuple[KernelManager, Any]]:
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    km.start_kernel(cwd=str(notebook_dir))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def kc(kernel):
+    km, client = kernel
+    assert km.is_alive(), "the kernel died in an earlier test"
+    drain_shell(client)
+    drain_iopub(client, quiet=0.05)
+    return client
+
+
+def ok(kc, code: str):
+    ex = execute(kc, code)
+    assert ex.content["status"] == "ok", f"`{code}` failed: {ex.describe()}"
+    return ex
+
+
+def complete(kc, code: str, cursor: int | None = None) -> dict[str, Any]:
+    r = get_reply(kc, kc.complete(code, len(code) if cursor is None else cursor))
+    assert r["content"]["status"] == "ok", r["content"]
+    return r["content"]
+
+
+def language_ready(kc) -> None:
+    """Wait until the TypeScript language service answers (its replies carry match kinds)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if complete(kc, '"abc".')["metadata"].get("_jupyter_types_experimental"):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the language service never answered")
+
+
+# 1. Transpile path; type errors are warnings only when asked for.
+def test_typescript_runs_unchecked_and_type_errors_are_opt_in_warnings(kc) -> None:
+    assert evaluate(kc, "function id<T>(x: T): T { return x }\nid<number>(5) satisfies number") == "5"
+    # A type error does not stop a cell: no check unless asked.
+    ex = ok(kc, "const wrong: number = 'text' as unknown as number; typeof wrong")
+    assert ex.result_text == "'string'" and ex.of_type("stream") == [], ex.describe()
+    ex = ok(kc, "// @ts-check\nconst wrong2: number = 'text';")
+    stderr = "".join(m["content"]["text"] for m in ex.of_type("stream") if m["content"]["name"] == "stderr")
+    assert "error TS2322" in stderr and ":2:7" in stderr, ex.describe()
+
+
+# 2. Top-level await everywhere.
+def test_top_level_await_in_loops_and_results(kc) -> None:
+    assert evaluate(kc, "async function* g() { yield 1; yield 2; yield 3 }\n"
+                        "let total = 0\nfor await (const v of g()) total += v\ntotal") == "6"
+    assert evaluate(kc, "(await Promise.resolve({ v: 5 })).v") == "5"
+    assert evaluate(kc, "`${await Promise.resolve('a')}-${await Promise.resolve('b')}`") == "'a-b'"
+
+
+# 3. Declarations persist and can be re-run.
+@pytest.mark.parametrize("code,use,expected", [
+    ("const c1 = 1", "c1 + 1", "2"),
+    ("let l1 = 'x'", "l1", "'x'"),
+    ("var v1 = 3", "v1", "3"),
+    ("function f1() { return 'f' }", "f1()", "'f'"),
+    ("class K1 { get v() { return 7 } }", "new K1().v", "7"),
+    ("enum E1 { A = 2, B }", "E1.B", "3"),
+    ("namespace N1 { export const inner = 'n' }", "N1.inner", "'n'"),
+    ("import { shout } from 'esm-only-pkg'", "shout('hi')", "'HI!'"),
+])
+def test_declarations_persist_and_rerun(kc, code: str, use: str, expected: str) -> None:
+    ok(kc, code)
+    ok(kc, code)  # the same cell again: no "already declared"
+    assert evaluate(kc, use) == expected
+
+
+def test_type_declarations_reach_later_cells_completion(kc) -> None:
+    language_ready(kc)
+    ok(kc, "interface Later { quota: number; reason: string }\ntype Alias = { zeta: boolean }")
+    c = complete(kc, "declare const lv: Later; lv.")
+    assert c["matches"] == ["quota", "reason"], c
+    assert complete(kc, "({} as Alias).z")["matches"] == ["zeta"]
+
+
+# 4. Modules from the notebook's directory.
+def test_esm_only_and_commonjs_packages_and_builtins(kc) -> None:
+    assert evaluate(kc, "import answer, { shout as s2 } from 'esm-only-pkg'\n[answer, s2('a')]") == "[ 42, 'A!' ]"
+    assert evaluate(kc, "import cjs, { twice } from 'cjs-pkg'\n[cjs.name, twice(4)]") == "[ 'cjs', 8 ]"
+    assert evaluate(kc, "require('cjs-pkg').twice(5)") == "10"
+    assert evaluate(kc, "(await import('esm-only-pkg')).default") == "42"
+    assert evaluate(kc, "import { sep } from 'node:path'\nimport os from 'os'\n[sep, typeof os.cpus]") == "[ '/', 'function' ]"
+
+
+def test_missing_package_is_a_clear_error(kc) -> None:
+    ex = execute(kc, "import nothing from 'no-such-package-here'")
+    assert ex.content["status"] == "error", ex.describe()
+    assert "no-such-package-here" in ex.content["evalue"], ex.content
+
+
+# 5. Results and errors.
+def test_traceback_names_the_cells_line_and_hides_kernel_frames(kc) -> None:
+    ex = execute(kc, "function inner() {\n  throw new RangeError('deep')\n}\ninner()")
+    assert ex.content["status"] == "error", ex.describe()
+    assert ex.content["ename"] == "RangeError" and ex.content["evalue"] == "deep"
+    tb = "\n".join(ex.content["traceback"])
+    count = ex.content["execution_count"]
+    assert f"In[{count}]:2" in tb and f"In[{count}]:4" in tb, tb
+    assert "/dist/" not in tb and "node:internal" not in tb, tb
+    [err] = ex.of_type("error")
+    assert err["content"]["traceback"] == ex.content["traceback"]
+
+
+def test_syntax_error_shows_the_line(kc) -> None:
+    ex = execute(kc, "const fine = 1\nconst broken = ;")
+    assert ex.content["status"] == "error" and ex.content["ename"] == "SyntaxError", ex.describe()
+    assert "const broken = ;" in "\n".join(ex.content["traceback"])
+
+
+def test_trailing_semicolon_suppresses_the_result(kc) -> None:
+    assert ok(kc, "1 + 1;").result_text is None
+    assert ok(kc, "1 + 1").result_text == "2"
+
+
+# 6. Display API.
+def test_display_api_mime_types(kc) -> None:
+    ex = ok(kc, "display.html('<b>b</b>'); display.markdown('*m*'); display.svg('<svg></svg>');\n"
+                "display.latex('$x$'); display.json({a: 1});\n"
+                "display.plotly({ data: [{ x: [1], y: [2] }] });\n"
+                "display.vegalite({ mark: 'bar', data: { values: [] } });\n"
+                "display({ 'text/html': '<i>raw</i>' }, { raw: true })")
+    mimes = [next(k for k in m["content"]["data"] if k != "text/plain") for m in ex.of_type("display_data")]
+    assert mimes[:5] == ["text/html", "text/markdown", "image/svg+xml", "text/latex", "application/json"], mimes
+    assert "application/vnd.plotly.v1+json" in mimes and any(m.startswith("application/vnd.vegalite") for m in mimes)
+    assert mimes[-1] == "text/html"
+
+
+def test_updating_display_and_clear_output(kc) -> None:
+    ex = ok(kc, "display('first', { displayId: 'progress' })\n"
+                "await new Promise(r => setTimeout(r, 20))\n"
+                "updateDisplay('progress', 'second')\nclearOutput({ wait: true })")
+    [shown] = ex.of_type("display_data")
+    [updated] = ex.of_type("update_display_data")
+    assert shown["content"]["transient"] == {"display_id": "progress"}
+    assert updated["content"]["transient"] == {"display_id": "progress"}
+    assert updated["content"]["data"]["text/plain"] == "'second'"
+    [cleared] = ex.of_type("clear_output")
+    assert cleared["content"] == {"wait": True}
+
+
+def test_objects_supply_their_own_mime_bundle(kc) -> None:
+    ex = ok(kc, "({ [Symbol.for('jupyter.mimebundle')]() { return { 'text/html': '<b>me</b>' } } })")
+    [result] = ex.of_type("execute_result")
+    assert result["content"]["data"]["text/html"] == "<b>me</b>"
+    assert "text/plain" in result["content"]["data"]
+
+
+def test_output_after_the_reply_reaches_the_cell_that_started_it(kc) -> None:
+    ex = ok(kc, "setTimeout(() => { console.log('late'); process.stdout.write('later\\n') }, 100); 'now'")
+    late = collect_iopub_after(kc, ex.msg_id)
+    text = "".join(m["content"]["text"] for m in late if m["msg_type"] == "stream")
+    assert text == "late\nlater\n", late
+
+
+def collect_iopub_after(kc, parent_id: str, wait: float = 1.0) -> list[dict[str, Any]]:
+    got = []
+    for m in drain_iopub(kc, quiet=wait):
+        if (m.get("parent_header") or {}).get("msg_id") == parent_id:
+            got.append(m)
+    return got
+
+
+# 7. Completion while another cell runs.
+def test_completion_answers_within_a_second_while_a_cell_awaits(kc) -> None:
+    language_ready(kc)
+    ok(kc, "const busyTarget = { alpha: 1, beta: 2 }")
+    msg_id = kc.execute("await new Promise(r => setTimeout(r, 5000))")
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    c = complete(kc, "busyTarget.")
+    elapsed = time.monotonic() - t0
+    assert c["matches"] == ["alpha", "beta"], c
+    assert elapsed < 1.0, f"completion took {elapsed:.2f} s while a cell awaited"
+    assert get_reply(kc, msg_id, timeout=15)["content"]["status"] == "ok"
+    collect_iopub(kc, msg_id)
+
+
+# 9. user_expressions.
+def test_user_expressions_after_the_cell(kc) -> None:
+    msg_id = kc.execute("const ue = 21", user_expressions={"double": "ue * 2", "bad": "nope.x"})
+    reply = get_reply(kc, msg_id)["content"]
+    assert reply["user_expressions"]["double"]["data"]["text/plain"] == "42", reply
+    assert reply["user_expressions"]["bad"]["status"] == "error", reply
