@@ -94,6 +94,14 @@ def drain_iopub(kc: BlockingKernelClient, quiet: float = 0.2) -> list[dict[str, 
             return out
 
 
+def quiet_client(km: KernelManager, kc: BlockingKernelClient) -> BlockingKernelClient:
+    """A shared kernel's client for the next test: alive, with nothing left from earlier tests."""
+    assert km.is_alive(), "the shared kernel died in an earlier test"
+    drain_shell(kc)
+    drain_iopub(kc, quiet=0.05)
+    return kc
+
+
 def drain_shell(kc: BlockingKernelClient, quiet: float = 0.1) -> list[dict[str, Any]]:
     out = []
     while True:

@@ -57,11 +57,7 @@ def kernel(notebook_dir: Path) -> Iterator[tuple[KernelManager, Any]]:
 
 @pytest.fixture
 def kc(kernel):
-    km, client = kernel
-    assert km.is_alive(), "the kernel died in an earlier test"
-    drain_shell(client)
-    drain_iopub(client, quiet=0.05)
-    return client
+    return quiet_client(*kernel)
 
 
 def ok(kc, code: str):

@@ -52,11 +52,7 @@ def shared_kernel():
 
 @pytest.fixture
 def kc(shared_kernel):
-    km, client = shared_kernel
-    assert km.is_alive(), "the shared kernel died in an earlier test"
-    drain_shell(client)
-    drain_iopub(client, quiet=0.05)
-    return client
+    return quiet_client(*shared_kernel)
 
 
 @pytest.fixture
