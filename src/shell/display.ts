@@ -56,7 +56,7 @@ export function createDisplayApi() {
     const { data, metadata } = mimeBundleOf(value);
     emit(data, { ...opts, metadata: { ...metadata, ...opts.metadata } });
   };
-  const mime = (type: string, text: (v: never) => unknown) => (value: never, opts: DisplayCallOptions = {}) =>
+  const mime = <V>(type: string, text: (v: V) => unknown) => (value: V, opts: DisplayCallOptions = {}) =>
     emit({ [type]: text(value), "text/plain": `<${type}>` }, opts);
   const api = Object.assign(display, {
     html: mime("text/html", (s: string) => String(s)),

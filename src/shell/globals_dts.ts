@@ -1,2 +1,62 @@
-/** Placeholder: replaced by the typed display module's declarations. */
-export const GLOBALS_DTS = `declare function display(value: unknown, options?: { raw?: boolean; displayId?: string; update?: boolean }): void;`;
+/**
+ * The declarations of what the kernel gives cells beyond Node, as one `.d.ts` text for a
+ * TypeScript language service to load as a file of its program (e.g. "ts-async-kernel.d.ts"):
+ * the `ts-async-kernel` module (kernel_module.ts; also as "ts-async-kernel/display") and the
+ * globals every cell sees, `display`, `updateDisplay` and `clearOutput`. Node's own globals
+ * (`require`, `module`, `__filename`, `__dirname`, `process`...) come from @types/node; the
+ * kernel's `__tsak_*` internals are left out on purpose.
+ *
+ * It is a script (no top-level import or export), so its top-level `declare`s are globals.
+ * test/shell/globals_dts.test.ts checks it against the implementation in display.ts.
+ */
+export const GLOBALS_DTS = `declare module "ts-async-kernel" {
+  /** Options of display() and of its helpers. */
+  export interface DisplayCallOptions {
+    /** The value is a ready mime bundle, e.g. {"text/html": "<b>hi</b>", "text/plain": "hi"}. */
+    raw?: boolean;
+    /** Names the output, so that updateDisplay(displayId, ...) can replace it later. */
+    displayId?: string;
+    /** Replace the output named displayId instead of adding one. */
+    update?: boolean;
+    /** Output metadata, by mime type. */
+    metadata?: Record<string, unknown>;
+  }
+
+  export interface Display {
+    /**
+     * Show a value in the cell's output: the bundle of its Symbol.for("jupyter.mimebundle")
+     * method if it has one, else its text/plain as the REPL shows it.
+     */
+    (value: unknown, options?: DisplayCallOptions): void;
+    html(html: string, options?: DisplayCallOptions): void;
+    markdown(markdown: string, options?: DisplayCallOptions): void;
+    svg(svg: string, options?: DisplayCallOptions): void;
+    latex(latex: string, options?: DisplayCallOptions): void;
+    /** PNG as base64 text or as bytes. */
+    png(data: string | Uint8Array, options?: DisplayCallOptions): void;
+    /** JPEG as base64 text or as bytes. */
+    jpeg(data: string | Uint8Array, options?: DisplayCallOptions): void;
+    json(value: unknown, options?: DisplayCallOptions): void;
+    /** A Plotly figure: {data, layout}. */
+    plotly(figure: unknown, options?: DisplayCallOptions): void;
+    /** A Vega-Lite (v5) specification. */
+    vegalite(spec: unknown, options?: DisplayCallOptions): void;
+  }
+
+  /** Show values in the output of the cell that runs (or of the latest cell, from a timer). */
+  export const display: Display;
+  /** Replace the output shown earlier with options {displayId}. */
+  export function updateDisplay(displayId: string, value: unknown, options?: DisplayCallOptions): void;
+  /** Clear the cell's output; with {wait: true}, only once the next output comes. */
+  export function clearOutput(options?: { wait?: boolean }): void;
+}
+
+declare module "ts-async-kernel/display" {
+  export * from "ts-async-kernel";
+}
+
+/** The cell globals: the same objects as the "ts-async-kernel" module's. */
+declare const display: import("ts-async-kernel").Display;
+declare const updateDisplay: typeof import("ts-async-kernel").updateDisplay;
+declare const clearOutput: typeof import("ts-async-kernel").clearOutput;
+`;

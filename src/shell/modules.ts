@@ -1,90 +1,131 @@
 /**
- * `import` for cells: cells run as vm scripts, which cannot import on their own, so the cell
- * transform turns every import into a call of the function made here. Specifiers resolve from the
- * notebook's directory: Node built-ins, relative and absolute paths, and packages in a
- * node_modules of that directory or a parent (CommonJS and ESM-only packages alike).
+ * `import` and `require` for cells. Cells run as vm scripts, which cannot import on their own,
+ * so the cell transform turns every import (static or `import()`) into a call of `importModule`.
+ * Cells import as a program file in the notebook's directory would: Node built-ins; packages
+ * from a node_modules of that directory or a parent, with Node's own resolution (`exports`
+ * conditions for `import`, ESM-only packages, CommonJS with named exports); relative and absolute
+ * paths, TypeScript files included; the kernel's API as `ts-async-kernel`.
+ *
+ * Everything but built-ins goes through loader hooks (module_hooks.ts), registered on first use:
+ * Node 20 starts a thread for them, which kernel start-up should not wait for.
  */
-import { createRequire, isBuiltin } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { createRequire, isBuiltin, register } from "node:module";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { transform } from "sucrase";
+import { cellImportUrl, KERNEL_MODULE_NAMES, sucraseOptions, type HooksData } from "./loader_protocol.js";
+import { forgetEditedModules, stampNewModules } from "./require_reload.js";
 
-type Importer = (specifier: string) => Promise<unknown>;
+export type Importer = (specifier: unknown, options?: ImportCallOptions) => Promise<unknown>;
 
-/** Pick a target from a package.json `exports` value for ESM import conditions. */
-function pickExport(target: unknown): string | undefined {
-  if (typeof target === "string") return target;
-  if (Array.isArray(target)) {
-    for (const t of target) {
-      const r = pickExport(t);
-      if (r) return r;
-    }
-    return undefined;
-  }
-  if (target && typeof target === "object") {
-    for (const cond of ["import", "node", "module", "default", "require"]) {
-      if (cond in target) {
-        const r = pickExport((target as Record<string, unknown>)[cond]);
-        if (r) return r;
-      }
-    }
-  }
-  return undefined;
-}
+/** The kernel API's module: the instance shell.ts loaded (same URL, same module). */
+const KERNEL_MODULE_URL = new URL("./kernel_module.js", import.meta.url).href;
 
-/** ESM-aware fallback when require.resolve refuses (packages exporting only an "import" condition). */
-function resolvePackage(specifier: string, fromDir: string): string | undefined {
-  const parts = specifier.split("/");
-  const nameLen = specifier.startsWith("@") ? 2 : 1;
-  const name = parts.slice(0, nameLen).join("/");
-  const subpath = parts.length > nameLen ? "./" + parts.slice(nameLen).join("/") : ".";
-  for (let dir = fromDir; ; dir = dirname(dir)) {
-    const pkgDir = join(dir, "node_modules", name);
-    const pkgJson = join(pkgDir, "package.json");
-    if (existsSync(pkgJson)) {
-      const pkg = JSON.parse(readFileSync(pkgJson, "utf8")) as Record<string, unknown>;
-      const exportsField = pkg.exports;
-      let rel: string | undefined;
-      if (exportsField !== undefined) {
-        const map =
-          typeof exportsField === "object" && exportsField !== null && !Array.isArray(exportsField) &&
-          Object.keys(exportsField).some((k) => k.startsWith("."))
-            ? (exportsField as Record<string, unknown>)
-            : { ".": exportsField };
-        rel = pickExport(map[subpath]);
-      } else if (subpath === ".") {
-        rel = (typeof pkg.module === "string" && pkg.module) || (typeof pkg.main === "string" && pkg.main) || "index.js";
-      } else {
-        rel = subpath;
-      }
-      return rel ? join(pkgDir, rel) : undefined;
-    }
-    if (dirname(dir) === dir) return undefined;
-  }
+let hooksRegistered = false;
+
+function registerHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  const data: HooksData = { kernelModule: KERNEL_MODULE_URL };
+  register(new URL("./module_hooks.js", import.meta.url), { data });
 }
 
 export function createImporter(cwd: string): { importModule: Importer; require: NodeJS.Require } {
-  const req = createRequire(join(cwd, "__notebook__.js"));
-  const importModule: Importer = async (specifier) => {
-    if (typeof specifier !== "string") throw new TypeError(`import specifier must be a string, got ${typeof specifier}`);
-    if (isBuiltin(specifier) || specifier.startsWith("data:") || specifier.startsWith("file:")) {
-      return import(specifier);
-    }
-    if (specifier.startsWith(".") || isAbsolute(specifier)) {
-      return import(pathToFileURL(resolve(cwd, specifier)).href);
-    }
-    let path: string | undefined;
+  const notebook = join(cwd, "__notebook__.ts");
+  const notebookUrl = pathToFileURL(notebook).href;
+  const baseRequire = createRequire(notebook);
+
+  const importModule: Importer = async (specifier, options) => {
+    if (typeof specifier === "symbol") throw new TypeError("Cannot convert a Symbol value to a string");
+    const spec = String(specifier); // as import() does: a URL object names its href
+    if (isBuiltin(spec) || spec.startsWith("data:")) return import(spec, options);
+    if (KERNEL_MODULE_NAMES.has(spec)) return import(KERNEL_MODULE_URL);
+    registerHooks();
+    forgetEditedModules(baseRequire.cache);
     try {
-      path = req.resolve(specifier);
-    } catch {
-      path = resolvePackage(specifier, cwd);
+      return await import(cellImportUrl(spec, notebookUrl), options);
+    } catch (err) {
+      throw missingPackage(err, spec, cwd) ?? err;
+    } finally {
+      stampNewModules(baseRequire.cache);
     }
-    if (!path) {
-      const err = new Error(`Cannot find package '${specifier}' from ${cwd}`) as Error & { code: string };
-      err.code = "ERR_MODULE_NOT_FOUND";
-      throw err;
-    }
-    return import(pathToFileURL(path).href);
   };
-  return { importModule, require: req };
+
+  const cellRequire = ((id: string) => {
+    if (typeof id === "string" && isBuiltin(id)) return baseRequire(id);
+    requireTypeScript(baseRequire.extensions);
+    forgetEditedModules(baseRequire.cache);
+    try {
+      return baseRequire(id);
+    } catch (err) {
+      throw (typeof id === "string" ? missingPackage(err, id, cwd) : undefined) ?? err;
+    } finally {
+      stampNewModules(baseRequire.cache);
+    }
+  }) as NodeJS.Require;
+  cellRequire.resolve = baseRequire.resolve;
+  cellRequire.cache = baseRequire.cache;
+  cellRequire.extensions = baseRequire.extensions;
+  cellRequire.main = baseRequire.main;
+
+  return { importModule, require: cellRequire };
+}
+
+let typeScriptRequire = false;
+
+/**
+ * `require("./x.ts")` from a cell: the file is compiled to CommonJS as tsc would (sucrase), like
+ * ts-node does. Installed process-wide (require.extensions is Node's one table), once, on the first
+ * require of a cell, and never over a handler someone else installed.
+ */
+function requireTypeScript(extensions: NodeJS.RequireExtensions): void {
+  if (typeScriptRequire) return;
+  typeScriptRequire = true;
+  const compile = (module: NodeJS.Module, filename: string): void => {
+    const js = transform(readFileSync(filename, "utf8"), sucraseOptions("commonjs", filename)).code;
+    (module as unknown as { _compile(code: string, filename: string): void })._compile(js, filename);
+  };
+  extensions[".ts"] ??= compile;
+  extensions[".cts"] ??= compile;
+  extensions[".mts"] ??= (_module, filename) => {
+    const err = new Error(`${filename} is an ES module (.mts): import it instead of requiring it`) as Error & { code: string };
+    err.code = "ERR_REQUIRE_ESM";
+    throw err;
+  };
+}
+
+/** The package a bare specifier names (`@scope/name/sub` → `@scope/name`), if it is one. */
+function packageName(specifier: string): string | undefined {
+  if (/^[./#]|^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(specifier)) return undefined;
+  const parts = specifier.split("/");
+  const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+  return name && (!specifier.startsWith("@") || parts.length >= 2) ? name : undefined;
+}
+
+/**
+ * A clearer error than Node's for a package that is not installed where the notebook can see it.
+ * When the package is there, the error is about something else (a missing dependency of it, a
+ * subpath it does not export) and Node's own message says so.
+ */
+function missingPackage(err: unknown, specifier: string, cwd: string): Error | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") return undefined;
+  const name = packageName(specifier);
+  if (name === undefined) return undefined;
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "node_modules", name))) return undefined;
+    if (dirname(dir) === dir) break;
+  }
+  const error = new Error(
+    `Cannot find package '${name}' from the notebook's directory ${cwd} (searched node_modules there and in every parent). ` +
+      `Install it there: cd ${JSON.stringify(cwd)} && npm install ${name}`,
+  ) as Error & { code: string };
+  error.code = code;
+  return error;
+}
+
+/** Whether the loader hooks are in place yet (they are registered on first use). */
+export function loaderHooksRegistered(): boolean {
+  return hooksRegistered;
 }

@@ -13,7 +13,8 @@ import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { transformCell, CellSyntaxError } from "./transform/index.js";
 import { routedStream, withOutput, type CellOutput, type MimeBundle } from "./output.js";
-import { createDisplayApi, mimeBundleOf } from "./display.js";
+import { mimeBundleOf } from "./display.js";
+import { clearOutput, display, updateDisplay } from "./kernel_module.js";
 import { formatError, KernelInterrupt, type ErrorContent } from "./errors.js";
 import { createImporter } from "./modules.js";
 import { completeAt, inspectAt, type CompletionReply, type InspectionReply } from "./introspect.js";
@@ -69,7 +70,6 @@ export class Shell {
       });
     }
     const { importModule, require } = createImporter(options.cwd);
-    const { display, updateDisplay, clearOutput } = createDisplayApi();
     const fallbackWrite = (name: "stdout" | "stderr") => (text: string) => process[name].write(text);
     const globals: Record<string, unknown> = {
       console: new Console({

@@ -1,0 +1,57 @@
+/**
+ * What the kernel's importer (main thread, modules.ts) and its loader hooks (Node's hooks thread,
+ * module_hooks.ts) agree on. Kept free of runtime imports: the hooks thread loads it too.
+ */
+import type { Options } from "sucrase";
+
+/** Names under which user code imports the running kernel's API (kernel_module.ts). */
+export const KERNEL_MODULE_NAMES: ReadonlySet<string> = new Set(["ts-async-kernel", "ts-async-kernel/display"]);
+
+/** What `register()` hands the hooks' `initialize`. */
+export interface HooksData {
+  /** file: URL of kernel_module.js: the instance the shell itself loaded. */
+  kernelModule: string;
+}
+
+/**
+ * `import()` resolves relative to the module that calls it (modules.js, in the kernel's own
+ * folder), but a cell's imports must resolve from the notebook, as those of a program file lying
+ * there would. So the importer asks for this URL instead, and the resolve hook unpacks it into
+ * the specifier and the notebook's URL as the parent.
+ */
+const CELL_SCHEME = "ts-async-kernel-cell:";
+
+export function cellImportUrl(specifier: string, notebookUrl: string): string {
+  return `${CELL_SCHEME}${encodeURIComponent(notebookUrl)}#${encodeURIComponent(specifier)}`;
+}
+
+export function parseCellImportUrl(url: string): { specifier: string; parentURL: string } | undefined {
+  if (!url.startsWith(CELL_SCHEME)) return undefined;
+  const hash = url.indexOf("#");
+  if (hash < 0) return undefined;
+  return {
+    parentURL: decodeURIComponent(url.slice(CELL_SCHEME.length, hash)),
+    specifier: decodeURIComponent(url.slice(hash + 1)),
+  };
+}
+
+/** TypeScript source files the kernel transpiles (JSX is not supported: no runtime to pick). */
+export const TS_FILE = /\.(?:ts|mts|cts)$/;
+const DECLARATION_FILE = /\.d\.(?:ts|mts|cts)$/;
+
+export function isTypeScriptFile(path: string): boolean {
+  return TS_FILE.test(path) && !DECLARATION_FILE.test(path);
+}
+
+/** sucrase options for a TypeScript file compiled to an ES module or to CommonJS (as tsc would). */
+export function sucraseOptions(format: "module" | "commonjs", filePath: string): Options {
+  return {
+    transforms: format === "module" ? ["typescript"] : ["typescript", "imports"],
+    filePath,
+    disableESTransforms: true,
+    // `import x = require("y")` in an ES module: give it a `require` (createRequire).
+    injectCreateRequireForImportRequire: format === "module",
+    // CommonJS output keeps `import()`, so ESM-only packages stay importable from it.
+    preserveDynamicImport: true,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * GLOBALS_DTS, the declarations a language service gets for cells, type-checked against the
+ * implementation (kernel_module.ts, display.ts) by the TypeScript compiler: the declared module
+ * and the implementation must be assignable to each other, and cell-like code must check.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { afterAll, expect, test } from "vitest";
+import { GLOBALS_DTS } from "../../src/shell/globals_dts.js";
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const dir = mkdtempSync(join(tmpdir(), "tsak-globals-dts-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function diagnostics(files: Record<string, string>): string[] {
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const program = ts.createProgram({
+    rootNames: Object.keys(files).map((name) => join(dir, name)),
+    options: {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      lib: ["lib.es2023.d.ts"],
+      types: ["node"],
+      typeRoots: [join(repo, "node_modules", "@types")],
+      skipLibCheck: true,
+    },
+  });
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+}
+
+test("the declared ts-async-kernel module matches the implementation, both ways", () => {
+  const impl = JSON.stringify(join(repo, "src", "shell", "kernel_module.js"));
+  const check = `import * as impl from ${impl};
+import * as declared from "ts-async-kernel";
+import * as subpath from "ts-async-kernel/display";
+export const d1: typeof declared.display = impl.display;
+export const d2: typeof impl.display = declared.display;
+export const u1: typeof declared.updateDisplay = impl.updateDisplay;
+export const u2: typeof impl.updateDisplay = declared.updateDisplay;
+export const c1: typeof declared.clearOutput = impl.clearOutput;
+export const c2: typeof impl.clearOutput = declared.clearOutput;
+export const o1: declared.DisplayCallOptions = {} as impl.DisplayCallOptions;
+export const o2: impl.DisplayCallOptions = {} as declared.DisplayCallOptions;
+export const s1: typeof declared.display = subpath.display;
+// Interface methods compare their parameters loosely (bivariantly): compare them as properties.
+type Strict<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => R : T[K] };
+export const m1: Strict<declared.Display> = impl.display;
+export const m2: Strict<typeof impl.display> = declared.display;
+`;
+  expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "check.ts": check })).toEqual([]);
+});
+
+test("cells see display, updateDisplay and clearOutput as typed globals, and no kernel internals", () => {
+  const cell = `display({ a: 1 });
+display.html("<b>x</b>", { displayId: "d1" });
+display.png(new Uint8Array([1, 2]));
+display.json({ ok: true }, { metadata: { expanded: true } });
+updateDisplay("d1", 2);
+clearOutput({ wait: true });
+const same: typeof import("ts-async-kernel").display = display;
+// @ts-expect-error html takes a string
+display.html(42);
+// @ts-expect-error the kernel's internals are not declared
+__tsak_import("x");
+`;
+  expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
+});
