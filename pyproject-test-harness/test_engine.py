@@ -13,8 +13,8 @@ import pytest
 from jupyter_client.manager import KernelManager
 
 from conftest import KERNEL_NAME
-from kernel_helpers import (STARTUP_TIMEOUT, collect_iopub, drain_iopub, drain_shell, evaluate,
-                            execute, get_reply)
+from kernel_helpers import (STARTUP_TIMEOUT, collect_iopub, drain_iopub, evaluate, execute,
+                            get_reply, quiet_client)
 
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(120)]
 

@@ -25,6 +25,7 @@ from kernel_helpers import (
     evaluate,
     execute,
     get_reply,
+    quiet_client,
     kernel_process,
     running_kernel,
     send_control,
