@@ -16,23 +16,26 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..", "..");
 const DRIVER = join(here, "..", "fixtures", "shell_driver.mjs");
 
-/** Transpile src/shell into a fresh temp folder; returns it (remove it with `rmSync`). */
+/**
+ * Transpile src/shell and what it imports from src (messaging) into a fresh temp folder, keeping
+ * the layout; returns the folder (remove it with `rmSync`). The shell is in its `shell/`.
+ */
 export function buildShell(): string {
   const out = mkdtempSync(join(tmpdir(), "tsak-shell-build-"));
-  const src = join(repo, "src", "shell");
+  const srcRoot = join(repo, "src");
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
-        const target = join(out, relative(src, path)).replace(/\.ts$/, ".js");
+        const target = join(out, relative(srcRoot, path)).replace(/\.ts$/, ".js");
         mkdirSync(dirname(target), { recursive: true });
         const js = transform(readFileSync(path, "utf8"), { transforms: ["typescript"], disableESTransforms: true, filePath: path }).code;
         writeFileSync(target, js);
       }
     }
   };
-  walk(src);
+  for (const folder of ["shell", "messaging"]) walk(join(srcRoot, folder));
   // The folder lies outside the package: it needs its own ESM marker and the kernel's dependencies.
   writeFileSync(join(out, "package.json"), '{ "type": "module" }\n');
   symlinkSync(join(repo, "node_modules"), join(out, "node_modules"), "dir");
