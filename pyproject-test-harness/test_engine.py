@@ -38,6 +38,10 @@ def notebook_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cjs = d / "node_modules" / "cjs-pkg"
     write(cjs / "package.json", json.dumps({"name": "cjs-pkg", "version": "1.0.0", "main": "main.js"}))
     write(cjs / "main.js", "exports.twice = (n) => n * 2;\nexports.name = 'cjs';\n")
+    write(d / "geometry.ts", "import { square } from './square'\n"
+          "export interface Circle { r: number }\n"
+          "export function area(c: Circle): number { return Math.round(Math.PI * square(c.r)) }\n")
+    write(d / "square.ts", "export const square = (x: number): number => x * x\n")
     return d
 
 
@@ -133,6 +137,13 @@ def test_esm_only_and_commonjs_packages_and_builtins(kc) -> None:
     assert evaluate(kc, "require('cjs-pkg').twice(5)") == "10"
     assert evaluate(kc, "(await import('esm-only-pkg')).default") == "42"
     assert evaluate(kc, "import { sep } from 'node:path'\nimport os from 'os'\n[sep, typeof os.cpus]") == "[ '/', 'function' ]"
+
+
+def test_relative_typescript_files_import_each_other(kc) -> None:
+    assert evaluate(kc, "import { area } from './geometry.ts'\narea({ r: 2 })") == "13"
+    assert evaluate(kc, "import * as geo from './geometry'\ngeo.area({ r: 1 })") == "3"
+    language_ready(kc)
+    assert complete(kc, "import * as g2 from './geometry'; g2.")["matches"] == ["area"]
 
 
 def test_missing_package_is_a_clear_error(kc) -> None:
