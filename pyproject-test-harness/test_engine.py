@@ -245,3 +245,21 @@ def test_user_expressions_after_the_cell(kc) -> None:
     reply = get_reply(kc, msg_id)["content"]
     assert reply["user_expressions"]["double"]["data"]["text/plain"] == "42", reply
     assert reply["user_expressions"]["bad"]["status"] == "error", reply
+
+
+# 10. History across restarts (runs last: it restarts the module's kernel).
+def test_history_survives_a_restart(kernel, kc) -> None:
+    km, _ = kernel
+    marker = f"'history-marker-{time.time_ns()}'"
+    ok(kc, marker)
+    before = get_reply(kc, kc.history(hist_access_type="tail", n=1, output=True))["content"]["history"]
+    [(session, line, (inp, out))] = before
+    assert inp == marker and out == marker, before
+    km.restart_kernel(now=False)
+    kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+    after = get_reply(kc, kc.history(hist_access_type="tail", n=50))["content"]["history"]
+    assert [session, line, marker] in [list(e) for e in after], after
+    previous = get_reply(kc, kc.history(hist_access_type="range", session=-1, start=line, stop=line + 1))["content"]["history"]
+    assert [list(e) for e in previous] == [[session, line, marker]], previous
+    found = get_reply(kc, kc.history(hist_access_type="search", pattern="*history-marker-*", unique=True))["content"]["history"]
+    assert [e[2] for e in found][-1] == marker, found

@@ -34,6 +34,8 @@ export interface LaunchOptions {
   extraArgs?: string[];
   /** The kernel's CLI entry (default: this package's built dist/cli/main.js). */
   cli?: string;
+  /** The kernel's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function launchKernel(options: LaunchOptions = {}): Promise<LaunchedKernel> {
@@ -54,6 +56,7 @@ export async function launchKernel(options: LaunchOptions = {}): Promise<Launche
   writeFileSync(file, JSON.stringify(connection), { mode: 0o600 });
   const child = spawn(process.execPath, [options.cli ?? CLI, "start", "-f", file, ...(options.extraArgs ?? [])], {
     cwd: options.cwd ?? process.cwd(),
+    env: options.env ?? process.env,
     stdio: ["ignore", "ignore", "inherit"],
   });
   return {

@@ -16,7 +16,7 @@ import type { Header } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { Shell } from "../shell/shell.js";
 import type { InboundRequest, ToMain, ToWorker } from "./bridge.js";
-import { History } from "./history.js";
+import { History, historyFile } from "./history.js";
 import type { LanguageClient } from "./language_client.js";
 import type { Language } from "./kernel_info.js";
 import type { Log } from "./log.js";
@@ -53,7 +53,7 @@ export class Kernel {
   readonly closed: Promise<number>;
   private readonly worker: Worker;
   private readonly outbox: Outbox;
-  private readonly history = new History();
+  private readonly history: History;
   private readonly info: Record<string, unknown>;
   private readonly log: Log;
   private shellModule?: Promise<Shell>;
@@ -77,6 +77,8 @@ export class Kernel {
   constructor(private readonly options: KernelOptions) {
     this.log = options.log;
     this.info = options.info;
+    // No I/O here: the history file is read on the first history request or write.
+    this.history = new History({ file: historyFile(), log: options.log });
     this.closed = new Promise((r) => (this.resolveClosed = r));
     this.worker = options.worker;
     this.outbox = new Outbox((m: ToWorker) => this.worker.postMessage(m));
@@ -343,6 +345,8 @@ export class Kernel {
       if (outcome.result && !silent) {
         this.outbox.publish("execute_result", { execution_count: count, data: outcome.result.data, metadata: outcome.result.metadata }, parent);
       }
+      const text = outcome.result?.data["text/plain"];
+      if (storeHistory && typeof text === "string") this.history.setOutput(count, text);
       const user_expressions: Record<string, unknown> = {};
       const exprs = c.user_expressions;
       if (exprs && typeof exprs === "object") {
@@ -456,6 +460,7 @@ export class Kernel {
 
   private exit(code: number): void {
     this.sigint?.stop();
+    this.history.close();
     void this.language?.stop();
     this.resolveClosed(code);
     process.exit(code);

@@ -2,7 +2,8 @@
  * The real kernel process (built dist/) over real ZeroMQ sockets, driven by our own client.
  * The Python harness covers conformance through jupyter_client; these cover the process itself.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as zmq from "zeromq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,10 +16,13 @@ const CLI = join(__dirname, "..", "..", "dist", "cli", "main.js");
 
 let kernel: LaunchedKernel;
 let client: KernelClient;
+let historyDir: string | undefined;
 
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`build the kernel first (npm run build): ${CLI} is missing`);
-  kernel = await launchKernel({ cli: CLI });
+  // History goes to a file of this run, never to the real home.
+  historyDir = mkdtempSync(join(tmpdir(), "tsak-history-"));
+  kernel = await launchKernel({ cli: CLI, env: { ...process.env, TS_ASYNC_KERNEL_HISTORY: join(historyDir, "history.jsonl") } });
   client = new KernelClient(kernel.connection);
   client.connect();
   await client.waitForReady();
@@ -27,6 +31,7 @@ beforeAll(async () => {
 afterAll(() => {
   client?.close();
   kernel?.dispose();
+  if (historyDir) rmSync(historyDir, { recursive: true, force: true });
 });
 
 const types = (outputs: Message[]) => outputs.map((m) => m.header.msg_type);
