@@ -216,9 +216,10 @@ export class Kernel {
 
   private onStrayError(err: unknown, kind: string): void {
     this.log.warn({ err }, kind);
-    void import("../shell/output.js").then(({ currentOutput }) => {
+    // the shell names cell frames `In[n]:line:column`, if it is loaded (cells ran in it)
+    void Promise.all([import("../shell/output.js"), this.shellModule?.catch(() => undefined)]).then(([{ currentOutput }, shell]) => {
       const e = err as { stack?: unknown } | null;
-      const text = typeof e?.stack === "string" ? e.stack : String(err);
+      const text = shell ? shell.errorText(err) : typeof e?.stack === "string" ? e.stack : String(err);
       currentOutput()?.stream("stderr", `${kind}: ${text}\n`);
     });
   }

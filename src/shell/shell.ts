@@ -18,6 +18,7 @@ import { clearOutput, display, updateDisplay } from "./kernel_module.js";
 import { formatError, KernelInterrupt, type ErrorContent } from "./errors.js";
 import { createImporter } from "./modules.js";
 import { completeAt, inspectAt, type CompletionReply, type InspectionReply } from "./introspect.js";
+import { CellRegistry } from "./cells.js";
 
 export type Language = "typescript" | "javascript";
 
@@ -38,22 +39,14 @@ export class Shell {
   readonly language: Language;
   private readonly running = new Set<(err: Error) => void>();
   private readonly internalPaths = [KERNEL_DIR];
-  /** Script file name (derived from the source) → the cell name users see, e.g. `In[3]`. */
-  private readonly cellNames = new Map<string, { name: string; lines: number }>();
-  /** Show cells as `In[n]`; drop the frame of the wrapper's closing line, after the cell's end. */
-  private readonly renameFrames = (frame: string): string | undefined => {
-    let beyond = false;
-    const renamed = frame.replace(/(cell-[0-9a-f]{8}-\d+)(?::(\d+))?/g, (all, file: string, line?: string) => {
-      const cell = this.cellNames.get(file);
-      if (!cell) return all;
-      if (line && Number(line) > cell.lines) beyond = true;
-      return line ? `${cell.name}:${line}` : cell.name;
-    });
-    return beyond ? undefined : renamed;
-  };
+  /** Every cell run, by script file name: its name (`In[3]`) and positions for tracebacks. */
+  private readonly cells: CellRegistry;
+  /** Show cells as `In[n]:line:column` of the cell; drop frames of the wrapper's closing line. */
+  private readonly renameFrames = (frame: string): string | undefined => this.cells.renameFrame(frame);
 
   constructor(options: ShellOptions) {
     this.language = options.language;
+    this.cells = new CellRegistry({ language: options.language });
     const sandbox: Record<string, unknown> = {};
     this.context = vm.createContext(sandbox, { name: "ts-async-kernel" });
     const own = new Set(vm.runInContext("Object.getOwnPropertyNames(globalThis)", this.context) as string[]);
@@ -111,6 +104,20 @@ export class Shell {
     });
   }
 
+  /**
+   * An error that escaped its cell (thrown in a timer, an unhandled rejection) as text for the
+   * cell's stderr: its name, message and frames, the cell frames shown as `In[n]:line:column`.
+   */
+  errorText(err: unknown): string {
+    try {
+      const { traceback } = formatError(err, this.internalPaths, this.renameFrames);
+      return [traceback[0]!.replace(/\u001b\[[0-9;]*m/g, ""), ...traceback.slice(1)].join("\n");
+    } catch {
+      // a hostile error object (throwing getters) must not throw again from the error handler
+      return "(an error that cannot be shown)";
+    }
+  }
+
   /** Reject every cell that is running (awaiting); returns how many there were. */
   interrupt(): number {
     const n = this.running.size;
@@ -166,9 +173,13 @@ export class Shell {
   private async evaluate(code: string, cellName: string): Promise<{ value: unknown; hasResult: boolean }> {
     const transformed = transformCell(code, { language: this.language });
     // Same source, same file name: V8 then reuses the compiled script when a cell runs again.
-    const filename = scriptName(transformed.code);
-    this.cellNames.set(filename, { name: cellName, lines: code.split("\n").length });
-    const script = new vm.Script(transformed.code, { filename });
+    const filename = this.cells.add(code, cellName);
+    let script: vm.Script;
+    try {
+      script = new vm.Script(transformed.code, { filename });
+    } catch (err) {
+      throw this.cells.compileError(err, filename, transformed.code) ?? err;
+    }
     const completion = script.runInContext(this.context, { breakOnSigint: true }) as Promise<{ value: unknown } | undefined>;
     const result = await completion;
     return { value: result?.value, hasResult: transformed.hasResult && result !== undefined };
@@ -176,7 +187,8 @@ export class Shell {
 
   private failure(err: unknown, cellName: string): { status: "error"; error: ErrorContent; interrupted: boolean } {
     if (err instanceof CellSyntaxError) {
-      const pointer = " ".repeat(Math.max(0, err.column)) + "^";
+      // tabs stay tabs, so that the caret lines up under the line as a terminal shows it
+      const pointer = err.sourceLine.slice(0, Math.max(0, err.column)).replace(/[^\t]/g, " ") + "^";
       return {
         status: "error",
         interrupted: false,
@@ -192,13 +204,6 @@ export class Shell {
     const error = formatError(interrupted && !(err instanceof KernelInterrupt) ? new KernelInterrupt() : err, this.internalPaths, this.renameFrames);
     return { status: "error", error, interrupted };
   }
-}
-
-/** A file name from the source text (FNV-1a and length): stable across runs of the same cell. */
-function scriptName(source: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < source.length; i++) h = Math.imul(h ^ source.charCodeAt(i), 0x01000193);
-  return `cell-${(h >>> 0).toString(16).padStart(8, "0")}-${source.length}`;
 }
 
 /** How many brackets are left open (strings and comments ignored, roughly). */

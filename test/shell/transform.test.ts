@@ -5,7 +5,7 @@
 import vm from "node:vm";
 import { describe, expect, test } from "vitest";
 
-import { CellSyntaxError, transformCell, type TransformResult } from "../../src/shell/transform/index.js";
+import { CellSyntaxError, cellPositionMap, transformCell, type TransformResult } from "../../src/shell/transform/index.js";
 import { typeScriptPipeline } from "../../src/shell/transform/typescript.js";
 
 type Language = "typescript" | "javascript";
@@ -667,6 +667,60 @@ describe("errors keep the cell's line numbers", () => {
   });
 });
 
+describe("the position map: script line and column → the cell's", () => {
+  /** The cell frames of an error's stack, mapped to the cell: the cell text from each position on. */
+  const mappedFrames = (err: Error, file: string, source: string, language: Language): string[] => {
+    const map = cellPositionMap(source, { language });
+    expect(map).toBeDefined();
+    const lines = source.split(/\r\n|\n/);
+    const out: string[] = [];
+    for (const m of (err.stack ?? "").matchAll(new RegExp(`${file}:(\\d+):(\\d+)`, "g"))) {
+      const at = map!.position(Number(m[1]), Number(m[2]));
+      if (at !== undefined) out.push(lines[at.line - 1]!.slice(at.column - 1));
+    }
+    return out;
+  };
+
+  // [language, cell, the text at each cell frame (top first), from its position to the line's end]
+  const cases: Array<[Language, string, string[]]> = [
+    ["typescript", "function f() {\n  throw new Error('boom');\n}\nf()", ["new Error('boom');", "f()"]],
+    ["typescript", "let a: number = 1, b: string = ''; function g(): void {}; class K<T> {}; throw new Error('x')", ["new Error('x')"]],
+    ["typescript", "f()\nfunction f(a: number = 1): never { throw new Error('h' + a) }", ["new Error('h' + a) }", "f()"]],
+    ["typescript", "import {a} from 'm'\nconst v: string = await Promise.resolve(a)\n;(v as any).missing.x", ["x"]],
+    ["typescript", "export default (null as any as {p: number}).p", ["p"]],
+    ["typescript", "namespace N {\n  export function f(): never { throw new Error('n') }\n}\nN.f()", ["new Error('n') }", "f()"]],
+    ["typescript", "{ a: 1 as number, b: (() => { throw new Error('o') })() }", ["new Error('o') })() }", "() }"]],
+    ["typescript", "class C<T> { constructor(public v: T) {} m(): never { throw new Error('c') } }\nnew C<number>(1).m()", ["new Error('c') } }", "m()"]],
+    ["typescript", "const a: number = 1\r\n  throw new Error('crlf')", ["new Error('crlf')"]],
+    ["typescript", "for (var i: number = 0; i < 1; i++) { (null as any).z }", ["z }"]],
+    ["typescript", "enum E { A = 1 }\ntype T = { x: number }\nconst t: T = null!; t.x", ["x"]],
+    ["javascript", "const o = {}\n  o.p.q", ["q"]],
+    ["javascript", "#!/usr/bin/env node\nvar v = 1; [1].map((x) => { throw new Error('m' + x) })", ["new Error('m' + x) })", "map((x) => { throw new Error('m' + x) })"]],
+  ];
+
+  test.each(cases)("%s: %j", async (language, source, expected) => {
+    const nb = notebook(language);
+    const err = await nb.fails(source);
+    expect(mappedFrames(err, nb.name(), source, language)).toEqual(expected);
+  });
+
+  test("the wrapper's closing line maps to nothing; a cell that does not transform has no map", () => {
+    const map = cellPositionMap("1 +\n2", { language: "typescript" })!;
+    expect(map.lines).toBe(2);
+    expect(map.position(2, 1)).toEqual({ line: 2, column: 1 });
+    expect(map.position(3, 1)).toBeUndefined();
+    expect(cellPositionMap("let = ;", { language: "typescript" })).toBeUndefined();
+  });
+
+  test("the import function changes the script, and the map follows it", async () => {
+    const source = "import {a} from 'm'; const b: string = a; (null as any).q";
+    const long = cellPositionMap(source, { language: "typescript", importFunction: "a_much_longer_import_function_name" })!;
+    const t = transformCell(source, { language: "typescript", importFunction: "a_much_longer_import_function_name" });
+    const column = t.code.split("\n")[0]!.lastIndexOf("q") + 1;
+    expect(long.position(1, column)).toEqual({ line: 1, column: source.lastIndexOf("q") + 1 });
+  });
+});
+
 describe("syntax errors", () => {
   test("JavaScript: line, column and source line in the cell", () => {
     const err = syntaxError("const a = 1\nconst b = a + 1\nlet c = ;", "javascript");
@@ -708,6 +762,20 @@ describe("syntax errors", () => {
     );
     expect(syntaxError("return 1", "javascript").message).toMatch(/return/);
     expect(syntaxError("function g() {\n  await 1\n}", "javascript").line).toBe(2);
+  });
+
+  test("TypeScript: acorn's errors inside a lowered namespace are placed in the cell", () => {
+    const err = syntaxError("namespace N {\n  export const a: number = 1; let a: string = ''\n}", "typescript");
+    expect([err.line, err.column]).toEqual([2, "  export const a: number = 1; let ".length]);
+  });
+
+  test("decorators and top-level 'using' get plain messages", () => {
+    const dec = syntaxError("class A {\n  @log m(): void {}\n}", "typescript");
+    expect([dec.message, dec.line, dec.column]).toEqual(["decorators are not supported in cells", 2, 2]);
+    expect(syntaxError("@sealed\nclass B {}", "javascript").message).toBe("decorators are not supported in cells");
+    const using = syntaxError("const x: number = 1\nusing r = open()", "typescript");
+    expect([using.line, using.column]).toEqual([2, 0]);
+    expect(using.message).toMatch(/^'using' declarations are not supported at the top level of a cell/);
   });
 
   test("a JavaScript cell rejects TypeScript syntax", () => {

@@ -1,9 +1,10 @@
 /**
- * A minimal splice list (magic-string without the source maps): edits are recorded against the
- * original string's offsets and applied in one pass. Edits must not overlap; zero-length
- * insertions at the same offset keep their insertion order and come before a replacement that
- * starts there.
+ * A minimal splice list: edits are recorded against the original string's offsets and applied in
+ * one pass. Edits must not overlap; zero-length insertions at the same offset keep their
+ * insertion order and come before a replacement that starts there. `offsetMap` maps the result
+ * back to the original (built only when asked for).
  */
+import { AnchorList, identityMap, type OffsetMap } from "./positions.js";
 
 interface Edit {
   start: number;
@@ -40,16 +41,19 @@ export class Edits {
     this.replace(start, end, text + lineBreaksOf(source.slice(start, end)));
   }
 
-  apply(source: string): string {
-    const list = this.list;
-    if (list.length === 0) return source;
-    list.sort(
+  private sorted(): Edit[] {
+    return this.list.sort(
       (a, b) =>
         a.start - b.start ||
         // zero-length insertions before a replacement starting at the same offset
         (a.end === a.start ? 0 : 1) - (b.end === b.start ? 0 : 1) ||
         a.seq - b.seq,
     );
+  }
+
+  apply(source: string): string {
+    if (this.list.length === 0) return source;
+    const list = this.sorted();
     let out = "";
     let cursor = 0;
     for (const e of list) {
@@ -58,5 +62,25 @@ export class Edits {
       cursor = e.end;
     }
     return out + source.slice(cursor);
+  }
+
+  /**
+   * Offsets of `apply`'s result → offsets of the original: kept text maps to itself, inserted or
+   * replacing text to the start of the edit.
+   */
+  offsetMap(): OffsetMap {
+    if (this.list.length === 0) return identityMap;
+    const anchors = new AnchorList();
+    let out = 0;
+    let cursor = 0;
+    for (const e of this.sorted()) {
+      anchors.add(out, cursor, e.start - cursor);
+      out += e.start - cursor;
+      anchors.add(out, e.start, 0);
+      out += e.text.length;
+      cursor = e.end;
+    }
+    anchors.add(out, cursor, 0x3fffffff); // the rest is kept
+    return anchors.map();
   }
 }

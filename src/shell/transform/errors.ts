@@ -1,8 +1,10 @@
 /**
- * Syntax errors of a cell, positioned in the cell's own text, and the helpers that map a position
- * in transformed text (sucrase output, namespace-lowered source) back to the original cell.
- * Every transform step preserves lines, so only the column needs mapping.
+ * Syntax errors of a cell, positioned in the cell's own text. A position in transformed text
+ * (sucrase output, namespace-lowered source) is mapped back with the transform's offset map
+ * (positions.ts); `mapColumn` is the fallback when sucrase's internals are unavailable. Every
+ * transform step preserves lines.
  */
+import { identityMap, type OffsetMap } from "./positions.js";
 
 export class CellSyntaxError extends Error {
   /** 1-based line in the original cell. */
@@ -79,21 +81,38 @@ export function mapColumn(from: string, to: string, column: number): number {
   return Math.min(j, to.length);
 }
 
+/** acorn's messages for syntax that Node.js or the cell transform lacks, said plainly. */
+function clearerMessage(message: string, parsed: string, pos: number): string {
+  // sucrase parses decorators and leaves them in place; neither it nor Node.js compiles them
+  if (parsed.charCodeAt(pos) === 64 /* @ */ && message.startsWith("Unexpected character")) return DECORATORS_UNSUPPORTED;
+  if (message.startsWith("Using declaration cannot appear in the top level")) return USING_UNSUPPORTED_AT_TOP;
+  return message;
+}
+
+export const DECORATORS_UNSUPPORTED = "decorators are not supported in cells";
+/** A cell's top-level bindings outlive the cell, so there is no scope end to dispose them at. */
+export const USING_UNSUPPORTED_AT_TOP = "'using' declarations are not supported at the top level of a cell (use try/finally)";
+
 /**
  * Build a CellSyntaxError from a parser error (acorn or sucrase: both carry `pos`, an offset
- * into the text they parsed, and a message ending in " (line:column)").
+ * into the text they parsed, and a message ending in " (line:column)"). `toOriginal` maps
+ * offsets of `parsed` to offsets of `original`.
  */
-export function toCellSyntaxError(err: unknown, parsed: string, original: string): CellSyntaxError | undefined {
+export function toCellSyntaxError(err: unknown, parsed: string, original: string, toOriginal?: OffsetMap): CellSyntaxError | undefined {
   if (!(err instanceof Error)) return undefined;
   const pos = (err as { pos?: unknown }).pos;
   if (typeof pos !== "number") return undefined;
-  const message = err.message.replace(/ \(\d+:\d+\)$/, "");
-  return syntaxErrorAt(message, pos, parsed, original);
+  const message = clearerMessage(err.message.replace(/ \(\d+:\d+\)$/, ""), parsed, pos);
+  return syntaxErrorAt(message, pos, parsed, original, toOriginal);
 }
 
-export function syntaxErrorAt(message: string, pos: number, parsed: string, original: string): CellSyntaxError {
+export function syntaxErrorAt(message: string, pos: number, parsed: string, original: string, toOriginal?: OffsetMap): CellSyntaxError {
+  if (parsed === original) toOriginal = identityMap;
+  if (toOriginal !== undefined) {
+    const at = lineColumnOf(original, Math.max(0, Math.min(toOriginal(pos), original.length)));
+    return new CellSyntaxError(message, at.line, at.column, lineOf(original, at.line));
+  }
   const { line, column } = lineColumnOf(parsed, pos);
   const sourceLine = lineOf(original, line);
-  const mapped = parsed === original ? column : mapColumn(lineOf(parsed, line), sourceLine, column);
-  return new CellSyntaxError(message, line, mapped, sourceLine);
+  return new CellSyntaxError(message, line, mapColumn(lineOf(parsed, line), sourceLine, column), sourceLine);
 }

@@ -12,12 +12,18 @@
  * hoisted to `var`s of the script, imports turned into calls of the kernel's import function, the
  * last expression returned as `{ value }`. No step adds or removes a line break, so line N of the
  * cell is line N of the script.
+ *
+ * Columns do move. `cellPositionMap` maps a line and column of the script back to the cell, from
+ * the steps' own records (sucrase's token mappings, the rewrite's edit list); it runs the
+ * transform again rather than keeping maps of every cell, so a cell's normal run pays nothing.
  */
-import { lineColumnOf, lineOf, mapColumn, toCellSyntaxError } from "./errors.js";
+import { toCellSyntaxError } from "./errors.js";
+import { CellPositionMap, composeMaps, identityMap, type OffsetMap } from "./positions.js";
 import { parseCell, rewriteCell } from "./rewrite.js";
 import { compileTypeScript } from "./typescript.js";
 
-export { CellSyntaxError } from "./errors.js";
+export { CellSyntaxError, DECORATORS_UNSUPPORTED, USING_UNSUPPORTED_AT_TOP } from "./errors.js";
+export { CellPositionMap } from "./positions.js";
 
 export interface TransformOptions {
   language: "typescript" | "javascript";
@@ -68,74 +74,115 @@ export function transformCell(source: string, options: TransformOptions): Transf
     return { code: hit.code, declared: [...hit.declared], typeDeclared: [...hit.typeDeclared], hasResult: hit.hasResult };
   }
 
-  let result: TransformResult | undefined;
-  if (OBJECT_LITERAL_HINT.test(source)) result = tryObjectLiteral(source, typescript, importFunction);
-  result ??= transformSource(source, typescript, importFunction);
-
+  const result = transform(source, typescript, importFunction);
+  const plain: TransformResult = { code: result.code, declared: result.declared, typeDeclared: result.typeDeclared, hasResult: result.hasResult };
   if (source.length <= CACHE_MAX_SOURCE) {
     if (cache === undefined) caches.set(cacheKey, (cache = new Map()));
     if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(source, { ...result, declared: [...result.declared], typeDeclared: [...result.typeDeclared] });
+    cache.set(source, { ...plain, declared: [...plain.declared], typeDeclared: [...plain.typeDeclared] });
   }
-  return result;
+  return plain;
 }
 
-function tryObjectLiteral(source: string, typescript: boolean, importFunction: string): TransformResult | undefined {
+/**
+ * The position map of the script that `transformCell(source, options)` returns: script line and
+ * column (as in V8's stack frames) → cell line and column. `undefined` if the cell does not
+ * transform (it never ran). Not cached: callers keep the maps they need.
+ */
+export function cellPositionMap(source: string, options: TransformOptions): CellPositionMap | undefined {
+  let result: Transformed;
+  try {
+    result = transform(source, options.language === "typescript", options.importFunction ?? DEFAULT_IMPORT_FUNCTION);
+  } catch {
+    return undefined;
+  }
+  return new CellPositionMap(result.code, source, result.toCell());
+}
+
+/** A transform result and its offset map (script → cell), which is built only when called. */
+interface Transformed extends TransformResult {
+  toCell: () => OffsetMap;
+}
+
+function transform(source: string, typescript: boolean, importFunction: string): Transformed {
+  let result: Transformed | undefined;
+  if (OBJECT_LITERAL_HINT.test(source)) result = tryObjectLiteral(source, typescript, importFunction);
+  return result ?? transformSource(source, typescript, importFunction);
+}
+
+function tryObjectLiteral(source: string, typescript: boolean, importFunction: string): Transformed | undefined {
   const wrapped = `(${source})`;
   let js = wrapped;
+  let jsToWrapped: () => OffsetMap = () => identityMap;
   try {
-    if (typescript) js = compileTypeScript(wrapped).js;
+    if (typescript) {
+      const compiled = compileTypeScript(wrapped);
+      js = compiled.js;
+      jsToWrapped = compiled.sourceMap;
+    }
     const program = parseCell(js);
     if (program.body.length !== 1 || program.body[0]!.type !== "ExpressionStatement") return undefined;
     const out = rewriteCell({ js, program, original: wrapped, importFunction, importMetaName: IMPORT_META_GLOBAL });
-    return { code: out.code, declared: out.declared, typeDeclared: [], hasResult: out.hasResult };
+    // the parenthesis opened before the cell: one column on its first line
+    const unwrap: OffsetMap = (offset) => Math.max(0, Math.min(offset - 1, source.length));
+    return {
+      code: out.code,
+      declared: out.declared,
+      typeDeclared: [],
+      hasResult: out.hasResult,
+      toCell: () => composeMaps(out.offsetMap(), jsToWrapped(), unwrap),
+    };
   } catch {
     return undefined; // not an expression: a block
   }
 }
 
-function transformSource(source: string, typescript: boolean, importFunction: string): TransformResult {
+function transformSource(source: string, typescript: boolean, importFunction: string): Transformed {
   let js = source;
   let typeNames: string[] = [];
   let starts: number[] = [];
+  let jsToSource: () => OffsetMap = () => identityMap;
+  let sourceEndBefore = (jsOffset: number): number => jsOffset;
   if (typescript) {
     const compiled = compileTypeScript(source);
     js = compiled.js;
     typeNames = compiled.typeNames;
     starts = compiled.typeStatementStarts;
+    jsToSource = compiled.sourceMap;
+    sourceEndBefore = compiled.sourceEndBefore;
   }
 
   let program;
   try {
     program = parseCell(js);
   } catch (err) {
-    throw toCellSyntaxError(err, js, source) ?? err;
+    throw toCellSyntaxError(err, js, source, js === source ? undefined : jsToSource()) ?? err;
   }
 
   const out = rewriteCell({
     js,
     program,
     original: source,
+    toOriginal: jsToSource,
     importFunction,
     importMetaName: IMPORT_META_GLOBAL,
-    typeStatementAfter: starts.length > 0 ? (jsOffset) => typeStatementAfter(starts, source, js, jsOffset) : undefined,
+    // is there a type-only statement (erased by sucrase) after this offset of `js`?
+    typeStatementAfter:
+      starts.length > 0
+        ? (jsOffset) => {
+            const end = sourceEndBefore(jsOffset);
+            return starts.some((start) => start >= end);
+          }
+        : undefined,
   });
 
   let typeDeclared = typeNames;
   if (out.typeOnlyNamespaces.length > 0) typeDeclared = [...new Set([...typeDeclared, ...out.typeOnlyNamespaces])];
-  return { code: out.code, declared: out.declared, typeDeclared, hasResult: out.hasResult };
-}
-
-/**
- * Does a type-only statement of the original start after `jsOffset` (an offset into the sucrase
- * output)? Lines are shared; the column is mapped back to the original line.
- */
-function typeStatementAfter(starts: number[], source: string, js: string, jsOffset: number): boolean {
-  const { line, column } = lineColumnOf(js, jsOffset);
-  const origColumn = mapColumn(lineOf(js, line), lineOf(source, line), column);
-  for (const start of starts) {
-    const at = lineColumnOf(source, start);
-    if (at.line > line || (at.line === line && at.column >= origColumn)) return true;
-  }
-  return false;
+  return {
+    code: out.code,
+    declared: out.declared,
+    typeDeclared,
+    hasResult: out.hasResult,
+    toCell: () => composeMaps(out.offsetMap(), jsToSource()),
+  };
 }

@@ -12,6 +12,7 @@
  * (properties of the vm context's global), so later cells see them and re-running a cell never
  * fails with "already declared"; the IIFE gives top-level `await` and keeps `this` (an arrow).
  */
+import vm from "node:vm";
 import { Parser } from "acorn";
 import type {
   AnyNode,
@@ -29,6 +30,7 @@ import type {
 } from "acorn";
 import { Edits, lineBreaksOf } from "./edits.js";
 import { syntaxErrorAt } from "./errors.js";
+import type { OffsetMap } from "./positions.js";
 import { NAMESPACE_MARKER } from "./typescript.js";
 
 /**
@@ -65,6 +67,8 @@ export interface RewriteOptions {
   program: Program;
   /** The cell as the user wrote it (for syntax error positions). */
   original: string;
+  /** Offsets of `js` → offsets of `original` (when they differ). */
+  toOriginal?: () => OffsetMap;
   importFunction: string;
   importMetaName: string;
   /** TS only: is there a type-only statement (erased by sucrase) after this offset of `js`? */
@@ -73,6 +77,8 @@ export interface RewriteOptions {
 
 export interface RewriteResult {
   code: string;
+  /** Offsets of `code` → offsets of `js` (built when called). */
+  offsetMap: () => OffsetMap;
   declared: string[];
   /** Names of lowered namespaces that turned out to hold only types. */
   typeOnlyNamespaces: string[];
@@ -96,7 +102,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   const body = program.body;
 
   const fail = (message: string, pos: number): never => {
-    throw syntaxErrorAt(message, pos, js, opts.original);
+    throw syntaxErrorAt(message, pos, js, opts.original, opts.toOriginal?.());
   };
 
   const endsWithSemicolon = (node: { end: number }): boolean => js.charCodeAt(node.end - 1) === 59; /* ; */
@@ -317,9 +323,14 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
         }
         break;
       }
-      case "VariableDeclaration":
-        if (!inFunction && node["kind"] === "var") rewriteDeclaration(node as unknown as VariableDeclaration, ctx);
+      case "VariableDeclaration": {
+        const kind = node["kind"];
+        if (!inFunction && kind === "var") rewriteDeclaration(node as unknown as VariableDeclaration, ctx);
+        else if ((kind === "using" || kind === "await using") && !nativeUsing()) {
+          fail(`'using' declarations are not supported by Node.js ${process.version}`, node.start);
+        }
         break;
+      }
       case "Identifier":
       case "Literal":
       case "ThisExpression":
@@ -353,7 +364,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   };
 
   // Skip the walk when nothing below the top level can need it (the common, tiny cell).
-  const needWalk = /import|var|export|__tsak_ns/.test(js);
+  const needWalk = /import|var|export|using|__tsak_ns/.test(js);
   const walk = (node: AnyNode | null | undefined): void => {
     if (needWalk && node) visitChildren(node as unknown as Loose, false);
   };
@@ -480,8 +491,13 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   prefix += "(async () => {";
   for (const name of hoistedFunctions) prefix += `${name} = ${FN_WRAPPER}${name}(); `;
 
+  const prefixLength = prefix.length;
   return {
     code: prefix + edits.apply(js) + "\n})()",
+    offsetMap: () => {
+      const toJs = edits.offsetMap();
+      return (offset) => Math.min(toJs(Math.max(0, offset - prefixLength)), js.length);
+    },
     declared: [...declared],
     typeOnlyNamespaces,
     hasResult,
@@ -490,4 +506,19 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   function isDirective(stmt: ExpressionStatement): boolean {
     return typeof stmt.directive === "string" && stmt.directive === "use strict";
   }
+}
+
+let usingSupported: boolean | undefined;
+
+/** Does this V8 compile `using` declarations (explicit resource management)? Checked once. */
+function nativeUsing(): boolean {
+  if (usingSupported === undefined) {
+    try {
+      new vm.Script("{ using u = null }");
+      usingSupported = true;
+    } catch {
+      usingSupported = false;
+    }
+  }
+  return usingSupported;
 }

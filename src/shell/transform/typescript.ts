@@ -16,6 +16,9 @@
  * - Names of top-level type-only declarations (`type`, `interface`, `declare ...`, `import type`,
  *   inline `type` import specifiers) for `typeDeclared`, and where those statements start (a
  *   type-only statement after the last expression means the cell has no result).
+ * - Positions: sucrase records where it wrote each token it kept (the `mappings` its source maps
+ *   are made of); with the namespace lowering's edits they map the output back to the cell
+ *   exactly (`sourceMap`, built only when asked for: syntax errors, tracebacks).
  *
  * sucrase ships no `exports` map, so its internal modules are reachable; they are checked when
  * loaded, and if their shape ever changes this falls back to the public `transform` (and loses
@@ -23,7 +26,9 @@
  */
 import { createRequire } from "node:module";
 import { transform as sucrase } from "sucrase";
-import { toCellSyntaxError } from "./errors.js";
+import { Edits } from "./edits.js";
+import { lineOf, mapColumn, toCellSyntaxError } from "./errors.js";
+import { AnchorList, composeMaps, identityMap, lineColumnAt, lineStarts, type OffsetMap } from "./positions.js";
 
 interface SucraseToken {
   type: number;
@@ -94,7 +99,13 @@ interface Internals {
   /** Token types that the typescript transform rewrites without marking them as types. */
   rewritten: Set<number>;
   /** sucrase's transform pipeline, driven from our tokens; undefined → use the public transform. */
-  transformTokens: ((code: string, file: SucraseFile) => string) | undefined;
+  transformTokens: ((code: string, file: SucraseFile) => SucraseOutput) | undefined;
+}
+
+interface SucraseOutput {
+  code: string;
+  /** Per input token: the offset in `code` where it was written, or undefined (removed). */
+  mappings: Array<number | undefined>;
 }
 
 export const SUCRASE_OPTIONS = {
@@ -161,18 +172,20 @@ function loadPipeline(require: NodeJS.Require): Internals["transformTokens"] {
       transforms: readonly string[],
       enableLegacyBabel5ModuleInterop: boolean,
       options: unknown,
-    ) => { transform(): { code: string } };
-    const run = (code: string, file: SucraseFile): string => {
+    ) => { transform(): { code: string; mappings?: unknown } };
+    const run = (code: string, file: SucraseFile): SucraseOutput => {
       const nameManager = new NM(code, file.tokens);
       const helperManager = new HM(nameManager);
       const tokenProcessor = new TP(code, file.tokens, false, SUCRASE_OPTIONS.disableESTransforms, helperManager);
       const context = { tokenProcessor, scopes: file.scopes, nameManager, importProcessor: null, helperManager };
-      return new RT(context, SUCRASE_OPTIONS.transforms, false, SUCRASE_OPTIONS).transform().code;
+      const out = new RT(context, SUCRASE_OPTIONS.transforms, false, SUCRASE_OPTIONS).transform();
+      if (!Array.isArray(out.mappings)) throw new Error("sucrase internals changed: no mappings");
+      return { code: out.code, mappings: out.mappings as SucraseOutput["mappings"] };
     };
     // self-check against the public transform
     const probe = "enum E { A }\nlet x: number = 1 as number;\nclass C { constructor(private p: string) {} }\nimport y = require('y');";
     const parser = require("sucrase/dist/parser/index.js") as { parse: Internals["parse"] };
-    if (run(probe, parser.parse(probe, false, true, false)) !== sucrase(probe, SUCRASE_OPTIONS).code) return undefined;
+    if (run(probe, parser.parse(probe, false, true, false)).code !== sucrase(probe, SUCRASE_OPTIONS).code) return undefined;
     return run;
   } catch {
     return undefined;
@@ -193,12 +206,23 @@ export interface CompiledTypeScript {
   typeNames: string[];
   /** Offsets (in the cell) where top-level type-only statements start. */
   typeStatementStarts: number[];
+  /** Offsets of `js` → offsets of the cell (built on the first call). */
+  sourceMap: () => OffsetMap;
+  /**
+   * Where in the cell the text of `js` before `jsOffset` ends: the cheap question that decides
+   * whether a type-only statement follows the last expression (asked on every run of such cells).
+   */
+  sourceEndBefore: (jsOffset: number) => number;
 }
 
 /** TypeScript cell → JavaScript (same lines). Throws CellSyntaxError. */
 export function compileTypeScript(src: string): CompiledTypeScript {
   const I = load();
-  if (I === null) return { js: publicTransform(src, src), typeNames: [], typeStatementStarts: [] };
+  if (I === null) {
+    const js = publicTransform(src, src, identityMap);
+    const sourceMap = lazy(() => columnMatchMap(js, src));
+    return { js, typeNames: [], typeStatementStarts: [], sourceMap, sourceEndBefore: (offset) => sourceMap()(offset) };
+  }
   let file: SucraseFile;
   try {
     file = I.parse(src, false, true, false);
@@ -206,35 +230,110 @@ export function compileTypeScript(src: string): CompiledTypeScript {
     throw toCellSyntaxError(err, src, src) ?? err;
   }
   const scan = scanTokens(I, src, file.tokens);
-  let js: string;
+  const result = (js: string, map: () => OffsetMap, sourceEndBefore?: (jsOffset: number) => number): CompiledTypeScript => {
+    const sourceMap = lazy(map);
+    return {
+      js,
+      typeNames: scan.typeNames,
+      typeStatementStarts: scan.typeStatementStarts,
+      sourceMap,
+      sourceEndBefore: sourceEndBefore ?? ((offset) => sourceMap()(offset)),
+    };
+  };
   if (scan.lowered !== undefined) {
     // namespaces were lowered: the text changed, so parse it again
-    js = publicTransform(scan.lowered, src);
-  } else if (!scan.hasTypeScript) {
-    js = src;
-  } else if (I.transformTokens) {
-    try {
-      js = I.transformTokens(src, file);
-    } catch (err) {
-      throw toCellSyntaxError(err, src, src) ?? err;
+    const { text, edits } = scan.lowered;
+    const toSource = edits.offsetMap();
+    if (!I.transformTokens) {
+      const js = publicTransform(text, src, toSource);
+      return result(js, () => composeMaps(columnMatchMap(js, text), toSource));
     }
-  } else {
-    js = publicTransform(src, src);
+    const out = runTokens(I, text, src, toSource);
+    return result(out.code, () => composeMaps(out.map(), toSource));
   }
-  return { js, typeNames: scan.typeNames, typeStatementStarts: scan.typeStatementStarts };
+  if (!scan.hasTypeScript) return result(src, () => identityMap, (offset) => offset);
+  if (I.transformTokens) {
+    const out = runTokens(I, src, src, identityMap, file);
+    const { tokens } = file;
+    const { mappings } = out;
+    // the last statement is near the end: scan back from there, without building the map
+    const sourceEndBefore = (jsOffset: number): number => {
+      for (let i = tokens.length - 1; i >= 0; i--) {
+        const m = mappings[i];
+        if (m !== undefined && m < jsOffset) return tokens[i]!.end;
+      }
+      return 0;
+    };
+    return result(out.code, out.map, sourceEndBefore);
+  }
+  const js = publicTransform(src, src, identityMap);
+  return result(js, () => columnMatchMap(js, src));
 }
 
-function publicTransform(code: string, original: string): string {
+/** sucrase's pipeline on `code` (parsed again unless `file` is given); errors positioned in `original`. */
+function runTokens(
+  I: Internals,
+  code: string,
+  original: string,
+  toOriginal: OffsetMap,
+  file?: SucraseFile,
+): { code: string; mappings: SucraseOutput["mappings"]; map: () => OffsetMap } {
+  try {
+    const parsed = file ?? I.parse(code, false, true, false);
+    const out = I.transformTokens!(code, parsed);
+    return { code: out.code, mappings: out.mappings, map: () => tokenMap(parsed.tokens, out.mappings, out.code.length, code.length) };
+  } catch (err) {
+    throw toCellSyntaxError(err, code, original, toOriginal) ?? err;
+  }
+}
+
+function publicTransform(code: string, original: string, toOriginal: OffsetMap): string {
   try {
     return sucrase(code, SUCRASE_OPTIONS).code;
   } catch (err) {
-    throw toCellSyntaxError(err, code, original) ?? err;
+    throw toCellSyntaxError(err, code, original, toOriginal) ?? err;
   }
 }
 
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+/**
+ * sucrase output → its input, from sucrase's own record of where each kept token was written
+ * (the data its source maps are made of: sucrase computeSourceMap.js): exact at every token.
+ */
+function tokenMap(tokens: SucraseToken[], mappings: Array<number | undefined>, outLength: number, inLength: number): OffsetMap {
+  const anchors = new AnchorList();
+  let last = -1;
+  for (let i = 0; i < tokens.length; i++) {
+    const out = mappings[i];
+    // anchors must be in output order: skip a token whose recorded place is not after the last
+    if (out === undefined || out <= last) continue;
+    const t = tokens[i]!;
+    anchors.add(out, t.start, t.end - t.start);
+    last = out;
+  }
+  if (outLength > last) anchors.add(outLength, inLength, 0);
+  return anchors.map();
+}
+
+/** The fallback without sucrase's internals: lines are kept; columns are matched (`mapColumn`). */
+function columnMatchMap(js: string, src: string): OffsetMap {
+  if (js === src) return identityMap;
+  const jsLines = lineStarts(js);
+  const srcLines = lineStarts(src);
+  return (offset) => {
+    const { line, column } = lineColumnAt(jsLines, offset);
+    const start = srcLines[Math.min(line, srcLines.length) - 1]!;
+    return start + mapColumn(lineOf(js, line), lineOf(src, line), column);
+  };
+}
+
 interface Scan {
-  /** The source with value namespaces lowered, if there were any. */
-  lowered: string | undefined;
+  /** The source with value namespaces lowered, if there were any, and the edits that did it. */
+  lowered: { text: string; edits: Edits } | undefined;
   /** Any token the typescript transform would change? */
   hasTypeScript: boolean;
   typeNames: string[];
@@ -246,7 +345,7 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
   const n = toks.length;
   const typeNames = new Set<string>();
   const typeStatementStarts: number[] = [];
-  const edits: Array<[number, number, string]> = [];
+  const edits = new Edits();
   // one entry per open brace: the namespace names it opens, or null for any other brace
   const stack: Array<string[] | null> = [];
 
@@ -336,7 +435,7 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
     }
     if (ty === BRACE_R || ty === BRACE_BAR_R) {
       const names = stack.pop();
-      if (names) edits.push([t.start, t.end, footer(names)]);
+      if (names) edits.replace(t.start, t.end, footer(names));
       continue;
     }
     if (!hasTypeScript) {
@@ -404,7 +503,7 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
       }
       const brace = toks[j];
       if (brace?.type !== tt.braceL) continue;
-      edits.push([t.start, brace.end, header(names)]);
+      edits.replace(t.start, brace.end, header(names));
       stack.push(names);
       i = j;
       continue;
@@ -429,17 +528,7 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
     }
   }
 
-  let lowered: string | undefined;
-  if (edits.length > 0) {
-    edits.sort((a, b) => a[0] - b[0]);
-    let out = "";
-    let cursor = 0;
-    for (const [s, e, txt] of edits) {
-      out += src.slice(cursor, s) + txt;
-      cursor = e;
-    }
-    lowered = out + src.slice(cursor);
-  }
+  const lowered = edits.size > 0 ? { text: edits.apply(src), edits } : undefined;
   return { lowered, hasTypeScript, typeNames: [...typeNames], typeStatementStarts };
 }
 

@@ -1,0 +1,164 @@
+/**
+ * The cells that have run, by script file name: what tracebacks call them (`In[n]`) and where a
+ * script position is in the cell (line and column).
+ *
+ * A function defined in any earlier cell may still be called, so every cell is kept, as its
+ * source text: the most compact form, from which the transform rebuilds the position map on
+ * demand (`cellPositionMap`). Rebuilt maps are kept for the few cells seen in recent tracebacks.
+ * Bounds: past `sourceChars` of kept sources the oldest cells keep only their name and line
+ * count (frames then show the line, still exact, without a column); past `entries` the oldest
+ * are forgotten (frames keep the script's file name).
+ */
+import { cellPositionMap, CellSyntaxError, type CellPositionMap, type TransformOptions } from "./transform/index.js";
+
+export interface CellRegistryLimits {
+  /** Total source characters kept for position maps. */
+  sourceChars: number;
+  /** Cells remembered at all. */
+  entries: number;
+  /** Position maps kept once built. */
+  maps: number;
+}
+
+const DEFAULT_LIMITS: CellRegistryLimits = { sourceChars: 32 * 1024 * 1024, entries: 100_000, maps: 16 };
+
+interface Cell {
+  name: string;
+  lines: number;
+  /** undefined once dropped for memory (see CellRegistryLimits). */
+  source: string | undefined;
+}
+
+/** A script file name in a stack frame, with its line and column if there. */
+const FRAME_LOCATION = /(cell-[0-9a-f]{8}-\d+)(?::(\d+)(?::(\d+))?)?/g;
+
+export class CellRegistry {
+  private readonly cells = new Map<string, Cell>();
+  /** Built position maps, least recently used first (undefined: the cell does not transform). */
+  private readonly maps = new Map<string, CellPositionMap | undefined>();
+  private sourceChars = 0;
+  private readonly limits: CellRegistryLimits;
+
+  constructor(
+    private readonly options: TransformOptions,
+    limits: Partial<CellRegistryLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /**
+   * Record a cell about to run under `name`; returns the file name to compile its script with.
+   * The name comes from the source, so a cell run again has the same file name (V8 reuses its
+   * compiled script) and now goes by its latest name.
+   */
+  add(source: string, name: string): string {
+    const file = scriptName(source);
+    const old = this.cells.get(file);
+    if (old !== undefined) {
+      this.cells.delete(file);
+      if (old.source !== undefined) this.sourceChars -= old.source.length;
+    }
+    this.cells.set(file, { name, lines: countLines(source), source });
+    this.sourceChars += source.length;
+    this.evict();
+    return file;
+  }
+
+  /** Which cell a script file name belongs to, if it is one of ours. */
+  nameOf(file: string): string | undefined {
+    return this.cells.get(file)?.name;
+  }
+
+  /**
+   * A stack frame with every script location shown as the cell's `In[n]:line:column`.
+   * `undefined` drops the frame: it is on the wrapper's closing line, which holds no cell code.
+   */
+  renameFrame(frame: string): string | undefined {
+    let beyond = false;
+    const renamed = frame.replace(FRAME_LOCATION, (all, file: string, line?: string, column?: string) => {
+      const cell = this.cells.get(file);
+      if (cell === undefined) return all;
+      if (line === undefined) return cell.name;
+      const at = this.position(file, cell, Number(line), column === undefined ? undefined : Number(column));
+      if (at === undefined) {
+        beyond = true;
+        return all;
+      }
+      return at.column === undefined ? `${cell.name}:${at.line}` : `${cell.name}:${at.line}:${at.column}`;
+    });
+    return beyond ? undefined : renamed;
+  }
+
+  /**
+   * V8's syntax error for a script that acorn accepted (syntax this Node.js lacks, or an early
+   * error acorn does not check) → the same error positioned in the cell. Node puts the position
+   * at the top of the stack: `file:line`, the script's line, a caret line.
+   */
+  compileError(err: unknown, file: string, script: string): CellSyntaxError | undefined {
+    if (!(err instanceof Error) && !(typeof err === "object" && err !== null && "stack" in err)) return undefined;
+    const { stack, message } = err as { stack?: unknown; message?: unknown };
+    if (typeof stack !== "string" || typeof message !== "string") return undefined;
+    const cell = this.cells.get(file);
+    const head = /^(cell-[0-9a-f]{8}-\d+):(\d+)\n([^\n]*)\n([ \t]*)\^/.exec(stack);
+    if (cell === undefined || head === null || head[1] !== file) return undefined;
+    const line = Number(head[2]);
+    const scriptLine = script.split(/\r\n?|[\n\u2028\u2029]/)[line - 1];
+    // the caret's column counts in the line Node printed; it must be the script's line
+    const column = scriptLine === head[3] ? head[4]!.length + 1 : undefined;
+    const at = this.position(file, cell, line, column);
+    if (at === undefined || cell.source === undefined) return undefined;
+    const sourceLine = cell.source.split(/\r\n?|[\n\u2028\u2029]/)[at.line - 1] ?? "";
+    return new CellSyntaxError(message, at.line, (at.column ?? 1) - 1, sourceLine);
+  }
+
+  /** Script line and column → cell line and column (the column only when it can be mapped). */
+  private position(file: string, cell: Cell, line: number, column: number | undefined): { line: number; column?: number } | undefined {
+    if (line > cell.lines) return undefined;
+    if (column === undefined) return { line };
+    const map = this.mapOf(file, cell);
+    if (map === undefined) return { line }; // lines are kept by the transform; the column is not
+    return map.position(line, column) ?? { line };
+  }
+
+  private mapOf(file: string, cell: Cell): CellPositionMap | undefined {
+    if (this.maps.has(file)) {
+      const map = this.maps.get(file);
+      this.maps.delete(file);
+      this.maps.set(file, map);
+      return map;
+    }
+    if (cell.source === undefined) return undefined;
+    const map = cellPositionMap(cell.source, this.options);
+    this.maps.set(file, map);
+    if (this.maps.size > this.limits.maps) this.maps.delete(this.maps.keys().next().value!);
+    return map;
+  }
+
+  private evict(): void {
+    for (const [file, cell] of this.cells) {
+      if (this.sourceChars <= this.limits.sourceChars && this.cells.size <= this.limits.entries) break;
+      if (cell.source !== undefined) {
+        this.sourceChars -= cell.source.length;
+        cell.source = undefined;
+        this.maps.delete(file);
+      }
+      if (this.cells.size > this.limits.entries) this.cells.delete(file);
+    }
+  }
+}
+
+/**
+ * A file name from the cell's source (FNV-1a and length): stable across runs of the same cell.
+ * From the source, not the script: cells differing only in types have the same script, and their
+ * columns differ.
+ */
+export function scriptName(source: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < source.length; i++) h = Math.imul(h ^ source.charCodeAt(i), 0x01000193);
+  return `cell-${(h >>> 0).toString(16).padStart(8, "0")}-${source.length}`;
+}
+
+function countLines(text: string): number {
+  const m = text.match(/\r\n?|[\n\u2028\u2029]/g);
+  return (m === null ? 0 : m.length) + 1;
+}

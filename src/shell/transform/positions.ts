@@ -1,0 +1,121 @@
+/**
+ * Positions in a transformed cell → positions in the cell the user wrote.
+ *
+ * Each transform step (namespace lowering, sucrase's type stripping, the rewrite) keeps the text
+ * it does not change in order, so its map is a list of anchors in output order: the output text
+ * from `outs[k]` on comes from the input at `ins[k]`, copied for `lens[k]` characters (0 for text
+ * the step inserted or replaced, which maps to where it was inserted). The cell's map is the
+ * composition of its steps' maps. Maps are built only when needed: for a syntax error, or when a
+ * traceback is formatted (see `cellPositionMap` in index.ts), never on a cell's normal run.
+ */
+
+/** Output offset of a transform step → offset in that step's input. */
+export type OffsetMap = (offset: number) => number;
+
+export const identityMap: OffsetMap = (offset) => offset;
+
+/** Collects anchors (in output order) and builds the map. */
+export class AnchorList {
+  private readonly outs: number[] = [];
+  private readonly ins: number[] = [];
+  private readonly lens: number[] = [];
+
+  /** Output from `out` on comes from input `input`, copied for `len` characters. */
+  add(out: number, input: number, len: number): void {
+    this.outs.push(out);
+    this.ins.push(input);
+    this.lens.push(len);
+  }
+
+  map(): OffsetMap {
+    const outs = Int32Array.from(this.outs);
+    const ins = Int32Array.from(this.ins);
+    const lens = Int32Array.from(this.lens);
+    return (offset) => {
+      // the last anchor at or before `offset` (the last of equal ones: empty segments are skipped)
+      let lo = 0;
+      let hi = outs.length - 1;
+      let k = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (outs[mid]! <= offset) {
+          k = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      if (k < 0) return offset;
+      return ins[k]! + Math.min(offset - outs[k]!, lens[k]!);
+    };
+  }
+}
+
+export function composeMaps(...maps: OffsetMap[]): OffsetMap {
+  const steps = maps.filter((m) => m !== identityMap);
+  if (steps.length === 0) return identityMap;
+  // the first map is applied first: give them from the last step (output side) back to the first
+  return (offset) => steps.reduce((o, m) => m(o), offset);
+}
+
+/** Offsets where lines start (line terminators as ECMAScript counts them, as V8 does). */
+export function lineStarts(text: string): Int32Array {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 0x2028 || c === 0x2029) starts.push(i + 1);
+    else if (c === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    }
+  }
+  return Int32Array.from(starts);
+}
+
+/** 1-based line and 0-based column of `offset`, given the text's line starts. */
+export function lineColumnAt(starts: Int32Array, offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo]! };
+}
+
+/**
+ * A cell's position map: line and column in the script that ran (as V8 reports them in stack
+ * frames, both 1-based) → line and column in the cell (both 1-based). Holds only typed arrays
+ * and the anchors, not the texts.
+ */
+export class CellPositionMap {
+  private readonly scriptLines: Int32Array;
+  private readonly cellLines: Int32Array;
+  private readonly cellLength: number;
+
+  constructor(
+    script: string,
+    cell: string,
+    private readonly toCell: OffsetMap,
+  ) {
+    this.scriptLines = lineStarts(script);
+    this.cellLines = lineStarts(cell);
+    this.cellLength = cell.length;
+  }
+
+  /** Number of lines of the cell. */
+  get lines(): number {
+    return this.cellLines.length;
+  }
+
+  /**
+   * `undefined` for a position past the cell's last line: the wrapper's closing line, which
+   * holds nothing of the cell (the call that starts the cell's async function).
+   */
+  position(line: number, column: number): { line: number; column: number } | undefined {
+    if (!Number.isInteger(line) || line < 1 || line > this.scriptLines.length || line > this.cellLines.length) return undefined;
+    const offset = this.scriptLines[line - 1]! + Math.max(0, column - 1);
+    const mapped = Math.max(0, Math.min(this.toCell(offset), this.cellLength));
+    const at = lineColumnAt(this.cellLines, mapped);
+    return { line: at.line, column: at.column + 1 };
+  }
+}

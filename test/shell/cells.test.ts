@@ -1,0 +1,112 @@
+/**
+ * The cell registry (src/shell/cells.ts): script file names → cell names and positions, within
+ * its memory bounds. Errors are real V8 errors of real transformed cells.
+ */
+import vm from "node:vm";
+import { describe, expect, test } from "vitest";
+
+import { CellRegistry, scriptName } from "../../src/shell/cells.js";
+import { CellSyntaxError, transformCell } from "../../src/shell/transform/index.js";
+
+const options = { language: "typescript" as const };
+
+/** Run a cell's script under the registry's file name; the error it rejects with. */
+async function thrown(registry: CellRegistry, source: string, name: string): Promise<Error> {
+  const file = registry.add(source, name);
+  const context = vm.createContext({});
+  try {
+    await new vm.Script(transformCell(source, options).code, { filename: file }).runInContext(context);
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected the cell to throw");
+}
+
+/** 1-based column of `text` on line `line` of `source`. */
+const columnOf = (source: string, line: number, text: string): number => source.split("\n")[line - 1]!.indexOf(text) + 1;
+
+const frames = (registry: CellRegistry, err: Error): string[] =>
+  (err.stack ?? "")
+    .split("\n")
+    .filter((l) => /^\s+at /.test(l) && l.includes("cell-"))
+    .flatMap((l) => registry.renameFrame(l.trim()) ?? []);
+
+describe("CellRegistry", () => {
+  test("frames are renamed to the cell and its line and column; other frames are left alone", async () => {
+    const registry = new CellRegistry(options);
+    const err = await thrown(registry, "const n: number = 1\nfunction f(): never { throw new Error('x') }\nf()", "In[7]");
+    expect(frames(registry, err)).toEqual(["at f (In[7]:2:29)", "at In[7]:3:1"]);
+    expect(registry.renameFrame("at g (/somewhere/else.js:1:2)")).toBe("at g (/somewhere/else.js:1:2)");
+    expect(registry.renameFrame("at cell-00000000-1:1:1")).toBe("at cell-00000000-1:1:1");
+  });
+
+  test("a frame past the cell's last line (the wrapper's) is dropped", () => {
+    const registry = new CellRegistry(options);
+    const file = registry.add("1", "In[1]");
+    expect(registry.renameFrame(`at ${file}:2:3`)).toBeUndefined();
+    expect(registry.renameFrame(`at ${file}:1:34`)).toBe("at In[1]:1:1");
+    expect(registry.renameFrame(`at ${file}`)).toBe("at In[1]");
+  });
+
+  test("the same cell run again keeps its file name and takes its latest name", () => {
+    const registry = new CellRegistry(options);
+    const a = registry.add("let x: number = 1", "In[1]");
+    const b = registry.add("let x: number = 1", "In[4]");
+    expect(b).toBe(a);
+    expect(registry.nameOf(a)).toBe("In[4]");
+    // cells whose scripts are equal but whose sources are not are different cells
+    expect(registry.add("let x: string = 1", "In[5]")).not.toBe(a);
+    expect(scriptName("let x: number = 1")).toBe(a);
+  });
+
+  test("past the source budget, old cells keep their name and (exact) line but lose the column", () => {
+    const registry = new CellRegistry(options, { sourceChars: 80 });
+    const old = "\nfunction old(): never { throw new Error('old') }";
+    const oldFile = registry.add(old, "In[1]");
+    const frame = `at old (${oldFile}:2:${columnOf(transformCell(old, options).code, 2, "new Error")})`;
+    expect(registry.renameFrame(frame)).toBe(`at old (In[1]:2:${columnOf(old, 2, "new Error")})`);
+    registry.add(`const filler = '${"x".repeat(60)}'`, "In[2]");
+    expect(registry.renameFrame(frame)).toBe("at old (In[1]:2)");
+  });
+
+  test("past the entry budget, the oldest cells are forgotten", () => {
+    const registry = new CellRegistry(options, { entries: 2 });
+    const first = registry.add("1", "In[1]");
+    registry.add("2", "In[2]");
+    registry.add("3", "In[3]");
+    expect(registry.nameOf(first)).toBeUndefined();
+    expect(registry.renameFrame(`at ${first}:1:1`)).toBe(`at ${first}:1:1`);
+  });
+
+  test("only a few position maps are kept, and a dropped one is rebuilt", () => {
+    const registry = new CellRegistry(options, { maps: 1 });
+    const a = registry.add("let a: number = 1; (null as any).p", "In[1]");
+    const b = registry.add("let b: string = ''; (null as any).q", "In[2]");
+    const colA = transformCell("let a: number = 1; (null as any).p", options).code.indexOf(".p") + 2;
+    const colB = transformCell("let b: string = ''; (null as any).q", options).code.indexOf(".q") + 2;
+    for (let i = 0; i < 2; i++) {
+      expect(registry.renameFrame(`at ${a}:1:${colA}`)).toBe(`at In[1]:1:${"let a: number = 1; (null as any).p".indexOf(".p") + 2}`);
+      expect(registry.renameFrame(`at ${b}:1:${colB}`)).toBe(`at In[2]:1:${"let b: string = ''; (null as any).q".indexOf(".q") + 2}`);
+    }
+  });
+
+  test("a V8 compile error is placed in the cell", () => {
+    const registry = new CellRegistry(options);
+    const source = "const t: Map<string, number> = new Map()\n  let u: number = t.size";
+    const file = registry.add(source, "In[2]");
+    // a same-length edit of the real script that V8 rejects where the cell has `t.size`
+    const script = transformCell(source, options).code.replace("t.size", "t.@ize");
+    let err: unknown;
+    try {
+      new vm.Script(script, { filename: file });
+    } catch (e) {
+      err = e;
+    }
+    const syntax = registry.compileError(err, file, script);
+    expect(syntax).toBeInstanceOf(CellSyntaxError);
+    expect([syntax!.line, syntax!.column, syntax!.sourceLine]).toEqual([2, "  let u: number = t.".length, "  let u: number = t.size"]);
+    // errors from elsewhere are not ours
+    expect(registry.compileError(new SyntaxError("x"), file, script)).toBeUndefined();
+    expect(registry.compileError(err, "cell-00000000-0", script)).toBeUndefined();
+  });
+});
