@@ -203,4 +203,18 @@ describe("kernel process", () => {
       expect(plain.outputs.filter((m) => m.header.msg_type === "stream")).toEqual([]);
     });
   });
+
+  it("a timer's uncaught error names the cell's line and column", async () => {
+    const line2 = "setTimeout(() => { const o: { p?: { q: number } } = {}; o.p!.q }, 5)";
+    const { reply, outputs } = await client.execute(`const waitMs: number = 200\n${line2}\nawait new Promise((r) => setTimeout(r, waitMs))`);
+    expect(reply.content).toMatchObject({ status: "ok" });
+    const stderr = outputs
+      .filter((m) => m.header.msg_type === "stream" && (m.content as { name: string }).name === "stderr")
+      .map((m) => (m.content as { text: string }).text)
+      .join("");
+    const count = (reply.content as { execution_count: number }).execution_count;
+    expect(stderr).toContain("Uncaught exception: TypeError: Cannot read properties of undefined (reading 'q')");
+    expect(stderr).toContain(`at Timeout._onTimeout (In[${count}]:2:${line2.lastIndexOf("q") + 1})`);
+    expect(stderr).not.toContain("cell-");
+  });
 });
