@@ -19,6 +19,7 @@ import type { InitializeHook, LoadHook, ResolveFnOutput, ResolveHook } from "nod
 import { dirname, join, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isTypeScriptFile, KERNEL_MODULE_NAMES, parseCellImportUrl, sucraseOptions, type HooksData } from "./loader_protocol.js";
+import { stampOf } from "./file_stamp.js";
 
 interface UserFile {
   /** 0 until the file is edited; part of its URL after that. */
@@ -144,15 +145,6 @@ function reloadEdited(): void {
     file.version++;
     file.stamp = undefined;
     file.importers.clear(); // the new versions record theirs as they load
-  }
-}
-
-function stampOf(path: string): string {
-  try {
-    const s = statSync(path);
-    return `${s.mtimeMs}:${s.size}`;
-  } catch {
-    return "missing";
   }
 }
 

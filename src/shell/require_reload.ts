@@ -5,7 +5,7 @@
  * node_modules) edited since they were loaded leave the cache, with the modules that required
  * them and hold their old exports.
  */
-import { statSync } from "node:fs";
+import { stampOf } from "./file_stamp.js";
 import { sep } from "node:path";
 
 type RequireCache = NodeJS.Require["cache"];
@@ -42,14 +42,5 @@ export function forgetEditedModules(cache: RequireCache): void {
 export function stampNewModules(cache: RequireCache): void {
   for (const filename of Object.keys(cache)) {
     if (!filename.includes(NODE_MODULES) && !stamps.has(filename)) stamps.set(filename, stampOf(filename));
-  }
-}
-
-function stampOf(path: string): string {
-  try {
-    const s = statSync(path);
-    return `${s.mtimeMs}:${s.size}`;
-  } catch {
-    return "missing";
   }
 }
