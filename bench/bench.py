@@ -769,9 +769,11 @@ def phase_decl(run: Run, warmup: int, samples: int, fillers: int, timeout: float
     1 filler cell; `warmup` rounds of (same, new), then `samples` rounds measured; `fillers` filler
     cells; the same measurement again. A cell that fails fails the figure; a kernel that stops
     answering gets a partial figure marked done=False (the driver then diagnoses it)."""
-    deadline = time.perf_counter() + timeout
+    t0 = time.perf_counter()
+    deadline = t0 + timeout
     counter = iter(range(1_000_000))
     cells = 0
+    total = 1 + 2 * 2 * (warmup + samples) + fillers
 
     def execute(code: str, what: str) -> float:
         nonlocal cells
@@ -785,6 +787,8 @@ def phase_decl(run: Run, warmup: int, samples: int, fillers: int, timeout: float
         history = cells
         times: dict[str, list[float]] = {"same": [], "new": []}
         for k in range(warmup + samples):
+            if k == warmup:
+                history = cells  # cells run before the first sample, warm-up included
             same = execute(DECL_SAME, "re-declaring cell")
             new = execute(DECL_NEW.format(i=next(counter)), "declaring cell")
             if k >= warmup:
@@ -804,8 +808,7 @@ def phase_decl(run: Run, warmup: int, samples: int, fillers: int, timeout: float
             execute(DECL_FILLER.format(i=next(counter)), "filler cell")
         res["later"] = measure()
     except Timeout:
-        res.update(done=False, cells=cells,
-                   text=f"no answers after {cells} cells" + (" (first measured)" if "first" in res else ""))  # fmt: skip
+        res.update(done=False, cells=cells, text=f"{cells}/{total} cells in {time.perf_counter() - t0:.0f} s")
         return res
     res["done"] = True
     for variant in ("same", "new"):
@@ -943,7 +946,7 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
         ("interrupt", None if spec.get("no_stream") else
             lambda run: phase_interrupt(run, spec["lang"], spec.get("interrupt_mode", "signal"))),
         ("decl", None if spec.get("no_stream") or spec["lang"] != "js" else
-            lambda run: phase_decl(run, opts.warmup, opts.decl_samples, opts.decl_fillers, opts.timeout)),
+            lambda run: phase_decl(run, opts.decl_warmup, opts.decl_samples, opts.decl_fillers, opts.timeout)),
     ]  # fmt: skip
     notes: list[str] = []
     run: Run | None = None
@@ -1048,11 +1051,16 @@ def fmt_phase(phase: str, r: dict | None) -> str:
         return f"{t}, {'state kept' if r.get('state_kept') else 'state LOST'}"
     if phase == "decl":
         if not r["done"]:
-            return r["text"]
+            first = r.get("first")
+            return (f"first: same names {first['same']['median_ms']:.2f} ms, new names {first['new']['median_ms']:.2f} ms; "
+                    if first else "") + r["text"]  # fmt: skip
         p99 = lambda v: f"p99 {r['first'][v]['p99_ms']:.2f} → {r['later'][v]['p99_ms']:.2f} ms, ×{r[v]['p99_growth']:.2f}"  # noqa: E731
         return f"same names {_fmt_decl(r, 'same')} ({p99('same')}); new names {_fmt_decl(r, 'new')} ({p99('new')})"
     if phase in ("decl_same", "decl_new"):
-        return r["text"] if not r["done"] else _fmt_decl(r, phase.split("_")[1])
+        variant = phase.split("_")[1]
+        if r["done"]:
+            return _fmt_decl(r, variant)
+        return (f"{r['first'][variant]['median_ms']:.2f} ms at first, then " if "first" in r else "") + r["text"]
     return "?"
 
 
@@ -1217,10 +1225,11 @@ def targets(results: dict) -> list[str]:
         line(f"interrupt: {oi.get('text') or oi.get('error')} (target < 50 ms, state kept)", False)
     od = o.get("decl") or {}
     if od.get("done"):
-        worst = max(od[k][g] for k in ("same", "new") for g in ("growth", "p99_growth"))
+        # judged on the medians: a p99 of this many samples moves by half from run to run here
+        worst = max(od["same"]["growth"], od["new"]["growth"])
         line(f"cost per declaring cell after {od['fillers']} more cells: median ×{od['same']['growth']:.2f} "
-             f"(same names), ×{od['new']['growth']:.2f} (new names); p99 ×{od['same']['p99_growth']:.2f}, "
-             f"×{od['new']['p99_growth']:.2f} (target ≤ 1.2x)", worst <= 1.2)  # fmt: skip
+             f"(same names), ×{od['new']['growth']:.2f} (new names) (target ≤ 1.2x); p99 "
+             f"×{od['same']['p99_growth']:.2f}, ×{od['new']['p99_growth']:.2f}", worst <= 1.2)  # fmt: skip
     elif od and not od.get("skipped"):
         line(f"cost per declaring cell: {od.get('text') or od.get('error')} (target: grows ≤ 1.2x)", False)
     ost, fst, dst = v(o, "startup"), v(f, "startup"), v(d, "startup")
@@ -1241,7 +1250,8 @@ def main() -> int:
     ap.add_argument("--pipelined", type=int, help="pipelined executes (default 500, quick 200)")
     ap.add_argument("--stream-repeats", type=int, help="stream samples (default 3, quick 1)")
     ap.add_argument("--repeats", type=int, help="pipelined samples (default 3, quick 1)")
-    ap.add_argument("--decl-samples", type=int, help="declaring-cell samples per variant and point (default 100, quick 30)")
+    ap.add_argument("--decl-samples", type=int, help="declaring-cell samples per variant and point (default 200, quick 50)")
+    ap.add_argument("--decl-warmup", type=int, help="declaring-cell warm-up rounds before each point (default 100, quick 30)")
     ap.add_argument("--decl-fillers", type=int, default=500, help="cells between the two declaring-cell points (default 500)")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per phase (default 60)")
     ap.add_argument("--skip", default="", help="phases to skip: rtt,pipelined,stream,interrupt,decl")
@@ -1258,7 +1268,10 @@ def main() -> int:
     opts.pipelined = opts.pipelined or (200 if q else 500)
     opts.stream_repeats = opts.stream_repeats or (1 if q else 3)
     opts.repeats = opts.repeats or (1 if q else 3)
-    opts.decl_samples = opts.decl_samples or (30 if q else 100)
+    opts.decl_samples = opts.decl_samples or (50 if q else 200)
+    # the first point comes right after start-up: fewer warm-up cells leave the JIT cold there and
+    # make the later point look cheaper (30 rounds gave x0.7-0.8 on ours, 100 rounds x1.0)
+    opts.decl_warmup = opts.decl_warmup if opts.decl_warmup is not None else (30 if q else 100)
     opts.skip = {s for s in opts.skip.split(",") if s}
     names = [k.strip() for k in opts.kernels.split(",") if k.strip()]
     bad = [k for k in names if k not in ALL_KERNELS]
@@ -1307,7 +1320,7 @@ def main() -> int:
     print()
     print("In parentheses: how many times better ours is than that kernel (>1: ours better;")
     print("time figures peer/ours, rates ours/peer). rtt = execute `1+1` until reply and idle.")
-    print("Declaring cells: median round trip after 1 earlier cell → after the fillers, ×growth.")
+    print("decl = median round trip of a declaring cell at first → after the filler cells, ×growth.")
     obs = observations(results)
     if obs:
         print("\nObserved:")
@@ -1324,7 +1337,7 @@ def main() -> int:
         "settings": {"launches": opts.launches, "rtt_samples": opts.samples, "warmup": opts.warmup,
                      "pipelined": opts.pipelined, "pipelined_repeats": opts.repeats, "stream_repeats": opts.stream_repeats,
                      "stream_bytes": STREAM_CHUNKS * (STREAM_CHUNK + 1),
-                     "decl_samples": opts.decl_samples,
+                     "decl_samples": opts.decl_samples, "decl_warmup": opts.decl_warmup,
                      "decl_fillers": opts.decl_fillers, "timeout_s": opts.timeout},  # fmt: skip
         "kernels": {k: _round(_slim(v)) for k, v in results.items()},
         "table": lines,
@@ -1377,9 +1390,10 @@ def update_docs(doc: dict) -> None:
         f"{doc['settings']['launches']} launches; round trip: {doc['settings']['rtt_samples']} samples after "
         f"{doc['settings']['warmup']} warm-up; pipelined: {doc['settings']['pipelined']} executes, median of "
         f"{doc['settings']['pipelined_repeats']}; stream: {doc['settings']['stream_bytes']:,} bytes, median of "
-        f"{doc['settings']['stream_repeats']}; declaring cells: median round trip after 1 earlier cell → after "
-        f"{doc['settings']['decl_fillers']} more cells, ×growth, {doc['settings']['decl_samples']} samples each "
-        f"(no ratio to ours); every phase bounded by {doc['settings']['timeout_s']:.0f} s.",
+        f"{doc['settings']['stream_repeats']}; decl: median round trip of a declaring cell at first → after "
+        f"{doc['settings']['decl_fillers']} more cells, ×growth ({doc['settings']['decl_warmup']} warm-up rounds, "
+        f"{doc['settings']['decl_samples']} samples; no ratio to ours); every phase bounded by "
+        f"{doc['settings']['timeout_s']:.0f} s.",
         "",
         "Design §8 targets, checked on this run:",
         "",
