@@ -17,8 +17,9 @@ Figures per kernel:
   interrupt   `while (true) {}` interrupted per the kernelspec's interrupt_mode; ms to its reply, and
               whether a variable set before survived
   decl        (JS/TS kernels, fresh process) round trip of a cell declaring a function and a class,
-              re-declaring the same names and declaring new ones, after 1 earlier cell and again
-              after 500 more cells that each declare something; growth = later / first
+              re-declaring the same names and declaring new ones; after 1 earlier cell (and 100
+              warm-up rounds), and again after 500 more cells that each declare something;
+              median and p99, growth = later / first
 
 The client is pyzmq + jupyter_client.session.Session used directly (no BlockingKernelClient).
 Run through bench/run.sh, which sets up bench/node_modules and bench/.venv.
