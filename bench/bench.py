@@ -16,6 +16,10 @@ Figures per kernel:
   stream      one cell printing 20 x 1 MiB lines; send -> every byte in `stream` messages + idle; MB/s
   interrupt   `while (true) {}` interrupted per the kernelspec's interrupt_mode; ms to its reply, and
               whether a variable set before survived
+  decl        (JS/TS kernels, fresh process) round trip of a cell declaring a function and a class,
+              re-declaring the same names and declaring new ones; after 1 earlier cell (and 100
+              warm-up rounds), and again after 500 more cells that each declare something;
+              median and p99, growth = later / first
 
 The client is pyzmq + jupyter_client.session.Session used directly (no BlockingKernelClient).
 Run through bench/run.sh, which sets up bench/node_modules and bench/.venv.
@@ -165,6 +169,7 @@ def kernel_table() -> dict[str, dict]:
 
 
 ALL_KERNELS = ["ours", "floor", "deno", "tslab", "ipykernel", "async"]
+PHASES = ("startup", "rtt", "pipelined", "stream", "interrupt", "decl")
 
 
 def _run_out(argv: list[str]) -> str:
@@ -518,6 +523,10 @@ def one_execute(run: Run, code: str, deadline: float) -> tuple[float, dict]:
     raise AssertionError("unreachable")
 
 
+def _p99(ordered: list[float]) -> float:
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+
 def phase_rtt(run: Run, code: str, warmup: int, samples: int, timeout: float) -> dict:
     """Sequential round trips. A kernel that stops answering part-way gets a partial figure
     (the samples it answered) marked done=False, so that the driver can diagnose it."""
@@ -540,7 +549,7 @@ def phase_rtt(run: Run, code: str, warmup: int, samples: int, timeout: float) ->
     times.sort()
     out = {
         "median_ms": statistics.median(times) * 1e3,
-        "p99_ms": times[min(len(times) - 1, int(round(0.99 * (len(times) - 1))))] * 1e3,
+        "p99_ms": _p99(times) * 1e3,
         "min_ms": times[0] * 1e3,
         "n": len(times),
     }
@@ -748,6 +757,67 @@ def probe_stall(run: Run) -> str:
     return f"hung: silent for {silent:.0f} s; no answer to kernel_info_request on shell nor on control"
 
 
+# A cell that declares a function and a class and uses them. "same" re-runs one text that
+# re-declares the same names (what re-running a notebook cell does); "new" declares new names each
+# time, so the global scope grows with the samples too. Fillers declare new names as well.
+DECL_SAME = "function f(x: number) { return x * 2 }\nclass C { v = f(21) }\nnew C().v"
+DECL_NEW = "function f{i}(x: number) {{ return x * 2 }}\nclass C{i} {{ v = f{i}(21) }}\nnew C{i}().v"
+DECL_FILLER = "const k{i} = {i}\nfunction g{i}(x: number) {{ return x + k{i} }}\nclass D{i} {{ w = g{i}(1) }}"
+
+
+def phase_decl(run: Run, warmup: int, samples: int, fillers: int, timeout: float) -> dict:
+    """Round trips of declaring cells (send -> reply and idle, as in phase_rtt), on a fresh process:
+    1 filler cell; `warmup` rounds of (same, new), then `samples` rounds measured; `fillers` filler
+    cells; the same measurement again. A cell that fails fails the figure; a kernel that stops
+    answering gets a partial figure marked done=False (the driver then diagnoses it)."""
+    t0 = time.perf_counter()
+    deadline = t0 + timeout
+    counter = iter(range(1_000_000))
+    cells = 0
+    total = 1 + 2 * 2 * (warmup + samples) + fillers
+
+    def execute(code: str, what: str) -> float:
+        nonlocal cells
+        dt, reply = one_execute(run, code, deadline)
+        cells += 1
+        if reply["content"].get("status") != "ok":
+            raise PhaseError(f"{what} failed:{_err(reply)}", f"{what} failed ({reply['content'].get('ename', '?')})")
+        return dt
+
+    def measure() -> dict:
+        history = cells
+        times: dict[str, list[float]] = {"same": [], "new": []}
+        for k in range(warmup + samples):
+            if k == warmup:
+                history = cells  # cells run before the first sample, warm-up included
+            same = execute(DECL_SAME, "re-declaring cell")
+            new = execute(DECL_NEW.format(i=next(counter)), "declaring cell")
+            if k >= warmup:
+                times["same"].append(same)
+                times["new"].append(new)
+        out: dict = {"history": history}
+        for variant, ts in times.items():
+            ts.sort()
+            out[variant] = {"median_ms": statistics.median(ts) * 1e3, "p99_ms": _p99(ts) * 1e3, "n": len(ts)}
+        return out
+
+    res: dict = {"fillers": fillers}
+    try:
+        execute(DECL_FILLER.format(i=next(counter)), "filler cell")
+        res["first"] = measure()
+        for _ in range(fillers):
+            execute(DECL_FILLER.format(i=next(counter)), "filler cell")
+        res["later"] = measure()
+    except Timeout:
+        res.update(done=False, cells=cells, text=f"{cells}/{total} cells in {time.perf_counter() - t0:.0f} s")
+        return res
+    res["done"] = True
+    for variant in ("same", "new"):
+        a, b = res["first"][variant], res["later"][variant]
+        res[variant] = {"growth": b["median_ms"] / a["median_ms"], "p99_growth": b["p99_ms"] / a["p99_ms"]}
+    return res
+
+
 INTERRUPT_CODE = {
     "js": ("const keep = 41", "while (true) {}", "keep + 1"),
     "py": ("keep = 41", "while True:\n    pass", "keep + 1"),
@@ -876,6 +946,8 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
             lambda run: phase_stream(run, stream_code, opts.timeout, opts.stream_repeats)),
         ("interrupt", None if spec.get("no_stream") else
             lambda run: phase_interrupt(run, spec["lang"], spec.get("interrupt_mode", "signal"))),
+        ("decl", None if spec.get("no_stream") or spec["lang"] != "js" else
+            lambda run: phase_decl(run, opts.decl_warmup, opts.decl_samples, opts.decl_fillers, opts.timeout)),
     ]  # fmt: skip
     notes: list[str] = []
     run: Run | None = None
@@ -887,6 +959,9 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
             if fn is None or phase in opts.skip:
                 res[phase] = {"skipped": True}
                 continue
+            if phase in FRESH_PHASES and run is not None:
+                run.close()  # its figures are about the cells before it: start from none
+                run = None
             if run is None:
                 run = Run(name, spec, ctx, workdir, next(launch))
                 try:
@@ -940,6 +1015,16 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
     return res
 
 
+# Phases measured on a process of their own, not after the earlier phases' cells.
+FRESH_PHASES = {"decl"}
+
+
+def _fmt_decl(r: dict, variant: str) -> str:
+    """`first → after the fillers` medians and the growth, e.g. `1.52 → 1.60 ms, ×1.05`."""
+    a, b = r["first"][variant], r["later"][variant]
+    return f"{a['median_ms']:.2f} → {b['median_ms']:.2f} ms, ×{r[variant]['growth']:.2f}"
+
+
 def fmt_phase(phase: str, r: dict | None) -> str:
     if not r:
         return "n/a"
@@ -965,6 +1050,18 @@ def fmt_phase(phase: str, r: dict | None) -> str:
         if "after" in r:
             return f"{t}, {r['after']}"
         return f"{t}, {'state kept' if r.get('state_kept') else 'state LOST'}"
+    if phase == "decl":
+        if not r["done"]:
+            first = r.get("first")
+            return (f"first: same names {first['same']['median_ms']:.2f} ms, new names {first['new']['median_ms']:.2f} ms; "
+                    if first else "") + r["text"]  # fmt: skip
+        p99 = lambda v: f"p99 {r['first'][v]['p99_ms']:.2f} → {r['later'][v]['p99_ms']:.2f} ms, ×{r[v]['p99_growth']:.2f}"  # noqa: E731
+        return f"same names {_fmt_decl(r, 'same')} ({p99('same')}); new names {_fmt_decl(r, 'new')} ({p99('new')})"
+    if phase in ("decl_same", "decl_new"):
+        variant = phase.split("_")[1]
+        if r["done"]:
+            return _fmt_decl(r, variant)
+        return (f"{r['first'][variant]['median_ms']:.2f} ms at first, then " if "first" in r else "") + r["text"]
     return "?"
 
 
@@ -1012,6 +1109,8 @@ def table(results: dict, order: list[str]) -> list[str]:
         ("pipelined", "pipelined", lambda r: r.get("pipelined")),
         ("stream", "stream", lambda r: r.get("stream")),
         ("interrupt", "interrupt `while(true){}`", lambda r: r.get("interrupt")),
+        ("decl_same", "decl, same names", lambda r: r.get("decl")),
+        ("decl_new", "decl, new names", lambda r: r.get("decl")),
     ]
 
     def cell(key, r):
@@ -1059,7 +1158,7 @@ def observations(results: dict) -> list[str]:
             items.append(r["error"])
         for n in r.get("notes", []):
             items.append(n)
-        for phase in ("startup", "rtt", "pipelined", "stream", "interrupt"):
+        for phase in PHASES:
             p = r.get(phase) or {}
             if p.get("skipped"):
                 continue
@@ -1125,6 +1224,15 @@ def targets(results: dict) -> list[str]:
              oi["ms"] < 50 and kept and "after" not in oi)  # fmt: skip
     elif oi and not oi.get("skipped"):
         line(f"interrupt: {oi.get('text') or oi.get('error')} (target < 50 ms, state kept)", False)
+    od = o.get("decl") or {}
+    if od.get("done"):
+        # judged on the medians: a p99 of this many samples moves by half from run to run here
+        worst = max(od["same"]["growth"], od["new"]["growth"])
+        line(f"cost per declaring cell after {od['fillers']} more cells: median ×{od['same']['growth']:.2f} "
+             f"(same names), ×{od['new']['growth']:.2f} (new names) (target ≤ 1.2x); p99 "
+             f"×{od['same']['p99_growth']:.2f}, ×{od['new']['p99_growth']:.2f}", worst <= 1.2)  # fmt: skip
+    elif od and not od.get("skipped"):
+        line(f"cost per declaring cell: {od.get('text') or od.get('error')} (target: grows ≤ 1.2x)", False)
     ost, fst, dst = v(o, "startup"), v(f, "startup"), v(d, "startup")
     if ost and fst:
         line(f"startup {ost:.0f} ms = {ost / fst:.2f}x the floor's {fst:.0f} ms (target ≤ 1.3x)", ost / fst <= 1.3)
@@ -1143,8 +1251,11 @@ def main() -> int:
     ap.add_argument("--pipelined", type=int, help="pipelined executes (default 500, quick 200)")
     ap.add_argument("--stream-repeats", type=int, help="stream samples (default 3, quick 1)")
     ap.add_argument("--repeats", type=int, help="pipelined samples (default 3, quick 1)")
+    ap.add_argument("--decl-samples", type=int, help="declaring-cell samples per variant and point (default 200, quick 50)")
+    ap.add_argument("--decl-warmup", type=int, help="declaring-cell warm-up rounds before each point (default 100, quick 30)")
+    ap.add_argument("--decl-fillers", type=int, default=500, help="cells between the two declaring-cell points (default 500)")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per phase (default 60)")
-    ap.add_argument("--skip", default="", help="phases to skip: rtt,pipelined,stream,interrupt")
+    ap.add_argument("--skip", default="", help="phases to skip: rtt,pipelined,stream,interrupt,decl")
     ap.add_argument("--out", help="results JSON (default bench/results/latest.json for a full run, "
                                   "bench/results/partial.json otherwise)")  # fmt: skip
     ap.add_argument("--update-docs", action="store_true",
@@ -1158,6 +1269,10 @@ def main() -> int:
     opts.pipelined = opts.pipelined or (200 if q else 500)
     opts.stream_repeats = opts.stream_repeats or (1 if q else 3)
     opts.repeats = opts.repeats or (1 if q else 3)
+    opts.decl_samples = opts.decl_samples or (50 if q else 200)
+    # the first point comes right after start-up: fewer warm-up cells leave the JIT cold there and
+    # make the later point look cheaper (30 rounds gave x0.7-0.8 on ours, 100 rounds x1.0)
+    opts.decl_warmup = opts.decl_warmup if opts.decl_warmup is not None else (30 if q else 100)
     opts.skip = {s for s in opts.skip.split(",") if s}
     names = [k.strip() for k in opts.kernels.split(",") if k.strip()]
     bad = [k for k in names if k not in ALL_KERNELS]
@@ -1193,7 +1308,7 @@ def main() -> int:
             print(f"    ({time.perf_counter() - t:.0f} s)")
             if "error" in r:
                 print(f"    ERROR: {r['error']}")
-            if r.get("log_tail") and any("error" in (r.get(p) or {}) for p in ("startup", "rtt", "pipelined", "stream", "interrupt")):
+            if r.get("log_tail") and any("error" in (r.get(p) or {}) for p in PHASES):
                 print("    kernel log tail:\n      " + r["log_tail"].replace("\n", "\n      "))
     ctx.term()
 
@@ -1206,6 +1321,7 @@ def main() -> int:
     print()
     print("In parentheses: how many times better ours is than that kernel (>1: ours better;")
     print("time figures peer/ours, rates ours/peer). rtt = execute `1+1` until reply and idle.")
+    print("decl = median round trip of a declaring cell at first → after the filler cells, ×growth.")
     obs = observations(results)
     if obs:
         print("\nObserved:")
@@ -1222,7 +1338,8 @@ def main() -> int:
         "settings": {"launches": opts.launches, "rtt_samples": opts.samples, "warmup": opts.warmup,
                      "pipelined": opts.pipelined, "pipelined_repeats": opts.repeats, "stream_repeats": opts.stream_repeats,
                      "stream_bytes": STREAM_CHUNKS * (STREAM_CHUNK + 1),
-                     "timeout_s": opts.timeout},  # fmt: skip
+                     "decl_samples": opts.decl_samples, "decl_warmup": opts.decl_warmup,
+                     "decl_fillers": opts.decl_fillers, "timeout_s": opts.timeout},  # fmt: skip
         "kernels": {k: _round(_slim(v)) for k, v in results.items()},
         "table": lines,
         "targets": tg,
@@ -1274,7 +1391,10 @@ def update_docs(doc: dict) -> None:
         f"{doc['settings']['launches']} launches; round trip: {doc['settings']['rtt_samples']} samples after "
         f"{doc['settings']['warmup']} warm-up; pipelined: {doc['settings']['pipelined']} executes, median of "
         f"{doc['settings']['pipelined_repeats']}; stream: {doc['settings']['stream_bytes']:,} bytes, median of "
-        f"{doc['settings']['stream_repeats']}; every phase bounded by {doc['settings']['timeout_s']:.0f} s.",
+        f"{doc['settings']['stream_repeats']}; decl: median round trip of a declaring cell at first → after "
+        f"{doc['settings']['decl_fillers']} more cells, ×growth ({doc['settings']['decl_warmup']} warm-up rounds, "
+        f"{doc['settings']['decl_samples']} samples; no ratio to ours); every phase bounded by "
+        f"{doc['settings']['timeout_s']:.0f} s.",
         "",
         "Design §8 targets, checked on this run:",
         "",

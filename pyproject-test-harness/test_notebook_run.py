@@ -100,3 +100,115 @@ def test_run_example_notebook(tmp_path: Path) -> None:
                      if o.output_type == "stream" and o.name == "stdout")
     if "console.log(\"hello, world\")" in "".join(c.source for c in code_cells):
         assert "hello, world" in stdout, [c.outputs for c in code_cells]
+
+
+# --- examples/tour.ipynb: one cell per feature, with the npm package pinned in examples/ ---
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+
+
+def tour_cells(nb) -> dict[str, object]:
+    return {c.id: c for c in nb.cells if c.cell_type == "code"}
+
+
+def outputs_of(cell, output_type: str) -> list:
+    return [o for o in cell.outputs if o.output_type == output_type]
+
+
+@pytest.fixture(scope="module")
+def tour(tmp_path_factory: pytest.TempPathFactory):
+    """examples/tour.ipynb run by our runner (results written to a temp file, never in place).
+
+    The kernel runs in examples/ (the notebook's directory), where its `import "d3-array"`
+    resolves: install examples/package-lock.json first when examples/node_modules is missing."""
+    import shutil
+    import subprocess
+
+    if not (EXAMPLES_DIR / "node_modules").is_dir():
+        npm = shutil.which("npm")
+        assert npm, "npm is not on PATH: needed to install examples/package-lock.json"
+        proc = subprocess.run([npm, "ci", "--prefix", str(EXAMPLES_DIR), "--no-audit", "--no-fund"],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=80)
+        assert proc.returncode == 0, describe(proc)
+    out = tmp_path_factory.mktemp("tour") / "tour.out.ipynb"
+    proc = run_cli("run", str(EXAMPLES_DIR / "tour.ipynb"), "--output", str(out), timeout=60)
+    assert proc.returncode == 0, describe(proc)
+    nb = nbformat.read(str(out), as_version=4)
+    nbformat.validate(nb)
+    return nb
+
+
+def test_tour_runs_clean(tour) -> None:
+    cells = [c for c in tour.cells if c.cell_type == "code"]
+    assert len(cells) >= 10
+    for cell in cells:
+        assert isinstance(cell.execution_count, int), f"cell {cell.id} was not executed"
+        assert not outputs_of(cell, "error"), f"cell {cell.id} failed: {cell.outputs}"
+        stderr = [o for o in outputs_of(cell, "stream") if o.name == "stderr"]
+        assert not stderr, f"cell {cell.id} wrote to stderr: {stderr}"
+
+
+def test_tour_outputs_have_their_mime_types(tour) -> None:
+    cells = tour_cells(tour)
+
+    def displayed(cell_id: str, mime: str) -> list:
+        found = [o.data[mime] for o in outputs_of(cells[cell_id], "display_data") if mime in o.data]
+        assert found, f"cell {cell_id}: no display_data with {mime}: {cells[cell_id].outputs}"
+        return found
+
+    def result(cell_id: str) -> dict:
+        results = outputs_of(cells[cell_id], "execute_result")
+        assert len(results) == 1, f"cell {cell_id}: {cells[cell_id].outputs}"
+        return results[0].data
+
+    # Declarations re-run: the second cell's versions replaced the first's.
+    assert "Celsius" in result("redeclare-1")["text/plain"]
+    assert "294.6 K on the Kelvin scale" in result("redeclare-2")["text/plain"]
+    # The ESM-only npm package was imported and used.
+    assert "Lisbon" in result("npm")["text/plain"]
+    assert "overall range: [ -2.9, 28.4 ]" in "".join(o.text for o in outputs_of(cells["npm"], "stream"))
+
+    (table,) = displayed("html", "text/html")
+    assert "<table>" in table and "Cairo" in table
+    (figure,) = displayed("plotly", "application/vnd.plotly.v1+json")
+    assert [trace["name"] for trace in figure["data"]] == ["Oslo", "Lisbon", "Cairo"]
+    (spec,) = displayed("vegalite", "application/vnd.vegalite.v5+json")
+    assert spec["$schema"].endswith("/vega-lite/v5.json"), spec["$schema"]
+    assert len(spec["data"]["values"]) == 36
+    displayed("rich", "text/markdown")
+    displayed("rich", "text/latex")
+    assert "<svg" in displayed("rich", "image/svg+xml")[0]
+    # The object's own mime bundle, as a display and as the cell's result.
+    assert "-2.9 °C" in displayed("mimebundle", "text/html")[0]
+    assert result("mimebundle")["text/plain"] == "Temperature(28.4)"
+    assert "28.4 °C" in result("mimebundle")["text/html"]
+
+
+# Known gaps of our runner (the kernel itself sends both correctly). Strict: once a gap is fixed
+# its test fails until the mark goes; then re-run the tour in place to refresh its saved outputs.
+@pytest.mark.xfail(strict=True, reason=(
+    "the runner drops update_display_data: src/cli/render.ts toNotebookOutput has no case for it, "
+    "so src/cli/run.ts never replaces the output with that display_id"))
+def test_tour_update_display_replaces_the_output(tour) -> None:
+    cell = tour_cells(tour)["update"]
+    shown = [o.data["text/plain"] for o in outputs_of(cell, "display_data")]
+    assert shown == ["progress 3/3"], cell.outputs
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the runner drops output that arrives after its cell's reply: src/client/kernel_client.ts "
+    "onIopub ignores messages whose parent request has no waiter any more"))
+def test_tour_timer_output_after_the_cell_ends_reaches_that_cell(tour) -> None:
+    cell = tour_cells(tour)["late"]
+    text = "".join(o.text for o in outputs_of(cell, "stream") if o.name == "stdout")
+    assert "printed by a timer 200 ms after its cell finished" in text, cell.outputs
+
+
+def test_tour_is_saved_with_outputs() -> None:
+    """The committed tour carries the outputs of a run, so it reads well where it is not run."""
+    nb = nbformat.read(str(EXAMPLES_DIR / "tour.ipynb"), as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == KERNEL_NAME
+    assert nb.metadata.kernelspec.language == "typescript"
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        assert isinstance(cell.execution_count, int) and cell.outputs, f"cell {cell.id} has no saved output"
