@@ -184,20 +184,14 @@ def test_tour_outputs_have_their_mime_types(tour) -> None:
     assert "28.4 °C" in result("mimebundle")["text/html"]
 
 
-# Known gaps of our runner (the kernel itself sends both correctly). Strict: once a gap is fixed
-# its test fails until the mark goes; then re-run the tour in place to refresh its saved outputs.
-@pytest.mark.xfail(strict=True, reason=(
-    "the runner drops update_display_data: src/cli/render.ts toNotebookOutput has no case for it, "
-    "so src/cli/run.ts never replaces the output with that display_id"))
+# The runner applies update_display_data to the output with that display_id, and keeps output a
+# cell's timers print after its reply.
 def test_tour_update_display_replaces_the_output(tour) -> None:
     cell = tour_cells(tour)["update"]
     shown = [o.data["text/plain"] for o in outputs_of(cell, "display_data")]
     assert shown == ["progress 3/3"], cell.outputs
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the runner drops output that arrives after its cell's reply: src/client/kernel_client.ts "
-    "onIopub ignores messages whose parent request has no waiter any more"))
 def test_tour_timer_output_after_the_cell_ends_reaches_that_cell(tour) -> None:
     cell = tour_cells(tour)["late"]
     text = "".join(o.text for o in outputs_of(cell, "stream") if o.name == "stdout")

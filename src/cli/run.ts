@@ -21,6 +21,32 @@ export async function runNotebook(path: string, options: { output?: string; quie
   const kernel = await launchKernel({ cwd: dirname(file) });
   const client = new KernelClient(kernel.connection);
   let failed = 0;
+  // Outputs by display_id (an update replaces them wherever they are) and each request's cell
+  // outputs (output that arrives after its cell's reply still belongs to that cell).
+  const displays = new Map<string, Record<string, unknown>[]>();
+  const cellOutputs = new Map<string, Record<string, unknown>[]>();
+  const record = (msg: Message, outputs: Record<string, unknown>[]): boolean => {
+    const transient = (msg.content as { transient?: { display_id?: unknown } }).transient;
+    const id = typeof transient?.display_id === "string" ? transient.display_id : undefined;
+    if (msg.header.msg_type === "update_display_data") {
+      const c = msg.content as { data?: unknown; metadata?: unknown };
+      for (const out of (id && displays.get(id)) || []) Object.assign(out, { data: c.data, metadata: c.metadata ?? {} });
+      return true;
+    }
+    if (msg.header.msg_type === "clear_output") outputs.length = 0;
+    const out = toNotebookOutput(msg);
+    if (!out) return false;
+    const last = outputs[outputs.length - 1];
+    if (out.output_type === "stream" && last?.output_type === "stream" && last.name === out.name) {
+      last.text = String(last.text) + String(out.text);
+    } else outputs.push(out);
+    if (id && out.output_type === "display_data") displays.set(id, [...(displays.get(id) ?? []), out]);
+    return true;
+  };
+  client.onLateIopub = (msg) => {
+    const outputs = cellOutputs.get((msg.parent_header as { msg_id?: string }).msg_id ?? "");
+    if (outputs) record(msg, outputs);
+  };
   try {
     client.connect();
     const info = await client.waitForReady();
@@ -30,13 +56,8 @@ export async function runNotebook(path: string, options: { output?: string; quie
       const outputs: Record<string, unknown>[] = [];
       const { reply } = await client.execute(code, {
         onIopub(msg: Message) {
-          if (msg.header.msg_type === "clear_output") outputs.length = 0;
-          const out = toNotebookOutput(msg);
-          if (!out) return;
-          const last = outputs[outputs.length - 1];
-          if (out.output_type === "stream" && last?.output_type === "stream" && last.name === out.name) {
-            last.text = String(last.text) + String(out.text);
-          } else outputs.push(out);
+          cellOutputs.set((msg.parent_header as { msg_id?: string }).msg_id ?? "", outputs);
+          if (!record(msg, outputs)) return;
           if (!options.quiet) {
             const t = toTerminal(msg);
             if (t) process[t.stream].write(t.text);

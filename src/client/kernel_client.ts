@@ -34,6 +34,8 @@ export class KernelClient {
     stdin: new SocketWriter(this.stdin, () => {}),
   };
   private closed = false;
+  /** iopub messages whose request is already answered (e.g. output of a timer after its cell ended). */
+  onLateIopub?: (msg: Message) => void;
 
   constructor(private readonly connection: ConnectionInfo) {
     this.session = new Session({ key: connection.key, signatureScheme: connection.signature_scheme, username: "client" });
@@ -127,7 +129,10 @@ export class KernelClient {
 
   private onIopub(m: Message): void {
     const w = this.parentOf(m);
-    if (!w) return;
+    if (!w) {
+      if (m.header.msg_type !== "status") this.onLateIopub?.(m);
+      return;
+    }
     if (m.header.msg_type === "status") {
       if ((m.content as { execution_state?: string }).execution_state === "idle") {
         w.idle = true;
