@@ -217,4 +217,47 @@ describe("kernel process", () => {
     expect(stderr).toContain(`at Timeout._onTimeout (In[${count}]:2:${line2.lastIndexOf("q") + 1})`);
     expect(stderr).not.toContain("cell-");
   });
+
+  describe("the engine through the kernel process", () => {
+    it("publishes displays, updates by display id and clear_output, in the cell's order", async () => {
+      const { outputs } = await client.execute(
+        "display.html('<b>x</b>'); display('a', { displayId: 'd1' }); updateDisplay('d1', 'b'); clearOutput({ wait: true }); display.plotly({ data: [] })",
+      );
+      const shown = outputs.filter((m) => m.header.msg_type !== "execute_input").map((m) => [m.header.msg_type, Object.keys((m.content as { data?: object }).data ?? {})[0] ?? null]);
+      expect(shown).toEqual([
+        ["display_data", "text/html"],
+        ["display_data", "text/plain"],
+        ["update_display_data", "text/plain"],
+        ["clear_output", null],
+        ["display_data", "application/vnd.plotly.v1+json"],
+      ]);
+      const update = outputs.find((m) => m.header.msg_type === "update_display_data")!;
+      expect(update.content).toMatchObject({ data: { "text/plain": "'b'" }, transient: { display_id: "d1" } });
+    });
+
+    it("routes a timer's output after the reply to the cell that started it", async () => {
+      const late: Message[] = [];
+      client.onLateIopub = (m) => late.push(m);
+      try {
+        const { reply } = await client.execute("setTimeout(() => console.log('after the reply'), 50);");
+        for (let i = 0; i < 50 && late.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(late.map((m) => [m.header.msg_type, (m.content as { text?: string }).text])).toEqual([["stream", "after the reply\n"]]);
+        expect((late[0]!.parent_header as { msg_id?: string }).msg_id).toBe(reply.parent_header.msg_id);
+      } finally {
+        client.onLateIopub = undefined;
+      }
+    });
+
+    it("answers is_complete, user_expressions and history", async () => {
+      expect((await client.request("is_complete_request", { code: "function f() {" })).reply.content).toMatchObject({ status: "incomplete" });
+      expect((await client.request("is_complete_request", { code: "const a: number = 1" })).reply.content).toMatchObject({ status: "complete" });
+      const { reply } = await client.request("execute_request", {
+        code: "const ue = 4", silent: false, store_history: true, allow_stdin: false, stop_on_error: true,
+        user_expressions: { sq: "ue * ue" },
+      });
+      expect(reply.content).toMatchObject({ status: "ok", user_expressions: { sq: { status: "ok", data: { "text/plain": "16" } } } });
+      const history = (await client.request("history_request", { hist_access_type: "tail", n: 1, output: false, raw: true })).reply.content;
+      expect((history as { history: unknown[][] }).history.map((e) => e[2])).toEqual(["const ue = 4"]);
+    });
+  });
 });
