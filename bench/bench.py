@@ -969,6 +969,10 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
                     note = wait_iopub_ready(run)
                     if note and note not in notes:
                         notes.append(note)
+                    # The same quiet time for every kernel: work a kernel does in the background
+                    # after start-up (our language service loading TypeScript, a peer's own
+                    # warm-up) is start-up cost, not the round trip's.
+                    time.sleep(opts.settle)
                 except Exception as e:  # noqa: BLE001
                     res[phase] = {"error": f"relaunch failed: {type(e).__name__}: {e}"}
                     res["log_tail"] = run.log_tail()
@@ -1255,6 +1259,8 @@ def main() -> int:
     ap.add_argument("--decl-warmup", type=int, help="declaring-cell warm-up rounds before each point (default 100, quick 30)")
     ap.add_argument("--decl-fillers", type=int, default=500, help="cells between the two declaring-cell points (default 500)")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per phase (default 60)")
+    ap.add_argument("--settle", type=float,
+                    help="seconds every kernel is left alone after start-up before a phase (default 3, quick 1)")
     ap.add_argument("--skip", default="", help="phases to skip: rtt,pipelined,stream,interrupt,decl")
     ap.add_argument("--out", help="results JSON (default bench/results/latest.json for a full run, "
                                   "bench/results/partial.json otherwise)")  # fmt: skip
@@ -1270,6 +1276,7 @@ def main() -> int:
     opts.stream_repeats = opts.stream_repeats or (1 if q else 3)
     opts.repeats = opts.repeats or (1 if q else 3)
     opts.decl_samples = opts.decl_samples or (50 if q else 200)
+    opts.settle = opts.settle if opts.settle is not None else (1.0 if q else 3.0)
     # the first point comes right after start-up: fewer warm-up cells leave the JIT cold there and
     # make the later point look cheaper (30 rounds gave x0.7-0.8 on ours, 100 rounds x1.0)
     opts.decl_warmup = opts.decl_warmup if opts.decl_warmup is not None else (30 if q else 100)
