@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from queue import Empty
 from typing import Any, Iterator
@@ -215,3 +216,103 @@ def wait_exit(proc: Any, timeout: float = 5.0) -> int | None:
             return rc
         time.sleep(0.05)
     return proc.poll()
+
+
+# ---------------------------------------------------------------------------------------------
+# Several requests in flight at once (run modes, subshells).
+
+
+def send_execute(kc: BlockingKernelClient, code: str, *, tags: list[str] | None = None,
+                 subshell_id: str | None = None, silent: bool = False,
+                 stop_on_error: bool = True) -> str:
+    """Send an execute_request with cell tags (message metadata) and a subshell (header); its msg_id."""
+    content = {"code": code, "silent": silent, "store_history": not silent,
+               "user_expressions": {}, "allow_stdin": False, "stop_on_error": stop_on_error}
+    msg = kc.session.msg("execute_request", content, metadata={"tags": tags} if tags else {})
+    if subshell_id is not None:
+        msg["header"]["subshell_id"] = subshell_id
+    kc.shell_channel.send(msg)
+    return msg["header"]["msg_id"]
+
+
+def control_request(kc: BlockingKernelClient, msg_type: str,
+                    content: dict[str, Any] | None = None, timeout: float = TIMEOUT
+                    ) -> dict[str, Any]:
+    """Send a request on control and return its reply."""
+    return get_reply(kc, send_control(kc, msg_type, content), channel="control", timeout=timeout)
+
+
+def create_subshell(kc: BlockingKernelClient) -> str:
+    reply = control_request(kc, "create_subshell_request")
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return reply["content"]["subshell_id"]
+
+
+class Sorter:
+    """Reads a client's shell and IOPub messages and files them by parent msg_id, so requests
+    that are in flight together can be awaited in any order. Every wait has a deadline."""
+
+    def __init__(self, kc: BlockingKernelClient) -> None:
+        self.kc = kc
+        self.replies: dict[str, dict[str, Any]] = {}
+        self.iopub: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+    def _file(self, msg: dict[str, Any], into: str) -> None:
+        parent = (msg.get("parent_header") or {}).get("msg_id")
+        if into == "shell":
+            self.replies[parent] = msg
+        else:
+            self.iopub[parent].append(msg)
+
+    def _pump(self, channel: str, timeout: float) -> None:
+        getter = self.kc.get_shell_msg if channel == "shell" else self.kc.get_iopub_msg
+        try:
+            self._file(getter(timeout=max(timeout, 0.001)), channel)
+        except Empty:
+            pass
+
+    def reply(self, msg_id: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while msg_id not in self.replies:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no shell reply to {msg_id} within {timeout}s; "
+                                     f"replies seen for: {list(self.replies)}")
+            self._pump("shell", remaining)
+        return self.replies[msg_id]
+
+    def replied(self, msg_id: str) -> bool:
+        """Whether the reply has arrived by now (reads what is waiting, never blocks long)."""
+        while True:
+            try:
+                self._file(self.kc.get_shell_msg(timeout=0.01), "shell")
+            except Empty:
+                return msg_id in self.replies
+
+    def outputs(self, msg_id: str, timeout: float = TIMEOUT) -> list[dict[str, Any]]:
+        """IOPub messages of `msg_id` up to and including its status: idle."""
+        deadline = time.monotonic() + timeout
+        while not any(m["msg_type"] == "status" and m["content"].get("execution_state") == "idle"
+                      for m in self.iopub[msg_id]):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no status:idle for {msg_id} within {timeout}s; got "
+                                     f"{[summarize(m) for m in self.iopub[msg_id]]}")
+            self._pump("iopub", remaining)
+        return self.iopub[msg_id]
+
+    def wait_output(self, msg_id: str, msg_type: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The first IOPub message of `msg_type` for `msg_id`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for m in self.iopub[msg_id]:
+                if m["msg_type"] == msg_type:
+                    return m
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {msg_type} for {msg_id} within {timeout}s")
+            self._pump("iopub", remaining)
+
+    def execution(self, msg_id: str, timeout: float = TIMEOUT) -> Execution:
+        reply = self.reply(msg_id, timeout)
+        return Execution(msg_id, reply, self.outputs(msg_id, timeout))

@@ -19,6 +19,12 @@ export interface ExecuteHandlers {
   onInput?: (prompt: string, password: boolean) => Promise<string>;
 }
 
+/** Request fields beyond the content: message metadata (cell tags go there) and the subshell (JEP 91). */
+export interface RequestOptions {
+  metadata?: Record<string, unknown>;
+  subshellId?: string;
+}
+
 type Waiter = { reply?: Message; idle: boolean; outputs: Message[]; handlers: ExecuteHandlers; done: (r: ExecuteResult) => void };
 
 export class KernelClient {
@@ -58,9 +64,15 @@ export class KernelClient {
   }
 
   /** Send a request and wait for its reply and its idle status. */
-  request(msgType: string, content: Record<string, unknown>, channel: "shell" | "control" = "shell", handlers: ExecuteHandlers = {}): Promise<ExecuteResult> {
-    const header = this.session.header(msgType as Header["msg_type"]);
-    const frames = this.session.serialize({ header, content });
+  request(
+    msgType: string,
+    content: Record<string, unknown>,
+    channel: "shell" | "control" = "shell",
+    handlers: ExecuteHandlers = {},
+    options: RequestOptions = {},
+  ): Promise<ExecuteResult> {
+    const header = this.session.header(msgType as Header["msg_type"], options.subshellId);
+    const frames = this.session.serialize({ header, content, metadata: options.metadata ?? {} });
     return new Promise((done) => {
       this.waiters.set(header.msg_id, { idle: false, outputs: [], handlers, done });
       this.writers[channel].send(frames);
@@ -78,12 +90,18 @@ export class KernelClient {
     }
   }
 
-  execute(code: string, handlers: ExecuteHandlers = {}, options: { allowStdin?: boolean; silent?: boolean } = {}): Promise<ExecuteResult> {
+  execute(
+    code: string,
+    handlers: ExecuteHandlers = {},
+    options: { allowStdin?: boolean; silent?: boolean; stopOnError?: boolean; tags?: string[]; subshellId?: string } = {},
+  ): Promise<ExecuteResult> {
+    const silent = options.silent ?? false;
     return this.request(
       "execute_request",
-      { code, silent: options.silent ?? false, store_history: true, user_expressions: {}, allow_stdin: options.allowStdin ?? !!handlers.onInput, stop_on_error: true },
+      { code, silent, store_history: !silent, user_expressions: {}, allow_stdin: options.allowStdin ?? !!handlers.onInput, stop_on_error: options.stopOnError ?? true },
       "shell",
       handlers,
+      { metadata: options.tags ? { tags: options.tags } : {}, subshellId: options.subshellId },
     );
   }
 

@@ -45,6 +45,12 @@ export type ToMain =
   /** A completion or inspection the language service had nothing for: runtime introspection answers. */
   | { type: "stdin"; msg: InboundRequest }
   | { type: "shutdown"; restart: boolean }
+  /**
+   * The worker owns the subshell ids (it answers create/delete/list even while the main thread
+   * is stuck); the main thread keeps each subshell's queue. Posted before any request for the new
+   * subshell can arrive (the client learns its id from the reply), on the same port, so in order.
+   */
+  | { type: "subshell"; event: "created" | "deleted"; id: string }
   | { type: "ready"; ports: Record<string, number> }
   | { type: "closed" }
   | { type: "fatal"; message: string };

@@ -4,24 +4,27 @@
  *
  * Message flow of an execute_request:
  *   client → shell ROUTER (worker: verify, parse, remember identities; status busy when nothing
- *   else is in flight) → postMessage → main: execute_input → Shell.execute → execute_result /
- *   error, execute_reply, status idle (one batch) → worker: serialize, sign, send.
+ *   else is in flight) → postMessage → main: the scheduler of its subshell → execute_input →
+ *   Shell.execute (or a thread-cell worker) → execute_result / error, execute_reply, status idle
+ *   (one batch) → worker: serialize, sign, send.
  *   When requests are pipelined the main thread publishes busy itself and flushes before the cell.
  *
- * Execute requests run one after another (queue); other shell requests are answered at once,
- * even while a cell awaits, so completion and inspection never wait behind a running cell.
+ * Execute requests go to the scheduler of their shell or subshell (execute_scheduler.ts: run
+ * modes, queue, stop_on_error); other shell requests are answered at once, even while a cell
+ * awaits, so completion and inspection never wait behind a running cell.
  */
 import type { Worker } from "node:worker_threads";
 import type { Header } from "../messaging/index.js";
-import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { Shell } from "../shell/shell.js";
 import type { InboundRequest, ToMain, ToWorker } from "./bridge.js";
+import { ExecuteScheduler, type SchedulerHost } from "./execute_scheduler.js";
 import { History, historyFile } from "./history.js";
 import type { LanguageClient } from "./language_client.js";
 import type { Language } from "./kernel_info.js";
 import type { Log } from "./log.js";
 import { Outbox } from "./outbox.js";
 import { watchSigint, type SigintWatch } from "./sigint_watch.js";
+import type { ThreadCells } from "./thread_cells/threads.js";
 
 export interface KernelOptions {
   /** The I/O worker, spawned early by start.ts (spawn.ts) with the same kernel info. */
@@ -39,16 +42,6 @@ const TS_CHECK = /^\s*\/\/\s*@ts-(no)?check\b/;
 /** How long a cell's reply waits for its type diagnostics (they are computed while it runs). */
 const CHECK_WAIT_MS = 2000;
 
-interface Pending {
-  req: InboundRequest;
-  channel: "shell" | "control";
-  receivedAt: number;
-  /** The worker published status busy already. */
-  busySent: boolean;
-}
-
-const PAGER = /^\s*(?:\?\s*([\w$.]+)|([\w$.]+)\s*\?)\s*$/;
-
 export class Kernel {
   readonly closed: Promise<number>;
   private readonly worker: Worker;
@@ -57,15 +50,12 @@ export class Kernel {
   private readonly info: Record<string, unknown>;
   private readonly log: Log;
   private shellModule?: Promise<Shell>;
-  private executionCount = 0;
-  private readonly queue: Pending[] = [];
-  private draining = false;
-  /**
-   * Execute requests received before this moment (performance.now(), the same clock in every
-   * thread) are aborted: stop_on_error after a failure. It is set before the error reply is
-   * handed to the worker, so nothing sent after the client saw that reply is aborted.
-   */
-  private abortUntil = -1;
+  /** The main shell's scheduler, and each subshell's by id (the I/O worker says which exist). */
+  private readonly mainScheduler: ExecuteScheduler;
+  private readonly subshells = new Map<string, ExecuteScheduler>();
+  /** Subshells created so far: their short labels in cell names (`In[s2:1]`). */
+  private subshellsCreated = 0;
+  private threadCells?: ThreadCells;
   private ports: Record<string, number> = {};
   private shuttingDown = false;
   private resolveClosed!: (code: number) => void;
@@ -82,6 +72,35 @@ export class Kernel {
     this.closed = new Promise((r) => (this.resolveClosed = r));
     this.worker = options.worker;
     this.outbox = new Outbox((m: ToWorker) => this.worker.postMessage(m));
+    this.mainScheduler = new ExecuteScheduler(this.schedulerHost(true));
+  }
+
+  private schedulerHost(main: boolean): SchedulerHost {
+    const host: SchedulerHost = {
+      outbox: this.outbox,
+      log: this.log,
+      shell: () => this.getShell(),
+      threads: () => this.threads(),
+      beforeCell: (code, cellName, inNamespace) => {
+        const language = this.startLanguage();
+        const diagnostics = this.wantsCheck(code) ? language.then((l) => l?.check(code, cellName, CHECK_WAIT_MS) ?? []) : undefined;
+        // Thread cells run in another namespace: their declarations are not the notebook's.
+        if (inNamespace) void language.then((l) => l?.addCell(code));
+        return diagnostics;
+      },
+    };
+    if (main) host.history = this.history;
+    return host;
+  }
+
+  /** The thread-cell workers, made on the first `// thread` cell. */
+  private async threads(): Promise<ThreadCells> {
+    if (!this.threadCells) {
+      const { ThreadCells } = await import("./thread_cells/threads.js");
+      if (this.shuttingDown) throw new Error("the kernel is shutting down");
+      this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log });
+    }
+    return this.threadCells;
   }
 
   /** Resolves with the bound ports once every socket is bound; rejects on a bind failure. */
@@ -186,14 +205,21 @@ export class Kernel {
     switch (m.type) {
       case "request":
         if (m.msg.header.msg_type === "execute_request") {
-          this.queue.push({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt, busySent: m.busySent });
-          void this.drain();
+          this.schedulerOf(m.msg.header).submit({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt, busySent: m.busySent });
         } else {
           void this.handleOther(m.msg, m.channel, m.busySent);
         }
         break;
       case "shutdown":
         void this.shutdown(m.restart);
+        break;
+      case "subshell":
+        if (m.event === "created") {
+          this.subshells.set(m.id, new ExecuteScheduler(this.schedulerHost(false), `s${++this.subshellsCreated}`));
+        } else {
+          this.subshells.get(m.id)?.close("The subshell was deleted");
+          this.subshells.delete(m.id);
+        }
         break;
       case "stdin":
         this.log.debug({ msgType: m.msg.header.msg_type }, "stdin message with no pending input request");
@@ -203,14 +229,31 @@ export class Kernel {
     }
   }
 
+  /**
+   * The scheduler of a request's subshell. The I/O worker answers requests for unknown subshells
+   * itself, so an unknown id here is one deleted since: a closed scheduler answers it with an error.
+   */
+  private schedulerOf(header: Header): ExecuteScheduler {
+    const id = header.subshell_id;
+    if (typeof id !== "string") return this.mainScheduler;
+    let s = this.subshells.get(id);
+    if (!s) {
+      s = new ExecuteScheduler(this.schedulerHost(false), "?");
+      s.close(`There is no subshell with id ${JSON.stringify(id)}`);
+    }
+    return s;
+  }
+
   private onSigint(): void {
     // During shutdown a SIGINT only serves to break a stuck cell (vm breakOnSigint); the shutdown
     // itself goes on and exits once the worker has closed its sockets. Exiting here instead would
     // end the process under live zeromq sockets (jupyter_client interrupts right before shutdown).
     if (this.shuttingDown) return;
+    // Thread cells too (their own thread never sees the signal), as async-kernel cancels every running cell.
+    const threads = this.threadCells?.interrupt() ?? 0;
     void this.shellModule?.then((shell) => {
       const n = shell.interrupt();
-      this.log.info({ interrupted: n }, "interrupt");
+      this.log.info({ interrupted: n, threads }, "interrupt");
     });
   }
 
@@ -235,136 +278,6 @@ export class Kernel {
 
   private reply(req: InboundRequest, channel: "shell" | "control", msgType: string, content: unknown, metadata?: Record<string, unknown>): void {
     this.outbox.push({ channel, msgType, content, parent: req.header, metadata });
-  }
-
-  private output(parent: Header, silent: boolean): CellOutput {
-    const outbox = this.outbox;
-    return {
-      stream(name, text) {
-        if (!silent) outbox.stream(parent, name, text);
-      },
-      display(data: MimeBundle, opts: DisplayOptions = {}) {
-        if (silent) return;
-        const content: Record<string, unknown> = { data, metadata: opts.metadata ?? {}, transient: {} };
-        if (opts.displayId) content.transient = { display_id: opts.displayId };
-        outbox.publish(opts.update ? "update_display_data" : "display_data", content, parent);
-      },
-      clearOutput(wait) {
-        if (!silent) outbox.publish("clear_output", { wait }, parent);
-      },
-    };
-  }
-
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        try {
-          await this.execute(next);
-        } catch (err) {
-          // A kernel bug, not the cell's error: still answer, so no client waits forever.
-          this.log.error({ err }, "execute failed inside the kernel");
-          const e = err as Error | null;
-          this.reply(next.req, next.channel, "execute_reply", {
-            status: "error",
-            execution_count: this.executionCount,
-            ename: "KernelError",
-            evalue: `internal error: ${String(e?.message ?? err)}`,
-            traceback: [],
-          });
-          this.idle(next.req.header);
-          this.outbox.flush();
-        }
-      }
-    } finally {
-      this.draining = false;
-    }
-  }
-
-  private async execute({ req, channel, receivedAt, busySent }: Pending): Promise<void> {
-    const parent = req.header;
-    const c = req.content;
-    const silent = c.silent === true;
-    const storeHistory = !silent && c.store_history !== false;
-    const stopOnError = c.stop_on_error !== false;
-    this.busy(parent, busySent);
-    if (typeof c.code !== "string") {
-      const error = { ename: "TypeError", evalue: "execute_request content.code must be a string", traceback: [] };
-      this.reply(req, channel, "execute_reply", { status: "error", execution_count: this.executionCount, ...error });
-      this.idle(parent);
-      this.outbox.flush();
-      return;
-    }
-    if (receivedAt < this.abortUntil) {
-      // Sent before the client could see the earlier error: aborted, as stop_on_error asks.
-      // status "error" rather than the deprecated "aborted" (messaging spec 5.1).
-      this.reply(req, channel, "execute_reply", {
-        status: "error",
-        execution_count: this.executionCount,
-        ename: "ExecutionAborted",
-        evalue: "Aborted because an earlier cell failed (stop_on_error)",
-        traceback: [],
-      });
-      this.idle(parent);
-      this.outbox.flush();
-      return;
-    }
-    const code = c.code;
-    if (storeHistory) this.executionCount++;
-    const count = this.executionCount;
-    if (!silent) this.outbox.publish("execute_input", { code, execution_count: count }, parent);
-    // The frontend must see busy before user code that may never yield: flush now, unless the
-    // worker published busy already (then everything of a quick cell goes in one batch).
-    if (!busySent) this.outbox.flush();
-    const started = new Date().toISOString();
-    if (storeHistory) this.history.add(count, code);
-    const shell = await this.getShell();
-    const out = this.output(parent, silent);
-    const payload: unknown[] = [];
-    const pager = PAGER.exec(code);
-    let outcome: Awaited<ReturnType<Shell["execute"]>>;
-    // Asked before the cell joins the service's notebook, so the check sees the cells before it.
-    let diagnostics: Promise<string[]> | undefined;
-    if (!pager) {
-      const language = this.startLanguage();
-      if (this.wantsCheck(code)) diagnostics = language.then((l) => l?.check(code, `In[${count}]`, CHECK_WAIT_MS) ?? []);
-      void language.then((l) => l?.addCell(code));
-    }
-    if (pager) {
-      const name = (pager[1] ?? pager[2])!;
-      const found = shell.inspect(name, [...name].length, 1);
-      payload.push({ source: "page", data: found.found ? found.data : { "text/plain": `Object \`${name}\` not found.` }, start: 0 });
-      outcome = { status: "ok" };
-    } else {
-      outcome = await shell.execute(code, `In[${count}]`, out);
-    }
-    const typeErrors = await diagnostics;
-    if (typeErrors?.length && !silent) out.stream("stderr", `Type errors (the cell ran anyway):\n${typeErrors.join("\n")}\n`);
-    const metadata = { started, status: outcome.status };
-    if (outcome.status === "ok") {
-      if (outcome.result && !silent) {
-        this.outbox.publish("execute_result", { execution_count: count, data: outcome.result.data, metadata: outcome.result.metadata }, parent);
-      }
-      const text = outcome.result?.data["text/plain"];
-      if (storeHistory && typeof text === "string") this.history.setOutput(count, text);
-      const user_expressions: Record<string, unknown> = {};
-      const exprs = c.user_expressions;
-      if (exprs && typeof exprs === "object") {
-        for (const [k, v] of Object.entries(exprs as Record<string, unknown>)) {
-          user_expressions[k] = typeof v === "string"
-            ? await shell.userExpression(v, out)
-            : { status: "error", ename: "TypeError", evalue: "user expression must be a string", traceback: [] };
-        }
-      }
-      this.reply(req, channel, "execute_reply", { status: "ok", execution_count: count, payload, user_expressions }, metadata);
-    } else {
-      if (!silent) this.outbox.publish("error", outcome.error, parent);
-      this.reply(req, channel, "execute_reply", { status: "error", execution_count: count, ...outcome.error }, metadata);
-      if (stopOnError && !silent) this.abortUntil = performance.now();
-    }
-    this.idle(parent);
-    this.outbox.flush();
   }
 
   private wantsCheck(code: string): boolean {
@@ -451,6 +364,8 @@ export class Kernel {
     this.shuttingDown = true;
     this.log.info({ restart }, "shutting down");
     this.outbox.flush();
+    // Thread-cell workers hold no sockets: end them at once (terminate stops even a busy loop).
+    if (this.threadCells) await Promise.race([this.threadCells.close(), new Promise((r) => setTimeout(r, 1000).unref())]);
     // Wait for the worker to end on its own after closing its sockets.
     const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
     this.worker.postMessage({ type: "close" } satisfies ToWorker);

@@ -20,7 +20,10 @@ export const KERNEL_VERSION = readVersion("../../package.json");
 export type Language = "typescript" | "javascript";
 
 /** Features actually implemented; each issue adds its own. */
-export const SUPPORTED_FEATURES: string[] = [];
+export const SUPPORTED_FEATURES: string[] = [
+  // JEP 91: create/delete/list_subshell on control, `subshell_id` in shell request headers.
+  "kernel subshells",
+];
 
 export function kernelInfo(language: Language): Record<string, unknown> {
   const ts = language === "typescript";

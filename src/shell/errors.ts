@@ -44,3 +44,11 @@ export class KernelInterrupt extends Error {
     super(message);
   }
 }
+
+/** The error a cell gets when it runs past its `timeout` tag. */
+export class CellTimeout extends Error {
+  override name = "TimeoutError";
+  constructor(seconds: number) {
+    super(`The cell did not finish within its timeout of ${seconds} s`);
+  }
+}

@@ -15,7 +15,7 @@ import { transformCell, CellSyntaxError } from "./transform/index.js";
 import { routedStream, withOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { mimeBundleOf } from "./display.js";
 import { clearOutput, display, updateDisplay } from "./kernel_module.js";
-import { formatError, KernelInterrupt, type ErrorContent } from "./errors.js";
+import { CellTimeout, formatError, KernelInterrupt, type ErrorContent } from "./errors.js";
 import { createImporter } from "./modules.js";
 import { completeAt, inspectAt, type CompletionReply, type InspectionReply } from "./introspect.js";
 import { CellRegistry } from "./cells.js";
@@ -29,6 +29,18 @@ export type ExecuteOutcome =
 export interface ShellOptions {
   cwd: string;
   language: Language;
+  /**
+   * Stop a busy cell on SIGINT (vm `breakOnSigint`); default true. Off in worker threads: a
+   * worker's watch would take the SIGINT meant for the main thread's cell.
+   */
+  breakOnSigint?: boolean;
+}
+
+/** Per-cell cancellation: rejects the cell's awaits like an interrupt does, with the signal's reason. */
+export interface CellControl {
+  signal?: AbortSignal;
+  /** Stops the cell's synchronous part (up to its first await) after this long, as a CellTimeout. */
+  timeoutSeconds?: number;
 }
 
 /** Paths of the kernel's own code: stack frames there are hidden from users. */
@@ -38,6 +50,7 @@ export class Shell {
   readonly context: vm.Context;
   readonly language: Language;
   private readonly running = new Set<(err: Error) => void>();
+  private readonly breakOnSigint: boolean;
   private readonly internalPaths = [KERNEL_DIR];
   /** Every cell run, by script file name: its name (`In[3]`) and positions for tracebacks. */
   private readonly cells: CellRegistry;
@@ -46,6 +59,7 @@ export class Shell {
 
   constructor(options: ShellOptions) {
     this.language = options.language;
+    this.breakOnSigint = options.breakOnSigint ?? true;
     this.cells = new CellRegistry({ language: options.language });
     const sandbox: Record<string, unknown> = {};
     this.context = vm.createContext(sandbox, { name: "ts-async-kernel" });
@@ -87,18 +101,27 @@ export class Shell {
   }
 
   /** Run a cell; never throws: every failure becomes an `error` outcome. */
-  async execute(code: string, cellName: string, output: CellOutput): Promise<ExecuteOutcome> {
+  async execute(code: string, cellName: string, output: CellOutput, control: CellControl = {}): Promise<ExecuteOutcome> {
     return withOutput(output, async () => {
       let interrupt!: (err: Error) => void;
       const interrupted = new Promise<never>((_, reject) => (interrupt = reject));
       this.running.add(interrupt);
+      const { signal, timeoutSeconds } = control;
+      const cancel = () => {
+        this.running.delete(interrupt);
+        interrupt(signal!.reason as Error);
+      };
+      signal?.addEventListener("abort", cancel, { once: true });
       try {
-        const { value, hasResult } = await Promise.race([this.evaluate(code, cellName), interrupted]);
+        if (signal?.aborted) throw signal.reason;
+        const { value, hasResult } = await Promise.race([this.evaluate(code, cellName, timeoutSeconds), interrupted]);
         if (!hasResult || value === undefined) return { status: "ok" };
         return { status: "ok", result: mimeBundleOf(value) };
       } catch (err) {
-        return this.failure(err, cellName);
+        const timedOut = timeoutSeconds !== undefined && (err as { code?: unknown } | null)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT";
+        return this.failure(timedOut ? new CellTimeout(timeoutSeconds) : err, cellName);
       } finally {
+        signal?.removeEventListener("abort", cancel);
         this.running.delete(interrupt);
       }
     });
@@ -170,7 +193,7 @@ export class Shell {
     }
   }
 
-  private async evaluate(code: string, cellName: string): Promise<{ value: unknown; hasResult: boolean }> {
+  private async evaluate(code: string, cellName: string, timeoutSeconds?: number): Promise<{ value: unknown; hasResult: boolean }> {
     const transformed = transformCell(code, { language: this.language });
     // Same source, same file name: V8 then reuses the compiled script when a cell runs again.
     const filename = this.cells.add(code, cellName);
@@ -180,7 +203,9 @@ export class Shell {
     } catch (err) {
       throw this.cells.compileError(err, filename, transformed.code) ?? err;
     }
-    const completion = script.runInContext(this.context, { breakOnSigint: true }) as Promise<{ value: unknown } | undefined>;
+    const run: vm.RunningScriptOptions = { breakOnSigint: this.breakOnSigint };
+    if (timeoutSeconds) run.timeout = Math.max(1, Math.round(timeoutSeconds * 1000));
+    const completion = script.runInContext(this.context, run) as Promise<{ value: unknown } | undefined>;
     const result = await completion;
     return { value: result?.value, hasResult: transformed.hasResult && result !== undefined };
   }

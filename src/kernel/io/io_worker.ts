@@ -6,7 +6,8 @@
  * - Inbound frames are verified (HMAC over the frames as received, replay cache) and parsed here;
  *   anything malformed or badly signed is logged and dropped, and never reaches the main thread.
  * - Control requests the kernel must answer even while the main thread is stuck (kernel_info,
- *   interrupt, shutdown) are answered here; everything else goes to the main thread.
+ *   interrupt, shutdown, create/delete/list subshell) are answered here, and so is a shell
+ *   request for a subshell that does not exist; everything else goes to the main thread.
  * - Outbound messages from the main thread arrive as plain objects; this thread serializes,
  *   signs and sends them, in the order given.
  *
@@ -22,6 +23,7 @@ import { endpoint } from "../connection_file.js";
 import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "../bridge.js";
 import type { QueryReply } from "../../language/protocol.js";
 import { LanguageRoute } from "./language_route.js";
+import { Subshells, type ErrorReply } from "./subshells.js";
 import { SocketWriter } from "./socket_writer.js";
 
 const opts = workerData as WorkerOptions;
@@ -173,8 +175,31 @@ const language = new LanguageRoute({
   },
 }, opts.languageService);
 
+const subshells = new Subshells();
+
+/** Busy, the reply, idle: for a request this thread answers itself. */
+function answer(msg: Message, channel: "shell" | "control", content: unknown, iopubError?: ErrorReply): void {
+  remember(msg);
+  publish("status", { execution_state: "busy" }, msg.header);
+  if (iopubError) publish("error", { ename: iopubError.ename, evalue: iopubError.evalue, traceback: iopubError.traceback }, msg.header);
+  send({ channel, msgType: msg.header.msg_type.replace(/_request$/, "_reply"), content, parent: msg.header });
+  publish("status", { execution_state: "idle" }, msg.header);
+  open.delete(msg.header.msg_id);
+}
+
 function route(msg: Message): void {
   const type = msg.header.msg_type;
+  const refusal = subshells.refusal(msg.header);
+  if (refusal) {
+    if (type.endsWith("_request")) {
+      // An execute_reply carries an execution_count even when it fails (typed clients read it).
+      const execute = type === "execute_request";
+      answer(msg, "shell", execute ? { ...refusal, execution_count: 0 } : refusal, execute ? refusal : undefined);
+    } else {
+      log.warn({ msgType: type, subshell_id: msg.header.subshell_id }, "message for an unknown subshell; dropped");
+    }
+    return;
+  }
   if ((type === "complete_request" || type === "inspect_request") && language.available) {
     remember(msg);
     inFlight++;
@@ -217,7 +242,11 @@ async function controlLoop(): Promise<void> {
   for await (const frames of control) {
     const msg = receive(frames, "control");
     if (!msg || closing) continue;
-    const type = msg.header.msg_type;
+    const type = msg.header.msg_type as string;
+    if (type === "create_subshell_request" || type === "delete_subshell_request" || type === "list_subshell_request") {
+      subshellRequest(msg);
+      continue;
+    }
     if (type !== "kernel_info_request" && type !== "interrupt_request" && type !== "shutdown_request") {
       forward(msg, "control");
       continue;
@@ -246,6 +275,23 @@ async function controlLoop(): Promise<void> {
     }
     open.delete(msg.header.msg_id);
   }
+}
+
+/** Answered here, so they are answered at once even while a cell keeps the main thread busy. */
+function subshellRequest(msg: Message): void {
+  const type = msg.header.msg_type as string;
+  if (type === "list_subshell_request") {
+    answer(msg, "control", { status: "ok", subshell_id: subshells.list() });
+    return;
+  }
+  const done = type === "create_subshell_request" ? subshells.create() : subshells.delete(msg.content as Record<string, unknown>);
+  if ("error" in done) {
+    answer(msg, "control", done.error);
+    return;
+  }
+  // Before the reply: the main thread learns of a new subshell before any request for it.
+  post({ type: "subshell", event: type === "create_subshell_request" ? "created" : "deleted", id: done.id });
+  answer(msg, "control", type === "create_subshell_request" ? { status: "ok", subshell_id: done.id } : { status: "ok" });
 }
 
 async function stdinLoop(): Promise<void> {

@@ -1,0 +1,308 @@
+/**
+ * How execute requests of one shell run: the main shell and every subshell (JEP 91) has its own
+ * ExecuteScheduler, with its own queue, execution count and stop_on_error state. All of them run
+ * cells in the one main-thread namespace (the Shell's vm context), so requests of different
+ * subshells interleave at awaits; `// thread` cells run in worker threads instead
+ * (thread_cells/).
+ *
+ * Run modes (cell_settings.ts): `queue` cells run one after another; `task` cells (and silent
+ * requests) start at once, beside whatever runs; `thread` cells start at once in a thread.
+ *
+ * One request, from busy to idle: busy (unless the I/O worker published it), the abort check
+ * (stop_on_error), execute_input, the cell (main Shell or a thread), its result or error, the
+ * execute_reply, idle. A failure with stop_on_error aborts the requests of this shell received
+ * before it (answered with ExecutionAborted) and cancels its other running cells that also stop
+ * on error, as async-kernel does.
+ */
+import type { Header } from "../messaging/index.js";
+import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
+import type { ExecuteOutcome, Shell } from "../shell/shell.js";
+import type { InboundRequest } from "./bridge.js";
+import { cancelError } from "./cancel.js";
+import { cellSettings, CellSettingsError, stopsOnError, type CellSettings } from "./cell_settings.js";
+import type { Log } from "./log.js";
+import type { Outbox } from "./outbox.js";
+import type { CancelReason } from "./thread_cells/protocol.js";
+import type { ThreadCells } from "./thread_cells/threads.js";
+
+export interface ExecuteRequest {
+  req: InboundRequest;
+  channel: "shell" | "control";
+  /** performance.now() when the I/O worker received it (the same clock in every thread). */
+  receivedAt: number;
+  /** The I/O worker published status busy already. */
+  busySent: boolean;
+}
+
+/** What a scheduler needs from the kernel. */
+export interface SchedulerHost {
+  readonly outbox: Outbox;
+  readonly log: Log;
+  shell(): Promise<Shell>;
+  threads(): Promise<ThreadCells>;
+  /**
+   * Before a cell runs: the language service learns it (`inNamespace`: it runs in the main
+   * namespace). Resolves with its type errors when the cell is type checked.
+   */
+  beforeCell(code: string, cellName: string, inNamespace: boolean): Promise<string[]> | undefined;
+  /** The input history; only the main shell writes to it (subshell counts would collide). */
+  history?: { add(line: number, input: string): void; setOutput(line: number, text: string | null): void };
+}
+
+const PAGER = /^\s*(?:\?\s*([\w$.]+)|([\w$.]+)\s*\?)\s*$/;
+
+/** A cell that runs now, as stop_on_error and subshell deletion see it. */
+interface Running {
+  /** Its failure stops the queue (and so it is cancelled when another such cell fails). */
+  stopOnError: boolean;
+  cancel(reason: CancelReason): void;
+}
+
+interface Queued {
+  request: ExecuteRequest;
+  settings: CellSettings;
+}
+
+export class ExecuteScheduler {
+  executionCount = 0;
+  private readonly queue: Queued[] = [];
+  private draining = false;
+  /**
+   * Execute requests received before this moment (performance.now()) are aborted: stop_on_error
+   * after a failure. It is set before the error reply is handed to the worker, so nothing sent
+   * after the client saw that reply is aborted.
+   */
+  private abortUntil = -1;
+  private readonly running = new Set<Running>();
+  /** Set once the subshell is deleted: why its requests are refused. */
+  private closedReason?: string;
+
+  /**
+   * @param label - the subshell's short name in cell names (`In[s1:3]`); undefined for the main shell.
+   */
+  constructor(
+    private readonly host: SchedulerHost,
+    readonly label?: string,
+  ) {}
+
+  /** Queue or start one execute_request; never throws (a kernel bug still gets a reply). */
+  submit(request: ExecuteRequest): void {
+    const c = request.req.content;
+    if (this.closedReason !== undefined) {
+      this.guard(request, async () => this.refuse(request, "ExecutionAborted", this.closedReason!));
+      return;
+    }
+    let settings: CellSettings;
+    try {
+      settings = cellSettings(typeof c.code === "string" ? c.code : "", request.req.metadata?.tags, c.silent === true);
+    } catch (err) {
+      if (!(err instanceof CellSettingsError)) throw err;
+      this.guard(request, async () => this.refuse(request, err.name, err.message, true));
+      return;
+    }
+    if (settings.mode === "queue") {
+      this.queue.push({ request, settings });
+      void this.drain();
+    } else {
+      this.guard(request, () => this.run(request, settings));
+    }
+  }
+
+  /** The subshell is deleted: queued requests are aborted, running cells cancelled. */
+  close(reason: string): void {
+    this.closedReason = reason;
+    for (const { request } of this.queue.splice(0)) this.guard(request, async () => this.refuse(request, "ExecutionAborted", reason));
+    for (const r of [...this.running]) r.cancel({ kind: "aborted", message: reason });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        await this.guarded(next.request, () => this.run(next.request, next.settings));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private guard(request: ExecuteRequest, body: () => Promise<void>): void {
+    void this.guarded(request, body);
+  }
+
+  /** A kernel bug, not the cell's error: still answer, so no client waits forever. */
+  private async guarded(request: ExecuteRequest, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (err) {
+      this.host.log.error({ err }, "execute failed inside the kernel");
+      const e = err as Error | null;
+      this.reply(request, { status: "error", execution_count: this.executionCount, ename: "KernelError", evalue: `internal error: ${String(e?.message ?? err)}`, traceback: [] });
+      this.idle(request.req.header);
+      this.host.outbox.flush();
+    }
+  }
+
+  /** Busy, an error reply (and the error on iopub when the user should see it), idle. */
+  private refuse(request: ExecuteRequest, ename: string, evalue: string, show = false): void {
+    const parent = request.req.header;
+    this.busy(request);
+    const error = { ename, evalue, traceback: [`\u001b[0;31m${ename}\u001b[0m: ${evalue}`] };
+    if (show && request.req.content.silent !== true) this.host.outbox.publish("error", error, parent);
+    this.reply(request, { status: "error", execution_count: this.executionCount, ...error });
+    this.idle(parent);
+    this.host.outbox.flush();
+  }
+
+  private async run(request: ExecuteRequest, settings: CellSettings): Promise<void> {
+    const { req, receivedAt, busySent } = request;
+    const { outbox } = this.host;
+    const parent = req.header;
+    const c = req.content;
+    const silent = c.silent === true;
+    const storeHistory = !silent && c.store_history !== false;
+    const stopOnError = stopsOnError(settings, c.stop_on_error);
+    if (typeof c.code !== "string") {
+      this.refuse(request, "TypeError", "execute_request content.code must be a string");
+      return;
+    }
+    if (receivedAt < this.abortUntil) {
+      // Sent before the client could see the earlier error: aborted, as stop_on_error asks.
+      // status "error" rather than the deprecated "aborted" (messaging spec 5.1).
+      this.refuse(request, "ExecutionAborted", "Aborted because an earlier cell failed (stop_on_error)");
+      return;
+    }
+    this.busy(request);
+    const code = c.code;
+    if (storeHistory) this.executionCount++;
+    const count = this.executionCount;
+    const cellName = this.label === undefined ? `In[${count}]` : `In[${this.label}:${count}]`;
+    if (!silent) outbox.publish("execute_input", { code, execution_count: count }, parent);
+    // The frontend must see busy before user code that may never yield: flush now, unless the
+    // worker published busy already (then everything of a quick cell goes in one batch).
+    if (!busySent) outbox.flush();
+    const started = new Date().toISOString();
+    if (storeHistory) this.host.history?.add(count, code);
+    const out = cellOutput(outbox, parent, silent);
+    const pager = PAGER.exec(code);
+    const inThread = settings.mode === "thread" && !pager;
+    // Asked before the cell joins the service's notebook, so the check sees the cells before it.
+    const diagnostics = pager ? undefined : this.host.beforeCell(code, cellName, !inThread);
+
+    // A cancel may come before the cell has started (while the shell or a thread loads).
+    let cancelled: CancelReason | undefined;
+    let cancelCell: (reason: CancelReason) => void = () => {};
+    const self: Running = {
+      stopOnError: stopOnError && !silent,
+      cancel: (reason) => {
+        cancelled ??= reason;
+        cancelCell(reason);
+      },
+    };
+    this.running.add(self);
+    const timer = settings.timeoutSeconds
+      ? setTimeout(() => self.cancel({ kind: "timeout", seconds: settings.timeoutSeconds! }), settings.timeoutSeconds * 1000)
+      : undefined;
+    let outcome: ExecuteOutcome;
+    let userExpressions: Record<string, unknown> | undefined;
+    const payload: unknown[] = [];
+    const exprs = c.user_expressions && typeof c.user_expressions === "object" ? (c.user_expressions as Record<string, unknown>) : undefined;
+    try {
+      if (pager) {
+        const name = (pager[1] ?? pager[2])!;
+        const found = (await this.host.shell()).inspect(name, [...name].length, 1);
+        outcome = { status: "ok" };
+        payload.push({ source: "page", data: found.found ? found.data : { "text/plain": `Object \`${name}\` not found.` }, start: 0 });
+      } else if (inThread) {
+        const cell = (await this.host.threads()).run(settings.thread ?? {}, { code, cellName, output: out, timeoutSeconds: settings.timeoutSeconds, userExpressions: exprs });
+        cancelCell = cell.cancel;
+        if (cancelled) cell.cancel(cancelled);
+        ({ outcome, userExpressions } = await cell.result);
+      } else {
+        const shell = await this.host.shell();
+        const control = new AbortController();
+        cancelCell = (reason) => control.abort(cancelError(reason));
+        if (cancelled) cancelCell(cancelled);
+        outcome = await shell.execute(code, cellName, out, { signal: control.signal, timeoutSeconds: settings.timeoutSeconds });
+        if (outcome.status === "ok" && exprs) {
+          userExpressions = {};
+          for (const [k, v] of Object.entries(exprs)) {
+            userExpressions[k] = typeof v === "string"
+              ? await shell.userExpression(v, out)
+              : { status: "error", ename: "TypeError", evalue: "user expression must be a string", traceback: [] };
+          }
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof CellSettingsError)) throw err;
+      // A thread that cannot be had (unknown backend, a named thread asked with other settings).
+      outcome = { status: "error", error: { ename: err.name, evalue: err.message, traceback: [`\u001b[0;31m${err.name}\u001b[0m: ${err.message}`] }, interrupted: false };
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(self);
+    }
+
+    if (settings.raisesException && outcome.status === "ok") {
+      const evalue = "An expected exception was not raised";
+      outcome = { status: "error", error: { ename: "AssertionError", evalue, traceback: [`\u001b[0;31mAssertionError\u001b[0m: ${evalue} (the cell has the raises-exception tag)`] }, interrupted: false };
+    }
+    const typeErrors = await diagnostics;
+    if (typeErrors?.length && !silent) out.stream("stderr", `Type errors (the cell ran anyway):\n${typeErrors.join("\n")}\n`);
+    const metadata = { started, status: outcome.status };
+    if (outcome.status === "ok") {
+      if (outcome.result && !silent) {
+        outbox.publish("execute_result", { execution_count: count, data: outcome.result.data, metadata: outcome.result.metadata }, parent);
+      }
+      const text = outcome.result?.data["text/plain"];
+      if (storeHistory && typeof text === "string") this.host.history?.setOutput(count, text);
+      this.reply(request, { status: "ok", execution_count: count, payload, user_expressions: userExpressions ?? {} }, metadata);
+    } else {
+      if (!silent) outbox.publish("error", outcome.error, parent);
+      this.reply(request, { status: "error", execution_count: count, ...outcome.error }, metadata);
+      // A cell aborted because of another's failure (or its subshell's deletion) stops nothing more.
+      if (stopOnError && !silent && cancelled?.kind !== "aborted") this.stopOnError(self);
+    }
+    this.idle(parent);
+    outbox.flush();
+  }
+
+  /** A cell failed: abort what was sent before, cancel the other running cells that stop on error. */
+  private stopOnError(failed: Running): void {
+    this.abortUntil = performance.now();
+    for (const r of [...this.running]) {
+      if (r !== failed && r.stopOnError) r.cancel({ kind: "aborted", message: "Cancelled because another cell failed (stop_on_error)" });
+    }
+  }
+
+  private busy({ req, busySent }: ExecuteRequest): void {
+    if (!busySent) this.host.outbox.publish("status", { execution_state: "busy" }, req.header);
+  }
+
+  /** The last message of every request: the worker then forgets the request. */
+  private idle(parent: Header): void {
+    this.host.outbox.push({ channel: "iopub", msgType: "status", content: { execution_state: "idle" }, parent, release: true });
+  }
+
+  private reply({ req, channel }: ExecuteRequest, content: unknown, metadata?: Record<string, unknown>): void {
+    this.host.outbox.push({ channel, msgType: "execute_reply", content, parent: req.header, metadata });
+  }
+}
+
+/** Where a cell's output goes: the outbox, with the request as parent (nothing when silent). */
+export function cellOutput(outbox: Outbox, parent: Header, silent: boolean): CellOutput {
+  return {
+    stream(name, text) {
+      if (!silent) outbox.stream(parent, name, text);
+    },
+    display(data: MimeBundle, opts: DisplayOptions = {}) {
+      if (silent) return;
+      const content: Record<string, unknown> = { data, metadata: opts.metadata ?? {}, transient: {} };
+      if (opts.displayId) content.transient = { display_id: opts.displayId };
+      outbox.publish(opts.update ? "update_display_data" : "display_data", content, parent);
+    },
+    clearOutput(wait) {
+      if (!silent) outbox.publish("clear_output", { wait }, parent);
+    },
+  };
+}
