@@ -178,3 +178,13 @@ def installed_kernelspecs() -> SimpleNamespace:
 @pytest.fixture
 def harness_tmp(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def shared_kernel():
+    """One kernel for a test module's tests that leave it in a normal state (`quiet_client`)."""
+    from kernel_helpers import running_kernel
+
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        yield km, kc
+

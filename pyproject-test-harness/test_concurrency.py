@@ -17,17 +17,10 @@ from kernel_helpers import (
     control_request,
     create_subshell,
     quiet_client,
-    running_kernel,
     send_execute,
 )
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(scope="module")
-def shared_kernel():
-    with running_kernel(KERNEL_NAME) as (km, kc):
-        yield km, kc
 
 
 @pytest.fixture

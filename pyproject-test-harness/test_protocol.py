@@ -45,12 +45,6 @@ def version_tuple(v: str) -> tuple[int, ...]:
 # One kernel shared by the tests that leave it in a normal state.
 
 
-@pytest.fixture(scope="module")
-def shared_kernel():
-    with running_kernel(KERNEL_NAME) as (km, kc):
-        yield km, kc
-
-
 @pytest.fixture
 def kc(shared_kernel):
     return quiet_client(*shared_kernel)

@@ -4,36 +4,16 @@
  * main thread answers, subshells with their own queues and counts, and the control requests the
  * I/O worker answers while the main thread spins.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { KernelClient, type ExecuteResult } from "../../src/client/kernel_client.js";
-import { launchKernel, type LaunchedKernel } from "../../src/client/launcher.js";
+import type { LaunchedKernel } from "../../src/client/launcher.js";
+import { useKernelProcess } from "./helpers/kernel_process.js";
 import type { Message } from "../../src/messaging/index.js";
 
-const CLI = join(__dirname, "..", "..", "dist", "cli", "main.js");
-
+const test = useKernelProcess({ warm: true });
 let kernel: LaunchedKernel;
 let client: KernelClient;
-let historyDir: string | undefined;
-
-beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`build the kernel first (npm run build): ${CLI} is missing`);
-  historyDir = mkdtempSync(join(tmpdir(), "tsak-history-"));
-  kernel = await launchKernel({ cli: CLI, env: { ...process.env, TS_ASYNC_KERNEL_HISTORY: join(historyDir, "history.jsonl") } });
-  client = new KernelClient(kernel.connection);
-  client.connect();
-  await client.waitForReady();
-  // The shell loads on the first cell: later timings are about scheduling, not start-up.
-  await client.execute("0");
-});
-
-afterAll(() => {
-  client?.close();
-  kernel?.dispose();
-  if (historyDir) rmSync(historyDir, { recursive: true, force: true });
-});
+beforeAll(() => ({ kernel, client } = test));
 
 type Reply = { status: string; execution_count?: number; ename?: string; evalue?: string };
 const reply = (r: ExecuteResult) => r.reply.content as Reply;

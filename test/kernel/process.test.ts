@@ -2,37 +2,18 @@
  * The real kernel process (built dist/) over real ZeroMQ sockets, driven by our own client.
  * The Python harness covers conformance through jupyter_client; these cover the process itself.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import * as zmq from "zeromq";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { KernelClient } from "../../src/client/kernel_client.js";
-import { launchKernel, type LaunchedKernel } from "../../src/client/launcher.js";
+import type { LaunchedKernel } from "../../src/client/launcher.js";
+import { useKernelProcess } from "./helpers/kernel_process.js";
 import { endpoint } from "../../src/kernel/connection_file.js";
 import { Session, type Message } from "../../src/messaging/index.js";
 
-const CLI = join(__dirname, "..", "..", "dist", "cli", "main.js");
-
+const test = useKernelProcess();
 let kernel: LaunchedKernel;
 let client: KernelClient;
-let historyDir: string | undefined;
-
-beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`build the kernel first (npm run build): ${CLI} is missing`);
-  // History goes to a file of this run, never to the real home.
-  historyDir = mkdtempSync(join(tmpdir(), "tsak-history-"));
-  kernel = await launchKernel({ cli: CLI, env: { ...process.env, TS_ASYNC_KERNEL_HISTORY: join(historyDir, "history.jsonl") } });
-  client = new KernelClient(kernel.connection);
-  client.connect();
-  await client.waitForReady();
-});
-
-afterAll(() => {
-  client?.close();
-  kernel?.dispose();
-  if (historyDir) rmSync(historyDir, { recursive: true, force: true });
-});
+beforeAll(() => ({ kernel, client } = test));
 
 const types = (outputs: Message[]) => outputs.map((m) => m.header.msg_type);
 
