@@ -16,6 +16,9 @@ Figures per kernel:
   stream      one cell printing 20 x 1 MiB lines; send -> every byte in `stream` messages + idle; MB/s
   interrupt   `while (true) {}` interrupted per the kernelspec's interrupt_mode; ms to its reply, and
               whether a variable set before survived
+  interrupt_sleep
+              the same for a cell awaiting a 60 s sleep (top-level await: a timer promise in JS,
+              asyncio.sleep in Python)
   decl        (JS/TS kernels, fresh process) round trip of a cell declaring a function and a class,
               re-declaring the same names and declaring new ones; after 1 earlier cell (and 100
               warm-up rounds), and again after 500 more cells that each declare something;
@@ -169,7 +172,7 @@ def kernel_table() -> dict[str, dict]:
 
 
 ALL_KERNELS = ["ours", "floor", "deno", "tslab", "ipykernel", "async"]
-PHASES = ("startup", "rtt", "pipelined", "stream", "interrupt", "decl")
+PHASES = ("startup", "rtt", "pipelined", "stream", "interrupt", "interrupt_sleep", "decl")
 
 
 def _run_out(argv: list[str]) -> str:
@@ -818,31 +821,46 @@ def phase_decl(run: Run, warmup: int, samples: int, fillers: int, timeout: float
     return res
 
 
+# (setup, the cell to interrupt, check) per variant and language. Each variant sets a name of its
+# own: both run on one process, and a TypeScript kernel may refuse to re-declare a `const`.
 INTERRUPT_CODE = {
-    "js": ("const keep = 41", "while (true) {}", "keep + 1"),
-    "py": ("keep = 41", "while True:\n    pass", "keep + 1"),
+    "loop": {
+        "js": ("const keep = 41", "while (true) {}", "keep + 1"),
+        "py": ("keep = 41", "while True:\n    pass", "keep + 1"),
+    },
+    # nothing runs while the cell waits: the kernel has to cancel the await itself (ipykernel and
+    # async-kernel run top-level await in a cell)
+    "sleep": {
+        "js": ("const kept = 41", "await new Promise(r => setTimeout(r, 60000))", "kept + 1"),
+        "py": ("kept = 41", "import asyncio\nawait asyncio.sleep(60)", "kept + 1"),
+    },
 }
+INTERRUPTED = {"loop": "loop", "sleep": "awaiting"}
+# The phases measuring phase_interrupt's variants, and what the targets call the cell interrupted.
+INTERRUPT_PHASES = {"interrupt": "a busy loop", "interrupt_sleep": "an awaited sleep"}
 
 
-def phase_interrupt(run: Run, lang: str, mode: str, timeout: float = 10.0) -> dict:
-    """A busy loop, interrupted the way the kernel's kernelspec says (interrupt_mode): SIGINT to
-    its process group as jupyter_client does, or an interrupt_request on control. Time from the
-    interrupt to the loop cell's execute_reply, then whether a variable set before survived."""
-    setup, loop, check = INTERRUPT_CODE[lang]
+def phase_interrupt(run: Run, lang: str, mode: str, variant: str = "loop", timeout: float = 10.0) -> dict:
+    """A busy loop (variant "loop") or a cell awaiting a long sleep ("sleep"), interrupted the way
+    the kernel's kernelspec says (interrupt_mode): SIGINT to its process group as jupyter_client
+    does, or an interrupt_request on control. Time from the interrupt to that cell's
+    execute_reply, then whether a variable set before survived."""
+    setup, cell, check = INTERRUPT_CODE[variant][lang]
+    what = INTERRUPTED[variant]
     _, reply = one_execute(run, setup, time.perf_counter() + timeout)
     if reply["content"].get("status") != "ok":
         raise RuntimeError(f"setup cell failed:{_err(reply)}")
-    mid = run.execute(loop)
+    mid = run.execute(cell)
     for ch, m in run.poll(time.perf_counter() + timeout):
         if ch == "iopub" and m["parent_header"].get("msg_id") == mid and (
             m["msg_type"] == "execute_input" or m["content"].get("execution_state") == "busy"
         ):
             break
-    time.sleep(0.3)  # let the loop spin
-    while run.shell.poll(0, zmq.POLLIN):  # did the loop cell end by itself (an error)?
+    time.sleep(0.3)  # let the loop spin, or the await settle
+    while run.shell.poll(0, zmq.POLLIN):  # did the cell end by itself (an error)?
         m = run._recv(run.shell)
         if m["parent_header"].get("msg_id") == mid:
-            raise PhaseError(f"the loop cell ended before the interrupt:{_err(m)}", "loop cell failed")
+            raise PhaseError(f"the {what} cell ended before the interrupt:{_err(m)}", f"{what} cell failed")
     t0 = time.perf_counter()
     if mode == "signal":
         os.killpg(run.proc.pid, signal.SIGINT)
@@ -855,7 +873,8 @@ def phase_interrupt(run: Run, lang: str, mode: str, timeout: float = 10.0) -> di
                 reply = m
                 break
     except Timeout:
-        return {"error": "no reply", "text": f"no reply in {timeout:.0f} s ({mode})", "mode": mode}
+        return {"error": f"no reply in {timeout:.0f} s after the interrupt", "text": f"no reply in {timeout:.0f} s ({mode})",
+                "mode": mode}  # fmt: skip
     except KernelDied:
         rc = run.proc.returncode
         how = f"signal {signal.Signals(-rc).name}" if rc is not None and rc < 0 else f"exit code {rc}"
@@ -946,6 +965,8 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
             lambda run: phase_stream(run, stream_code, opts.timeout, opts.stream_repeats)),
         ("interrupt", None if spec.get("no_stream") else
             lambda run: phase_interrupt(run, spec["lang"], spec.get("interrupt_mode", "signal"))),
+        ("interrupt_sleep", None if spec.get("no_stream") else
+            lambda run: phase_interrupt(run, spec["lang"], spec.get("interrupt_mode", "signal"), "sleep")),
         ("decl", None if spec.get("no_stream") or spec["lang"] != "js" else
             lambda run: phase_decl(run, opts.decl_warmup, opts.decl_samples, opts.decl_fillers, opts.timeout)),
     ]  # fmt: skip
@@ -983,7 +1004,9 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
             clean = False
             try:
                 res[phase] = fn(run)
-                clean = res[phase].get("done", True) and "after" not in res[phase]
+                # a phase may also return its error (phase_interrupt: the kernel died, no reply):
+                # that process is not fit for the next phase either
+                clean = "error" not in res[phase] and res[phase].get("done", True) and "after" not in res[phase]
             except Timeout:
                 res[phase] = {"error": "timeout", "text": f"timeout ({opts.timeout:.0f} s)"}
             except KernelDied as e:
@@ -1049,7 +1072,7 @@ def fmt_phase(phase: str, r: dict | None) -> str:
         if not r["done"]:
             return r["text"]
         return f"{r['mb_per_s']:.1f} MB/s"
-    if phase == "interrupt":
+    if phase in INTERRUPT_PHASES:
         t = f"{r['ms']:.0f} ms"
         if "after" in r:
             return f"{t}, {r['after']}"
@@ -1083,13 +1106,13 @@ def _value(phase: str, r: dict | None) -> float | None:
         return r["per_s"] if r["done"] else None
     if phase == "stream":
         return r["mb_per_s"] if r["done"] else None
-    if phase == "interrupt":
+    if phase in INTERRUPT_PHASES:
         return r["ms"] if r.get("done") and r.get("state_kept") else None
     return None
 
 
 LOWER_IS_BETTER = {"startup": True, "rtt_median": True, "rtt_p99": True, "pipelined": False, "stream": False,
-                   "interrupt": True}  # fmt: skip
+                   "interrupt": True, "interrupt_sleep": True}  # fmt: skip
 
 
 def advantage(phase: str, ours: float | None, peer: float | None, peer_r: dict | None = None) -> str:
@@ -1113,6 +1136,7 @@ def table(results: dict, order: list[str]) -> list[str]:
         ("pipelined", "pipelined", lambda r: r.get("pipelined")),
         ("stream", "stream", lambda r: r.get("stream")),
         ("interrupt", "interrupt `while(true){}`", lambda r: r.get("interrupt")),
+        ("interrupt_sleep", "interrupt awaited sleep", lambda r: r.get("interrupt_sleep")),
         ("decl_same", "decl, same names", lambda r: r.get("decl")),
         ("decl_new", "decl, new names", lambda r: r.get("decl")),
     ]
@@ -1181,11 +1205,11 @@ def observations(results: dict) -> list[str]:
                     items.append(f"pipelined: reply statuses {p['statuses']}")
                 if p.get("idles", p["n"]) < p["n"]:
                     items.append(f"pipelined: {p['n'] - p['idles']} status idle messages missing")
-            if phase == "interrupt" and p.get("done"):
+            if phase in INTERRUPT_PHASES and p.get("done"):
                 if p.get("reply_status") != "error":
-                    items.append(f"interrupt: the interrupted cell's reply status was {p.get('reply_status')!r}")
+                    items.append(f"{phase}: the interrupted cell's reply status was {p.get('reply_status')!r}")
                 if p.get("note"):
-                    items.append(f"interrupt: {p['note']}")
+                    items.append(f"{phase}: {p['note']}")
         if r.get("log_tail") and items:
             items.append("kernel log: " + " / ".join(r["log_tail"] if isinstance(r["log_tail"], list)
                                                      else r["log_tail"].splitlines()[-3:]))  # fmt: skip
@@ -1220,14 +1244,15 @@ def targets(results: dict) -> list[str]:
     os_ = v(o, "stream")
     if os_:
         line(f"stream output {os_:.1f} MB/s (target ≥ 50 MB/s)", os_ >= 50)
-    oi = (o.get("interrupt") or {})
-    if oi.get("done"):
-        kept = oi.get("state_kept")
-        line(f"interrupt of a busy loop {oi['ms']:.0f} ms ({oi['mode']}), state {'kept' if kept else 'lost'}"
-             f"{', ' + oi['after'] if 'after' in oi else ''} (target < 50 ms, state kept)",
-             oi["ms"] < 50 and kept and "after" not in oi)  # fmt: skip
-    elif oi and not oi.get("skipped"):
-        line(f"interrupt: {oi.get('text') or oi.get('error')} (target < 50 ms, state kept)", False)
+    for phase, what in INTERRUPT_PHASES.items():
+        oi = o.get(phase) or {}
+        if oi.get("done"):
+            kept = oi.get("state_kept")
+            line(f"interrupt of {what} {oi['ms']:.0f} ms ({oi['mode']}), state {'kept' if kept else 'lost'}"
+                 f"{', ' + oi['after'] if 'after' in oi else ''} (target < 50 ms, state kept)",
+                 oi["ms"] < 50 and kept and "after" not in oi)  # fmt: skip
+        elif oi and not oi.get("skipped"):
+            line(f"interrupt of {what}: {oi.get('text') or oi.get('error')} (target < 50 ms, state kept)", False)
     od = o.get("decl") or {}
     if od.get("done"):
         # judged on the medians: a p99 of this many samples moves by half from run to run here
@@ -1261,7 +1286,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per phase (default 60)")
     ap.add_argument("--settle", type=float,
                     help="seconds every kernel is left alone after start-up before a phase (default 3, quick 1)")
-    ap.add_argument("--skip", default="", help="phases to skip: rtt,pipelined,stream,interrupt,decl")
+    ap.add_argument("--skip", default="", help="phases to skip: rtt,pipelined,stream,interrupt,interrupt_sleep,decl")
     ap.add_argument("--out", help="results JSON (default bench/results/latest.json for a full run, "
                                   "bench/results/partial.json otherwise)")  # fmt: skip
     ap.add_argument("--update-docs", action="store_true",
