@@ -54,6 +54,9 @@ export async function runNotebook(path: string, options: { output?: string; quie
       if (cell.cell_type !== "code") continue;
       const code = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
       const outputs: Record<string, unknown>[] = [];
+      // Cell tags travel with the request (run modes, timeout, ...), as the kernel reads them.
+      const tags = ((cell.metadata as { tags?: unknown } | undefined)?.tags ?? []) as unknown[];
+      const cellTags = tags.filter((t): t is string => typeof t === "string");
       const { reply } = await client.execute(code, {
         onIopub(msg: Message) {
           cellOutputs.set((msg.parent_header as { msg_id?: string }).msg_id ?? "", outputs);
@@ -63,11 +66,12 @@ export async function runNotebook(path: string, options: { output?: string; quie
             if (t) process[t.stream].write(t.text);
           }
         },
-      });
+      }, { tags: cellTags });
       const rc = reply.content as { status?: string; execution_count?: number };
       cell.outputs = outputs;
       cell.execution_count = rc.execution_count ?? null;
-      if (rc.status !== "ok") {
+      // An error in a cell tagged raises-exception is expected (as nbclient treats it).
+      if (rc.status !== "ok" && !cellTags.includes("raises-exception")) {
         failed++;
         process.stderr.write(`cell ${i + 1} failed (${String((reply.content as { ename?: string }).ename)}); stopping\n`);
         break;
