@@ -45,6 +45,8 @@ export type ToMain =
   /** A completion or inspection the language service had nothing for: runtime introspection answers. */
   | { type: "stdin"; msg: InboundRequest }
   | { type: "shutdown"; restart: boolean }
+  /** An `interrupt_request` came in; the worker has already raised the attention flag (interrupts.ts). */
+  | { type: "interrupt" }
   /**
    * The worker owns the subshell ids (it answers create/delete/list even while the main thread
    * is stuck); the main thread keeps each subshell's queue. Posted before any request for the new
@@ -69,4 +71,6 @@ export interface WorkerOptions {
   kernelInfo: Record<string, unknown>;
   /** A language-service worker will attach: completion and inspection wait for it (bounded). */
   languageService: boolean;
+  /** The main shell's attention memory (src/shell/attention.ts, src/kernel/interrupts.ts). */
+  attention: SharedArrayBuffer;
 }

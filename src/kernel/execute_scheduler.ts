@@ -14,6 +14,7 @@
  * before it (answered with ExecutionAborted) and cancels its other running cells that also stop
  * on error, as async-kernel does.
  */
+import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { ExecuteOutcome, Shell } from "../shell/shell.js";
@@ -24,6 +25,7 @@ import type { Log } from "./log.js";
 import type { Outbox } from "./outbox.js";
 import type { CancelReason } from "./thread_cells/protocol.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
+import { clearTimeout, setTimeout } from "node:timers";
 
 export interface ExecuteRequest {
   req: InboundRequest;

@@ -1,5 +1,17 @@
-/** Starts the SIGINT watching thread (see sigint_worker.ts) and reports each SIGINT it catches. */
+/**
+ * Starts the SIGINT watching thread (see sigint_worker.ts) and reports each SIGINT it catches;
+ * the thread itself raises the attention flag first (interrupts.ts), so a cell stuck after an
+ * `await` is stopped although the main thread cannot hear about it yet.
+ */
+import { URL } from "node:url";
 import { Worker } from "node:worker_threads";
+
+export interface SigintWorkerData {
+  /** [0] = 1: end; [1] = 1: arm. */
+  control: SharedArrayBuffer;
+  /** The main shell's attention memory. */
+  attention: SharedArrayBuffer;
+}
 
 export interface SigintWatch {
   /** Resolves once the thread watches; from then on `process.on("SIGINT")` must stay unused. */
@@ -13,10 +25,11 @@ export interface SigintWatch {
  * @param onFailure - the thread failed: SIGINT handling falls back to a process listener (cells
  *   then pay for Node's per-run watchdog), and `armed` resolves so that nothing waits forever.
  */
-export function watchSigint(onSigint: () => void, beforeArming: () => void, onFailure: (err: unknown) => void): SigintWatch {
+export function watchSigint(attention: Int32Array, onSigint: () => void, beforeArming: () => void, onFailure: (err: unknown) => void): SigintWatch {
   const shared = new SharedArrayBuffer(8);
   const flag = new Int32Array(shared);
-  const worker = new Worker(new URL("./sigint_worker.js", import.meta.url), { workerData: shared, stdout: false, stderr: false });
+  const workerData: SigintWorkerData = { control: shared, attention: attention.buffer as SharedArrayBuffer };
+  const worker = new Worker(new URL("./sigint_worker.js", import.meta.url), { workerData, stdout: false, stderr: false });
   worker.unref();
   let armedResolve!: () => void;
   const armed = new Promise<void>((r) => (armedResolve = r));

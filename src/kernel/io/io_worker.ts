@@ -23,6 +23,7 @@ import { endpoint } from "../connection_file.js";
 import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "../bridge.js";
 import type { QueryReply } from "../../language/protocol.js";
 import { LanguageRoute } from "./language_route.js";
+import { requestInterrupt, sendSelfSigint } from "../interrupts.js";
 import { Subshells, type ErrorReply } from "./subshells.js";
 import { SocketWriter } from "./socket_writer.js";
 
@@ -30,6 +31,7 @@ const opts = workerData as WorkerOptions;
 const port = parentPort!;
 const log = createLogger(opts.logLevel, "ts-async-kernel:io");
 const conn = opts.connection;
+const attention = new Int32Array(opts.attention);
 const session = new Session({
   key: conn.key,
   signatureScheme: conn.signature_scheme,
@@ -229,9 +231,12 @@ function handleShutdown(msg: Message): void {
   if (shutdownRequested) return;
   shutdownRequested = true;
   post({ type: "shutdown", restart });
-  // If the main thread is stuck in user code it cannot exit: break its loop with SIGINT, and as
-  // a last resort end the process, so a shutdown is never ignored.
-  setTimeout(() => process.kill(process.pid, "SIGINT"), 1500).unref();
+  // If the main thread is stuck in user code it cannot exit: stop its cell as an interrupt does,
+  // and as a last resort end the process, so a shutdown is never ignored.
+  setTimeout(() => {
+    requestInterrupt(attention);
+    sendSelfSigint(attention);
+  }, 1500).unref();
   setTimeout(() => {
     log.error("main thread did not shut down; exiting");
     void closeSockets().finally(() => process.kill(process.pid, "SIGKILL"));
@@ -261,9 +266,12 @@ async function controlLoop(): Promise<void> {
         break;
       case "interrupt_request":
         publish("status", { execution_state: "busy" }, msg.header);
-        // The main thread may be inside a busy loop: a signal is what reaches it there
-        // (vm breakOnSigint), and its SIGINT handler cancels awaiting cells otherwise.
-        process.kill(process.pid, "SIGINT");
+        // The main thread may be stuck in a cell: the raised flag stops the cell's own code
+        // wherever it runs, the signal a package's loop in the cell's synchronous part (vm
+        // breakOnSigint); the notice has the main thread cancel every running cell.
+        requestInterrupt(attention);
+        sendSelfSigint(attention);
+        post({ type: "interrupt" });
         send({ channel: "control", msgType: "interrupt_reply", content: { status: "ok" }, parent: msg.header });
         publish("status", { execution_state: "idle" }, msg.header);
         break;
