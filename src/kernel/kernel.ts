@@ -24,6 +24,7 @@ import type { Language } from "./kernel_info.js";
 import type { Log } from "./log.js";
 import { Outbox } from "./outbox.js";
 import { watchSigint, type SigintWatch } from "./sigint_watch.js";
+import { StdinRequests } from "./stdin.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
 
 export interface KernelOptions {
@@ -46,6 +47,7 @@ export class Kernel {
   readonly closed: Promise<number>;
   private readonly worker: Worker;
   private readonly outbox: Outbox;
+  private readonly stdin: StdinRequests;
   private readonly history: History;
   private readonly info: Record<string, unknown>;
   private readonly log: Log;
@@ -63,6 +65,8 @@ export class Kernel {
   private language?: LanguageClient;
   private languageStart?: Promise<LanguageClient | undefined>;
   private preloading = false;
+  /** The real process.exit, once cells have their guarded one (src/shell/process_exit.ts). */
+  private exitProcess: (code: number) => never = (code) => process.exit(code);
 
   constructor(private readonly options: KernelOptions) {
     this.log = options.log;
@@ -72,12 +76,14 @@ export class Kernel {
     this.closed = new Promise((r) => (this.resolveClosed = r));
     this.worker = options.worker;
     this.outbox = new Outbox((m: ToWorker) => this.worker.postMessage(m));
+    this.stdin = new StdinRequests({ post: (m, transfer) => this.worker.postMessage(m, transfer), flushOutput: this.outbox.flush });
     this.mainScheduler = new ExecuteScheduler(this.schedulerHost(true));
   }
 
   private schedulerHost(main: boolean): SchedulerHost {
     const host: SchedulerHost = {
       outbox: this.outbox,
+      stdin: this.stdin,
       log: this.log,
       shell: () => this.getShell(),
       threads: () => this.threads(),
@@ -182,7 +188,7 @@ export class Kernel {
   /** The listener goes right before the watcher arms (see sigint_worker.ts for why). */
   private startSigintWatch(): SigintWatch {
     const listener = this.sigintListener;
-    this.sigint ??= watchSigint(listener, () => process.off("SIGINT", listener), (err) => {
+    this.sigint ??= watchSigint(listener, () => process.off("SIGINT", listener), this.stdin.wakeBuffer, (err) => {
       this.log.error({ err }, "SIGINT watcher failed; falling back to a SIGINT listener");
       if (!process.listeners("SIGINT").includes(listener)) process.on("SIGINT", listener);
     });
@@ -194,8 +200,9 @@ export class Kernel {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.
       await this.startSigintWatch().armed;
-      const { captureProcessStreams } = await import("../shell/output.js");
+      const [{ captureProcessStreams }, { guardProcessExit }] = await Promise.all([import("../shell/output.js"), import("../shell/process_exit.js")]);
       captureProcessStreams();
+      this.exitProcess = guardProcessExit();
       return new Shell({ cwd: this.options.cwd, language: this.options.language });
     });
     return this.shellModule;
@@ -220,9 +227,6 @@ export class Kernel {
           this.subshells.get(m.id)?.close("The subshell was deleted");
           this.subshells.delete(m.id);
         }
-        break;
-      case "stdin":
-        this.log.debug({ msgType: m.msg.header.msg_type }, "stdin message with no pending input request");
         break;
       case "closed":
         break;
@@ -251,6 +255,7 @@ export class Kernel {
     if (this.shuttingDown) return;
     // Thread cells too (their own thread never sees the signal), as async-kernel cancels every running cell.
     const threads = this.threadCells?.interrupt() ?? 0;
+    this.stdin.interrupt();
     void this.shellModule?.then((shell) => {
       const n = shell.interrupt();
       this.log.info({ interrupted: n, threads }, "interrupt");
@@ -379,6 +384,6 @@ export class Kernel {
     this.history.close();
     void this.language?.stop();
     this.resolveClosed(code);
-    process.exit(code);
+    this.exitProcess(code);
   }
 }

@@ -1,6 +1,14 @@
 /** Starts the SIGINT watching thread (see sigint_worker.ts) and reports each SIGINT it catches. */
 import { Worker } from "node:worker_threads";
 
+/** workerData of sigint_worker.ts. */
+export interface SigintWorkerData {
+  /** [0] = 1: end; [1] = 1: arm. */
+  flags: SharedArrayBuffer;
+  /** stdin_wake.ts words, bumped on each SIGINT. */
+  wake: SharedArrayBuffer;
+}
+
 export interface SigintWatch {
   /** Resolves once the thread watches; from then on `process.on("SIGINT")` must stay unused. */
   readonly armed: Promise<void>;
@@ -10,13 +18,16 @@ export interface SigintWatch {
 /**
  * @param beforeArming - called right before the thread arms: drop every `process.on("SIGINT")`
  *   listener there (see sigint_worker.ts for why the order matters).
+ * @param wake - the words a blocked prompt() waits on (stdin_wake.ts): the thread wakes it on
+ *   each SIGINT, since the main thread cannot take the report while it waits.
  * @param onFailure - the thread failed: SIGINT handling falls back to a process listener (cells
  *   then pay for Node's per-run watchdog), and `armed` resolves so that nothing waits forever.
  */
-export function watchSigint(onSigint: () => void, beforeArming: () => void, onFailure: (err: unknown) => void): SigintWatch {
+export function watchSigint(onSigint: () => void, beforeArming: () => void, wake: SharedArrayBuffer, onFailure: (err: unknown) => void): SigintWatch {
   const shared = new SharedArrayBuffer(8);
   const flag = new Int32Array(shared);
-  const worker = new Worker(new URL("./sigint_worker.js", import.meta.url), { workerData: shared, stdout: false, stderr: false });
+  const data: SigintWorkerData = { flags: shared, wake };
+  const worker = new Worker(new URL("./sigint_worker.js", import.meta.url), { workerData: data, stdout: false, stderr: false });
   worker.unref();
   let armedResolve!: () => void;
   const armed = new Promise<void>((r) => (armedResolve = r));

@@ -4,6 +4,7 @@
  * timers and promises, is routed to that object through AsyncLocalStorage.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { CellStdin } from "./stdin.js";
 
 export type MimeBundle = Record<string, unknown>;
 
@@ -18,6 +19,8 @@ export interface CellOutput {
   stream(name: "stdout" | "stderr", text: string): void;
   display(data: MimeBundle, options?: DisplayOptions): void;
   clearOutput(wait: boolean): void;
+  /** Where the cell's input(), prompt() and confirm() ask (stdin.ts); none: they fail and say so. */
+  stdin?: CellStdin;
 }
 
 const store = new AsyncLocalStorage<CellOutput>();

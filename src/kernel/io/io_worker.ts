@@ -23,6 +23,7 @@ import { endpoint } from "../connection_file.js";
 import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "../bridge.js";
 import type { QueryReply } from "../../language/protocol.js";
 import { LanguageRoute } from "./language_route.js";
+import { StdinRoute } from "./stdin_route.js";
 import { Subshells, type ErrorReply } from "./subshells.js";
 import { SocketWriter } from "./socket_writer.js";
 
@@ -81,8 +82,8 @@ function post(msg: ToMain): void {
   port.postMessage(msg);
 }
 
-/** Serialize, sign and send one outbound message. */
-function send(item: Outbound): void {
+/** Serialize, sign and send one outbound message; the header it got, or undefined if dropped. */
+function send(item: Outbound): Header | undefined {
   const header = session.header(item.msgType as Header["msg_type"], item.parent?.subshell_id ?? null);
   const request = item.parent ? open.get(item.parent.msg_id) : undefined;
   const parts: [Buffer, Buffer, Buffer, Buffer] = [
@@ -99,7 +100,7 @@ function send(item: Outbound): void {
     ids = request.identities;
   } else {
     log.warn({ msgType: item.msgType }, "no routing identity for reply; dropped");
-    return;
+    return undefined;
   }
   if (item.release && item.parent) {
     open.delete(item.parent.msg_id);
@@ -107,6 +108,7 @@ function send(item: Outbound): void {
   }
   const buffers = item.buffers?.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   writers[item.channel].send(joinFrames(ids, signature, parts, buffers));
+  return header;
 }
 
 function publish(msgType: string, content: unknown, parent: Header | null): void {
@@ -177,6 +179,19 @@ const language = new LanguageRoute({
 
 const subshells = new Subshells();
 
+/** Input requests of cells (the main thread asks) and the input_replies that answer them. */
+const stdinRoute = new StdinRoute({
+  sendRequest(parent, content) {
+    const request = open.get(parent.msg_id);
+    if (!request || closing) return undefined;
+    const header = send({ channel: "stdin", msgType: "input_request", content, parent });
+    return header && { header, identities: request.identities };
+  },
+  dropped(reason, msg) {
+    log.info({ reason, parent: (msg.parent_header as { msg_id?: unknown }).msg_id }, "stdin message dropped");
+  },
+});
+
 /** Busy, the reply, idle: for a request this thread answers itself. */
 function answer(msg: Message, channel: "shell" | "control", content: unknown, iopubError?: ErrorReply): void {
   remember(msg);
@@ -228,6 +243,8 @@ function handleShutdown(msg: Message): void {
   publish("shutdown_reply", reply, msg.header);
   if (shutdownRequested) return;
   shutdownRequested = true;
+  // A cell blocked in prompt() would hold the main thread: its wait ends with this error.
+  stdinRoute.failAll("the kernel is shutting down");
   post({ type: "shutdown", restart });
   // If the main thread is stuck in user code it cannot exit: break its loop with SIGINT, and as
   // a last resort end the process, so a shutdown is never ignored.
@@ -298,7 +315,7 @@ async function stdinLoop(): Promise<void> {
   for await (const frames of stdin) {
     const msg = receive(frames, "stdin");
     if (!msg || closing) continue;
-    post({ type: "stdin", msg: toRequest(msg) });
+    stdinRoute.received(msg);
   }
 }
 
@@ -365,6 +382,12 @@ async function main(): Promise<void> {
   port.on("message", (m: ToWorker) => {
     if (m.type === "send") {
       for (const item of m.items) send(item);
+    } else if (m.type === "input") {
+      stdinRoute.request(m.id, m.parent, m.prompt, m.password);
+    } else if (m.type === "input_forget") {
+      stdinRoute.forget(m.ids);
+    } else if (m.type === "stdin") {
+      stdinRoute.attach(m.port, m.wake);
     } else if (m.type === "language") {
       if (m.port) language.attach(m.port);
       else language.detach();
