@@ -8,13 +8,19 @@ both interrupt modes (interrupt_request, SIGINT), also while `prompt()` blocks t
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from queue import Empty
 from typing import Any
 
+import nbformat
+import pexpect
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook
 
-from conftest import KERNEL_NAME, SIGNAL_KERNEL_NAME
+import conftest
+from conftest import KERNEL_NAME, MAIN_JS, SIGNAL_KERNEL_NAME, describe, run_cli
 from kernel_helpers import (
     TIMEOUT,
     Sorter,
@@ -336,3 +342,72 @@ def test_the_kernel_still_exits_cleanly_after_a_guarded_exit() -> None:
         assert reply["content"]["status"] == "ok"
         assert wait_exit(kernel_process(km), 10) == 0
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernel's own clients: `console` answers from the terminal, `run` (headless) has no stdin
+
+
+def test_our_console_answers_input_requests_from_the_terminal() -> None:
+    env = os.environ.copy()
+    env["TERM"] = "dumb"
+    # The kernel it launches has its connection file there: found by the harness's leak sweep.
+    assert conftest.TMP_ROOT is not None
+    (conftest.TMP_ROOT / "tmp").mkdir(exist_ok=True)
+    env["TMPDIR"] = str(conftest.TMP_ROOT / "tmp")
+    child = pexpect.spawn(shutil.which("node"), [str(MAIN_JS), "console"], env=env,
+                          encoding="utf-8", timeout=30, dimensions=(40, 200))
+    transcript: list[str] = []
+
+    def expect(pattern: str) -> None:
+        try:
+            child.expect(pattern)
+        except (pexpect.TIMEOUT, pexpect.EOF) as e:
+            raise AssertionError(f"console: {type(e).__name__} waiting for {pattern!r}; output:\n"
+                                 f"{''.join(transcript) + str(child.before)}") from None
+        transcript.append(str(child.before) + str(child.after))
+
+    try:
+        expect(r"In \[1\]: ")
+        child.sendline("const who = await input('Name? ')")
+        expect(r"Name\? ")
+        child.sendline("Ada")
+        expect(r"In \[2\]: ")
+        child.sendline("const secret = await input('Secret: ', { password: true })")
+        expect(r"Secret: ")
+        child.sendline("hunter" + "2")
+        expect(r"In \[3\]: ")
+        child.sendline("[who, secret.length, secret === 'hunter' + '2']")
+        expect(r"Out\[3\]: \[ 'Ada', 7, true \]")
+        expect(r"In \[4\]: ")
+        # Ctrl-C at a blocking prompt interrupts the cell; the console goes on.
+        child.sendline("prompt('Blocked?')")
+        expect(r"Blocked\? ")
+        time.sleep(0.3)
+        child.sendintr()
+        expect(r"KernelInterrupt")
+        expect(r"In \[5\]: ")
+        child.sendline("who.toUpperCase()")
+        expect(r"Out\[5\]: 'ADA'")
+        expect(r"In \[6\]: ")
+        assert "hunter2" not in "".join(transcript), "the password was echoed"
+        child.sendeof()
+        expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+    finally:
+        if child.isalive():
+            child.close(force=True)
+
+
+def test_run_has_no_stdin_and_says_so(tmp_path) -> None:
+    path = tmp_path / "asks.ipynb"
+    nb = new_notebook()
+    nb.cells.append(new_code_cell("const answer = await input('Name? ')"))
+    nbformat.write(nb, str(path))
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 1, describe(proc)
+    assert "cell 1 failed (StdinUnavailable)" in proc.stderr, describe(proc)
+    out = nbformat.read(str(path), as_version=4).cells[0].outputs
+    errors = [o for o in out if o.output_type == "error"]
+    assert errors and errors[0].evalue.startswith("input() was called, but this frontend does not support input requests"), out
