@@ -267,9 +267,14 @@ def test_interrupt_ends_an_input_request(modes, code: str, kept: str) -> None:
     assert km.is_alive()
 
 
-def test_timeout_tag_cancels_a_pending_input(kc) -> None:
+@pytest.mark.parametrize("code", [
+    "await input('too slow')",
+    "prompt('too slow')",  # vm's own timeout ends the synchronous part
+    "await null; prompt('too slow')",  # the blocked wait keeps the deadline itself
+])
+def test_timeout_tag_cancels_a_pending_input(kc, code: str) -> None:
     s = Sorter(kc)
-    msg_id = send_execute(kc, "await input('too slow')", tags=["timeout=1"], allow_stdin=True)
+    msg_id = send_execute(kc, code, tags=["timeout=1"], allow_stdin=True)
     input_request(kc)
     ex = s.execution(msg_id)
     assert ex.content["ename"] == "TimeoutError", ex.describe()
@@ -368,12 +373,13 @@ def test_our_console_answers_input_requests_from_the_terminal() -> None:
         transcript.append(str(child.before) + str(child.after))
 
     try:
+        # Prompts are computed: the terminal's echo of the typed line must not match them.
         expect(r"In \[1\]: ")
-        child.sendline("const who = await input('Name? ')")
+        child.sendline("const who = await input('Na' + 'me? ')")
         expect(r"Name\? ")
         child.sendline("Ada")
         expect(r"In \[2\]: ")
-        child.sendline("const secret = await input('Secret: ', { password: true })")
+        child.sendline("const secret = await input('Sec' + 'ret: ', { password: true })")
         expect(r"Secret: ")
         child.sendline("hunter" + "2")
         expect(r"In \[3\]: ")
@@ -381,7 +387,7 @@ def test_our_console_answers_input_requests_from_the_terminal() -> None:
         expect(r"Out\[3\]: \[ 'Ada', 7, true \]")
         expect(r"In \[4\]: ")
         # Ctrl-C at a blocking prompt interrupts the cell; the console goes on.
-        child.sendline("prompt('Blocked?')")
+        child.sendline("prompt('Block' + 'ed?')")
         expect(r"Blocked\? ")
         time.sleep(0.3)
         child.sendintr()

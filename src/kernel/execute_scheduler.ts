@@ -187,7 +187,7 @@ export class ExecuteScheduler {
     if (!busySent) outbox.flush();
     const started = new Date().toISOString();
     if (storeHistory) this.host.history?.add(count, code);
-    const stdin = this.host.stdin?.forCell(parent, c.allow_stdin === true);
+    const stdin = this.host.stdin?.forCell(parent, c.allow_stdin === true, settings.timeoutSeconds);
     const out = cellOutput(outbox, parent, silent, stdin);
     const pager = PAGER.exec(code);
     const inThread = settings.mode === "thread" && !pager;

@@ -10,7 +10,7 @@
  * after posting an answer; the SIGINT watcher wakes it on a SIGINT, which interrupts the prompt
  * (KernelInterrupt). A SIGINT while the prompt is in a cell's synchronous part never reaches the
  * watcher: `breakOnSigint` terminates that evaluation, Atomics.wait included, and the request is
- * forgotten when the cell ends.
+ * forgotten when the cell ends. The wait also ends at the cell's `timeout` tag (CellTimeout).
  *
  * An input request ends when it is answered, interrupted, cancelled with its cell (timeout,
  * stop_on_error) or when its cell ends; the worker is told to forget it, so a late input_reply
@@ -18,7 +18,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { Header } from "../messaging/index.js";
-import { KernelInterrupt } from "../shell/errors.js";
+import { CellTimeout, KernelInterrupt } from "../shell/errors.js";
 import { StdinUnavailable, type CellStdin, type StdinCaller } from "../shell/stdin.js";
 import type { StdinAnswer, ToWorker } from "./bridge.js";
 import { createWakeBuffer, SIGINTS, WAKE } from "./stdin_wake.js";
@@ -54,9 +54,13 @@ export class StdinRequests {
     options.post({ type: "stdin", port: port2, wake: this.wakeBuffer }, [port2]);
   }
 
-  /** The stdin of a cell (its execute_request `parent`); close it when the cell ends. */
-  forCell(parent: Header, allowStdin: boolean): CellInput {
-    return new CellInput(this, parent, allowStdin);
+  /**
+   * The stdin of a cell (its execute_request `parent`); close it when the cell ends.
+   * `timeoutSeconds`: the cell's `timeout` tag, which a blocking prompt() honours itself (the
+   * scheduler's timer cannot fire while the thread is blocked).
+   */
+  forCell(parent: Header, allowStdin: boolean, timeoutSeconds?: number): CellInput {
+    return new CellInput(this, parent, allowStdin, timeoutSeconds);
   }
 
   /** An interrupt: every pending `input()` is rejected with KernelInterrupt. */
@@ -74,7 +78,7 @@ export class StdinRequests {
     });
   }
 
-  /** @internal Block until the answer comes, or a SIGINT. */
+  /** @internal Block until the answer comes, a SIGINT, or the cell's timeout. */
   askSync(cell: CellInput, prompt: string, password: boolean, caller: StdinCaller): string {
     const sigints = Atomics.load(this.words, SIGINTS);
     const id = this.send(cell, prompt, password);
@@ -93,7 +97,14 @@ export class StdinRequests {
           return answer.value;
         }
         if (Atomics.load(this.words, SIGINTS) !== sigints) throw new KernelInterrupt();
-        Atomics.wait(this.words, WAKE, seen);
+        const { timeout } = cell;
+        if (!timeout) {
+          Atomics.wait(this.words, WAKE, seen);
+        } else {
+          const left = timeout.deadline - performance.now();
+          if (left <= 0) throw new CellTimeout(timeout.seconds);
+          Atomics.wait(this.words, WAKE, seen, left);
+        }
       }
     } finally {
       if (this.pending.has(id)) this.end(id);
@@ -135,14 +146,18 @@ export class StdinRequests {
 export class CellInput implements CellStdin {
   /** Its input requests not answered yet. */
   readonly ids = new Set<number>();
+  /** The cell's timeout tag: when it runs out (performance.now()). */
+  readonly timeout?: { seconds: number; deadline: number };
   private refusal?: string;
 
   constructor(
     private readonly requests: StdinRequests,
     readonly parent: Header,
     allowStdin: boolean,
+    timeoutSeconds?: number,
   ) {
     if (!allowStdin) this.refusal = "this frontend does not support input requests (its execute_request has allow_stdin: false)";
+    if (timeoutSeconds) this.timeout = { seconds: timeoutSeconds, deadline: performance.now() + timeoutSeconds * 1000 };
   }
 
   ask(prompt: string, password: boolean, caller: StdinCaller): Promise<string> {

@@ -216,6 +216,13 @@ describe("prompt() blocks the thread until answered", () => {
     }
   });
 
+  test("the cell's timeout ends the wait with a TimeoutError; the request is forgotten", () => {
+    const w = wired();
+    const cell = w.requests.forCell(header("execute_request", "c"), true, 0.1);
+    expect(() => cell.askSync("?", false, "prompt")).toThrow(expect.objectContaining({ name: "TimeoutError", message: "The cell did not finish within its timeout of 0.1 s" }));
+    expect(w.posted.at(-1)).toEqual({ type: "input_forget", ids: [1] });
+  });
+
   test("a SIGINT counted by the watcher ends the wait with KernelInterrupt; the request is forgotten", async () => {
     const w = wired();
     const cell = w.requests.forCell(header("execute_request", "c"), true);
