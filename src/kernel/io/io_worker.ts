@@ -10,6 +10,9 @@
  *   request for a subshell that does not exist; everything else goes to the main thread.
  * - Outbound messages from the main thread arrive as plain objects; this thread serializes,
  *   signs and sends them, in the order given.
+ * - stdin: cells' input requests go out here, and each input_reply is matched to its request
+ *   here (stdin_route.ts), so a cell blocked in prompt() gets its answer though the main thread
+ *   takes no messages.
  *
  * Every socket is closed before the worker ends: a worker that ends with open zeromq sockets
  * aborts the whole process.
