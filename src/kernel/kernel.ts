@@ -26,6 +26,7 @@ import type { Log } from "./log.js";
 import { Outbox } from "./outbox.js";
 import { watchSigint, type SigintWatch } from "./sigint_watch.js";
 import { InterruptLedger, sigintCaught } from "./interrupts.js";
+import { StdinRequests } from "./stdin.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
 import { setImmediate, setTimeout } from "node:timers";
 
@@ -51,6 +52,7 @@ export class Kernel {
   readonly closed: Promise<number>;
   private readonly worker: Worker;
   private readonly outbox: Outbox;
+  private readonly stdin: StdinRequests;
   private readonly history: History;
   private readonly info: Record<string, unknown>;
   private readonly log: Log;
@@ -70,6 +72,8 @@ export class Kernel {
   private language?: LanguageClient;
   private languageStart?: Promise<LanguageClient | undefined>;
   private preloading = false;
+  /** The real process.exit, once cells have their guarded one (src/shell/process_exit.ts). */
+  private exitProcess: (code: number) => never = (code) => process.exit(code);
 
   constructor(private readonly options: KernelOptions) {
     this.log = options.log;
@@ -80,12 +84,14 @@ export class Kernel {
     this.worker = options.worker;
     this.interrupts = new InterruptLedger(options.attention);
     this.outbox = new Outbox((m: ToWorker) => this.worker.postMessage(m));
+    this.stdin = new StdinRequests({ post: (m, transfer) => this.worker.postMessage(m, transfer), flushOutput: this.outbox.flush });
     this.mainScheduler = new ExecuteScheduler(this.schedulerHost(true));
   }
 
   private schedulerHost(main: boolean): SchedulerHost {
     const host: SchedulerHost = {
       outbox: this.outbox,
+      stdin: this.stdin,
       log: this.log,
       shell: () => this.getShell(),
       threads: () => this.threads(),
@@ -195,7 +201,7 @@ export class Kernel {
   private startSigintWatch(): SigintWatch {
     const listener = this.sigintListener;
     // The watcher counts the signals it catches itself (interrupts.ts): it only tells us.
-    this.sigint ??= watchSigint(this.options.attention, () => this.onInterrupt(), () => process.off("SIGINT", listener), (err) => {
+    this.sigint ??= watchSigint(this.options.attention, () => this.onInterrupt(), () => process.off("SIGINT", listener), this.stdin.wakeBuffer, (err) => {
       this.log.error({ err }, "SIGINT watcher failed; falling back to a SIGINT listener");
       if (!process.listeners("SIGINT").includes(listener)) process.on("SIGINT", listener);
     });
@@ -207,8 +213,9 @@ export class Kernel {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.
       await this.startSigintWatch().armed;
-      const { captureProcessStreams } = await import("../shell/output.js");
+      const [{ captureProcessStreams }, { guardProcessExit }] = await Promise.all([import("../shell/output.js"), import("../shell/process_exit.js")]);
       captureProcessStreams();
+      this.exitProcess = guardProcessExit();
       this.shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener });
       return this.shell;
     });
@@ -237,9 +244,6 @@ export class Kernel {
           this.subshells.get(m.id)?.close("The subshell was deleted");
           this.subshells.delete(m.id);
         }
-        break;
-      case "stdin":
-        this.log.debug({ msgType: m.msg.header.msg_type }, "stdin message with no pending input request");
         break;
       case "closed":
         break;
@@ -274,6 +278,7 @@ export class Kernel {
     if (!this.interrupts.takeNew()) return;
     // Thread cells too (their threads never see the signal), as async-kernel cancels every running cell.
     const threads = this.threadCells?.interrupt() ?? 0;
+    this.stdin.interrupt();
     const cells = this.shell?.interrupt() ?? 0;
     this.log.info({ interrupted: cells, threads }, "interrupt");
   }
@@ -402,6 +407,6 @@ export class Kernel {
     this.history.close();
     void this.language?.stop();
     this.resolveClosed(code);
-    process.exit(code);
+    this.exitProcess(code);
   }
 }

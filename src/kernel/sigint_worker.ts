@@ -19,15 +19,20 @@
  * Shared flags: [0] = 1 asks this thread to end; [1] = 1 lets it arm (the main thread first drops
  * its own SIGINT listener: libuv resets SIGINT to its default when the last listener goes, which
  * would undo the watchdog's handler if that came after).
+ *
+ * Each SIGINT also bumps the stdin wake words (stdin_wake.ts): a cell blocked in prompt() takes no
+ * messages, so the report alone would never reach it.
  */
 import vm from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
 import { sigintCaught } from "./interrupts.js";
 import type { SigintWorkerData } from "./sigint_watch.js";
+import { countSigint } from "./stdin_wake.js";
 
 const data = workerData as SigintWorkerData;
 const flag = new Int32Array(data.control);
 const attention = new Int32Array(data.attention);
+const wake = new Int32Array(data.wake);
 const port = parentPort!;
 const interrupted = (err: unknown) => (err as { code?: string }).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
 
@@ -39,6 +44,7 @@ function watch(script: vm.Script, context: vm.Context): void {
     } catch (err) {
       if (!interrupted(err)) throw err;
       sigintCaught(attention);
+      countSigint(wake);
       port.postMessage("sigint");
     }
   }

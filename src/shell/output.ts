@@ -6,6 +6,7 @@
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import { currentScope } from "./cell_scope.js";
+import type { CellStdin } from "./stdin.js";
 
 export type MimeBundle = Record<string, unknown>;
 
@@ -20,6 +21,8 @@ export interface CellOutput {
   stream(name: "stdout" | "stderr", text: string): void;
   display(data: MimeBundle, options?: DisplayOptions): void;
   clearOutput(wait: boolean): void;
+  /** Where the cell's input(), prompt() and confirm() ask (stdin.ts); none: they fail and say so. */
+  stdin?: CellStdin;
 }
 
 let fallback: CellOutput | undefined;

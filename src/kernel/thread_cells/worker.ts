@@ -14,6 +14,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { run } from "../../event_loop/run.js";
 import { captureProcessStreams, currentOutput, type CellOutput } from "../../shell/output.js";
 import { Shell, type ExecuteOutcome } from "../../shell/shell.js";
+import { refusingStdin } from "../../shell/stdin.js";
 import { cancelError } from "../cancel.js";
 import type { FromThread, OutputEvent, ThreadWorkerData, ToThread } from "./protocol.js";
 import { setImmediate } from "node:timers";
@@ -88,11 +89,15 @@ class Relay {
   };
 }
 
+/** Input requests belong to the main thread's cells (docs/stdin.md says why). */
+const threadStdin = refusingStdin("thread cells cannot ask for input: run the cell on the main thread (without `// thread`)");
+
 function outputOf(relay: Relay, id: number): CellOutput {
   return {
     stream: (name, text) => relay.add(id, { kind: "stream", name, text }),
     display: (data, options = {}) => relay.add(id, { kind: "display", data, options }),
     clearOutput: (wait) => relay.add(id, { kind: "clear", wait }),
+    stdin: threadStdin,
   };
 }
 
