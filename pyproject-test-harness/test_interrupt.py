@@ -213,3 +213,16 @@ def test_a_package_loop_after_an_await_cannot_be_stopped_but_the_kernel_answers_
         if km.is_alive():
             km.shutdown_kernel(now=True)
         km.cleanup_resources()
+
+
+def test_a_thread_cell_loop_is_stopped_and_the_named_thread_keeps_its_globals(kernel) -> None:
+    """A `// thread` cell's loop stops at its guard (the thread's own flag): its thread is not
+    terminated, so a named thread keeps its globals."""
+    km, kc = kernel
+    ex = execute(kc, "// thread name=worker\nglobalThis.kept = 'in the thread'; 1")
+    assert ex.content["status"] == "ok", ex.describe()
+    code = '// thread name=worker\nawait null;\nconsole.log("spinning");\nwhile (true) {}'
+    reply, iopub, elapsed = interrupt_running(km, kc, code, "spinning")
+    assert_interrupted(reply, iopub, elapsed, "thread cell loop")
+    assert evaluate(kc, "// thread name=worker\nkept") == "'in the thread'"
+    assert_state_kept_and_answering(kc)

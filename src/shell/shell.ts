@@ -64,6 +64,11 @@ export interface CellControl {
   signal?: AbortSignal;
   /** Stops the cell's synchronous part (up to its first await) after this long, as a CellTimeout. */
   timeoutSeconds?: number;
+  /**
+   * With `timeoutSeconds`: the token by which another thread stops the cell's code anywhere once
+   * the time is up (attention.ts `raiseDeadline`), where this thread may be too stuck to notice.
+   */
+  deadlineToken?: number;
 }
 
 /** Legacy globals nothing relies on: a cell may take their names without a warning. */
@@ -133,6 +138,7 @@ export class Shell {
   async execute(code: string, cellName: string, output: CellOutput, control: CellControl = {}): Promise<ExecuteOutcome> {
     setLatestOutput(output);
     const scope = new CellScope(output);
+    if (control.deadlineToken !== undefined && control.timeoutSeconds) scope.deadline = { token: control.deadlineToken, seconds: control.timeoutSeconds };
     return scope.run(async () => {
       let end!: (reason: unknown) => void;
       const ended = new Promise<never>((_, reject) => (end = reject));

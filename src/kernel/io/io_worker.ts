@@ -27,6 +27,7 @@ import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "
 import type { QueryReply } from "../../language/protocol.js";
 import { LanguageRoute } from "./language_route.js";
 import { requestInterrupt, sendSelfSigint } from "../interrupts.js";
+import { raiseDeadline } from "../../shell/attention.js";
 import { StdinRoute } from "./stdin_route.js";
 import { Subshells, type ErrorReply } from "./subshells.js";
 import { SocketWriter } from "./socket_writer.js";
@@ -36,6 +37,8 @@ const port = parentPort!;
 const log = createLogger(opts.logLevel, "ts-async-kernel:io");
 const conn = opts.connection;
 const attention = new Int32Array(opts.attention);
+/** Timers of main-thread cells' deadlines, by token (see the `deadline` message). */
+const deadlines = new Map<number, NodeJS.Timeout>();
 const session = new Session({
   key: conn.key,
   signatureScheme: conn.signature_scheme,
@@ -399,6 +402,15 @@ async function main(): Promise<void> {
       stdinRoute.forget(m.ids);
     } else if (m.type === "stdin") {
       stdinRoute.attach(m.port, m.wake);
+    } else if (m.type === "deadline") {
+      clearTimeout(deadlines.get(m.token));
+      deadlines.delete(m.token);
+      if (m.ms !== null) {
+        deadlines.set(m.token, setTimeout(() => {
+          deadlines.delete(m.token);
+          raiseDeadline(attention, m.token);
+        }, m.ms));
+      }
     } else if (m.type === "language") {
       if (m.port) language.attach(m.port);
       else language.detach();
