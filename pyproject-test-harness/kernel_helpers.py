@@ -172,12 +172,13 @@ def send_shell(kc: BlockingKernelClient, msg_type: str,
 
 
 @contextlib.contextmanager
-def running_kernel(kernel_name: str, **km_kwargs: Any
+def running_kernel(kernel_name: str, start_kwargs: dict[str, Any] | None = None, **km_kwargs: Any
                    ) -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
-    """start_new_kernel + a bounded, always-run teardown."""
-    if km_kwargs:
+    """start_new_kernel + a bounded, always-run teardown. `km_kwargs` go to the KernelManager
+    (e.g. `transport="ipc"`), `start_kwargs` to its start_kernel (e.g. `env`, `cwd`)."""
+    if km_kwargs or start_kwargs:
         km = KernelManager(kernel_name=kernel_name, **km_kwargs)
-        km.start_kernel()
+        km.start_kernel(**(start_kwargs or {}))
         kc = km.client()
         kc.start_channels()
         try:

@@ -19,6 +19,7 @@ import type { Header } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { ExecuteOutcome, Shell } from "../shell/shell.js";
 import type { InboundRequest } from "./bridge.js";
+import { formatError } from "../shell/errors.js";
 import { cancelError } from "./cancel.js";
 import { cellSettings, CellSettingsError, stopsOnError, type CellSettings } from "./cell_settings.js";
 import type { Log } from "./log.js";
@@ -149,9 +150,12 @@ export class ExecuteScheduler {
     try {
       await body();
     } catch (err) {
-      this.host.log.error({ err }, "execute failed inside the kernel");
-      const e = err as Error | null;
-      this.reply(request, { status: "error", execution_count: this.executionCount, ename: "KernelError", evalue: `internal error: ${String(e?.message ?? err)}`, traceback: [] });
+      try {
+        this.host.log.error({ err }, "execute failed inside the kernel");
+      } catch {
+        // whatever was thrown, the request still gets its reply
+      }
+      this.reply(request, { status: "error", execution_count: this.executionCount, ename: "KernelError", evalue: `internal error: ${formatError(err).evalue}`, traceback: [] });
       this.idle(request.req.header);
       this.host.outbox.flush();
     }

@@ -17,6 +17,7 @@ import process from "node:process";
 import type { Worker } from "node:worker_threads";
 import type { Header } from "../messaging/index.js";
 import type { Shell } from "../shell/shell.js";
+import type { CellOutput } from "../shell/output.js";
 import type { InboundRequest, ToMain, ToWorker } from "./bridge.js";
 import { ExecuteScheduler, type SchedulerHost } from "./execute_scheduler.js";
 import { History, historyFile } from "./history.js";
@@ -30,6 +31,7 @@ import { lowerDeadline } from "../shell/attention.js";
 import { StdinRequests } from "./stdin.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
 import { setImmediate, setTimeout } from "node:timers";
+import { formatError } from "../shell/errors.js";
 
 export interface KernelOptions {
   /** The I/O worker, spawned early by start.ts (spawn.ts) with the same kernel info. */
@@ -75,6 +77,8 @@ export class Kernel {
   private preloading = false;
   /** The real process.exit, once cells have their guarded one (src/shell/process_exit.ts). */
   private exitProcess: (code: number) => never = (code) => process.exit(code);
+  /** The output of the cell that is current (shell/output.js), once the shell is loaded. */
+  private currentOutput?: () => CellOutput | undefined;
 
   constructor(private readonly options: KernelOptions) {
     this.log = options.log;
@@ -224,8 +228,9 @@ export class Kernel {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.
       await this.startSigintWatch().armed;
-      const [{ captureProcessStreams }, { guardProcessExit }] = await Promise.all([import("../shell/output.js"), import("../shell/process_exit.js")]);
+      const [{ captureProcessStreams, currentOutput }, { guardProcessExit }] = await Promise.all([import("../shell/output.js"), import("../shell/process_exit.js")]);
       captureProcessStreams();
+      this.currentOutput = currentOutput;
       this.exitProcess = guardProcessExit();
       this.shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener });
       return this.shell;
@@ -294,16 +299,25 @@ export class Kernel {
     this.log.info({ interrupted: cells, threads }, "interrupt");
   }
 
+  /**
+   * Runs inside Node's `uncaughtException` / `unhandledRejection` handlers, where a throw would end
+   * the process. What a cell threw may be hostile (throwing getters, a Proxy) and a cell may have
+   * replaced globals this code would use (`Promise`), so it is synchronous, reads the error only
+   * through `formatError` / `Shell.errorText` (which never throw), and guards every step.
+   */
   private onStrayError(err: unknown, kind: string): void {
-    // a callback stopped by an interrupt is what the user asked for, not a kernel problem
-    if ((err as { name?: unknown } | null)?.name === "KernelInterrupt") this.log.debug({ err }, kind);
-    else this.log.warn({ err }, kind);
-    // the shell names cell frames `In[n]:line:column`, if it is loaded (cells ran in it)
-    void Promise.all([import("../shell/output.js"), this.shellModule?.catch(() => undefined)]).then(([{ currentOutput }, shell]) => {
-      const e = err as { stack?: unknown } | null;
-      const text = shell ? shell.errorText(err) : typeof e?.stack === "string" ? e.stack : String(err);
-      currentOutput()?.stream("stderr", `${kind}: ${text}\n`);
-    });
+    try {
+      // a callback stopped by an interrupt is what the user asked for, not a kernel problem
+      const text = strayErrorText(err);
+      if (text.startsWith("KernelInterrupt")) this.log.debug({ error: text }, kind);
+      else this.log.warn({ error: text }, kind);
+      // No shell yet: no cell has run, so there is no cell to show it on.
+      if (!this.shell || !this.currentOutput) return;
+      // the shell names cell frames `In[n]:line:column`
+      this.currentOutput()?.stream("stderr", `${kind}: ${this.shell.errorText(err)}\n`);
+    } catch {
+      // reporting must not be what ends the kernel
+    }
   }
 
   private busy(parent: Header, alreadySent: boolean): void {
@@ -413,11 +427,29 @@ export class Kernel {
     this.exit(0);
   }
 
+  /** Ends the process whatever state cells left the realm in: each step is guarded. */
   private exit(code: number): void {
-    this.sigint?.stop();
-    this.history.close();
-    void this.language?.stop();
-    this.resolveClosed(code);
-    this.exitProcess(code);
+    for (const step of [() => this.sigint?.stop(), () => this.history.close(), () => void this.language?.stop(), () => this.resolveClosed(code)]) {
+      try {
+        step();
+      } catch {
+        // on the way out: the next step, and the exit, still happen
+      }
+    }
+    try {
+      this.exitProcess(code);
+    } catch {
+      // Node's exit() runs 'exit' listeners through process.emit, which a cell may have replaced
+      reallyExit(code);
+    }
   }
+}
+
+/** Taken at load, before any cell runs: ends the process without `exit` listeners. */
+const reallyExit: (code: number) => never = (process as unknown as { reallyExit: (code: number) => never }).reallyExit.bind(process);
+
+/** A stray error as text (name, message, frames), for a value of any kind, however hostile. */
+function strayErrorText(err: unknown): string {
+  const [first = "", ...frames] = formatError(err).traceback;
+  return [first.replace(/\u001b\[[0-9;]*m/g, ""), ...frames].join("\n");
 }

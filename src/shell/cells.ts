@@ -11,6 +11,9 @@
  */
 import { cellPositionMap, CellSyntaxError, type CellPositionMap, type TransformOptions } from "./transform/index.js";
 
+/** Taken at load: a cell may replace the global `Error` (cells run in this realm). */
+const BuiltinError = Error;
+
 export interface CellRegistryLimits {
   /** Total source characters kept for position maps. */
   sourceChars: number;
@@ -95,7 +98,7 @@ export class CellRegistry {
    * at the top of the stack: `file:line`, the script's line, a caret line.
    */
   compileError(err: unknown, file: string, script: string): CellSyntaxError | undefined {
-    if (!(err instanceof Error) && !(typeof err === "object" && err !== null && "stack" in err)) return undefined;
+    if (!(err instanceof BuiltinError) && !(typeof err === "object" && err !== null && "stack" in err)) return undefined;
     const { stack, message } = err as { stack?: unknown; message?: unknown };
     if (typeof stack !== "string" || typeof message !== "string") return undefined;
     const cell = this.cells.get(file);

@@ -22,8 +22,8 @@ export function plainText(value: unknown): string {
 }
 
 /** Every display carries JSON: functions, symbols, cycles and the like are rejected with a clear error. */
-function jsonSafe(bundle: MimeBundle): MimeBundle {
-  return JSON.parse(JSON.stringify(bundle)) as MimeBundle;
+function jsonSafe<T extends Record<string, unknown>>(bundle: T): T {
+  return JSON.parse(JSON.stringify(bundle)) as T;
 }
 
 export function mimeBundleOf(value: unknown): { data: MimeBundle; metadata: Record<string, unknown> } {
@@ -41,7 +41,12 @@ export function mimeBundleOf(value: unknown): { data: MimeBundle; metadata: Reco
 function emit(data: MimeBundle, opts: DisplayCallOptions = {}): void {
   const out = currentOutput();
   if (!out) throw new Error("display() called outside of any cell");
-  out.display(data, { metadata: opts.metadata ?? {}, displayId: opts.displayId, update: opts.update });
+  // The metadata and the id go on the wire as JSON too: a cycle or a BigInt fails here, in the
+  // cell that asked, not later when the message is serialized.
+  if (opts.displayId !== undefined && typeof opts.displayId !== "string") {
+    throw new TypeError(`a display id must be a string, got ${opts.displayId === null ? "null" : typeof opts.displayId}`);
+  }
+  out.display(data, { metadata: opts.metadata === undefined ? {} : jsonSafe(opts.metadata), displayId: opts.displayId, update: opts.update });
 }
 
 function b64(data: string | Uint8Array): string {

@@ -1,6 +1,9 @@
 /** Turning whatever a cell throws into Jupyter's ename / evalue / traceback. */
 import { inspect } from "node:util";
 
+/** Taken at load: a cell may replace the global `Error` (cells run in this realm). */
+const BuiltinError = Error;
+
 export interface ErrorContent {
   ename: string;
   evalue: string;
@@ -22,7 +25,18 @@ function isInternalFrame(line: string, internalPaths: readonly string[]): boolea
  *   as `In[n]`).
  */
 export function formatError(err: unknown, internalPaths: readonly string[] = [], rename?: (frame: string) => string | undefined): ErrorContent {
-  if (err instanceof Error || (typeof err === "object" && err !== null && "stack" in err && "message" in err)) {
+  try {
+    return describeError(err, internalPaths, rename);
+  } catch {
+    // A hostile value (a getter or a Proxy trap that throws) must not throw again from here:
+    // this runs in the kernel's error paths, where a second throw would end the process.
+    const evalue = showThrown(err);
+    return { ename: "Uncaught", evalue, traceback: [`${RED}Uncaught${RESET} ${evalue}`] };
+  }
+}
+
+function describeError(err: unknown, internalPaths: readonly string[], rename?: (frame: string) => string | undefined): ErrorContent {
+  if (err instanceof BuiltinError || (typeof err === "object" && err !== null && "stack" in err && "message" in err)) {
     const e = err as Error;
     const ename = typeof e.name === "string" && e.name ? e.name : e.constructor?.name || "Error";
     const evalue = typeof e.message === "string" ? e.message : String(e.message);
@@ -35,6 +49,37 @@ export function formatError(err: unknown, internalPaths: readonly string[] = [],
   }
   const evalue = inspect(err, { depth: 2 });
   return { ename: "Uncaught", evalue, traceback: [`${RED}Uncaught${RESET} ${evalue}`] };
+}
+
+/** util.inspect shows a Proxy's target and getters as `[Getter]` without calling them. */
+function showThrown(err: unknown): string {
+  try {
+    return inspect(err, { depth: 1 });
+  } catch {
+    return "(a thrown value that cannot be shown: reading it throws)";
+  }
+}
+
+/**
+ * A property of a thrown value, or undefined when reading it throws (a hostile getter or Proxy):
+ * for the kernel's own checks of what a cell threw.
+ */
+export function fieldOf(value: unknown, key: string): unknown {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return undefined;
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** `value instanceof type`, false when a Proxy's getPrototypeOf trap throws. */
+export function isInstance(value: unknown, type: abstract new (...args: never[]) => unknown): boolean {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
 }
 
 /** The error a cell gets when the user interrupts it. */

@@ -28,7 +28,7 @@ import { RUNTIME_GLOBAL } from "./transform/rewrite.js";
 import { routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { mimeBundleOf } from "./display.js";
 import { clearOutput, confirm, display, input, prompt, updateDisplay } from "./kernel_module.js";
-import { CellTimeout, formatError, KernelInterrupt, type ErrorContent } from "./errors.js";
+import { CellTimeout, fieldOf, formatError, isInstance, KernelInterrupt, type ErrorContent } from "./errors.js";
 import { createImporter } from "./modules.js";
 import { completeAt, inspectAt, type CompletionReply, type InspectionReply } from "./introspect.js";
 import { CellRegistry } from "./cells.js";
@@ -153,7 +153,7 @@ export class Shell {
         if (!hasResult || value === undefined) return { status: "ok" };
         return { status: "ok", result: mimeBundleOf(value) };
       } catch (err) {
-        const timedOut = timeoutSeconds !== undefined && (err as { code?: unknown } | null)?.code === "ERR_SCRIPT_EXECUTION_TIMEOUT";
+        const timedOut = timeoutSeconds !== undefined && fieldOf(err, "code") === "ERR_SCRIPT_EXECUTION_TIMEOUT";
         return this.failure(timedOut ? new CellTimeout(timeoutSeconds) : err, cellName);
       } finally {
         signal?.removeEventListener("abort", cancel);
@@ -260,7 +260,7 @@ export class Shell {
     try {
       completion = script.runInThisContext(run) as Promise<{ value: unknown } | undefined>;
     } catch (err) {
-      if ((err as { code?: unknown } | null)?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED") this.onSigint?.();
+      if (fieldOf(err, "code") === "ERR_SCRIPT_EXECUTION_INTERRUPTED") this.onSigint?.();
       throw err;
     }
     const result = await completion;
@@ -277,22 +277,25 @@ export class Shell {
   }
 
   private failure(err: unknown, cellName: string): { status: "error"; error: ErrorContent; interrupted: boolean } {
-    if (err instanceof CellSyntaxError) {
+    // What a cell throws may be hostile (throwing getters, a Proxy): read it only through
+    // fieldOf / isInstance / formatError, which never throw.
+    if (isInstance(err, CellSyntaxError)) {
+      const syntax = err as CellSyntaxError;
       // tabs stay tabs, so that the caret lines up under the line as a terminal shows it
-      const pointer = err.sourceLine.slice(0, Math.max(0, err.column)).replace(/[^\t]/g, " ") + "^";
+      const pointer = syntax.sourceLine.slice(0, Math.max(0, syntax.column)).replace(/[^\t]/g, " ") + "^";
       return {
         status: "error",
         interrupted: false,
         error: {
           ename: "SyntaxError",
-          evalue: err.message,
-          traceback: [`${cellName}:${err.line}`, err.sourceLine, pointer, `\u001b[0;31mSyntaxError\u001b[0m: ${err.message}`],
+          evalue: syntax.message,
+          traceback: [`${cellName}:${syntax.line}`, syntax.sourceLine, pointer, `\u001b[0;31mSyntaxError\u001b[0m: ${syntax.message}`],
         },
       };
     }
-    const code = (err as { code?: unknown } | null)?.code;
-    const interrupted = err instanceof KernelInterrupt || code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
-    const error = formatError(interrupted && !(err instanceof KernelInterrupt) ? new KernelInterrupt() : err, this.internalPaths, this.renameFrames);
+    const ours = isInstance(err, KernelInterrupt);
+    const interrupted = ours || fieldOf(err, "code") === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
+    const error = formatError(interrupted && !ours ? new KernelInterrupt() : err, this.internalPaths, this.renameFrames);
     return { status: "error", error, interrupted };
   }
 }

@@ -96,9 +96,9 @@ function send(item: Outbound): Header | undefined {
   const request = item.parent ? open.get(item.parent.msg_id) : undefined;
   const parts: [Buffer, Buffer, Buffer, Buffer] = [
     Buffer.from(JSON.stringify(header)),
-    request ? request.header : item.parent ? Buffer.from(JSON.stringify(item.parent)) : EMPTY,
-    item.metadata ? Buffer.from(JSON.stringify(item.metadata)) : EMPTY,
-    Buffer.from(JSON.stringify(item.content ?? {})),
+    request ? request.header : item.parent ? json(item.parent, item) : EMPTY,
+    item.metadata ? json(item.metadata, item) : EMPTY,
+    json(item.content ?? {}, item),
   ];
   const signature = session.signer.sign(parts);
   let ids: Buffer[];
@@ -117,6 +117,33 @@ function send(item: Outbound): Header | undefined {
   const buffers = item.buffers?.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   writers[item.channel].send(joinFrames(ids, signature, parts, buffers));
   return header;
+}
+
+/**
+ * JSON of a part of an outbound message. What cells hand over is checked where they hand it
+ * (display.ts), but a throw here would end this thread, and with it the process (its zeromq
+ * sockets open): a value JSON cannot hold (a cycle, a BigInt) is sent with those parts replaced
+ * by a note, and logged.
+ */
+function json(value: unknown, item: Outbound): Buffer {
+  try {
+    return Buffer.from(JSON.stringify(value));
+  } catch (err) {
+    log.warn({ err, msgType: item.msgType }, "outbound message part is not JSON; sent with its unserializable values replaced");
+    const seen = new WeakSet<object>();
+    try {
+      return Buffer.from(JSON.stringify(value, (_key, v: unknown) => {
+        if (typeof v === "bigint") return `${v}n`;
+        if (typeof v === "object" && v !== null) {
+          if (seen.has(v)) return "[Circular]";
+          seen.add(v);
+        }
+        return v;
+      }));
+    } catch {
+      return Buffer.from(JSON.stringify({ error: "this part of the message could not be serialized as JSON" }));
+    }
+  }
 }
 
 function publish(msgType: string, content: unknown, parent: Header | null): void {
@@ -417,7 +444,14 @@ async function main(): Promise<void> {
   }
   port.on("message", (m: ToWorker) => {
     if (m.type === "send") {
-      for (const item of m.items) send(item);
+      for (const item of m.items) {
+        try {
+          send(item);
+        } catch (err) {
+          // one bad message must not end this thread (and the process), nor hold up the rest
+          log.error({ err, msgType: item.msgType }, "cannot send an outbound message; dropped");
+        }
+      }
     } else if (m.type === "input") {
       stdinRoute.request(m.id, m.parent, m.prompt, m.password);
     } else if (m.type === "input_forget") {

@@ -6,6 +6,9 @@
  */
 import { identityMap, type OffsetMap } from "./positions.js";
 
+/** Taken at load: a cell may replace the global `Error` (cells run in this realm). */
+const BuiltinError = Error;
+
 export class CellSyntaxError extends Error {
   /** 1-based line in the original cell. */
   line: number;
@@ -99,7 +102,7 @@ export const USING_UNSUPPORTED_AT_TOP = "'using' declarations are not supported 
  * offsets of `parsed` to offsets of `original`.
  */
 export function toCellSyntaxError(err: unknown, parsed: string, original: string, toOriginal?: OffsetMap): CellSyntaxError | undefined {
-  if (!(err instanceof Error)) return undefined;
+  if (!(err instanceof BuiltinError)) return undefined;
   const pos = (err as { pos?: unknown }).pos;
   if (typeof pos !== "number") return undefined;
   const message = clearerMessage(err.message.replace(/ \(\d+:\d+\)$/, ""), parsed, pos);
