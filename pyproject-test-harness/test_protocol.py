@@ -433,16 +433,34 @@ def test_interrupt_signal_mode() -> None:
 
 
 RESTARTS = 3  # the old process must exit cleanly every time, not just once
+RESTARTS_UNDER_LOAD = 20
 
 
+def process_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.timeout(240)
 def test_restart_kernel() -> None:
+    """20 restarts in a row, each while the kernel is busy: a queue of cells, a thread cell that
+    spins and a child process. Every old process exits cleanly (code 0) and takes its children
+    with it; the new one starts fresh on the same ports."""
     with running_kernel(KERNEL_NAME) as (km, kc):
-        for attempt in range(RESTARTS):
+        for attempt in range(RESTARTS_UNDER_LOAD):
             execute(kc, "globalThis.before_restart = 1")
+            child = int(evaluate(kc, "require('node:child_process').spawn('sleep', ['300']).pid"))
             ex = execute(kc, "2")
-            assert ex.content["execution_count"] >= 2
+            assert ex.content["execution_count"] >= 3
             old_session = ex.reply["header"]["session"]
             old_proc = kernel_process(km)
+            for _ in range(10):
+                kc.execute("{ const t0 = Date.now(); while (Date.now() - t0 < 20) {} }", stop_on_error=False)
+            kc.execute("// thread\nwhile (true) {}")
 
             km.restart_kernel(now=False)
             kc.wait_for_ready(timeout=30)
@@ -452,8 +470,10 @@ def test_restart_kernel() -> None:
                 f"restart #{attempt + 1}: the old kernel did not exit cleanly after jupyter_client's "
                 f"interrupt_request + shutdown_request(restart=True): return code "
                 f"{old_proc.returncode} (negative = killed by that signal)")
+            assert not process_alive(child), f"restart #{attempt + 1}: the old kernel's child {child} outlived it"
             assert kernel_process(km).pid != old_proc.pid
 
+            drain_shell(kc)
             msg_id = kc.kernel_info()
             reply = get_reply(kc, msg_id)
             assert reply["content"]["status"] == "ok"

@@ -27,7 +27,7 @@ import type { Outbox } from "./outbox.js";
 import type { CellInput, StdinRequests } from "./stdin.js";
 import type { CancelReason } from "./thread_cells/protocol.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
-import { clearTimeout, setTimeout } from "node:timers";
+import { clearTimeout, setImmediate, setTimeout } from "node:timers";
 
 export interface ExecuteRequest {
   req: InboundRequest;
@@ -134,7 +134,20 @@ export class ExecuteScheduler {
     this.draining = true;
     try {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        await this.guarded(next.request, () => this.run(next.request, next.settings));
+        const { request, settings } = next;
+        if (!request.busySent) {
+          // Pipelined (the I/O worker had other requests in flight): Node hands a thread every
+          // message waiting on its port in one go, running each one's microtasks before the next,
+          // so a cell started here would run inside that batch and a shutdown or any later message
+          // would wait behind every queued cell. A turn of the event loop first lets the batch end
+          // (the waiting requests just join the queue) and such messages be seen between cells.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.closedReason !== undefined) {
+            this.guard(request, async () => this.refuse(request, "ExecutionAborted", this.closedReason!));
+            continue;
+          }
+        }
+        await this.guarded(request, () => this.run(request, settings));
       }
     } finally {
       this.draining = false;

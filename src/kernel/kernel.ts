@@ -29,6 +29,7 @@ import { watchSigint, type SigintWatch } from "./sigint_watch.js";
 import { InterruptLedger, sigintCaught } from "./interrupts.js";
 import { lowerDeadline } from "../shell/attention.js";
 import { StdinRequests } from "./stdin.js";
+import { endChildren } from "./children.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
 import { setImmediate, setTimeout } from "node:timers";
 import { formatError } from "../shell/errors.js";
@@ -412,19 +413,56 @@ export class Kernel {
   }
 
   /** Close the sockets (the worker must close them before the process ends), then exit. */
+  /**
+   * Wind down (nothing new starts; thread cells and the processes cells started end), then have
+   * the worker close the sockets, then exit. A failure of the graceful part (a cell may have broken
+   * what it uses, e.g. replaced `Promise`) does not keep the process alive: the sockets are closed
+   * and the process ends regardless, by callbacks alone.
+   */
   async shutdown(restart: boolean): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    this.log.info({ restart }, "shutting down");
-    this.outbox.flush();
-    // Thread-cell workers hold no sockets: end them at once (terminate stops even a busy loop).
-    if (this.threadCells) await Promise.race([this.threadCells.close(), new Promise((r) => setTimeout(r, 1000).unref())]);
-    // Wait for the worker to end on its own after closing its sockets.
-    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+    try {
+      this.log.info({ restart }, "shutting down");
+      await this.windDown();
+    } catch (err) {
+      try {
+        this.log.error({ err }, "shutdown: winding down failed; closing the sockets regardless");
+      } catch {
+        // nothing more to do
+      }
+    }
+    let done = false;
+    const finish = (timedOut: boolean): void => {
+      if (done) return;
+      done = true;
+      if (timedOut) this.log.error("I/O worker did not end after closing its sockets");
+      this.exit(0);
+    };
+    // The worker closes every socket and ends by itself: the process must not exit before.
+    this.worker.once("exit", () => finish(false));
+    setTimeout(() => finish(true), 3000).unref();
     this.worker.postMessage({ type: "close" } satisfies ToWorker);
-    const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 3000).unref())]);
-    if (timedOut) this.log.error("I/O worker did not end after closing its sockets");
-    this.exit(0);
+  }
+
+  private async windDown(): Promise<void> {
+    // Queued requests get their (aborted) replies, running cells are cancelled: nothing new starts.
+    const reason = "The kernel is shutting down";
+    this.mainScheduler.close(reason);
+    for (const s of this.subshells.values()) s.close(reason);
+    this.outbox.flush();
+    await Promise.all([
+      // Thread-cell workers hold no sockets: end them at once (terminate stops even a busy loop).
+      this.threadCells && Promise.race([this.threadCells.close(), new Promise((r) => setTimeout(r, 1000).unref())]),
+      // Processes cells started must not outlive the kernel (children.ts).
+      endChildren().then(
+        (n) => n > 0 && this.log.info({ processes: n }, "ended the processes cells started"),
+        (err: unknown) => this.log.warn({ err }, "cannot end the processes cells started"),
+      ),
+    ]);
+    // The replies of the cancelled cells (they settle in microtasks once cancelled).
+    await new Promise((resolve) => setImmediate(resolve));
+    this.outbox.flush();
   }
 
   /** Ends the process whatever state cells left the realm in: each step is guarded. */

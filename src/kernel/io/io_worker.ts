@@ -31,6 +31,7 @@ import { raiseDeadline } from "../../shell/attention.js";
 import { StdinRoute } from "./stdin_route.js";
 import { Subshells, type ErrorReply } from "./subshells.js";
 import { SocketWriter } from "./socket_writer.js";
+import { killChildren } from "../children.js";
 
 const opts = workerData as WorkerOptions;
 const port = parentPort!;
@@ -311,7 +312,10 @@ function beginShutdown(restart: boolean): void {
   }, 1500).unref();
   setTimeout(() => {
     log.error("main thread did not shut down; exiting");
-    void closeSockets().finally(() => process.kill(process.pid, "SIGKILL"));
+    void closeSockets().finally(() => {
+      killChildren();
+      process.kill(process.pid, "SIGKILL");
+    });
   }, 4000).unref();
 }
 
