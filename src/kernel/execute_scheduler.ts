@@ -135,7 +135,8 @@ export class ExecuteScheduler {
     try {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         const { request, settings } = next;
-        if (!request.busySent) {
+        // (A request aborted by stop_on_error is answered at once, in order: it runs nothing.)
+        if (!request.busySent && request.receivedAt >= this.abortUntil) {
           // Pipelined (the I/O worker had other requests in flight): Node hands a thread every
           // message waiting on its port in one go, running each one's microtasks before the next,
           // so a cell started here would run inside that batch and a shutdown or any later message
