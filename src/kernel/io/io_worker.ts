@@ -46,10 +46,12 @@ const session = new Session({
   username: "kernel",
 });
 
-const shell = new zmq.Router({ handover: true, linger: 1000 });
-const control = new zmq.Router({ handover: true, linger: 1000 });
-const stdin = new zmq.Router({ handover: true, linger: 1000 });
-// Unlimited send buffer: output is never dropped for a slow subscriber (it queues instead).
+// Unlimited send buffers: a ROUTER (like a PUB) silently drops what it cannot queue for a peer
+// whose pipe is full, so with the default high-water mark of 1000 a client that pipelines
+// thousands of requests lost replies. A slow reader now makes messages queue here instead.
+const shell = new zmq.Router({ handover: true, linger: 1000, sendHighWaterMark: 0 });
+const control = new zmq.Router({ handover: true, linger: 1000, sendHighWaterMark: 0 });
+const stdin = new zmq.Router({ handover: true, linger: 1000, sendHighWaterMark: 0 });
 const iopub = new zmq.XPublisher({ sendHighWaterMark: 0, linger: 1000 });
 iopub.verbosity = "allSubs";
 const hb = new zmq.Reply({ linger: 0 });

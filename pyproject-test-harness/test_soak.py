@@ -1,0 +1,224 @@
+"""Load and soak, bounded in time: 10,000 pipelined executes answered in order with consecutive
+counts, memory flat over 10,000 executions, and 200 MB of stream output arriving complete and
+in order. (test_protocol.py has the other protocol tests; its 500-execute pipeline moved here.)
+
+Each test has a kernel of its own, so what it measures is its own doing. Figures (RSS, bytes,
+seconds) are printed: run with `-s` to see them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from queue import Empty
+from typing import Any
+
+import pytest
+
+from conftest import KERNEL_NAME
+from kernel_helpers import evaluate, get_reply, kernel_process, running_kernel, summarize
+
+pytestmark = pytest.mark.timeout(300)
+
+EXECUTES = 10_000
+WARM_UP = 100
+RSS_GROWTH_LIMIT_MB = 50
+OUTPUT_LINES = 2_000_000
+LINE_BYTES = 100  # 200 MB in all
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the whole process (every thread), from /proc."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+def settled_rss_mb(pid: int) -> float:
+    """RSS once the kernel is idle: the least of a few samples over half a second, so a
+    collection that is about to run does not count."""
+    samples = []
+    for _ in range(5):
+        time.sleep(0.1)
+        samples.append(rss_mb(pid))
+    return min(samples)
+
+
+def language_service_ready(kc) -> None:
+    """The TypeScript language service loads ~100 MB once, after start-up: wait for it, so a
+    memory baseline is not taken before it. Its replies then carry match kinds."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        reply = get_reply(kc, kc.complete('"abc".', 6))
+        if reply["content"].get("metadata", {}).get("_jupyter_types_experimental"):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the language service never answered")
+
+
+class Reader:
+    """Reads shell and IOPub as they come (a frontend does; a client that leaves IOPub unread
+    makes the kernel queue it, since it never drops output), filing them by parent."""
+
+    def __init__(self, kc) -> None:
+        self.kc = kc
+        self.replies: list[dict[str, Any]] = []
+        self.iopub: dict[str, list[dict[str, Any]]] = {}
+        self.idles = 0
+
+    def settle(self) -> None:
+        """Read until IOPub has been quiet for 0.3 s; count from zero afterwards."""
+        while True:
+            try:
+                self.kc.get_iopub_msg(timeout=0.3)
+            except Empty:
+                break
+        self.replies.clear()
+        self.iopub.clear()
+        self.idles = 0
+
+    def pump(self, replies: int, idles: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.replies) < replies or self.idles < idles:
+            assert time.monotonic() < deadline, (
+                f"after {timeout} s: {len(self.replies)} of {replies} replies, {self.idles} of {idles} idles")
+            # Wait on the channel that still owes something; take whatever IOPub has meanwhile.
+            wait = 0.05 if len(self.replies) >= replies else 0
+            while True:
+                try:
+                    m = self.kc.get_iopub_msg(timeout=wait)
+                except Empty:
+                    break
+                wait = 0
+                self.iopub.setdefault(m["parent_header"].get("msg_id"), []).append(m)
+                if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                    self.idles += 1
+            if len(self.replies) < replies:
+                with contextlib.suppress(Empty):
+                    self.replies.append(self.kc.get_shell_msg(timeout=0.005))
+
+
+def test_10000_pipelined_executes_answered_in_order() -> None:
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        pid = kernel_process(km).pid
+        language_service_ready(kc)
+        name = f"i_counter_{uuid.uuid4().hex[:8]}"
+        code = f"globalThis.{name} = (globalThis.{name} ?? 0) + 1"
+        reader = Reader(kc)
+        reader.settle()
+        rss_before = rss_mb(pid)
+
+        t0 = time.monotonic()
+        ids = [kc.execute(code) for _ in range(EXECUTES)]
+        reader.pump(EXECUTES, EXECUTES, 180)
+        elapsed = time.monotonic() - t0
+        parents = [r["parent_header"].get("msg_id") for r in reader.replies]
+        assert parents == ids, "replies out of order or mismatched: first difference at index " + str(
+            next(i for i, (a, b) in enumerate(zip(parents, ids)) if a != b))
+        assert {r["content"]["status"] for r in reader.replies} == {"ok"}
+        counts = [r["content"]["execution_count"] for r in reader.replies]
+        assert counts == list(range(counts[0], counts[0] + EXECUTES)), (
+            f"execution counts not consecutive: {counts[:3]}...{counts[-3:]}")
+        # Every request got busy, execute_input (with its reply's count) and idle on IOPub.
+        for i, (msg_id, count) in enumerate(zip(ids, counts)):
+            seen = reader.iopub.get(msg_id, [])
+            types = [m["msg_type"] if m["msg_type"] != "status" else m["content"]["execution_state"] for m in seen]
+            assert types[:1] == ["busy"] and types[-1:] == ["idle"] and "execute_input" in types, (
+                f"execute #{i}: IOPub sequence {types}")
+            ei = next(m for m in seen if m["msg_type"] == "execute_input")
+            assert ei["content"]["execution_count"] == count, summarize(ei)
+        assert evaluate(kc, f"globalThis.{name}") == str(EXECUTES)
+        print(f"\n{EXECUTES} pipelined executes answered in {elapsed:.1f} s; kernel RSS "
+              f"{rss_before:.0f} MB before, {rss_mb(pid):.0f} MB after (all {EXECUTES} in flight at once)")
+
+
+def test_memory_after_10000_executions_stays_within_50_mb() -> None:
+    """Executions sent as a frontend sends cells, each after the previous reply, IOPub read as
+    it comes: RSS after 10,000 within 50 MB of RSS after the first 100.
+
+    Input history is off here: the history file is bounded at 10,000 inputs, so its one-off
+    compaction (a rewrite through memory) falls right at the end of this run and would be
+    measured as growth; it is bounded by design and tested in test/kernel/history.test.ts."""
+    env = {**os.environ, "TS_ASYNC_KERNEL_HISTORY": "off"}
+    with running_kernel(KERNEL_NAME, start_kwargs={"env": env}) as (km, kc):
+        pid = kernel_process(km).pid
+        language_service_ready(kc)
+        code = "globalThis.soak = (globalThis.soak ?? 0) + 1; display.html(`<b>${soak}</b>`); soak"
+        reader = Reader(kc)
+        reader.settle()
+        rss_after_100 = 0.0
+        t0 = time.monotonic()
+        for n in range(1, EXECUTES + 1):
+            kc.execute(code)
+            reader.pump(n, n, 30)
+            if n == WARM_UP:
+                rss_after_100 = settled_rss_mb(pid)
+        elapsed = time.monotonic() - t0
+        assert {r["content"]["status"] for r in reader.replies} == {"ok"}
+        rss_after = settled_rss_mb(pid)
+        assert evaluate(kc, "soak") == str(EXECUTES)
+        print(f"\nkernel RSS after {WARM_UP} executions: {rss_after_100:.1f} MB, after {EXECUTES}: "
+              f"{rss_after:.1f} MB ({EXECUTES} executions in {elapsed:.1f} s)")
+        assert rss_after - rss_after_100 < RSS_GROWTH_LIMIT_MB, (
+            f"RSS grew by {rss_after - rss_after_100:.1f} MB from execution {WARM_UP} to {EXECUTES} "
+            f"({rss_after_100:.1f} -> {rss_after:.1f} MB)")
+
+
+def test_200_mb_of_output_arrives_complete_and_in_order() -> None:
+    # Lines `0000000042xxxx...x\n` of LINE_BYTES bytes, written 1000 at a time, with an await now
+    # and then so output is flushed both while the cell runs and when it yields.
+    width = 10
+    filler = LINE_BYTES - width - 1
+    code = (
+        f"for (let i = 0; i < {OUTPUT_LINES // 1000}; i++) {{\n"
+        f"  let chunk = '';\n"
+        f"  for (let j = 0; j < 1000; j++) chunk += String(i * 1000 + j).padStart({width}, '0') + 'x'.repeat({filler}) + '\\n';\n"
+        f"  process.stdout.write(chunk);\n"
+        f"  if (i % 100 === 99) await new Promise((r) => setTimeout(r, 0));\n"
+        f"}}\n'done'"
+    )
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        t0 = time.monotonic()
+        msg_id = kc.execute(code)
+        line = 0
+        pending = ""
+        received = 0
+        messages = 0
+        others: list[str] = []
+        deadline = t0 + 180
+        done = False
+        while not done:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"output incomplete after 180 s: {line} of {OUTPUT_LINES} lines"
+            try:
+                m = kc.get_iopub_msg(timeout=min(remaining, 10))
+            except Empty:
+                continue
+            if m["parent_header"].get("msg_id") != msg_id:
+                continue
+            if m["msg_type"] == "stream":
+                assert m["content"]["name"] == "stdout", m["content"]["text"][:200]
+                text = m["content"]["text"]
+                received += len(text)
+                messages += 1
+                lines = (pending + text).split("\n")
+                pending = lines.pop()
+                for got in lines:
+                    expected = f"{line:0{width}d}" + "x" * filler
+                    assert got == expected, f"line {line}: got {got[:40]!r}... expected {expected[:40]!r}..."
+                    line += 1
+            elif m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                done = True
+            elif m["msg_type"] not in ("status", "execute_input", "execute_result"):
+                others.append(summarize(m))
+        elapsed = time.monotonic() - t0
+        assert pending == "", f"output ends mid-line: {pending[:40]!r}"
+        assert line == OUTPUT_LINES and received == OUTPUT_LINES * LINE_BYTES, (line, received)
+        assert others == [], others
+        print(f"\n{received / 1e6:.0f} MB of stdout in {messages} stream messages, checked line by line, "
+              f"in {elapsed:.1f} s")
+        assert evaluate(kc, "'still answering'") == "'still answering'"
