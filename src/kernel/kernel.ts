@@ -71,6 +71,7 @@ export class Kernel {
   private threadCells?: ThreadCells;
   private ports: Record<string, number> = {};
   private shuttingDown = false;
+  private startFailed = false;
   private resolveClosed!: (code: number) => void;
   private sigint?: SigintWatch;
   private language?: LanguageClient;
@@ -135,6 +136,8 @@ export class Kernel {
             setTimeout(() => this.preloadShell(), 500).unref();
             break;
           case "fatal":
+            // The worker ends after this: its exit is the start's failure, not news.
+            this.startFailed = true;
             reject(new Error(m.message));
             break;
           default:
@@ -147,7 +150,7 @@ export class Kernel {
         this.resolveClosed(1);
       });
       this.worker.on("exit", (code) => {
-        if (!this.shuttingDown) {
+        if (!this.shuttingDown && !this.startFailed) {
           this.log.fatal({ code }, "I/O worker exited unexpectedly");
           this.resolveClosed(1);
         }

@@ -17,6 +17,8 @@
  * Every socket is closed before the worker ends: a worker that ends with open zeromq sockets
  * aborts the whole process.
  */
+import { rmSync } from "node:fs";
+import { createConnection } from "node:net";
 import { parentPort, workerData } from "node:worker_threads";
 import * as zmq from "zeromq";
 import { Session, WireError, joinFrames, type Header, type Message } from "../../messaging/index.js";
@@ -415,7 +417,29 @@ async function closeSockets(): Promise<void> {
   closing = true;
   await Promise.all(Object.values(writers).map((w) => w.drain()));
   for (const s of sockets) if (!s.closed) s.close();
+  // ZeroMQ removes an ipc socket file only when its context ends, which a process that exits
+  // never waits for: remove ours, so no stale file is left behind.
+  for (const path of ipcPaths.splice(0)) rmSync(path, { force: true });
   resolveClosed();
+}
+
+/** The ipc socket files this kernel bound. */
+const ipcPaths: string[] = [];
+
+function ipcPath(address: string): string {
+  return address.slice("ipc://".length);
+}
+
+/** Whether something accepts connections on a Unix socket path (a stale file does not). */
+function ipcPathInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createConnection({ path });
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
 }
 
 function loop(name: string, body: () => Promise<void>): void {
@@ -438,10 +462,15 @@ async function main(): Promise<void> {
   for (const [name, sock, p] of plan) {
     const address = endpoint(conn, p);
     try {
+      // ZeroMQ takes over an ipc path by unlinking it, even one a live kernel listens on.
+      if (conn.transport === "ipc" && (await ipcPathInUse(ipcPath(address)))) throw new Error("Address already in use");
       await sock.bind(address);
+      if (conn.transport === "ipc") ipcPaths.push(ipcPath(address));
     } catch (err) {
       await closeSockets();
-      post({ type: "fatal", message: `cannot bind ${name} to ${address}: ${(err as Error).message}` });
+      const message = (err as Error).message;
+      const hint = /in use/i.test(message) ? " (another kernel, or another process, is using it: a second kernel cannot share a connection file)" : "";
+      post({ type: "fatal", message: `cannot bind ${name} to ${address}: ${message}${hint}` });
       return;
     }
     const last = sock.lastEndpoint ?? address;
