@@ -17,9 +17,11 @@ Commands:
             --interrupt-mode message|signal  --language typescript|javascript
             --log-level <level>  --backend <name>  --loop <name>   passed to the kernel
             --type-check   report every cell's type errors on stderr (the cell still runs)
+            --private-connection-file   refuse a connection file others may read (else a warning)
   remove    Remove an installed kernelspec (same location options, --name)
   list      List installed kernelspecs of this kernel
   start     Run a kernel: start -f <connection_file> [--log-level L] [--backend B] [--loop L] [--type-check]
+            [--private-connection-file]
   console   An interactive console on a new kernel
   run       Execute a notebook: run <notebook.ipynb> [--output <file>] [--quiet]
             (writes the outputs back; exits 1 if a cell fails)
@@ -52,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
     backend: { type: "string" },
     loop: { type: "string" },
     "type-check": { type: "boolean" },
+    "private-connection-file": { type: "boolean" },
     f: { type: "string", short: "f" },
     output: { type: "string", short: "o" },
     quiet: { type: "boolean", short: "q" },
@@ -80,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
       const dir = installSpec(dataDir(values), {
         name: values.name, displayName: values["display-name"], interruptMode: mode, language,
         logLevel: values["log-level"], backend: values.backend, loop: values.loop,
-        typeCheck: values["type-check"],
+        typeCheck: values["type-check"], privateConnectionFile: values["private-connection-file"],
       });
       process.stdout.write(`Installed kernelspec ${values.name ?? DEFAULT_NAME} in ${dir}\n`);
       return 0;
@@ -106,7 +109,10 @@ async function main(argv: string[]): Promise<number> {
       const file = values.f ?? positionals[0];
       if (!file) throw new Error("start needs a connection file: start -f <connection_file>");
       const { startKernel } = await import("../kernel/start.js");
-      return startKernel({ connectionFile: file, logLevel: values["log-level"], language, backend: values.backend, loop: values.loop, typeCheck: values["type-check"] });
+      return startKernel({
+        connectionFile: file, logLevel: values["log-level"], language, backend: values.backend, loop: values.loop,
+        typeCheck: values["type-check"], privateConnectionFile: values["private-connection-file"],
+      });
     }
     case "console": {
       const { runConsole } = await import("./console.js");

@@ -1,5 +1,6 @@
 /** Reading and checking a Jupyter connection file (jupyter_client docs/kernels.rst "Connection files"). */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import process from "node:process";
 
 export interface ConnectionInfo {
   transport: "tcp" | "ipc";
@@ -63,4 +64,20 @@ export function endpoint(info: ConnectionInfo, port: number): string {
   if (info.transport === "ipc") return `ipc://${info.ip}-${port}`;
   const host = info.ip.includes(":") ? `[${info.ip}]` : info.ip;
   return `tcp://${host}:${port === 0 ? "*" : port}`;
+}
+
+/**
+ * Who besides its owner may read a connection file, as a sentence; undefined when nobody may.
+ * Its key lets whoever reads it sign messages, that is, run code in the kernel: jupyter_client
+ * writes connection files readable by their owner only (mode 0600). Windows has no such mode bits.
+ */
+export function connectionFileExposure(path: string): string | undefined {
+  if (process.platform === "win32") return undefined;
+  const mode = statSync(path).mode & 0o777;
+  const readers = [mode & 0o040 ? "its group" : "", mode & 0o004 ? "every user of this machine" : ""].filter(Boolean);
+  if (readers.length === 0) return undefined;
+  return (
+    `connection file ${path} is readable by ${readers.join(" and ")} (mode ${mode.toString(8).padStart(4, "0")}): ` +
+    `whoever reads its key can run code in this kernel. Make it private (chmod 600), as jupyter_client does.`
+  );
 }

@@ -6,7 +6,7 @@
  * rest of the kernel while it boots.
  */
 import process from "node:process";
-import { readConnectionFile } from "./connection_file.js";
+import { ConnectionFileError, connectionFileExposure, readConnectionFile } from "./connection_file.js";
 import { newAttention } from "../shell/attention.js";
 import { spawnIoWorker } from "./io/spawn.js";
 import { kernelInfo, type Language } from "./kernel_info.js";
@@ -21,12 +21,20 @@ export interface StartOptions {
   loop?: string;
   cwd?: string;
   typeCheck?: boolean;
+  /** Refuse a connection file that others may read (by default a warning is logged). */
+  privateConnectionFile?: boolean;
 }
 
 export async function startKernel(options: StartOptions): Promise<number> {
   const level = resolveLogLevel(options.logLevel);
   const log = createLogger(level, "ts-async-kernel");
   const connection = readConnectionFile(options.connectionFile);
+  const exposure = connectionFileExposure(options.connectionFile);
+  if (exposure && options.privateConnectionFile) throw new ConnectionFileError(`${exposure} (refused: --private-connection-file)`);
+  if (exposure) log.warn(exposure);
+  if (connection.key === "") {
+    log.warn({ connectionFile: options.connectionFile }, "the connection file has no key: messages are not signed, so anyone who can connect to the kernel's ports can run code in it");
+  }
   const language = options.language ?? "typescript";
   const info = kernelInfo(language);
   // Shared with the I/O worker and the SIGINT watcher, which stop cells by raising its flag.

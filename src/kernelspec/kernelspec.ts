@@ -22,6 +22,8 @@ export interface SpecOptions {
   backend?: string;
   /** Report type errors of every cell on stderr (off by default; a cell's `// @ts-check` asks for itself). */
   typeCheck?: boolean;
+  /** The kernel refuses a connection file others may read (`--private-connection-file`). */
+  privateConnectionFile?: boolean;
 }
 
 export function validateName(name: string): string {
@@ -38,6 +40,7 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
   if (options.backend) argv.push("--backend", options.backend);
   if (options.loop) argv.push("--loop", options.loop);
   if (options.typeCheck) argv.push("--type-check");
+  if (options.privateConnectionFile) argv.push("--private-connection-file");
   const language = options.language ?? "typescript";
   return {
     argv,

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { endpoint, parseConnectionInfo, ConnectionFileError, readConnectionFile } from "../../src/kernel/connection_file.js";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectionFileExposure, endpoint, parseConnectionInfo, ConnectionFileError, readConnectionFile } from "../../src/kernel/connection_file.js";
 
 const base = { ip: "127.0.0.1", transport: "tcp", key: "k", signature_scheme: "hmac-sha256", shell_port: 1, iopub_port: 2, stdin_port: 3, control_port: 4, hb_port: 5 };
 
@@ -37,5 +40,26 @@ describe("connection file", () => {
     expect(endpoint(info, 0)).toBe("tcp://127.0.0.1:*");
     expect(endpoint({ ...info, ip: "::1" }, 1)).toBe("tcp://[::1]:1");
     expect(endpoint({ ...info, transport: "ipc", ip: "/tmp/k" }, 3)).toBe("ipc:///tmp/k-3");
+  });
+
+  it.skipIf(process.platform === "win32")("says who besides its owner may read the file, nothing when nobody may", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsak-conn-"));
+    try {
+      const file = join(dir, "kernel.json");
+      writeFileSync(file, JSON.stringify(base));
+      const exposure = (mode: number) => {
+        chmodSync(file, mode);
+        return connectionFileExposure(file);
+      };
+      expect(exposure(0o600)).toBeUndefined();
+      expect(exposure(0o400)).toBeUndefined();
+      expect(exposure(0o700)).toBeUndefined();
+      expect(exposure(0o640)).toMatch(/readable by its group \(mode 0640\)/);
+      expect(exposure(0o604)).toMatch(/readable by every user of this machine \(mode 0604\)/);
+      expect(exposure(0o644)).toMatch(/readable by its group and every user of this machine \(mode 0644\).*chmod 600/);
+      expect(exposure(0o620)).toBeUndefined(); // writable by the group is not reading the key
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -40,6 +40,11 @@ describe("kernelspec", () => {
     expect(off.metadata).toMatchObject({ ts_async_kernel: { type_check: false } });
   });
 
+  it("asks the kernel to refuse a readable connection file only when asked", () => {
+    expect(kernelJson({ privateConnectionFile: true }).argv).toContain("--private-connection-file");
+    expect(kernelJson({}).argv).not.toContain("--private-connection-file");
+  });
+
   it("refuses names Jupyter would refuse and lower-cases the rest", () => {
     expect(() => validateName("bad name")).toThrow(/invalid kernel name/);
     expect(validateName("TS-Async")).toBe("ts-async");
