@@ -429,6 +429,16 @@ describe("messaging/session", () => {
       expect(session.deserialize(withNull).header.subshell_id).toBeNull();
     });
 
+    it("tolerates a byte order mark before the header, and keeps it out of the header it echoes", () => {
+      const header = '{"msg_id": "1", "msg_type": "kernel_info_request"}';
+      const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+      const frames = handSigned([Buffer.concat([bom, b(header)]), "{}", "{}", "{}"]);
+      const msg = new Session({ key: KEY }).deserialize(frames);
+      expect(msg.header.msg_id).toBe("1");
+      // jupyter_client refuses JSON that starts with a BOM: replies must not carry it as parent_header
+      expect(msg.rawHeader!.toString("utf8")).toBe(header);
+    });
+
     it("accepts an unknown msg_type (the spec asks both sides to tolerate them)", () => {
       const frames = handSigned(['{"msg_id": "1", "msg_type": "usage_request"}', "{}", "{}", "{}"]);
       expect(new Session({ key: KEY }).deserialize(frames).header.msg_type).toBe("usage_request");
