@@ -2,7 +2,7 @@
  * The I/O worker thread: owns every ZeroMQ socket of the kernel.
  *
  * - shell, control, stdin: ROUTER (handover on, like ipykernel); iopub: XPUB with verbose
- *   subscriptions so every new subscriber gets an `iopub_welcome` (JEP 65); heartbeat: REP echo.
+ *   subscriptions so every new subscriber gets an `iopub_welcome` (JEP 65); heartbeat: ROUTER echo.
  * - Inbound frames are verified (HMAC over the frames as received, replay cache) and parsed here;
  *   anything malformed or badly signed is logged and dropped, and never reaches the main thread.
  * - Control requests the kernel must answer even while the main thread is stuck (kernel_info,
@@ -56,7 +56,10 @@ const control = new zmq.Router({ handover: true, linger: 1000, sendHighWaterMark
 const stdin = new zmq.Router({ handover: true, linger: 1000, sendHighWaterMark: 0 });
 const iopub = new zmq.XPublisher({ sendHighWaterMark: 0, linger: 1000 });
 iopub.verbosity = "allSubs";
-const hb = new zmq.Reply({ linger: 0 });
+// A ROUTER that sends every message back to its sender, as ipykernel's heartbeat does (a QUEUE
+// device on one ROUTER). A REP socket has a receive/send state machine that garbage from a
+// DEALER peer (no envelope) left stuck: the heartbeat stopped, and frontends then restart the kernel.
+const hb = new zmq.Router({ linger: 0 });
 const sockets = [shell, control, stdin, iopub, hb];
 
 const sendError = (channel: string) => (err: unknown) => log.warn({ err, channel }, "send failed");
@@ -165,13 +168,44 @@ function toRequest(msg: Message): InboundRequest {
   };
 }
 
+/**
+ * Warnings about dropped messages, at most DROP_LOG_PER_SECOND a second: whoever can reach the
+ * ports could otherwise fill the kernel's log (and the disk under it) with junk. What was not
+ * logged is counted in the next warning.
+ */
+const DROP_LOG_PER_SECOND = 20;
+const dropLog = {
+  second: 0,
+  logged: 0,
+  unlogged: 0,
+  allow(): boolean {
+    const now = Math.floor(performance.now() / 1000);
+    if (now !== this.second) {
+      this.report();
+      this.second = now;
+      this.logged = 0;
+    }
+    if (this.logged < DROP_LOG_PER_SECOND) {
+      this.logged++;
+      return true;
+    }
+    // the count is reported with the next second's first drop, or a second from now at the latest
+    if (this.unlogged++ === 0) setTimeout(() => this.report(), 1000).unref();
+    return false;
+  },
+  report(): void {
+    if (this.unlogged > 0) log.warn({ count: this.unlogged }, "more invalid messages dropped without a log line");
+    this.unlogged = 0;
+  },
+};
+
 /** Parse and verify; on failure log and return undefined (the message is dropped). */
 function receive(frames: Buffer[], channel: string): Message | undefined {
   try {
     return session.deserialize(frames);
   } catch (err) {
     if (err instanceof WireError) {
-      log.warn({ channel, code: err.code, reason: err.message }, "dropped invalid message");
+      if (dropLog.allow()) log.warn({ channel, code: err.code, reason: err.message }, "dropped invalid message");
     } else {
       log.error({ channel, err }, "dropped message: unexpected error while parsing");
     }
@@ -409,7 +443,14 @@ async function iopubLoop(): Promise<void> {
 }
 
 async function heartbeatLoop(): Promise<void> {
-  for await (const msg of hb) await hb.send(msg);
+  // frames[0] is the sender's routing identity: sending the frames as received echoes them to it.
+  for await (const frames of hb) {
+    try {
+      await hb.send(frames);
+    } catch (err) {
+      log.debug({ err }, "heartbeat echo failed");
+    }
+  }
 }
 
 async function closeSockets(): Promise<void> {
@@ -442,11 +483,17 @@ function ipcPathInUse(path: string): Promise<boolean> {
   });
 }
 
-function loop(name: string, body: () => Promise<void>): void {
+/**
+ * Run a socket's receive loop, and run it again if it fails: a receive loop ends only on a socket
+ * error, and a channel that stopped listening would leave the kernel alive but deaf.
+ */
+function loop(name: string, body: () => Promise<void>, failures = 0): void {
   body().catch((err: unknown) => {
     if (closing) return;
-    // A receive loop ends only on a socket error: keep the kernel alive, but say so.
-    log.error({ err, socket: name }, "socket loop failed");
+    log.error({ err, socket: name, failures: failures + 1 }, "socket loop failed; listening again");
+    setTimeout(() => {
+      if (!closing) loop(name, body, failures + 1);
+    }, Math.min(1000, 10 * 2 ** Math.min(failures, 7))).unref();
   });
 }
 
