@@ -116,20 +116,11 @@ def outputs_of(cell, output_type: str) -> list:
 
 
 @pytest.fixture(scope="module")
-def tour(tmp_path_factory: pytest.TempPathFactory):
+def tour(tmp_path_factory: pytest.TempPathFactory, examples_node_modules):
     """examples/tour.ipynb run by our runner (results written to a temp file, never in place).
 
     The kernel runs in examples/ (the notebook's directory), where its `import "d3-array"`
-    resolves: install examples/package-lock.json first when examples/node_modules is missing."""
-    import shutil
-    import subprocess
-
-    if not (EXAMPLES_DIR / "node_modules").is_dir():
-        npm = shutil.which("npm")
-        assert npm, "npm is not on PATH: needed to install examples/package-lock.json"
-        proc = subprocess.run([npm, "ci", "--prefix", str(EXAMPLES_DIR), "--no-audit", "--no-fund"],
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=80)
-        assert proc.returncode == 0, describe(proc)
+    resolves from examples/node_modules."""
     out = tmp_path_factory.mktemp("tour") / "tour.out.ipynb"
     proc = run_cli("run", str(EXAMPLES_DIR / "tour.ipynb"), "--output", str(out), timeout=60)
     assert proc.returncode == 0, describe(proc)
