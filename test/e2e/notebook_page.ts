@@ -54,8 +54,23 @@ export async function screenshot(lab: LabServer, page: Page, name: string): Prom
   await page.screenshot({ path: join(dir, name) });
 }
 
-/** Opens JupyterLab (a fresh workspace) and creates a notebook from the launcher's card for our kernel. */
-export async function newNotebook(lab: LabServer, page: Page): Promise<Notebook> {
+/**
+ * Opens JupyterLab (a fresh workspace), creates a notebook from the launcher's card for our kernel
+ * and names it `name` (File > Rename Notebook...).
+ */
+export async function newNotebook(lab: LabServer, page: Page, name: string): Promise<Notebook> {
+  try {
+    return await openNewNotebook(lab, page, name);
+  } catch (err) {
+    // A hook's failure skips the tests: keep the page for whoever reads the log.
+    const file = join(lab.outputDir, `failed-new-notebook-${name}.png`);
+    await page.screenshot({ path: file }).catch(() => undefined);
+    console.log(`e2e: screenshot of the failed page: ${file}`);
+    throw err;
+  }
+}
+
+async function openNewNotebook(lab: LabServer, page: Page, name: string): Promise<Notebook> {
   await page.goto(`${lab.baseUrl}lab?reset&token=${lab.token}`);
   const card = page.locator(`.jp-LauncherCard[data-category="Notebook"][title="${KERNEL_DISPLAY_NAME}"]`);
   await card.click({ timeout: 60_000 });
@@ -64,6 +79,13 @@ export async function newNotebook(lab: LabServer, page: Page): Promise<Notebook>
   const notebook = new Notebook(page, panel);
   await eventually("the notebook's kernel name", () => panel.locator(".jp-Toolbar-kernelName").textContent(), (t) => t === KERNEL_DISPLAY_NAME);
   await notebook.waitForIdle();
+  await page.locator(".lm-MenuBar-item", { has: page.locator(".lm-MenuBar-itemLabel", { hasText: /^File$/ }) }).click();
+  await page.locator('.lm-Menu-item[data-command="docmanager:rename"]').click();
+  const dialog = page.locator(".jp-Dialog");
+  await dialog.locator("input").fill(name);
+  await dialog.locator(".jp-Dialog-button.jp-mod-accept").click();
+  await dialog.waitFor({ state: "hidden" });
+  await page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", { hasText: name }).waitFor();
   // More room for the cells: close the file browser.
   const left = page.locator("#jp-left-stack");
   if (await left.isVisible()) await page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current').click();

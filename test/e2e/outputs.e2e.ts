@@ -21,7 +21,7 @@ const lab = useLabPage();
 let nb: Notebook;
 
 beforeAll(async () => {
-  nb = await newNotebook(lab.lab, lab.page);
+  nb = await newNotebook(lab.lab, lab.page, "outputs.ipynb");
 });
 
 describe("a TypeScript notebook in JupyterLab", () => {
