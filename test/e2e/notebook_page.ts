@@ -32,7 +32,7 @@ export function useLabPage(): LabPage {
   beforeAll(async () => {
     handle.browser = await chromium.launch({ executablePath: handle.lab.chromium, headless: true, args: CHROMIUM_ARGS });
     handle.page = await handle.browser.newPage({ viewport: { width: 1280, height: 800 } });
-    // A missing element fails the poll around it, not one action after 30 s.
+    // An action on a missing element fails after 10 s, not Playwright's 30 s; longer waits say so.
     handle.page.setDefaultTimeout(10_000);
   });
   afterEach(async (context: TestContext) => {
