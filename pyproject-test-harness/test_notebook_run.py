@@ -197,3 +197,38 @@ def test_tour_is_saved_with_outputs() -> None:
     assert nb.metadata.kernelspec.language == "typescript"
     for cell in (c for c in nb.cells if c.cell_type == "code"):
         assert isinstance(cell.execution_count, int) and cell.outputs, f"cell {cell.id} has no saved output"
+
+
+# --- examples/concurrency.ipynb: run modes, tags, interrupt, subshells ---
+
+@pytest.fixture(scope="module")
+def concurrency(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("concurrency") / "concurrency.out.ipynb"
+    proc = run_cli("run", str(EXAMPLES_DIR / "concurrency.ipynb"), "--output", str(out), timeout=80)
+    assert proc.returncode == 0, describe(proc)
+    nb = nbformat.read(str(out), as_version=4)
+    nbformat.validate(nb)
+    return tour_cells(nb)
+
+
+def test_concurrency_notebook_runs_each_mode(concurrency) -> None:
+    def result(cell_id: str) -> str:
+        results = outputs_of(concurrency[cell_id], "execute_result")
+        assert len(results) == 1, f"cell {cell_id}: {concurrency[cell_id].outputs}"
+        return results[0].data["text/plain"]
+
+    assert "queued cell done" in result("queued")
+    assert "a task cell starts at once" in result("task")
+    assert result("thread") == "59999997"
+    assert 'has run 1 cell(s)' in result("named-1") and 'has run 2 cell(s)' in result("named-2")
+    (timeout,) = outputs_of(concurrency["timeout"], "error")
+    assert timeout.ename == "TimeoutError", concurrency["timeout"].outputs
+    assert "'subshell (answered at once)', 'main shell (slept 500 ms)'" in result("subshells")
+
+
+def test_concurrency_notebook_interrupt_keeps_state(concurrency) -> None:
+    (error,) = outputs_of(concurrency["interrupt"], "error")
+    assert error.ename == "KernelInterrupt", concurrency["interrupt"].outputs
+    after = outputs_of(concurrency["after-interrupt"], "execute_result")
+    assert after and "still here after the interrupt: hits = 2" in after[0].data["text/plain"], (
+        concurrency["after-interrupt"].outputs)

@@ -14,6 +14,7 @@
  * before it (answered with ExecutionAborted) and cancels its other running cells that also stop
  * on error, as async-kernel does.
  */
+import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { ExecuteOutcome, Shell } from "../shell/shell.js";
@@ -22,8 +23,10 @@ import { cancelError } from "./cancel.js";
 import { cellSettings, CellSettingsError, stopsOnError, type CellSettings } from "./cell_settings.js";
 import type { Log } from "./log.js";
 import type { Outbox } from "./outbox.js";
+import type { CellInput, StdinRequests } from "./stdin.js";
 import type { CancelReason } from "./thread_cells/protocol.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
+import { clearTimeout, setTimeout } from "node:timers";
 
 export interface ExecuteRequest {
   req: InboundRequest;
@@ -38,6 +41,8 @@ export interface ExecuteRequest {
 export interface SchedulerHost {
   readonly outbox: Outbox;
   readonly log: Log;
+  /** Input requests of main-thread cells (none: input() fails in them). */
+  readonly stdin?: StdinRequests;
   shell(): Promise<Shell>;
   threads(): Promise<ThreadCells>;
   /**
@@ -184,7 +189,8 @@ export class ExecuteScheduler {
     if (!busySent) outbox.flush();
     const started = new Date().toISOString();
     if (storeHistory) this.host.history?.add(count, code);
-    const out = cellOutput(outbox, parent, silent);
+    const stdin = this.host.stdin?.forCell(parent, c.allow_stdin === true, settings.timeoutSeconds);
+    const out = cellOutput(outbox, parent, silent, stdin);
     const pager = PAGER.exec(code);
     const inThread = settings.mode === "thread" && !pager;
     // Asked before the cell joins the service's notebook, so the check sees the cells before it.
@@ -197,6 +203,7 @@ export class ExecuteScheduler {
       stopOnError: stopOnError && !silent,
       cancel: (reason) => {
         cancelled ??= reason;
+        stdin?.cancel(cancelError(reason));
         cancelCell(reason);
       },
     };
@@ -241,6 +248,7 @@ export class ExecuteScheduler {
     } finally {
       clearTimeout(timer);
       this.running.delete(self);
+      stdin?.close();
     }
 
     if (settings.raisesException && outcome.status === "ok") {
@@ -290,8 +298,9 @@ export class ExecuteScheduler {
 }
 
 /** Where a cell's output goes: the outbox, with the request as parent (nothing when silent). */
-export function cellOutput(outbox: Outbox, parent: Header, silent: boolean): CellOutput {
+export function cellOutput(outbox: Outbox, parent: Header, silent: boolean, stdin?: CellInput): CellOutput {
   return {
+    stdin,
     stream(name, text) {
       if (!silent) outbox.stream(parent, name, text);
     },

@@ -6,11 +6,14 @@
  * Each worker (worker.ts) has its own Shell; a cell's output comes back as plain events that are
  * replayed here into the cell's `CellOutput` (so the Outbox gives them the cell's parent), then
  * its outcome. Cancelling a cell (interrupt, timeout, stop_on_error) rejects its awaits in the
- * thread; a cell that does not settle within CANCEL_GRACE_MS (a synchronous loop: SIGINT stops
- * only the main thread's) has its thread terminated, and loses that thread's globals.
+ * thread, and an interrupt also raises the thread's attention flag, which stops the cell's own
+ * code wherever it runs (rewrite.ts `instrument`). A cell that still does not settle within
+ * CANCEL_GRACE_MS (a package's loop, or a timeout of a loop) has its thread terminated, and
+ * loses that thread's globals.
  *
  * The workers hold no zeromq sockets, so terminating them is always safe.
  */
+import { URL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { backendNames } from "../../event_loop/backend.js";
 import type { CellOutput } from "../../shell/output.js";
@@ -20,6 +23,8 @@ import { CellSettingsError, type ThreadTarget } from "../cell_settings.js";
 import type { Language } from "../kernel_info.js";
 import type { Log } from "../log.js";
 import type { CancelReason, FromThread, ThreadWorkerData, ToThread } from "./protocol.js";
+import { ATTENTION_INTERRUPT, newAttention } from "../../shell/attention.js";
+import { setTimeout } from "node:timers";
 
 /** Idle anonymous threads kept for reuse; more are ended when their cell finishes. */
 const MAX_IDLE = 2;
@@ -65,6 +70,8 @@ function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
 
 class ThreadWorker {
   readonly worker: Worker;
+  /** Raised to interrupt: stops the thread's cell code even in a loop that never awaits. */
+  private readonly attention = newAttention();
   private readonly cells = new Map<number, Cell>();
   private readonly late = new Map<number, CellOutput>();
   private nextId = 1;
@@ -81,7 +88,7 @@ class ThreadWorker {
     private readonly onIdle: (w: ThreadWorker) => void,
     private readonly onEnd: (w: ThreadWorker) => void,
   ) {
-    const data: ThreadWorkerData = { cwd: options.cwd, language: options.language, backend };
+    const data: ThreadWorkerData = { cwd: options.cwd, language: options.language, backend, attention: this.attention.buffer as SharedArrayBuffer };
     if (loop) data.loop = loop;
     this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: data, name: name ? `thread cell ${name}` : "thread cell" });
     // Idle threads never keep the kernel alive (it exits on shutdown regardless).
@@ -115,6 +122,8 @@ class ThreadWorker {
   /** Cancel every running cell (an interrupt); how many there were. */
   cancelAll(reason: CancelReason): number {
     const ids = [...this.cells.keys()];
+    // the thread lowers the flag when it handles the cancel
+    if (ids.length > 0 && reason.kind === "interrupt") Atomics.store(this.attention, 0, ATTENTION_INTERRUPT);
     for (const id of ids) this.cancel(id, reason);
     return ids.length;
   }

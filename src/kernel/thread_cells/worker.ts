@@ -8,12 +8,16 @@
  * with a `done` carrying its outcome. Several cells may run here at once (a named thread given a
  * second cell while the first awaits); each has its own id, output and cancel.
  */
+import { performance } from "node:perf_hooks";
+import process from "node:process";
 import { parentPort, workerData } from "node:worker_threads";
 import { run } from "../../event_loop/run.js";
 import { captureProcessStreams, currentOutput, type CellOutput } from "../../shell/output.js";
 import { Shell, type ExecuteOutcome } from "../../shell/shell.js";
+import { refusingStdin } from "../../shell/stdin.js";
 import { cancelError } from "../cancel.js";
 import type { FromThread, OutputEvent, ThreadWorkerData, ToThread } from "./protocol.js";
+import { setImmediate } from "node:timers";
 
 const data = workerData as ThreadWorkerData;
 const port = parentPort!;
@@ -85,18 +89,22 @@ class Relay {
   };
 }
 
+/** Input requests belong to the main thread's cells (docs/stdin.md says why). */
+const threadStdin = refusingStdin("thread cells cannot ask for input: run the cell on the main thread (without `// thread`)");
+
 function outputOf(relay: Relay, id: number): CellOutput {
   return {
     stream: (name, text) => relay.add(id, { kind: "stream", name, text }),
     display: (data, options = {}) => relay.add(id, { kind: "display", data, options }),
     clearOutput: (wait) => relay.add(id, { kind: "clear", wait }),
+    stdin: threadStdin,
   };
 }
 
 async function main(): Promise<void> {
   captureProcessStreams();
   const relay = new Relay();
-  const shell = new Shell({ cwd: data.cwd, language: data.language, breakOnSigint: false });
+  const shell = new Shell({ cwd: data.cwd, language: data.language, breakOnSigint: false, attention: new Int32Array(data.attention) });
   const cancels = new Map<number, AbortController>();
 
   // A throw in a cell's timer or an unhandled rejection must not end the thread (a worker ends on
@@ -140,7 +148,11 @@ async function main(): Promise<void> {
 
   port.on("message", (m: ToThread) => {
     if (m.type === "run") void runCell(m);
-    else if (m.type === "cancel") cancels.get(m.id)?.abort(cancelError(m.reason));
+    else if (m.type === "cancel") {
+      cancels.get(m.id)?.abort(cancelError(m.reason));
+      // the main thread raised the flag before asking: the guards have done their part
+      if (m.reason.kind === "interrupt") shell.runtime.clearAttention();
+    }
   });
   // Lives until the main thread terminates it.
   await new Promise<never>(() => {});
