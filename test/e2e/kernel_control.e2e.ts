@@ -1,6 +1,7 @@
 /**
  * Controlling the kernel from JupyterLab's page: a `// task` cell runs beside a busy one, the Stop
- * button ends `while (true) {}` and the variables stay, Restart brings a fresh kernel back.
+ * button ends `while (true) {}` (also after an await) and the variables stay, Restart brings a
+ * fresh kernel back.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -61,6 +62,18 @@ describe("running and stopping cells", () => {
     const spun = await nb.run("spins > 0");
     await expectText(spun.locator(RESULT), /^true$/);
     await screenshot(lab.lab, lab.page, "task-and-stop.png");
+  });
+
+  it("stops a loop that runs after an await with the Stop button", async () => {
+    const spinning = await nb.submit("await new Promise((resolve) => setTimeout(resolve, 50));\nwhile (true) { spins++; }");
+    await expectRunning(spinning);
+    await eventually("kernel status busy", () => nb.kernelStatus().getAttribute("data-status"), (s) => s === "busy");
+    await nb.toolbarButton("notebook:interrupt-kernel").click();
+    await expectFinished(spinning);
+    await expectText(outputs(spinning, STDERR), "KernelInterrupt");
+    await nb.waitForIdle();
+    const after = await nb.run("kept + 1");
+    await expectText(after.locator(RESULT), /^42$/);
   });
 });
 
