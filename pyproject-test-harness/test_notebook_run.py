@@ -232,3 +232,46 @@ def test_concurrency_notebook_interrupt_keeps_state(concurrency) -> None:
     after = outputs_of(concurrency["after-interrupt"], "execute_result")
     assert after and "still here after the interrupt: hits = 2" in after[0].data["text/plain"], (
         concurrency["after-interrupt"].outputs)
+
+
+def test_a_kernel_whose_launcher_dies_shuts_down(tmp_path: Path) -> None:
+    """Our launcher sets JPY_PARENT_PID as jupyter_client does; the kernel, even with its main
+    thread stuck in a cell, shuts down when that process is gone (no orphan left spinning)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from conftest import REPO_DIR, node_executable
+
+    path = tmp_path / "spin.ipynb"
+    make_notebook(path, ['await null; console.log("spinning"); while (true) {}'])
+    runner = subprocess.Popen([node_executable(), str(REPO_DIR / "dist" / "cli" / "main.js"), "run", str(path)],
+                              cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    kernel_pid = None
+    try:
+        assert runner.stdout is not None
+        assert "spinning" in runner.stdout.readline(), "the cell did not start"
+        children = Path(f"/proc/{runner.pid}/task/{runner.pid}/children").read_text().split()
+        assert len(children) == 1, children
+        kernel_pid = int(children[0])
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(timeout=5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and Path(f"/proc/{kernel_pid}").exists():
+            stat = Path(f"/proc/{kernel_pid}/stat").read_text().split()
+            if stat[2] == "Z":  # exited, waiting for its (new) parent to reap it
+                break
+            time.sleep(0.1)
+        else:
+            if Path(f"/proc/{kernel_pid}").exists():
+                raise AssertionError("the kernel outlived its launcher by 10 s")
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        if kernel_pid is not None and Path(f"/proc/{kernel_pid}").exists():
+            try:
+                os.kill(kernel_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -61,6 +61,12 @@ export type ToWorker =
   /** The language-service worker's channel: completion and inspection go there from now on. */
   | { type: "language"; port: MessagePort | null }
   /**
+   * A main-thread cell with a `timeout` tag started (ms) or ended (null): the worker keeps the
+   * time, since the main thread may be stuck in the cell, and raises the cell's deadline
+   * (src/shell/attention.ts) when it passes.
+   */
+  | { type: "deadline"; token: number; ms: number | null }
+  /**
    * stdin (stdin.ts, io/stdin_route.ts), once at start: the port the worker posts answers to
    * input requests on (`StdinAnswer`), and the words it wakes a blocked prompt() with
    * (stdin_wake.ts), since the main thread takes no messages while it waits.

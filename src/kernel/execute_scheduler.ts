@@ -52,7 +52,15 @@ export interface SchedulerHost {
   beforeCell(code: string, cellName: string, inNamespace: boolean): Promise<string[]> | undefined;
   /** The input history; only the main shell writes to it (subshell counts would collide). */
   history?: { add(line: number, input: string): void; setOutput(line: number, text: string | null): void };
+  /**
+   * A main-thread cell's deadline: another thread keeps its time and stops the cell's code once
+   * it passes (`start`), even where this thread is stuck in it; `end` when the cell has ended.
+   */
+  deadline?: { start(token: number, ms: number): void; end(token: number): void };
 }
+
+/** Deadline tokens of main-thread cells, unique in the process (every scheduler draws from here). */
+let nextDeadlineToken = 1;
 
 const PAGER = /^\s*(?:\?\s*([\w$.]+)|([\w$.]+)\s*\?)\s*$/;
 
@@ -215,6 +223,7 @@ export class ExecuteScheduler {
     let userExpressions: Record<string, unknown> | undefined;
     const payload: unknown[] = [];
     const exprs = c.user_expressions && typeof c.user_expressions === "object" ? (c.user_expressions as Record<string, unknown>) : undefined;
+    let deadlineToken: number | undefined;
     try {
       if (pager) {
         const name = (pager[1] ?? pager[2])!;
@@ -231,7 +240,11 @@ export class ExecuteScheduler {
         const control = new AbortController();
         cancelCell = (reason) => control.abort(cancelError(reason));
         if (cancelled) cancelCell(cancelled);
-        outcome = await shell.execute(code, cellName, out, { signal: control.signal, timeoutSeconds: settings.timeoutSeconds });
+        if (settings.timeoutSeconds && this.host.deadline) {
+          deadlineToken = nextDeadlineToken++;
+          this.host.deadline.start(deadlineToken, settings.timeoutSeconds * 1000);
+        }
+        outcome = await shell.execute(code, cellName, out, { signal: control.signal, timeoutSeconds: settings.timeoutSeconds, deadlineToken });
         if (outcome.status === "ok" && exprs) {
           userExpressions = {};
           for (const [k, v] of Object.entries(exprs)) {
@@ -247,6 +260,7 @@ export class ExecuteScheduler {
       outcome = { status: "error", error: { ename: err.name, evalue: err.message, traceback: [`\u001b[0;31m${err.name}\u001b[0m: ${err.message}`] }, interrupted: false };
     } finally {
       clearTimeout(timer);
+      if (deadlineToken !== undefined) this.host.deadline?.end(deadlineToken);
       this.running.delete(self);
       stdin?.close();
     }

@@ -26,6 +26,7 @@ import type { Log } from "./log.js";
 import { Outbox } from "./outbox.js";
 import { watchSigint, type SigintWatch } from "./sigint_watch.js";
 import { InterruptLedger, sigintCaught } from "./interrupts.js";
+import { lowerDeadline } from "../shell/attention.js";
 import { StdinRequests } from "./stdin.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
 import { setImmediate, setTimeout } from "node:timers";
@@ -102,6 +103,7 @@ export class Kernel {
         if (inNamespace) void language.then((l) => l?.addCell(code));
         return diagnostics;
       },
+      deadline: this.deadlines,
     };
     if (main) host.history = this.history;
     return host;
@@ -192,6 +194,15 @@ export class Kernel {
   }
 
   /** A SIGINT caught on this thread (a process listener, or a cell's evaluation it stopped). */
+  /** Main-thread cells' deadlines: the I/O worker keeps the time (see bridge.ts `deadline`). */
+  private readonly deadlines = {
+    start: (token: number, ms: number): void => this.worker.postMessage({ type: "deadline", token, ms } satisfies ToWorker),
+    end: (token: number): void => {
+      lowerDeadline(this.options.attention, token);
+      this.worker.postMessage({ type: "deadline", token, ms: null } satisfies ToWorker);
+    },
+  };
+
   private readonly sigintListener = (): void => {
     sigintCaught(this.options.attention);
     this.onInterrupt();

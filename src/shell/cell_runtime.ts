@@ -18,9 +18,9 @@ import {
   setInterval as nodeSetInterval,
   setTimeout as nodeSetTimeout,
 } from "node:timers";
-import { ATTENTION_INTERRUPT, ATTENTION_NONE } from "./attention.js";
+import { ATTENTION_DEADLINE, ATTENTION_INTERRUPT, ATTENTION_NONE, DEADLINE_WORD } from "./attention.js";
 import { currentScope, type CellScope } from "./cell_scope.js";
-import { KernelInterrupt } from "./errors.js";
+import { CellTimeout, KernelInterrupt } from "./errors.js";
 
 // Taken now: a cell may declare a global of the same name (cells share this realm).
 const { load, store } = Atomics;
@@ -46,9 +46,17 @@ export class CellRuntime {
     this.locals = locals;
   }
 
-  /** A guard found the flag set: stop the running code. Keeps throwing until the flag is cleared. */
+  /**
+   * A guard found the flag set: stop the running code (an interrupt: any cell's; a deadline: the
+   * code of the cell whose deadline passed). Keeps throwing until the flag is lowered.
+   */
   readonly check = (): void => {
-    if (load(this.flag, 0) === ATTENTION_INTERRUPT) throw new KernelInterrupt();
+    const attention = load(this.flag, 0);
+    if (attention === ATTENTION_INTERRUPT) throw new KernelInterrupt();
+    if (attention === ATTENTION_DEADLINE) {
+      const deadline = currentScope()?.deadline;
+      if (deadline !== undefined && deadline.token === load(this.flag, DEADLINE_WORD)) throw new CellTimeout(deadline.seconds);
+    }
   };
 
   /** `await value` in cell code: also rejects when the awaiting cell is cancelled. */

@@ -24,6 +24,12 @@ export class CellScope {
   /** Live timers and intervals, with the function that clears each. */
   private readonly timers = new Map<Timer, Clear>();
 
+  /**
+   * The cell's `timeout`: the token another thread names when the deadline passes (attention.ts
+   * `raiseDeadline`), and the seconds for the error.
+   */
+  deadline?: { token: number; seconds: number };
+
   constructor(readonly output: CellOutput) {}
 
   /** Run `fn` in this scope: its output and everything it schedules belong to this cell. */

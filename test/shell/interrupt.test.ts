@@ -9,7 +9,7 @@ import { afterEach, describe, expect, test } from "vitest";
 
 import { Shell, type ExecuteOutcome } from "../../src/shell/shell.js";
 import type { CellOutput } from "../../src/shell/output.js";
-import { ATTENTION_INTERRUPT, newAttention } from "../../src/shell/attention.js";
+import { ATTENTION_DEADLINE, ATTENTION_INTERRUPT, DEADLINE_WORD, lowerDeadline, newAttention } from "../../src/shell/attention.js";
 
 /** A cell output that keeps what the cell prints. */
 function recorder() {
@@ -71,6 +71,29 @@ describe("the attention flag stops a cell's own code wherever it runs", () => {
     const outcome = await run("await new Promise((resolve, reject) => setTimeout(() => { try { spin() } catch (e) { reject(e) } }, 5))");
     expect(outcome).toMatchObject({ status: "error", error: { ename: "KernelInterrupt" } });
     shell.runtime.clearAttention();
+  });
+});
+
+describe("a deadline raised from another thread (the `timeout` tag)", () => {
+  test("stops the code of the cell it names, even in a loop after an await, and only that cell", async () => {
+    const { flag, shell, run } = shellWithFlag();
+    const other = shell.execute("await new Promise((r) => setTimeout(r, 150)); 'other finished'", "In[1]", recorder().output);
+    const worker = new Worker(
+      `const { workerData } = require("node:worker_threads");
+       const words = new Int32Array(workerData);
+       setTimeout(() => { Atomics.store(words, ${DEADLINE_WORD}, 7); Atomics.compareExchange(words, 0, 0, ${ATTENTION_DEADLINE}) }, 100);`,
+      { eval: true, workerData: flag.buffer },
+    );
+    workers.push(worker);
+    const timed = await shell.execute("await null;\nwhile (true) {}", "In[2]", recorder().output, { timeoutSeconds: 0.1, deadlineToken: 7 });
+    expect(timed).toMatchObject({ status: "error", error: { ename: "TimeoutError", evalue: "The cell did not finish within its timeout of 0.1 s" } });
+    // while the deadline is still up, other cells' guarded code runs on
+    expect(shell.runtime.attention).toBe(ATTENTION_DEADLINE);
+    expect(await run("let total = 0; for (let i = 0; i < 1000; i++) total += i; total")).toMatchObject({ result: { data: { "text/plain": "499500" } } });
+    lowerDeadline(flag, 7);
+    expect(shell.runtime.attention).toBe(0);
+    expect(await other).toMatchObject({ status: "ok", result: { data: { "text/plain": "'other finished'" } } });
+    expect(await run("1 + 1")).toMatchObject({ status: "ok" });
   });
 });
 

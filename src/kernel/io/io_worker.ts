@@ -27,6 +27,7 @@ import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "
 import type { QueryReply } from "../../language/protocol.js";
 import { LanguageRoute } from "./language_route.js";
 import { requestInterrupt, sendSelfSigint } from "../interrupts.js";
+import { raiseDeadline } from "../../shell/attention.js";
 import { StdinRoute } from "./stdin_route.js";
 import { Subshells, type ErrorReply } from "./subshells.js";
 import { SocketWriter } from "./socket_writer.js";
@@ -36,6 +37,8 @@ const port = parentPort!;
 const log = createLogger(opts.logLevel, "ts-async-kernel:io");
 const conn = opts.connection;
 const attention = new Int32Array(opts.attention);
+/** Timers of main-thread cells' deadlines, by token (see the `deadline` message). */
+const deadlines = new Map<number, NodeJS.Timeout>();
 const session = new Session({
   key: conn.key,
   signatureScheme: conn.signature_scheme,
@@ -240,12 +243,34 @@ async function shellLoop(): Promise<void> {
 
 let shutdownRequested = false;
 
+/**
+ * A launcher that names itself in `JPY_PARENT_PID` (jupyter_client does; so does ours) expects
+ * the kernel to end with it, as ipykernel's parent poller does: a kernel whose launcher died
+ * (reparented) shuts down instead of living on as an orphan. Watched here, where a cell stuck
+ * on the main thread cannot stop the watch.
+ */
+const PARENT_POLL_MS = 1000;
+function watchParent(): void {
+  const parent = Number(process.env["JPY_PARENT_PID"]);
+  if (!Number.isInteger(parent) || parent <= 1 || process.ppid !== parent) return;
+  setInterval(() => {
+    if (process.ppid === parent || shutdownRequested) return;
+    log.warn({ parent }, "the process that launched the kernel has ended; shutting down");
+    beginShutdown(false);
+  }, PARENT_POLL_MS).unref();
+}
+
 function handleShutdown(msg: Message): void {
   const restart = (msg.content as { restart?: unknown }).restart === true;
   const reply = { status: "ok", restart };
   send({ channel: "control", msgType: "shutdown_reply", content: reply, parent: msg.header });
   // ipykernel re-broadcasts the reply on iopub so every client learns the kernel is going away.
   publish("shutdown_reply", reply, msg.header);
+  beginShutdown(restart);
+}
+
+/** Shut the kernel down; however stuck the main thread is, the process ends within seconds. */
+function beginShutdown(restart: boolean): void {
   if (shutdownRequested) return;
   shutdownRequested = true;
   // A cell blocked in prompt() would hold the main thread: its wait ends with this error.
@@ -399,6 +424,15 @@ async function main(): Promise<void> {
       stdinRoute.forget(m.ids);
     } else if (m.type === "stdin") {
       stdinRoute.attach(m.port, m.wake);
+    } else if (m.type === "deadline") {
+      clearTimeout(deadlines.get(m.token));
+      deadlines.delete(m.token);
+      if (m.ms !== null) {
+        deadlines.set(m.token, setTimeout(() => {
+          deadlines.delete(m.token);
+          raiseDeadline(attention, m.token);
+        }, m.ms));
+      }
     } else if (m.type === "language") {
       if (m.port) language.attach(m.port);
       else language.detach();
@@ -412,6 +446,7 @@ async function main(): Promise<void> {
       });
     }
   });
+  watchParent();
   loop("shell", shellLoop);
   loop("control", controlLoop);
   loop("stdin", stdinLoop);

@@ -23,7 +23,7 @@ import { CellSettingsError, type ThreadTarget } from "../cell_settings.js";
 import type { Language } from "../kernel_info.js";
 import type { Log } from "../log.js";
 import type { CancelReason, FromThread, ThreadWorkerData, ToThread } from "./protocol.js";
-import { ATTENTION_INTERRUPT, newAttention } from "../../shell/attention.js";
+import { ATTENTION_INTERRUPT, newAttention, raiseDeadline } from "../../shell/attention.js";
 import { setTimeout } from "node:timers";
 
 /** Idle anonymous threads kept for reuse; more are ended when their cell finishes. */
@@ -137,6 +137,8 @@ class ThreadWorker {
     const cell = this.cells.get(id);
     if (!cell || cell.cancelled || this.ended) return;
     cell.cancelled = reason;
+    // its deadline token is its id: the cell's code stops at its next guard (the thread lowers it)
+    if (reason.kind === "timeout") raiseDeadline(this.attention, id);
     this.worker.postMessage({ type: "cancel", id, reason } satisfies ToThread);
     // A synchronous loop never sees the cancel: end the thread (the only way to stop it).
     setTimeout(() => {

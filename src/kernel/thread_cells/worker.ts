@@ -13,6 +13,7 @@ import process from "node:process";
 import { parentPort, workerData } from "node:worker_threads";
 import { run } from "../../event_loop/run.js";
 import { captureProcessStreams, currentOutput, type CellOutput } from "../../shell/output.js";
+import { lowerDeadline } from "../../shell/attention.js";
 import { Shell, type ExecuteOutcome } from "../../shell/shell.js";
 import { refusingStdin } from "../../shell/stdin.js";
 import { cancelError } from "../cancel.js";
@@ -128,7 +129,8 @@ async function main(): Promise<void> {
     cancels.set(m.id, control);
     const out = outputOf(relay, m.id);
     try {
-      const outcome = await shell.execute(m.code, m.cellName, out, { signal: control.signal, timeoutSeconds: m.timeoutSeconds });
+      // the main thread keeps the time; it raises this cell's deadline by its id (threads.ts)
+      const outcome = await shell.execute(m.code, m.cellName, out, { signal: control.signal, timeoutSeconds: m.timeoutSeconds, deadlineToken: m.id });
       let userExpressions: Record<string, unknown> | undefined;
       if (outcome.status === "ok" && m.userExpressions) {
         userExpressions = {};
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
       finish(m.id, { status: "error", error: { ename: "KernelError", evalue: `internal error in the thread: ${String((err as Error)?.message ?? err)}`, traceback: [] }, interrupted: false });
     } finally {
       cancels.delete(m.id);
+      lowerDeadline(shell.runtime.flag, m.id);
     }
   };
 
