@@ -3,6 +3,7 @@
  * (a message waits in the outbox until the end of the event-loop turn, and the caller may change
  * its objects meanwhile), binary buffers are copied into Uint8Arrays of their own.
  */
+import { types } from "node:util";
 import type { BufferLike, JsonObject } from "./protocol.js";
 
 /** A copy of `value` as JSON carries it; a clear TypeError for what JSON cannot carry. */
@@ -20,13 +21,14 @@ export function jsonObject(value: unknown, what: string): JsonObject {
   return JSON.parse(text) as JsonObject;
 }
 
+/** Cross-realm checks: cells' ArrayBuffers come from their own vm context. */
 export function isBufferLike(value: unknown): value is BufferLike {
-  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+  return types.isAnyArrayBuffer(value) || ArrayBuffer.isView(value);
 }
 
 /** A Uint8Array copy of the bytes of `b` (typed arrays and DataViews: only the bytes they view). */
 export function bytesOf(b: BufferLike): Uint8Array {
-  if (b instanceof ArrayBuffer) return new Uint8Array(b.slice(0));
+  if (types.isAnyArrayBuffer(b)) return new Uint8Array((b as ArrayBuffer).slice(0));
   if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   throw new TypeError(`a comm buffer must be a Uint8Array, ArrayBuffer or DataView, not ${describe(b)}`);
 }

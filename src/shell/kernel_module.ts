@@ -14,3 +14,7 @@ const api = createDisplayApi();
 export const display = api.display;
 export const updateDisplay = api.updateDisplay;
 export const clearOutput = api.clearOutput;
+
+// Comms (src/comm): this thread's, so a `// thread` cell's comms live in its thread.
+export { Comm, openComms, registerCommTarget, unregisterCommTarget } from "../comm/index.js";
+export type { BufferLike, CommCloseHandler, CommMessage, CommMsgHandler, CommOpenOptions, CommSendOptions, CommTargetHandler, JsonObject } from "../comm/index.js";

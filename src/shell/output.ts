@@ -4,6 +4,7 @@
  * timers and promises, is routed to that object through AsyncLocalStorage.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { CommOutbound } from "../comm/protocol.js";
 
 export type MimeBundle = Record<string, unknown>;
 
@@ -18,6 +19,11 @@ export interface CellOutput {
   stream(name: "stdout" | "stderr", text: string): void;
   display(data: MimeBundle, options?: DisplayOptions): void;
   clearOutput(wait: boolean): void;
+  /**
+   * A comm message sent by code running for this request (a cell, or the handler of a frontend
+   * comm message): published with the request as parent, also when the request is silent.
+   */
+  comm?(msg: CommOutbound): void;
 }
 
 const store = new AsyncLocalStorage<CellOutput>();
@@ -26,6 +32,14 @@ let fallback: CellOutput | undefined;
 /** Run `fn` with `output` as the destination of everything it (and what it schedules) emits. */
 export function withOutput<T>(output: CellOutput, fn: () => T): T {
   fallback = output;
+  return store.run(output, fn);
+}
+
+/**
+ * Run `fn` with `output` as its destination, without making it the fallback for code outside
+ * any cell: for the handlers of frontend comm messages, and for output captured by a widget.
+ */
+export function routeOutput<T>(output: CellOutput, fn: () => T): T {
   return store.run(output, fn);
 }
 

@@ -2,6 +2,7 @@
  * CommManager and Comm in one thread, with a recording sink in place of the kernel's output
  * routing: what goes out for each call, and how frontend messages reach handlers.
  */
+import vm from "node:vm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Comm, setDefaultCommHost } from "../../src/comm/comm.js";
 import { CommManager } from "../../src/comm/manager.js";
@@ -54,6 +55,13 @@ describe("a comm the kernel opens", () => {
     expect(comm.closed).toBe(true);
     expect(() => comm.send({})).toThrow(/comm c1 \(target "t"\) is closed/);
     expect(manager.info()).toEqual({});
+  });
+
+  it("takes buffers made in another realm (cells run in a vm context)", () => {
+    const [buf, view] = vm.runInNewContext("const b = new Uint8Array([1, 2, 3]); [b.buffer, new DataView(b.buffer, 1)]") as [ArrayBuffer, DataView];
+    const comm = new Comm("t");
+    comm.send({}, { buffers: [buf, view] });
+    expect(sent[1]!.buffers.map((b) => [...b])).toEqual([[1, 2, 3], [2, 3]]);
   });
 
   it("refuses what JSON cannot carry, with a message that says what", () => {

@@ -7,10 +7,15 @@
  * main thread turns into messages with the cell's parent (through its Outbox), and each cell ends
  * with a `done` carrying its outcome. Several cells may run here at once (a named thread given a
  * second cell while the first awaits); each has its own id, output and cancel.
+ *
+ * Comms opened here live here (this thread's CommManager): their messages go out as output
+ * events, in order with the rest of the output, and the frontend's messages for them come in as
+ * `comm` messages, whose handlers' output goes under an id of their own (see threads.ts).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { run } from "../../event_loop/run.js";
-import { captureProcessStreams, currentOutput, type CellOutput } from "../../shell/output.js";
+import { comms } from "../../comm/index.js";
+import { captureProcessStreams, currentOutput, routeOutput, type CellOutput } from "../../shell/output.js";
 import { Shell, type ExecuteOutcome } from "../../shell/shell.js";
 import { cancelError } from "../cancel.js";
 import type { FromThread, OutputEvent, ThreadWorkerData, ToThread } from "./protocol.js";
@@ -90,6 +95,7 @@ function outputOf(relay: Relay, id: number): CellOutput {
     stream: (name, text) => relay.add(id, { kind: "stream", name, text }),
     display: (data, options = {}) => relay.add(id, { kind: "display", data, options }),
     clearOutput: (wait) => relay.add(id, { kind: "clear", wait }),
+    comm: (msg) => relay.add(id, { kind: "comm", msg }),
   };
 }
 
@@ -104,6 +110,22 @@ async function main(): Promise<void> {
   const stray = (kind: string) => (err: unknown) => currentOutput()?.stream("stderr", `${kind}: ${shell.errorText(err)}\n`);
   process.on("uncaughtException", stray("Uncaught exception"));
   process.on("unhandledRejection", stray("Unhandled promise rejection"));
+
+  // This thread's comms publish through the output of the code that runs (cell or comm handler).
+  comms.connect({
+    send: (msg) => currentOutput()?.comm?.(msg),
+    reportError: (err, context) => currentOutput()?.stream("stderr", `${context}: ${shell.errorText(err)}\n`),
+  });
+  comms.onTargetsChanged((names) => port.postMessage({ type: "comm_targets", names } satisfies FromThread));
+  if (comms.targetNames().length) port.postMessage({ type: "comm_targets", names: comms.targetNames() } satisfies FromThread);
+  const handleComm = async (m: Extract<ToThread, { type: "comm" }>): Promise<void> => {
+    try {
+      await routeOutput(outputOf(relay, m.id), () => comms.receive(m.msg));
+    } finally {
+      relay.flush();
+      port.postMessage({ type: "comm_done", id: m.id } satisfies FromThread);
+    }
+  };
 
   const finish = (id: number, outcome: ExecuteOutcome, userExpressions?: Record<string, unknown>): void => {
     relay.flush();
@@ -141,6 +163,7 @@ async function main(): Promise<void> {
   port.on("message", (m: ToThread) => {
     if (m.type === "run") void runCell(m);
     else if (m.type === "cancel") cancels.get(m.id)?.abort(cancelError(m.reason));
+    else if (m.type === "comm") void handleComm(m);
   });
   // Lives until the main thread terminates it.
   await new Promise<never>(() => {});
