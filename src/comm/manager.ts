@@ -137,7 +137,7 @@ export class CommManager implements CommHost {
         try {
           await handler(comm, message);
         } catch (err) {
-          this.report(err, `comm_open for target "${target}"`);
+          this.reportError(err, `comm_open for target "${target}"`);
           comm.close();
         }
         return { status: "handled" };
@@ -167,9 +167,9 @@ export class CommManager implements CommHost {
     for (const h of list) {
       try {
         const r = h(message);
-        if (r && typeof (r as Promise<void>).then === "function") pending.push((r as Promise<void>).catch((err: unknown) => this.report(err, context)));
+        if (r && typeof (r as Promise<void>).then === "function") pending.push((r as Promise<void>).catch((err: unknown) => this.reportError(err, context)));
       } catch (err) {
-        this.report(err, context);
+        this.reportError(err, context);
       }
     }
     if (pending.length) await Promise.all(pending);
@@ -180,7 +180,8 @@ export class CommManager implements CommHost {
     this.sink.send(msg);
   }
 
-  private report(err: unknown, context: string): void {
+  /** Tell the user a handler failed (stderr of the message or cell running now). */
+  reportError(err: unknown, context: string): void {
     if (this.sink) this.sink.reportError(err, context);
     else console.error(`${context}:`, err);
   }

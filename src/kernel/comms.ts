@@ -10,6 +10,7 @@
  */
 import { CommRouter, type CommHeader, type CommInbound, type CommManager, type CommOutbound, type CommOwner } from "../comm/index.js";
 import type { CellOutput } from "../shell/output.js";
+import { registerWidgetTargets, useRemoteWidgetStates, WIDGET_TARGET_NAME, type ManagerState } from "../widgets/index.js";
 import type { InboundRequest } from "./bridge.js";
 import { cellOutput } from "./execute_scheduler.js";
 import type { Log } from "./log.js";
@@ -38,6 +39,16 @@ export interface ThreadCommHost {
   readonly orphans: CellOutput;
 }
 
+/** How long the widget states of a thread are waited for (a thread in a busy loop does not answer). */
+const THREAD_STATES_MS = 2000;
+
+/** A comm owner that can also say the state of its widgets (a thread-cell worker). */
+interface WidgetStateOwner extends CommOwner<CellOutput> {
+  widgetStates(timeoutMs: number): Promise<ManagerState | undefined>;
+}
+
+const hasWidgetStates = (o: CommOwner<CellOutput>): o is WidgetStateOwner => typeof (o as Partial<WidgetStateOwner>).widgetStates === "function";
+
 export class KernelComms implements ThreadCommHost {
   readonly router: CommRouter<CellOutput>;
   readonly orphans: CellOutput;
@@ -60,6 +71,13 @@ export class KernelComms implements ThreadCommHost {
         if (out) out.stream("stderr", text);
         else options.log.warn({ err }, context);
       },
+    });
+    // The widget protocol's targets are the main thread's; the widgets of threads are asked there.
+    registerWidgetTargets(local);
+    useRemoteWidgetStates(async () => {
+      const owners = this.router.ownersOf(WIDGET_TARGET_NAME).filter(hasWidgetStates);
+      const states = await Promise.all(owners.map((o) => o.widgetStates(THREAD_STATES_MS)));
+      return states.filter((s): s is ManagerState => s !== undefined);
     });
   }
 

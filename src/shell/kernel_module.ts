@@ -4,8 +4,14 @@
  * API, the very objects cells also see as globals (shell.ts takes them from here). The API keeps
  * no state of its own (output goes to the current cell through AsyncLocalStorage), so one
  * instance serves every shell of the process. Its declaration for editors is in globals_dts.ts.
+ *
+ * Also the comms (src/comm: `Comm`, `registerCommTarget`, ...) and the widgets (src/widgets, as
+ * `widgets` and by name), both this thread's: a `// thread` cell's comms and widgets live in its
+ * thread.
  */
 import { createDisplayApi } from "./display.js";
+import { currentOutput, routeOutput } from "./output.js";
+import { useOutputRouting } from "../widgets/index.js";
 
 export type { DisplayCallOptions } from "./display.js";
 
@@ -15,6 +21,10 @@ export const display = api.display;
 export const updateDisplay = api.updateDisplay;
 export const clearOutput = api.clearOutput;
 
-// Comms (src/comm): this thread's, so a `// thread` cell's comms live in its thread.
 export { Comm, openComms, registerCommTarget, unregisterCommTarget } from "../comm/index.js";
 export type { BufferLike, CommCloseHandler, CommMessage, CommMsgHandler, CommOpenOptions, CommSendOptions, CommTargetHandler, JsonObject } from "../comm/index.js";
+
+// The Output widget captures through this thread's output routing.
+useOutputRouting({ current: currentOutput, run: routeOutput });
+export * as widgets from "../widgets/api.js";
+export * from "../widgets/api.js";

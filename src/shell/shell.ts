@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { transformCell, CellSyntaxError } from "./transform/index.js";
 import { routedStream, withOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { mimeBundleOf } from "./display.js";
-import { clearOutput, display, updateDisplay } from "./kernel_module.js";
+import { clearOutput, display, updateDisplay, widgets } from "./kernel_module.js";
 import { CellTimeout, formatError, KernelInterrupt, type ErrorContent } from "./errors.js";
 import { createImporter } from "./modules.js";
 import { completeAt, inspectAt, type CompletionReply, type InspectionReply } from "./introspect.js";
@@ -87,6 +87,7 @@ export class Shell {
       display,
       updateDisplay,
       clearOutput,
+      widgets,
       require,
       module: { exports: {}, require },
       __filename: `${options.cwd}/__notebook__.ts`,

@@ -3,6 +3,7 @@
  * data only (strings, numbers, plain objects), never functions or class instances.
  */
 import type { CommInbound, CommOutbound } from "../../comm/protocol.js";
+import type { ManagerState } from "../../widgets/index.js";
 import type { Language } from "../kernel_info.js";
 import type { DisplayOptions, MimeBundle } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
@@ -29,7 +30,9 @@ export type ToThread =
    * A frontend message for a comm of this thread (or a comm_open for one of its targets): its
    * handlers' output goes under `id`, like a cell's, and a `comm_done` with that id follows.
    */
-  | { type: "comm"; id: number; msg: CommInbound };
+  | { type: "comm"; id: number; msg: CommInbound }
+  /** The state of this thread's widgets, for a frontend that restores them (jupyter.widget.control). */
+  | { type: "widget_states"; id: number };
 
 /** One thing a cell emitted, replayed on the main thread into the cell's `CellOutput`. */
 export type OutputEvent =
@@ -46,6 +49,7 @@ export type FromThread =
   | { type: "done"; id: number; outcome: ExecuteOutcome; userExpressions?: Record<string, unknown> }
   /** The handlers of a `comm` message have settled. */
   | { type: "comm_done"; id: number }
+  | { type: "widget_states"; id: number; states: ManagerState }
   /** The comm targets this thread serves now (frontends may open comms to them). */
   | { type: "comm_targets"; names: string[] }
   /** The thread could not start its event loop or Shell; it ends. */

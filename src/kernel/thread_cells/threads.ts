@@ -18,6 +18,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { CommInbound, CommOwner } from "../../comm/index.js";
+import type { ManagerState } from "../../widgets/index.js";
 import { backendNames } from "../../event_loop/backend.js";
 import type { CellOutput } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
@@ -78,6 +79,7 @@ class ThreadWorker implements CommOwner<CellOutput> {
   /** Frontend comm messages being handled here, by id: where their handlers' output goes. */
   private readonly commCalls = new Map<number, { output: CellOutput; done: () => void }>();
   private readonly comms: ThreadCommHost | undefined;
+  private readonly stateRequests = new Map<number, (s: ManagerState | undefined) => void>();
   private readonly late = new Map<number, CellOutput>();
   private nextId = 1;
   /** Why the thread ended (or could not start), for the cells it leaves. */
@@ -132,6 +134,23 @@ class ThreadWorker implements CommOwner<CellOutput> {
     return new Promise<void>((done) => {
       this.commCalls.set(id, { output, done });
       this.worker.postMessage({ type: "comm", id, msg } satisfies ToThread);
+    });
+  }
+
+  /** The state of this thread's widgets; undefined if it does not answer within `timeoutMs` (busy). */
+  widgetStates(timeoutMs: number): Promise<ManagerState | undefined> {
+    if (this.ended) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.stateRequests.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.stateRequests.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.worker.postMessage({ type: "widget_states", id } satisfies ToThread);
     });
   }
 
@@ -192,6 +211,12 @@ class ThreadWorker implements CommOwner<CellOutput> {
         call.done();
         break;
       }
+      case "widget_states": {
+        const answer = this.stateRequests.get(m.id);
+        this.stateRequests.delete(m.id);
+        answer?.(m.states);
+        break;
+      }
       case "comm_targets":
         this.comms?.setTargets(this, m.names);
         break;
@@ -212,6 +237,8 @@ class ThreadWorker implements CommOwner<CellOutput> {
     this.onEnd(this);
     this.settleAll(code);
     for (const call of this.commCalls.values()) call.done();
+    for (const answer of this.stateRequests.values()) answer(undefined);
+    this.stateRequests.clear();
     this.commCalls.clear();
     this.comms?.ownerGone(this);
   }

@@ -15,6 +15,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { run } from "../../event_loop/run.js";
 import { comms } from "../../comm/index.js";
+import { localWidgetStates } from "../../widgets/index.js";
 import { captureProcessStreams, currentOutput, routeOutput, type CellOutput } from "../../shell/output.js";
 import { Shell, type ExecuteOutcome } from "../../shell/shell.js";
 import { cancelError } from "../cancel.js";
@@ -164,6 +165,7 @@ async function main(): Promise<void> {
     if (m.type === "run") void runCell(m);
     else if (m.type === "cancel") cancels.get(m.id)?.abort(cancelError(m.reason));
     else if (m.type === "comm") void handleComm(m);
+    else if (m.type === "widget_states") port.postMessage({ type: "widget_states", id: m.id, states: localWidgetStates() } satisfies FromThread);
   });
   // Lives until the main thread terminates it.
   await new Promise<never>(() => {});
