@@ -163,12 +163,13 @@ export class Kernel {
   private startLanguage(): Promise<LanguageClient | undefined> {
     this.languageStart ??= (async () => {
       try {
-        const [{ LanguageClient }, { GLOBALS_DTS }] = await Promise.all([import("./language_client.js"), import("../shell/globals_dts.js")]);
+        const [{ LanguageClient }, { GLOBALS_DTS, KERNEL_TYPE_PATHS }] = await Promise.all([import("./language_client.js"), import("../shell/globals_dts.js")]);
         if (this.shuttingDown) return undefined;
         return (this.language = new LanguageClient({
           cwd: this.options.cwd,
           language: this.options.language,
           globalsDts: GLOBALS_DTS,
+          modulePaths: KERNEL_TYPE_PATHS,
           log: this.log,
           attachIo: (port) => this.worker.postMessage({ type: "language", port } satisfies ToWorker, [port]),
         }));

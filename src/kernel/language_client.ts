@@ -16,6 +16,7 @@ export interface LanguageClientOptions {
   cwd: string;
   language: Language;
   globalsDts: string;
+  modulePaths?: Record<string, string[]>;
   log: Log;
   /** Hand the I/O worker its end of the channel. */
   attachIo(port: import("node:worker_threads").MessagePort): void;
@@ -31,7 +32,7 @@ export class LanguageClient {
 
   constructor(options: LanguageClientOptions) {
     const { port1, port2 } = new MessageChannel();
-    const workerData: LanguageWorkerData = { cwd: options.cwd, language: options.language, globalsDts: options.globalsDts, io: port2 };
+    const workerData: LanguageWorkerData = { cwd: options.cwd, language: options.language, globalsDts: options.globalsDts, modulePaths: options.modulePaths, io: port2 };
     this.worker = new Worker(new URL("../language/worker.js", import.meta.url), {
       workerData,
       transferList: [port2],

@@ -9,7 +9,7 @@ import { NotebookService } from "./service.js";
 
 const data = workerData as LanguageWorkerData;
 const main = parentPort!;
-const service = new NotebookService({ cwd: data.cwd, language: data.language, globalsDts: data.globalsDts });
+const service = new NotebookService({ cwd: data.cwd, language: data.language, globalsDts: data.globalsDts, modulePaths: data.modulePaths });
 
 function answer(req: QueryRequest): QueryReply {
   try {

@@ -6,9 +6,21 @@
  * (`require`, `module`, `__filename`, `__dirname`, `process`...) come from @types/node; the
  * kernel's `__tsak_*` internals are left out on purpose.
  *
+ * The comm and widget APIs are declared by their own compiled declarations: the module names
+ * "ts-async-kernel/comm" and "ts-async-kernel/widgets" lead there through KERNEL_TYPE_PATHS (the
+ * language service's `paths`), so completion knows every widget class and attribute.
+ *
  * It is a script (no top-level import or export), so its top-level `declare`s are globals.
  * test/shell/globals_dts.test.ts checks it against the implementation in display.ts.
  */
+import { fileURLToPath } from "node:url";
+
+/** Where the declarations of the kernel's comm and widget modules are (next to this file's, in dist/ or src/). */
+export const KERNEL_TYPE_PATHS: Record<string, string[]> = {
+  "ts-async-kernel/comm": [fileURLToPath(new URL("../comm/api.js", import.meta.url))],
+  "ts-async-kernel/widgets": [fileURLToPath(new URL("../widgets/api.js", import.meta.url))],
+};
+
 export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   /** Options of display() and of its helpers. */
   export interface DisplayCallOptions {
@@ -49,6 +61,12 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   export function updateDisplay(displayId: string, value: unknown, options?: DisplayCallOptions): void;
   /** Clear the cell's output; with {wait: true}, only once the next output comes. */
   export function clearOutput(options?: { wait?: boolean }): void;
+
+  /** Comms: \`new Comm(target)\`, \`registerCommTarget(name, handler)\` (docs/widgets.md). */
+  export * from "ts-async-kernel/comm";
+  /** Jupyter widgets, by name and as \`widgets\` (docs/widgets.md). */
+  export * from "ts-async-kernel/widgets";
+  export * as widgets from "ts-async-kernel/widgets";
 }
 
 declare module "ts-async-kernel/display" {
@@ -59,4 +77,6 @@ declare module "ts-async-kernel/display" {
 declare const display: import("ts-async-kernel").Display;
 declare const updateDisplay: typeof import("ts-async-kernel").updateDisplay;
 declare const clearOutput: typeof import("ts-async-kernel").clearOutput;
+/** Jupyter widgets: \`display(new widgets.IntSlider({ value: 5 }))\`. */
+declare const widgets: typeof import("ts-async-kernel/widgets");
 `;

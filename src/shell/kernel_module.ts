@@ -21,8 +21,7 @@ export const display = api.display;
 export const updateDisplay = api.updateDisplay;
 export const clearOutput = api.clearOutput;
 
-export { Comm, openComms, registerCommTarget, unregisterCommTarget } from "../comm/index.js";
-export type { BufferLike, CommCloseHandler, CommMessage, CommMsgHandler, CommOpenOptions, CommSendOptions, CommTargetHandler, JsonObject } from "../comm/index.js";
+export * from "../comm/api.js";
 
 // The Output widget captures through this thread's output routing.
 useOutputRouting({ current: currentOutput, run: routeOutput });
