@@ -62,6 +62,25 @@ export class Layout extends CssWidget<LayoutState> {
     view: { name: "LayoutView", module: BASE_MODULE.module, version: BASE_MODULE.version },
     defaults: Object.fromEntries(LAYOUT_KEYS.map((k) => [k, null])),
   };
+
+  /** Also `border`: the four sides at once (as in ipywidgets; not an attribute of the model). */
+  constructor({ border, ...options }: WidgetOptions<LayoutState> & { border?: Css } = {}) {
+    super(border === undefined ? options : { ...sides(border), ...options });
+  }
+
+  /** The four borders, when they are the same (else null); setting it sets all four. */
+  get border(): Css {
+    const b = this.border_top;
+    return b === this.border_right && b === this.border_bottom && b === this.border_left ? b : null;
+  }
+
+  set border(value: Css) {
+    this.setState(sides(value));
+  }
+}
+
+function sides(value: Css): Pick<LayoutState, "border_top" | "border_right" | "border_bottom" | "border_left"> {
+  return { border_top: value, border_right: value, border_bottom: value, border_left: value };
 }
 
 export interface DescriptionStyleState { description_width: string }

@@ -258,7 +258,7 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
       const v = this.values[k];
       if (k.startsWith("_") || JSON.stringify(this.plain(v)) === JSON.stringify(this.plain(this.spec.defaults[k]))) continue;
       if (v instanceof Widget && this.owned.includes(v)) continue;
-      parts.push(`${k}=${v instanceof Widget ? `${v.constructor.name}(…)` : inspect(v, { depth: 1, breakLength: Infinity })}`);
+      parts.push(`${k}=${short(v)}`);
     }
     return `${this.constructor.name}(${parts.join(", ")})`;
   }
@@ -444,6 +444,13 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
 
 export function isWidget(v: unknown): v is AnyWidget {
   return v instanceof Widget;
+}
+
+/** A value in a widget's repr: other widgets by class only (a box's children would be long). */
+function short(v: unknown): string {
+  if (v instanceof Widget) return `${v.constructor.name}(…)`;
+  if (Array.isArray(v) && v.some((x) => x instanceof Widget)) return `[${v.map(short).join(", ")}]`;
+  return inspect(v, { depth: 1, breakLength: Infinity });
 }
 
 function describe(v: unknown): string {
