@@ -6,9 +6,19 @@
 import { types } from "node:util";
 import type { BufferLike, JsonObject } from "./protocol.js";
 
+/** Objects built fresh as JSON by kernel code (widget state): sent as they are, not copied again. */
+const fresh = new WeakSet<object>();
+
+/** Mark `value` as freshly built JSON that nobody else holds (the widgets' messages). */
+export function freshJson<T extends object>(value: T): T {
+  fresh.add(value);
+  return value;
+}
+
 /** A copy of `value` as JSON carries it; a clear TypeError for what JSON cannot carry. */
 export function jsonObject(value: unknown, what: string): JsonObject {
   if (value === undefined || value === null) return {};
+  if (fresh.has(value as object)) return value as JsonObject;
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new TypeError(`${what} must be a plain object, not ${Array.isArray(value) ? "an array" : typeof value}`);
   }

@@ -16,6 +16,7 @@ export type { CommCloseHandler, CommMsgHandler, CommOpenOptions, CommSendOptions
 export { CommManager } from "./manager.js";
 export type { CommSink, CommTargetHandler, ReceiveResult } from "./manager.js";
 export { CommRouter } from "./router.js";
+export { freshJson } from "./buffers.js";
 export type { CommOwner, RouteResult } from "./router.js";
 export type { BufferLike, CommHeader, CommInbound, CommInfo, CommMessage, CommMsgType, CommOutbound, JsonObject } from "./protocol.js";
 

@@ -306,7 +306,7 @@ export function cellOutput(outbox: Outbox, parent: Header, silent: boolean): Cel
     },
     // Comm messages keep both sides' state in step: they go out even for a silent request.
     comm(msg) {
-      outbox.push({ channel: "iopub", msgType: msg.msgType, content: msg.content, parent, metadata: msg.metadata, buffers: msg.buffers });
+      outbox.pushSoon({ channel: "iopub", msgType: msg.msgType, content: msg.content, parent, metadata: msg.metadata, buffers: msg.buffers });
     },
   };
 }

@@ -19,7 +19,7 @@
  * @see https://github.com/jupyter-widgets/ipywidgets/blob/main/packages/schema/jupyterwidgetmodels.latest.md
  */
 import { inspect } from "node:util";
-import { Comm, comms, type BufferLike, type CommMessage, type JsonObject } from "../comm/index.js";
+import { Comm, comms, freshJson, type BufferLike, type CommMessage, type JsonObject } from "../comm/index.js";
 import { fromWireRefs, putBuffers, sameWire, toWire, type WireState } from "./serialize.js";
 
 /** The widgets message protocol version (comm_open metadata). */
@@ -338,7 +338,14 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
 
   /** Send what changed since `old` (but values the frontend just sent), then tell observers. */
   private commit(old: Record<string, unknown>): void {
-    const changed = Object.keys(this.values).filter((k) => !sameWire(toWire({ [k]: old[k] }, isWidget), toWire({ [k]: this.values[k] }, isWidget)));
+    // Cheap first: most attributes are untouched (same value) or primitives; only objects are compared as JSON.
+    const changed = Object.keys(this.values).filter((k) => {
+      const a = old[k];
+      const b = this.values[k];
+      if (a === b) return false;
+      if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) return !Object.is(a, b);
+      return !sameWire(toWire({ [k]: a }, isWidget), toWire({ [k]: b }, isWidget));
+    });
     if (changed.length === 0) return;
     const toSend = changed.filter((k) => {
       const locked = this.lock?.get(k);
@@ -346,7 +353,7 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
     });
     if (toSend.length && !this.comm.closed) {
       const wire = this.wire(toSend, false);
-      this.comm.send({ method: "update", state: wire.state, buffer_paths: wire.buffer_paths }, { buffers: wire.buffers });
+      this.comm.send(freshJson({ method: "update", state: wire.state, buffer_paths: wire.buffer_paths }), { buffers: wire.buffers });
     }
     const changes: Change<O, keyof O>[] = [];
     for (const k of changed) {
