@@ -883,58 +883,71 @@ def phase_comm(run: Run, lang: str, n: int, repeats: int, timeout: float) -> dic
     base = 1
     k2f: list[float] = []
     f2k: list[float] = []
-    echoes = 0
-    try:
-        for _ in range(repeats):
-            # kernel -> frontend
-            t0 = time.perf_counter()
-            mid = run.execute(COMM_K2F[lang].format(a=base, b=base + n))
-            count, last, reply, idle = 0, None, None, False
-            for ch, m in run.poll(deadline):
-                if ch == "shell":
-                    if m["parent_header"].get("msg_id") == mid:
-                        reply = m
-                elif m["msg_type"] == "comm_msg" and m["content"].get("comm_id") == model_id:
-                    data = m["content"].get("data", {})
-                    if data.get("method") == "update":
-                        count += 1
-                        last = data.get("state", {}).get("value")
-                elif _is_idle(m, mid):
-                    idle = True
-                if reply is not None and idle:
+    echoes = unparented = 0
+
+    def kernel_to_frontend(count_n: int) -> float:
+        nonlocal base
+        t0 = time.perf_counter()
+        mid = run.execute(COMM_K2F[lang].format(a=base, b=base + count_n))
+        count, last, reply, idle = 0, None, None, False
+        for ch, m in run.poll(deadline):
+            if ch == "shell":
+                if m["parent_header"].get("msg_id") == mid:
+                    reply = m
+            elif m["msg_type"] == "comm_msg" and m["content"].get("comm_id") == model_id:
+                data = m["content"].get("data", {})
+                if data.get("method") == "update":
+                    count += 1
+                    last = data.get("state", {}).get("value")
+            elif _is_idle(m, mid):
+                idle = True
+            if reply is not None and idle:
+                break
+        el = time.perf_counter() - t0
+        if reply["content"].get("status") != "ok" or count != count_n or last != base + count_n - 1:
+            raise PhaseError(f"kernel -> frontend: {count} of {count_n} updates, last value {last!r}{_err(reply)}",
+                             f"updates lost ({count}/{count_n})")  # fmt: skip
+        base += count_n
+        run.drain()
+        return count_n / el
+
+    def frontend_to_kernel(count_n: int) -> float:
+        nonlocal base, echoes, unparented
+        t0 = time.perf_counter()
+        ids = set()
+        for i in range(count_n):
+            ids.add(run.send(run.shell, "comm_msg", {"comm_id": model_id, "data": {
+                "method": "update", "state": {"value": base + i}, "buffer_paths": []}}))  # fmt: skip
+        idles = 0
+        for _ch, m in run.poll(deadline):
+            echo = m["msg_type"] == "comm_msg" and m["content"].get("data", {}).get("method") == "echo_update"
+            if m["parent_header"].get("msg_id") not in ids:
+                unparented += echo and not m["parent_header"]
+                continue
+            if m["msg_type"] == "status" and m["content"].get("execution_state") == "idle":
+                idles += 1
+                if idles == count_n:
                     break
-            el = time.perf_counter() - t0
-            if reply["content"].get("status") != "ok" or count != n or last != base + n - 1:
-                raise PhaseError(f"kernel -> frontend: {count} of {n} updates, last value {last!r}{_err(reply)}",
-                                 f"updates lost ({count}/{n})")  # fmt: skip
-            k2f.append(n / el)
-            base += n
-            run.drain()
-            # frontend -> kernel
-            t0 = time.perf_counter()
-            ids = set()
-            for i in range(n):
-                ids.add(run.send(run.shell, "comm_msg", {"comm_id": model_id, "data": {
-                    "method": "update", "state": {"value": base + i}, "buffer_paths": []}}))  # fmt: skip
-            idles = 0
-            for _ch, m in run.poll(deadline):
-                if m["parent_header"].get("msg_id") not in ids:
-                    continue
-                if m["msg_type"] == "status" and m["content"].get("execution_state") == "idle":
-                    idles += 1
-                    if idles == n:
-                        break
-                elif m["msg_type"] == "comm_msg" and m["content"].get("data", {}).get("method") == "echo_update":
-                    echoes += 1
-            el = time.perf_counter() - t0
-            f2k.append(n / el)
-            reply, msgs = execute_collect(run, "__bench_w.value", deadline)
-            got = _result_text(msgs)
-            if got != str(base + n - 1):
-                raise PhaseError(f"frontend -> kernel: the kernel's value is {got!r} after {n} updates up to {base + n - 1}",
-                                 "updates lost or out of order")  # fmt: skip
-            base += n
-            run.drain()
+            elif echo:
+                echoes += 1
+        el = time.perf_counter() - t0
+        _, msgs = execute_collect(run, "__bench_w.value", deadline)
+        got = _result_text(msgs)
+        if got != str(base + count_n - 1):
+            raise PhaseError(f"frontend -> kernel: the kernel's value is {got!r} after {count_n} updates up to {base + count_n - 1}",
+                             "updates lost or out of order")  # fmt: skip
+        base += count_n
+        run.drain()
+        return count_n / el
+
+    try:
+        # one round unmeasured each way, as the round trip's warm-up: the JIT is cold at first
+        kernel_to_frontend(min(n, 500))
+        frontend_to_kernel(min(n, 500))
+        echoes = unparented = 0
+        for _ in range(repeats):
+            k2f.append(kernel_to_frontend(n))
+            f2k.append(frontend_to_kernel(n))
     except Timeout:
         done = f"k→f {statistics.median(k2f):.0f}/s; " if k2f else ""
         return {"done": False, "n": n, "text": f"{done}timeout ({timeout:.0f} s)",
@@ -944,6 +957,7 @@ def phase_comm(run: Run, lang: str, n: int, repeats: int, timeout: float) -> dic
         "k2f": {"per_s": statistics.median(k2f), "samples_per_s": [round(x) for x in k2f]},
         "f2k": {"per_s": statistics.median(f2k), "samples_per_s": [round(x) for x in f2k]},
         "echo_updates": echoes,
+        **({"echo_updates_without_parent": unparented} if unparented else {}),
     }  # fmt: skip
 
 
@@ -1345,6 +1359,9 @@ def observations(results: dict) -> list[str]:
                     items.append(f"pipelined: reply statuses {p['statuses']}")
                 if p.get("idles", p["n"]) < p["n"]:
                     items.append(f"pipelined: {p['n'] - p['idles']} status idle messages missing")
+            if phase == "comm" and p.get("echo_updates_without_parent"):
+                items.append(f"comm: {p['echo_updates_without_parent']} echo_update messages had an empty parent_header "
+                             "(a frontend matches the echo of its own change by that parent)")  # fmt: skip
             if phase in INTERRUPT_PHASES and p.get("done"):
                 if p.get("reply_status") != "error":
                     items.append(f"{phase}: the interrupted cell's reply status was {p.get('reply_status')!r}")
