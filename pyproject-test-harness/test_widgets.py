@@ -276,3 +276,25 @@ setTimeout(() => { ts.value = 2; }, 10);
     # the thread's namespace is its own
     assert ok(kc, "// thread name=widgets\nts.value").result_text == "8"
     assert ok(kc, "typeof globalThis.ts").result_text == "'undefined'"
+
+
+def test_binary_widget_state_travels_as_buffers_both_ways(kc) -> None:
+    ex = ok(kc, """
+globalThis.img = new widgets.Image({ value: new Uint8Array([137, 80, 78, 71]), format: "png" });
+img.observe((c) => console.log("bytes", [...c.new].join(",")), "value");
+img.modelId
+""")
+    iid = ex.result_text.strip("'")
+    o = opens(ex.iopub)["ImageModel"]
+    assert o["content"]["data"]["buffer_paths"] == [["value"]] and "value" not in o["content"]["data"]["state"]
+    assert [bytes(b) for b in o["buffers"]] == [b"\x89PNG"]
+    sent = send_comm(kc, "comm_msg", {"comm_id": iid, "data": {"method": "update", "state": {}, "buffer_paths": [["value"]]}},
+                     buffers=[b"\x00\x01\xfe\xff"])
+    got = collect_iopub(kc, sent)
+    (echo,) = [m for m in got if m["msg_type"] == "comm_msg"]
+    assert echo["content"]["data"] == {"method": "echo_update", "state": {}, "buffer_paths": [["value"]]}
+    assert [bytes(b) for b in echo["buffers"]] == [b"\x00\x01\xfe\xff"]
+    assert stdout(got) == "bytes 0,1,254,255\n"
+    ex = ok(kc, "img.value = new Uint8Array([7]); img.value.length")
+    (upd,) = [m for m in ex.iopub if m["msg_type"] == "comm_msg"]
+    assert upd["content"]["data"]["buffer_paths"] == [["value"]] and [bytes(b) for b in upd["buffers"]] == [b"\x07"]

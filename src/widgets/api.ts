@@ -23,9 +23,9 @@ export type {
   ButtonStyleState, CheckboxStyleState, DescriptionState, DescriptionStyleState, DOMState, HTMLStyleState, LabelStyleState, LayoutState,
   SliderStyleState, TextStyleState,
 } from "./layout.js";
-export { Box, Button, Checkbox, Dropdown, FloatSlider, HBox, HTML, IntSlider, Label, Play, Text, Textarea, VBox } from "./controls.js";
+export { Box, Button, Checkbox, Dropdown, FloatSlider, HBox, HTML, Image, IntSlider, Label, Play, Text, Textarea, VBox } from "./controls.js";
 export type {
-  BoxState, ButtonState, CheckboxState, DropdownObserved, DropdownOption, DropdownOptions, DropdownState, FloatSliderState, HTMLState,
+  BoxState, ButtonState, CheckboxState, DropdownObserved, DropdownOption, DropdownOptions, DropdownState, FloatSliderState, HTMLState, ImageState,
   IntSliderState, LabelState, PlayState, SliderState, TextareaState, TextState,
 } from "./controls.js";
 export { Output } from "./output.js";

@@ -4,6 +4,7 @@
  * ipywidgets 8 model spec's; bounds are kept as ipywidgets keeps them (a value outside
  * [min, max] is clamped, min > max is refused).
  */
+import { types } from "node:util";
 import type { JsonObject } from "../comm/index.js";
 import {
   ButtonStyle, CheckboxStyle, DESCRIPTION_DEFAULTS, DOM_DEFAULTS, DescriptionStyle, DescriptionWidget, DOMWidget, HTMLStyle, LabelStyle,
@@ -173,6 +174,33 @@ export interface HTML extends HTMLState {}
 export class HTML extends DescriptionWidget<HTMLState> {
   static override readonly spec = controlsSpec("HTML", "HTML", { ...DESCRIPTION_DEFAULTS, value: "", placeholder: "\u200b" });
   static override readonly styleClass = HTMLStyle;
+}
+
+// -- image -----------------------------------------------------------------------------------------
+
+export interface ImageState extends DOMState {
+  /** The image's bytes (sent as a binary buffer). */
+  value: Uint8Array;
+  /** "png", "jpeg", "gif", "svg+xml", ... (the image/ mime subtype). */
+  format: string;
+  /** In pixels, e.g. "200" (use layout.width to style the view). */
+  width: string;
+  height: string;
+}
+/** An image from bytes: `new Image({ value: readFileSync("plot.png"), format: "png" })`. */
+export interface Image extends ImageState {}
+export class Image extends DOMWidget<ImageState> {
+  static override readonly spec = controlsSpec("Image", "Image", { ...DOM_DEFAULTS, value: new Uint8Array(0), format: "png", width: "", height: "" });
+  protected override coerce(key: string, value: unknown): unknown {
+    if (key === "value") {
+      if (!(value instanceof Uint8Array || types.isAnyArrayBuffer(value) || ArrayBuffer.isView(value))) {
+        throw new TypeError(`Image.value must be bytes (a Uint8Array, ArrayBuffer or DataView), not ${typeof value}`);
+      }
+      const v = value as ArrayBuffer | ArrayBufferView;
+      return ArrayBuffer.isView(v) ? new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)) : new Uint8Array((v as ArrayBuffer).slice(0));
+    }
+    return super.coerce(key, value);
+  }
 }
 
 // -- button ----------------------------------------------------------------------------------------
