@@ -2,7 +2,7 @@
  * The declarations of what the kernel gives cells beyond Node, as one `.d.ts` text for a
  * TypeScript language service to load as a file of its program (e.g. "ts-async-kernel.d.ts"):
  * the `ts-async-kernel` module (kernel_module.ts; also as "ts-async-kernel/display") and the
- * globals every cell sees, `display`, `updateDisplay` and `clearOutput`. Node's own globals
+ * globals every cell sees, `display`, `updateDisplay`, `clearOutput`, `input`, `prompt` and `confirm`. Node's own globals
  * (`require`, `module`, `__filename`, `__dirname`, `process`...) come from @types/node; the
  * kernel's `__tsak_*` internals are left out on purpose.
  *
@@ -11,7 +11,7 @@
  * language service's `paths`), so completion knows every widget class and attribute.
  *
  * It is a script (no top-level import or export), so its top-level `declare`s are globals.
- * test/shell/globals_dts.test.ts checks it against the implementation in display.ts.
+ * test/shell/globals_dts.test.ts checks it against the implementation (display.ts, stdin.ts).
  */
 import { fileURLToPath } from "node:url";
 
@@ -62,6 +62,23 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   /** Clear the cell's output; with {wait: true}, only once the next output comes. */
   export function clearOutput(options?: { wait?: boolean }): void;
 
+  /** Options of input(). */
+  export interface InputOptions {
+    /** The frontend hides what is typed (a password field). */
+    password?: boolean;
+  }
+  /**
+   * Ask the frontend for a line of input; resolves with the answer. Needs a frontend that
+   * accepts input requests (else a StdinUnavailable error); an interrupt rejects it.
+   */
+  export function input(prompt?: string, options?: InputOptions): Promise<string>;
+  /**
+   * Ask for a line of input and wait for it, blocking the kernel until the answer comes (an
+   * interrupt stops the wait). An empty answer gives defaultValue when there is one.
+   */
+  export function prompt(message?: string, defaultValue?: string): string;
+  /** Ask a yes/no question (" [y/N] " is appended) and wait: true for "y" or "yes", any case. */
+  export function confirm(message?: string): boolean;
   /** Comms: \`new Comm(target)\`, \`registerCommTarget(name, handler)\` (docs/widgets.md). */
   export * from "ts-async-kernel/comm";
   /** Jupyter widgets, by name and as \`widgets\` (docs/widgets.md). */
@@ -77,6 +94,13 @@ declare module "ts-async-kernel/display" {
 declare const display: import("ts-async-kernel").Display;
 declare const updateDisplay: typeof import("ts-async-kernel").updateDisplay;
 declare const clearOutput: typeof import("ts-async-kernel").clearOutput;
+// Functions rather than consts: they merge with lib.dom's prompt and confirm where that is loaded.
+/** Ask the frontend for a line of input; resolves with the answer (see the "ts-async-kernel" module). */
+declare function input(prompt?: string, options?: import("ts-async-kernel").InputOptions): Promise<string>;
+/** Ask for a line of input and wait for it, blocking the kernel; an empty answer gives defaultValue. */
+declare function prompt(message?: string, defaultValue?: string): string;
+/** Ask a yes/no question (" [y/N] " is appended) and wait: true for "y" or "yes", any case. */
+declare function confirm(message?: string): boolean;
 /** Jupyter widgets: \`display(new widgets.IntSlider({ value: 5 }))\`. */
 declare const widgets: typeof import("ts-async-kernel/widgets");
 `;

@@ -1,10 +1,13 @@
 /**
  * Where a cell's output goes. The shell knows nothing of wire frames: the kernel gives each
  * execution a `CellOutput`, and everything the cell prints or displays, now or later from its
- * timers and promises, is routed to that object through AsyncLocalStorage.
+ * timers and promises, is routed to that object through the cell's scope (cell_scope.ts).
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { Buffer } from "node:buffer";
+import process from "node:process";
 import type { CommOutbound } from "../comm/protocol.js";
+import { CellScope, currentScope } from "./cell_scope.js";
+import type { CellStdin } from "./stdin.js";
 
 export type MimeBundle = Record<string, unknown>;
 
@@ -19,6 +22,8 @@ export interface CellOutput {
   stream(name: "stdout" | "stderr", text: string): void;
   display(data: MimeBundle, options?: DisplayOptions): void;
   clearOutput(wait: boolean): void;
+  /** Where the cell's input(), prompt() and confirm() ask (stdin.ts); none: they fail and say so. */
+  stdin?: CellStdin;
   /**
    * A comm message sent by code running for this request (a cell, or the handler of a frontend
    * comm message): published with the request as parent, also when the request is silent.
@@ -26,26 +31,28 @@ export interface CellOutput {
   comm?(msg: CommOutbound): void;
 }
 
-const store = new AsyncLocalStorage<CellOutput>();
 let fallback: CellOutput | undefined;
 
-/** Run `fn` with `output` as the destination of everything it (and what it schedules) emits. */
-export function withOutput<T>(output: CellOutput, fn: () => T): T {
+/** Output emitted outside any cell's scope (a callback of a native module, say) goes to the latest cell. */
+export function setLatestOutput(output: CellOutput): void {
   fallback = output;
-  return store.run(output, fn);
 }
 
 /**
- * Run `fn` with `output` as its destination, without making it the fallback for code outside
- * any cell: for the handlers of frontend comm messages, and for output captured by a widget.
+ * Run `fn` with `output` as its destination, in a scope of its own (its timers and awaits are
+ * cancelled by an interrupt like a cell's; the deadline of the code that calls it is kept), without
+ * making it the fallback for code outside any cell: for the handlers of frontend comm messages,
+ * and for output captured by a widget.
  */
 export function routeOutput<T>(output: CellOutput, fn: () => T): T {
-  return store.run(output, fn);
+  const scope = new CellScope(output);
+  scope.deadline = currentScope()?.deadline;
+  return scope.run(fn);
 }
 
 /** The output of the cell whose code is running, else of the most recent cell. */
 export function currentOutput(): CellOutput | undefined {
-  return store.getStore() ?? fallback;
+  return currentScope()?.output ?? fallback;
 }
 
 /**
@@ -67,7 +74,7 @@ export function routedStream(name: "stdout" | "stderr", sink: (text: string) => 
       if (out) out.stream(name, text);
       else sink(text);
       const done = typeof encoding === "function" ? encoding : cb;
-      if (typeof done === "function") queueMicrotask(() => (done as (err: Error | null) => void)(null));
+      if (typeof done === "function") process.nextTick(() => (done as (err: Error | null) => void)(null));
       return true;
     },
     isTTY: false,

@@ -15,6 +15,8 @@ export interface ThreadWorkerData {
   /** src/event_loop settings of the thread. */
   backend: string;
   loop?: string;
+  /** The thread's attention memory (src/shell/attention.ts): the main thread raises its flag to interrupt. */
+  attention: SharedArrayBuffer;
 }
 
 /** Why a running cell is cancelled: the error its awaits are rejected with. */

@@ -6,8 +6,10 @@
  * Each worker (worker.ts) has its own Shell; a cell's output comes back as plain events that are
  * replayed here into the cell's `CellOutput` (so the Outbox gives them the cell's parent), then
  * its outcome. Cancelling a cell (interrupt, timeout, stop_on_error) rejects its awaits in the
- * thread; a cell that does not settle within CANCEL_GRACE_MS (a synchronous loop: SIGINT stops
- * only the main thread's) has its thread terminated, and loses that thread's globals.
+ * thread, and an interrupt also raises the thread's attention flag, which stops the cell's own
+ * code wherever it runs (rewrite.ts `instrument`). A cell that still does not settle within
+ * CANCEL_GRACE_MS (a package's loop, or a timeout of a loop) has its thread terminated, and
+ * loses that thread's globals.
  *
  * Comms a thread's code opens belong to that thread: their messages come back as output events
  * (the main thread publishes them and tells the kernel's comm router, comms.ts), and the
@@ -16,6 +18,7 @@
  *
  * The workers hold no zeromq sockets, so terminating them is always safe.
  */
+import { URL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CommInbound, CommOwner } from "../../comm/index.js";
 import type { ManagerState } from "../../widgets/index.js";
@@ -28,6 +31,8 @@ import type { ThreadCommHost } from "../comms.js";
 import type { Language } from "../kernel_info.js";
 import type { Log } from "../log.js";
 import type { CancelReason, FromThread, ThreadWorkerData, ToThread } from "./protocol.js";
+import { ATTENTION_INTERRUPT, newAttention, raiseDeadline } from "../../shell/attention.js";
+import { setTimeout } from "node:timers";
 
 /** Idle anonymous threads kept for reuse; more are ended when their cell finishes. */
 const MAX_IDLE = 2;
@@ -75,6 +80,8 @@ function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
 
 class ThreadWorker implements CommOwner<CellOutput> {
   readonly worker: Worker;
+  /** Raised to interrupt: stops the thread's cell code even in a loop that never awaits. */
+  private readonly attention = newAttention();
   private readonly cells = new Map<number, Cell>();
   /** Frontend comm messages being handled here, by id: where their handlers' output goes. */
   private readonly commCalls = new Map<number, { output: CellOutput; done: () => void }>();
@@ -96,7 +103,7 @@ class ThreadWorker implements CommOwner<CellOutput> {
     private readonly onEnd: (w: ThreadWorker) => void,
   ) {
     this.comms = options.comms;
-    const data: ThreadWorkerData = { cwd: options.cwd, language: options.language, backend };
+    const data: ThreadWorkerData = { cwd: options.cwd, language: options.language, backend, attention: this.attention.buffer as SharedArrayBuffer };
     if (loop) data.loop = loop;
     this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: data, name: name ? `thread cell ${name}` : "thread cell" });
     // Idle threads never keep the kernel alive (it exits on shutdown regardless).
@@ -157,6 +164,8 @@ class ThreadWorker implements CommOwner<CellOutput> {
   /** Cancel every running cell (an interrupt); how many there were. */
   cancelAll(reason: CancelReason): number {
     const ids = [...this.cells.keys()];
+    // the thread lowers the flag when it handles the cancel
+    if (ids.length > 0 && reason.kind === "interrupt") Atomics.store(this.attention, 0, ATTENTION_INTERRUPT);
     for (const id of ids) this.cancel(id, reason);
     return ids.length;
   }
@@ -170,6 +179,8 @@ class ThreadWorker implements CommOwner<CellOutput> {
     const cell = this.cells.get(id);
     if (!cell || cell.cancelled || this.ended) return;
     cell.cancelled = reason;
+    // its deadline token is its id: the cell's code stops at its next guard (the thread lowers it)
+    if (reason.kind === "timeout") raiseDeadline(this.attention, id);
     this.worker.postMessage({ type: "cancel", id, reason } satisfies ToThread);
     // A synchronous loop never sees the cancel: end the thread (the only way to stop it).
     setTimeout(() => {

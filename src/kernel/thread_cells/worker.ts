@@ -12,14 +12,19 @@
  * events, in order with the rest of the output, and the frontend's messages for them come in as
  * `comm` messages, whose handlers' output goes under an id of their own (see threads.ts).
  */
+import { performance } from "node:perf_hooks";
+import process from "node:process";
 import { parentPort, workerData } from "node:worker_threads";
 import { run } from "../../event_loop/run.js";
 import { comms } from "../../comm/index.js";
 import { localWidgetStates } from "../../widgets/index.js";
 import { captureProcessStreams, currentOutput, routeOutput, type CellOutput } from "../../shell/output.js";
+import { lowerDeadline } from "../../shell/attention.js";
 import { Shell, type ExecuteOutcome } from "../../shell/shell.js";
+import { refusingStdin } from "../../shell/stdin.js";
 import { cancelError } from "../cancel.js";
 import type { FromThread, OutputEvent, ThreadWorkerData, ToThread } from "./protocol.js";
+import { setImmediate } from "node:timers";
 
 const data = workerData as ThreadWorkerData;
 const port = parentPort!;
@@ -91,11 +96,15 @@ class Relay {
   };
 }
 
+/** Input requests belong to the main thread's cells (docs/stdin.md says why). */
+const threadStdin = refusingStdin("thread cells cannot ask for input: run the cell on the main thread (without `// thread`)");
+
 function outputOf(relay: Relay, id: number): CellOutput {
   return {
     stream: (name, text) => relay.add(id, { kind: "stream", name, text }),
     display: (data, options = {}) => relay.add(id, { kind: "display", data, options }),
     clearOutput: (wait) => relay.add(id, { kind: "clear", wait }),
+    stdin: threadStdin,
     comm: (msg) => relay.add(id, { kind: "comm", msg }),
   };
 }
@@ -103,7 +112,7 @@ function outputOf(relay: Relay, id: number): CellOutput {
 async function main(): Promise<void> {
   captureProcessStreams();
   const relay = new Relay();
-  const shell = new Shell({ cwd: data.cwd, language: data.language, breakOnSigint: false });
+  const shell = new Shell({ cwd: data.cwd, language: data.language, breakOnSigint: false, attention: new Int32Array(data.attention) });
   const cancels = new Map<number, AbortController>();
 
   // A throw in a cell's timer or an unhandled rejection must not end the thread (a worker ends on
@@ -143,7 +152,8 @@ async function main(): Promise<void> {
     cancels.set(m.id, control);
     const out = outputOf(relay, m.id);
     try {
-      const outcome = await shell.execute(m.code, m.cellName, out, { signal: control.signal, timeoutSeconds: m.timeoutSeconds });
+      // the main thread keeps the time; it raises this cell's deadline by its id (threads.ts)
+      const outcome = await shell.execute(m.code, m.cellName, out, { signal: control.signal, timeoutSeconds: m.timeoutSeconds, deadlineToken: m.id });
       let userExpressions: Record<string, unknown> | undefined;
       if (outcome.status === "ok" && m.userExpressions) {
         userExpressions = {};
@@ -158,13 +168,17 @@ async function main(): Promise<void> {
       finish(m.id, { status: "error", error: { ename: "KernelError", evalue: `internal error in the thread: ${String((err as Error)?.message ?? err)}`, traceback: [] }, interrupted: false });
     } finally {
       cancels.delete(m.id);
+      lowerDeadline(shell.runtime.flag, m.id);
     }
   };
 
   port.on("message", (m: ToThread) => {
     if (m.type === "run") void runCell(m);
-    else if (m.type === "cancel") cancels.get(m.id)?.abort(cancelError(m.reason));
-    else if (m.type === "comm") void handleComm(m);
+    else if (m.type === "cancel") {
+      cancels.get(m.id)?.abort(cancelError(m.reason));
+      // the main thread raised the flag before asking: the guards have done their part
+      if (m.reason.kind === "interrupt") shell.runtime.clearAttention();
+    } else if (m.type === "comm") void handleComm(m);
     else if (m.type === "widget_states") port.postMessage({ type: "widget_states", id: m.id, states: localWidgetStates() } satisfies FromThread);
   });
   // Lives until the main thread terminates it.
