@@ -10,6 +10,7 @@ are handled while a cell runs, and `// thread` cells own comms of their own.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -21,6 +22,7 @@ from kernel_helpers import (
     execute,
     get_reply,
     quiet_client,
+    send_control,
     send_execute,
     summarize,
 )
@@ -241,3 +243,46 @@ tc.commId
 
     # the main thread does not see the thread's comms
     assert ok(kc, f'import {{ openComms }} from "ts-async-kernel"; openComms("{target}").length').result_text == "0"
+
+
+def test_an_interrupt_stops_a_handler_stuck_in_a_loop(kc) -> None:
+    target = f"test.spin.{uuid.uuid4().hex[:6]}"
+    ok(kc, f"""
+import {{ registerCommTarget }} from "ts-async-kernel";
+globalThis.spun = 0;
+registerCommTarget("{target}", (comm) => comm.onMsg(() => {{ while (true) {{ spun++; }} }}));
+""")
+    comm_id = uuid.uuid4().hex
+    collect_iopub(kc, send_comm(kc, "comm_open", {"comm_id": comm_id, "target_name": target, "data": {}}))
+    sent = send_comm(kc, "comm_msg", {"comm_id": comm_id, "data": {}})
+    sorter = Sorter(kc)
+    sorter.wait_output(sent, "status")  # busy: the handler spins
+    time.sleep(0.3)
+    reply = get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
+    assert reply["content"]["status"] == "ok"
+    got = sorter.outputs(sent)
+    err = "".join(m["content"]["text"] for m in of_type(got, "stream") if m["content"]["name"] == "stderr")
+    assert "KernelInterrupt" in err, [summarize(m) for m in got]
+    assert int(ok(kc, "spun > 0 ? 1 : 0").result_text) == 1
+    assert ok(kc, "6 * 7").result_text == "42"
+
+
+def test_an_interrupt_stops_a_thread_handler_stuck_in_a_loop(kc) -> None:
+    target = f"test.tspin.{uuid.uuid4().hex[:6]}"
+    ok(kc, f"""// thread name=spinner
+import {{ registerCommTarget }} from "ts-async-kernel";
+globalThis.spun = 0;
+registerCommTarget("{target}", (comm) => comm.onMsg(() => {{ while (true) {{ spun++; }} }}));
+""")
+    comm_id = uuid.uuid4().hex
+    collect_iopub(kc, send_comm(kc, "comm_open", {"comm_id": comm_id, "target_name": target, "data": {}}))
+    sent = send_comm(kc, "comm_msg", {"comm_id": comm_id, "data": {}})
+    sorter = Sorter(kc)
+    sorter.wait_output(sent, "status")
+    time.sleep(0.3)
+    assert get_reply(kc, send_control(kc, "interrupt_request"), channel="control")["content"]["status"] == "ok"
+    got = sorter.outputs(sent)
+    err = "".join(m["content"]["text"] for m in of_type(got, "stream") if m["content"]["name"] == "stderr")
+    assert "KernelInterrupt" in err, [summarize(m) for m in got]
+    # the thread (and its globals) lives on, and its next cell is not interrupted
+    assert ok(kc, "// thread name=spinner\nspun > 0").result_text == "true"

@@ -258,12 +258,14 @@ globalThis.ts = new widgets.IntSlider({ value: 1, description: "thread" });
 globalThis.tl = new widgets.Label();
 ts.observe((c) => { tl.value = `thread saw ${c.new}`; }, "value");
 display(new widgets.HBox({ children: [ts, tl] }));
-setTimeout(() => { ts.value = 2; }, 10);
+await new Promise((r) => setTimeout(r, 10));
+ts.value = 2;
 [ts.modelId, tl.modelId].join(" ")
 """)
     slider_id, label_id = ex.result_text.strip("'").split()
     o = opens(ex.iopub)
     assert o["IntSliderModel"]["parent_header"]["msg_id"] == ex.msg_id
+    assert widget_msgs(ex.iopub, label_id) == [{"method": "update", "state": {"value": "thread saw 2"}, "buffer_paths": []}]
     assert [m for m in ex.iopub if m["msg_type"] == "display_data"][0]["content"]["data"][VIEW]["model_id"] == o["HBoxModel"]["content"]["comm_id"]
     # the frontend moves the thread's slider: the thread's observer answers, with that message as parent
     sent = update(kc, slider_id, {"value": 8})

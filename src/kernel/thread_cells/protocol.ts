@@ -33,6 +33,8 @@ export type ToThread =
    * handlers' output goes under `id`, like a cell's, and a `comm_done` with that id follows.
    */
   | { type: "comm"; id: number; msg: CommInbound }
+  /** An interrupt while only comm handlers ran here: the flag was raised for them; lower it. */
+  | { type: "interrupted" }
   /** The state of this thread's widgets, for a frontend that restores them (jupyter.widget.control). */
   | { type: "widget_states"; id: number };
 

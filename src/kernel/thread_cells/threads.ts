@@ -167,7 +167,13 @@ class ThreadWorker implements CommOwner<CellOutput> {
     // the thread lowers the flag when it handles the cancel
     if (ids.length > 0 && reason.kind === "interrupt") Atomics.store(this.attention, 0, ATTENTION_INTERRUPT);
     for (const id of ids) this.cancel(id, reason);
-    return ids.length;
+    // Comm handlers (a widget's observer in a loop) stop at their guards too; the thread lowers the
+    // flag once they have given the thread back.
+    if (ids.length === 0 && this.commCalls.size > 0 && reason.kind === "interrupt" && !this.ended) {
+      Atomics.store(this.attention, 0, ATTENTION_INTERRUPT);
+      this.worker.postMessage({ type: "interrupted" } satisfies ToThread);
+    }
+    return ids.length + this.commCalls.size;
   }
 
   terminate(): void {

@@ -179,6 +179,7 @@ async function main(): Promise<void> {
       // the main thread raised the flag before asking: the guards have done their part
       if (m.reason.kind === "interrupt") shell.runtime.clearAttention();
     } else if (m.type === "comm") void handleComm(m);
+    else if (m.type === "interrupted") shell.runtime.clearAttention();
     else if (m.type === "widget_states") port.postMessage({ type: "widget_states", id: m.id, states: localWidgetStates() } satisfies FromThread);
   });
   // Lives until the main thread terminates it.
