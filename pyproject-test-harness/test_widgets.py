@@ -9,6 +9,7 @@ restores every widget after a page reload; widgets driven from a `// thread` cel
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from kernel_helpers import (
     Sorter,
     collect_iopub,
     execute,
+    get_reply,
     quiet_client,
     send_execute,
     summarize,
@@ -300,3 +302,25 @@ img.modelId
     ex = ok(kc, "img.value = new Uint8Array([7]); img.value.length")
     (upd,) = [m for m in ex.iopub if m["msg_type"] == "comm_msg"]
     assert upd["content"]["data"]["buffer_paths"] == [["value"]] and [bytes(b) for b in upd["buffers"]] == [b"\x07"]
+
+
+def test_completion_inspection_and_type_checks_know_the_widgets(kc) -> None:
+    """From the language service, which reads the kernel's own declarations of the widgets."""
+    deadline = time.monotonic() + 30
+    while True:
+        r = get_reply(kc, kc.complete('"abc".', 6))["content"]
+        if r["metadata"].get("_jupyter_types_experimental"):
+            break
+        assert time.monotonic() < deadline, "the language service never answered"
+        time.sleep(0.1)
+    ok(kc, "const typedSlider = new widgets.IntSlider({ value: 1 });")
+    code = "typedSlider.readout_f"
+    c = get_reply(kc, kc.complete(code, len(code)))["content"]
+    assert c["matches"] == ["readout_format"] and c["metadata"]["_jupyter_types_experimental"], c
+    code = "typedSlider.observe"
+    info = get_reply(kc, kc.inspect(code, len(code)))["content"]
+    assert info["found"] and "Widget<IntSliderState, IntSliderState>.observe<K>" in info["data"]["text/plain"], info["data"]
+    # widget classes are types too, and the checks know their attributes
+    ex = ok(kc, "// @ts-check\nconst again: widgets.IntSlider = typedSlider;\nconst wrong: string = again.value;")
+    err = "".join(m["content"]["text"] for m in ex.iopub if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
+    assert "Type 'number' is not assignable to type 'string'" in err, err

@@ -10,7 +10,9 @@
  * "ts-async-kernel/comm" and "ts-async-kernel/widgets" lead there through KERNEL_TYPE_PATHS (the
  * language service's `paths`), so completion knows every widget class and attribute.
  *
- * It is a script (no top-level import or export), so its top-level `declare`s are globals.
+ * It is a script (no top-level import or export), so its top-level `declare`s are globals; the
+ * `widgets` global is declared inside the module (a global augmentation), so that it is a
+ * namespace of types as well as a value.
  * test/shell/globals_dts.test.ts checks it against the implementation (display.ts, stdin.ts).
  */
 import { fileURLToPath } from "node:url";
@@ -84,6 +86,12 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   /** Jupyter widgets, by name and as \`widgets\` (docs/widgets.md). */
   export * from "ts-async-kernel/widgets";
   export * as widgets from "ts-async-kernel/widgets";
+
+  import * as widgetsModule from "ts-async-kernel/widgets";
+  global {
+    /** Jupyter widgets: \`display(new widgets.IntSlider({ value: 5 }))\`; also their types (\`let s: widgets.IntSlider\`). */
+    export import widgets = widgetsModule;
+  }
 }
 
 declare module "ts-async-kernel/display" {
@@ -101,6 +109,4 @@ declare function input(prompt?: string, options?: import("ts-async-kernel").Inpu
 declare function prompt(message?: string, defaultValue?: string): string;
 /** Ask a yes/no question (" [y/N] " is appended) and wait: true for "y" or "yes", any case. */
 declare function confirm(message?: string): boolean;
-/** Jupyter widgets: \`display(new widgets.IntSlider({ value: 5 }))\`. */
-declare const widgets: typeof import("ts-async-kernel/widgets");
 `;

@@ -36,7 +36,7 @@ describe("completion", () => {
     expect(kernel.complete(named, named.indexOf(" }")).matches).toContain("registerCommTarget");
     const info = kernel.inspect("s.observe", 9, 0);
     expect(info.found).toBe(true);
-    expect(info.data["text/plain"]).toMatch(/^\(method\) Widget<IntSliderState, IntSliderState>.observe<K>\(handler: Observer<IntSliderState, K>.*\n\nCall `handler` on every change/);
+    expect(info.data["text/plain"]).toMatch(/^\(method\) Widget<IntSliderState, IntSliderState>.observe<K>\(handler: widgets.Observer<widgets.IntSliderState, K>.*\n\nCall `handler` on every change/);
   });
 
   it("offers members of a string literal, replacing what is typed after the dot", () => {

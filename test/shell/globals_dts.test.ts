@@ -106,6 +106,8 @@ const v: number = s.value;
 s.observe((c) => { const n: number = c.new; console.log(n, c.old, c.name); }, "value");
 s.layout.width = "200px";
 const same: IntSlider = new w2.IntSlider();
+const typed: widgets.IntSlider = same;
+const state: widgets.IntSliderState["value"] = typed.value;
 const d = new Dropdown({ options: [["one", 1], ["two", 2]], value: 2 });
 const picked: number | null = d.value;
 d.observe((c) => console.log(c.new), "label");
