@@ -18,6 +18,7 @@ import type { Worker } from "node:worker_threads";
 import type { Header } from "../messaging/index.js";
 import type { Shell } from "../shell/shell.js";
 import type { InboundRequest, ToMain, ToWorker } from "./bridge.js";
+import type { KernelComms } from "./comms.js";
 import { ExecuteScheduler, type SchedulerHost } from "./execute_scheduler.js";
 import { History, historyFile } from "./history.js";
 import type { LanguageClient } from "./language_client.js";
@@ -60,6 +61,8 @@ export class Kernel {
   private shellModule?: Promise<Shell>;
   private shell?: Shell;
   private readonly interrupts: InterruptLedger;
+  /** Comms of the main thread and routing to threads' comms; made with the shell. */
+  private comms?: KernelComms;
   /** The main shell's scheduler, and each subshell's by id (the I/O worker says which exist). */
   private readonly mainScheduler: ExecuteScheduler;
   private readonly subshells = new Map<string, ExecuteScheduler>();
@@ -112,9 +115,10 @@ export class Kernel {
   /** The thread-cell workers, made on the first `// thread` cell. */
   private async threads(): Promise<ThreadCells> {
     if (!this.threadCells) {
-      const { ThreadCells } = await import("./thread_cells/threads.js");
+      // The shell first: with it come the comms that thread cells' comms are routed through.
+      const [{ ThreadCells }] = await Promise.all([import("./thread_cells/threads.js"), this.getShell()]);
       if (this.shuttingDown) throw new Error("the kernel is shutting down");
-      this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log });
+      this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log, comms: this.comms });
     }
     return this.threadCells;
   }
@@ -175,12 +179,13 @@ export class Kernel {
   private startLanguage(): Promise<LanguageClient | undefined> {
     this.languageStart ??= (async () => {
       try {
-        const [{ LanguageClient }, { GLOBALS_DTS }] = await Promise.all([import("./language_client.js"), import("../shell/globals_dts.js")]);
+        const [{ LanguageClient }, { GLOBALS_DTS, KERNEL_TYPE_PATHS }] = await Promise.all([import("./language_client.js"), import("../shell/globals_dts.js")]);
         if (this.shuttingDown) return undefined;
         return (this.language = new LanguageClient({
           cwd: this.options.cwd,
           language: this.options.language,
           globalsDts: GLOBALS_DTS,
+          modulePaths: KERNEL_TYPE_PATHS,
           log: this.log,
           attachIo: (port) => this.worker.postMessage({ type: "language", port } satisfies ToWorker, [port]),
         }));
@@ -224,16 +229,31 @@ export class Kernel {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.
       await this.startSigintWatch().armed;
-      const [{ captureProcessStreams }, { guardProcessExit }] = await Promise.all([import("../shell/output.js"), import("../shell/process_exit.js")]);
-      captureProcessStreams();
+      const [output, { guardProcessExit }] = await Promise.all([import("../shell/output.js"), import("../shell/process_exit.js")]);
+      output.captureProcessStreams();
       this.exitProcess = guardProcessExit();
-      this.shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener });
-      return this.shell;
+      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener });
+      // Before any cell runs: cells may open comms (widgets) at once.
+      const [{ KernelComms }, { comms }] = await Promise.all([import("./comms.js"), import("../comm/index.js")]);
+      this.comms = new KernelComms({
+        outbox: this.outbox,
+        log: this.log,
+        local: comms,
+        currentOutput: output.currentOutput,
+        routeOutput: output.routeOutput,
+        errorText: (err) => shell.errorText(err),
+      });
+      this.shell = shell;
+      return shell;
     });
     return this.shellModule;
   }
 
   private onWorkerMessage(m: ToMain): void {
+    // An interrupt asked for before this message came (the SIGINT watcher's notice travels on
+    // another port and may be behind it) is acted on first: it must stop the cells that ran
+    // then, and its raised flag must not stop a cell that starts now.
+    this.onInterrupt();
     switch (m.type) {
       case "request":
         if (m.msg.header.msg_type === "execute_request") {
@@ -353,16 +373,18 @@ export class Kernel {
         case "history_request":
           this.reply(req, channel, "history_reply", { status: "ok", history: this.history.request(c) });
           break;
-        case "comm_info_request":
-          this.reply(req, channel, "comm_info_reply", { status: "ok", comms: {} });
+        case "comm_info_request": {
+          // No shell yet, no comm yet: nothing to load for that answer.
+          const target = typeof c.target_name === "string" ? c.target_name : undefined;
+          this.reply(req, channel, "comm_info_reply", { status: "ok", comms: this.comms?.info(target) ?? {} });
           break;
+        }
         case "comm_open":
-          // No comm targets yet: the spec asks us to close what we cannot open.
-          this.outbox.publish("comm_close", { comm_id: c.comm_id, data: {} }, parent);
-          break;
         case "comm_msg":
         case "comm_close":
-          this.log.debug({ type, comm_id: c.comm_id }, "message for an unknown comm");
+          // Handled as they come, beside running cells (never queued behind them).
+          await this.getShell();
+          await this.comms!.receive(req);
           break;
         case "connect_request": {
           const p = this.ports;

@@ -11,15 +11,23 @@
  * CANCEL_GRACE_MS (a package's loop, or a timeout of a loop) has its thread terminated, and
  * loses that thread's globals.
  *
+ * Comms a thread's code opens belong to that thread: their messages come back as output events
+ * (the main thread publishes them and tells the kernel's comm router, comms.ts), and the
+ * frontend's messages for them are delivered here (`deliver`, a CommOwner). A pool thread that
+ * holds comms is never ended for being idle; a thread that ends takes its comms with it.
+ *
  * The workers hold no zeromq sockets, so terminating them is always safe.
  */
 import { URL } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { CommInbound, CommOwner } from "../../comm/index.js";
+import type { ManagerState } from "../../widgets/index.js";
 import { backendNames } from "../../event_loop/backend.js";
 import type { CellOutput } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
 import { cancelError } from "../cancel.js";
 import { CellSettingsError, type ThreadTarget } from "../cell_settings.js";
+import type { ThreadCommHost } from "../comms.js";
 import type { Language } from "../kernel_info.js";
 import type { Log } from "../log.js";
 import type { CancelReason, FromThread, ThreadWorkerData, ToThread } from "./protocol.js";
@@ -53,6 +61,8 @@ export interface RunningThreadCell {
 }
 
 export interface ThreadCellsOptions {
+  /** The kernel's comms (the router of frontend comm messages); none: threads' comm messages are dropped. */
+  comms?: ThreadCommHost;
   cwd: string;
   language: Language;
   log: Log;
@@ -68,11 +78,15 @@ function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
   return { status: "error", error: { ename, evalue, traceback: [`\u001b[0;31m${ename}\u001b[0m: ${evalue}`] }, interrupted: ename === "KernelInterrupt" };
 }
 
-class ThreadWorker {
+class ThreadWorker implements CommOwner<CellOutput> {
   readonly worker: Worker;
   /** Raised to interrupt: stops the thread's cell code even in a loop that never awaits. */
   private readonly attention = newAttention();
   private readonly cells = new Map<number, Cell>();
+  /** Frontend comm messages being handled here, by id: where their handlers' output goes. */
+  private readonly commCalls = new Map<number, { output: CellOutput; done: () => void }>();
+  private readonly comms: ThreadCommHost | undefined;
+  private readonly stateRequests = new Map<number, (s: ManagerState | undefined) => void>();
   private readonly late = new Map<number, CellOutput>();
   private nextId = 1;
   /** Why the thread ended (or could not start), for the cells it leaves. */
@@ -88,6 +102,7 @@ class ThreadWorker {
     private readonly onIdle: (w: ThreadWorker) => void,
     private readonly onEnd: (w: ThreadWorker) => void,
   ) {
+    this.comms = options.comms;
     const data: ThreadWorkerData = { cwd: options.cwd, language: options.language, backend, attention: this.attention.buffer as SharedArrayBuffer };
     if (loop) data.loop = loop;
     this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: data, name: name ? `thread cell ${name}` : "thread cell" });
@@ -119,13 +134,46 @@ class ThreadWorker {
     return { result, cancel: (reason) => this.cancel(id, reason) };
   }
 
+  /** A frontend message for a comm (or a target) of this thread; settles when its handlers have. */
+  deliver(msg: CommInbound, output: CellOutput): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    const id = this.nextId++;
+    return new Promise<void>((done) => {
+      this.commCalls.set(id, { output, done });
+      this.worker.postMessage({ type: "comm", id, msg } satisfies ToThread);
+    });
+  }
+
+  /** The state of this thread's widgets; undefined if it does not answer within `timeoutMs` (busy). */
+  widgetStates(timeoutMs: number): Promise<ManagerState | undefined> {
+    if (this.ended) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.stateRequests.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.stateRequests.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.worker.postMessage({ type: "widget_states", id } satisfies ToThread);
+    });
+  }
+
   /** Cancel every running cell (an interrupt); how many there were. */
   cancelAll(reason: CancelReason): number {
     const ids = [...this.cells.keys()];
     // the thread lowers the flag when it handles the cancel
     if (ids.length > 0 && reason.kind === "interrupt") Atomics.store(this.attention, 0, ATTENTION_INTERRUPT);
     for (const id of ids) this.cancel(id, reason);
-    return ids.length;
+    // Comm handlers (a widget's observer in a loop) stop at their guards too; the thread lowers the
+    // flag once they have given the thread back.
+    if (ids.length === 0 && this.commCalls.size > 0 && reason.kind === "interrupt" && !this.ended) {
+      Atomics.store(this.attention, 0, ATTENTION_INTERRUPT);
+      this.worker.postMessage({ type: "interrupted" } satisfies ToThread);
+    }
+    return ids.length + this.commCalls.size;
   }
 
   terminate(): void {
@@ -150,7 +198,13 @@ class ThreadWorker {
     switch (m.type) {
       case "output":
         for (const { id, event } of m.events) {
-          const out = this.cells.get(id)?.output ?? this.late.get(id);
+          const out = this.cells.get(id)?.output ?? this.commCalls.get(id)?.output ?? this.late.get(id);
+          if (event.kind === "comm") {
+            // Never dropped: the frontend's widgets must stay in step with the thread's.
+            this.comms?.noteOutbound(this, event.msg);
+            (out?.comm ? out : this.comms?.orphans)?.comm?.(event.msg);
+            continue;
+          }
           if (!out) continue;
           if (event.kind === "stream") out.stream(event.name, event.text);
           else if (event.kind === "display") out.display(event.data, event.options);
@@ -161,22 +215,49 @@ class ThreadWorker {
         const cell = this.cells.get(m.id);
         if (!cell) return;
         this.cells.delete(m.id);
-        this.late.set(m.id, cell.output);
-        if (this.late.size > LATE_OUTPUTS) this.late.delete(this.late.keys().next().value!);
+        this.keepLate(m.id, cell.output);
         cell.resolve(m.userExpressions ? { outcome: m.outcome, userExpressions: m.userExpressions } : { outcome: m.outcome });
         if (!this.busy) this.onIdle(this);
         break;
       }
+      case "comm_done": {
+        const call = this.commCalls.get(m.id);
+        if (!call) return;
+        this.commCalls.delete(m.id);
+        this.keepLate(m.id, call.output);
+        call.done();
+        break;
+      }
+      case "widget_states": {
+        const answer = this.stateRequests.get(m.id);
+        this.stateRequests.delete(m.id);
+        answer?.(m.states);
+        break;
+      }
+      case "comm_targets":
+        this.comms?.setTargets(this, m.names);
+        break;
       case "failed":
         this.failure = `the thread could not start: ${m.message}`;
         break;
     }
   }
 
+  /** Output that comes after a cell or comm handler settled (timers) still reaches its parent. */
+  private keepLate(id: number, output: CellOutput): void {
+    this.late.set(id, output);
+    if (this.late.size > LATE_OUTPUTS) this.late.delete(this.late.keys().next().value!);
+  }
+
   private onExit(code: number): void {
     this.ended = true;
     this.onEnd(this);
     this.settleAll(code);
+    for (const call of this.commCalls.values()) call.done();
+    for (const answer of this.stateRequests.values()) answer(undefined);
+    this.stateRequests.clear();
+    this.commCalls.clear();
+    this.comms?.ownerGone(this);
   }
 
   /** The thread is gone: every cell still running there fails, saying why. */
@@ -262,7 +343,8 @@ export class ThreadCells {
   private onIdle(w: ThreadWorker): void {
     if (w.name !== undefined || this.closed || this.idle.includes(w)) return;
     if (this.idle.length < MAX_IDLE) this.idle.push(w);
-    else w.terminate();
+    // Its comms (widgets) live as long as the thread: keep it, out of the pool.
+    else if (!this.options.comms?.holds(w)) w.terminate();
   }
 
   private onEnd(w: ThreadWorker): void {

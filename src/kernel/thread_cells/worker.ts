@@ -7,12 +7,18 @@
  * main thread turns into messages with the cell's parent (through its Outbox), and each cell ends
  * with a `done` carrying its outcome. Several cells may run here at once (a named thread given a
  * second cell while the first awaits); each has its own id, output and cancel.
+ *
+ * Comms opened here live here (this thread's CommManager): their messages go out as output
+ * events, in order with the rest of the output, and the frontend's messages for them come in as
+ * `comm` messages, whose handlers' output goes under an id of their own (see threads.ts).
  */
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { parentPort, workerData } from "node:worker_threads";
 import { run } from "../../event_loop/run.js";
-import { captureProcessStreams, currentOutput, type CellOutput } from "../../shell/output.js";
+import { comms } from "../../comm/index.js";
+import { localWidgetStates } from "../../widgets/index.js";
+import { captureProcessStreams, currentOutput, routeOutput, type CellOutput } from "../../shell/output.js";
 import { lowerDeadline } from "../../shell/attention.js";
 import { Shell, type ExecuteOutcome } from "../../shell/shell.js";
 import { refusingStdin } from "../../shell/stdin.js";
@@ -99,6 +105,7 @@ function outputOf(relay: Relay, id: number): CellOutput {
     display: (data, options = {}) => relay.add(id, { kind: "display", data, options }),
     clearOutput: (wait) => relay.add(id, { kind: "clear", wait }),
     stdin: threadStdin,
+    comm: (msg) => relay.add(id, { kind: "comm", msg }),
   };
 }
 
@@ -113,6 +120,22 @@ async function main(): Promise<void> {
   const stray = (kind: string) => (err: unknown) => currentOutput()?.stream("stderr", `${kind}: ${shell.errorText(err)}\n`);
   process.on("uncaughtException", stray("Uncaught exception"));
   process.on("unhandledRejection", stray("Unhandled promise rejection"));
+
+  // This thread's comms publish through the output of the code that runs (cell or comm handler).
+  comms.connect({
+    send: (msg) => currentOutput()?.comm?.(msg),
+    reportError: (err, context) => currentOutput()?.stream("stderr", `${context}: ${shell.errorText(err)}\n`),
+  });
+  comms.onTargetsChanged((names) => port.postMessage({ type: "comm_targets", names } satisfies FromThread));
+  if (comms.targetNames().length) port.postMessage({ type: "comm_targets", names: comms.targetNames() } satisfies FromThread);
+  const handleComm = async (m: Extract<ToThread, { type: "comm" }>): Promise<void> => {
+    try {
+      await routeOutput(outputOf(relay, m.id), () => comms.receive(m.msg));
+    } finally {
+      relay.flush();
+      port.postMessage({ type: "comm_done", id: m.id } satisfies FromThread);
+    }
+  };
 
   const finish = (id: number, outcome: ExecuteOutcome, userExpressions?: Record<string, unknown>): void => {
     relay.flush();
@@ -155,7 +178,9 @@ async function main(): Promise<void> {
       cancels.get(m.id)?.abort(cancelError(m.reason));
       // the main thread raised the flag before asking: the guards have done their part
       if (m.reason.kind === "interrupt") shell.runtime.clearAttention();
-    }
+    } else if (m.type === "comm") void handleComm(m);
+    else if (m.type === "interrupted") shell.runtime.clearAttention();
+    else if (m.type === "widget_states") port.postMessage({ type: "widget_states", id: m.id, states: localWidgetStates() } satisfies FromThread);
   });
   // Lives until the main thread terminates it.
   await new Promise<never>(() => {});
