@@ -194,9 +194,13 @@ export class Kernel {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.
       await this.startSigintWatch().armed;
-      const { captureProcessStreams } = await import("../shell/output.js");
+      const [{ captureProcessStreams }, { configureCallerThreads, useMainThreadEnvironment }] = await Promise.all([import("../shell/output.js"), import("./caller_env.js")]);
       captureProcessStreams();
-      return new Shell({ cwd: this.options.cwd, language: this.options.language });
+      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language });
+      // Cells may start Caller threads (src/caller): they run the kernel's thread setup.
+      configureCallerThreads(this.options.cwd, this.options.language);
+      useMainThreadEnvironment(shell, this.options.cwd, this.options.language);
+      return shell;
     });
     return this.shellModule;
   }
@@ -364,8 +368,13 @@ export class Kernel {
     this.shuttingDown = true;
     this.log.info({ restart }, "shutting down");
     this.outbox.flush();
-    // Thread-cell workers hold no sockets: end them at once (terminate stops even a busy loop).
-    if (this.threadCells) await Promise.race([this.threadCells.close(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    // Caller threads (thread cells' and those cells started) hold no sockets: end them at once
+    // (terminate stops even a busy loop). The Caller is loaded if a cell or a thread ran.
+    this.threadCells?.close();
+    if (this.shellModule || this.threadCells) {
+      const stopped = import("../caller/index.js").then(({ stopAllThreads }) => stopAllThreads());
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
     // Wait for the worker to end on its own after closing its sockets.
     const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
     this.worker.postMessage({ type: "close" } satisfies ToWorker);

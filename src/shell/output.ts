@@ -23,9 +23,13 @@ export interface CellOutput {
 const store = new AsyncLocalStorage<CellOutput>();
 let fallback: CellOutput | undefined;
 
-/** Run `fn` with `output` as the destination of everything it (and what it schedules) emits. */
-export function withOutput<T>(output: CellOutput, fn: () => T): T {
-  fallback = output;
+/**
+ * Run `fn` with `output` as the destination of everything it (and what it schedules) emits.
+ * `output` also becomes the destination of output from no cell's context, unless `fallback` is
+ * false (a call from another thread, which is not the latest cell).
+ */
+export function withOutput<T>(output: CellOutput, fn: () => T, options: { fallback?: boolean } = {}): T {
+  if (options.fallback !== false) fallback = output;
   return store.run(output, fn);
 }
 

@@ -1,0 +1,143 @@
+/**
+ * The calling side of a call channel: calls go out with an id, their outcomes and output come
+ * back by id. Output is shown in the async context of the call site (so in the kernel, in the
+ * cell that made the call), also when it comes after the call settled (the function's timers),
+ * for the last LATE_OUTPUTS calls. The channel keeps its thread (and process) alive only while
+ * calls are in flight.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { MessagePort } from "node:worker_threads";
+import { deliverOutput } from "./environment.js";
+import { errorData, rebuildError, ThreadEnded } from "./errors.js";
+import type { FunctionRef } from "./functions.js";
+import { deferred, type Deferred, type Pending } from "./pending.js";
+import type { CallMode, FromTarget, ToTarget } from "./protocol.js";
+import { trackCall } from "./scope.js";
+
+/** Finished calls whose late output (timers, promises) is still routed to their call site. */
+const LATE_OUTPUTS = 64;
+
+type Context = <R>(fn: () => R) => R;
+
+interface Call {
+  deferred: Deferred<unknown>;
+  context: Context;
+}
+
+export class Connection {
+  private port?: MessagePort;
+  /** Messages waiting for the port (it comes from the root thread, asynchronously). */
+  private waiting: ToTarget[] = [];
+  private ended?: unknown;
+  private readonly calls = new Map<number, Call>();
+  private readonly late = new Map<number, Context>();
+  private nextId = 1;
+
+  /**
+   * @param where - names the target in errors (`thread "work"`).
+   * @param endReason - why the target ended, once its channel has closed (the root thread waits
+   *   for the thread's exit to say how it ended).
+   */
+  constructor(
+    readonly where: string,
+    private readonly endReason: () => Promise<unknown>,
+  ) {}
+
+  attach(port: MessagePort): void {
+    if (this.ended !== undefined) {
+      port.close();
+      return;
+    }
+    this.port = port;
+    port.on("message", (m: FromTarget) => this.onMessage(m));
+    port.once("close", () => void this.endReason().then((reason) => this.end(reason)));
+    for (const m of this.waiting.splice(0)) this.post(m);
+    this.updateRef();
+  }
+
+  /** The target is gone (or could not be reached): every call rejects with `reason`, now and later. */
+  end(reason: unknown): void {
+    if (this.ended !== undefined) return;
+    this.ended = reason;
+    this.waiting = [];
+    for (const [id, call] of this.calls) {
+      this.calls.delete(id);
+      call.deferred.reject(reason);
+    }
+    this.port?.close();
+  }
+
+  get closed(): boolean {
+    return this.ended !== undefined;
+  }
+
+  call(fn: FunctionRef, args: unknown[], mode: CallMode, delay?: number): Pending<unknown> {
+    const id = this.nextId++;
+    const d = deferred<unknown>((reason) => this.send({ type: "cancel", id, reason: errorData(reason) }));
+    if (this.ended !== undefined) {
+      d.reject(this.ended);
+      return d.pending;
+    }
+    const context = AsyncLocalStorage.snapshot();
+    this.calls.set(id, { deferred: d, context });
+    trackCall(d.pending, context);
+    const m: ToTarget = { type: "call", id, fn, args, mode };
+    if (delay !== undefined) m.delay = delay;
+    try {
+      this.send(m);
+    } catch (err) {
+      // An argument that cannot be cloned (a function, a class instance with private state...).
+      this.calls.delete(id);
+      d.reject(err);
+      return d.pending;
+    }
+    this.updateRef();
+    return d.pending;
+  }
+
+  closeQueue(key: string): void {
+    if (this.ended === undefined) this.send({ type: "queue-close", key });
+  }
+
+  private send(m: ToTarget): void {
+    if (this.ended !== undefined) return;
+    if (this.port) this.post(m);
+    else {
+      // Check now that it clones, as posting would: the error belongs to the call site.
+      if (m.type === "call") structuredClone(m.args);
+      this.waiting.push(m);
+    }
+  }
+
+  private post(m: ToTarget): void {
+    this.port!.postMessage(m);
+  }
+
+  private onMessage(m: FromTarget): void {
+    if (m.type === "output") {
+      for (const { id, event } of m.events) {
+        const context = this.calls.get(id)?.context ?? this.late.get(id);
+        context?.(() => deliverOutput(event));
+      }
+      return;
+    }
+    const call = this.calls.get(m.id);
+    if (!call) return;
+    this.calls.delete(m.id);
+    this.late.set(m.id, call.context);
+    if (this.late.size > LATE_OUTPUTS) this.late.delete(this.late.keys().next().value!);
+    if (m.ok) call.deferred.resolve(m.value);
+    else call.deferred.reject(rebuildError(m.error, this.where));
+    this.updateRef();
+  }
+
+  private updateRef(): void {
+    if (this.calls.size > 0) this.port?.ref();
+    else this.port?.unref();
+  }
+}
+
+/** The error calls get when their thread has ended and nothing more is known. */
+export function threadEnded(where: string): ThreadEnded {
+  return new ThreadEnded(`The ${where} ended before the call finished`);
+}

@@ -1,0 +1,139 @@
+/**
+ * Runs calls in this thread, whether they were made here or came from another thread: now
+ * (`call`), on a later turn of the event loop (`soon`), after a delay (`later`), or one after
+ * another in the queue of their function (`queue`). A call's function sees its own pending as
+ * `Caller.currentPending()` (its `signal` tells it was cancelled).
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Deferred, Pending } from "./pending.js";
+import { resolveRef, type FunctionRef } from "./functions.js";
+import type { CallMode } from "./protocol.js";
+
+type AnyFunction = (...args: unknown[]) => unknown;
+
+export interface Job {
+  deferred: Deferred<unknown>;
+  fn: AnyFunction | FunctionRef;
+  args: unknown[];
+  /** Runs the function in the job's context: its call site's, or the capture of its output. */
+  within<T>(run: () => T): T;
+  /** Reports a failed `queue` job (queued calls are not rejected with their errors). */
+  logFailure(err: unknown): void;
+}
+
+const running = new AsyncLocalStorage<Pending<unknown>>();
+
+/** The pending of the call whose function is running (in this async context). */
+export function runningPending(): Pending<unknown> | undefined {
+  return running.getStore();
+}
+
+export class Executor {
+  private readonly queues = new Map<unknown, Job[]>();
+
+  /** `queueKey` names the function's queue: the function itself, or its `refKey`. */
+  submit(job: Job, mode: CallMode, delaySeconds = 0, queueKey: unknown = undefined): void {
+    switch (mode) {
+      case "call":
+        void this.run(job);
+        break;
+      case "soon":
+        this.after(job, (go) => setImmediate(go), (h) => clearImmediate(h));
+        break;
+      case "later":
+        this.after(job, (go) => setTimeout(go, Math.max(0, delaySeconds * 1000)), (h) => clearTimeout(h));
+        break;
+      case "queue":
+        this.enqueue(job, queueKey);
+        break;
+    }
+  }
+
+  /** Drop the queue of a function: its calls not started yet are cancelled. */
+  closeQueue(key: unknown, reason: Error): void {
+    const queue = this.queues.get(key);
+    if (!queue) return;
+    this.queues.delete(key);
+    for (const job of queue.splice(0)) job.deferred.pending.cancel(reason);
+  }
+
+  private after<H>(job: Job, schedule: (go: () => void) => H, unschedule: (handle: H) => void): void {
+    const signal = job.deferred.pending.signal;
+    const onAbort = () => {
+      unschedule(handle);
+      job.deferred.reject(signal.reason);
+    };
+    const handle = schedule(() => {
+      signal.removeEventListener("abort", onAbort);
+      void this.run(job);
+    });
+    signal.addEventListener("abort", onAbort, { once: true });
+  }
+
+  private enqueue(job: Job, key: unknown): void {
+    let queue = this.queues.get(key);
+    if (queue) {
+      queue.push(job);
+      return;
+    }
+    queue = [job];
+    this.queues.set(key, queue);
+    void this.drain(key, queue);
+  }
+
+  private async drain(key: unknown, queue: Job[]): Promise<void> {
+    // One call after another, each started on a turn of its own (as `soon` would).
+    while (queue.length > 0) {
+      await new Promise((r) => setImmediate(r));
+      const job = queue.shift();
+      if (job) await this.run(job, true);
+    }
+    if (this.queues.get(key) === queue) this.queues.delete(key);
+  }
+
+  /** Run a job; settles when it has (or was cancelled), never rejects. */
+  private run(job: Job, queued = false): Promise<void> {
+    const { pending, resolve, reject } = job.deferred;
+    const signal = pending.signal;
+    if (signal.aborted) {
+      reject(signal.reason);
+      return Promise.resolve();
+    }
+    let result: unknown;
+    try {
+      result = job.within(() =>
+        running.run(pending, () => {
+          const fn = job.fn;
+          if (typeof fn === "function") return fn(...job.args);
+          return resolveRef(fn).then((f) => (signal.aborted ? undefined : f(...job.args)));
+        }),
+      );
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    return new Promise<void>((done) => {
+      const onAbort = () => {
+        reject(signal.reason);
+        done();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      Promise.resolve(result).then(
+        (value) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(queued ? undefined : value);
+          done();
+        },
+        (err: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          if (queued && !signal.aborted) {
+            job.within(() => job.logFailure(err));
+            resolve(undefined);
+          } else {
+            reject(err);
+          }
+          done();
+        },
+      );
+    });
+  }
+}

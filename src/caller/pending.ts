@@ -1,0 +1,110 @@
+/**
+ * `Pending`: the promise of a call made through a Caller, which can also be cancelled.
+ *
+ * Cancelling aborts the pending's `signal` with the reason (in the thread that runs the call too)
+ * and the call's promise is rejected with it: at once for a call in this thread; for a call in
+ * another thread as soon as that thread handles the cancel (at once, unless synchronous code
+ * holds it). A cancelled pending that nobody awaits is not an unhandled rejection.
+ */
+import { CallTimeout, PendingCancelled } from "./errors.js";
+
+/** What the code that made a pending can do with it (module-private). */
+export interface Deferred<T> {
+  pending: Pending<T>;
+  resolve(value: T | PromiseLike<T>): void;
+  reject(error: unknown): void;
+}
+
+type Executor<T> = (resolve: (value: T | PromiseLike<T>) => void, reject: (error: unknown) => void) => void;
+
+let makeDeferred: <T>(onCancel?: (reason: Error) => void) => Deferred<T>;
+
+export class Pending<T> extends Promise<T> {
+  // then/catch/finally give plain promises: only the call itself can be cancelled.
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+
+  readonly #controller = new AbortController();
+  #done = false;
+  #resolve!: (value: T | PromiseLike<T>) => void;
+  #reject!: (error: unknown) => void;
+  #onCancel?: ((reason: Error) => void) | undefined;
+  #timer?: NodeJS.Timeout | undefined;
+
+  /** As `new Promise(executor)`; Callers make pendings themselves (see `Caller.call`). */
+  constructor(executor?: Executor<T>) {
+    let resolve!: (value: T | PromiseLike<T>) => void;
+    let reject!: (error: unknown) => void;
+    super((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.#resolve = resolve;
+    this.#reject = reject;
+    if (executor) {
+      try {
+        executor((v) => this.#settle(true, v), (e) => this.#settle(false, e));
+      } catch (err) {
+        this.#settle(false, err);
+      }
+    }
+  }
+
+  static {
+    makeDeferred = <T>(onCancel?: (reason: Error) => void): Deferred<T> => {
+      const pending = new Pending<T>();
+      pending.#onCancel = onCancel;
+      return { pending, resolve: (v) => pending.#settle(true, v), reject: (e) => pending.#settle(false, e) };
+    };
+  }
+
+  /** Aborted when the pending is cancelled; its reason is the error the pending rejects with. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Settled (or settling: resolved with a promise that has not settled yet). */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /**
+   * Cancel the call: `reason` is the error it is rejected with (a string: a `PendingCancelled`
+   * with that message). Returns false when it had settled already.
+   */
+  cancel(reason?: string | Error): boolean {
+    if (this.#done || this.#controller.signal.aborted) return false;
+    const error = reason instanceof Error ? reason : new PendingCancelled(reason);
+    // Whoever cancels knows it was cancelled: no unhandled-rejection report for that.
+    this.catch(() => {});
+    this.#controller.abort(error);
+    this.#onCancel?.(error);
+    return true;
+  }
+
+  /** Cancel the call with a `TimeoutError` unless it settles within `seconds`. Returns this. */
+  timeout(seconds: number): this {
+    if (!(seconds >= 0)) throw new RangeError(`timeout must be a number of seconds >= 0, not ${seconds}`);
+    if (!this.#done) {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => this.cancel(new CallTimeout(seconds)), seconds * 1000);
+      // Waiting for the timeout alone must not keep a process alive; the call itself does.
+      this.#timer.unref();
+    }
+    return this;
+  }
+
+  #settle(ok: boolean, value: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#timer);
+    if (ok) this.#resolve(value as T);
+    else this.#reject(value);
+  }
+}
+
+/** A new pending and the functions that settle it; `onCancel` runs when it is cancelled. */
+export function deferred<T>(onCancel?: (reason: Error) => void): Deferred<T> {
+  return makeDeferred<T>(onCancel);
+}

@@ -1,0 +1,102 @@
+/**
+ * What the kernel lends the Caller (src/caller) in each of its threads, the main one and every
+ * caller thread (where `// thread` cells run too):
+ * - `{module}` functions are imported as cells import (notebook-relative, `.ts` files included);
+ * - `{source}` text is evaluated in the thread's cell namespace (the main thread's: the
+ *   notebook's; a caller thread's: that of its `// thread` cells), so a name in it means the
+ *   global a cell of that thread declared;
+ * - what a call prints or displays in another thread goes to the cell that made the call;
+ * - errors crossing back name cell frames `In[n]`, as tracebacks do.
+ */
+import vm from "node:vm";
+import { configureThreads, setThreadEnvironment, type OutputEvent, type ThreadEnvironment } from "../caller/index.js";
+import { currentOutput, withOutput, type CellOutput, type DisplayOptions } from "../shell/output.js";
+import type { Importer } from "../shell/modules.js";
+import type { Shell } from "../shell/shell.js";
+import type { Language } from "./kernel_info.js";
+
+export interface CallerEnvironmentOptions {
+  cwd: string;
+  language: Language;
+  /** The thread's Shell, made if need be (source text runs in its namespace). */
+  shell(): Promise<Shell>;
+  /** The Shell if there is one already (for error frames; never makes one). */
+  loadedShell(): Shell | undefined;
+  /** The main thread: calls from other threads do not become the destination of stray output. */
+  main: boolean;
+}
+
+/** Compiled `{source}` texts; each call runs its script again, so names are read afresh. */
+const SCRIPTS = 128;
+
+export function callerEnvironment(options: CallerEnvironmentOptions): ThreadEnvironment {
+  let importer: Promise<Importer> | undefined;
+  const scripts = new Map<string, vm.Script>();
+  const compile = async (source: string): Promise<vm.Script> => {
+    let script = scripts.get(source);
+    if (script) {
+      scripts.delete(source);
+    } else {
+      const { transformCell } = await import("../shell/transform/index.js");
+      // A cell whose only statement is the expression: TypeScript stripped, imports made the kernel's.
+      const { code } = transformCell(`(${source}\n)`, { language: options.language });
+      script = new vm.Script(code, { filename: "<Caller source>" });
+      if (scripts.size >= SCRIPTS) scripts.delete(scripts.keys().next().value!);
+    }
+    scripts.set(source, script);
+    return script;
+  };
+  return {
+    importModule: async (specifier) => {
+      importer ??= import("../shell/modules.js").then(({ createImporter }) => createImporter(options.cwd).importModule);
+      return (await importer)(specifier);
+    },
+    evaluate: async (source) => {
+      const [shell, script] = await Promise.all([options.shell(), compile(source)]);
+      const result = (await (script.runInContext(shell.context) as Promise<{ value: unknown } | undefined>)) ?? undefined;
+      return result?.value;
+    },
+    captureOutput: (emit, fn) => withOutput(relayOutput(emit), fn, { fallback: !options.main }),
+    deliverOutput: (event) => {
+      const out = currentOutput();
+      if (out) replay(out, event);
+      else if (event.kind === "stream") process[event.name].write(event.text);
+    },
+    describeError: (err) => options.loadedShell()?.errorText(err),
+    strayError: (err, kind) => {
+      const text = options.loadedShell()?.errorText(err) ?? String((err as Error)?.stack ?? err);
+      currentOutput()?.stream("stderr", `${kind}: ${text}\n`);
+    },
+  };
+}
+
+/** The main thread's environment, once its Shell exists. */
+export function useMainThreadEnvironment(shell: Shell, cwd: string, language: Language): void {
+  setThreadEnvironment(callerEnvironment({ cwd, language, shell: async () => shell, loadedShell: () => shell, main: true }));
+}
+
+/** Every caller thread starts with thread_cells/thread_shell.ts as its setup (its environment, its Shell). */
+export function configureCallerThreads(cwd: string, language: Language): void {
+  configureThreads({ setup: { module: new URL("./thread_cells/thread_shell.js", import.meta.url).href, data: { cwd, language } } });
+}
+
+/** Cancel the Caller calls a cell made (in its output's context) that have not settled: the cell was cancelled. */
+export async function cancelCallsOfCell(output: CellOutput, reason: Error): Promise<number> {
+  const { cancelCalls } = await import("../caller/index.js");
+  return cancelCalls(() => currentOutput() === output, reason);
+}
+
+/** A CellOutput that sends what a call emits back to the thread that made the call. */
+function relayOutput(emit: (event: OutputEvent) => void): CellOutput {
+  return {
+    stream: (name, text) => emit({ kind: "stream", name, text }),
+    display: (data, options = {}) => emit({ kind: "display", data, options: options as Record<string, unknown> }),
+    clearOutput: (wait) => emit({ kind: "clear", wait }),
+  };
+}
+
+function replay(out: CellOutput, event: OutputEvent): void {
+  if (event.kind === "stream") out.stream(event.name, event.text);
+  else if (event.kind === "display") out.display(event.data, event.options as DisplayOptions);
+  else out.clearOutput(event.wait);
+}
