@@ -19,6 +19,12 @@ export interface ThreadEnvironment {
   captureOutput?<T>(emit: (event: OutputEvent) => void, fn: () => T): T;
   /** Show output of a call made from this thread; runs in the async context of the call site. */
   deliverOutput?(event: OutputEvent): void;
+  /**
+   * The global object whose standard error classes (TypeError...) rebuild errors that come from
+   * other threads, so that `instanceof` holds where the calling code runs (the kernel's cells
+   * run in a realm of their own). Default: this thread's globalThis.
+   */
+  realm?(): Record<string, unknown> | undefined;
   /** The stack text of an error that crosses to another thread. */
   describeError?(err: unknown): string | undefined;
   /** An error that escaped its call in a caller thread (thrown in a timer, a rejection nobody handled). */

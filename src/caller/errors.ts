@@ -4,6 +4,7 @@
  * it came from (errors of the standard classes keep their class, so `instanceof TypeError` holds).
  */
 import { inspect } from "node:util";
+import { threadEnvironment } from "./environment.js";
 
 /** How a thread ended, when the root thread knows it. */
 export interface ThreadExit {
@@ -47,9 +48,7 @@ export class CallTimeout extends Error {
   }
 }
 
-const STANDARD: Record<string, ErrorConstructor> = {
-  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
-};
+const STANDARD = new Set(["Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError"]);
 
 function isErrorLike(err: unknown): err is Error {
   return err instanceof Error || (typeof err === "object" && err !== null && "message" in err && "stack" in err);
@@ -93,8 +92,9 @@ export function rebuildError(data: ErrorData, where?: string): unknown {
   if (data.name === "ThreadEnded") err = new ThreadEnded(data.message, data.exit);
   else if (data.name === "PendingCancelled") err = new PendingCancelled(data.message);
   else {
-    const Standard = STANDARD[data.name];
-    err = Standard ? new Standard(data.message) : new Error(data.message);
+    const realm = (threadEnvironment().realm?.() ?? globalThis) as Record<string, unknown>;
+    const Standard = STANDARD.has(data.name) ? (realm[data.name] as ErrorConstructor) : undefined;
+    err = Standard ? new Standard(data.message) : new (realm.Error as ErrorConstructor)(data.message);
     if (!Standard) Object.defineProperty(err, "name", { value: data.name, writable: true, configurable: true, enumerable: false });
   }
   if (data.code !== undefined) (err as Error & { code?: unknown }).code = data.code;

@@ -54,7 +54,7 @@ export class Executor {
     const queue = this.queues.get(key);
     if (!queue) return;
     this.queues.delete(key);
-    for (const job of queue.splice(0)) job.deferred.pending.cancel(reason);
+    for (const job of [...queue]) job.deferred.pending.cancel(reason);
   }
 
   private after<H>(job: Job, schedule: (go: () => void) => H, unschedule: (handle: H) => void): void {
@@ -71,6 +71,18 @@ export class Executor {
   }
 
   private enqueue(job: Job, key: unknown): void {
+    // Cancelled while it waits: out of the queue, rejected at once.
+    const signal = job.deferred.pending.signal;
+    signal.addEventListener(
+      "abort",
+      () => {
+        const i = queue!.indexOf(job);
+        if (i < 0) return;
+        queue!.splice(i, 1);
+        job.deferred.reject(signal.reason);
+      },
+      { once: true },
+    );
     let queue = this.queues.get(key);
     if (queue) {
       queue.push(job);

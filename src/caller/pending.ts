@@ -75,7 +75,8 @@ export class Pending<T> extends Promise<T> {
    */
   cancel(reason?: string | Error): boolean {
     if (this.#done || this.#controller.signal.aborted) return false;
-    const error = reason instanceof Error ? reason : new PendingCancelled(reason);
+    // An Error of any realm (the kernel's cells have their own) is the reason itself.
+    const error = typeof reason === "object" && reason !== null ? reason : new PendingCancelled(reason);
     // Whoever cancels knows it was cancelled: no unhandled-rejection report for that.
     this.catch(() => {});
     this.#controller.abort(error);

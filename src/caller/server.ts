@@ -62,7 +62,7 @@ export function serve(executor: Executor, port: MessagePort, peer: ThreadInfo): 
       }
       case "cancel": {
         const reason = rebuildError(m.reason);
-        calls.get(m.id)?.cancel(reason instanceof Error ? reason : new PendingCancelled(String(reason)));
+        calls.get(m.id)?.cancel(typeof reason === "object" && reason !== null ? (reason as Error) : new PendingCancelled(String(reason)));
         break;
       }
       case "queue-close":

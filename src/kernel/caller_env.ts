@@ -31,6 +31,7 @@ const SCRIPTS = 128;
 
 export function callerEnvironment(options: CallerEnvironmentOptions): ThreadEnvironment {
   let importer: Promise<Importer> | undefined;
+  let realm: { shell: Shell; global: Record<string, unknown> } | undefined;
   const scripts = new Map<string, vm.Script>();
   const compile = async (source: string): Promise<vm.Script> => {
     let script = scripts.get(source);
@@ -61,6 +62,12 @@ export function callerEnvironment(options: CallerEnvironmentOptions): ThreadEnvi
       const out = currentOutput();
       if (out) replay(out, event);
       else if (event.kind === "stream") process[event.name].write(event.text);
+    },
+    realm: () => {
+      const shell = options.loadedShell();
+      if (!shell) return undefined;
+      if (realm?.shell !== shell) realm = { shell, global: vm.runInContext("globalThis", shell.context) as Record<string, unknown> };
+      return realm.global;
     },
     describeError: (err) => options.loadedShell()?.errorText(err),
     strayError: (err, kind) => {
