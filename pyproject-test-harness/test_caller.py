@@ -1,0 +1,174 @@
+"""The Caller API (src/caller) used by cells of the real kernel, through jupyter_client.
+
+A cell calls into a named thread (also the thread of `// thread name=...` cells, whose globals the
+call sees), runs CPU-bound work with `toThread` while the main thread answers, gets errors back
+with their name and message, cancels calls across threads (also by interrupting the cell), and
+uses `callLater`; a thread's output reaches the calling cell; the kernel shuts down cleanly with
+Caller threads running.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import KERNEL_NAME
+from kernel_helpers import (
+    Sorter,
+    control_request,
+    get_reply,
+    kernel_process,
+    quiet_client,
+    running_kernel,
+    send_execute,
+    wait_exit,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+IMPORT = 'import { Caller } from "ts-async-kernel";\n'
+
+
+@pytest.fixture
+def kc(shared_kernel):
+    kc = quiet_client(*shared_kernel)
+    assert run(kc, IMPORT + "0").content["status"] == "ok"
+    return kc
+
+
+def run(kc, code: str, **kwargs):
+    return Sorter(kc).execution(send_execute(kc, code, **kwargs))
+
+
+def ok(kc, code: str, **kwargs):
+    ex = run(kc, code, **kwargs)
+    assert ex.content["status"] == "ok", ex.describe()
+    return ex
+
+
+def stderr(ex) -> str:
+    return "".join(m["content"]["text"] for m in ex.of_type("stream") if m["content"]["name"] == "stderr")
+
+
+def test_cell_calls_into_a_named_thread_and_its_globals(kc) -> None:
+    ok(kc, "// thread name=store\nlet total = 0;\nfunction add(n: number) { total += n; return total }")
+    ex = ok(kc, 'const store = Caller.get({ name: "store" });\nawait store.call({ source: "add" }, 5)')
+    assert ex.result_text == "5"
+    # the same globals the thread's cells see, and a call with TypeScript source text
+    assert ok(kc, "// thread name=store\ntotal").result_text == "5"
+    assert ok(kc, 'await store.call({ source: "(a: number, b: number) => a * b + total" }, 6, 7)').result_text == "47"
+    # the main namespace is the main thread's: the call ran there, not here
+    assert ok(kc, "typeof total").result_text == "'undefined'"
+
+
+def test_to_thread_runs_cpu_bound_work_while_the_main_thread_answers(kc) -> None:
+    s = Sorter(kc)
+    busy = send_execute(
+        kc,
+        "await Caller.toThread({ source: \"(ms: number) => { const end = Date.now() + ms; "
+        "while (Date.now() < end) {} return require('node:worker_threads').isMainThread }\" }, 2000)")
+    quick = send_execute(kc, "// task\n6 * 7")
+    assert s.execution(quick, timeout=1.5).result_text == "42"
+    assert not s.replied(busy), "the toThread call finished before the task cell was answered"
+    ex = s.execution(busy)
+    assert ex.content["status"] == "ok", ex.describe()
+    assert ex.result_text == "false", "the function ran in the main thread"
+
+
+def test_module_function_in_a_thread_with_its_output(kc, tmp_path: Path) -> None:
+    work = tmp_path / "work.ts"
+    work.write_text("export function shout(text: string): string {\n"
+                    "  console.log(`shouting ${text}`);\n"
+                    "  return text.toUpperCase();\n"
+                    "}\n")
+    ex = ok(kc, f'await Caller.get({{ name: "store" }}).call({{ module: {str(work)!r}, export: "shout" }}, "hi")')
+    assert ex.result_text == "'HI'"
+    assert ex.stdout == "shouting hi\n", ex.describe()
+    # console.log and display from source text in the thread, in this cell's output
+    ex = ok(kc, 'await Caller.get({ name: "store" }).call({ source: "() => { console.log(\'from the thread\'); '
+                'display.html(\'<b>bold</b>\'); return 1 }" })')
+    assert ex.stdout == "from the thread\n", ex.describe()
+    assert ex.of_type("display_data")[0]["content"]["data"]["text/html"] == "<b>bold</b>"
+
+
+def test_an_error_crosses_back_with_its_name_and_message(kc) -> None:
+    ex = run(kc, 'await Caller.get({ name: "store" }).call({ source: "(m: string) => { throw new RangeError(m) }" }, "too far")')
+    assert ex.content["status"] == "error"
+    assert ex.content["ename"] == "RangeError", ex.describe()
+    assert ex.content["evalue"] == "too far"
+    assert any('<thread "store">' in line for line in ex.content["traceback"]), ex.content["traceback"]
+    ex = ok(kc, 'let caught: unknown;\ntry { await Caller.toThread({ source: "() => JSON.parse(\'{\')" }) } catch (e) { caught = e }\n'
+                "[(caught as Error).name, caught instanceof SyntaxError]")
+    assert ex.result_text == "[ 'SyntaxError', true ]"
+    # a function cannot be sent to another thread: a clear error at the call
+    ex = run(kc, 'Caller.get({ name: "store" }).call(() => 1)')
+    assert ex.content["ename"] == "TypeError"
+    assert "A function cannot be sent to another thread" in ex.content["evalue"]
+
+
+WAIT_FOR_CANCEL = (
+    "async () => { const { Caller } = await import('ts-async-kernel'); "
+    "const signal = Caller.currentPending()!.signal; "
+    "await new Promise((resolve) => signal.addEventListener('abort', resolve)); "
+    "globalThis.why = `${signal.reason.name}: ${signal.reason.message}` }")
+
+
+def test_cancel_crosses_to_the_thread(kc) -> None:
+    ex = ok(kc, f'const waiting = Caller.get({{ name: "store" }}).call({{ source: "{WAIT_FOR_CANCEL}" }});\n'
+                "await new Promise((r) => setTimeout(r, 100));\n"
+                'waiting.cancel("no longer needed");\n'
+                "await waiting.catch((e) => `${e.name}: ${e.message}`)")
+    assert ex.result_text == "'PendingCancelled: no longer needed'"
+    assert ok(kc, '// thread name=store\nglobalThis.why').result_text == "'PendingCancelled: no longer needed'"
+
+
+def test_interrupting_a_cell_cancels_the_calls_it_awaits(kc) -> None:
+    s = Sorter(kc)
+    cell = send_execute(kc, 'console.log("calling");\n'
+                            f'await Caller.get({{ name: "store" }}).call({{ source: "{WAIT_FOR_CANCEL}" }})')
+    s.wait_output(cell, "stream")
+    control_request(kc, "interrupt_request")
+    assert s.reply(cell)["content"]["ename"] == "KernelInterrupt"
+    s.outputs(cell)
+    ex = ok(kc, '// thread name=store\nawait new Promise((r) => setTimeout(r, 100)); globalThis.why')
+    assert ex.result_text == "'KernelInterrupt: Execution interrupted by the user'"
+
+
+def test_call_later_here_and_in_a_thread(kc) -> None:
+    ex = ok(kc, "const t0 = Date.now();\nawait Caller.current().callLater(0.3, () => Date.now() - t0)")
+    assert int(ex.result_text) >= 290, ex.result_text
+    ex = ok(kc, 'await Caller.get({ name: "store" }).callLater(0.2, { source: "() => console.log(\'a little later\')" })')
+    assert ex.stdout == "a little later\n", ex.describe()
+
+
+def test_queue_call_runs_in_order_and_logs_failures(kc) -> None:
+    ok(kc, "// thread name=queue\nconst seen: number[] = [];")
+    ex = ok(kc, 'const q = Caller.get({ name: "queue" });\n'
+                "const step = { source: \"async (n: number) => { await new Promise((r) => setTimeout(r, 20 - n * 5)); "
+                "if (n === 2) throw new Error('two is bad'); seen.push(n) }\" };\n"
+                "await Promise.all([1, 2, 3].map((n) => q.queueCall(step, n)));\n"
+                'await q.call({ source: "() => seen" })')
+    assert ex.result_text == "[ 1, 3 ]", ex.describe()
+    assert "failed: Error: two is bad" in stderr(ex), ex.describe()
+
+
+def test_a_thread_cell_calls_the_main_thread(kc) -> None:
+    ok(kc, 'const mainGreeting = "hello from main";')
+    ex = ok(kc, '// thread name=store\nimport { Caller } from "ts-async-kernel";\n'
+                'await Caller.mainThread().call({ source: "() => mainGreeting.toUpperCase()" })')
+    assert ex.result_text == "'HELLO FROM MAIN'"
+
+
+def test_shutdown_ends_caller_threads_and_the_process() -> None:
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        proc = kernel_process(km)
+        s = Sorter(kc)
+        ready = send_execute(kc, IMPORT + 'await Caller.get({ name: "spinner" }).ready;\n'
+                                          'Caller.get({ name: "spinner" }).call({ source: "() => { while (true) {} }" });\n'
+                                          'Caller.toThread({ source: "() => new Promise(() => {})" });\n"started"')
+        assert s.execution(ready).result_text == "'started'"
+        reply = get_reply(kc, kc.shutdown(), "control")
+        assert reply["content"]["status"] == "ok"
+        rc = wait_exit(proc, timeout=5)
+        assert rc == 0, f"kernel exit code after shutdown with Caller threads running: {rc}"
