@@ -110,28 +110,31 @@ def test_an_error_crosses_back_with_its_name_and_message(kc) -> None:
 WAIT_FOR_CANCEL = (
     "async () => { const { Caller } = await import('ts-async-kernel'); "
     "const signal = Caller.currentPending()!.signal; "
+    "globalThis.waiting = true; console.log('waiting in the thread'); "
     "await new Promise((resolve) => signal.addEventListener('abort', resolve)); "
-    "globalThis.why = `${signal.reason.name}: ${signal.reason.message}` }")
+    "globalThis.waiting = false; globalThis.why = `${signal.reason.name}: ${signal.reason.message}` }")
 
 
 def test_cancel_crosses_to_the_thread(kc) -> None:
-    ex = ok(kc, f'const waiting = Caller.get({{ name: "store" }}).call({{ source: "{WAIT_FOR_CANCEL}" }});\n'
-                "await new Promise((r) => setTimeout(r, 100));\n"
+    ex = ok(kc, 'const store = Caller.get({ name: "store" });\n'
+                f'const waiting = store.call({{ source: "{WAIT_FOR_CANCEL}" }});\n'
+                "const running = { source: '() => globalThis.waiting' };\n"
+                "while (!(await store.call(running))) await new Promise((r) => setTimeout(r, 10));\n"
                 'waiting.cancel("no longer needed");\n'
-                "await waiting.catch((e) => `${e.name}: ${e.message}`)")
-    assert ex.result_text == "'PendingCancelled: no longer needed'"
-    assert ok(kc, '// thread name=store\nglobalThis.why').result_text == "'PendingCancelled: no longer needed'"
+                "const seen = await waiting.catch((e) => `${e.name}: ${e.message}`);\n"
+                "while (await store.call(running)) await new Promise((r) => setTimeout(r, 10));\n"
+                'seen + " / " + await store.call({ source: "() => why" })')
+    assert ex.result_text == "'PendingCancelled: no longer needed / PendingCancelled: no longer needed'"
 
 
 def test_interrupting_a_cell_cancels_the_calls_it_awaits(kc) -> None:
     s = Sorter(kc)
-    cell = send_execute(kc, 'console.log("calling");\n'
-                            f'await Caller.get({{ name: "store" }}).call({{ source: "{WAIT_FOR_CANCEL}" }})')
-    s.wait_output(cell, "stream")
+    cell = send_execute(kc, f'await Caller.get({{ name: "store" }}).call({{ source: "{WAIT_FOR_CANCEL}" }})')
+    s.wait_output(cell, "stream")  # the function runs in the thread
     control_request(kc, "interrupt_request")
     assert s.reply(cell)["content"]["ename"] == "KernelInterrupt"
     s.outputs(cell)
-    ex = ok(kc, '// thread name=store\nawait new Promise((r) => setTimeout(r, 100)); globalThis.why')
+    ex = ok(kc, "// thread name=store\nwhile (globalThis.waiting) await new Promise((r) => setTimeout(r, 10));\nglobalThis.why")
     assert ex.result_text == "'KernelInterrupt: Execution interrupted by the user'"
 
 
@@ -158,6 +161,28 @@ def test_a_thread_cell_calls_the_main_thread(kc) -> None:
     ex = ok(kc, '// thread name=store\nimport { Caller } from "ts-async-kernel";\n'
                 'await Caller.mainThread().call({ source: "() => mainGreeting.toUpperCase()" })')
     assert ex.result_text == "'HELLO FROM MAIN'"
+
+
+def test_interrupting_thread_cells_awaiting_and_spinning(kc) -> None:
+    # A thread cell that awaits takes the interrupt; its thread and globals stay.
+    ok(kc, "// thread name=spin\nvar before = 'kept';")
+    s = Sorter(kc)
+    cell = send_execute(kc, "// thread name=spin\nconsole.log('waiting'); await new Promise(() => {})")
+    s.wait_output(cell, "stream")
+    control_request(kc, "interrupt_request")
+    reply = s.reply(cell)["content"]
+    assert (reply["ename"], reply["evalue"]) == ("KernelInterrupt", "Execution interrupted by the user"), reply
+    s.outputs(cell)
+    assert ok(kc, "// thread name=spin\nbefore").result_text == "'kept'"
+    # One stuck in a synchronous loop cannot: its thread is ended after a grace second.
+    cell = send_execute(kc, "// thread name=spin\nconsole.log('spinning'); while (true) {}")
+    s.wait_output(cell, "stream")
+    control_request(kc, "interrupt_request")
+    reply = s.reply(cell, timeout=10)["content"]
+    assert reply["ename"] == "KernelInterrupt", reply
+    assert "the thread did not stop by itself, so it was ended; the globals of thread \"spin\" are gone" in reply["evalue"]
+    s.outputs(cell)
+    assert ok(kc, "// thread name=spin\ntypeof before").result_text == "'undefined'"
 
 
 def test_shutdown_ends_caller_threads_and_the_process() -> None:

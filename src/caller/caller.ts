@@ -15,7 +15,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { Connection, threadEnded } from "./connection.js";
 import { runningPending, type Job } from "./executor.js";
 import { functionRef, refKey, refLabel, type Callable, type FunctionRef } from "./functions.js";
-import { deferred, type Pending } from "./pending.js";
+import { deferred, setFinished, untilFinished, type Pending } from "./pending.js";
 import type { CallMode, ThreadInfo, ThreadOptions } from "./protocol.js";
 import { trackCall } from "./scope.js";
 import { acquireThread, connectionTo, getThread, releaseThread, stopThread, type ThreadEntry } from "./registry.js";
@@ -25,6 +25,9 @@ import { askRoot, executor, ROOT_NAME, tellRoot, thisThread } from "./thread.js"
 export type CallerOptions = ThreadOptions;
 
 type AnyFunction = (...args: unknown[]) => unknown;
+
+/** How long a cancelled `toThread` call may hold its thread before the thread is stopped. */
+export const POOL_CANCEL_GRACE_MS = 1000;
 
 /** How a Caller reaches its thread. */
 interface Link {
@@ -148,32 +151,33 @@ export class Caller {
     if (self.isRoot) {
       const { caller, release } = borrowThread();
       const pending = caller.#link.run("call", ref, args);
-      pending.then(release, release);
+      poolCallDone(pending, release, () => void caller.stop());
       return pending as Pending<Awaited<R>>;
     }
     // Ask the root for a pool thread, then call there through a channel of our own.
     let inner: Pending<unknown> | undefined;
     let cancelled: Error | undefined;
-    const d = deferred<unknown>((reason) => (inner ? inner.cancel(reason) : (cancelled = reason)));
+    const d = deferred<unknown>((reason) => {
+      d.reject(reason);
+      if (inner) inner.cancel(reason);
+      else cancelled = reason;
+    });
+    let finished!: () => void;
+    setFinished(d.pending, new Promise<void>((r) => (finished = r)));
     trackCall(d.pending, AsyncLocalStorage.snapshot());
     void askRoot({ type: "acquire" })
       .then((r) => {
-        const info = r.thread!;
-        inner = poolCaller(info).#link.run("call", ref, args);
+        const id = r.thread!.threadId;
+        inner = poolCaller(r.thread!).#link.run("call", ref, args);
+        inner.then(d.resolve, d.reject);
+        void untilFinished(inner).then(finished);
+        poolCallDone(inner, () => tellRoot({ type: "release", threadId: id }), () => void askRoot({ type: "stop", threadId: id }).catch(() => {}));
         if (cancelled) inner.cancel(cancelled);
-        const release = () => tellRoot({ type: "release", threadId: info.threadId });
-        inner.then(
-          (v) => {
-            release();
-            d.resolve(v);
-          },
-          (err: unknown) => {
-            release();
-            d.reject(err);
-          },
-        );
       })
-      .catch((err: unknown) => d.reject(err));
+      .catch((err: unknown) => {
+        d.reject(err);
+        finished();
+      });
     return d.pending as Pending<Awaited<R>>;
   }
 
@@ -296,6 +300,24 @@ export class Caller {
   }
 }
 
+
+/**
+ * A pool thread goes back to the pool once its call has finished there. A cancelled call whose
+ * thread does not take the cancel within POOL_CANCEL_GRACE_MS (synchronous code) has its thread
+ * stopped: pool threads keep nothing worth a thread that spins on for nobody.
+ */
+function poolCallDone(pending: Pending<unknown>, release: () => void, stop: () => void): void {
+  void untilFinished(pending).then(release);
+  pending.signal.addEventListener(
+    "abort",
+    () => {
+      const timer = setTimeout(stop, POOL_CANCEL_GRACE_MS);
+      timer.unref();
+      void untilFinished(pending).then(() => clearTimeout(timer));
+    },
+    { once: true },
+  );
+}
 
 function checkOptions(options: CallerOptions): void {
   if (typeof options !== "object" || options === null) throw new TypeError("Caller.get: options must be an object {name?, backend?, loop?}");

@@ -10,7 +10,7 @@ import type { MessagePort } from "node:worker_threads";
 import { deliverOutput } from "./environment.js";
 import { errorData, rebuildError, ThreadEnded } from "./errors.js";
 import type { FunctionRef } from "./functions.js";
-import { deferred, type Deferred, type Pending } from "./pending.js";
+import { deferred, setFinished, type Deferred, type Pending } from "./pending.js";
 import type { CallMode, FromTarget, ToTarget } from "./protocol.js";
 import { trackCall } from "./scope.js";
 
@@ -22,6 +22,8 @@ type Context = <R>(fn: () => R) => R;
 interface Call {
   deferred: Deferred<unknown>;
   context: Context;
+  /** The target has settled the call (or ended). */
+  finished: () => void;
 }
 
 export class Connection {
@@ -63,6 +65,7 @@ export class Connection {
     for (const [id, call] of this.calls) {
       this.calls.delete(id);
       call.deferred.reject(reason);
+      call.finished();
     }
     this.port?.close();
   }
@@ -73,13 +76,19 @@ export class Connection {
 
   call(fn: FunctionRef, args: unknown[], mode: CallMode, delay?: number): Pending<unknown> {
     const id = this.nextId++;
-    const d = deferred<unknown>((reason) => this.send({ type: "cancel", id, reason: errorData(reason) }));
+    // Cancelled: rejected here at once; the target is told, and settles it there in its turn.
+    const d = deferred<unknown>((reason) => {
+      d.reject(reason);
+      this.send({ type: "cancel", id, reason: errorData(reason) });
+    });
     if (this.ended !== undefined) {
       d.reject(this.ended);
       return d.pending;
     }
     const context = AsyncLocalStorage.snapshot();
-    this.calls.set(id, { deferred: d, context });
+    let finished!: () => void;
+    setFinished(d.pending, new Promise<void>((r) => (finished = r)));
+    this.calls.set(id, { deferred: d, context, finished });
     trackCall(d.pending, context);
     const m: ToTarget = { type: "call", id, fn, args, mode };
     if (delay !== undefined) m.delay = delay;
@@ -89,6 +98,7 @@ export class Connection {
       // An argument that cannot be cloned (a function, a class instance with private state...).
       this.calls.delete(id);
       d.reject(err);
+      finished();
       return d.pending;
     }
     this.updateRef();
@@ -128,6 +138,7 @@ export class Connection {
     if (this.late.size > LATE_OUTPUTS) this.late.delete(this.late.keys().next().value!);
     if (m.ok) call.deferred.resolve(m.value);
     else call.deferred.reject(rebuildError(m.error, this.where));
+    call.finished();
     this.updateRef();
   }
 

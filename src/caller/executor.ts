@@ -5,7 +5,7 @@
  * `Caller.currentPending()` (its `signal` tells it was cancelled).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Deferred, Pending } from "./pending.js";
+import { setFinished, type Deferred, type Pending } from "./pending.js";
 import { resolveRef, type FunctionRef } from "./functions.js";
 import type { CallMode } from "./protocol.js";
 
@@ -19,6 +19,8 @@ export interface Job {
   within<T>(run: () => T): T;
   /** Reports a failed `queue` job (queued calls are not rejected with their errors). */
   logFailure(err: unknown): void;
+  /** Set by the executor: the function has settled, or the job was dropped before it started. */
+  finished?: () => void;
 }
 
 const running = new AsyncLocalStorage<Pending<unknown>>();
@@ -33,6 +35,9 @@ export class Executor {
 
   /** `queueKey` names the function's queue: the function itself, or its `refKey`. */
   submit(job: Job, mode: CallMode, delaySeconds = 0, queueKey: unknown = undefined): void {
+    let finished!: () => void;
+    setFinished(job.deferred.pending, new Promise<void>((r) => (finished = r)));
+    job.finished = finished;
     switch (mode) {
       case "call":
         void this.run(job);
@@ -62,6 +67,7 @@ export class Executor {
     const onAbort = () => {
       unschedule(handle);
       job.deferred.reject(signal.reason);
+      job.finished?.();
     };
     const handle = schedule(() => {
       signal.removeEventListener("abort", onAbort);
@@ -80,6 +86,7 @@ export class Executor {
         if (i < 0) return;
         queue!.splice(i, 1);
         job.deferred.reject(signal.reason);
+        job.finished?.();
       },
       { once: true },
     );
@@ -109,6 +116,7 @@ export class Executor {
     const signal = pending.signal;
     if (signal.aborted) {
       reject(signal.reason);
+      job.finished?.();
       return Promise.resolve();
     }
     let result: unknown;
@@ -124,6 +132,7 @@ export class Executor {
       result = Promise.reject(err);
     }
     return new Promise<void>((done) => {
+      // Cancelled: rejected now; the queue moves on; `finished` waits for the function.
       const onAbort = () => {
         reject(signal.reason);
         done();
@@ -133,6 +142,7 @@ export class Executor {
         (value) => {
           signal.removeEventListener("abort", onAbort);
           resolve(queued ? undefined : value);
+          job.finished?.();
           done();
         },
         (err: unknown) => {
@@ -143,6 +153,7 @@ export class Executor {
           } else {
             reject(err);
           }
+          job.finished?.();
           done();
         },
       );

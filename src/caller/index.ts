@@ -4,8 +4,8 @@
  * back. Knows nothing of Jupyter; the kernel lends it an environment (environment.ts) in each
  * thread. See docs/caller.md.
  */
-export { borrowThread, Caller, type CallerOptions } from "./caller.js";
-export { Pending } from "./pending.js";
+export { borrowThread, Caller, POOL_CANCEL_GRACE_MS, type CallerOptions } from "./caller.js";
+export { Pending, untilFinished } from "./pending.js";
 export { CallTimeout, PendingCancelled, ThreadEnded, type ThreadExit } from "./errors.js";
 export type { Callable, FunctionRef } from "./functions.js";
 export type { OutputEvent, ThreadInfo, ThreadSetup } from "./protocol.js";

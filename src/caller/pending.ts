@@ -1,10 +1,10 @@
 /**
  * `Pending`: the promise of a call made through a Caller, which can also be cancelled.
  *
- * Cancelling aborts the pending's `signal` with the reason (in the thread that runs the call too)
- * and the call's promise is rejected with it: at once for a call in this thread; for a call in
- * another thread as soon as that thread handles the cancel (at once, unless synchronous code
- * holds it). A cancelled pending that nobody awaits is not an unhandled rejection.
+ * Cancelling rejects the pending at once with the reason and aborts its `signal` (in the thread
+ * that runs the call too, as soon as that thread takes the cancel: at once, unless synchronous
+ * code holds it). The function may run on until it looks at its signal; `untilFinished` tells
+ * when the thread has let the call go. A cancelled pending nobody awaits is no unhandled rejection.
  */
 import { CallTimeout, PendingCancelled } from "./errors.js";
 
@@ -27,7 +27,8 @@ export class Pending<T> extends Promise<T> {
 
   readonly #controller = new AbortController();
   #done = false;
-  #resolve!: (value: T | PromiseLike<T>) => void;
+  // Typed loosely, so that a Pending<T> is a Pending<unknown> (as a Promise<T> is a Promise<unknown>).
+  #resolve!: (value: unknown) => void;
   #reject!: (error: unknown) => void;
   #onCancel?: ((reason: Error) => void) | undefined;
   #timer?: NodeJS.Timeout | undefined;
@@ -40,7 +41,7 @@ export class Pending<T> extends Promise<T> {
       resolve = res;
       reject = rej;
     });
-    this.#resolve = resolve;
+    this.#resolve = resolve as (value: unknown) => void;
     this.#reject = reject;
     if (executor) {
       try {
@@ -100,7 +101,7 @@ export class Pending<T> extends Promise<T> {
     if (this.#done) return;
     this.#done = true;
     clearTimeout(this.#timer);
-    if (ok) this.#resolve(value as T);
+    if (ok) this.#resolve(value);
     else this.#reject(value);
   }
 }
@@ -108,4 +109,20 @@ export class Pending<T> extends Promise<T> {
 /** A new pending and the functions that settle it; `onCancel` runs when it is cancelled. */
 export function deferred<T>(onCancel?: (reason: Error) => void): Deferred<T> {
   return makeDeferred<T>(onCancel);
+}
+
+const finished = new WeakMap<object, Promise<void>>();
+
+/** Note how to know that the thread running `pending`'s call has let it go (module-private). */
+export function setFinished<T>(pending: Pending<T>, done: Promise<void>): void {
+  finished.set(pending, done);
+}
+
+/**
+ * Resolves once the thread that runs the call has let it go: its function settled, or (after a
+ * cancel, which rejects the pending at once) the thread took the cancel, or the thread ended.
+ * A thread held by synchronous code never does: that is how to tell it is stuck.
+ */
+export function untilFinished<T>(pending: Pending<T>): Promise<void> {
+  return finished.get(pending) ?? pending.then(() => {}, () => {});
 }

@@ -16,6 +16,8 @@ import { executor, ROOT_NAME, thisThread } from "./thread.js";
 
 /** Idle pool threads kept for `toThread`; more are stopped when their call settles. */
 export const MAX_IDLE_POOL_THREADS = 4;
+/** An idle pool thread is stopped after this long unused. */
+export const POOL_IDLE_MS = 60_000;
 const DEFAULT_BACKEND = "node";
 
 interface Entry {
@@ -32,6 +34,7 @@ interface Entry {
   /** Resolves once the thread serves calls; rejects with ThreadEnded if it ends before. */
   started: Promise<void>;
   markStarted(): void;
+  idleTimer?: NodeJS.Timeout;
 }
 
 const entries = new Map<number, Entry>();
@@ -84,6 +87,7 @@ export function acquireThread(): Entry {
     // ended while idle
   }
   entry ??= spawn({ threadId: -1, backend: DEFAULT_BACKEND }, true);
+  clearTimeout(entry.idleTimer);
   entry.leased = true;
   return entry;
 }
@@ -93,8 +97,18 @@ export function releaseThread(threadId: number): void {
   if (!entry?.pooled || !entry.leased) return;
   entry.leased = false;
   if (closed || entry.stopping) return;
-  if (idle.length < MAX_IDLE_POOL_THREADS) idle.push(entry);
-  else stopThread(threadId);
+  if (idle.length < MAX_IDLE_POOL_THREADS) {
+    idle.push(entry);
+    entry.idleTimer = setTimeout(() => {
+      const i = idle.indexOf(entry);
+      if (i < 0) return;
+      idle.splice(i, 1);
+      stopThread(threadId);
+    }, POOL_IDLE_MS);
+    entry.idleTimer.unref();
+  } else {
+    stopThread(threadId);
+  }
 }
 
 export function entryOf(threadId: number): Entry | undefined {

@@ -12,6 +12,10 @@ type CallerModule = typeof import("../../src/caller/index.js");
 let api: CallerModule;
 let Caller: CallerModule["Caller"];
 let work: string;
+/** Polls `check` until it holds (or the test times out). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((r) => setTimeout(r, 10));
+}
 /** A reference to a function of fixtures/work.mjs. */
 const fn = (name: string) => ({ module: work, export: name });
 
@@ -157,9 +161,10 @@ describe("in another thread", () => {
   it("cancelling crosses: the function's signal is aborted there with the reason", async () => {
     const w = Caller.get({ name: "w" });
     const p = w.call(fn("awaitCancel"));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(async () => (await w.call(fn("waitingForCancel"))) === 1);
     p.cancel(new RangeError("stop now"));
     await expect(p).rejects.toMatchObject({ name: "RangeError", message: "stop now" });
+    await until(async () => (await w.call(fn("waitingForCancel"))) === 0);
     expect(await w.call(fn("lastCancel"))).toEqual({ name: "RangeError", message: "stop now" });
     // cancelled before it starts: it never runs
     const later = w.callLater(0.05, { source: "() => { globalThis.lateRan = true }" });
@@ -241,6 +246,19 @@ describe("the pool", () => {
     expect(new Set(ids).size).toBe(3);
   });
 
+  it("a cancelled toThread call is rejected at once; a pool thread stuck in it is stopped", async () => {
+    const spinning = Caller.toThread(fn("spin"), 60_000);
+    await new Promise((r) => setTimeout(r, 200));
+    let finished = false;
+    void api.untilFinished(spinning).then(() => (finished = true));
+    spinning.cancel("give up");
+    await expect(spinning).rejects.toMatchObject({ name: "PendingCancelled", message: "give up" });
+    expect(finished).toBe(false);
+    // the thread cannot take the cancel: it is stopped after the grace period, and the pool goes on
+    await api.untilFinished(spinning);
+    expect(await Caller.toThread(fn("add"), 1, 2)).toBe(3);
+  });
+
   it("toThread cancels across threads", async () => {
     const p = Caller.toThread(fn("awaitCancel"));
     await new Promise((r) => setTimeout(r, 50));
@@ -277,9 +295,9 @@ describe("from a caller thread", () => {
     const caller = Caller.get({ name: "doomed" });
     const target = Caller.get({ name: "target" });
     void caller.call(fn("callNamedFunction"), "target", "awaitCancel").catch(() => {});
-    await new Promise((r) => setTimeout(r, 200));
+    await until(async () => (await target.call(fn("waitingForCancel"))) === 1);
     await caller.stop();
-    await new Promise((r) => setTimeout(r, 100));
+    await until(async () => (await target.call(fn("waitingForCancel"))) === 0);
     expect(await target.call(fn("lastCancel"))).toEqual({ name: "ThreadEnded", message: 'The thread "doomed", which made the call, ended' });
   });
 });

@@ -11,7 +11,7 @@
  * main thread's) has its thread stopped, and loses that thread's globals.
  */
 import { backendNames } from "../../event_loop/backend.js";
-import { borrowThread, Caller, ThreadEnded, type Pending } from "../../caller/index.js";
+import { borrowThread, Caller, ThreadEnded, untilFinished, type Pending } from "../../caller/index.js";
 import { withOutput, type CellOutput } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
 import { configureCallerThreads } from "../caller_env.js";
@@ -46,6 +46,8 @@ export interface ThreadCellsOptions {
   language: Language;
   log: Log;
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
   return { status: "error", error: { ename, evalue, traceback: [`\u001b[0;31m${ename}\u001b[0m: ${evalue}`] }, interrupted: ename === "KernelInterrupt" };
@@ -96,20 +98,28 @@ export class ThreadCells {
     const running: RunningThreadCell = {
       result: call.then(
         (result) => result,
-        (err: unknown) => ({ outcome: this.failure(err, cancelled, target.name) }),
+        async (err: unknown) => {
+          // Cancelled: the call is rejected at once; wait for the thread to take the cancel. A
+          // synchronous loop never does: end the thread (the only way to stop it).
+          if (cancelled && !(err instanceof ThreadEnded)) {
+            const tookIt = await Promise.race([untilFinished(call).then(() => true), sleep(CANCEL_GRACE_MS).then(() => false)]);
+            if (!tookIt) {
+              await caller.stop();
+              err = new ThreadEnded("stopped", { stopped: true });
+            }
+          }
+          return { outcome: this.failure(err, cancelled, target.name) };
+        },
       ).finally(() => {
         settled = true;
         this.running.delete(running);
-        release();
+        // A pool thread goes back once the cell has let it go (a stopped one is not taken back).
+        void untilFinished(call).then(release);
       }),
       cancel: (reason) => {
         if (settled || cancelled) return;
         cancelled = reason;
         call.cancel(cancelError(reason));
-        // A synchronous loop never sees the cancel: end the thread (the only way to stop it).
-        setTimeout(() => {
-          if (!settled) void caller.stop();
-        }, CANCEL_GRACE_MS).unref();
       },
     };
     this.running.add(running);
