@@ -14,7 +14,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Connection, threadEnded } from "./connection.js";
 import { runningPending, type Job } from "./executor.js";
-import { functionRef, refKey, refLabel, type Callable, type FunctionRef } from "./functions.js";
+import { functionRef, refKey, refLabel, type Callable } from "./functions.js";
 import { deferred, setFinished, untilFinished, type Pending } from "./pending.js";
 import type { CallMode, ThreadInfo, ThreadOptions } from "./protocol.js";
 import { trackCall } from "./scope.js";
@@ -299,7 +299,6 @@ export class Caller {
     };
   }
 }
-
 
 /**
  * A pool thread goes back to the pool once its call has finished there. A cancelled call whose

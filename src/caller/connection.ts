@@ -136,8 +136,9 @@ export class Connection {
     this.calls.delete(m.id);
     this.late.set(m.id, call.context);
     if (this.late.size > LATE_OUTPUTS) this.late.delete(this.late.keys().next().value!);
-    if (m.ok) call.deferred.resolve(m.value);
-    else call.deferred.reject(rebuildError(m.error, this.where));
+    // Settled in the call site's context: a rejection nobody handles is reported there.
+    if (m.ok) call.context(() => call.deferred.resolve(m.value));
+    else call.context(() => call.deferred.reject(rebuildError(m.error, this.where)));
     call.finished();
     this.updateRef();
   }

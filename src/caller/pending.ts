@@ -18,6 +18,7 @@ export interface Deferred<T> {
 type Executor<T> = (resolve: (value: T | PromiseLike<T>) => void, reject: (error: unknown) => void) => void;
 
 let makeDeferred: <T>(onCancel?: (reason: Error) => void) => Deferred<T>;
+let addSettleHook: (pending: Pending<unknown>, hook: () => void) => void;
 
 export class Pending<T> extends Promise<T> {
   // then/catch/finally give plain promises: only the call itself can be cancelled.
@@ -32,6 +33,7 @@ export class Pending<T> extends Promise<T> {
   #reject!: (error: unknown) => void;
   #onCancel?: ((reason: Error) => void) | undefined;
   #timer?: NodeJS.Timeout | undefined;
+  #hooks?: (() => void)[];
 
   /** As `new Promise(executor)`; Callers make pendings themselves (see `Caller.call`). */
   constructor(executor?: Executor<T>) {
@@ -57,6 +59,10 @@ export class Pending<T> extends Promise<T> {
       const pending = new Pending<T>();
       pending.#onCancel = onCancel;
       return { pending, resolve: (v) => pending.#settle(true, v), reject: (e) => pending.#settle(false, e) };
+    };
+    addSettleHook = (pending, hook) => {
+      if (pending.#done) hook();
+      else (pending.#hooks ??= []).push(hook);
     };
   }
 
@@ -103,7 +109,16 @@ export class Pending<T> extends Promise<T> {
     clearTimeout(this.#timer);
     if (ok) this.#resolve(value);
     else this.#reject(value);
+    for (const hook of this.#hooks?.splice(0) ?? []) hook();
   }
+}
+
+/**
+ * Run `hook` once `pending` is settled, without handling its rejection for anyone (a call nobody
+ * awaits that fails is still reported as an unhandled rejection).
+ */
+export function whenSettled(pending: Pending<unknown>, hook: () => void): void {
+  addSettleHook(pending, hook);
 }
 
 /** A new pending and the functions that settle it; `onCancel` runs when it is cancelled. */
@@ -124,5 +139,7 @@ export function setFinished<T>(pending: Pending<T>, done: Promise<void>): void {
  * A thread held by synchronous code never does: that is how to tell it is stuck.
  */
 export function untilFinished<T>(pending: Pending<T>): Promise<void> {
-  return finished.get(pending) ?? pending.then(() => {}, () => {});
+  const known = finished.get(pending);
+  if (known) return known;
+  return new Promise((resolve) => whenSettled(pending, resolve));
 }

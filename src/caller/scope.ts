@@ -3,7 +3,7 @@
  * made in, so that an embedding program can cancel the calls some piece of work made (the
  * kernel: those of a cell it cancels) without knowing where they went.
  */
-import type { Pending } from "./pending.js";
+import { whenSettled, type Pending } from "./pending.js";
 
 type Context = <R>(fn: () => R) => R;
 
@@ -12,8 +12,7 @@ const open = new Map<Pending<unknown>, Context>();
 /** Remember a call until it settles. */
 export function trackCall(pending: Pending<unknown>, context: Context): void {
   open.set(pending, context);
-  const forget = () => open.delete(pending);
-  pending.then(forget, forget);
+  whenSettled(pending, () => open.delete(pending));
 }
 
 /**
