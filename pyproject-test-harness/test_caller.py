@@ -101,6 +101,10 @@ def test_an_error_crosses_back_with_its_name_and_message(kc) -> None:
     ex = ok(kc, 'let caught: unknown;\ntry { await Caller.toThread({ source: "() => JSON.parse(\'{\')" }) } catch (e) { caught = e }\n'
                 "[(caught as Error).name, caught instanceof SyntaxError]")
     assert ex.result_text == "[ 'SyntaxError', true ]"
+    # a failing call nobody awaits is not lost: it is reported on the stderr of the calling cell
+    ex = ok(kc, 'Caller.get({ name: "store" }).callSoon({ source: "() => { throw new Error(\'nobody awaits\') }" });\n'
+                "await new Promise((r) => setTimeout(r, 300));")
+    assert "Unhandled promise rejection: Error: nobody awaits" in stderr(ex), ex.describe()
     # a function cannot be sent to another thread: a clear error at the call
     ex = run(kc, 'Caller.get({ name: "store" }).call(() => 1)')
     assert ex.content["ename"] == "TypeError"

@@ -11,13 +11,12 @@
  * Caller runs any function; into another thread it sends a reference (`{module, export}` or
  * `{source}`) and the arguments, by structured clone. See docs/caller.md.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { Connection, threadEnded } from "./connection.js";
 import { runningPending, type Job } from "./executor.js";
 import { functionRef, refKey, refLabel, type Callable } from "./functions.js";
-import { deferred, setFinished, untilFinished, type Pending } from "./pending.js";
+import { deferred, setFinished, untilFinished, whenCancelled, type Pending } from "./pending.js";
 import type { CallMode, ThreadInfo, ThreadOptions } from "./protocol.js";
-import { trackCall } from "./scope.js";
+import { captureContext, trackCall } from "./scope.js";
 import { acquireThread, connectionTo, getThread, releaseThread, stopThread, type ThreadEntry } from "./registry.js";
 import { stackOf, threadLabel } from "./server.js";
 import { askRoot, executor, ROOT_NAME, tellRoot, thisThread } from "./thread.js";
@@ -41,7 +40,7 @@ const localLink: Link = {
   run(mode, fn, args, delay) {
     const d = deferred<unknown>();
     const target = typeof fn === "function" ? (fn as AnyFunction) : functionRef(fn);
-    const context = AsyncLocalStorage.snapshot();
+    const context = captureContext();
     const job: Job = {
       deferred: d,
       fn: target,
@@ -164,7 +163,7 @@ export class Caller {
     });
     let finished!: () => void;
     setFinished(d.pending, new Promise<void>((r) => (finished = r)));
-    trackCall(d.pending, AsyncLocalStorage.snapshot());
+    trackCall(d.pending, captureContext());
     void askRoot({ type: "acquire" })
       .then((r) => {
         const id = r.thread!.threadId;
@@ -307,15 +306,11 @@ export class Caller {
  */
 function poolCallDone(pending: Pending<unknown>, release: () => void, stop: () => void): void {
   void untilFinished(pending).then(release);
-  pending.signal.addEventListener(
-    "abort",
-    () => {
-      const timer = setTimeout(stop, POOL_CANCEL_GRACE_MS);
-      timer.unref();
-      void untilFinished(pending).then(() => clearTimeout(timer));
-    },
-    { once: true },
-  );
+  whenCancelled(pending, () => {
+    const timer = setTimeout(stop, POOL_CANCEL_GRACE_MS);
+    timer.unref();
+    void untilFinished(pending).then(() => clearTimeout(timer));
+  });
 }
 
 function checkOptions(options: CallerOptions): void {

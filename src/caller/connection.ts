@@ -5,19 +5,16 @@
  * for the last LATE_OUTPUTS calls. The channel keeps its thread (and process) alive only while
  * calls are in flight.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { MessagePort } from "node:worker_threads";
 import { deliverOutput } from "./environment.js";
 import { errorData, rebuildError, ThreadEnded } from "./errors.js";
 import type { FunctionRef } from "./functions.js";
 import { deferred, setFinished, type Deferred, type Pending } from "./pending.js";
 import type { CallMode, FromTarget, ToTarget } from "./protocol.js";
-import { trackCall } from "./scope.js";
+import { captureContext, trackCall, type Context } from "./scope.js";
 
 /** Finished calls whose late output (timers, promises) is still routed to their call site. */
 const LATE_OUTPUTS = 64;
-
-type Context = <R>(fn: () => R) => R;
 
 interface Call {
   deferred: Deferred<unknown>;
@@ -85,7 +82,7 @@ export class Connection {
       d.reject(this.ended);
       return d.pending;
     }
-    const context = AsyncLocalStorage.snapshot();
+    const context = captureContext();
     let finished!: () => void;
     setFinished(d.pending, new Promise<void>((r) => (finished = r)));
     this.calls.set(id, { deferred: d, context, finished });

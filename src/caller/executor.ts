@@ -5,7 +5,7 @@
  * `Caller.currentPending()` (its `signal` tells it was cancelled).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { setFinished, type Deferred, type Pending } from "./pending.js";
+import { cancelReason, setFinished, whenCancelled, type Deferred, type Pending } from "./pending.js";
 import { resolveRef, type FunctionRef } from "./functions.js";
 import type { CallMode } from "./protocol.js";
 
@@ -63,33 +63,28 @@ export class Executor {
   }
 
   private after<H>(job: Job, schedule: (go: () => void) => H, unschedule: (handle: H) => void): void {
-    const signal = job.deferred.pending.signal;
-    const onAbort = () => {
-      unschedule(handle);
-      job.deferred.reject(signal.reason);
-      job.finished?.();
-    };
+    let started = false;
     const handle = schedule(() => {
-      signal.removeEventListener("abort", onAbort);
+      started = true;
       void this.run(job);
     });
-    signal.addEventListener("abort", onAbort, { once: true });
+    whenCancelled(job.deferred.pending, (reason) => {
+      if (started) return;
+      unschedule(handle);
+      job.deferred.reject(reason);
+      job.finished?.();
+    });
   }
 
   private enqueue(job: Job, key: unknown): void {
     // Cancelled while it waits: out of the queue, rejected at once.
-    const signal = job.deferred.pending.signal;
-    signal.addEventListener(
-      "abort",
-      () => {
-        const i = queue!.indexOf(job);
-        if (i < 0) return;
-        queue!.splice(i, 1);
-        job.deferred.reject(signal.reason);
-        job.finished?.();
-      },
-      { once: true },
-    );
+    whenCancelled(job.deferred.pending, (reason) => {
+      const i = queue!.indexOf(job);
+      if (i < 0) return;
+      queue!.splice(i, 1);
+      job.deferred.reject(reason);
+      job.finished?.();
+    });
     let queue = this.queues.get(key);
     if (queue) {
       queue.push(job);
@@ -113,9 +108,9 @@ export class Executor {
   /** Run a job; settles when it has (or was cancelled), never rejects. */
   private run(job: Job, queued = false): Promise<void> {
     const { pending, resolve, reject } = job.deferred;
-    const signal = pending.signal;
-    if (signal.aborted) {
-      reject(signal.reason);
+    const cancelled = cancelReason(pending);
+    if (cancelled) {
+      reject(cancelled);
       job.finished?.();
       return Promise.resolve();
     }
@@ -125,34 +120,38 @@ export class Executor {
         running.run(pending, () => {
           const fn = job.fn;
           if (typeof fn === "function") return fn(...job.args);
-          return resolveRef(fn).then((f) => (signal.aborted ? undefined : f(...job.args)));
+          return resolveRef(fn).then((f) => (cancelReason(pending) ? undefined : f(...job.args)));
         }),
       );
     } catch (err) {
       result = Promise.reject(err);
     }
     return new Promise<void>((done) => {
-      // Cancelled: rejected now; the queue moves on; `finished` waits for the function.
-      const onAbort = () => {
-        reject(signal.reason);
+      let over = false;
+      // Cancelled: rejected now, and a queue moves on; `finished` waits for the function.
+      whenCancelled(pending, (reason) => {
+        if (over) return;
+        over = true;
+        reject(reason);
         done();
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
+      });
       Promise.resolve(result).then(
         (value) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(queued ? undefined : value);
+          if (!over) resolve(queued ? undefined : value);
+          over = true;
           job.finished?.();
           done();
         },
         (err: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          if (queued && !signal.aborted) {
-            job.within(() => job.logFailure(err));
-            resolve(undefined);
-          } else {
-            reject(err);
+          if (!over) {
+            if (queued) {
+              job.within(() => job.logFailure(err));
+              resolve(undefined);
+            } else {
+              reject(err);
+            }
           }
+          over = true;
           job.finished?.();
           done();
         },

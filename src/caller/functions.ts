@@ -65,15 +65,23 @@ export async function resolveRef(ref: FunctionRef): Promise<AnyFunction> {
   return value as AnyFunction;
 }
 
-function importModule(specifier: string): Promise<unknown> {
-  if (specifier.startsWith("file:") || specifier.startsWith("data:") || isBuiltin(specifier)) return import(specifier);
+/** Modules imported by URL: Node would give the same namespace again, only slower. */
+const imported = new Map<string, unknown>();
+
+async function importModule(specifier: string): Promise<unknown> {
   const env = threadEnvironment();
-  if (env.importModule) return env.importModule(specifier);
-  // Plain Node: paths from the working directory, packages from its node_modules.
-  if (specifier.startsWith("./") || specifier.startsWith("../") || isAbsolute(specifier)) {
-    return import(pathToFileURL(resolve(process.cwd(), specifier)).href);
-  }
-  return import(pathToFileURL(createRequire(join(process.cwd(), "noop.js")).resolve(specifier)).href);
+  const direct = specifier.startsWith("file:") || specifier.startsWith("data:") || isBuiltin(specifier);
+  // The environment's importer may load an edited file afresh: ask it every time.
+  if (!direct && env.importModule) return env.importModule(specifier);
+  const url = direct
+    ? specifier
+    : specifier.startsWith("./") || specifier.startsWith("../") || isAbsolute(specifier)
+      ? pathToFileURL(resolve(process.cwd(), specifier)).href // plain Node: from the working directory
+      : pathToFileURL(createRequire(join(process.cwd(), "noop.js")).resolve(specifier)).href;
+  if (imported.has(url)) return imported.get(url);
+  const namespace: unknown = await import(url);
+  imported.set(url, namespace);
+  return namespace;
 }
 
 export function describe(value: unknown): string {

@@ -19,6 +19,8 @@ type Executor<T> = (resolve: (value: T | PromiseLike<T>) => void, reject: (error
 
 let makeDeferred: <T>(onCancel?: (reason: Error) => void) => Deferred<T>;
 let addSettleHook: (pending: Pending<unknown>, hook: () => void) => void;
+let addCancelHook: (pending: Pending<unknown>, hook: (reason: Error) => void) => void;
+let reasonOf: (pending: Pending<unknown>) => Error | undefined;
 
 export class Pending<T> extends Promise<T> {
   // then/catch/finally give plain promises: only the call itself can be cancelled.
@@ -26,7 +28,10 @@ export class Pending<T> extends Promise<T> {
     return Promise;
   }
 
-  readonly #controller = new AbortController();
+  // Made on first use of `signal`: most calls are never cancelled, and an AbortSignal is costly.
+  #controller?: AbortController;
+  #cancelled?: Error;
+  #cancelHooks?: ((reason: Error) => void)[];
   #done = false;
   // Typed loosely, so that a Pending<T> is a Pending<unknown> (as a Promise<T> is a Promise<unknown>).
   #resolve!: (value: unknown) => void;
@@ -64,10 +69,19 @@ export class Pending<T> extends Promise<T> {
       if (pending.#done) hook();
       else (pending.#hooks ??= []).push(hook);
     };
+    addCancelHook = (pending, hook) => {
+      if (pending.#cancelled) hook(pending.#cancelled);
+      else if (!pending.#done) (pending.#cancelHooks ??= []).push(hook);
+    };
+    reasonOf = (pending) => pending.#cancelled;
   }
 
   /** Aborted when the pending is cancelled; its reason is the error the pending rejects with. */
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#cancelled) this.#controller.abort(this.#cancelled);
+    }
     return this.#controller.signal;
   }
 
@@ -81,13 +95,16 @@ export class Pending<T> extends Promise<T> {
    * with that message). Returns false when it had settled already.
    */
   cancel(reason?: string | Error): boolean {
-    if (this.#done || this.#controller.signal.aborted) return false;
+    if (this.#done || this.#cancelled) return false;
     // An Error of any realm (the kernel's cells have their own) is the reason itself.
     const error = typeof reason === "object" && reason !== null ? reason : new PendingCancelled(reason);
+    this.#cancelled = error;
     // Whoever cancels knows it was cancelled: no unhandled-rejection report for that.
     this.catch(() => {});
-    this.#controller.abort(error);
+    const hooks = this.#cancelHooks?.splice(0) ?? [];
+    this.#controller?.abort(error);
     this.#onCancel?.(error);
+    for (const hook of hooks) hook(error);
     return true;
   }
 
@@ -109,6 +126,7 @@ export class Pending<T> extends Promise<T> {
     clearTimeout(this.#timer);
     if (ok) this.#resolve(value);
     else this.#reject(value);
+    this.#cancelHooks = undefined;
     for (const hook of this.#hooks?.splice(0) ?? []) hook();
   }
 }
@@ -119,6 +137,16 @@ export class Pending<T> extends Promise<T> {
  */
 export function whenSettled(pending: Pending<unknown>, hook: () => void): void {
   addSettleHook(pending, hook);
+}
+
+/** Run `hook` when `pending` is cancelled (at once if it was); never after it settled otherwise. */
+export function whenCancelled(pending: Pending<unknown>, hook: (reason: Error) => void): void {
+  addCancelHook(pending, hook);
+}
+
+/** Why `pending` was cancelled, if it was. */
+export function cancelReason(pending: Pending<unknown>): Error | undefined {
+  return reasonOf(pending);
 }
 
 /** A new pending and the functions that settle it; `onCancel` runs when it is cancelled. */

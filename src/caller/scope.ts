@@ -3,9 +3,20 @@
  * made in, so that an embedding program can cancel the calls some piece of work made (the
  * kernel: those of a cell it cancels) without knowing where they went.
  */
+import { AsyncResource } from "node:async_hooks";
 import { whenSettled, type Pending } from "./pending.js";
 
-type Context = <R>(fn: () => R) => R;
+/** Runs a function in the async context it was made in. */
+export type Context = <R>(fn: () => R) => R;
+
+/**
+ * The current async context, to run code in later (AsyncLocalStorage.snapshot does the same,
+ * but costs ~10 times more on Node 20).
+ */
+export function captureContext(): Context {
+  const resource = new AsyncResource("Caller");
+  return (fn) => resource.runInAsyncScope(fn);
+}
 
 const open = new Map<Pending<unknown>, Context>();
 

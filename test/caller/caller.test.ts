@@ -30,6 +30,29 @@ afterAll(async () => {
   await api?.stopAllThreads();
 });
 
+describe("Pending", () => {
+  it("is a promise that can be cancelled; what then() makes is a plain promise", async () => {
+    const p = Caller.current().call(() => new Promise<number>((r) => setTimeout(() => r(1), 20)));
+    expect(p).toBeInstanceOf(Promise);
+    expect(p).toBeInstanceOf(api.Pending);
+    const chained = p.then((v) => v + 1);
+    expect(chained).not.toBeInstanceOf(api.Pending);
+    expect(await chained).toBe(2);
+    expect(p.done).toBe(true);
+    expect(p.cancel()).toBe(false);
+    expect(() => p.timeout(-1)).toThrow(RangeError);
+  });
+
+  it("a signal asked for after the cancel is aborted with the reason", async () => {
+    const p = Caller.current().callLater(10, () => 1);
+    const reason = new Error("changed my mind");
+    p.cancel(reason);
+    expect(p.signal.aborted).toBe(true);
+    expect(p.signal.reason).toBe(reason);
+    await expect(p).rejects.toBe(reason);
+  });
+});
+
 describe("in this thread", () => {
   it("call runs at once, callSoon on a later turn, callLater after its delay", async () => {
     const here = Caller.current();
