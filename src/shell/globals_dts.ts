@@ -90,6 +90,11 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
     constructor(message: string, exit?: { code?: number; failure?: string; stopped?: boolean });
     readonly exit: { code?: number; failure?: string; stopped?: boolean };
   }
+  /**
+   * Resolves once the thread running the call has let it go: its function settled, it took the
+   * cancel, or it ended (a thread stuck in synchronous code never does).
+   */
+  export function untilFinished(pending: Pending<unknown>): Promise<void>;
   /** A call ran past its pending.timeout(seconds). */
   export class CallTimeout extends Error {
     constructor(seconds: number);

@@ -17,5 +17,5 @@ export const clearOutput = api.clearOutput;
 
 // The Caller (src/caller): call functions in other threads. One instance per thread, like the
 // display API: the module is loaded once per thread, and the Caller's state is that thread's.
-export { Caller, Pending, PendingCancelled, ThreadEnded, CallTimeout } from "../caller/index.js";
+export { Caller, Pending, PendingCancelled, ThreadEnded, CallTimeout, untilFinished } from "../caller/index.js";
 export type { Callable, CallerOptions, FunctionRef } from "../caller/index.js";

@@ -83,11 +83,13 @@ const same: typeof import("ts-async-kernel").display = display;
 display.html(42);
 // @ts-expect-error the kernel's internals are not declared
 __tsak_import("x");
-import { Caller } from "ts-async-kernel";
+import { Caller, untilFinished } from "ts-async-kernel";
 const work = Caller.get({ name: "work" });
 const sum: Promise<number> = work.call({ source: "(a, b) => a + b" }, 1, 2) as Promise<number>;
 const local: Promise<string> = Caller.current().callLater(0.5, (s: string) => s.toUpperCase(), "x");
-Caller.toThread({ module: "./work.ts", export: "fib" }, 30).cancel("enough");
+const fib = Caller.toThread({ module: "./work.ts", export: "fib" }, 30);
+fib.cancel("enough");
+const letGo: Promise<void> = untilFinished(fib);
 // @ts-expect-error a local function's arguments are checked
 Caller.current().call((n: number) => n, "not a number");
 // @ts-expect-error Callers come from Caller.get, current and mainThread

@@ -6,9 +6,10 @@
  *
  * A cell is a call of `runCell` (thread_shell.ts) in that thread, made in the cell's output
  * context, so its output (also what its timers print later) reaches its cell. Cancelling a cell
- * (interrupt, timeout, stop_on_error) cancels the call, which rejects the cell's awaits there;
- * a cell that does not settle within CANCEL_GRACE_MS (a synchronous loop: SIGINT stops only the
- * main thread's) has its thread stopped, and loses that thread's globals.
+ * (interrupt, timeout, stop_on_error) cancels the call, which rejects the cell's awaits there; an
+ * interrupted or timed-out cell whose thread does not take the cancel within CANCEL_GRACE_MS (a
+ * synchronous loop: SIGINT stops only the main thread's) has its thread stopped, and loses that
+ * thread's globals.
  */
 import { backendNames } from "../../event_loop/backend.js";
 import { borrowThread, Caller, ThreadEnded, untilFinished, type Pending } from "../../caller/index.js";
@@ -99,9 +100,10 @@ export class ThreadCells {
       result: call.then(
         (result) => result,
         async (err: unknown) => {
-          // Cancelled: the call is rejected at once; wait for the thread to take the cancel. A
-          // synchronous loop never does: end the thread (the only way to stop it).
-          if (cancelled && !(err instanceof ThreadEnded)) {
+          // Interrupted or timed out: the call is rejected at once; wait for the thread to take
+          // the cancel. A synchronous loop never does: end the thread (the only way to stop it).
+          // Another cell's failure (stop_on_error) or a deleted subshell never ends a thread.
+          if (cancelled && cancelled.kind !== "aborted" && !(err instanceof ThreadEnded)) {
             const tookIt = await Promise.race([untilFinished(call).then(() => true), sleep(CANCEL_GRACE_MS).then(() => false)]);
             if (!tookIt) {
               await caller.stop();
