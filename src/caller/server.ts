@@ -27,7 +27,7 @@ export function serve(executor: Executor, port: MessagePort, peer: ThreadInfo): 
     try {
       port.postMessage({ type: "settled", id, ...outcome } satisfies FromTarget);
     } catch (err) {
-      const message = `The result could not be sent back to the ${threadLabel(peer)}: ${(err as Error).message}`;
+      const message = `The result could not be sent back to the ${threadLabel(peer)}: ${String((err as Error | null)?.message ?? err)}`;
       const error: ErrorData = { kind: "error", name: "DataCloneError", message, stack: `DataCloneError: ${message}` };
       port.postMessage({ type: "settled", id, ok: false, error } satisfies FromTarget);
     }
