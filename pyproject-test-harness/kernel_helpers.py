@@ -224,10 +224,10 @@ def wait_exit(proc: Any, timeout: float = 5.0) -> int | None:
 
 def send_execute(kc: BlockingKernelClient, code: str, *, tags: list[str] | None = None,
                  subshell_id: str | None = None, silent: bool = False,
-                 stop_on_error: bool = True) -> str:
+                 stop_on_error: bool = True, allow_stdin: bool = False) -> str:
     """Send an execute_request with cell tags (message metadata) and a subshell (header); its msg_id."""
     content = {"code": code, "silent": silent, "store_history": not silent,
-               "user_expressions": {}, "allow_stdin": False, "stop_on_error": stop_on_error}
+               "user_expressions": {}, "allow_stdin": allow_stdin, "stop_on_error": stop_on_error}
     msg = kc.session.msg("execute_request", content, metadata={"tags": tags} if tags else {})
     if subshell_id is not None:
         msg["header"]["subshell_id"] = subshell_id

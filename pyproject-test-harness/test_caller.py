@@ -129,6 +129,21 @@ def test_cancel_crosses_to_the_thread(kc) -> None:
                 "while (await store.call(running)) await new Promise((r) => setTimeout(r, 10));\n"
                 'seen + " / " + await store.call({ source: "() => why" })')
     assert ex.result_text == "'PendingCancelled: no longer needed / PendingCancelled: no longer needed'"
+    # cell code called in the thread has its awaits rejected by the cancel, and its timers cleared
+    ok(kc, "// thread name=store\nvar ticks = 0;\n"
+           "async function slowly() {\n"
+           "  setInterval(() => ticks++, 10);\n"
+           "  try { await new Promise((r) => setTimeout(r, 10_000)); } catch (e) { globalThis.slowlyCaught = `${e.name}: ${e.message}`; }\n"
+           "}")
+    ex = ok(kc, 'const slow = store.call({ source: "slowly" });\n'
+                "await new Promise((r) => setTimeout(r, 100));\n"
+                'slow.cancel(new RangeError("enough"));\n'
+                "await slow.catch(() => {});\n"
+                'while (!(await store.call({ source: "() => globalThis.slowlyCaught" }))) await new Promise((r) => setTimeout(r, 10));\n'
+                'const t1 = await store.call({ source: "() => ticks" });\n'
+                "await new Promise((r) => setTimeout(r, 100));\n"
+                '[await store.call({ source: "() => slowlyCaught" }), t1 > 0, (await store.call({ source: "() => ticks" })) === t1]')
+    assert ex.result_text == "[ 'RangeError: enough', true, true ]", ex.describe()
 
 
 def test_interrupting_a_cell_cancels_the_calls_it_awaits(kc) -> None:
@@ -167,7 +182,7 @@ def test_a_thread_cell_calls_the_main_thread(kc) -> None:
     assert ex.result_text == "'HELLO FROM MAIN'"
 
 
-def test_interrupting_thread_cells_awaiting_and_spinning(kc) -> None:
+def test_interrupting_thread_cells_awaiting_spinning_and_stuck(kc, tmp_path: Path) -> None:
     # A thread cell that awaits takes the interrupt; its thread and globals stay.
     ok(kc, "// thread name=spin\nvar before = 'kept';")
     s = Sorter(kc)
@@ -177,9 +192,19 @@ def test_interrupting_thread_cells_awaiting_and_spinning(kc) -> None:
     reply = s.reply(cell)["content"]
     assert (reply["ename"], reply["evalue"]) == ("KernelInterrupt", "Execution interrupted by the user"), reply
     s.outputs(cell)
-    assert ok(kc, "// thread name=spin\nbefore").result_text == "'kept'"
-    # One stuck in a synchronous loop cannot: its thread is ended after a grace second.
+    # So does one spinning in its own loop (the loop's guard reads the thread's attention flag).
     cell = send_execute(kc, "// thread name=spin\nconsole.log('spinning'); while (true) {}")
+    s.wait_output(cell, "stream")
+    control_request(kc, "interrupt_request")
+    reply = s.reply(cell)["content"]
+    assert (reply["ename"], reply["evalue"]) == ("KernelInterrupt", "Execution interrupted by the user"), reply
+    s.outputs(cell)
+    assert ok(kc, "// thread name=spin\nbefore").result_text == "'kept'"
+    # One stuck in a loop no guard reaches (a module's) cannot: its thread is ended after a second.
+    stuck = tmp_path / "stuck.mjs"
+    stuck.write_text("export function forever() { for (;;) {} }\n")
+    cell = send_execute(kc, f"// thread name=spin\nconst {{ forever }} = await import({str(stuck)!r});\n"
+                            "console.log('stuck'); forever()")
     s.wait_output(cell, "stream")
     control_request(kc, "interrupt_request")
     reply = s.reply(cell, timeout=10)["content"]

@@ -159,6 +159,22 @@ def test_tag_timeout(kc) -> None:
     assert spin.content["ename"] == "TimeoutError", spin.describe()
 
 
+def test_tag_timeout_stops_a_loop_after_an_await(kc) -> None:
+    """The main thread is stuck in the loop, so its own timer cannot fire: the I/O worker keeps
+    the time and raises the cell's deadline, which the cell's guards obey."""
+    t0 = time.monotonic()
+    ex = run(kc, "var beforeSpin = 'kept'; await null; while (true) {}", tags=["timeout=0.3"])
+    assert ex.content["status"] == "error" and ex.content["ename"] == "TimeoutError", ex.describe()
+    assert time.monotonic() - t0 < 3, "the timeout did not stop a loop after an await"
+    assert run(kc, "beforeSpin").result_text == "'kept'"
+    # a named thread's loop stops at its guard: the thread survives with its globals
+    assert run(kc, "// thread name=timed\nglobalThis.mine = 'still here'; 1").content["status"] == "ok"
+    spin = run(kc, "// thread name=timed\nawait null; while (true) {}", tags=["timeout=0.2"])
+    assert spin.content["ename"] == "TimeoutError", spin.describe()
+    assert "was ended" not in spin.content["evalue"], spin.describe()
+    assert run(kc, "// thread name=timed\nmine").result_text == "'still here'"
+
+
 def test_subshells_interleave_and_count_separately(kc) -> None:
     one, two = create_subshell(kc), create_subshell(kc)
     s = Sorter(kc)

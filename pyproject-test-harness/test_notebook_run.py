@@ -245,3 +245,79 @@ def test_caller_example_notebook(tmp_path: Path) -> None:
     assert stdout("error").startswith("SyntaxError: ")
     assert result("cancel") == "'TimeoutError: The call did not finish within 0.5 s'"
     assert result("from-thread") == "'HELLO FROM THE MAIN NAMESPACE'"
+# --- examples/concurrency.ipynb: run modes, tags, interrupt, subshells ---
+
+@pytest.fixture(scope="module")
+def concurrency(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("concurrency") / "concurrency.out.ipynb"
+    proc = run_cli("run", str(EXAMPLES_DIR / "concurrency.ipynb"), "--output", str(out), timeout=80)
+    assert proc.returncode == 0, describe(proc)
+    nb = nbformat.read(str(out), as_version=4)
+    nbformat.validate(nb)
+    return tour_cells(nb)
+
+
+def test_concurrency_notebook_runs_each_mode(concurrency) -> None:
+    def result(cell_id: str) -> str:
+        results = outputs_of(concurrency[cell_id], "execute_result")
+        assert len(results) == 1, f"cell {cell_id}: {concurrency[cell_id].outputs}"
+        return results[0].data["text/plain"]
+
+    assert "queued cell done" in result("queued")
+    assert "a task cell starts at once" in result("task")
+    assert result("thread") == "59999997"
+    assert 'has run 1 cell(s)' in result("named-1") and 'has run 2 cell(s)' in result("named-2")
+    (timeout,) = outputs_of(concurrency["timeout"], "error")
+    assert timeout.ename == "TimeoutError", concurrency["timeout"].outputs
+    assert "'subshell (answered at once)', 'main shell (slept 500 ms)'" in result("subshells")
+
+
+def test_concurrency_notebook_interrupt_keeps_state(concurrency) -> None:
+    (error,) = outputs_of(concurrency["interrupt"], "error")
+    assert error.ename == "KernelInterrupt", concurrency["interrupt"].outputs
+    after = outputs_of(concurrency["after-interrupt"], "execute_result")
+    assert after and "still here after the interrupt: hits = 2" in after[0].data["text/plain"], (
+        concurrency["after-interrupt"].outputs)
+
+
+def test_a_kernel_whose_launcher_dies_shuts_down(tmp_path: Path) -> None:
+    """Our launcher sets JPY_PARENT_PID as jupyter_client does; the kernel, even with its main
+    thread stuck in a cell, shuts down when that process is gone (no orphan left spinning)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from conftest import REPO_DIR, node_executable
+
+    path = tmp_path / "spin.ipynb"
+    make_notebook(path, ['await null; console.log("spinning"); while (true) {}'])
+    runner = subprocess.Popen([node_executable(), str(REPO_DIR / "dist" / "cli" / "main.js"), "run", str(path)],
+                              cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    kernel_pid = None
+    try:
+        assert runner.stdout is not None
+        assert "spinning" in runner.stdout.readline(), "the cell did not start"
+        children = Path(f"/proc/{runner.pid}/task/{runner.pid}/children").read_text().split()
+        assert len(children) == 1, children
+        kernel_pid = int(children[0])
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(timeout=5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and Path(f"/proc/{kernel_pid}").exists():
+            stat = Path(f"/proc/{kernel_pid}/stat").read_text().split()
+            if stat[2] == "Z":  # exited, waiting for its (new) parent to reap it
+                break
+            time.sleep(0.1)
+        else:
+            if Path(f"/proc/{kernel_pid}").exists():
+                raise AssertionError("the kernel outlived its launcher by 10 s")
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        if kernel_pid is not None and Path(f"/proc/{kernel_pid}").exists():
+            try:
+                os.kill(kernel_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

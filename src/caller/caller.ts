@@ -11,6 +11,8 @@
  * Caller runs any function; into another thread it sends a reference (`{module, export}` or
  * `{source}`) and the arguments, by structured clone. See docs/caller.md.
  */
+import process from "node:process";
+import { clearTimeout, setTimeout } from "node:timers";
 import { Connection, threadEnded } from "./connection.js";
 import { runningPending, type Job } from "./executor.js";
 import { functionRef, refKey, refLabel, type Callable } from "./functions.js";
@@ -46,7 +48,7 @@ const localLink: Link = {
       fn: target,
       args,
       within: context,
-      logFailure: (err) => console.error(`A queued call of ${typeof target === "function" ? target.name || "(anonymous function)" : refLabel(target)} failed: ${stackOf(err)}`),
+      logFailure: (err) => process.stderr.write(`A queued call of ${typeof target === "function" ? target.name || "(anonymous function)" : refLabel(target)} failed: ${stackOf(err)}\n`),
     };
     trackCall(d.pending, context);
     executor.submit(job, mode, delay, typeof target === "function" ? target : refKey(target));

@@ -13,6 +13,9 @@ import { deferred, setFinished, type Deferred, type Pending } from "./pending.js
 import type { CallMode, FromTarget, ToTarget } from "./protocol.js";
 import { captureContext, trackCall, type Context } from "./scope.js";
 
+// Taken now: a cell may declare a global of the same name (cells share their thread's realm).
+const clone = structuredClone;
+
 /** Finished calls whose late output (timers, promises) is still routed to their call site. */
 const LATE_OUTPUTS = 64;
 
@@ -111,7 +114,7 @@ export class Connection {
     if (this.port) this.post(m);
     else {
       // Check now that it clones, as posting would: the error belongs to the call site.
-      if (m.type === "call") structuredClone(m.args);
+      if (m.type === "call") clone(m.args);
       this.waiting.push(m);
     }
   }

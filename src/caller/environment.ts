@@ -5,6 +5,7 @@
  * paths from `process.cwd()`), source text is evaluated in the thread's global scope, and a
  * call's output is whatever the function writes to its thread's stdout.
  */
+import process from "node:process";
 import type { OutputEvent } from "./protocol.js";
 
 export interface ThreadEnvironment {
@@ -14,21 +15,24 @@ export interface ThreadEnvironment {
   evaluate?(source: string): unknown;
   /**
    * Run `fn`, a call that came from another thread, so that what it (and what it schedules)
-   * prints or displays goes to `emit`, to be shown where the call was made.
+   * prints or displays goes to `call.emit`, to be shown where the call was made, and so that
+   * cancelling the call can undo what it started (`call.whenCancelled`).
    */
-  captureOutput?<T>(emit: (event: OutputEvent) => void, fn: () => T): T;
+  runCall?<T>(fn: () => T, call: IncomingCall): T;
   /** Show output of a call made from this thread; runs in the async context of the call site. */
   deliverOutput?(event: OutputEvent): void;
-  /**
-   * The global object whose standard error classes (TypeError...) rebuild errors that come from
-   * other threads, so that `instanceof` holds where the calling code runs (the kernel's cells
-   * run in a realm of their own). Default: this thread's globalThis.
-   */
-  realm?(): Record<string, unknown> | undefined;
   /** The stack text of an error that crosses to another thread. */
   describeError?(err: unknown): string | undefined;
   /** An error that escaped its call in a caller thread (thrown in a timer, a rejection nobody handled). */
   strayError?(err: unknown, kind: string): void;
+}
+
+/** A call from another thread, as its environment sees it. */
+export interface IncomingCall {
+  /** Send output to where the call was made. */
+  emit(event: OutputEvent): void;
+  /** Run `hook` if the call is cancelled (at once if it was). */
+  whenCancelled(hook: (reason: Error) => void): void;
 }
 
 let current: ThreadEnvironment = {};

@@ -4,7 +4,6 @@
  * it came from (errors of the standard classes keep their class, so `instanceof TypeError` holds).
  */
 import { inspect } from "node:util";
-import { threadEnvironment } from "./environment.js";
 
 /** How a thread ended, when the root thread knows it. */
 export interface ThreadExit {
@@ -48,7 +47,13 @@ export class CallTimeout extends Error {
   }
 }
 
-const STANDARD = new Set(["Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError"]);
+// Taken now: a cell may declare a global of the same name (cells share their thread's realm).
+const clone = structuredClone;
+
+const STANDARD = new Map<string, ErrorConstructor>([
+  ["Error", Error], ["TypeError", TypeError], ["RangeError", RangeError], ["SyntaxError", SyntaxError],
+  ["ReferenceError", ReferenceError], ["EvalError", EvalError], ["URIError", URIError],
+]);
 
 function isErrorLike(err: unknown): err is Error {
   return err instanceof Error || (typeof err === "object" && err !== null && "message" in err && "stack" in err);
@@ -61,7 +66,7 @@ function isErrorLike(err: unknown): err is Error {
 export function errorData(err: unknown, describe?: (err: unknown) => string | undefined): ErrorData {
   if (!isErrorLike(err)) {
     try {
-      structuredClone(err);
+      clone(err);
       return { kind: "value", value: err };
     } catch {
       const text = inspect(err, { depth: 2 });
@@ -92,9 +97,8 @@ export function rebuildError(data: ErrorData, where?: string): unknown {
   if (data.name === "ThreadEnded") err = new ThreadEnded(data.message, data.exit);
   else if (data.name === "PendingCancelled") err = new PendingCancelled(data.message);
   else {
-    const realm = (threadEnvironment().realm?.() ?? globalThis) as Record<string, unknown>;
-    const Standard = STANDARD.has(data.name) ? (realm[data.name] as ErrorConstructor) : undefined;
-    err = Standard ? new Standard(data.message) : new (realm.Error as ErrorConstructor)(data.message);
+    const Standard = STANDARD.get(data.name);
+    err = Standard ? new Standard(data.message) : new Error(data.message);
     if (!Standard) Object.defineProperty(err, "name", { value: data.name, writable: true, configurable: true, enumerable: false });
   }
   if (data.code !== undefined) (err as Error & { code?: unknown }).code = data.code;

@@ -4,6 +4,7 @@
  * another in the queue of their function (`queue`). A call's function sees its own pending as
  * `Caller.currentPending()` (its `signal` tells it was cancelled).
  */
+import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { cancelReason, setFinished, whenCancelled, type Deferred, type Pending } from "./pending.js";
 import { resolveRef, type FunctionRef } from "./functions.js";

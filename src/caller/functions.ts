@@ -5,6 +5,7 @@
  * (`{source: "(a, b) => a + b"}`, evaluated there, each call afresh, so that a name in it is read
  * from the target's globals at the time of the call).
  */
+import process from "node:process";
 import { isBuiltin, createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";

@@ -4,6 +4,8 @@
  * least every FLUSH_INTERVAL_MS (a call that prints and then computes shows its output while it
  * computes). Adjacent text of one call and stream is merged.
  */
+import { performance } from "node:perf_hooks";
+import { setImmediate } from "node:timers";
 import type { MessagePort } from "node:worker_threads";
 import type { FromTarget, OutputEvent } from "./protocol.js";
 

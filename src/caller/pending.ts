@@ -6,6 +6,7 @@
  * code holds it). The function may run on until it looks at its signal; `untilFinished` tells
  * when the thread has let the call go. A cancelled pending nobody awaits is no unhandled rejection.
  */
+import { clearTimeout, setTimeout } from "node:timers";
 import { CallTimeout, PendingCancelled } from "./errors.js";
 
 /** What the code that made a pending can do with it (module-private). */
@@ -16,6 +17,9 @@ export interface Deferred<T> {
 }
 
 type Executor<T> = (resolve: (value: T | PromiseLike<T>) => void, reject: (error: unknown) => void) => void;
+
+// Taken now: a cell may declare a global of the same name (cells share their thread's realm).
+const Controller = AbortController;
 
 let makeDeferred: <T>(onCancel?: (reason: Error) => void) => Deferred<T>;
 let addSettleHook: (pending: Pending<unknown>, hook: () => void) => void;
@@ -79,7 +83,7 @@ export class Pending<T> extends Promise<T> {
   /** Aborted when the pending is cancelled; its reason is the error the pending rejects with. */
   get signal(): AbortSignal {
     if (!this.#controller) {
-      this.#controller = new AbortController();
+      this.#controller = new Controller();
       if (this.#cancelled) this.#controller.abort(this.#cancelled);
     }
     return this.#controller.signal;

@@ -6,6 +6,7 @@
  * Caller threads are worker threads whose `Worker` is unref'd: they never keep the process
  * alive by themselves; a call in flight does (its channel is ref'd, connection.ts).
  */
+import { clearTimeout, setTimeout } from "node:timers";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { backendNames } from "../event_loop/backend.js";
 import { Connection } from "./connection.js";

@@ -3,13 +3,14 @@
  * executor, their output goes back through an OutputRelay (when the environment captures it),
  * then their outcome. When the calling thread ends, its calls here are cancelled.
  */
+import process from "node:process";
 import type { MessagePort } from "node:worker_threads";
 import { threadEnvironment } from "./environment.js";
 import { errorData, PendingCancelled, rebuildError, ThreadEnded, type ErrorData } from "./errors.js";
 import type { Executor } from "./executor.js";
 import { refKey, refLabel } from "./functions.js";
 import { OutputRelay } from "./output_relay.js";
-import { deferred, type Pending } from "./pending.js";
+import { deferred, whenCancelled, type Pending } from "./pending.js";
 import type { FromTarget, ThreadInfo, ToTarget } from "./protocol.js";
 
 export function threadLabel(info: Pick<ThreadInfo, "threadId" | "name">): string {
@@ -45,10 +46,11 @@ export function serve(executor: Executor, port: MessagePort, peer: ThreadInfo): 
             fn: m.fn,
             args: m.args,
             within: (run) => {
-              const capture = env().captureOutput;
-              return capture ? capture((event) => relay.add(m.id, event), run) : run();
+              const runCall = env().runCall;
+              if (!runCall) return run();
+              return runCall(run, { emit: (event) => relay.add(m.id, event), whenCancelled: (hook) => whenCancelled(d.pending, hook) });
             },
-            logFailure: (err) => console.error(`A queued call of ${refLabel(m.fn)} failed: ${stackOf(err)}`),
+            logFailure: (err) => process.stderr.write(`A queued call of ${refLabel(m.fn)} failed: ${stackOf(err)}\n`),
           },
           m.mode,
           m.delay,

@@ -7,6 +7,7 @@
  * the thread (a worker ends on an uncaught exception): it is reported (by the environment: in the
  * kernel, on the stderr of the cell that made the latest call) and the thread goes on.
  */
+import process from "node:process";
 import { parentPort, workerData } from "node:worker_threads";
 import { run } from "../event_loop/run.js";
 import { threadEnvironment } from "./environment.js";
@@ -20,7 +21,7 @@ bootWorker(boot);
 const stray = (kind: string) => (err: unknown) => {
   const report = threadEnvironment().strayError;
   if (report) report(err, kind);
-  else console.error(`${kind}: ${stackOf(err)}`);
+  else process.stderr.write(`${kind}: ${stackOf(err)}\n`);
 };
 process.on("uncaughtException", stray("Uncaught exception"));
 process.on("unhandledRejection", stray("Unhandled promise rejection"));

@@ -1,19 +1,41 @@
-/** `ts-async-kernel console`: an interactive REPL on a kernel of ours, over ZeroMQ. */
+/**
+ * `ts-async-kernel console`: an interactive REPL on a kernel of ours, over ZeroMQ. It answers the
+ * cells' input requests (`input()`, `prompt()`, `confirm()`) from the terminal, a password
+ * without echo; Ctrl-C at such a prompt interrupts the cell.
+ */
 import { createInterface } from "node:readline/promises";
 import { KernelClient } from "../client/kernel_client.js";
 import { launchKernel } from "../client/launcher.js";
+import { MutedOutput } from "./muted_output.js";
 import { toTerminal } from "./render.js";
 
 export async function runConsole(): Promise<number> {
   const kernel = await launchKernel();
   const client = new KernelClient(kernel.connection);
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  const output = new MutedOutput(process.stdout);
+  const rl = createInterface({ input: process.stdin, output, terminal: process.stdin.isTTY });
+  /** The input request being answered: Ctrl-C gives it up. */
+  let asking: AbortController | undefined;
+  const answer = async (prompt: string, password: boolean): Promise<string> => {
+    asking = new AbortController();
+    const question = rl.question(prompt, { signal: asking.signal });
+    // After the prompt is written: readline's echo of the keys (and its redraws) stay hidden.
+    output.muted = password;
+    try {
+      return await question;
+    } finally {
+      if (password || asking.signal.aborted) process.stdout.write("\n");
+      output.muted = false;
+      asking = undefined;
+    }
+  };
   try {
     client.connect();
     const info = await client.waitForReady();
     process.stdout.write(`${String((info.content as { banner?: string }).banner)}\nCtrl-C interrupts, Ctrl-D exits.\n`);
     let running = false;
     rl.on("SIGINT", () => {
+      asking?.abort();
       if (running) void client.request("interrupt_request", {}, "control");
       else rl.write("\n");
     });
@@ -44,9 +66,11 @@ export async function runConsole(): Promise<number> {
           const t = toTerminal(msg);
           if (t) process[t.stream].write(t.text);
         },
-        onInput: (p, password) => rl.question(password ? `${p}(hidden) ` : p),
+        onInput: answer,
       });
       running = false;
+      // The cell ended without its answer (interrupted elsewhere, timed out): stop asking.
+      asking?.abort();
       // Prompts follow the kernel's execution count, as in jupyter console.
       const count = (reply.content as { execution_count?: unknown }).execution_count;
       if (typeof count === "number") n = count;

@@ -15,7 +15,10 @@ export interface ExecuteResult {
 export interface ExecuteHandlers {
   /** Each iopub message of this request, as it arrives. */
   onIopub?: (msg: Message) => void;
-  /** Answer an input_request (only when allow_stdin). */
+  /**
+   * Answer an input_request (asked for with allow_stdin); a rejection sends no answer (the user
+   * gave up, e.g. with Ctrl-C: the interrupt ends the request).
+   */
   onInput?: (prompt: string, password: boolean) => Promise<string>;
 }
 
@@ -166,7 +169,14 @@ export class KernelClient {
     if (m.header.msg_type !== "input_request") return;
     const w = this.parentOf(m);
     const c = m.content as { prompt?: string; password?: boolean };
-    const value = w?.handlers.onInput ? await w.handlers.onInput(c.prompt ?? "", c.password === true) : "";
+    let value = "";
+    if (w?.handlers.onInput) {
+      try {
+        value = await w.handlers.onInput(c.prompt ?? "", c.password === true);
+      } catch {
+        return;
+      }
+    }
     const header = this.session.header("input_reply" as Header["msg_type"]);
     this.writers.stdin.send(this.session.serialize({ header, parent_header: m.header, content: { value } }));
   }

@@ -56,14 +56,20 @@ export async function launchKernel(options: LaunchOptions = {}): Promise<Launche
   writeFileSync(file, JSON.stringify(connection), { mode: 0o600 });
   const child = spawn(process.execPath, [options.cli ?? CLI, "start", "-f", file, ...(options.extraArgs ?? [])], {
     cwd: options.cwd ?? process.cwd(),
-    env: options.env ?? process.env,
+    // As jupyter_client does: the kernel shuts down if this process ends without disposing it.
+    env: { ...(options.env ?? process.env), JPY_PARENT_PID: String(process.pid) },
     stdio: ["ignore", "ignore", "inherit"],
   });
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", kill);
   return {
     connection,
     process: child,
     dispose() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      kill();
+      process.off("exit", kill);
       rmSync(dir, { recursive: true, force: true });
     },
   };

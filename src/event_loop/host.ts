@@ -1,3 +1,4 @@
+import process from "node:process";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { threadId as currentThreadId } from "node:worker_threads";

@@ -1,3 +1,4 @@
+import process from "node:process";
 import type { Backend, BackendOptions, GuestFunction, GuestInfo, GuestRunOptions } from "./backend.js";
 import { Outcome } from "./outcome.js";
 

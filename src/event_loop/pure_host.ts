@@ -1,3 +1,4 @@
+import process from "node:process";
 import { setImmediate } from "node:timers";
 
 import type { SyncCallback } from "./backend.js";

@@ -42,9 +42,9 @@ export type ToMain =
    * `receivedAt`: performance.now() on arrival; the threads of a process share its time origin.
    */
   | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number; busySent: boolean }
-  /** A completion or inspection the language service had nothing for: runtime introspection answers. */
-  | { type: "stdin"; msg: InboundRequest }
   | { type: "shutdown"; restart: boolean }
+  /** An `interrupt_request` came in; the worker has already raised the attention flag (interrupts.ts). */
+  | { type: "interrupt" }
   /**
    * The worker owns the subshell ids (it answers create/delete/list even while the main thread
    * is stuck); the main thread keeps each subshell's queue. Posted before any request for the new
@@ -60,7 +60,26 @@ export type ToWorker =
   | { type: "send"; items: Outbound[] }
   /** The language-service worker's channel: completion and inspection go there from now on. */
   | { type: "language"; port: MessagePort | null }
+  /**
+   * A main-thread cell with a `timeout` tag started (ms) or ended (null): the worker keeps the
+   * time, since the main thread may be stuck in the cell, and raises the cell's deadline
+   * (src/shell/attention.ts) when it passes.
+   */
+  | { type: "deadline"; token: number; ms: number | null }
+  /**
+   * stdin (stdin.ts, io/stdin_route.ts), once at start: the port the worker posts answers to
+   * input requests on (`StdinAnswer`), and the words it wakes a blocked prompt() with
+   * (stdin_wake.ts), since the main thread takes no messages while it waits.
+   */
+  | { type: "stdin"; port: MessagePort; wake: SharedArrayBuffer }
+  /** Send an input_request with `parent` (the cell's execute_request) to that request's client. */
+  | { type: "input"; id: number; parent: Header; prompt: string; password: boolean }
+  /** These input requests are over (interrupted, cancelled, their cell ended): drop late answers. */
+  | { type: "input_forget"; ids: number[] }
   | { type: "close" };
+
+/** Worker → main, on the stdin port: the answer to input request `id`, or why there is none. */
+export type StdinAnswer = { id: number; value: string } | { id: number; error: string };
 
 /** Options the main thread passes to the worker at start (workerData). */
 export interface WorkerOptions {
@@ -69,4 +88,6 @@ export interface WorkerOptions {
   kernelInfo: Record<string, unknown>;
   /** A language-service worker will attach: completion and inspection wait for it (bounded). */
   languageService: boolean;
+  /** The main shell's attention memory (src/shell/attention.ts, src/kernel/interrupts.ts). */
+  attention: SharedArrayBuffer;
 }

@@ -1,24 +1,29 @@
 /**
  * What the kernel lends the Caller (src/caller) in each of its threads, the main one and every
- * caller thread (where `// thread` cells run too):
+ * Caller thread (where `// thread` cells run too):
  * - `{module}` functions are imported as cells import (notebook-relative, `.ts` files included);
- * - `{source}` text is evaluated in the thread's cell namespace (the main thread's: the
- *   notebook's; a caller thread's: that of its `// thread` cells), so a name in it means the
- *   global a cell of that thread declared;
- * - what a call prints or displays in another thread goes to the cell that made the call;
+ * - `{source}` text is evaluated as cell code of the thread (its realm is the cells' namespace:
+ *   the main thread's is the notebook's, a Caller thread's that of its `// thread` cells), so a
+ *   name in it means the global a cell of that thread declared, and its awaits are cancellable;
+ * - a call from another thread runs in a cell scope of its own (src/shell/cell_scope.ts), whose
+ *   output goes back to the cell that made the call, and which cancelling the call cancels (its
+ *   awaits rejected, its timers cleared);
  * - errors crossing back name cell frames `In[n]`, as tracebacks do.
  */
 import vm from "node:vm";
+import process from "node:process";
 import { configureThreads, setThreadEnvironment, type OutputEvent, type ThreadEnvironment } from "../caller/index.js";
-import { currentOutput, withOutput, type CellOutput, type DisplayOptions } from "../shell/output.js";
+import { CellScope } from "../shell/cell_scope.js";
+import { currentOutput, setLatestOutput, type CellOutput, type DisplayOptions } from "../shell/output.js";
 import type { Importer } from "../shell/modules.js";
 import type { Shell } from "../shell/shell.js";
+import { refusingStdin } from "../shell/stdin.js";
 import type { Language } from "./kernel_info.js";
 
 export interface CallerEnvironmentOptions {
   cwd: string;
   language: Language;
-  /** The thread's Shell, made if need be (source text runs in its namespace). */
+  /** The thread's Shell, made if need be (source text is cell code: it needs the cells' runtime). */
   shell(): Promise<Shell>;
   /** The Shell if there is one already (for error frames; never makes one). */
   loadedShell(): Shell | undefined;
@@ -29,9 +34,11 @@ export interface CallerEnvironmentOptions {
 /** Compiled `{source}` texts; each call runs its script again, so names are read afresh. */
 const SCRIPTS = 128;
 
+/** Input requests belong to the main thread's cells (docs/stdin.md). */
+const callStdin = refusingStdin("code called from another thread cannot ask for input");
+
 export function callerEnvironment(options: CallerEnvironmentOptions): ThreadEnvironment {
   let importer: Promise<Importer> | undefined;
-  let realm: { shell: Shell; global: Record<string, unknown> } | undefined;
   const scripts = new Map<string, vm.Script>();
   const compile = async (source: string): Promise<vm.Script> => {
     let script = scripts.get(source);
@@ -39,8 +46,9 @@ export function callerEnvironment(options: CallerEnvironmentOptions): ThreadEnvi
       scripts.delete(source);
     } else {
       const { transformCell } = await import("../shell/transform/index.js");
-      // A cell whose only statement is the expression: TypeScript stripped, imports made the kernel's.
-      const { code } = transformCell(`(${source}\n)`, { language: options.language });
+      // A cell whose only statement is the expression: TypeScript stripped, imports made the
+      // kernel's, loops guarded and awaits cancellable as in cells.
+      const { code } = transformCell(`(${source}\n)`, { language: options.language, interruptible: true });
       script = new vm.Script(code, { filename: "<Caller source>" });
       if (scripts.size >= SCRIPTS) scripts.delete(scripts.keys().next().value!);
     }
@@ -53,21 +61,21 @@ export function callerEnvironment(options: CallerEnvironmentOptions): ThreadEnvi
       return (await importer)(specifier);
     },
     evaluate: async (source) => {
-      const [shell, script] = await Promise.all([options.shell(), compile(source)]);
-      const result = (await (script.runInContext(shell.context) as Promise<{ value: unknown } | undefined>)) ?? undefined;
+      const [, script] = await Promise.all([options.shell(), compile(source)]);
+      const result = (await (script.runInThisContext() as Promise<{ value: unknown } | undefined>)) ?? undefined;
       return result?.value;
     },
-    captureOutput: (emit, fn) => withOutput(relayOutput(emit), fn, { fallback: !options.main }),
+    runCall: (fn, call) => {
+      const scope = new CellScope(relayOutput(call.emit));
+      call.whenCancelled((reason) => scope.cancel(reason));
+      // In a Caller thread the latest call is where stray output goes (as the latest cell is on the main thread).
+      if (!options.main) setLatestOutput(scope.output);
+      return scope.run(fn);
+    },
     deliverOutput: (event) => {
       const out = currentOutput();
       if (out) replay(out, event);
       else if (event.kind === "stream") process[event.name].write(event.text);
-    },
-    realm: () => {
-      const shell = options.loadedShell();
-      if (!shell) return undefined;
-      if (realm?.shell !== shell) realm = { shell, global: vm.runInContext("globalThis", shell.context) as Record<string, unknown> };
-      return realm.global;
     },
     describeError: (err) => options.loadedShell()?.errorText(err),
     strayError: (err, kind) => {
@@ -82,7 +90,7 @@ export function useMainThreadEnvironment(shell: Shell, cwd: string, language: La
   setThreadEnvironment(callerEnvironment({ cwd, language, shell: async () => shell, loadedShell: () => shell, main: true }));
 }
 
-/** Every caller thread starts with thread_cells/thread_shell.ts as its setup (its environment, its Shell). */
+/** Every Caller thread starts with thread_cells/thread_shell.ts as its setup (its environment, its Shell). */
 export function configureCallerThreads(cwd: string, language: Language): void {
   configureThreads({ setup: { module: new URL("./thread_cells/thread_shell.js", import.meta.url).href, data: { cwd, language } } });
 }
@@ -99,6 +107,7 @@ function relayOutput(emit: (event: OutputEvent) => void): CellOutput {
     stream: (name, text) => emit({ kind: "stream", name, text }),
     display: (data, options = {}) => emit({ kind: "display", data, options: options as Record<string, unknown> }),
     clearOutput: (wait) => emit({ kind: "clear", wait }),
+    stdin: callStdin,
   };
 }
 

@@ -14,6 +14,7 @@
  * before it (answered with ExecutionAborted) and cancels its other running cells that also stop
  * on error, as async-kernel does.
  */
+import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { ExecuteOutcome, Shell } from "../shell/shell.js";
@@ -23,8 +24,10 @@ import { cancelError } from "./cancel.js";
 import { cellSettings, CellSettingsError, stopsOnError, type CellSettings } from "./cell_settings.js";
 import type { Log } from "./log.js";
 import type { Outbox } from "./outbox.js";
+import type { CellInput, StdinRequests } from "./stdin.js";
 import type { CancelReason } from "./thread_cells/protocol.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
+import { clearTimeout, setTimeout } from "node:timers";
 
 export interface ExecuteRequest {
   req: InboundRequest;
@@ -39,6 +42,8 @@ export interface ExecuteRequest {
 export interface SchedulerHost {
   readonly outbox: Outbox;
   readonly log: Log;
+  /** Input requests of main-thread cells (none: input() fails in them). */
+  readonly stdin?: StdinRequests;
   shell(): Promise<Shell>;
   threads(): Promise<ThreadCells>;
   /**
@@ -48,7 +53,15 @@ export interface SchedulerHost {
   beforeCell(code: string, cellName: string, inNamespace: boolean): Promise<string[]> | undefined;
   /** The input history; only the main shell writes to it (subshell counts would collide). */
   history?: { add(line: number, input: string): void; setOutput(line: number, text: string | null): void };
+  /**
+   * A main-thread cell's deadline: another thread keeps its time and stops the cell's code once
+   * it passes (`start`), even where this thread is stuck in it; `end` when the cell has ended.
+   */
+  deadline?: { start(token: number, ms: number): void; end(token: number): void };
 }
+
+/** Deadline tokens of main-thread cells, unique in the process (every scheduler draws from here). */
+let nextDeadlineToken = 1;
 
 const PAGER = /^\s*(?:\?\s*([\w$.]+)|([\w$.]+)\s*\?)\s*$/;
 
@@ -185,7 +198,8 @@ export class ExecuteScheduler {
     if (!busySent) outbox.flush();
     const started = new Date().toISOString();
     if (storeHistory) this.host.history?.add(count, code);
-    const out = cellOutput(outbox, parent, silent);
+    const stdin = this.host.stdin?.forCell(parent, c.allow_stdin === true, settings.timeoutSeconds);
+    const out = cellOutput(outbox, parent, silent, stdin);
     const pager = PAGER.exec(code);
     const inThread = settings.mode === "thread" && !pager;
     // Asked before the cell joins the service's notebook, so the check sees the cells before it.
@@ -198,6 +212,7 @@ export class ExecuteScheduler {
       stopOnError: stopOnError && !silent,
       cancel: (reason) => {
         cancelled ??= reason;
+        stdin?.cancel(cancelError(reason));
         cancelCell(reason);
       },
     };
@@ -209,6 +224,7 @@ export class ExecuteScheduler {
     let userExpressions: Record<string, unknown> | undefined;
     const payload: unknown[] = [];
     const exprs = c.user_expressions && typeof c.user_expressions === "object" ? (c.user_expressions as Record<string, unknown>) : undefined;
+    let deadlineToken: number | undefined;
     try {
       if (pager) {
         const name = (pager[1] ?? pager[2])!;
@@ -225,7 +241,11 @@ export class ExecuteScheduler {
         const control = new AbortController();
         cancelCell = (reason) => control.abort(cancelError(reason));
         if (cancelled) cancelCell(cancelled);
-        outcome = await shell.execute(code, cellName, out, { signal: control.signal, timeoutSeconds: settings.timeoutSeconds });
+        if (settings.timeoutSeconds && this.host.deadline) {
+          deadlineToken = nextDeadlineToken++;
+          this.host.deadline.start(deadlineToken, settings.timeoutSeconds * 1000);
+        }
+        outcome = await shell.execute(code, cellName, out, { signal: control.signal, timeoutSeconds: settings.timeoutSeconds, deadlineToken });
         // A cancelled cell leaves no Caller call of its own running (src/caller).
         if (outcome.status === "error" && (outcome.interrupted || cancelled)) {
           const reason = cancelled ? cancelError(cancelled) : new KernelInterrupt();
@@ -246,7 +266,9 @@ export class ExecuteScheduler {
       outcome = { status: "error", error: { ename: err.name, evalue: err.message, traceback: [`\u001b[0;31m${err.name}\u001b[0m: ${err.message}`] }, interrupted: false };
     } finally {
       clearTimeout(timer);
+      if (deadlineToken !== undefined) this.host.deadline?.end(deadlineToken);
       this.running.delete(self);
+      stdin?.close();
     }
 
     if (settings.raisesException && outcome.status === "ok") {
@@ -296,8 +318,9 @@ export class ExecuteScheduler {
 }
 
 /** Where a cell's output goes: the outbox, with the request as parent (nothing when silent). */
-export function cellOutput(outbox: Outbox, parent: Header, silent: boolean): CellOutput {
+export function cellOutput(outbox: Outbox, parent: Header, silent: boolean, stdin?: CellInput): CellOutput {
   return {
+    stdin,
     stream(name, text) {
       if (!silent) outbox.stream(parent, name, text);
     },

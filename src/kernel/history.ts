@@ -38,6 +38,8 @@
  *
  * Failure: if the file cannot be read or written, history goes on in memory with one warning.
  */
+import { Buffer } from "node:buffer";
+import process from "node:process";
 import {
   closeSync,
   fstatSync,
@@ -52,6 +54,7 @@ import { mkdir, open } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { userDataDir } from "../kernelspec/paths.js";
 import type { Log } from "./log.js";
+import { clearTimeout, setTimeout } from "node:timers";
 
 export type HistoryItem = [number, number, string] | [number, number, [string, string | null]];
 

@@ -13,6 +13,7 @@
  * modes, queue, stop_on_error); other shell requests are answered at once, even while a cell
  * awaits, so completion and inspection never wait behind a running cell.
  */
+import process from "node:process";
 import type { Worker } from "node:worker_threads";
 import type { Header } from "../messaging/index.js";
 import type { Shell } from "../shell/shell.js";
@@ -24,11 +25,17 @@ import type { Language } from "./kernel_info.js";
 import type { Log } from "./log.js";
 import { Outbox } from "./outbox.js";
 import { watchSigint, type SigintWatch } from "./sigint_watch.js";
+import { InterruptLedger, sigintCaught } from "./interrupts.js";
+import { lowerDeadline } from "../shell/attention.js";
+import { StdinRequests } from "./stdin.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
+import { setImmediate, setTimeout } from "node:timers";
 
 export interface KernelOptions {
   /** The I/O worker, spawned early by start.ts (spawn.ts) with the same kernel info. */
   worker: Worker;
+  /** The shell's attention memory, shared with the I/O worker (src/kernel/interrupts.ts). */
+  attention: Int32Array;
   info: Record<string, unknown>;
   language: Language;
   cwd: string;
@@ -46,10 +53,13 @@ export class Kernel {
   readonly closed: Promise<number>;
   private readonly worker: Worker;
   private readonly outbox: Outbox;
+  private readonly stdin: StdinRequests;
   private readonly history: History;
   private readonly info: Record<string, unknown>;
   private readonly log: Log;
   private shellModule?: Promise<Shell>;
+  private shell?: Shell;
+  private readonly interrupts: InterruptLedger;
   /** The main shell's scheduler, and each subshell's by id (the I/O worker says which exist). */
   private readonly mainScheduler: ExecuteScheduler;
   private readonly subshells = new Map<string, ExecuteScheduler>();
@@ -63,6 +73,8 @@ export class Kernel {
   private language?: LanguageClient;
   private languageStart?: Promise<LanguageClient | undefined>;
   private preloading = false;
+  /** The real process.exit, once cells have their guarded one (src/shell/process_exit.ts). */
+  private exitProcess: (code: number) => never = (code) => process.exit(code);
 
   constructor(private readonly options: KernelOptions) {
     this.log = options.log;
@@ -71,13 +83,16 @@ export class Kernel {
     this.history = new History({ file: historyFile(), log: options.log });
     this.closed = new Promise((r) => (this.resolveClosed = r));
     this.worker = options.worker;
+    this.interrupts = new InterruptLedger(options.attention);
     this.outbox = new Outbox((m: ToWorker) => this.worker.postMessage(m));
+    this.stdin = new StdinRequests({ post: (m, transfer) => this.worker.postMessage(m, transfer), flushOutput: this.outbox.flush });
     this.mainScheduler = new ExecuteScheduler(this.schedulerHost(true));
   }
 
   private schedulerHost(main: boolean): SchedulerHost {
     const host: SchedulerHost = {
       outbox: this.outbox,
+      stdin: this.stdin,
       log: this.log,
       shell: () => this.getShell(),
       threads: () => this.threads(),
@@ -88,6 +103,7 @@ export class Kernel {
         if (inNamespace) void language.then((l) => l?.addCell(code));
         return diagnostics;
       },
+      deadline: this.deadlines,
     };
     if (main) host.history = this.history;
     return host;
@@ -177,12 +193,26 @@ export class Kernel {
     return this.languageStart;
   }
 
-  private readonly sigintListener = (): void => this.onSigint();
+  /** A SIGINT caught on this thread (a process listener, or a cell's evaluation it stopped). */
+  /** Main-thread cells' deadlines: the I/O worker keeps the time (see bridge.ts `deadline`). */
+  private readonly deadlines = {
+    start: (token: number, ms: number): void => this.worker.postMessage({ type: "deadline", token, ms } satisfies ToWorker),
+    end: (token: number): void => {
+      lowerDeadline(this.options.attention, token);
+      this.worker.postMessage({ type: "deadline", token, ms: null } satisfies ToWorker);
+    },
+  };
+
+  private readonly sigintListener = (): void => {
+    sigintCaught(this.options.attention);
+    this.onInterrupt();
+  };
 
   /** The listener goes right before the watcher arms (see sigint_worker.ts for why). */
   private startSigintWatch(): SigintWatch {
     const listener = this.sigintListener;
-    this.sigint ??= watchSigint(listener, () => process.off("SIGINT", listener), (err) => {
+    // The watcher counts the signals it catches itself (interrupts.ts): it only tells us.
+    this.sigint ??= watchSigint(this.options.attention, () => this.onInterrupt(), () => process.off("SIGINT", listener), this.stdin.wakeBuffer, (err) => {
       this.log.error({ err }, "SIGINT watcher failed; falling back to a SIGINT listener");
       if (!process.listeners("SIGINT").includes(listener)) process.on("SIGINT", listener);
     });
@@ -194,13 +224,18 @@ export class Kernel {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.
       await this.startSigintWatch().armed;
-      const [{ captureProcessStreams }, { configureCallerThreads, useMainThreadEnvironment }] = await Promise.all([import("../shell/output.js"), import("./caller_env.js")]);
+      const [{ captureProcessStreams }, { guardProcessExit }, { configureCallerThreads, useMainThreadEnvironment }] = await Promise.all([
+        import("../shell/output.js"),
+        import("../shell/process_exit.js"),
+        import("./caller_env.js"),
+      ]);
       captureProcessStreams();
-      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language });
+      this.exitProcess = guardProcessExit();
+      this.shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener });
       // Cells may start Caller threads (src/caller): they run the kernel's thread setup.
       configureCallerThreads(this.options.cwd, this.options.language);
-      useMainThreadEnvironment(shell, this.options.cwd, this.options.language);
-      return shell;
+      useMainThreadEnvironment(this.shell, this.options.cwd, this.options.language);
+      return this.shell;
     });
     return this.shellModule;
   }
@@ -217,6 +252,9 @@ export class Kernel {
       case "shutdown":
         void this.shutdown(m.restart);
         break;
+      case "interrupt":
+        this.onInterrupt();
+        break;
       case "subshell":
         if (m.event === "created") {
           this.subshells.set(m.id, new ExecuteScheduler(this.schedulerHost(false), `s${++this.subshellsCreated}`));
@@ -224,9 +262,6 @@ export class Kernel {
           this.subshells.get(m.id)?.close("The subshell was deleted");
           this.subshells.delete(m.id);
         }
-        break;
-      case "stdin":
-        this.log.debug({ msgType: m.msg.header.msg_type }, "stdin message with no pending input request");
         break;
       case "closed":
         break;
@@ -248,21 +283,28 @@ export class Kernel {
     return s;
   }
 
-  private onSigint(): void {
-    // During shutdown a SIGINT only serves to break a stuck cell (vm breakOnSigint); the shutdown
-    // itself goes on and exits once the worker has closed its sockets. Exiting here instead would
-    // end the process under live zeromq sockets (jupyter_client interrupts right before shutdown).
+  /**
+   * A notice of an interrupt request (from the I/O worker, the SIGINT watcher, or a signal caught
+   * here): acts once per request, however many notices it gets (interrupts.ts).
+   */
+  private onInterrupt(): void {
+    // During shutdown an interrupt only serves to stop a stuck cell (the raised flag, vm
+    // breakOnSigint); the shutdown itself goes on and exits once the worker has closed its
+    // sockets. Exiting here instead would end the process under live zeromq sockets
+    // (jupyter_client interrupts right before shutdown).
     if (this.shuttingDown) return;
-    // Thread cells too (their own thread never sees the signal), as async-kernel cancels every running cell.
+    if (!this.interrupts.takeNew()) return;
+    // Thread cells too (their threads never see the signal), as async-kernel cancels every running cell.
     const threads = this.threadCells?.interrupt() ?? 0;
-    void this.shellModule?.then((shell) => {
-      const n = shell.interrupt();
-      this.log.info({ interrupted: n, threads }, "interrupt");
-    });
+    this.stdin.interrupt();
+    const cells = this.shell?.interrupt() ?? 0;
+    this.log.info({ interrupted: cells, threads }, "interrupt");
   }
 
   private onStrayError(err: unknown, kind: string): void {
-    this.log.warn({ err }, kind);
+    // a callback stopped by an interrupt is what the user asked for, not a kernel problem
+    if ((err as { name?: unknown } | null)?.name === "KernelInterrupt") this.log.debug({ err }, kind);
+    else this.log.warn({ err }, kind);
     // the shell names cell frames `In[n]:line:column`, if it is loaded (cells ran in it)
     void Promise.all([import("../shell/output.js"), this.shellModule?.catch(() => undefined)]).then(([{ currentOutput }, shell]) => {
       const e = err as { stack?: unknown } | null;
@@ -388,6 +430,6 @@ export class Kernel {
     this.history.close();
     void this.language?.stop();
     this.resolveClosed(code);
-    process.exit(code);
+    this.exitProcess(code);
   }
 }

@@ -1,4 +1,5 @@
 /** The kernel_info_reply content, shared by the shell (main thread) and control (I/O worker). */
+import process from "node:process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { PROTOCOL_VERSION } from "../messaging/messages.js";

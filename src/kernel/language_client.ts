@@ -4,10 +4,12 @@
  * never pass through this thread, which may be stuck in a cell), feeds it the cells that run, and
  * asks it for type diagnostics.
  */
+import { URL } from "node:url";
 import { MessageChannel, Worker } from "node:worker_threads";
 import type { FromMain, LanguageWorkerData, ToMainFromLanguage } from "../language/protocol.js";
 import type { Language } from "./kernel_info.js";
 import type { Log } from "./log.js";
+import { clearTimeout, setTimeout } from "node:timers";
 
 /** The longest a type check waits for the service's warm-up before its own timeout starts. */
 const WARMUP_LIMIT_MS = 30_000;

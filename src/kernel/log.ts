@@ -5,6 +5,7 @@
  * pino is loaded on the first record at an enabled level: a kernel at the default level logs
  * nothing in normal operation, and loading pino in each thread would add ~40 ms to start-up.
  */
+import process from "node:process";
 import { createRequire } from "node:module";
 
 export const LOG_LEVEL_ENV = "TS_ASYNC_KERNEL_LOG_LEVEL";

@@ -3,8 +3,10 @@
  * of the event loop goes in one postMessage, in order. Consecutive writes to the same stream of
  * the same request are merged into one `stream` message, as ipykernel's buffered streams do.
  */
+import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
 import type { Outbound, ToWorker } from "./bridge.js";
+import { setImmediate } from "node:timers";
 
 /** Flush at once past this much buffered stream text, so memory and latency stay bounded. */
 const MAX_BUFFERED = 1 << 20;

@@ -12,14 +12,27 @@
  * watching, so there is no moment without a watcher (then Node's default SIGINT action, ending
  * the process, would apply again).
  *
+ * On a SIGINT it raises the main shell's attention flag (unless the kernel sent that signal
+ * itself, see interrupts.ts): the main thread may be stuck in a cell's code after an `await`,
+ * which only the flag can stop.
+ *
  * Shared flags: [0] = 1 asks this thread to end; [1] = 1 lets it arm (the main thread first drops
  * its own SIGINT listener: libuv resets SIGINT to its default when the last listener goes, which
  * would undo the watchdog's handler if that came after).
+ *
+ * Each SIGINT also bumps the stdin wake words (stdin_wake.ts): a cell blocked in prompt() takes no
+ * messages, so the report alone would never reach it.
  */
 import vm from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
+import { sigintCaught } from "./interrupts.js";
+import type { SigintWorkerData } from "./sigint_watch.js";
+import { countSigint } from "./stdin_wake.js";
 
-const flag = new Int32Array(workerData as SharedArrayBuffer);
+const data = workerData as SigintWorkerData;
+const flag = new Int32Array(data.control);
+const attention = new Int32Array(data.attention);
+const wake = new Int32Array(data.wake);
 const port = parentPort!;
 const interrupted = (err: unknown) => (err as { code?: string }).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
 
@@ -30,6 +43,8 @@ function watch(script: vm.Script, context: vm.Context): void {
       script.runInContext(context, { breakOnSigint: true });
     } catch (err) {
       if (!interrupted(err)) throw err;
+      sigintCaught(attention);
+      countSigint(wake);
       port.postMessage("sigint");
     }
   }

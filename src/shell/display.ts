@@ -2,6 +2,7 @@
  * The display API every cell sees as globals: `display`, `display.html` & co, `updateDisplay`,
  * `clearOutput`. Any object can describe itself by a method under `Symbol.for("jupyter.mimebundle")`.
  */
+import { Buffer } from "node:buffer";
 import { inspect } from "node:util";
 import { currentOutput, type MimeBundle } from "./output.js";
 

@@ -1,14 +1,14 @@
 /**
  * The declarations of what the kernel gives cells beyond Node, as one `.d.ts` text for a
  * TypeScript language service to load as a file of its program (e.g. "ts-async-kernel.d.ts"):
- * the `ts-async-kernel` module (kernel_module.ts: the display API and the Caller; also as
- * "ts-async-kernel/display") and the globals every cell sees, `display`, `updateDisplay` and
- * `clearOutput`. Node's own globals
+ * the `ts-async-kernel` module (kernel_module.ts: the display API, stdin and the Caller; also as
+ * "ts-async-kernel/display") and the globals every cell sees, `display`, `updateDisplay`,
+ * `clearOutput`, `input`, `prompt` and `confirm`. Node's own globals
  * (`require`, `module`, `__filename`, `__dirname`, `process`...) come from @types/node; the
  * kernel's `__tsak_*` internals are left out on purpose.
  *
  * It is a script (no top-level import or export), so its top-level `declare`s are globals.
- * test/shell/globals_dts.test.ts checks it against the implementation in display.ts.
+ * test/shell/globals_dts.test.ts checks it against the implementation (display.ts, stdin.ts).
  */
 export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   /** Options of display() and of its helpers. */
@@ -138,6 +138,24 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
     /** End the thread; its calls in flight reject with ThreadEnded. */
     stop(): Promise<void>;
   }
+
+  /** Options of input(). */
+  export interface InputOptions {
+    /** The frontend hides what is typed (a password field). */
+    password?: boolean;
+  }
+  /**
+   * Ask the frontend for a line of input; resolves with the answer. Needs a frontend that
+   * accepts input requests (else a StdinUnavailable error); an interrupt rejects it.
+   */
+  export function input(prompt?: string, options?: InputOptions): Promise<string>;
+  /**
+   * Ask for a line of input and wait for it, blocking the kernel until the answer comes (an
+   * interrupt stops the wait). An empty answer gives defaultValue when there is one.
+   */
+  export function prompt(message?: string, defaultValue?: string): string;
+  /** Ask a yes/no question (" [y/N] " is appended) and wait: true for "y" or "yes", any case. */
+  export function confirm(message?: string): boolean;
 }
 
 declare module "ts-async-kernel/display" {
@@ -148,4 +166,11 @@ declare module "ts-async-kernel/display" {
 declare const display: import("ts-async-kernel").Display;
 declare const updateDisplay: typeof import("ts-async-kernel").updateDisplay;
 declare const clearOutput: typeof import("ts-async-kernel").clearOutput;
+// Functions rather than consts: they merge with lib.dom's prompt and confirm where that is loaded.
+/** Ask the frontend for a line of input; resolves with the answer (see the "ts-async-kernel" module). */
+declare function input(prompt?: string, options?: import("ts-async-kernel").InputOptions): Promise<string>;
+/** Ask for a line of input and wait for it, blocking the kernel; an empty answer gives defaultValue. */
+declare function prompt(message?: string, defaultValue?: string): string;
+/** Ask a yes/no question (" [y/N] " is appended) and wait: true for "y" or "yes", any case. */
+declare function confirm(message?: string): boolean;
 `;

@@ -4,7 +4,6 @@
  * so it costs nothing at start-up.) Cursor positions on the wire are Unicode code points;
  * JavaScript strings index UTF-16 units, so every position is converted at this boundary.
  */
-import vm from "node:vm";
 import { inspect } from "node:util";
 import type { MimeBundle } from "./output.js";
 import { codePointToIndex, indexToCodePoint } from "../messaging/positions.js";
@@ -36,11 +35,11 @@ const CHAIN_BEFORE = new RegExp(
   "u",
 );
 
-/** Walk a dotted path from the context's global without running user code (getters aside). */
-function resolvePath(context: vm.Context, base: string): { ok: boolean; value: unknown } {
+/** Walk a dotted path from the cells' global object without running user code (getters aside). */
+function resolvePath(global: object, base: string): { ok: boolean; value: unknown } {
   if (/^["'`]/.test(base)) return { ok: true, value: "" };
   if (base === "]") return { ok: true, value: [] };
-  let value: unknown = vm.runInContext("globalThis", context);
+  let value: unknown = global;
   for (const name of base.split(".").map((s) => s.trim())) {
     if (value === null || value === undefined) return { ok: false, value: undefined };
     try {
@@ -64,7 +63,7 @@ function propertyNames(value: unknown): string[] {
   return [...names];
 }
 
-export function completeAt(context: vm.Context, code: string, cursorPos: number): CompletionReply {
+export function completeAt(global: object, code: string, cursorPos: number): CompletionReply {
   const cursor = codePointToIndex(code, cursorPos);
   const before = code.slice(0, cursor);
   const m = CHAIN_BEFORE.exec(before);
@@ -72,10 +71,10 @@ export function completeAt(context: vm.Context, code: string, cursorPos: number)
   const partial = m?.[2] ?? "";
   let candidates: string[];
   if (base !== undefined) {
-    const { ok, value } = resolvePath(context, base);
+    const { ok, value } = resolvePath(global, base);
     candidates = ok ? propertyNames(value) : [];
   } else {
-    candidates = [...propertyNames(vm.runInContext("globalThis", context)), ...KEYWORDS];
+    candidates = [...propertyNames(global), ...KEYWORDS];
   }
   const matches = [...new Set(candidates.filter((c) => c.startsWith(partial)))].sort((a, b) => {
     // Own-case prefix first, then alphabetical: what a user typing `Math.P` expects.
@@ -105,11 +104,11 @@ function signatureOf(fn: Function): string {
   return head.replace(/\s*=>\s*$/, "").replace(/^async\s+/, "async ");
 }
 
-export function inspectAt(context: vm.Context, code: string, cursorPos: number, detail: number): InspectionReply {
+export function inspectAt(global: object, code: string, cursorPos: number, detail: number): InspectionReply {
   const name = nameAt(code, codePointToIndex(code, cursorPos));
   const notFound: InspectionReply = { found: false, data: {}, metadata: {} };
   if (!name) return notFound;
-  const { ok, value } = resolvePath(context, name);
+  const { ok, value } = resolvePath(global, name);
   if (!ok) return notFound;
   const type = value === null ? "null" : typeof value === "object" ? (value.constructor?.name ?? "Object") : typeof value;
   const lines = [`${name}: ${type}`];

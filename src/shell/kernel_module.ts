@@ -1,13 +1,15 @@
 /**
  * The module user code gets for `import { display } from "ts-async-kernel"` (or
  * "ts-async-kernel/display"), in a cell or in a file a cell imports: the running kernel's display
- * API, the very objects cells also see as globals (shell.ts takes them from here). The API keeps
- * no state of its own (output goes to the current cell through AsyncLocalStorage), so one
- * instance serves every shell of the process. Its declaration for editors is in globals_dts.ts.
+ * API and stdin (`input`, `prompt`, `confirm`), the very objects cells also see as globals (shell.ts
+ * takes them from here). They keep no state of their own (output and input requests go to the
+ * current cell through AsyncLocalStorage), so one instance serves every shell of the process.
+ * Their declaration for editors is in globals_dts.ts.
  */
 import { createDisplayApi } from "./display.js";
 
 export type { DisplayCallOptions } from "./display.js";
+export { input, prompt, confirm, type InputOptions } from "./stdin.js";
 
 const api = createDisplayApi();
 

@@ -17,7 +17,7 @@
 import { readFileSync, statSync } from "node:fs";
 import type { InitializeHook, LoadHook, ResolveFnOutput, ResolveHook } from "node:module";
 import { dirname, join, sep } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL, URL } from "node:url";
 import { isTypeScriptFile, KERNEL_MODULE_NAMES, parseCellImportUrl, sucraseOptions, type HooksData } from "./loader_protocol.js";
 import { stampOf } from "./file_stamp.js";
 

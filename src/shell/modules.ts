@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire, isBuiltin, register } from "node:module";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { pathToFileURL, URL } from "node:url";
 import { transform } from "sucrase";
 import { cellImportUrl, KERNEL_MODULE_NAMES, sucraseOptions, type HooksData } from "./loader_protocol.js";
 import { forgetEditedModules, stampNewModules } from "./require_reload.js";

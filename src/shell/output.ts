@@ -1,9 +1,12 @@
 /**
  * Where a cell's output goes. The shell knows nothing of wire frames: the kernel gives each
  * execution a `CellOutput`, and everything the cell prints or displays, now or later from its
- * timers and promises, is routed to that object through AsyncLocalStorage.
+ * timers and promises, is routed to that object through the cell's scope (cell_scope.ts).
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import { currentScope } from "./cell_scope.js";
+import type { CellStdin } from "./stdin.js";
 
 export type MimeBundle = Record<string, unknown>;
 
@@ -18,24 +21,20 @@ export interface CellOutput {
   stream(name: "stdout" | "stderr", text: string): void;
   display(data: MimeBundle, options?: DisplayOptions): void;
   clearOutput(wait: boolean): void;
+  /** Where the cell's input(), prompt() and confirm() ask (stdin.ts); none: they fail and say so. */
+  stdin?: CellStdin;
 }
 
-const store = new AsyncLocalStorage<CellOutput>();
 let fallback: CellOutput | undefined;
 
-/**
- * Run `fn` with `output` as the destination of everything it (and what it schedules) emits.
- * `output` also becomes the destination of output from no cell's context, unless `fallback` is
- * false (a call from another thread, which is not the latest cell).
- */
-export function withOutput<T>(output: CellOutput, fn: () => T, options: { fallback?: boolean } = {}): T {
-  if (options.fallback !== false) fallback = output;
-  return store.run(output, fn);
+/** Output emitted outside any cell's scope (a callback of a native module, say) goes to the latest cell. */
+export function setLatestOutput(output: CellOutput): void {
+  fallback = output;
 }
 
 /** The output of the cell whose code is running, else of the most recent cell. */
 export function currentOutput(): CellOutput | undefined {
-  return store.getStore() ?? fallback;
+  return currentScope()?.output ?? fallback;
 }
 
 /**
@@ -57,7 +56,7 @@ export function routedStream(name: "stdout" | "stderr", sink: (text: string) => 
       if (out) out.stream(name, text);
       else sink(text);
       const done = typeof encoding === "function" ? encoding : cb;
-      if (typeof done === "function") queueMicrotask(() => (done as (err: Error | null) => void)(null));
+      if (typeof done === "function") process.nextTick(() => (done as (err: Error | null) => void)(null));
       return true;
     },
     isTTY: false,

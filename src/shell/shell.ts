@@ -1,24 +1,40 @@
 /**
- * The shell: one persistent `vm` context in which cells run, plus what the kernel asks of it
- * (results, errors, user expressions, completion, inspection, is_complete). It emits output only
- * through the `CellOutput` the kernel hands it; it never sees wire frames.
+ * The shell: cells run in this thread's own realm (its global object is the cells' namespace),
+ * plus what the kernel asks of it (results, errors, user expressions, completion, inspection,
+ * is_complete). It emits output only through the `CellOutput` the kernel hands it; it never sees
+ * wire frames. One shell per thread: every shell of a thread shares its globals.
  *
- * Interrupt: the synchronous part of a cell runs with `breakOnSigint`, so a SIGINT stops a busy
- * loop there and the context lives on; cells that are awaiting are rejected with KernelInterrupt
- * by `interrupt()` (the kernel calls it from its SIGINT handler).
+ * Why this realm and not a separate `vm` context: a context's global object answers every
+ * global lookup through an interceptor (~100 ns each), which made a loop over a notebook array
+ * a hundred times slower than the same code in a program, and its built-ins differ from those of
+ * Node's APIs (`fs.readdirSync(".") instanceof Array` was false). The price: a cell's top-level
+ * declaration replaces a global of the same name for all code in the thread, packages included
+ * (the shell warns once when a built-in global is replaced); the kernel's own code imports what
+ * it uses (timers, process) instead of reading globals.
+ *
+ * Interrupt: the synchronous part of a cell runs with `breakOnSigint` (which also stops code of
+ * packages it calls); the cell's own code is guarded wherever it runs (rewrite.ts `instrument`:
+ * loops and functions check the shared attention flag, awaits are cancellable), so a cell is
+ * stopped after an `await` and in its timers too. Cancelling a cell rejects its pending awaits
+ * and clears its timers (cell_scope.ts).
  */
 import vm from "node:vm";
 import { Console } from "node:console";
+import process from "node:process";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { transformCell, CellSyntaxError } from "./transform/index.js";
-import { routedStream, withOutput, type CellOutput, type MimeBundle } from "./output.js";
+import { RUNTIME_GLOBAL } from "./transform/rewrite.js";
+import { routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { mimeBundleOf } from "./display.js";
-import { clearOutput, display, updateDisplay } from "./kernel_module.js";
+import { clearOutput, confirm, display, input, prompt, updateDisplay } from "./kernel_module.js";
 import { CellTimeout, formatError, KernelInterrupt, type ErrorContent } from "./errors.js";
 import { createImporter } from "./modules.js";
 import { completeAt, inspectAt, type CompletionReply, type InspectionReply } from "./introspect.js";
 import { CellRegistry } from "./cells.js";
+import { CellScope, liveScopes } from "./cell_scope.js";
+import { CellRuntime, trackedTimers } from "./cell_runtime.js";
+import { newAttention } from "./attention.js";
 
 export type Language = "typescript" | "javascript";
 
@@ -34,6 +50,13 @@ export interface ShellOptions {
    * worker's watch would take the SIGINT meant for the main thread's cell.
    */
   breakOnSigint?: boolean;
+  /**
+   * The shared attention flag the cells' guards read (cell_runtime.ts); the kernel gives the
+   * threads that set it the same memory. Default: a flag of the shell's own.
+   */
+  attention?: Int32Array;
+  /** A cell's evaluation was stopped by a SIGINT (the caller decides what that signal means). */
+  onSigint?: () => void;
 }
 
 /** Per-cell cancellation: rejects the cell's awaits like an interrupt does, with the signal's reason. */
@@ -41,42 +64,52 @@ export interface CellControl {
   signal?: AbortSignal;
   /** Stops the cell's synchronous part (up to its first await) after this long, as a CellTimeout. */
   timeoutSeconds?: number;
+  /**
+   * With `timeoutSeconds`: the token by which another thread stops the cell's code anywhere once
+   * the time is up (attention.ts `raiseDeadline`), where this thread may be too stuck to notice.
+   */
+  deadlineToken?: number;
 }
+
+/** Legacy globals nothing relies on: a cell may take their names without a warning. */
+const UNUSED_GLOBALS = new Set(["escape", "unescape"]);
 
 /** Paths of the kernel's own code: stack frames there are hidden from users. */
 const KERNEL_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** A cell being run: its scope, and the rejection that ends its outcome at once when cancelled. */
+interface Running {
+  scope: CellScope;
+  end: (reason: unknown) => void;
+}
+
 export class Shell {
-  readonly context: vm.Context;
   readonly language: Language;
-  private readonly running = new Set<(err: Error) => void>();
+  /** What the cells' scripts call to be interruptible (`__tsak_rt`). */
+  readonly runtime: CellRuntime;
+  private readonly running = new Set<Running>();
   private readonly breakOnSigint: boolean;
+  private readonly onSigint: (() => void) | undefined;
   private readonly internalPaths = [KERNEL_DIR];
   /** Every cell run, by script file name: its name (`In[3]`) and positions for tracebacks. */
   private readonly cells: CellRegistry;
   /** Show cells as `In[n]:line:column` of the cell; drop frames of the wrapper's closing line. */
   private readonly renameFrames = (frame: string): string | undefined => this.cells.renameFrame(frame);
+  /** Globals that were there before any cell ran: replacing one is worth a warning. */
+  private readonly builtins: Set<string>;
+  private readonly warned = new Set<string>();
+  /** Every top-level name a cell has declared. */
+  private readonly declared = new Set<string>();
 
   constructor(options: ShellOptions) {
     this.language = options.language;
     this.breakOnSigint = options.breakOnSigint ?? true;
-    this.cells = new CellRegistry({ language: options.language });
-    const sandbox: Record<string, unknown> = {};
-    this.context = vm.createContext(sandbox, { name: "ts-async-kernel" });
-    const own = new Set(vm.runInContext("Object.getOwnPropertyNames(globalThis)", this.context) as string[]);
-    // Node's globals (setTimeout, process, Buffer, fetch, ...) are not part of a fresh context.
-    // Forward them lazily: reading some of them (fetch, crypto) loads modules, which would cost
-    // start-up time for cells that never use them.
-    for (const key of Object.getOwnPropertyNames(globalThis)) {
-      if (own.has(key) || key === "globalThis") continue;
-      Object.defineProperty(sandbox, key, {
-        configurable: true,
-        enumerable: false,
-        get: () => (globalThis as Record<string, unknown>)[key],
-        set: (value: unknown) => Object.defineProperty(sandbox, key, { value, writable: true, configurable: true, enumerable: true }),
-      });
-    }
+    this.onSigint = options.onSigint;
+    this.cells = new CellRegistry({ language: options.language, interruptible: true });
     const { importModule, require } = createImporter(options.cwd);
+    const notebook = `${options.cwd}/__notebook__.ts`;
+    const cjsLocals = { require, module: { exports: {}, require }, __filename: notebook, __dirname: options.cwd };
+    this.runtime = new CellRuntime(options.attention ?? newAttention(), cjsLocals, this.declared);
     const fallbackWrite = (name: "stdout" | "stderr") => (text: string) => process[name].write(text);
     const globals: Record<string, unknown> = {
       console: new Console({
@@ -84,37 +117,39 @@ export class Shell {
         stderr: routedStream("stderr", fallbackWrite("stderr")) as unknown as NodeJS.WritableStream,
         colorMode: false,
       }),
+      ...trackedTimers(),
       display,
       updateDisplay,
       clearOutput,
-      require,
-      module: { exports: {}, require },
-      __filename: `${options.cwd}/__notebook__.ts`,
-      __dirname: options.cwd,
+      input,
+      prompt,
+      confirm,
       __tsak_import: importModule,
-      __tsak_import_meta: { url: pathToFileURL(`${options.cwd}/__notebook__.ts`).href, dirname: options.cwd, filename: `${options.cwd}/__notebook__.ts` },
-      global: vm.runInContext("globalThis", this.context),
+      __tsak_import_meta: { url: pathToFileURL(notebook).href, dirname: options.cwd, filename: notebook },
+      [RUNTIME_GLOBAL]: this.runtime,
     };
+    this.builtins = new Set(Object.getOwnPropertyNames(globalThis));
     for (const [k, v] of Object.entries(globals)) {
-      Object.defineProperty(sandbox, k, { value: v, writable: true, configurable: true, enumerable: false });
+      Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false });
     }
   }
 
   /** Run a cell; never throws: every failure becomes an `error` outcome. */
   async execute(code: string, cellName: string, output: CellOutput, control: CellControl = {}): Promise<ExecuteOutcome> {
-    return withOutput(output, async () => {
-      let interrupt!: (err: Error) => void;
-      const interrupted = new Promise<never>((_, reject) => (interrupt = reject));
-      this.running.add(interrupt);
+    setLatestOutput(output);
+    const scope = new CellScope(output);
+    if (control.deadlineToken !== undefined && control.timeoutSeconds) scope.deadline = { token: control.deadlineToken, seconds: control.timeoutSeconds };
+    return scope.run(async () => {
+      let end!: (reason: unknown) => void;
+      const ended = new Promise<never>((_, reject) => (end = reject));
+      const running: Running = { scope, end };
+      this.running.add(running);
       const { signal, timeoutSeconds } = control;
-      const cancel = () => {
-        this.running.delete(interrupt);
-        interrupt(signal!.reason as Error);
-      };
+      const cancel = () => this.cancel(running, signal!.reason);
       signal?.addEventListener("abort", cancel, { once: true });
       try {
         if (signal?.aborted) throw signal.reason;
-        const { value, hasResult } = await Promise.race([this.evaluate(code, cellName, timeoutSeconds), interrupted]);
+        const { value, hasResult } = await Promise.race([this.evaluate(code, cellName, output, timeoutSeconds), ended]);
         if (!hasResult || value === undefined) return { status: "ok" };
         return { status: "ok", result: mimeBundleOf(value) };
       } catch (err) {
@@ -122,7 +157,7 @@ export class Shell {
         return this.failure(timedOut ? new CellTimeout(timeoutSeconds) : err, cellName);
       } finally {
         signal?.removeEventListener("abort", cancel);
-        this.running.delete(interrupt);
+        this.running.delete(running);
       }
     });
   }
@@ -141,12 +176,26 @@ export class Shell {
     }
   }
 
-  /** Reject every cell that is running (awaiting); returns how many there were. */
+  /**
+   * Interrupt: every running cell ends with KernelInterrupt, its pending awaits rejected and its
+   * timers cleared. With no cell running, what earlier cells left going in the background
+   * (pending awaits, timers, intervals) is stopped instead. Returns how many cells were running.
+   * (The attention flag is the caller's: it clears it once every thread that may read it knows.)
+   */
   interrupt(): number {
-    const n = this.running.size;
-    for (const reject of this.running) reject(new KernelInterrupt());
-    this.running.clear();
-    return n;
+    const running = [...this.running];
+    if (running.length === 0) {
+      for (const scope of liveScopes()) scope.cancel(new KernelInterrupt());
+      return 0;
+    }
+    for (const r of running) this.cancel(r, new KernelInterrupt());
+    return running.length;
+  }
+
+  private cancel(running: Running, reason: unknown): void {
+    if (!this.running.delete(running)) return;
+    running.end(reason);
+    running.scope.cancel(reason);
   }
 
   get busy(): boolean {
@@ -155,9 +204,9 @@ export class Shell {
 
   /** Evaluate one user expression after a cell (execute_request `user_expressions`). */
   async userExpression(expr: string, output: CellOutput): Promise<Record<string, unknown>> {
-    const outcome = await withOutput(output, async () => {
+    const outcome = await new CellScope(output).run(async () => {
       try {
-        const { value } = await this.evaluate(expr, "<user_expression>");
+        const { value } = await this.evaluate(expr, "<user_expression>", output);
         return { status: "ok" as const, ...mimeBundleOf(value) };
       } catch (err) {
         const e = this.failure(err, "<user_expression>").error;
@@ -168,18 +217,18 @@ export class Shell {
   }
 
   complete(code: string, cursor: number): CompletionReply {
-    return completeAt(this.context, code, cursor);
+    return completeAt(globalThis, code, cursor);
   }
 
   inspect(code: string, cursor: number, detail: number): InspectionReply {
-    return inspectAt(this.context, code, cursor, detail);
+    return inspectAt(globalThis, code, cursor, detail);
   }
 
   /** `complete`, `incomplete` (with an indent) or `invalid`, by parsing. */
   isComplete(code: string): { status: "complete" | "incomplete" | "invalid"; indent?: string } {
     if (code.trim() === "") return { status: "complete" };
     try {
-      transformCell(code, { language: this.language });
+      transformCell(code, { language: this.language, interruptible: true });
       return { status: "complete" };
     } catch (err) {
       if (!(err instanceof CellSyntaxError)) return { status: "invalid" };
@@ -193,8 +242,10 @@ export class Shell {
     }
   }
 
-  private async evaluate(code: string, cellName: string, timeoutSeconds?: number): Promise<{ value: unknown; hasResult: boolean }> {
-    const transformed = transformCell(code, { language: this.language });
+  private async evaluate(code: string, cellName: string, output: CellOutput, timeoutSeconds?: number): Promise<{ value: unknown; hasResult: boolean }> {
+    const transformed = transformCell(code, { language: this.language, interruptible: true });
+    this.warnOnReplacedGlobals(transformed.declared, output);
+    for (const name of transformed.declared) this.declared.add(name);
     // Same source, same file name: V8 then reuses the compiled script when a cell runs again.
     const filename = this.cells.add(code, cellName);
     let script: vm.Script;
@@ -205,9 +256,24 @@ export class Shell {
     }
     const run: vm.RunningScriptOptions = { breakOnSigint: this.breakOnSigint };
     if (timeoutSeconds) run.timeout = Math.max(1, Math.round(timeoutSeconds * 1000));
-    const completion = script.runInContext(this.context, run) as Promise<{ value: unknown } | undefined>;
+    let completion: Promise<{ value: unknown } | undefined>;
+    try {
+      completion = script.runInThisContext(run) as Promise<{ value: unknown } | undefined>;
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED") this.onSigint?.();
+      throw err;
+    }
     const result = await completion;
     return { value: result?.value, hasResult: transformed.hasResult && result !== undefined };
+  }
+
+  /** Once per name: a top-level declaration that replaces a global the kernel started with. */
+  private warnOnReplacedGlobals(declared: readonly string[], output: CellOutput): void {
+    for (const name of declared) {
+      if (!this.builtins.has(name) || UNUSED_GLOBALS.has(name) || this.warned.has(name)) continue;
+      this.warned.add(name);
+      output.stream("stderr", `Warning: '${name}' was a global; from now on it is your value for all code in the kernel, packages included.\n`);
+    }
   }
 
   private failure(err: unknown, cellName: string): { status: "error"; error: ErrorContent; interrupted: boolean } {

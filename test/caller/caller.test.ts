@@ -107,12 +107,12 @@ describe("in this thread", () => {
       log.push(`end ${item}`);
     };
     const errors: string[] = [];
-    const original = console.error;
-    console.error = (text: string) => errors.push(text);
+    const original = process.stderr.write;
+    process.stderr.write = ((text: string) => errors.push(text) > 0) as typeof process.stderr.write;
     try {
       await Promise.all(["a", "bad", "c"].map((item) => here.queueCall(step, item)));
     } finally {
-      console.error = original;
+      process.stderr.write = original;
     }
     expect(log).toEqual(["start a", "end a", "start bad", "start c", "end c"]);
     expect(errors).toHaveLength(1);

@@ -39,6 +39,18 @@ it("shows a call's output where the call was made, before its result, and later 
   expect(shown).toHaveLength(3);
 });
 
+it("the environment learns that a call was cancelled, and the call's output still reaches its call site", async () => {
+  const w = api.Caller.get({ name: "printer" });
+  const before = shown.length;
+  const p = cell.run("cell C", () => w.call({ module: env, export: "waitForCancel" }));
+  await new Promise((r) => setTimeout(r, 50));
+  p.cancel("stop waiting");
+  await expect(p).rejects.toThrow("stop waiting");
+  await api.untilFinished(p);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(shown.slice(before)).toEqual([{ cell: "cell C", event: { kind: "stream", name: "stderr", text: "cancelled: stop waiting" } }]);
+});
+
 it("a setup module that fails makes the thread's calls fail with the reason", async () => {
   api.configureThreads({ setup: { module: env, export: "nosuch" } });
   const broken = api.Caller.get({ name: "no setup" });

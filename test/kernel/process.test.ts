@@ -195,7 +195,7 @@ describe("kernel process", () => {
       .join("");
     const count = (reply.content as { execution_count: number }).execution_count;
     expect(stderr).toContain("Uncaught exception: TypeError: Cannot read properties of undefined (reading 'q')");
-    expect(stderr).toContain(`at Timeout._onTimeout (In[${count}]:2:${line2.lastIndexOf("q") + 1})`);
+    expect(stderr).toContain(`at Timeout.<anonymous> (In[${count}]:2:${line2.lastIndexOf("q") + 1})`);
     expect(stderr).not.toContain("cell-");
   });
 

@@ -48,6 +48,14 @@ export const c2: typeof impl.clearOutput = declared.clearOutput;
 export const o1: declared.DisplayCallOptions = {} as impl.DisplayCallOptions;
 export const o2: impl.DisplayCallOptions = {} as declared.DisplayCallOptions;
 export const s1: typeof declared.display = subpath.display;
+export const i1: typeof declared.input = impl.input;
+export const i2: typeof impl.input = declared.input;
+export const p1: typeof declared.prompt = impl.prompt;
+export const p2: typeof impl.prompt = declared.prompt;
+export const f1: typeof declared.confirm = impl.confirm;
+export const f2: typeof impl.confirm = declared.confirm;
+export const io1: declared.InputOptions = {} as impl.InputOptions;
+export const io2: impl.InputOptions = {} as declared.InputOptions;
 // Interface methods compare their parameters loosely (bivariantly): compare them as properties.
 type Strict<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => R : T[K] };
 export const m1: Strict<declared.Display> = impl.display;
@@ -94,6 +102,23 @@ const letGo: Promise<void> = untilFinished(fib);
 Caller.current().call((n: number) => n, "not a number");
 // @ts-expect-error Callers come from Caller.get, current and mainThread
 new Caller();
+`;
+  expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
+});
+
+test("cells see input, prompt and confirm as typed globals, the module's functions", () => {
+  const cell = `export {};
+const name: string = await input("Name? ");
+const secret: Promise<string> = input("Secret: ", { password: true });
+const who: string = prompt("Who?", "nobody");
+const sure: boolean = confirm("Sure?");
+const same1: typeof import("ts-async-kernel").input = input;
+const same2: typeof import("ts-async-kernel").prompt = prompt;
+const same3: typeof import("ts-async-kernel").confirm = confirm;
+// @ts-expect-error input resolves with a string, not a number
+const n: number = await input();
+// @ts-expect-error no such option
+input("x", { hidden: true });
 `;
   expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
 });

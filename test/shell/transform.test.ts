@@ -829,3 +829,82 @@ describe("script semantics kept", () => {
     expect(await nb.value("var obj = {w: 5}\nwith (obj) { w + 1 }\n010")).toBe(8);
   });
 });
+
+describe("interruptible cells (guards, cancellable awaits, CommonJS names as parameters)", () => {
+  /** A context whose runtime records what the instrumented script asks of it. */
+  function instrumented() {
+    const flag = new Int32Array(4);
+    const calls: string[] = [];
+    class Stop extends Error {}
+    const context = vm.createContext({
+      __tsak_import: async () => ({}),
+      __tsak_import_meta: { url: "file:///notebooks/__notebook__.ts" },
+      raise: () => void (flag[0] = 1),
+      __tsak_rt: {
+        flag,
+        check: () => {
+          calls.push("check");
+          if (flag[0] !== 0) throw new Stop("stopped");
+        },
+        await: (v: unknown) => (calls.push("await"), v),
+        iterate: (v: unknown) => (calls.push("iterate"), v),
+        locals: { require: (id: string) => `kernel require ${id}`, module: { exports: {} }, __filename: "/nb/__notebook__.ts", __dirname: "/nb" },
+      },
+    });
+    let n = 0;
+    const run = async (source: string, language: Language = "typescript") => {
+      const t = transformCell(source, { language, interruptible: true });
+      return (await (new vm.Script(t.code, { filename: `icell${++n}` }).runInContext(context) as Promise<{ value: unknown } | undefined>))?.value;
+    };
+    return { run, calls, flag, Stop, context };
+  }
+
+  test("a loop stops at the next iteration once the flag is up, whatever the loop's form", async () => {
+    for (const loop of [
+      "while (true) { i++; if (i === 3) raise() }",
+      "while (true) if (++i === 3) raise()",
+      "for (;;) { if (++i === 3) raise() }",
+      "do { if (++i === 3) raise() } while (true)",
+      "do if (++i === 3) raise(); while (true)",
+      "for (const x of (function* () { for (;;) yield 1 })()) if (++i === 3) raise()",
+      "outer: for (;;) { for (let j = 0; j < 2; j++) { if (++i === 3) raise(); continue outer } }",
+    ]) {
+      const nb = instrumented();
+      const err = await nb.run(`let i = 0\n${loop}`).catch((e: unknown) => e);
+      expect(err, loop).toBeInstanceOf(nb.Stop);
+      expect(vm.runInContext("i", nb.context), loop).toBe(3);
+    }
+  });
+
+  test("function bodies start with a guard (recursion without loops stops), directives stay first", async () => {
+    const nb = instrumented();
+    await nb.run("function f(n: number): number { return n <= 0 ? 0 : f(n - 1) }\nconst g = (n: number): number => n <= 0 ? 0 : g(n - 1)\nclass C { m() { return 1 } }");
+    expect(await nb.run("f(2) + g(2) + new C().m()")).toBe(1);
+    // the flag is read, not the check called, while nothing asks for attention
+    expect(nb.calls).toEqual([]);
+    nb.flag[0] = 1;
+    for (const call of ["f(1)", "g(1)", "new C().m()"]) {
+      const err = await nb.run(call).catch((e: unknown) => e);
+      expect(err, call).toBeInstanceOf(nb.Stop);
+    }
+    nb.flag[0] = 0;
+    expect(await nb.run("function sloppyThis() { 'use strict'; return this }\nsloppyThis()", "javascript")).toBeUndefined();
+    expect(await nb.run("const obj = () => ({ a: 1 })\nobj().a")).toBe(1);
+  });
+
+  test("awaits and for-await go through the runtime, results unchanged", async () => {
+    const nb = instrumented();
+    nb.calls.length = 0;
+    expect(await nb.run("const a = await Promise.resolve(2)\nlet s = 0\nfor await (const v of [Promise.resolve(1), 2]) s += v\nasync function h() { return (await 3) + 1 }\na + s + await h()")).toBe(9);
+    expect(nb.calls.filter((c) => c === "await")).toHaveLength(3);
+    expect(nb.calls.filter((c) => c === "iterate")).toHaveLength(1);
+  });
+
+  test("CommonJS names come from the runtime, unless the cell declares them itself", async () => {
+    const nb = instrumented();
+    expect(await nb.run("[require('x'), __filename, __dirname, typeof module]")).toEqual(["kernel require x", "/nb/__notebook__.ts", "/nb", "object"]);
+    expect(vm.runInContext("typeof require", nb.context)).toBe("undefined");
+    await nb.run("const require = (id: string) => `own ${id}`");
+    expect(vm.runInContext("require('y')", nb.context)).toBe("own y");
+  });
+});

@@ -10,6 +10,9 @@
  *   request for a subshell that does not exist; everything else goes to the main thread.
  * - Outbound messages from the main thread arrive as plain objects; this thread serializes,
  *   signs and sends them, in the order given.
+ * - stdin: cells' input requests go out here, and each input_reply is matched to its request
+ *   here (stdin_route.ts), so a cell blocked in prompt() gets its answer though the main thread
+ *   takes no messages.
  *
  * Every socket is closed before the worker ends: a worker that ends with open zeromq sockets
  * aborts the whole process.
@@ -23,6 +26,9 @@ import { endpoint } from "../connection_file.js";
 import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "../bridge.js";
 import type { QueryReply } from "../../language/protocol.js";
 import { LanguageRoute } from "./language_route.js";
+import { requestInterrupt, sendSelfSigint } from "../interrupts.js";
+import { raiseDeadline } from "../../shell/attention.js";
+import { StdinRoute } from "./stdin_route.js";
 import { Subshells, type ErrorReply } from "./subshells.js";
 import { SocketWriter } from "./socket_writer.js";
 
@@ -30,6 +36,9 @@ const opts = workerData as WorkerOptions;
 const port = parentPort!;
 const log = createLogger(opts.logLevel, "ts-async-kernel:io");
 const conn = opts.connection;
+const attention = new Int32Array(opts.attention);
+/** Timers of main-thread cells' deadlines, by token (see the `deadline` message). */
+const deadlines = new Map<number, NodeJS.Timeout>();
 const session = new Session({
   key: conn.key,
   signatureScheme: conn.signature_scheme,
@@ -81,8 +90,8 @@ function post(msg: ToMain): void {
   port.postMessage(msg);
 }
 
-/** Serialize, sign and send one outbound message. */
-function send(item: Outbound): void {
+/** Serialize, sign and send one outbound message; the header it got, or undefined if dropped. */
+function send(item: Outbound): Header | undefined {
   const header = session.header(item.msgType as Header["msg_type"], item.parent?.subshell_id ?? null);
   const request = item.parent ? open.get(item.parent.msg_id) : undefined;
   const parts: [Buffer, Buffer, Buffer, Buffer] = [
@@ -99,7 +108,7 @@ function send(item: Outbound): void {
     ids = request.identities;
   } else {
     log.warn({ msgType: item.msgType }, "no routing identity for reply; dropped");
-    return;
+    return undefined;
   }
   if (item.release && item.parent) {
     open.delete(item.parent.msg_id);
@@ -107,6 +116,7 @@ function send(item: Outbound): void {
   }
   const buffers = item.buffers?.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   writers[item.channel].send(joinFrames(ids, signature, parts, buffers));
+  return header;
 }
 
 function publish(msgType: string, content: unknown, parent: Header | null): void {
@@ -177,6 +187,19 @@ const language = new LanguageRoute({
 
 const subshells = new Subshells();
 
+/** Input requests of cells (the main thread asks) and the input_replies that answer them. */
+const stdinRoute = new StdinRoute({
+  sendRequest(parent, content) {
+    const request = open.get(parent.msg_id);
+    if (!request || closing) return undefined;
+    const header = send({ channel: "stdin", msgType: "input_request", content, parent });
+    return header && { header, identities: request.identities };
+  },
+  dropped(reason, msg) {
+    log.info({ reason, parent: (msg.parent_header as { msg_id?: unknown }).msg_id }, "stdin message dropped");
+  },
+});
+
 /** Busy, the reply, idle: for a request this thread answers itself. */
 function answer(msg: Message, channel: "shell" | "control", content: unknown, iopubError?: ErrorReply): void {
   remember(msg);
@@ -220,18 +243,45 @@ async function shellLoop(): Promise<void> {
 
 let shutdownRequested = false;
 
+/**
+ * A launcher that names itself in `JPY_PARENT_PID` (jupyter_client does; so does ours) expects
+ * the kernel to end with it, as ipykernel's parent poller does: a kernel whose launcher died
+ * (reparented) shuts down instead of living on as an orphan. Watched here, where a cell stuck
+ * on the main thread cannot stop the watch.
+ */
+const PARENT_POLL_MS = 1000;
+function watchParent(): void {
+  const parent = Number(process.env["JPY_PARENT_PID"]);
+  if (!Number.isInteger(parent) || parent <= 1 || process.ppid !== parent) return;
+  setInterval(() => {
+    if (process.ppid === parent || shutdownRequested) return;
+    log.warn({ parent }, "the process that launched the kernel has ended; shutting down");
+    beginShutdown(false);
+  }, PARENT_POLL_MS).unref();
+}
+
 function handleShutdown(msg: Message): void {
   const restart = (msg.content as { restart?: unknown }).restart === true;
   const reply = { status: "ok", restart };
   send({ channel: "control", msgType: "shutdown_reply", content: reply, parent: msg.header });
   // ipykernel re-broadcasts the reply on iopub so every client learns the kernel is going away.
   publish("shutdown_reply", reply, msg.header);
+  beginShutdown(restart);
+}
+
+/** Shut the kernel down; however stuck the main thread is, the process ends within seconds. */
+function beginShutdown(restart: boolean): void {
   if (shutdownRequested) return;
   shutdownRequested = true;
+  // A cell blocked in prompt() would hold the main thread: its wait ends with this error.
+  stdinRoute.failAll("the kernel is shutting down");
   post({ type: "shutdown", restart });
-  // If the main thread is stuck in user code it cannot exit: break its loop with SIGINT, and as
-  // a last resort end the process, so a shutdown is never ignored.
-  setTimeout(() => process.kill(process.pid, "SIGINT"), 1500).unref();
+  // If the main thread is stuck in user code it cannot exit: stop its cell as an interrupt does,
+  // and as a last resort end the process, so a shutdown is never ignored.
+  setTimeout(() => {
+    requestInterrupt(attention);
+    sendSelfSigint(attention);
+  }, 1500).unref();
   setTimeout(() => {
     log.error("main thread did not shut down; exiting");
     void closeSockets().finally(() => process.kill(process.pid, "SIGKILL"));
@@ -261,9 +311,12 @@ async function controlLoop(): Promise<void> {
         break;
       case "interrupt_request":
         publish("status", { execution_state: "busy" }, msg.header);
-        // The main thread may be inside a busy loop: a signal is what reaches it there
-        // (vm breakOnSigint), and its SIGINT handler cancels awaiting cells otherwise.
-        process.kill(process.pid, "SIGINT");
+        // The main thread may be stuck in a cell: the raised flag stops the cell's own code
+        // wherever it runs, the signal a package's loop in the cell's synchronous part (vm
+        // breakOnSigint); the notice has the main thread cancel every running cell.
+        requestInterrupt(attention);
+        sendSelfSigint(attention);
+        post({ type: "interrupt" });
         send({ channel: "control", msgType: "interrupt_reply", content: { status: "ok" }, parent: msg.header });
         publish("status", { execution_state: "idle" }, msg.header);
         break;
@@ -298,7 +351,7 @@ async function stdinLoop(): Promise<void> {
   for await (const frames of stdin) {
     const msg = receive(frames, "stdin");
     if (!msg || closing) continue;
-    post({ type: "stdin", msg: toRequest(msg) });
+    stdinRoute.received(msg);
   }
 }
 
@@ -365,6 +418,21 @@ async function main(): Promise<void> {
   port.on("message", (m: ToWorker) => {
     if (m.type === "send") {
       for (const item of m.items) send(item);
+    } else if (m.type === "input") {
+      stdinRoute.request(m.id, m.parent, m.prompt, m.password);
+    } else if (m.type === "input_forget") {
+      stdinRoute.forget(m.ids);
+    } else if (m.type === "stdin") {
+      stdinRoute.attach(m.port, m.wake);
+    } else if (m.type === "deadline") {
+      clearTimeout(deadlines.get(m.token));
+      deadlines.delete(m.token);
+      if (m.ms !== null) {
+        deadlines.set(m.token, setTimeout(() => {
+          deadlines.delete(m.token);
+          raiseDeadline(attention, m.token);
+        }, m.ms));
+      }
     } else if (m.type === "language") {
       if (m.port) language.attach(m.port);
       else language.detach();
@@ -378,6 +446,7 @@ async function main(): Promise<void> {
       });
     }
   });
+  watchParent();
   loop("shell", shellLoop);
   loop("control", controlLoop);
   loop("stdin", stdinLoop);

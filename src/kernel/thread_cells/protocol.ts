@@ -15,6 +15,8 @@ export interface RunCellRequest {
   code: string;
   cellName: string;
   timeoutSeconds?: number;
+  /** With timeoutSeconds: the token by which the main thread raises the cell's deadline in the thread's attention flag. */
+  deadlineToken?: number;
   userExpressions?: Record<string, unknown>;
 }
 

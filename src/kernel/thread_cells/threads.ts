@@ -5,15 +5,19 @@
  * gives cells, so its globals persist from cell to cell and calls can reach them.
  *
  * A cell is a call of `runCell` (thread_shell.ts) in that thread, made in the cell's output
- * context, so its output (also what its timers print later) reaches its cell. Cancelling a cell
- * (interrupt, timeout, stop_on_error) cancels the call, which rejects the cell's awaits there; an
- * interrupted or timed-out cell whose thread does not take the cancel within CANCEL_GRACE_MS (a
- * synchronous loop: SIGINT stops only the main thread's) has its thread stopped, and loses that
- * thread's globals.
+ * scope, so its output (also what its timers print later) reaches its cell. Cancelling a cell
+ * (interrupt, timeout, stop_on_error) cancels the call, which rejects the cell's awaits there;
+ * an interrupt or a timeout also raises the thread's attention flag, which stops the cell's own
+ * code wherever it runs (rewrite.ts `instrument`). An interrupted or timed-out cell whose thread
+ * still does not take the cancel within CANCEL_GRACE_MS (a package's loop) has its thread
+ * stopped, and loses that thread's globals.
  */
+import { setTimeout } from "node:timers";
 import { backendNames } from "../../event_loop/backend.js";
-import { borrowThread, Caller, ThreadEnded, untilFinished, type Pending } from "../../caller/index.js";
-import { withOutput, type CellOutput } from "../../shell/output.js";
+import { borrowThread, Caller, ThreadEnded, untilFinished, type Callable, type Pending } from "../../caller/index.js";
+import { ATTENTION_INTERRUPT, ATTENTION_NONE, raiseDeadline } from "../../shell/attention.js";
+import { CellScope } from "../../shell/cell_scope.js";
+import type { CellOutput } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
 import { configureCallerThreads } from "../caller_env.js";
 import { cancelError } from "../cancel.js";
@@ -27,7 +31,11 @@ export type { ThreadResult } from "./protocol.js";
 /** How long a cancelled thread cell may take to settle before its thread is stopped. */
 const CANCEL_GRACE_MS = 1000;
 const DEFAULT_BACKEND = "node";
-const RUN_CELL = { module: new URL("./thread_shell.js", import.meta.url).href, export: "runCell" };
+const THREAD_SHELL = new URL("./thread_shell.js", import.meta.url).href;
+const RUN_CELL = { module: THREAD_SHELL, export: "runCell" };
+const ATTENTION = { module: THREAD_SHELL, export: "attentionMemory" } as Callable<[], SharedArrayBuffer>;
+/** Deadline tokens of thread cells with a `timeout` tag (each thread has its own attention memory). */
+let nextDeadlineToken = 1;
 
 export interface ThreadCell {
   code: string;
@@ -56,6 +64,8 @@ function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
 
 export class ThreadCells {
   private readonly running = new Set<RunningThreadCell>();
+  /** Each Caller thread's attention memory, shared with it (its Caller object is the thread's). */
+  private readonly attention = new WeakMap<Caller, Promise<Int32Array>>();
   private closed = false;
 
   constructor(options: ThreadCellsOptions) {
@@ -90,20 +100,31 @@ export class ThreadCells {
     }
 
     const request: RunCellRequest = { code: cell.code, cellName: cell.cellName };
-    if (cell.timeoutSeconds) request.timeoutSeconds = cell.timeoutSeconds;
+    if (cell.timeoutSeconds) {
+      request.timeoutSeconds = cell.timeoutSeconds;
+      request.deadlineToken = nextDeadlineToken++;
+    }
     if (cell.userExpressions) request.userExpressions = cell.userExpressions;
-    // Made in the cell's output context: the call's output (now and later) is the cell's.
-    const call = withOutput(cell.output, () => caller.call(RUN_CELL, request), { fallback: false }) as Pending<ThreadResult>;
+
     let cancelled: CancelReason | undefined;
     let settled = false;
+    let call: Pending<ThreadResult> | undefined;
+    let flag: Int32Array | undefined;
+    const started = this.attentionOf(caller).then((memory) => {
+      flag = memory;
+      if (cancelled) throw cancelError(cancelled);
+      // Made in the cell's output scope: the call's output (now and later) is the cell's.
+      call = new CellScope(cell.output).run(() => caller.call(RUN_CELL, request)) as Pending<ThreadResult>;
+      return call;
+    });
     const running: RunningThreadCell = {
-      result: call.then(
+      result: started.then(
         (result) => result,
         async (err: unknown) => {
           // Interrupted or timed out: the call is rejected at once; wait for the thread to take
-          // the cancel. A synchronous loop never does: end the thread (the only way to stop it).
-          // Another cell's failure (stop_on_error) or a deleted subshell never ends a thread.
-          if (cancelled && cancelled.kind !== "aborted" && !(err instanceof ThreadEnded)) {
+          // the cancel. A loop that no guard stops never does: end the thread (the only way to
+          // stop it). Another cell's failure (stop_on_error) or a deleted subshell never ends a thread.
+          if (call && cancelled && cancelled.kind !== "aborted" && !(err instanceof ThreadEnded)) {
             const tookIt = await Promise.race([untilFinished(call).then(() => true), sleep(CANCEL_GRACE_MS).then(() => false)]);
             if (!tookIt) {
               await caller.stop();
@@ -116,16 +137,39 @@ export class ThreadCells {
         settled = true;
         this.running.delete(running);
         // A pool thread goes back once the cell has let it go (a stopped one is not taken back).
-        void untilFinished(call).then(release);
+        void (call ? untilFinished(call) : Promise.resolve()).then(release);
       }),
       cancel: (reason) => {
         if (settled || cancelled) return;
         cancelled = reason;
+        if (!call || !flag) return; // it has not started: it will not
+        const memory = flag;
+        // The flag stops the cell's own code at its next guard even while the thread is stuck
+        // in it (no message could reach it there); lowered once the thread has taken the cancel.
+        if (reason.kind === "interrupt") {
+          Atomics.store(memory, 0, ATTENTION_INTERRUPT);
+          void untilFinished(call).then(() => Atomics.compareExchange(memory, 0, ATTENTION_INTERRUPT, ATTENTION_NONE));
+        } else if (reason.kind === "timeout" && request.deadlineToken !== undefined) {
+          // the thread lowers it when the cell ends (thread_shell.ts)
+          raiseDeadline(memory, request.deadlineToken);
+        }
         call.cancel(cancelError(reason));
       },
     };
     this.running.add(running);
     return running;
+  }
+
+  /** The attention memory of a Caller thread (thread_shell.ts), asked for once per thread. */
+  private attentionOf(caller: Caller): Promise<Int32Array> {
+    let memory = this.attention.get(caller);
+    if (!memory) {
+      memory = caller.call(ATTENTION).then((buffer) => new Int32Array(buffer));
+      this.attention.set(caller, memory);
+      // a thread that ended has none; the next Caller of its name is another object
+      memory.catch(() => this.attention.delete(caller));
+    }
+    return memory;
   }
 
   /** Cancel every running thread cell with KernelInterrupt; how many there were. */

@@ -1,8 +1,8 @@
 /**
  * A minimal splice list: edits are recorded against the original string's offsets and applied in
- * one pass. Edits must not overlap; zero-length insertions at the same offset keep their
- * insertion order and come before a replacement that starts there. `offsetMap` maps the result
- * back to the original (built only when asked for).
+ * one pass. Edits must not overlap; zero-length insertions at the same offset come before a
+ * replacement that starts there, ordered by their `order` (default 0), then by insertion order.
+ * `offsetMap` maps the result back to the original (built only when asked for).
  */
 import { AnchorList, identityMap, type OffsetMap } from "./positions.js";
 
@@ -10,6 +10,7 @@ interface Edit {
   start: number;
   end: number;
   text: string;
+  order: number;
   seq: number;
 }
 
@@ -28,12 +29,22 @@ export class Edits {
     return this.list.length;
   }
 
-  insert(pos: number, text: string): void {
-    this.list.push({ start: pos, end: pos, text, seq: this.list.length });
+  /**
+   * @param order - among insertions at the same offset, lower orders come first: a pass that
+   *   wraps nodes inside another pass's wrappers opens after them (positive) and closes before
+   *   them (negative).
+   */
+  insert(pos: number, text: string, order = 0): void {
+    this.list.push({ start: pos, end: pos, text, order, seq: this.list.length });
   }
 
   replace(start: number, end: number, text: string): void {
-    this.list.push({ start, end, text, seq: this.list.length });
+    this.list.push({ start, end, text, order: 0, seq: this.list.length });
+  }
+
+  /** Is `pos` strictly inside a replaced range (text there is gone)? */
+  replaced(pos: number): boolean {
+    return this.list.some((e) => e.end > e.start && e.start < pos && pos < e.end);
   }
 
   /** Replace a range but keep its line breaks (appended after `text`), so later lines stay put. */
@@ -47,6 +58,7 @@ export class Edits {
         a.start - b.start ||
         // zero-length insertions before a replacement starting at the same offset
         (a.end === a.start ? 0 : 1) - (b.end === b.start ? 0 : 1) ||
+        a.order - b.order ||
         a.seq - b.seq,
     );
   }

@@ -29,6 +29,11 @@ export interface TransformOptions {
   language: "typescript" | "javascript";
   /** Name of a global function the kernel provides: (specifier: string) => Promise<module namespace>. Default "__tsak_import". */
   importFunction?: string;
+  /**
+   * Guard loops and functions and make awaits cancellable (rewrite.ts `instrument`); the script
+   * then reads the kernel's runtime object `__tsak_rt` (src/shell/cell_runtime.ts). Default false.
+   */
+  interruptible?: boolean;
 }
 
 export interface TransformResult {
@@ -64,7 +69,8 @@ const caches = new Map<string, Map<string, TransformResult>>();
 export function transformCell(source: string, options: TransformOptions): TransformResult {
   const importFunction = options.importFunction ?? DEFAULT_IMPORT_FUNCTION;
   const typescript = options.language === "typescript";
-  const cacheKey = typescript ? `ts ${importFunction}` : `js ${importFunction}`;
+  const interruptible = options.interruptible === true;
+  const cacheKey = `${typescript ? "ts" : "js"} ${interruptible ? "i" : "-"} ${importFunction}`;
   let cache = caches.get(cacheKey);
   const hit = cache?.get(source);
   if (hit !== undefined) {
@@ -74,7 +80,7 @@ export function transformCell(source: string, options: TransformOptions): Transf
     return { code: hit.code, declared: [...hit.declared], typeDeclared: [...hit.typeDeclared], hasResult: hit.hasResult };
   }
 
-  const result = transform(source, typescript, importFunction);
+  const result = transform(source, typescript, importFunction, interruptible);
   const plain: TransformResult = { code: result.code, declared: result.declared, typeDeclared: result.typeDeclared, hasResult: result.hasResult };
   if (source.length <= CACHE_MAX_SOURCE) {
     if (cache === undefined) caches.set(cacheKey, (cache = new Map()));
@@ -92,7 +98,7 @@ export function transformCell(source: string, options: TransformOptions): Transf
 export function cellPositionMap(source: string, options: TransformOptions): CellPositionMap | undefined {
   let result: Transformed;
   try {
-    result = transform(source, options.language === "typescript", options.importFunction ?? DEFAULT_IMPORT_FUNCTION);
+    result = transform(source, options.language === "typescript", options.importFunction ?? DEFAULT_IMPORT_FUNCTION, options.interruptible === true);
   } catch {
     return undefined;
   }
@@ -104,13 +110,13 @@ interface Transformed extends TransformResult {
   toCell: () => OffsetMap;
 }
 
-function transform(source: string, typescript: boolean, importFunction: string): Transformed {
+function transform(source: string, typescript: boolean, importFunction: string, interruptible: boolean): Transformed {
   let result: Transformed | undefined;
-  if (OBJECT_LITERAL_HINT.test(source)) result = tryObjectLiteral(source, typescript, importFunction);
-  return result ?? transformSource(source, typescript, importFunction);
+  if (OBJECT_LITERAL_HINT.test(source)) result = tryObjectLiteral(source, typescript, importFunction, interruptible);
+  return result ?? transformSource(source, typescript, importFunction, interruptible);
 }
 
-function tryObjectLiteral(source: string, typescript: boolean, importFunction: string): Transformed | undefined {
+function tryObjectLiteral(source: string, typescript: boolean, importFunction: string, interruptible: boolean): Transformed | undefined {
   const wrapped = `(${source})`;
   let js = wrapped;
   let jsToWrapped: () => OffsetMap = () => identityMap;
@@ -122,7 +128,7 @@ function tryObjectLiteral(source: string, typescript: boolean, importFunction: s
     }
     const program = parseCell(js);
     if (program.body.length !== 1 || program.body[0]!.type !== "ExpressionStatement") return undefined;
-    const out = rewriteCell({ js, program, original: wrapped, importFunction, importMetaName: IMPORT_META_GLOBAL });
+    const out = rewriteCell({ js, program, original: wrapped, importFunction, importMetaName: IMPORT_META_GLOBAL, interruptible });
     // the parenthesis opened before the cell: one column on its first line
     const unwrap: OffsetMap = (offset) => Math.max(0, Math.min(offset - 1, source.length));
     return {
@@ -137,7 +143,7 @@ function tryObjectLiteral(source: string, typescript: boolean, importFunction: s
   }
 }
 
-function transformSource(source: string, typescript: boolean, importFunction: string): Transformed {
+function transformSource(source: string, typescript: boolean, importFunction: string, interruptible: boolean): Transformed {
   let js = source;
   let typeNames: string[] = [];
   let starts: number[] = [];
@@ -166,6 +172,7 @@ function transformSource(source: string, typescript: boolean, importFunction: st
     toOriginal: jsToSource,
     importFunction,
     importMetaName: IMPORT_META_GLOBAL,
+    interruptible,
     // is there a type-only statement (erased by sucrase) after this offset of `js`?
     typeStatementAfter:
       starts.length > 0

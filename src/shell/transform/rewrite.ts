@@ -73,7 +73,27 @@ export interface RewriteOptions {
   importMetaName: string;
   /** TS only: is there a type-only statement (erased by sucrase) after this offset of `js`? */
   typeStatementAfter?: (jsOffset: number) => boolean;
+  /** Make the cell interruptible anywhere (see `instrument`). */
+  interruptible?: boolean;
 }
+
+/**
+ * The names an interruptible cell's IIFE takes as parameters (closure variables are fast where
+ * globals are not), from the kernel's runtime object `__tsak_rt` (src/shell/cell_runtime.ts):
+ * the attention flag, the check that throws when it is set, the cancellable await and the
+ * cancellable async iteration; and the CommonJS names a cell can use as a program file would,
+ * which must not be globals (ES modules a cell imports would take them for a CommonJS
+ * environment). A name the cell declares itself is not a parameter: it is the notebook's.
+ */
+export const RUNTIME_GLOBAL = "__tsak_rt";
+export const CJS_LOCALS = ["require", "module", "__filename", "__dirname"] as const;
+const FLAG = "__tsak_g";
+const CHECK = "__tsak_x";
+const AWAIT = "__tsak_w";
+const ITERATE = "__tsak_wi";
+/** A guard statement: one load and compare while nothing asks for attention. */
+const GUARD = `if (${FLAG}[0] !== 0) ${CHECK}();`;
+const GUARD_EXPR = `${FLAG}[0] !== 0 && ${CHECK}(), `;
 
 export interface RewriteResult {
   code: string;
@@ -485,15 +505,24 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   }
 
   if (js.startsWith("#!")) edits.replace(0, 2, "//");
+  if (opts.interruptible) instrument(program, edits);
 
   let prefix = strict ? '"use strict"; ' : "";
   if (declared.size > 0) prefix += `var ${[...declared].join(", ")}; `;
-  prefix += "(async () => {";
+  let suffix = "\n})()";
+  if (opts.interruptible) {
+    const locals = CJS_LOCALS.filter((name) => !declared.has(name));
+    prefix += `(async (${[FLAG, CHECK, AWAIT, ITERATE, ...locals].join(", ")}) => {`;
+    const rt = RUNTIME_GLOBAL;
+    suffix = `\n})(${[`${rt}.flag`, `${rt}.check`, `${rt}.await`, `${rt}.iterate`, ...locals.map((name) => `${rt}.locals.${name}`)].join(", ")})`;
+  } else {
+    prefix += "(async () => {";
+  }
   for (const name of hoistedFunctions) prefix += `${name} = ${FN_WRAPPER}${name}(); `;
 
   const prefixLength = prefix.length;
   return {
-    code: prefix + edits.apply(js) + "\n})()",
+    code: prefix + edits.apply(js) + suffix,
     offsetMap: () => {
       const toJs = edits.offsetMap();
       return (offset) => Math.min(toJs(Math.max(0, offset - prefixLength)), js.length);
@@ -506,6 +535,86 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   function isDirective(stmt: ExpressionStatement): boolean {
     return typeof stmt.directive === "string" && stmt.directive === "use strict";
   }
+}
+
+/**
+ * Make a cell stoppable wherever its own code runs, also after an `await` and in callbacks
+ * (timers, events), where no `vm` `breakOnSigint` evaluation is there to stop it:
+ * - every loop body and function body starts with a guard that throws (through the runtime's
+ *   check) once the kernel's attention flag is set: a busy loop or an endless recursion of the
+ *   cell's code stops within one iteration or call;
+ * - every `await x` becomes `await __tsak_w(x)` and every `for await (... of y)` iterates
+ *   `__tsak_wi(y)`, which reject as soon as the running cell is cancelled, so the cell sees the
+ *   error at its pending await.
+ * Openers go after the other passes' at the same offset and closers before them, inner ones
+ * first; nothing is inserted into text another edit replaced.
+ */
+function instrument(program: Program, edits: Edits): void {
+  const open = (pos: number, text: string, depth: number): void => edits.insert(pos, text, 1 + depth);
+  const close = (pos: number, text: string, depth: number): void => edits.insert(pos, text, -1 - depth);
+  const guardBlock = (block: Loose & { body: Loose[] }): void => {
+    // after a directive prologue ("use strict" must stay first)
+    let at = block.start + 1;
+    for (const stmt of block.body) {
+      if (stmt.type !== "ExpressionStatement" || typeof stmt["directive"] !== "string") break;
+      at = stmt.end;
+    }
+    if (!edits.replaced(at)) edits.insert(at, GUARD);
+  };
+  const visit = (node: Loose, depth: number): void => {
+    switch (node.type) {
+      case "ForStatement":
+      case "ForInStatement":
+      case "ForOfStatement":
+      case "WhileStatement":
+      case "DoWhileStatement": {
+        const body = node["body"] as Loose;
+        if (body.type === "BlockStatement") guardBlock(body as Loose & { body: Loose[] });
+        else if (!edits.replaced(body.start)) {
+          open(body.start, `{${GUARD} `, depth);
+          close(body.end, "}", depth);
+        }
+        if (node.type === "ForOfStatement" && node["await"] === true) {
+          const right = node["right"] as Loose;
+          if (!edits.replaced(right.start)) {
+            open(right.start, `${ITERATE}(`, depth);
+            close(right.end, ")", depth);
+          }
+        }
+        break;
+      }
+      case "FunctionDeclaration":
+      case "FunctionExpression":
+      case "ArrowFunctionExpression": {
+        const body = node["body"] as Loose;
+        if (body.type === "BlockStatement") guardBlock(body as Loose & { body: Loose[] });
+        else if (!edits.replaced(body.start)) {
+          open(body.start, `(${GUARD_EXPR}`, depth);
+          close(body.end, ")", depth);
+        }
+        break;
+      }
+      case "AwaitExpression": {
+        const arg = node["argument"] as Loose;
+        if (!edits.replaced(arg.start)) {
+          open(arg.start, `${AWAIT}(`, depth);
+          close(arg.end, ")", depth);
+        }
+        break;
+      }
+    }
+    for (const key in node) {
+      if (key === "type" || key === "start" || key === "end") continue;
+      const v = node[key];
+      if (v === null || typeof v !== "object") continue;
+      if (Array.isArray(v)) {
+        for (const child of v as unknown[]) {
+          if (child !== null && typeof child === "object" && typeof (child as Loose).type === "string") visit(child as Loose, depth + 1);
+        }
+      } else if (typeof (v as Loose).type === "string") visit(v as Loose, depth + 1);
+    }
+  };
+  visit(program as unknown as Loose, 0);
 }
 
 let usingSupported: boolean | undefined;

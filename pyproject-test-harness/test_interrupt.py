@@ -1,0 +1,228 @@
+"""Interrupt that keeps state, through jupyter_client, in both interrupt modes.
+
+`ts-async` is interrupted with `interrupt_request` on control (interrupt_mode "message"),
+`ts-async-signal` with SIGINT from jupyter_client (interrupt_mode "signal"). In each, a busy
+loop is stopped at the top level of a cell, after an `await`, and inside a timer callback the
+cell started; a pending await sees KernelInterrupt (its `finally` runs); the cell's timers and
+intervals are cleared; every variable survives; the next request is answered at once. The time
+from the interrupt request to the cell's reply is checked against the issue's 100 ms.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import KERNEL_NAME, SIGNAL_KERNEL_NAME
+from kernel_helpers import (
+    collect_iopub,
+    drain_iopub,
+    evaluate,
+    execute,
+    get_reply,
+    running_kernel,
+    summarize,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+# The issue's bound from request to reply; the kernel takes ~5-30 ms here.
+STOP_WITHIN_S = 0.100
+
+
+@pytest.fixture(scope="module", params=[KERNEL_NAME, SIGNAL_KERNEL_NAME], ids=["message", "signal"])
+def kernel(request):
+    with running_kernel(request.param) as (km, kc):
+        assert km.kernel_spec.interrupt_mode == ("message" if request.param == KERNEL_NAME else "signal")
+        ex = execute(kc, "const keep = 41; let ticks = 0")
+        assert ex.content["status"] == "ok", ex.describe()
+        yield km, kc
+
+
+def wait_stream(kc, msg_id: str, text: str, timeout: float = 10.0) -> list[dict]:
+    """IOPub of `msg_id` up to the stream output that contains `text` (the cell is running)."""
+    seen: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            m = kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+        except Exception:
+            continue
+        if m["parent_header"].get("msg_id") != msg_id:
+            continue
+        seen.append(m)
+        if m["msg_type"] == "stream" and text in m["content"]["text"]:
+            return seen
+    raise AssertionError(f"{text!r} not printed by the cell within {timeout}s: {[summarize(m) for m in seen]}")
+
+
+def interrupt_running(km, kc, code: str, started: str) -> tuple[dict, list[dict], float]:
+    """Run `code`, wait until it prints `started`, interrupt it; its reply, IOPub, and the time
+    from the interrupt request to the reply."""
+    msg_id = kc.execute(code)
+    iopub = wait_stream(kc, msg_id, started)
+    time.sleep(0.2)  # let it spin (or sleep) for a while
+    t0 = time.monotonic()
+    km.interrupt_kernel()
+    reply = get_reply(kc, msg_id, timeout=10)
+    elapsed = time.monotonic() - t0
+    iopub += collect_iopub(kc, msg_id)
+    return reply, iopub, elapsed
+
+
+def assert_interrupted(reply: dict, iopub: list[dict], elapsed: float, case: str) -> None:
+    content = reply["content"]
+    assert content["status"] == "error" and content["ename"] == "KernelInterrupt", f"{case}: {content}"
+    errors = [m["content"]["ename"] for m in iopub if m["msg_type"] == "error"]
+    assert errors == ["KernelInterrupt"], f"{case}: {[summarize(m) for m in iopub]}"
+    assert elapsed < STOP_WITHIN_S, f"{case}: stopped {elapsed * 1000:.0f} ms after the interrupt request"
+
+
+def assert_state_kept_and_answering(kc) -> None:
+    t0 = time.monotonic()
+    assert evaluate(kc, "keep + 1") == "42"
+    assert time.monotonic() - t0 < 2.0, "the request after an interrupt was not answered at once"
+
+
+def test_busy_loop_at_the_top_level(kernel) -> None:
+    km, kc = kernel
+    reply, iopub, elapsed = interrupt_running(km, kc, 'console.log("spinning"); while (true) {}', "spinning")
+    assert_interrupted(reply, iopub, elapsed, "top-level loop")
+    assert_state_kept_and_answering(kc)
+
+
+def test_busy_loop_after_an_await(kernel) -> None:
+    km, kc = kernel
+    code = 'await new Promise((r) => setTimeout(r, 10));\nconsole.log("spinning");\nlet n = 0;\nwhile (true) { n++ }'
+    reply, iopub, elapsed = interrupt_running(km, kc, code, "spinning")
+    assert_interrupted(reply, iopub, elapsed, "loop after await")
+    assert any("In[" in line for line in reply["content"]["traceback"]), reply["content"]["traceback"]
+    assert_state_kept_and_answering(kc)
+
+
+def test_busy_loop_in_a_timer_callback_of_the_running_cell(kernel) -> None:
+    km, kc = kernel
+    code = ('setTimeout(() => { console.log("spinning"); while (true) {} }, 10);\n'
+            'await new Promise((r) => setTimeout(r, 60_000))')
+    reply, iopub, elapsed = interrupt_running(km, kc, code, "spinning")
+    assert_interrupted(reply, iopub, elapsed, "loop in a timer callback")
+    assert_state_kept_and_answering(kc)
+
+
+def test_endless_recursion_after_an_await_stops(kernel) -> None:
+    """No loop at all: the guards at function entry stop it."""
+    km, kc = kernel
+    code = ('const fib = (n: number): number => n < 2 ? n : fib(n - 1) + fib(n - 2);\n'
+            'await null; console.log("spinning"); fib(200)')
+    reply, iopub, elapsed = interrupt_running(km, kc, code, "spinning")
+    assert_interrupted(reply, iopub, elapsed, "recursion")
+    assert_state_kept_and_answering(kc)
+
+
+def test_pending_await_sees_kernel_interrupt_and_its_finally_runs(kernel) -> None:
+    km, kc = kernel
+    code = ('try {\n  console.log("sleeping");\n  await new Promise((r) => setTimeout(r, 60_000));\n'
+            '  console.log("woke up");\n} catch (e) {\n  console.log("caught " + (e as Error).name);\n  throw e;\n'
+            '} finally {\n  console.log("cleanup ran");\n}')
+    reply, iopub, elapsed = interrupt_running(km, kc, code, "sleeping")
+    assert_interrupted(reply, iopub, elapsed, "awaiting sleep")
+    out = "".join(m["content"]["text"] for m in iopub if m["msg_type"] == "stream")
+    assert "caught KernelInterrupt" in out and "cleanup ran" in out and "woke up" not in out, out
+    assert_state_kept_and_answering(kc)
+
+
+def test_timers_and_intervals_of_the_cell_are_cleared(kernel) -> None:
+    km, kc = kernel
+    code = ('setInterval(() => { ticks++; console.log("tick") }, 20);\n'
+            'setTimeout(() => console.log("late timer fired"), 600);\n'
+            'await new Promise((r) => setTimeout(r, 60_000))')
+    reply, iopub, elapsed = interrupt_running(km, kc, code, "tick")
+    assert_interrupted(reply, iopub, elapsed, "interval")
+    time.sleep(0.8)  # past the late timer and many interval periods
+    late = [m for m in drain_iopub(kc) if m["parent_header"].get("msg_id") == reply["parent_header"]["msg_id"]]
+    assert not late, f"output of the cell after its interrupt: {[summarize(m) for m in late]}"
+    ticks = evaluate(kc, "ticks")
+    time.sleep(0.2)
+    assert evaluate(kc, "ticks") == ticks, "the cell's interval still runs after the interrupt"
+
+
+def test_interrupt_of_an_idle_kernel_stops_what_earlier_cells_left_running(kernel) -> None:
+    km, kc = kernel
+    ex = execute(kc, 'globalThis.bg = 0; setInterval(() => { bg++ }, 10); "started"')
+    assert ex.content["status"] == "ok", ex.describe()
+    time.sleep(0.2)
+    assert int(evaluate(kc, "bg")) > 0
+    km.interrupt_kernel()
+    time.sleep(0.3)
+    before = evaluate(kc, "bg")
+    time.sleep(0.3)
+    assert evaluate(kc, "bg") == before, "an interval of a finished cell survived the interrupt of an idle kernel"
+    assert km.is_alive()
+    assert_state_kept_and_answering(kc)
+
+
+def test_a_timer_spinning_after_its_cell_ended_is_stopped(kernel) -> None:
+    """The kernel looks idle but its main thread is stuck in a timer callback: an interrupt frees it."""
+    km, kc = kernel
+    ex = execute(kc, "setTimeout(() => { while (true) {} }, 100); 'scheduled'")
+    assert ex.content["status"] == "ok", ex.describe()
+    time.sleep(0.4)  # the callback spins now; an execute would wait
+    msg_id = kc.execute("keep")
+    time.sleep(0.2)
+    km.interrupt_kernel()
+    reply = get_reply(kc, msg_id, timeout=10)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    iopub = collect_iopub(kc, msg_id)
+    results = [m["content"]["data"]["text/plain"] for m in iopub if m["msg_type"] == "execute_result"]
+    assert results == ["41"], [summarize(m) for m in iopub]
+
+
+def test_a_package_loop_after_an_await_cannot_be_stopped_but_the_kernel_answers_and_shuts_down(tmp_path) -> None:
+    """docs/interrupt.md's limit: a package's code is not guarded, and after an `await` no vm
+    evaluation watches. The kernel must stay alive, answer heartbeat and control, and end on a
+    shutdown request."""
+    from jupyter_client.manager import KernelManager
+
+    from kernel_helpers import STARTUP_TIMEOUT, control_request, kernel_process, wait_exit
+    from test_protocol import heartbeat_echo
+
+    pkg = tmp_path / "node_modules" / "spinner"
+    pkg.mkdir(parents=True)
+    (pkg / "package.json").write_text('{"name": "spinner", "version": "1.0.0", "main": "index.js"}')
+    (pkg / "index.js").write_text("exports.spin = () => { for (;;) {} };\n")
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    km.start_kernel(cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+        msg_id = kc.execute('import { spin } from "spinner";\nawait null;\nconsole.log("spinning");\nspin()')
+        wait_stream(kc, msg_id, "spinning")
+        km.interrupt_kernel()
+        with pytest.raises(AssertionError, match="no shell reply"):
+            get_reply(kc, msg_id, timeout=1.0)
+        assert heartbeat_echo(km) == b"ping", "heartbeat not answered while a package's loop spins"
+        assert control_request(kc, "kernel_info_request", timeout=5)["content"]["status"] == "ok"
+        proc = kernel_process(km)
+        reply = control_request(kc, "shutdown_request", {"restart": False}, timeout=5)
+        assert reply["content"]["status"] == "ok", reply
+        assert wait_exit(proc, timeout=10) is not None, "the kernel did not end after shutdown_request"
+    finally:
+        kc.stop_channels()
+        if km.is_alive():
+            km.shutdown_kernel(now=True)
+        km.cleanup_resources()
+
+
+def test_a_thread_cell_loop_is_stopped_and_the_named_thread_keeps_its_globals(kernel) -> None:
+    """A `// thread` cell's loop stops at its guard (the thread's own flag): its thread is not
+    terminated, so a named thread keeps its globals."""
+    km, kc = kernel
+    ex = execute(kc, "// thread name=worker\nglobalThis.kept = 'in the thread'; 1")
+    assert ex.content["status"] == "ok", ex.describe()
+    code = '// thread name=worker\nawait null;\nconsole.log("spinning");\nwhile (true) {}'
+    reply, iopub, elapsed = interrupt_running(km, kc, code, "spinning")
+    assert_interrupted(reply, iopub, elapsed, "thread cell loop")
+    assert evaluate(kc, "// thread name=worker\nkept") == "'in the thread'"
+    assert_state_kept_and_answering(kc)

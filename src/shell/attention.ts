@@ -1,0 +1,38 @@
+/**
+ * The attention flag: shared memory that another thread sets to stop this thread's cells while
+ * this thread may be stuck in one of them (no message could reach it there). Word 0 is the flag
+ * that the cells' guards read (rewrite.ts `instrument`); the kernel keeps its interrupt
+ * bookkeeping in the other words (src/kernel/interrupts.ts). A module of its own so that the
+ * threads which only set the flag load nothing else.
+ */
+export const ATTENTION_WORDS = 4;
+/** Word 0 when nothing asks for attention. */
+export const ATTENTION_NONE = 0;
+/** Word 0 when an interrupt is asked for: guards throw KernelInterrupt. */
+export const ATTENTION_INTERRUPT = 1;
+/** Word 0 when a cell's deadline (`timeout` tag) passed: the guards of that cell throw CellTimeout. */
+export const ATTENTION_DEADLINE = 2;
+/** The word that names the cell whose deadline passed (its deadline token). */
+export const DEADLINE_WORD = 3;
+
+// Taken now: on a thread where cells run, a cell may declare a global of the same name.
+const { compareExchange, load, store } = Atomics;
+
+export function newAttention(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(ATTENTION_WORDS * Int32Array.BYTES_PER_ELEMENT));
+}
+
+/**
+ * The deadline of the cell with `token` passed: its guards throw from now on. Asked by a thread
+ * that keeps time while the cell's own thread may be stuck in it; an interrupt already asked for
+ * is left as it is (it stops the cell too).
+ */
+export function raiseDeadline(words: Int32Array, token: number): void {
+  store(words, DEADLINE_WORD, token);
+  compareExchange(words, 0, ATTENTION_NONE, ATTENTION_DEADLINE);
+}
+
+/** The cell with `token` has ended (or its timeout was handled): its deadline no longer asks. */
+export function lowerDeadline(words: Int32Array, token: number): void {
+  if (load(words, DEADLINE_WORD) === token) compareExchange(words, 0, ATTENTION_DEADLINE, ATTENTION_NONE);
+}
