@@ -247,10 +247,11 @@ describe("threads ending", () => {
 
   it("stop() ends a thread even in a synchronous loop; its calls reject", async () => {
     const s = Caller.get({ name: "stopped" });
-    const busy = s.call(fn("spin"), 60_000);
+    // the expectation is attached first: the call rejects while stop() is awaited
+    const busy = expect(s.call(fn("spin"), 60_000)).rejects.toMatchObject({ name: "ThreadEnded", message: 'The thread "stopped" was stopped' });
     await new Promise((r) => setTimeout(r, 100));
     await s.stop();
-    await expect(busy).rejects.toMatchObject({ name: "ThreadEnded", message: 'The thread "stopped" was stopped' });
+    await busy;
     await expect(Caller.current().stop()).rejects.toThrow("The main thread cannot be stopped");
   });
 });
@@ -340,9 +341,9 @@ describe("scopes and shutdown", () => {
 
   it("stopAllThreads ends every thread; no new one starts after", async () => {
     const w = Caller.get({ name: "w" });
-    const busy = w.call(fn("spin"), 60_000);
+    const busy = expect(w.call(fn("spin"), 60_000)).rejects.toBeInstanceOf(api.ThreadEnded);
     await api.stopAllThreads();
-    await expect(busy).rejects.toBeInstanceOf(api.ThreadEnded);
+    await busy;
     expect(() => Caller.get({ name: "late" })).toThrow("Caller threads are shut down");
   });
 });
