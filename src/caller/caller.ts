@@ -19,7 +19,7 @@ import { functionRef, refKey, refLabel, type Callable } from "./functions.js";
 import { deferred, setFinished, untilFinished, whenCancelled, type Pending } from "./pending.js";
 import type { CallMode, ThreadInfo, ThreadOptions } from "./protocol.js";
 import { captureContext, trackCall } from "./scope.js";
-import { acquireThread, connectionTo, getThread, releaseThread, stopThread, type ThreadEntry } from "./registry.js";
+import { acquireThread, connectionTo, entryOf, getThread, releaseThread, stopThread, type ThreadEntry } from "./registry.js";
 import { stackOf, threadLabel } from "./server.js";
 import { askRoot, executor, ROOT_NAME, tellRoot, thisThread } from "./thread.js";
 
@@ -89,17 +89,20 @@ export class Caller {
   readonly #link: Link;
   /** Resolves once the thread serves calls; rejects (ThreadEnded) if it could not start. */
   readonly ready: Promise<void>;
+  /** Resolves once the thread has ended (never for this thread's own Caller). */
+  readonly ended: Promise<void>;
 
-  private constructor(info: ThreadInfo, link: Link, ready: Promise<void>) {
+  private constructor(info: ThreadInfo, link: Link, ready: Promise<void>, ended: Promise<void>) {
     this.#info = info;
     this.#link = link;
     this.ready = ready;
+    this.ended = ended;
     ready.catch(() => {});
   }
 
   /** The Caller of the thread this code runs in. */
   static current(): Caller {
-    current ??= new Caller(thisThread().info, localLink, Promise.resolve());
+    current ??= new Caller(thisThread().info, localLink, Promise.resolve(), new Promise(() => {}));
     return current;
   }
 
@@ -180,6 +183,19 @@ export class Caller {
         finished();
       });
     return d.pending as Pending<Awaited<R>>;
+  }
+
+  /**
+   * The Caller of the running thread with id `threadId`, if there is one: this thread's, the main
+   * thread's, or (in the main thread) any Caller thread's.
+   */
+  static ofThread(threadId: number): Caller | undefined {
+    const self = thisThread();
+    if (threadId === self.info.threadId) return Caller.current();
+    if (threadId === self.rootThreadId) return Caller.mainThread();
+    if (!self.isRoot) return undefined;
+    const entry = entryOf(threadId);
+    return entry ? rootCaller(entry) : undefined;
   }
 
   /** The pending of the call whose function is running here, if any: its `signal` says whether it was cancelled. */
@@ -276,7 +292,7 @@ export class Caller {
         connection.attach(r.port!);
       });
       ready.catch((err: unknown) => connection.end(err));
-      const caller = new Caller(info, remoteLink(connection, stop), ready);
+      const caller = new Caller(info, remoteLink(connection, stop), ready, connection.ended);
       caller.#connection = connection;
       return caller;
     };
@@ -284,7 +300,7 @@ export class Caller {
       const id = entry.info.threadId;
       let caller = byThread.get(id);
       if (!caller) {
-        caller = new Caller(entry.info, remoteLink(connectionTo(entry), () => stopThread(id)?.then(() => {}) ?? Promise.resolve()), entry.started);
+        caller = new Caller(entry.info, remoteLink(connectionTo(entry), () => stopThread(id)?.then(() => {}) ?? Promise.resolve()), entry.started, entry.exited.then(() => {}));
         byThread.set(id, caller);
         void entry.exited.then(() => byThread.delete(id));
       }

@@ -30,7 +30,7 @@ export class Connection {
   private port?: MessagePort;
   /** Messages waiting for the port (it comes from the root thread, asynchronously). */
   private waiting: ToTarget[] = [];
-  private ended?: unknown;
+  private endedWith?: unknown;
   private readonly calls = new Map<number, Call>();
   private readonly late = new Map<number, Context>();
   private nextId = 1;
@@ -40,13 +40,19 @@ export class Connection {
    * @param endReason - why the target ended, once its channel has closed (the root thread waits
    *   for the thread's exit to say how it ended).
    */
+  /** Resolves once the channel has ended (its thread ended, or could not be reached). */
+  readonly ended: Promise<void>;
+  private markEnded!: () => void;
+
   constructor(
     readonly where: string,
     private readonly endReason: () => Promise<unknown>,
-  ) {}
+  ) {
+    this.ended = new Promise((r) => (this.markEnded = r));
+  }
 
   attach(port: MessagePort): void {
-    if (this.ended !== undefined) {
+    if (this.endedWith !== undefined) {
       port.close();
       return;
     }
@@ -59,8 +65,9 @@ export class Connection {
 
   /** The target is gone (or could not be reached): every call rejects with `reason`, now and later. */
   end(reason: unknown): void {
-    if (this.ended !== undefined) return;
-    this.ended = reason;
+    if (this.endedWith !== undefined) return;
+    this.endedWith = reason;
+    this.markEnded();
     this.waiting = [];
     for (const [id, call] of this.calls) {
       this.calls.delete(id);
@@ -71,7 +78,7 @@ export class Connection {
   }
 
   get closed(): boolean {
-    return this.ended !== undefined;
+    return this.endedWith !== undefined;
   }
 
   call(fn: FunctionRef, args: unknown[], mode: CallMode, delay?: number): Pending<unknown> {
@@ -81,8 +88,8 @@ export class Connection {
       d.reject(reason);
       this.send({ type: "cancel", id, reason: errorData(reason) });
     });
-    if (this.ended !== undefined) {
-      d.reject(this.ended);
+    if (this.endedWith !== undefined) {
+      d.reject(this.endedWith);
       return d.pending;
     }
     const context = captureContext();
@@ -106,11 +113,11 @@ export class Connection {
   }
 
   closeQueue(key: string): void {
-    if (this.ended === undefined) this.send({ type: "queue-close", key });
+    if (this.endedWith === undefined) this.send({ type: "queue-close", key });
   }
 
   private send(m: ToTarget): void {
-    if (this.ended !== undefined) return;
+    if (this.endedWith !== undefined) return;
     if (this.port) this.post(m);
     else {
       // Check now that it clones, as posting would: the error belongs to the call site.
@@ -127,7 +134,8 @@ export class Connection {
     if (m.type === "output") {
       for (const { id, event } of m.events) {
         const context = this.calls.get(id)?.context ?? this.late.get(id);
-        context?.(() => deliverOutput(event));
+        if (context) context(() => deliverOutput(event, true));
+        else deliverOutput(event, false);
       }
       return;
     }

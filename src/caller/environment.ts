@@ -19,8 +19,11 @@ export interface ThreadEnvironment {
    * cancelling the call can undo what it started (`call.whenCancelled`).
    */
   runCall?<T>(fn: () => T, call: IncomingCall): T;
-  /** Show output of a call made from this thread; runs in the async context of the call site. */
-  deliverOutput?(event: OutputEvent): void;
+  /**
+   * Show output of a call made from this thread; runs in the async context of the call site
+   * (`routed`), or in none for output of a call forgotten since (long after it settled).
+   */
+  deliverOutput?(event: OutputEvent, routed: boolean): void;
   /** The stack text of an error that crosses to another thread. */
   describeError?(err: unknown): string | undefined;
   /** An error that escaped its call in a caller thread (thrown in a timer, a rejection nobody handled). */
@@ -47,8 +50,9 @@ export function threadEnvironment(): ThreadEnvironment {
 }
 
 /** Default delivery: a call's stream output is written to this thread's stdout/stderr. */
-export function deliverOutput(event: OutputEvent): void {
-  if (current.deliverOutput) return current.deliverOutput(event);
+export function deliverOutput(event: OutputEvent, routed: boolean): void {
+  if (current.deliverOutput) return current.deliverOutput(event, routed);
+  if (!routed) return;
   if (event.kind === "stream") process[event.name].write(event.text);
   else if (event.kind === "display") {
     const text = event.data["text/plain"];

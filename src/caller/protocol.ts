@@ -34,7 +34,9 @@ export interface ThreadInfo {
 export type OutputEvent =
   | { kind: "stream"; name: "stdout" | "stderr"; text: string }
   | { kind: "display"; data: Record<string, unknown>; options: Record<string, unknown> }
-  | { kind: "clear"; wait: boolean };
+  | { kind: "clear"; wait: boolean }
+  /** What the embedding program sends along with a call's output, in order with it (the kernel: comm messages). */
+  | { kind: "custom"; name: string; data: unknown };
 
 /** A module a new thread imports before it serves calls, and what its `setup` export is given. */
 export interface ThreadSetup {

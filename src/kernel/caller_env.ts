@@ -8,17 +8,22 @@
  * - a call from another thread runs in a cell scope of its own (src/shell/cell_scope.ts), whose
  *   output goes back to the cell that made the call, and which cancelling the call cancels (its
  *   awaits rejected, its timers cleared);
- * - errors crossing back name cell frames `In[n]`, as tracebacks do.
+ * - errors crossing back name cell frames `In[n]`, as tracebacks do;
+ * - comm messages of a thread's code travel with the output of the call that sent them, to the
+ *   main thread, which publishes them and routes the frontend's answers back (thread_comms.ts).
  */
 import vm from "node:vm";
 import process from "node:process";
+import { threadId } from "node:worker_threads";
 import { configureThreads, setThreadEnvironment, type OutputEvent, type ThreadEnvironment } from "../caller/index.js";
 import { CellScope } from "../shell/cell_scope.js";
 import { currentOutput, setLatestOutput, type CellOutput, type DisplayOptions } from "../shell/output.js";
+import type { CommOutbound } from "../comm/index.js";
 import type { Importer } from "../shell/modules.js";
 import type { Shell } from "../shell/shell.js";
 import { refusingStdin } from "../shell/stdin.js";
 import type { Language } from "./kernel_info.js";
+import { commOutbound, commTargets } from "./thread_cells/thread_comms.js";
 
 export interface CallerEnvironmentOptions {
   cwd: string;
@@ -72,8 +77,16 @@ export function callerEnvironment(options: CallerEnvironmentOptions): ThreadEnvi
       if (!options.main) setLatestOutput(scope.output);
       return scope.run(fn);
     },
-    deliverOutput: (event) => {
+    deliverOutput: (event, routed) => {
       const out = currentOutput();
+      if (event.kind === "custom") {
+        // comm messages are never dropped; on the main thread they are published, elsewhere
+        // passed on with the output of the call that runs here (to end on the main thread)
+        if (options.main) deliverCustom(event, routed ? out : undefined);
+        else forwardOf(out)?.(event);
+        return;
+      }
+      if (!routed) return;
       if (out) replay(out, event);
       else if (event.kind === "stream") process[event.name].write(event.text);
     },
@@ -101,17 +114,56 @@ export async function cancelCallsOfCell(output: CellOutput, reason: Error): Prom
   return cancelCalls(() => currentOutput() === output, reason);
 }
 
-/** A CellOutput that sends what a call emits back to the thread that made the call. */
+/** Passes a custom event on to the thread that made the call (a relay's own; see relayOutput). */
+const FORWARD = Symbol("forward custom events");
+type Relay = CellOutput & { [FORWARD]?: (event: OutputEvent) => void };
+
+function forwardOf(out: CellOutput | undefined): ((event: OutputEvent) => void) | undefined {
+  return (out as Relay | undefined)?.[FORWARD];
+}
+
+/**
+ * A CellOutput that sends what a call emits back to the thread that made the call. Comm messages
+ * go as custom events naming this thread, which owns the comm (thread_comms.ts).
+ */
 function relayOutput(emit: (event: OutputEvent) => void): CellOutput {
-  return {
+  const relay: Relay = {
     stream: (name, text) => emit({ kind: "stream", name, text }),
     display: (data, options = {}) => emit({ kind: "display", data, options: options as Record<string, unknown> }),
     clearOutput: (wait) => emit({ kind: "clear", wait }),
     stdin: callStdin,
+    comm: (msg) => emit({ kind: "custom", name: "comm", data: { owner: threadId, msg } satisfies CommEvent }),
+    [FORWARD]: emit,
   };
+  return relay;
 }
 
-function replay(out: CellOutput, event: OutputEvent): void {
+interface CommEvent {
+  owner: number;
+  msg: CommOutbound;
+}
+
+interface TargetsEvent {
+  owner: number;
+  names: string[];
+}
+
+/** This thread's comm targets changed: the main thread learns it with the current call's output. */
+export function announceCommTargets(names: string[]): void {
+  forwardOf(currentOutput())?.({ kind: "custom", name: "comm_targets", data: { owner: threadId, names } satisfies TargetsEvent });
+}
+
+function deliverCustom(event: Extract<OutputEvent, { kind: "custom" }>, out: CellOutput | undefined): void {
+  if (event.name === "comm") {
+    const { owner, msg } = event.data as CommEvent;
+    commOutbound(owner, msg, out);
+  } else if (event.name === "comm_targets") {
+    const { owner, names } = event.data as TargetsEvent;
+    commTargets(owner, names);
+  }
+}
+
+function replay(out: CellOutput, event: Exclude<OutputEvent, { kind: "custom" }>): void {
   if (event.kind === "stream") out.stream(event.name, event.text);
   else if (event.kind === "display") out.display(event.data, event.options as DisplayOptions);
   else out.clearOutput(event.wait);

@@ -317,7 +317,7 @@ export class ExecuteScheduler {
   }
 }
 
-/** Where a cell's output goes: the outbox, with the request as parent (nothing when silent). */
+/** Where a cell's output goes: the outbox, with the request as parent (nothing but comm messages when silent). */
 export function cellOutput(outbox: Outbox, parent: Header, silent: boolean, stdin?: CellInput): CellOutput {
   return {
     stdin,
@@ -332,6 +332,10 @@ export function cellOutput(outbox: Outbox, parent: Header, silent: boolean, stdi
     },
     clearOutput(wait) {
       if (!silent) outbox.publish("clear_output", { wait }, parent);
+    },
+    // Comm messages keep both sides' state in step: they go out even for a silent request.
+    comm(msg) {
+      outbox.pushSoon({ channel: "iopub", msgType: msg.msgType, content: msg.content, parent, metadata: msg.metadata, buffers: msg.buffers });
     },
   };
 }

@@ -19,6 +19,7 @@ export interface LanguageClientOptions {
   cwd: string;
   language: Language;
   globalsDts: string;
+  modulePaths?: Record<string, string[]>;
   log: Log;
   /** Hand the I/O worker its end of the channel. */
   attachIo(port: import("node:worker_threads").MessagePort): void;
@@ -38,7 +39,7 @@ export class LanguageClient {
     const { port1, port2 } = new MessageChannel();
     const cellLog = newCellLog();
     this.cellLog = new CellLogWriter(cellLog);
-    const workerData: LanguageWorkerData = { cwd: options.cwd, language: options.language, globalsDts: options.globalsDts, io: port2, cellLog };
+    const workerData: LanguageWorkerData = { cwd: options.cwd, language: options.language, globalsDts: options.globalsDts, modulePaths: options.modulePaths, io: port2, cellLog };
     this.worker = new Worker(new URL("../language/worker.js", import.meta.url), {
       workerData,
       transferList: [port2],

@@ -11,6 +11,8 @@ export interface LanguageWorkerData {
   cwd: string;
   language: Language;
   globalsDts: string;
+  /** Module names → declaration files (compiler option `paths`): the kernel's own modules. */
+  modulePaths?: Record<string, string[]>;
   /** The I/O worker's end of the channel (transferred). */
   io: MessagePort;
   /** The cells that run, written by the main thread (cell_log.ts). */

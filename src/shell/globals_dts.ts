@@ -7,9 +7,23 @@
  * (`require`, `module`, `__filename`, `__dirname`, `process`...) come from @types/node; the
  * kernel's `__tsak_*` internals are left out on purpose.
  *
- * It is a script (no top-level import or export), so its top-level `declare`s are globals.
+ * The comm and widget APIs are declared by their own compiled declarations: the module names
+ * "ts-async-kernel/comm" and "ts-async-kernel/widgets" lead there through KERNEL_TYPE_PATHS (the
+ * language service's `paths`), so completion knows every widget class and attribute.
+ *
+ * It is a script (no top-level import or export), so its top-level `declare`s are globals; the
+ * `widgets` global is declared inside the module (a global augmentation), so that it is a
+ * namespace of types as well as a value.
  * test/shell/globals_dts.test.ts checks it against the implementation (display.ts, stdin.ts).
  */
+import { fileURLToPath } from "node:url";
+
+/** Where the declarations of the kernel's comm and widget modules are (next to this file's, in dist/ or src/). */
+export const KERNEL_TYPE_PATHS: Record<string, string[]> = {
+  "ts-async-kernel/comm": [fileURLToPath(new URL("../comm/api.js", import.meta.url))],
+  "ts-async-kernel/widgets": [fileURLToPath(new URL("../widgets/api.js", import.meta.url))],
+};
+
 export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   /** Options of display() and of its helpers. */
   export interface DisplayCallOptions {
@@ -117,8 +131,12 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
     static toThread<A extends unknown[], R>(fn: Callable<A, R>, ...args: A): Pending<Awaited<R>>;
     /** The pending of the call whose function runs here, if any. */
     static currentPending(): Pending<unknown> | undefined;
+    /** The Caller of the running thread with that id (node:worker_threads threadId), if known here. */
+    static ofThread(threadId: number): Caller | undefined;
     /** Resolves once the thread serves calls; rejects if it could not start. */
     readonly ready: Promise<void>;
+    /** Resolves once the thread has ended (never for this thread's own Caller). */
+    readonly ended: Promise<void>;
     readonly threadId: number;
     readonly name: string | undefined;
     readonly backend: string;
@@ -156,6 +174,17 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   export function prompt(message?: string, defaultValue?: string): string;
   /** Ask a yes/no question (" [y/N] " is appended) and wait: true for "y" or "yes", any case. */
   export function confirm(message?: string): boolean;
+  /** Comms: \`new Comm(target)\`, \`registerCommTarget(name, handler)\` (docs/widgets.md). */
+  export * from "ts-async-kernel/comm";
+  /** Jupyter widgets, by name and as \`widgets\` (docs/widgets.md). */
+  export * from "ts-async-kernel/widgets";
+  export * as widgets from "ts-async-kernel/widgets";
+
+  import * as widgetsModule from "ts-async-kernel/widgets";
+  global {
+    /** Jupyter widgets: \`display(new widgets.IntSlider({ value: 5 }))\`; also their types (\`let s: widgets.IntSlider\`). */
+    export import widgets = widgetsModule;
+  }
 }
 
 declare module "ts-async-kernel/display" {

@@ -27,7 +27,7 @@ import { transformCell, CellSyntaxError } from "./transform/index.js";
 import { RUNTIME_GLOBAL } from "./transform/rewrite.js";
 import { routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { mimeBundleOf } from "./display.js";
-import { clearOutput, confirm, display, input, prompt, updateDisplay } from "./kernel_module.js";
+import { clearOutput, confirm, display, input, prompt, updateDisplay, widgets } from "./kernel_module.js";
 import { CellTimeout, formatError, KernelInterrupt, type ErrorContent } from "./errors.js";
 import { createImporter } from "./modules.js";
 import { completeAt, inspectAt, type CompletionReply, type InspectionReply } from "./introspect.js";
@@ -129,6 +129,7 @@ export class Shell {
       input,
       prompt,
       confirm,
+      widgets,
       __tsak_import: importModule,
       __tsak_import_meta: { url: pathToFileURL(notebook).href, dirname: options.cwd, filename: notebook },
       [RUNTIME_GLOBAL]: this.runtime,

@@ -15,7 +15,9 @@ import { lowerDeadline, newAttention } from "../../shell/attention.js";
 import { captureProcessStreams, currentOutput, type CellOutput } from "../../shell/output.js";
 import type { Shell } from "../../shell/shell.js";
 import { refusingStdin } from "../../shell/stdin.js";
-import { callerEnvironment } from "../caller_env.js";
+import type { CommInbound } from "../../comm/index.js";
+import type { ManagerState } from "../../widgets/index.js";
+import { announceCommTargets, callerEnvironment } from "../caller_env.js";
 import type { Language } from "../kernel_info.js";
 import type { RunCellRequest, ThreadResult } from "./protocol.js";
 
@@ -38,11 +40,31 @@ function threadShell(): Promise<Shell> {
 }
 
 /** The thread's setup (configured by caller_env.ts), before it serves any call. */
-export function setup(data: { cwd: string; language: Language }): void {
+export async function setup(data: { cwd: string; language: Language }): Promise<void> {
   settings = data;
   attention = newAttention();
   captureProcessStreams();
   setThreadEnvironment(callerEnvironment({ ...data, shell: threadShell, loadedShell: () => loaded, main: false }));
+  // This thread's comms publish through the output of the code that runs (a cell, a call, a
+  // comm handler), which carries them to the main thread (thread_comms.ts).
+  const { comms } = await import("../../comm/index.js");
+  comms.connect({
+    send: (msg) => currentOutput()?.comm?.(msg),
+    reportError: (err, context) => currentOutput()?.stream("stderr", `${context}: ${loaded?.errorText(err) ?? String((err as Error)?.stack ?? err)}\n`),
+  });
+  comms.onTargetsChanged((names) => announceCommTargets(names));
+}
+
+/** A frontend message for a comm (or a target) of this thread; settles once its handlers have. */
+export async function receiveComm(msg: CommInbound): Promise<void> {
+  const { comms } = await import("../../comm/index.js");
+  await comms.receive(msg);
+}
+
+/** The state of this thread's widgets (for a frontend that restores them). */
+export async function widgetStates(): Promise<ManagerState> {
+  const { localWidgetStates } = await import("../../widgets/index.js");
+  return localWidgetStates();
 }
 
 /** This thread's attention memory, shared with the main thread, which raises it. */
@@ -54,7 +76,8 @@ export function attentionMemory(): SharedArrayBuffer {
 export async function runCell(request: RunCellRequest): Promise<ThreadResult> {
   const relay = currentOutput();
   if (!relay) throw new Error("runCell is a call from the kernel's main thread");
-  const out: CellOutput = { stream: relay.stream, display: relay.display, clearOutput: relay.clearOutput, stdin: threadStdin };
+  // the call's relay (its comm messages and custom events included), asking no input
+  const out: CellOutput = { ...relay, stdin: threadStdin };
   const signal = Caller.currentPending()?.signal;
   // The cell is cancelled: so are the calls it made that are still in flight.
   signal?.addEventListener("abort", () => cancelCalls(() => currentOutput() === out, signal.reason as Error), { once: true });

@@ -11,10 +11,13 @@
  * code wherever it runs (rewrite.ts `instrument`). An interrupted or timed-out cell whose thread
  * still does not take the cancel within CANCEL_GRACE_MS (a package's loop) has its thread
  * stopped, and loses that thread's globals.
+ *
+ * Comms a thread cell opens live in its thread (thread_comms.ts); a pool thread that holds comms
+ * (widgets) is never given back to the pool, so it lives as long as the kernel does.
  */
 import { setTimeout } from "node:timers";
 import { backendNames } from "../../event_loop/backend.js";
-import { borrowThread, Caller, ThreadEnded, untilFinished, type Callable, type Pending } from "../../caller/index.js";
+import { borrowThread, Caller, ThreadEnded, untilFinished, type Pending } from "../../caller/index.js";
 import { ATTENTION_INTERRUPT, ATTENTION_NONE, raiseDeadline } from "../../shell/attention.js";
 import { CellScope } from "../../shell/cell_scope.js";
 import type { CellOutput } from "../../shell/output.js";
@@ -25,6 +28,8 @@ import { CellSettingsError, type ThreadTarget } from "../cell_settings.js";
 import type { Language } from "../kernel_info.js";
 import type { Log } from "../log.js";
 import type { CancelReason, RunCellRequest, ThreadResult } from "./protocol.js";
+import { attentionOf } from "./thread_attention.js";
+import { holdsComms } from "./thread_comms.js";
 
 export type { ThreadResult } from "./protocol.js";
 
@@ -33,7 +38,6 @@ const CANCEL_GRACE_MS = 1000;
 const DEFAULT_BACKEND = "node";
 const THREAD_SHELL = new URL("./thread_shell.js", import.meta.url).href;
 const RUN_CELL = { module: THREAD_SHELL, export: "runCell" };
-const ATTENTION = { module: THREAD_SHELL, export: "attentionMemory" } as Callable<[], SharedArrayBuffer>;
 /** Deadline tokens of thread cells with a `timeout` tag (each thread has its own attention memory). */
 let nextDeadlineToken = 1;
 
@@ -64,8 +68,6 @@ function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
 
 export class ThreadCells {
   private readonly running = new Set<RunningThreadCell>();
-  /** Each Caller thread's attention memory, shared with it (its Caller object is the thread's). */
-  private readonly attention = new WeakMap<Caller, Promise<Int32Array>>();
   private closed = false;
 
   constructor(options: ThreadCellsOptions) {
@@ -110,7 +112,7 @@ export class ThreadCells {
     let settled = false;
     let call: Pending<ThreadResult> | undefined;
     let flag: Int32Array | undefined;
-    const started = this.attentionOf(caller).then((memory) => {
+    const started = attentionOf(caller).then((memory) => {
       flag = memory;
       if (cancelled) throw cancelError(cancelled);
       // Made in the cell's output scope: the call's output (now and later) is the cell's.
@@ -136,8 +138,11 @@ export class ThreadCells {
       ).finally(() => {
         settled = true;
         this.running.delete(running);
-        // A pool thread goes back once the cell has let it go (a stopped one is not taken back).
-        void (call ? untilFinished(call) : Promise.resolve()).then(release);
+        // A pool thread goes back once the cell has let it go (a stopped one is not taken back),
+        // unless it holds comms: they live as long as the thread.
+        void (call ? untilFinished(call) : Promise.resolve()).then(() => {
+          if (!holdsComms(caller)) release();
+        });
       }),
       cancel: (reason) => {
         if (settled || cancelled) return;
@@ -158,18 +163,6 @@ export class ThreadCells {
     };
     this.running.add(running);
     return running;
-  }
-
-  /** The attention memory of a Caller thread (thread_shell.ts), asked for once per thread. */
-  private attentionOf(caller: Caller): Promise<Int32Array> {
-    let memory = this.attention.get(caller);
-    if (!memory) {
-      memory = caller.call(ATTENTION).then((buffer) => new Int32Array(buffer));
-      this.attention.set(caller, memory);
-      // a thread that ended has none; the next Caller of its name is another object
-      memory.catch(() => this.attention.delete(caller));
-    }
-    return memory;
   }
 
   /** Cancel every running thread cell with KernelInterrupt; how many there were. */
