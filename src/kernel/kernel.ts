@@ -262,6 +262,10 @@ export class Kernel {
   }
 
   private onWorkerMessage(m: ToMain): void {
+    // An interrupt asked for before this message came (the SIGINT watcher's notice travels on
+    // another port and may be behind it) is acted on first: it must stop the cells that ran
+    // then, and its raised flag must not stop a cell that starts now.
+    this.onInterrupt();
     switch (m.type) {
       case "request":
         if (m.msg.header.msg_type === "execute_request") {
