@@ -5,7 +5,7 @@
  * Message flow of an execute_request:
  *   client → shell ROUTER (worker: verify, parse, remember identities; status busy when nothing
  *   else is in flight) → postMessage → main: the scheduler of its subshell → execute_input →
- *   Shell.execute (or a thread-cell worker) → execute_result / error, execute_reply, status idle
+ *   Shell.execute (or a call of runCell in a Caller thread) → execute_result / error, execute_reply, status idle
  *   (one batch) → worker: serialize, sign, send.
  *   When requests are pipelined the main thread publishes busy itself and flushes before the cell.
  *
@@ -114,7 +114,7 @@ export class Kernel {
     return host;
   }
 
-  /** The thread-cell workers, made on the first `// thread` cell. */
+  /** The thread cells (on Caller threads), made on the first `// thread` cell. */
   private async threads(): Promise<ThreadCells> {
     if (!this.threadCells) {
       // The shell first: with it come the comms that thread cells' comms are routed through.
