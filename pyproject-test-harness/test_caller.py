@@ -16,6 +16,7 @@ import pytest
 from conftest import KERNEL_NAME
 from kernel_helpers import (
     Sorter,
+    collect_iopub,
     control_request,
     get_reply,
     kernel_process,
@@ -212,6 +213,22 @@ def test_interrupting_thread_cells_awaiting_spinning_and_stuck(kc, tmp_path: Pat
     assert "the thread did not stop by itself, so it was ended; the globals of thread \"spin\" are gone" in reply["evalue"]
     s.outputs(cell)
     assert ok(kc, "// thread name=spin\ntypeof before").result_text == "'undefined'"
+
+
+def test_a_widget_made_by_a_call_lives_in_the_called_thread(kc) -> None:
+    ex = ok(kc, 'await Caller.get({ name: "painter" }).call({ source: "() => { globalThis.slider = new widgets.IntSlider({ value: 3 }); '
+                "slider.observe((c) => console.log(`painter saw ${c.new}`), 'value'); return slider.modelId }\" })")
+    model_id = ex.result_text.strip("'")
+    opened = [m for m in ex.iopub if m["msg_type"] == "comm_open"]
+    assert [m["content"]["comm_id"] for m in opened][-1] == model_id, ex.describe()
+    assert opened[-1]["parent_header"]["msg_id"] == ex.msg_id, "the comm_open has the calling cell as parent"
+    # the frontend moves the slider: the thread's observer runs, with the frontend's message as parent
+    msg = kc.session.msg("comm_msg", {"comm_id": model_id, "data": {"method": "update", "state": {"value": 8}, "buffer_paths": []}})
+    kc.session.send(kc.shell_channel.socket, msg)
+    got = collect_iopub(kc, msg["header"]["msg_id"])
+    assert "".join(m["content"]["text"] for m in got if m["msg_type"] == "stream") == "painter saw 8\n", got
+    assert ok(kc, '// thread name=painter\nslider.value').result_text == "8"
+    assert ok(kc, "typeof globalThis.slider").result_text == "'undefined'"
 
 
 def test_shutdown_ends_caller_threads_and_the_process() -> None:
