@@ -199,6 +199,43 @@ def test_tour_is_saved_with_outputs() -> None:
         assert isinstance(cell.execution_count, int) and cell.outputs, f"cell {cell.id} has no saved output"
 
 
+# --- examples/caller.ipynb: the Caller API (docs/caller.md) ---
+
+
+def test_caller_example_notebook(tmp_path: Path) -> None:
+    """examples/caller.ipynb runs clean (with primes.ts beside it, as in examples/), and its cells
+    show what docs/caller.md promises: results, a thread's output in the calling cell, errors and
+    timeouts crossing back, a thread cell reaching the main thread."""
+    import shutil
+
+    for name in ("caller.ipynb", "primes.ts"):
+        shutil.copy(EXAMPLES_DIR / name, tmp_path / name)
+    out = tmp_path / "caller.out.ipynb"
+    proc = run_cli("run", str(tmp_path / "caller.ipynb"), "--output", str(out), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, describe(proc)
+    nb = nbformat.read(str(out), as_version=4)
+    nbformat.validate(nb)
+    cells = tour_cells(nb)
+    for cid, cell in cells.items():
+        assert isinstance(cell.execution_count, int), f"cell {cid} was not executed"
+        assert not outputs_of(cell, "error"), f"cell {cid} failed: {cell.outputs}"
+
+    def result(cid: str) -> str:
+        results = outputs_of(cells[cid], "execute_result")
+        assert results, f"cell {cid} has no result: {cells[cid].outputs}"
+        return results[0].data["text/plain"]
+
+    def stdout(cid: str) -> str:
+        return "".join(o.text for o in outputs_of(cells[cid], "stream") if o.name == "stdout")
+
+    assert result("current") == "'main'"
+    assert result("pool") == "{ primes: 348513, mainThreadTicked: true }"
+    assert result("call") == "5" and stdout("call") == "clicked, now 5\n"
+    assert result("source") == "42"
+    assert result("queue") == "11"
+    assert stdout("error").startswith("SyntaxError: ")
+    assert result("cancel") == "'TimeoutError: The call did not finish within 0.5 s'"
+    assert result("from-thread") == "'HELLO FROM THE MAIN NAMESPACE'"
 # --- examples/concurrency.ipynb: run modes, tags, interrupt, subshells ---
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ export interface KernelCommsOptions {
   errorText(err: unknown): string;
 }
 
-/** What thread-cell workers need of the kernel's comms (thread_cells/threads.ts). */
+/** What the comms of Caller threads need of the kernel's comms (thread_cells/thread_comms.ts). */
 export interface ThreadCommHost {
   noteOutbound(owner: CommOwner<CellOutput>, msg: CommOutbound): void;
   setTargets(owner: CommOwner<CellOutput>, names: readonly string[]): void;
@@ -42,7 +42,7 @@ export interface ThreadCommHost {
 /** How long the widget states of a thread are waited for (a thread in a busy loop does not answer). */
 const THREAD_STATES_MS = 2000;
 
-/** A comm owner that can also say the state of its widgets (a thread-cell worker). */
+/** A comm owner that can also say the state of its widgets (a Caller thread, thread_comms.ts). */
 interface WidgetStateOwner extends CommOwner<CellOutput> {
   widgetStates(timeoutMs: number): Promise<ManagerState | undefined>;
 }

@@ -18,6 +18,7 @@ import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { ExecuteOutcome, Shell } from "../shell/shell.js";
+import { KernelInterrupt } from "../shell/errors.js";
 import type { InboundRequest } from "./bridge.js";
 import { cancelError } from "./cancel.js";
 import { cellSettings, CellSettingsError, stopsOnError, type CellSettings } from "./cell_settings.js";
@@ -245,6 +246,11 @@ export class ExecuteScheduler {
           this.host.deadline.start(deadlineToken, settings.timeoutSeconds * 1000);
         }
         outcome = await shell.execute(code, cellName, out, { signal: control.signal, timeoutSeconds: settings.timeoutSeconds, deadlineToken });
+        // A cancelled cell leaves no Caller call of its own running (src/caller).
+        if (outcome.status === "error" && (outcome.interrupted || cancelled)) {
+          const reason = cancelled ? cancelError(cancelled) : new KernelInterrupt();
+          void import("./caller_env.js").then(({ cancelCallsOfCell }) => cancelCallsOfCell(out, reason));
+        }
         if (outcome.status === "ok" && exprs) {
           userExpressions = {};
           for (const [k, v] of Object.entries(exprs)) {

@@ -5,7 +5,7 @@
  * Message flow of an execute_request:
  *   client → shell ROUTER (worker: verify, parse, remember identities; status busy when nothing
  *   else is in flight) → postMessage → main: the scheduler of its subshell → execute_input →
- *   Shell.execute (or a thread-cell worker) → execute_result / error, execute_reply, status idle
+ *   Shell.execute (or a call of runCell in a Caller thread) → execute_result / error, execute_reply, status idle
  *   (one batch) → worker: serialize, sign, send.
  *   When requests are pipelined the main thread publishes busy itself and flushes before the cell.
  *
@@ -69,6 +69,8 @@ export class Kernel {
   /** Subshells created so far: their short labels in cell names (`In[s2:1]`). */
   private subshellsCreated = 0;
   private threadCells?: ThreadCells;
+  /** The comms of Caller threads (thread_cells/thread_comms.ts), loaded with the shell. */
+  private threadComms?: typeof import("./thread_cells/thread_comms.js");
   private ports: Record<string, number> = {};
   private shuttingDown = false;
   private resolveClosed!: (code: number) => void;
@@ -112,13 +114,13 @@ export class Kernel {
     return host;
   }
 
-  /** The thread-cell workers, made on the first `// thread` cell. */
+  /** The thread cells (on Caller threads), made on the first `// thread` cell. */
   private async threads(): Promise<ThreadCells> {
     if (!this.threadCells) {
       // The shell first: with it come the comms that thread cells' comms are routed through.
       const [{ ThreadCells }] = await Promise.all([import("./thread_cells/threads.js"), this.getShell()]);
       if (this.shuttingDown) throw new Error("the kernel is shutting down");
-      this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log, comms: this.comms });
+      this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log });
     }
     return this.threadCells;
   }
@@ -229,12 +231,16 @@ export class Kernel {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.
       await this.startSigintWatch().armed;
-      const [output, { guardProcessExit }] = await Promise.all([import("../shell/output.js"), import("../shell/process_exit.js")]);
+      const [output, { guardProcessExit }, { configureCallerThreads, useMainThreadEnvironment }] = await Promise.all([
+        import("../shell/output.js"),
+        import("../shell/process_exit.js"),
+        import("./caller_env.js"),
+      ]);
       output.captureProcessStreams();
       this.exitProcess = guardProcessExit();
       const shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener });
       // Before any cell runs: cells may open comms (widgets) at once.
-      const [{ KernelComms }, { comms }] = await Promise.all([import("./comms.js"), import("../comm/index.js")]);
+      const [{ KernelComms }, { comms }, threadComms] = await Promise.all([import("./comms.js"), import("../comm/index.js"), import("./thread_cells/thread_comms.js")]);
       this.comms = new KernelComms({
         outbox: this.outbox,
         log: this.log,
@@ -243,6 +249,12 @@ export class Kernel {
         routeOutput: output.routeOutput,
         errorText: (err) => shell.errorText(err),
       });
+      // Comms of Caller threads (thread cells' among them) are routed through the main thread's.
+      threadComms.useThreadComms(this.comms);
+      this.threadComms = threadComms;
+      // Cells may start Caller threads (src/caller): they run the kernel's thread setup.
+      configureCallerThreads(this.options.cwd, this.options.language);
+      useMainThreadEnvironment(shell, this.options.cwd, this.options.language);
       this.shell = shell;
       return shell;
     });
@@ -308,7 +320,7 @@ export class Kernel {
     if (this.shuttingDown) return;
     if (!this.interrupts.takeNew()) return;
     // Thread cells too (their threads never see the signal), as async-kernel cancels every running cell.
-    const threads = this.threadCells?.interrupt() ?? 0;
+    const threads = (this.threadCells?.interrupt() ?? 0) + (this.threadComms?.interruptThreadComms() ?? 0);
     this.stdin.interrupt();
     const cells = this.shell?.interrupt() ?? 0;
     this.log.info({ interrupted: cells, threads }, "interrupt");
@@ -425,8 +437,13 @@ export class Kernel {
     this.shuttingDown = true;
     this.log.info({ restart }, "shutting down");
     this.outbox.flush();
-    // Thread-cell workers hold no sockets: end them at once (terminate stops even a busy loop).
-    if (this.threadCells) await Promise.race([this.threadCells.close(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    // Caller threads (thread cells' and those cells started) hold no sockets: end them at once
+    // (terminate stops even a busy loop). The Caller is loaded if a cell or a thread ran.
+    this.threadCells?.close();
+    if (this.shellModule || this.threadCells) {
+      const stopped = import("../caller/index.js").then(({ stopAllThreads }) => stopAllThreads());
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
     // Wait for the worker to end on its own after closing its sockets.
     const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
     this.worker.postMessage({ type: "close" } satisfies ToWorker);

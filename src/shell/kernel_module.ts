@@ -23,6 +23,10 @@ export const display = api.display;
 export const updateDisplay = api.updateDisplay;
 export const clearOutput = api.clearOutput;
 
+// The Caller (src/caller): call functions in other threads. One instance per thread, like the
+// display API: the module is loaded once per thread, and the Caller's state is that thread's.
+export { Caller, Pending, PendingCancelled, ThreadEnded, CallTimeout, untilFinished } from "../caller/index.js";
+export type { Callable, CallerOptions, FunctionRef } from "../caller/index.js";
 export * from "../comm/api.js";
 
 // The Output widget captures through this thread's output routing.

@@ -61,6 +61,21 @@ export const io2: impl.InputOptions = {} as declared.InputOptions;
 type Strict<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => R : T[K] };
 export const m1: Strict<declared.Display> = impl.display;
 export const m2: Strict<typeof impl.display> = declared.display;
+// The Caller's classes have private state, which makes classes nominal: compare what cells can
+// use, the public members of instances and the static methods.
+type Public<T> = { [K in keyof T]: T[K] };
+export const k1: Public<declared.Caller> = {} as impl.Caller;
+export const k2: Public<declared.Pending<number>> = {} as impl.Pending<number>;
+export const k4: declared.ThreadEnded = {} as impl.ThreadEnded;
+export const k5: impl.ThreadEnded = {} as declared.ThreadEnded;
+export const k6: declared.CallerOptions = {} as impl.CallerOptions;
+export const k7: impl.CallerOptions = {} as declared.CallerOptions;
+export const k8: declared.FunctionRef = {} as impl.FunctionRef;
+export const k9: impl.FunctionRef = {} as declared.FunctionRef;
+export const s2: Pick<typeof declared.Caller, "current" | "mainThread" | "get" | "toThread" | "currentPending" | "ofThread"> = impl.Caller;
+export const e1: typeof declared.PendingCancelled = impl.PendingCancelled;
+export const e2: typeof declared.CallTimeout = impl.CallTimeout;
+export const e3: typeof declared.ThreadEnded = impl.ThreadEnded;
 `;
   expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "check.ts": check })).toEqual([]);
 });
@@ -77,6 +92,17 @@ const same: typeof import("ts-async-kernel").display = display;
 display.html(42);
 // @ts-expect-error the kernel's internals are not declared
 __tsak_import("x");
+import { Caller, untilFinished } from "ts-async-kernel";
+const work = Caller.get({ name: "work" });
+const sum: Promise<number> = work.call({ source: "(a, b) => a + b" }, 1, 2) as Promise<number>;
+const local: Promise<string> = Caller.current().callLater(0.5, (s: string) => s.toUpperCase(), "x");
+const fib = Caller.toThread({ module: "./work.ts", export: "fib" }, 30);
+fib.cancel("enough");
+const letGo: Promise<void> = untilFinished(fib);
+// @ts-expect-error a local function's arguments are checked
+Caller.current().call((n: number) => n, "not a number");
+// @ts-expect-error Callers come from Caller.get, current and mainThread
+new Caller();
 `;
   expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
 });

@@ -1,6 +1,7 @@
 /**
- * Main thread ↔ thread-cell worker. Everything here crosses threads by structured clone: plain
- * data only (strings, numbers, plain objects), never functions or class instances.
+ * Main thread ↔ thread cells. A thread cell is a Caller call (src/caller) of `runCell` in a
+ * caller thread (thread_shell.ts): its request and result cross threads by structured clone,
+ * its output as the call's output.
  */
 import type { CommInbound, CommOutbound } from "../../comm/protocol.js";
 import type { ManagerState } from "../../widgets/index.js";
@@ -8,23 +9,25 @@ import type { Language } from "../kernel_info.js";
 import type { DisplayOptions, MimeBundle } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
 
-/** workerData of a thread-cell worker. */
-export interface ThreadWorkerData {
-  cwd: string;
-  language: Language;
-  /** src/event_loop settings of the thread. */
-  backend: string;
-  loop?: string;
-  /** The thread's attention memory (src/shell/attention.ts): the main thread raises its flag to interrupt. */
-  attention: SharedArrayBuffer;
-}
-
 /** Why a running cell is cancelled: the error its awaits are rejected with. */
 export type CancelReason =
   | { kind: "interrupt" }
   | { kind: "timeout"; seconds: number }
   | { kind: "aborted"; message: string };
 
+export interface RunCellRequest {
+  code: string;
+  cellName: string;
+  timeoutSeconds?: number;
+  /** With timeoutSeconds: the token by which the main thread raises the cell's deadline in the thread's attention flag. */
+  deadlineToken?: number;
+  userExpressions?: Record<string, unknown>;
+}
+
+export interface ThreadResult {
+  outcome: ExecuteOutcome;
+  userExpressions?: Record<string, unknown>;
+}
 export type ToThread =
   | { type: "run"; id: number; code: string; cellName: string; timeoutSeconds?: number; userExpressions?: Record<string, unknown> }
   | { type: "cancel"; id: number; reason: CancelReason }
