@@ -23,6 +23,11 @@ Figures per kernel:
               re-declaring the same names and declaring new ones; after 1 earlier cell (and 100
               warm-up rounds), and again after 500 more cells that each declare something;
               median and p99, growth = later / first
+  comm        (kernels with Jupyter widgets: ours, ipykernel and async-kernel with ipywidgets) an
+              IntSlider's comm: kernel -> frontend, a cell setting its value N times, until all N
+              `update` comm_msgs, the reply and idle arrived; frontend -> kernel, N `update`
+              comm_msgs sent back to back until the idle of each (and the value checked after);
+              messages/s each way, median of 3
 
 The client is pyzmq + jupyter_client.session.Session used directly (no BlockingKernelClient).
 Run through bench/run.sh, which sets up bench/node_modules and bench/.venv.
@@ -133,6 +138,7 @@ def kernel_table() -> dict[str, dict]:
             "lang": "js",
             "needs": ROOT / "dist" / "cli" / "main.js",
             "interrupt_mode": "message",  # the default of our kernelspec (src/kernelspec)
+            "widgets": True,
         },
         "floor": {
             "label": "floor (zeromq.js do-nothing)",
@@ -160,6 +166,7 @@ def kernel_table() -> dict[str, dict]:
             "argv": [PY, "-m", "ipykernel_launcher", "-f", "{conn}"],
             "lang": "py",
             "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+            "widgets": True,  # ipywidgets, pinned in bench/requirements.txt
         },
         "async": {
             "label": "async-kernel",
@@ -167,12 +174,13 @@ def kernel_table() -> dict[str, dict]:
             "lang": "py",
             "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
             "interrupt_mode": "message",  # what `async-kernel install` writes into kernel.json
+            "widgets": True,
         },
     }
 
 
 ALL_KERNELS = ["ours", "floor", "deno", "tslab", "ipykernel", "async"]
-PHASES = ("startup", "rtt", "pipelined", "stream", "interrupt", "interrupt_sleep", "decl")
+PHASES = ("startup", "rtt", "pipelined", "stream", "comm", "interrupt", "interrupt_sleep", "decl")
 
 
 def _run_out(argv: list[str]) -> str:
@@ -821,6 +829,138 @@ def phase_decl(run: Run, warmup: int, samples: int, fillers: int, timeout: float
     return res
 
 
+# An IntSlider's comm, both ways. The slider's max is out of reach so that no value is clamped.
+COMM_SETUP = {
+    "js": "globalThis.__bench_w = new widgets.IntSlider({ value: 0, max: 2000000000 }); __bench_w.modelId",
+    "py": "import ipywidgets as __widgets\n__bench_w = __widgets.IntSlider(value=0, max=2_000_000_000)\n__bench_w.model_id",
+}
+COMM_K2F = {
+    "js": "for (let i = {a}; i < {b}; i++) __bench_w.value = i",
+    "py": "for __i in range({a}, {b}):\n    __bench_w.value = __i",
+}
+
+
+def execute_collect(run: Run, code: str, deadline: float) -> tuple[dict, list[dict]]:
+    """Execute `code`; its reply and its iopub messages up to the idle."""
+    mid = run.execute(code)
+    reply, msgs = None, []
+    for ch, m in run.poll(deadline):
+        if m["parent_header"].get("msg_id") != mid:
+            continue
+        if ch == "shell":
+            reply = m
+        elif _is_idle(m, mid):
+            msgs.append(m)
+            if reply is not None:
+                break
+            continue
+        else:
+            msgs.append(m)
+        if reply is not None and msgs and _is_idle(msgs[-1], mid):
+            break
+    return reply, msgs
+
+
+def _result_text(msgs: list[dict]) -> str:
+    for m in msgs:
+        if m["msg_type"] == "execute_result":
+            return str(m["content"]["data"].get("text/plain", ""))
+    return ""
+
+
+def phase_comm(run: Run, lang: str, n: int, repeats: int, timeout: float) -> dict:
+    """Comm messages per second through an IntSlider, kernel -> frontend and frontend -> kernel.
+
+    k2f: one cell sets the slider's value n times; from sending it until all n `update` comm_msgs,
+    the reply and the idle arrived (a missing update fails the figure). f2k: n `update` comm_msgs
+    (what a slider drag sends) sent back to back; until the idle of each; then a cell checks that the
+    kernel has the last value (all taken, in order). Each `repeats` times; the medians."""
+    deadline = time.perf_counter() + timeout
+    reply, msgs = execute_collect(run, COMM_SETUP[lang], deadline)
+    if reply["content"].get("status") != "ok":
+        raise PhaseError(f"the widget setup cell failed:{_err(reply)}", f"no widget ({reply['content'].get('ename', '?')})")
+    model_id = _result_text(msgs).strip("'\"")
+    base = 1
+    k2f: list[float] = []
+    f2k: list[float] = []
+    echoes = unparented = 0
+
+    def kernel_to_frontend(count_n: int) -> float:
+        nonlocal base
+        t0 = time.perf_counter()
+        mid = run.execute(COMM_K2F[lang].format(a=base, b=base + count_n))
+        count, last, reply, idle = 0, None, None, False
+        for ch, m in run.poll(deadline):
+            if ch == "shell":
+                if m["parent_header"].get("msg_id") == mid:
+                    reply = m
+            elif m["msg_type"] == "comm_msg" and m["content"].get("comm_id") == model_id:
+                data = m["content"].get("data", {})
+                if data.get("method") == "update":
+                    count += 1
+                    last = data.get("state", {}).get("value")
+            elif _is_idle(m, mid):
+                idle = True
+            if reply is not None and idle:
+                break
+        el = time.perf_counter() - t0
+        if reply["content"].get("status") != "ok" or count != count_n or last != base + count_n - 1:
+            raise PhaseError(f"kernel -> frontend: {count} of {count_n} updates, last value {last!r}{_err(reply)}",
+                             f"updates lost ({count}/{count_n})")  # fmt: skip
+        base += count_n
+        run.drain()
+        return count_n / el
+
+    def frontend_to_kernel(count_n: int) -> float:
+        nonlocal base, echoes, unparented
+        t0 = time.perf_counter()
+        ids = set()
+        for i in range(count_n):
+            ids.add(run.send(run.shell, "comm_msg", {"comm_id": model_id, "data": {
+                "method": "update", "state": {"value": base + i}, "buffer_paths": []}}))  # fmt: skip
+        idles = 0
+        for _ch, m in run.poll(deadline):
+            echo = m["msg_type"] == "comm_msg" and m["content"].get("data", {}).get("method") == "echo_update"
+            if m["parent_header"].get("msg_id") not in ids:
+                unparented += echo and not m["parent_header"]
+                continue
+            if m["msg_type"] == "status" and m["content"].get("execution_state") == "idle":
+                idles += 1
+                if idles == count_n:
+                    break
+            elif echo:
+                echoes += 1
+        el = time.perf_counter() - t0
+        _, msgs = execute_collect(run, "__bench_w.value", deadline)
+        got = _result_text(msgs)
+        if got != str(base + count_n - 1):
+            raise PhaseError(f"frontend -> kernel: the kernel's value is {got!r} after {count_n} updates up to {base + count_n - 1}",
+                             "updates lost or out of order")  # fmt: skip
+        base += count_n
+        run.drain()
+        return count_n / el
+
+    try:
+        # one round unmeasured each way, as the round trip's warm-up: the JIT is cold at first
+        kernel_to_frontend(min(n, 500))
+        frontend_to_kernel(min(n, 500))
+        echoes = unparented = 0
+        for _ in range(repeats):
+            k2f.append(kernel_to_frontend(n))
+            f2k.append(frontend_to_kernel(n))
+    except Timeout:
+        done = f"k→f {statistics.median(k2f):.0f}/s; " if k2f else ""
+        return {"done": False, "n": n, "text": f"{done}timeout ({timeout:.0f} s)",
+                **({"k2f": {"per_s": statistics.median(k2f)}} if k2f else {})}  # fmt: skip
+    return {
+        "done": True, "n": n,
+        "k2f": {"per_s": statistics.median(k2f), "samples_per_s": [round(x) for x in k2f]},
+        "f2k": {"per_s": statistics.median(f2k), "samples_per_s": [round(x) for x in f2k]},
+        "echo_updates": echoes,
+        **({"echo_updates_without_parent": unparented} if unparented else {}),
+    }  # fmt: skip
+
+
 # (setup, the cell to interrupt, check) per variant and language. Each variant sets a name of its
 # own: both run on one process, and a TypeScript kernel may refuse to re-declare a `const`.
 INTERRUPT_CODE = {
@@ -963,6 +1103,8 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
         ("pipelined", lambda run: phase_pipelined_repeated(run, code, opts.pipelined, opts.timeout, opts.repeats)),
         ("stream", None if spec.get("no_stream") else
             lambda run: phase_stream(run, stream_code, opts.timeout, opts.stream_repeats)),
+        ("comm", None if not spec.get("widgets") else
+            lambda run: phase_comm(run, spec["lang"], opts.comm_messages, opts.repeats, opts.timeout)),
         ("interrupt", None if spec.get("no_stream") else
             lambda run: phase_interrupt(run, spec["lang"], spec.get("interrupt_mode", "signal"))),
         ("interrupt_sleep", None if spec.get("no_stream") else
@@ -1084,6 +1226,13 @@ def fmt_phase(phase: str, r: dict | None) -> str:
                     if first else "") + r["text"]  # fmt: skip
         p99 = lambda v: f"p99 {r['first'][v]['p99_ms']:.2f} → {r['later'][v]['p99_ms']:.2f} ms, ×{r[v]['p99_growth']:.2f}"  # noqa: E731
         return f"same names {_fmt_decl(r, 'same')} ({p99('same')}); new names {_fmt_decl(r, 'new')} ({p99('new')})"
+    if phase == "comm":
+        if not r.get("done"):
+            return r["text"]
+        return f"k→f {r['k2f']['per_s']:.0f} /s, f→k {r['f2k']['per_s']:.0f} /s"
+    if phase in ("comm_k2f", "comm_f2k"):
+        d = r.get(phase.split("_")[1])
+        return f"{d['per_s']:.0f} /s" if d else (r.get("text") or "–")
     if phase in ("decl_same", "decl_new"):
         variant = phase.split("_")[1]
         if r["done"]:
@@ -1108,11 +1257,14 @@ def _value(phase: str, r: dict | None) -> float | None:
         return r["mb_per_s"] if r["done"] else None
     if phase in INTERRUPT_PHASES:
         return r["ms"] if r.get("done") and r.get("state_kept") else None
+    if phase in ("comm_k2f", "comm_f2k"):
+        d = r.get(phase.split("_")[1])
+        return d["per_s"] if d else None
     return None
 
 
 LOWER_IS_BETTER = {"startup": True, "rtt_median": True, "rtt_p99": True, "pipelined": False, "stream": False,
-                   "interrupt": True, "interrupt_sleep": True}  # fmt: skip
+                   "interrupt": True, "interrupt_sleep": True, "comm_k2f": False, "comm_f2k": False}  # fmt: skip
 
 
 def advantage(phase: str, ours: float | None, peer: float | None, peer_r: dict | None = None) -> str:
@@ -1135,6 +1287,8 @@ def table(results: dict, order: list[str]) -> list[str]:
         ("rtt_p99", "rtt p99", lambda r: r.get("rtt")),
         ("pipelined", "pipelined", lambda r: r.get("pipelined")),
         ("stream", "stream", lambda r: r.get("stream")),
+        ("comm_k2f", "comm kernel→frontend", lambda r: r.get("comm")),
+        ("comm_f2k", "comm frontend→kernel", lambda r: r.get("comm")),
         ("interrupt", "interrupt `while(true){}`", lambda r: r.get("interrupt")),
         ("interrupt_sleep", "interrupt awaited sleep", lambda r: r.get("interrupt_sleep")),
         ("decl_same", "decl, same names", lambda r: r.get("decl")),
@@ -1205,6 +1359,9 @@ def observations(results: dict) -> list[str]:
                     items.append(f"pipelined: reply statuses {p['statuses']}")
                 if p.get("idles", p["n"]) < p["n"]:
                     items.append(f"pipelined: {p['n'] - p['idles']} status idle messages missing")
+            if phase == "comm" and p.get("echo_updates_without_parent"):
+                items.append(f"comm: {p['echo_updates_without_parent']} echo_update messages had an empty parent_header "
+                             "(a frontend matches the echo of its own change by that parent)")  # fmt: skip
             if phase in INTERRUPT_PHASES and p.get("done"):
                 if p.get("reply_status") != "error":
                     items.append(f"{phase}: the interrupted cell's reply status was {p.get('reply_status')!r}")
@@ -1286,7 +1443,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per phase (default 60)")
     ap.add_argument("--settle", type=float,
                     help="seconds every kernel is left alone after start-up before a phase (default 3, quick 1)")
-    ap.add_argument("--skip", default="", help="phases to skip: rtt,pipelined,stream,interrupt,interrupt_sleep,decl")
+    ap.add_argument("--comm-messages", type=int, help="comm messages each way per sample (default 2000, quick 500)")
+    ap.add_argument("--skip", default="", help="phases to skip: rtt,pipelined,stream,comm,interrupt,interrupt_sleep,decl")
     ap.add_argument("--out", help="results JSON (default bench/results/latest.json for a full run, "
                                   "bench/results/partial.json otherwise)")  # fmt: skip
     ap.add_argument("--update-docs", action="store_true",
@@ -1301,6 +1459,7 @@ def main() -> int:
     opts.stream_repeats = opts.stream_repeats or (1 if q else 3)
     opts.repeats = opts.repeats or (1 if q else 3)
     opts.decl_samples = opts.decl_samples or (50 if q else 200)
+    opts.comm_messages = opts.comm_messages or (500 if q else 2000)
     opts.settle = opts.settle if opts.settle is not None else (1.0 if q else 3.0)
     # the first point comes right after start-up: fewer warm-up cells leave the JIT cold there and
     # make the later point look cheaper (30 rounds gave x0.7-0.8 on ours, 100 rounds x1.0)
@@ -1371,7 +1530,8 @@ def main() -> int:
                      "pipelined": opts.pipelined, "pipelined_repeats": opts.repeats, "stream_repeats": opts.stream_repeats,
                      "stream_bytes": STREAM_CHUNKS * (STREAM_CHUNK + 1),
                      "decl_samples": opts.decl_samples, "decl_warmup": opts.decl_warmup,
-                     "decl_fillers": opts.decl_fillers, "timeout_s": opts.timeout},  # fmt: skip
+                     "decl_fillers": opts.decl_fillers, "comm_messages": opts.comm_messages,
+                     "timeout_s": opts.timeout},  # fmt: skip
         "kernels": {k: _round(_slim(v)) for k, v in results.items()},
         "table": lines,
         "targets": tg,
@@ -1425,7 +1585,9 @@ def update_docs(doc: dict) -> None:
         f"{doc['settings']['pipelined_repeats']}; stream: {doc['settings']['stream_bytes']:,} bytes, median of "
         f"{doc['settings']['stream_repeats']}; decl: median round trip of a declaring cell at first → after "
         f"{doc['settings']['decl_fillers']} more cells, ×growth ({doc['settings']['decl_warmup']} warm-up rounds, "
-        f"{doc['settings']['decl_samples']} samples; no ratio to ours); every phase bounded by "
+        f"{doc['settings']['decl_samples']} samples; no ratio to ours); comm: an IntSlider's update messages, "
+        f"{doc['settings'].get('comm_messages', 2000):,} each way, messages/s, median of {doc['settings']['pipelined_repeats']}; "
+        "every phase bounded by "
         f"{doc['settings']['timeout_s']:.0f} s.",
         "",
         "Design §8 targets, checked on this run:",

@@ -188,3 +188,19 @@ def shared_kernel():
     with running_kernel(KERNEL_NAME) as (km, kc):
         yield km, kc
 
+
+
+EXAMPLES_DIR = REPO_DIR / "examples"
+
+
+@pytest.fixture(scope="session")
+def examples_node_modules() -> Path:
+    """examples/node_modules from examples/package-lock.json: the example notebooks import their
+    packages from there (the kernel resolves imports from the notebook's directory)."""
+    if not (EXAMPLES_DIR / "node_modules").is_dir():
+        npm = shutil.which("npm")
+        assert npm, "npm is not on PATH: needed to install examples/package-lock.json"
+        proc = subprocess.run([npm, "ci", "--prefix", str(EXAMPLES_DIR), "--no-audit", "--no-fund"],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=80)
+        assert proc.returncode == 0, describe(proc)
+    return EXAMPLES_DIR / "node_modules"

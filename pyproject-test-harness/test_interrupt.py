@@ -226,3 +226,45 @@ def test_a_thread_cell_loop_is_stopped_and_the_named_thread_keeps_its_globals(ke
     assert_interrupted(reply, iopub, elapsed, "thread cell loop")
     assert evaluate(kc, "// thread name=worker\nkept") == "'in the thread'"
     assert_state_kept_and_answering(kc)
+
+
+def test_heartbeat_and_control_answer_within_100_ms_while_a_cell_spins(kernel) -> None:
+    """The I/O worker answers while the main thread is stuck: heartbeat, kernel_info, and the
+    interrupt_request itself (its reply, not only its effect)."""
+    from kernel_helpers import control_request, send_control
+    from test_protocol import heartbeat_echo
+
+    km, kc = kernel
+    msg_id = kc.execute('await null; console.log("spinning"); while (true) {}')
+    wait_stream(kc, msg_id, "spinning")
+    time.sleep(0.2)
+    timings = {}
+    t0 = time.monotonic()
+    assert heartbeat_echo(km) == b"ping"
+    timings["heartbeat"] = time.monotonic() - t0
+    t0 = time.monotonic()
+    assert control_request(kc, "kernel_info_request")["content"]["status"] == "ok"
+    timings["kernel_info"] = time.monotonic() - t0
+    t0 = time.monotonic()
+    reply = get_reply(kc, send_control(kc, "interrupt_request"), "control")
+    timings["interrupt"] = time.monotonic() - t0
+    assert reply["content"]["status"] == "ok", reply
+    assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
+    collect_iopub(kc, msg_id)
+    for what, took in timings.items():
+        assert took < 0.1, f"{what} took {took * 1000:.0f} ms while a cell spun: {timings}"
+
+
+def test_shutdown_is_answered_within_100_ms_while_a_cell_spins() -> None:
+    from kernel_helpers import kernel_process, send_control, wait_exit
+
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        proc = kernel_process(km)
+        msg_id = kc.execute('await null; console.log("spinning"); while (true) {}')
+        wait_stream(kc, msg_id, "spinning")
+        t0 = time.monotonic()
+        reply = get_reply(kc, send_control(kc, "shutdown_request", {"restart": False}), "control")
+        took = time.monotonic() - t0
+        assert reply["content"] == {"status": "ok", "restart": False}, reply
+        assert took < 0.1, f"shutdown_request took {took * 1000:.0f} ms while a cell spun"
+        assert wait_exit(proc, timeout=10) == 0, "the kernel did not exit cleanly after the shutdown"

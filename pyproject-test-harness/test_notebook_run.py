@@ -116,20 +116,11 @@ def outputs_of(cell, output_type: str) -> list:
 
 
 @pytest.fixture(scope="module")
-def tour(tmp_path_factory: pytest.TempPathFactory):
+def tour(tmp_path_factory: pytest.TempPathFactory, examples_node_modules):
     """examples/tour.ipynb run by our runner (results written to a temp file, never in place).
 
     The kernel runs in examples/ (the notebook's directory), where its `import "d3-array"`
-    resolves: install examples/package-lock.json first when examples/node_modules is missing."""
-    import shutil
-    import subprocess
-
-    if not (EXAMPLES_DIR / "node_modules").is_dir():
-        npm = shutil.which("npm")
-        assert npm, "npm is not on PATH: needed to install examples/package-lock.json"
-        proc = subprocess.run([npm, "ci", "--prefix", str(EXAMPLES_DIR), "--no-audit", "--no-fund"],
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=80)
-        assert proc.returncode == 0, describe(proc)
+    resolves from examples/node_modules."""
     out = tmp_path_factory.mktemp("tour") / "tour.out.ipynb"
     proc = run_cli("run", str(EXAMPLES_DIR / "tour.ipynb"), "--output", str(out), timeout=60)
     assert proc.returncode == 0, describe(proc)
@@ -208,6 +199,43 @@ def test_tour_is_saved_with_outputs() -> None:
         assert isinstance(cell.execution_count, int) and cell.outputs, f"cell {cell.id} has no saved output"
 
 
+# --- examples/caller.ipynb: the Caller API (docs/caller.md) ---
+
+
+def test_caller_example_notebook(tmp_path: Path) -> None:
+    """examples/caller.ipynb runs clean (with primes.ts beside it, as in examples/), and its cells
+    show what docs/caller.md promises: results, a thread's output in the calling cell, errors and
+    timeouts crossing back, a thread cell reaching the main thread."""
+    import shutil
+
+    for name in ("caller.ipynb", "primes.ts"):
+        shutil.copy(EXAMPLES_DIR / name, tmp_path / name)
+    out = tmp_path / "caller.out.ipynb"
+    proc = run_cli("run", str(tmp_path / "caller.ipynb"), "--output", str(out), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, describe(proc)
+    nb = nbformat.read(str(out), as_version=4)
+    nbformat.validate(nb)
+    cells = tour_cells(nb)
+    for cid, cell in cells.items():
+        assert isinstance(cell.execution_count, int), f"cell {cid} was not executed"
+        assert not outputs_of(cell, "error"), f"cell {cid} failed: {cell.outputs}"
+
+    def result(cid: str) -> str:
+        results = outputs_of(cells[cid], "execute_result")
+        assert results, f"cell {cid} has no result: {cells[cid].outputs}"
+        return results[0].data["text/plain"]
+
+    def stdout(cid: str) -> str:
+        return "".join(o.text for o in outputs_of(cells[cid], "stream") if o.name == "stdout")
+
+    assert result("current") == "'main'"
+    assert result("pool") == "{ primes: 348513, mainThreadTicked: true }"
+    assert result("call") == "5" and stdout("call") == "clicked, now 5\n"
+    assert result("source") == "42"
+    assert result("queue") == "11"
+    assert stdout("error").startswith("SyntaxError: ")
+    assert result("cancel") == "'TimeoutError: The call did not finish within 0.5 s'"
+    assert result("from-thread") == "'HELLO FROM THE MAIN NAMESPACE'"
 # --- examples/concurrency.ipynb: run modes, tags, interrupt, subshells ---
 
 @pytest.fixture(scope="module")
@@ -284,3 +312,58 @@ def test_a_kernel_whose_launcher_dies_shuts_down(tmp_path: Path) -> None:
                 os.kill(kernel_pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+# --- examples/widgets.ipynb: widgets run headless; their state is saved in the notebook ---
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+@pytest.fixture(scope="module")
+def widgets_nb(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("widgets") / "widgets.out.ipynb"
+    proc = run_cli("run", str(EXAMPLES_DIR / "widgets.ipynb"), "--output", str(out), timeout=60)
+    assert proc.returncode == 0, describe(proc)
+    nb = nbformat.read(str(out), as_version=4)
+    nbformat.validate(nb)
+    return nb
+
+
+def widget_states(nb) -> dict[str, dict]:
+    return nb.metadata["widgets"][WIDGET_STATE]["state"]
+
+
+def test_widgets_example_runs_and_shows_widget_views(widgets_nb) -> None:
+    cells = tour_cells(widgets_nb)
+    for cell in cells.values():
+        assert not outputs_of(cell, "error"), f"cell {cell.id} failed: {cell.outputs}"
+        assert not [o for o in outputs_of(cell, "stream") if o.name == "stderr"], cell.outputs
+    states = widget_states(widgets_nb)
+    for cell_id in ("slider", "button", "form", "play", "thread"):
+        views = [o.data[WIDGET_VIEW] for o in outputs_of(cells[cell_id], "display_data") if WIDGET_VIEW in o.data]
+        assert views, f"cell {cell_id} shows no widget: {cells[cell_id].outputs}"
+        for v in views:
+            assert v["version_major"] == 2 and v["model_id"] in states, (cell_id, v)
+    assert outputs_of(cells["form"], "execute_result")[0].data["text/plain"] == "'<b>ADA (KELVIN): WIDGETS FROM TYPESCRIPT</b>'"
+    assert outputs_of(cells["thread"], "execute_result")[0].data["text/plain"] == "5"
+
+
+def test_widgets_example_saves_the_final_widget_state(widgets_nb) -> None:
+    states = widget_states(widgets_nb)
+    by_name: dict[str, list[dict]] = {}
+    for s in states.values():
+        assert s["model_module_version"] in ("1.0.0", "2.0.0"), s
+        by_name.setdefault(s["model_name"], []).append(s["state"])
+    sliders = {s["description"]: s for s in by_name["IntSliderModel"]}
+    assert sliders["n"]["value"] == 6 and sliders["thread"]["value"] == 5
+    assert {"value": "n² = 36"}.items() <= next(s for s in by_name["LabelModel"] if s["value"].startswith("n²")).items()
+    texts = ["".join(o.get("text", "") for o in s["outputs"]) for s in by_name["OutputModel"]]
+    assert "the kernel saw n = 6\n" in texts and "click 1: n is 6\n" in texts, texts
+
+
+def test_widgets_example_is_saved_with_outputs_and_state() -> None:
+    nb = nbformat.read(str(EXAMPLES_DIR / "widgets.ipynb"), as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == KERNEL_NAME
+    assert widget_states(nb), "the committed notebook carries its widget state"
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        assert isinstance(cell.execution_count, int) and cell.outputs, f"cell {cell.id} has no saved output"

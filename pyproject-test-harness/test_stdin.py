@@ -275,10 +275,12 @@ def test_interrupt_ends_an_input_request(modes, code: str, kept: str) -> None:
 def test_timeout_tag_cancels_a_pending_input(kc, code: str) -> None:
     s = Sorter(kc)
     msg_id = send_execute(kc, code, tags=["timeout=1"], allow_stdin=True)
-    input_request(kc)
+    timed_out = input_request(kc)
     ex = s.execution(msg_id)
     assert ex.content["ename"] == "TimeoutError", ex.describe()
-    answer(kc, "late")
+    # Named by its parent, as JupyterLab answers: a parent-less answer here could reach the
+    # kernel after the next request (stdin and shell are separate sockets) and answer that one.
+    answer(kc, "late", parent=timed_out)
     again = send_execute(kc, "await input('next')", allow_stdin=True)
     input_request(kc)
     answer(kc, "on time")

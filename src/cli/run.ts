@@ -5,6 +5,7 @@ import { KernelClient } from "../client/kernel_client.js";
 import { launchKernel } from "../client/launcher.js";
 import type { Message } from "../messaging/index.js";
 import { toNotebookOutput, toTerminal } from "./render.js";
+import { WIDGET_STATE_MIME, WidgetStateRecorder } from "./widget_state.js";
 
 interface Cell {
   cell_type: string;
@@ -43,6 +44,8 @@ export async function runNotebook(path: string, options: { output?: string; quie
     if (id && out.output_type === "display_data") displays.set(id, [...(displays.get(id) ?? []), out]);
     return true;
   };
+  const widgets = new WidgetStateRecorder();
+  client.onAnyIopub = (msg) => widgets.record(msg);
   client.onLateIopub = (msg) => {
     const outputs = cellOutputs.get((msg.parent_header as { msg_id?: string }).msg_id ?? "");
     if (outputs) record(msg, outputs);
@@ -79,6 +82,11 @@ export async function runNotebook(path: string, options: { output?: string; quie
     }
     const li = (info.content as { language_info?: unknown }).language_info;
     nb.metadata = { ...nb.metadata, language_info: li, kernelspec: { name: "ts-async", display_name: "TypeScript (async)", language: "typescript" } };
+    // The widgets' state, so a saved notebook shows them again (and none left over from an earlier run).
+    const widgetState = widgets.state();
+    const { widgets: _old, ...rest } = nb.metadata as { widgets?: Record<string, unknown> };
+    const others = Object.fromEntries(Object.entries(_old ?? {}).filter(([k]) => k !== WIDGET_STATE_MIME));
+    nb.metadata = widgetState || Object.keys(others).length ? { ...rest, widgets: { ...others, ...(widgetState ? { [WIDGET_STATE_MIME]: widgetState } : {}) } } : rest;
     writeFileSync(options.output ? resolve(options.output) : file, JSON.stringify(nb, null, 1) + "\n");
     await client.request("shutdown_request", { restart: false }, "control");
   } finally {

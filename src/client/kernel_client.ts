@@ -45,6 +45,8 @@ export class KernelClient {
   private closed = false;
   /** iopub messages whose request is already answered (e.g. output of a timer after its cell ended). */
   onLateIopub?: (msg: Message) => void;
+  /** Every iopub message, before anything else sees it (e.g. comm messages, to keep widget state). */
+  onAnyIopub?: (msg: Message) => void;
 
   constructor(private readonly connection: ConnectionInfo) {
     this.session = new Session({ key: connection.key, signatureScheme: connection.signature_scheme, username: "client" });
@@ -149,6 +151,7 @@ export class KernelClient {
   }
 
   private onIopub(m: Message): void {
+    this.onAnyIopub?.(m);
     const w = this.parentOf(m);
     if (!w) {
       if (m.header.msg_type !== "status") this.onLateIopub?.(m);

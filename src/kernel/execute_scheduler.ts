@@ -18,8 +18,8 @@ import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { ExecuteOutcome, Shell } from "../shell/shell.js";
+import { formatError, KernelInterrupt } from "../shell/errors.js";
 import type { InboundRequest } from "./bridge.js";
-import { formatError } from "../shell/errors.js";
 import { cancelError } from "./cancel.js";
 import { cellSettings, CellSettingsError, stopsOnError, type CellSettings } from "./cell_settings.js";
 import type { Log } from "./log.js";
@@ -263,6 +263,11 @@ export class ExecuteScheduler {
           this.host.deadline.start(deadlineToken, settings.timeoutSeconds * 1000);
         }
         outcome = await shell.execute(code, cellName, out, { signal: control.signal, timeoutSeconds: settings.timeoutSeconds, deadlineToken });
+        // A cancelled cell leaves no Caller call of its own running (src/caller).
+        if (outcome.status === "error" && (outcome.interrupted || cancelled)) {
+          const reason = cancelled ? cancelError(cancelled) : new KernelInterrupt();
+          void import("./caller_env.js").then(({ cancelCallsOfCell }) => cancelCallsOfCell(out, reason));
+        }
         if (outcome.status === "ok" && exprs) {
           userExpressions = {};
           for (const [k, v] of Object.entries(exprs)) {
@@ -329,7 +334,7 @@ export class ExecuteScheduler {
   }
 }
 
-/** Where a cell's output goes: the outbox, with the request as parent (nothing when silent). */
+/** Where a cell's output goes: the outbox, with the request as parent (nothing but comm messages when silent). */
 export function cellOutput(outbox: Outbox, parent: Header, silent: boolean, stdin?: CellInput): CellOutput {
   return {
     stdin,
@@ -344,6 +349,10 @@ export function cellOutput(outbox: Outbox, parent: Header, silent: boolean, stdi
     },
     clearOutput(wait) {
       if (!silent) outbox.publish("clear_output", { wait }, parent);
+    },
+    // Comm messages keep both sides' state in step: they go out even for a silent request.
+    comm(msg) {
+      outbox.pushSoon({ channel: "iopub", msgType: msg.msgType, content: msg.content, parent, metadata: msg.metadata, buffers: msg.buffers });
     },
   };
 }

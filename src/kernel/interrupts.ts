@@ -25,8 +25,9 @@ const SELF_SIGNALS = 2;
 
 /** Ask for an interrupt: the cells' guards throw from now on, until the main thread acts. */
 export function requestInterrupt(words: Int32Array): void {
-  add(words, REQUESTS, 1);
+  // The flag first: whoever sees the new count lowers the flag after it was raised, never before.
   store(words, FLAG, ATTENTION_INTERRUPT);
+  add(words, REQUESTS, 1);
 }
 
 /** SIGINT to this process, counted so that its catcher knows it for ours. */
@@ -62,7 +63,8 @@ export class InterruptLedger {
     const requested = load(this.words, REQUESTS);
     if (requested === this.handled) return false;
     this.handled = requested;
-    store(this.words, FLAG, ATTENTION_NONE);
+    // (a deadline raised meanwhile stays up)
+    compareExchange(this.words, FLAG, ATTENTION_INTERRUPT, ATTENTION_NONE);
     if (load(this.words, REQUESTS) !== requested) store(this.words, FLAG, ATTENTION_INTERRUPT);
     return true;
   }

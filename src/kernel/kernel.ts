@@ -5,7 +5,7 @@
  * Message flow of an execute_request:
  *   client → shell ROUTER (worker: verify, parse, remember identities; status busy when nothing
  *   else is in flight) → postMessage → main: the scheduler of its subshell → execute_input →
- *   Shell.execute (or a thread-cell worker) → execute_result / error, execute_reply, status idle
+ *   Shell.execute (or a call of runCell in a Caller thread) → execute_result / error, execute_reply, status idle
  *   (one batch) → worker: serialize, sign, send.
  *   When requests are pipelined the main thread publishes busy itself and flushes before the cell.
  *
@@ -19,6 +19,7 @@ import type { Header } from "../messaging/index.js";
 import type { Shell } from "../shell/shell.js";
 import type { CellOutput } from "../shell/output.js";
 import type { InboundRequest, ToMain, ToWorker } from "./bridge.js";
+import type { KernelComms } from "./comms.js";
 import { ExecuteScheduler, type SchedulerHost } from "./execute_scheduler.js";
 import { History, historyFile } from "./history.js";
 import type { LanguageClient } from "./language_client.js";
@@ -63,12 +64,16 @@ export class Kernel {
   private shellModule?: Promise<Shell>;
   private shell?: Shell;
   private readonly interrupts: InterruptLedger;
+  /** Comms of the main thread and routing to threads' comms; made with the shell. */
+  private comms?: KernelComms;
   /** The main shell's scheduler, and each subshell's by id (the I/O worker says which exist). */
   private readonly mainScheduler: ExecuteScheduler;
   private readonly subshells = new Map<string, ExecuteScheduler>();
   /** Subshells created so far: their short labels in cell names (`In[s2:1]`). */
   private subshellsCreated = 0;
   private threadCells?: ThreadCells;
+  /** The comms of Caller threads (thread_cells/thread_comms.ts), loaded with the shell. */
+  private threadComms?: typeof import("./thread_cells/thread_comms.js");
   private ports: Record<string, number> = {};
   private shuttingDown = false;
   private startFailed = false;
@@ -115,10 +120,11 @@ export class Kernel {
     return host;
   }
 
-  /** The thread-cell workers, made on the first `// thread` cell. */
+  /** The thread cells (on Caller threads), made on the first `// thread` cell. */
   private async threads(): Promise<ThreadCells> {
     if (!this.threadCells) {
-      const { ThreadCells } = await import("./thread_cells/threads.js");
+      // The shell first: with it come the comms that thread cells' comms are routed through.
+      const [{ ThreadCells }] = await Promise.all([import("./thread_cells/threads.js"), this.getShell()]);
       if (this.shuttingDown) throw new Error("the kernel is shutting down");
       this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log });
     }
@@ -183,12 +189,13 @@ export class Kernel {
   private startLanguage(): Promise<LanguageClient | undefined> {
     this.languageStart ??= (async () => {
       try {
-        const [{ LanguageClient }, { GLOBALS_DTS }] = await Promise.all([import("./language_client.js"), import("../shell/globals_dts.js")]);
+        const [{ LanguageClient }, { GLOBALS_DTS, KERNEL_TYPE_PATHS }] = await Promise.all([import("./language_client.js"), import("../shell/globals_dts.js")]);
         if (this.shuttingDown) return undefined;
         return (this.language = new LanguageClient({
           cwd: this.options.cwd,
           language: this.options.language,
           globalsDts: GLOBALS_DTS,
+          modulePaths: KERNEL_TYPE_PATHS,
           log: this.log,
           attachIo: (port) => this.worker.postMessage({ type: "language", port } satisfies ToWorker, [port]),
         }));
@@ -232,17 +239,42 @@ export class Kernel {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.
       await this.startSigintWatch().armed;
-      const [{ captureProcessStreams, currentOutput }, { guardProcessExit }] = await Promise.all([import("../shell/output.js"), import("../shell/process_exit.js")]);
-      captureProcessStreams();
-      this.currentOutput = currentOutput;
+      const [output, { guardProcessExit }, { configureCallerThreads, useMainThreadEnvironment }] = await Promise.all([
+        import("../shell/output.js"),
+        import("../shell/process_exit.js"),
+        import("./caller_env.js"),
+      ]);
+      output.captureProcessStreams();
+      this.currentOutput = output.currentOutput;
       this.exitProcess = guardProcessExit();
-      this.shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener });
-      return this.shell;
+      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener });
+      // Before any cell runs: cells may open comms (widgets) at once.
+      const [{ KernelComms }, { comms }, threadComms] = await Promise.all([import("./comms.js"), import("../comm/index.js"), import("./thread_cells/thread_comms.js")]);
+      this.comms = new KernelComms({
+        outbox: this.outbox,
+        log: this.log,
+        local: comms,
+        currentOutput: output.currentOutput,
+        routeOutput: output.routeOutput,
+        errorText: (err) => shell.errorText(err),
+      });
+      // Comms of Caller threads (thread cells' among them) are routed through the main thread's.
+      threadComms.useThreadComms(this.comms);
+      this.threadComms = threadComms;
+      // Cells may start Caller threads (src/caller): they run the kernel's thread setup.
+      configureCallerThreads(this.options.cwd, this.options.language);
+      useMainThreadEnvironment(shell, this.options.cwd, this.options.language);
+      this.shell = shell;
+      return shell;
     });
     return this.shellModule;
   }
 
   private onWorkerMessage(m: ToMain): void {
+    // An interrupt asked for before this message came (the SIGINT watcher's notice travels on
+    // another port and may be behind it) is acted on first: it must stop the cells that ran
+    // then, and its raised flag must not stop a cell that starts now.
+    this.onInterrupt();
     switch (m.type) {
       case "request":
         if (m.msg.header.msg_type === "execute_request") {
@@ -297,7 +329,7 @@ export class Kernel {
     if (this.shuttingDown) return;
     if (!this.interrupts.takeNew()) return;
     // Thread cells too (their threads never see the signal), as async-kernel cancels every running cell.
-    const threads = this.threadCells?.interrupt() ?? 0;
+    const threads = (this.threadCells?.interrupt() ?? 0) + (this.threadComms?.interruptThreadComms() ?? 0);
     this.stdin.interrupt();
     const cells = this.shell?.interrupt() ?? 0;
     this.log.info({ interrupted: cells, threads }, "interrupt");
@@ -371,16 +403,18 @@ export class Kernel {
         case "history_request":
           this.reply(req, channel, "history_reply", { status: "ok", history: this.history.request(c) });
           break;
-        case "comm_info_request":
-          this.reply(req, channel, "comm_info_reply", { status: "ok", comms: {} });
+        case "comm_info_request": {
+          // No shell yet, no comm yet: nothing to load for that answer.
+          const target = typeof c.target_name === "string" ? c.target_name : undefined;
+          this.reply(req, channel, "comm_info_reply", { status: "ok", comms: this.comms?.info(target) ?? {} });
           break;
+        }
         case "comm_open":
-          // No comm targets yet: the spec asks us to close what we cannot open.
-          this.outbox.publish("comm_close", { comm_id: c.comm_id, data: {} }, parent);
-          break;
         case "comm_msg":
         case "comm_close":
-          this.log.debug({ type, comm_id: c.comm_id }, "message for an unknown comm");
+          // Handled as they come, beside running cells (never queued behind them).
+          await this.getShell();
+          await this.comms!.receive(req);
           break;
         case "connect_request": {
           const p = this.ports;
@@ -454,9 +488,14 @@ export class Kernel {
     this.mainScheduler.close(reason);
     for (const s of this.subshells.values()) s.close(reason);
     this.outbox.flush();
+    // Caller threads (thread cells' and those cells started) hold no sockets: end them at once
+    // (terminate stops even a busy loop). The Caller is loaded if a cell or a thread ran.
+    this.threadCells?.close();
+    const threads = this.shellModule || this.threadCells
+      ? Promise.race([import("../caller/index.js").then(({ stopAllThreads }) => stopAllThreads()), new Promise((r) => setTimeout(r, 1000).unref())])
+      : undefined;
     await Promise.all([
-      // Thread-cell workers hold no sockets: end them at once (terminate stops even a busy loop).
-      this.threadCells && Promise.race([this.threadCells.close(), new Promise((r) => setTimeout(r, 1000).unref())]),
+      threads,
       // Processes cells started must not outlive the kernel (children.ts).
       endChildren().then(
         (n) => n > 0 && this.log.info({ processes: n }, "ended the processes cells started"),

@@ -40,7 +40,9 @@ export function kernelInfo(language: Language): Record<string, unknown> {
       mimetype: ts ? "text/typescript" : "text/javascript",
       file_extension: ts ? ".ts" : ".js",
       pygments_lexer: ts ? "typescript" : "javascript",
-      codemirror_mode: ts ? "text/typescript" : "javascript",
+      // A language name: JupyterLab 4 looks the editor mode up by name first, then by MIME, and
+      // knows TypeScript as "application/typescript" only (with "text/typescript" cells were plain text).
+      codemirror_mode: ts ? "typescript" : "javascript",
       nbconvert_exporter: "script",
     },
     banner: `${IMPLEMENTATION} ${KERNEL_VERSION}: ${ts ? "TypeScript" : "JavaScript"} on Node.js ${process.version}`,

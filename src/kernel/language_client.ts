@@ -7,6 +7,7 @@
 import { URL } from "node:url";
 import { MessageChannel, Worker } from "node:worker_threads";
 import type { FromMain, LanguageWorkerData, ToMainFromLanguage } from "../language/protocol.js";
+import { CellLogWriter, newCellLog } from "../language/cell_log.js";
 import type { Language } from "./kernel_info.js";
 import type { Log } from "./log.js";
 import { clearTimeout, setTimeout } from "node:timers";
@@ -18,6 +19,7 @@ export interface LanguageClientOptions {
   cwd: string;
   language: Language;
   globalsDts: string;
+  modulePaths?: Record<string, string[]>;
   log: Log;
   /** Hand the I/O worker its end of the channel. */
   attachIo(port: import("node:worker_threads").MessagePort): void;
@@ -25,6 +27,8 @@ export interface LanguageClientOptions {
 
 export class LanguageClient {
   private readonly worker: Worker;
+  /** Cells go through shared memory: no wake-up of the language thread per cell (cell_log.ts). */
+  private readonly cellLog: CellLogWriter;
   private nextId = 0;
   private readonly checks = new Map<number, (lines: string[]) => void>();
   private failed = false;
@@ -33,7 +37,9 @@ export class LanguageClient {
 
   constructor(options: LanguageClientOptions) {
     const { port1, port2 } = new MessageChannel();
-    const workerData: LanguageWorkerData = { cwd: options.cwd, language: options.language, globalsDts: options.globalsDts, io: port2 };
+    const cellLog = newCellLog();
+    this.cellLog = new CellLogWriter(cellLog);
+    const workerData: LanguageWorkerData = { cwd: options.cwd, language: options.language, globalsDts: options.globalsDts, modulePaths: options.modulePaths, io: port2, cellLog };
     this.worker = new Worker(new URL("../language/worker.js", import.meta.url), {
       workerData,
       transferList: [port2],
@@ -66,7 +72,9 @@ export class LanguageClient {
 
   /** A cell that runs: later completion sees its declarations. */
   addCell(code: string): void {
-    if (!this.failed) this.worker.postMessage({ type: "cell", code } satisfies FromMain);
+    if (this.failed) return;
+    const seq = this.cellLog.append(code);
+    if (seq !== undefined) this.worker.postMessage({ type: "cell", seq, code } satisfies FromMain);
   }
 
   /**

@@ -32,6 +32,15 @@ export class Outbox {
     this.push({ channel: "iopub", msgType, content, parent, metadata });
   }
 
+  /**
+   * A message that should reach the frontend while the code that sent it keeps running (comm
+   * messages: a loop that moves a slider): posted like stream text, not only at the end of the turn.
+   */
+  pushSoon(item: Outbound): void {
+    this.push(item);
+    this.streamWritten();
+  }
+
   stream(parent: Header, name: "stdout" | "stderr", text: string): void {
     const last = this.items[this.items.length - 1];
     if (last && last.msgType === "stream" && last.parent === parent) {

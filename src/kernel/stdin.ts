@@ -181,6 +181,7 @@ export class CellInput implements CellStdin {
    */
   close(): void {
     this.refusal = "its cell has finished: only a running cell can ask for input";
-    this.cancel(new StdinUnavailable("the cell finished before the frontend answered its input request"));
+    // (an Error costs its stack trace: only made when some request is left)
+    if (this.ids.size > 0) this.cancel(new StdinUnavailable("the cell finished before the frontend answered its input request"));
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Messages of the language-service worker. It talks to two threads: the I/O worker sends it
  * completion and inspection requests straight from the shell socket (so they are answered even
- * while the main thread runs a cell), and the main thread sends it the cells that run and asks
- * for type diagnostics.
+ * while the main thread runs a cell), and the main thread writes the cells that run into a
+ * shared log (cell_log.ts) and asks for type diagnostics.
  */
 import type { MessagePort } from "node:worker_threads";
 import type { Completion, Inspection, Language } from "./service.js";
@@ -11,8 +11,12 @@ export interface LanguageWorkerData {
   cwd: string;
   language: Language;
   globalsDts: string;
+  /** Module names → declaration files (compiler option `paths`): the kernel's own modules. */
+  modulePaths?: Record<string, string[]>;
   /** The I/O worker's end of the channel (transferred). */
   io: MessagePort;
+  /** The cells that run, written by the main thread (cell_log.ts). */
+  cellLog: SharedArrayBuffer;
 }
 
 /** I/O worker → language worker. */
@@ -31,7 +35,8 @@ export interface QueryReply {
 
 /** Main thread → language worker. */
 export type FromMain =
-  | { type: "cell"; code: string }
+  /** A cell the cell log had no room for, with its place in the sequence. */
+  | { type: "cell"; seq: number; code: string }
   | { type: "check"; id: number; code: string; cellName: string };
 
 /** Language worker → main thread. */

@@ -36,6 +36,8 @@ export interface ServiceOptions {
   language: Language;
   /** Declarations of the kernel's cell globals. */
   globalsDts: string;
+  /** Module names → files (compiler option `paths`): where the globals' kernel modules are declared. */
+  modulePaths?: Record<string, string[]>;
 }
 
 /** Completions beyond this many are cut (a member list of a big namespace is still useful). */
@@ -95,6 +97,7 @@ export class NotebookService {
       noEmit: true,
       types: ["node"],
       typeRoots: typeRoots(options.cwd),
+      paths: options.modulePaths,
     };
     const host: ts.LanguageServiceHost = {
       getCompilationSettings: () => compilerOptions,

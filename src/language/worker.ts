@@ -4,12 +4,23 @@
  * start-up path and off the main thread, and a warm-up query runs before the first real one.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { setInterval } from "node:timers";
+import { CellLogReader } from "./cell_log.js";
 import type { FromMain, LanguageWorkerData, QueryReply, QueryRequest, ToMainFromLanguage } from "./protocol.js";
 import { NotebookService } from "./service.js";
 
 const data = workerData as LanguageWorkerData;
 const main = parentPort!;
-const service = new NotebookService({ cwd: data.cwd, language: data.language, globalsDts: data.globalsDts });
+const service = new NotebookService({ cwd: data.cwd, language: data.language, globalsDts: data.globalsDts, modulePaths: data.modulePaths });
+const cellLog = new CellLogReader(data.cellLog);
+/** While idle the log is read now and then: its room is freed, and the next answer is quicker. */
+const IDLE_READ_MS = 250;
+
+/** The notebook catches up with the cells that ran (before every answer). */
+function catchUp(posted?: { seq: number; code: string }[]): void {
+  for (const code of cellLog.take(posted)) service.addCell(code);
+}
+setInterval(() => catchUp(), IDLE_READ_MS).unref();
 
 function answer(req: QueryRequest): QueryReply {
   try {
@@ -26,12 +37,16 @@ function answer(req: QueryRequest): QueryReply {
   }
 }
 
-data.io.on("message", (req: QueryRequest) => data.io.postMessage(answer(req)));
+data.io.on("message", (req: QueryRequest) => {
+  catchUp();
+  data.io.postMessage(answer(req));
+});
 
 main.on("message", (m: FromMain) => {
   if (m.type === "cell") {
-    service.addCell(m.code);
+    catchUp([{ seq: m.seq, code: m.code }]);
   } else if (m.type === "check") {
+    catchUp();
     let lines: string[];
     try {
       lines = service.diagnostics(m.code, m.cellName);

@@ -1,14 +1,29 @@
 /**
  * The declarations of what the kernel gives cells beyond Node, as one `.d.ts` text for a
  * TypeScript language service to load as a file of its program (e.g. "ts-async-kernel.d.ts"):
- * the `ts-async-kernel` module (kernel_module.ts; also as "ts-async-kernel/display") and the
- * globals every cell sees, `display`, `updateDisplay`, `clearOutput`, `input`, `prompt` and `confirm`. Node's own globals
+ * the `ts-async-kernel` module (kernel_module.ts: the display API, stdin and the Caller; also as
+ * "ts-async-kernel/display") and the globals every cell sees, `display`, `updateDisplay`,
+ * `clearOutput`, `input`, `prompt` and `confirm`. Node's own globals
  * (`require`, `module`, `__filename`, `__dirname`, `process`...) come from @types/node; the
  * kernel's `__tsak_*` internals are left out on purpose.
  *
- * It is a script (no top-level import or export), so its top-level `declare`s are globals.
+ * The comm and widget APIs are declared by their own compiled declarations: the module names
+ * "ts-async-kernel/comm" and "ts-async-kernel/widgets" lead there through KERNEL_TYPE_PATHS (the
+ * language service's `paths`), so completion knows every widget class and attribute.
+ *
+ * It is a script (no top-level import or export), so its top-level `declare`s are globals; the
+ * `widgets` global is declared inside the module (a global augmentation), so that it is a
+ * namespace of types as well as a value.
  * test/shell/globals_dts.test.ts checks it against the implementation (display.ts, stdin.ts).
  */
+import { fileURLToPath } from "node:url";
+
+/** Where the declarations of the kernel's comm and widget modules are (next to this file's, in dist/ or src/). */
+export const KERNEL_TYPE_PATHS: Record<string, string[]> = {
+  "ts-async-kernel/comm": [fileURLToPath(new URL("../comm/api.js", import.meta.url))],
+  "ts-async-kernel/widgets": [fileURLToPath(new URL("../widgets/api.js", import.meta.url))],
+};
+
 export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   /** Options of display() and of its helpers. */
   export interface DisplayCallOptions {
@@ -50,6 +65,98 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   /** Clear the cell's output; with {wait: true}, only once the next output comes. */
   export function clearOutput(options?: { wait?: boolean }): void;
 
+  /**
+   * A function that another thread finds itself (functions cannot cross threads): an export of a
+   * module, imported there as a cell imports ("./work.ts" is next to the notebook), or source
+   * text evaluated there, in that thread's cell globals (it cannot use variables from outside it).
+   */
+  export type FunctionRef = { module: string; export?: string } | { source: string };
+  /** A function of the calling thread (for its own Caller), or a FunctionRef. */
+  export type Callable<A extends unknown[] = unknown[], R = unknown> = ((...args: A) => R) | FunctionRef;
+
+  export interface CallerOptions {
+    /** The thread's name: the same thread for everyone who asks by it ("main": the main thread). */
+    name?: string;
+    /** Its src/event_loop backend (default "node"). */
+    backend?: string;
+    /** Its host loop, e.g. "pure". */
+    loop?: string;
+  }
+
+  /** The promise of a call through a Caller, which can also be cancelled. */
+  export class Pending<T> extends Promise<T> {
+    /** Aborted when the pending is cancelled (the called function sees it as Caller.currentPending().signal). */
+    readonly signal: AbortSignal;
+    /** Settled (or settling). */
+    readonly done: boolean;
+    /** Cancel the call (a string: a PendingCancelled with that message); false if it had settled. */
+    cancel(reason?: string | Error): boolean;
+    /** Cancel with a TimeoutError unless it settles within seconds. */
+    timeout(seconds: number): this;
+  }
+
+  /** A call was cancelled without an Error of its own as the reason. */
+  export class PendingCancelled extends Error {
+    constructor(message?: string);
+  }
+  /** The thread of a call ended before the call settled. */
+  export class ThreadEnded extends Error {
+    constructor(message: string, exit?: { code?: number; failure?: string; stopped?: boolean });
+    readonly exit: { code?: number; failure?: string; stopped?: boolean };
+  }
+  /**
+   * Resolves once the thread running the call has let it go: its function settled, it took the
+   * cancel, or it ended (a thread stuck in synchronous code never does).
+   */
+  export function untilFinished(pending: Pending<unknown>): Promise<void>;
+  /** A call ran past its pending.timeout(seconds). */
+  export class CallTimeout extends Error {
+    constructor(seconds: number);
+  }
+
+  /**
+   * Calls functions in a thread (one Caller per thread) and gives their results, errors and
+   * output back here. Within its own thread it runs any function; into another thread, a
+   * FunctionRef with arguments that structuredClone can copy.
+   */
+  export class Caller {
+    private constructor();
+    /** The Caller of the thread this code runs in. */
+    static current(): Caller;
+    /** The Caller of the kernel's main thread (where the notebook's cells run). */
+    static mainThread(): Caller;
+    /** The thread named options.name, started if there is none (also a "// thread name=..." cell's); without a name, a new thread. */
+    static get(options?: CallerOptions): Caller;
+    /** Call fn(...args) in a pooled thread. */
+    static toThread<A extends unknown[], R>(fn: Callable<A, R>, ...args: A): Pending<Awaited<R>>;
+    /** The pending of the call whose function runs here, if any. */
+    static currentPending(): Pending<unknown> | undefined;
+    /** The Caller of the running thread with that id (node:worker_threads threadId), if known here. */
+    static ofThread(threadId: number): Caller | undefined;
+    /** Resolves once the thread serves calls; rejects if it could not start. */
+    readonly ready: Promise<void>;
+    /** Resolves once the thread has ended (never for this thread's own Caller). */
+    readonly ended: Promise<void>;
+    readonly threadId: number;
+    readonly name: string | undefined;
+    readonly backend: string;
+    readonly loop: string | undefined;
+    /** This code runs in the Caller's thread. */
+    readonly isCurrent: boolean;
+    /** Run fn(...args) in the thread now; resolves with its result. */
+    call<A extends unknown[], R>(fn: Callable<A, R>, ...args: A): Pending<Awaited<R>>;
+    /** As call, on a later turn of the thread's event loop. */
+    callSoon<A extends unknown[], R>(fn: Callable<A, R>, ...args: A): Pending<Awaited<R>>;
+    /** As call, after at least delaySeconds. */
+    callLater<A extends unknown[], R>(delaySeconds: number, fn: Callable<A, R>, ...args: A): Pending<Awaited<R>>;
+    /** Queue fn(...args) behind the earlier queued calls of fn; a failure is logged, not raised. */
+    queueCall<A extends unknown[], R>(fn: Callable<A, R>, ...args: A): Pending<void>;
+    /** Drop the queue of fn: its calls not started yet are cancelled. */
+    queueClose(fn: Callable): void;
+    /** End the thread; its calls in flight reject with ThreadEnded. */
+    stop(): Promise<void>;
+  }
+
   /** Options of input(). */
   export interface InputOptions {
     /** The frontend hides what is typed (a password field). */
@@ -67,6 +174,17 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   export function prompt(message?: string, defaultValue?: string): string;
   /** Ask a yes/no question (" [y/N] " is appended) and wait: true for "y" or "yes", any case. */
   export function confirm(message?: string): boolean;
+  /** Comms: \`new Comm(target)\`, \`registerCommTarget(name, handler)\` (docs/widgets.md). */
+  export * from "ts-async-kernel/comm";
+  /** Jupyter widgets, by name and as \`widgets\` (docs/widgets.md). */
+  export * from "ts-async-kernel/widgets";
+  export * as widgets from "ts-async-kernel/widgets";
+
+  import * as widgetsModule from "ts-async-kernel/widgets";
+  global {
+    /** Jupyter widgets: \`display(new widgets.IntSlider({ value: 5 }))\`; also their types (\`let s: widgets.IntSlider\`). */
+    export import widgets = widgetsModule;
+  }
 }
 
 declare module "ts-async-kernel/display" {

@@ -5,7 +5,7 @@
 import type { Options } from "sucrase";
 
 /** Names under which user code imports the running kernel's API (kernel_module.ts). */
-export const KERNEL_MODULE_NAMES: ReadonlySet<string> = new Set(["ts-async-kernel", "ts-async-kernel/display"]);
+export const KERNEL_MODULE_NAMES: ReadonlySet<string> = new Set(["ts-async-kernel", "ts-async-kernel/display", "ts-async-kernel/comm", "ts-async-kernel/widgets"]);
 
 /** What `register()` hands the hooks' `initialize`. */
 export interface HooksData {

@@ -5,7 +5,8 @@
  */
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import { currentScope } from "./cell_scope.js";
+import type { CommOutbound } from "../comm/protocol.js";
+import { CellScope, currentScope } from "./cell_scope.js";
 import type { CellStdin } from "./stdin.js";
 
 export type MimeBundle = Record<string, unknown>;
@@ -23,6 +24,11 @@ export interface CellOutput {
   clearOutput(wait: boolean): void;
   /** Where the cell's input(), prompt() and confirm() ask (stdin.ts); none: they fail and say so. */
   stdin?: CellStdin;
+  /**
+   * A comm message sent by code running for this request (a cell, or the handler of a frontend
+   * comm message): published with the request as parent, also when the request is silent.
+   */
+  comm?(msg: CommOutbound): void;
 }
 
 let fallback: CellOutput | undefined;
@@ -30,6 +36,18 @@ let fallback: CellOutput | undefined;
 /** Output emitted outside any cell's scope (a callback of a native module, say) goes to the latest cell. */
 export function setLatestOutput(output: CellOutput): void {
   fallback = output;
+}
+
+/**
+ * Run `fn` with `output` as its destination, in a scope of its own (its timers and awaits are
+ * cancelled by an interrupt like a cell's; the deadline of the code that calls it is kept), without
+ * making it the fallback for code outside any cell: for the handlers of frontend comm messages,
+ * and for output captured by a widget.
+ */
+export function routeOutput<T>(output: CellOutput, fn: () => T): T {
+  const scope = new CellScope(output);
+  scope.deadline = currentScope()?.deadline;
+  return scope.run(fn);
 }
 
 /** The output of the cell whose code is running, else of the most recent cell. */

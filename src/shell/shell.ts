@@ -27,7 +27,7 @@ import { transformCell, CellSyntaxError } from "./transform/index.js";
 import { RUNTIME_GLOBAL } from "./transform/rewrite.js";
 import { routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { mimeBundleOf } from "./display.js";
-import { clearOutput, confirm, display, input, prompt, updateDisplay } from "./kernel_module.js";
+import { clearOutput, confirm, display, input, prompt, updateDisplay, widgets } from "./kernel_module.js";
 import { CellTimeout, fieldOf, formatError, isInstance, KernelInterrupt, type ErrorContent } from "./errors.js";
 import { createImporter } from "./modules.js";
 import { completeAt, inspectAt, type CompletionReply, type InspectionReply } from "./introspect.js";
@@ -71,6 +71,9 @@ export interface CellControl {
   deadlineToken?: number;
 }
 
+/** Compiled cells kept for running again (a notebook re-run, a cell run in a loop by a client). */
+const SCRIPT_CACHE = 64;
+
 /** Legacy globals nothing relies on: a cell may take their names without a warning. */
 const UNUSED_GLOBALS = new Set(["escape", "unescape"]);
 
@@ -100,6 +103,8 @@ export class Shell {
   private readonly warned = new Set<string>();
   /** Every top-level name a cell has declared. */
   private readonly declared = new Set<string>();
+  /** Compiled scripts of recent cells, by file name (which derives from the source), oldest first. */
+  private readonly scripts = new Map<string, vm.Script>();
 
   constructor(options: ShellOptions) {
     this.language = options.language;
@@ -124,6 +129,7 @@ export class Shell {
       input,
       prompt,
       confirm,
+      widgets,
       __tsak_import: importModule,
       __tsak_import_meta: { url: pathToFileURL(notebook).href, dirname: options.cwd, filename: notebook },
       [RUNTIME_GLOBAL]: this.runtime,
@@ -246,14 +252,20 @@ export class Shell {
     const transformed = transformCell(code, { language: this.language, interruptible: true });
     this.warnOnReplacedGlobals(transformed.declared, output);
     for (const name of transformed.declared) this.declared.add(name);
-    // Same source, same file name: V8 then reuses the compiled script when a cell runs again.
+    // Same source, same file name (and same script): a cell run again is not compiled again.
     const filename = this.cells.add(code, cellName);
-    let script: vm.Script;
-    try {
-      script = new vm.Script(transformed.code, { filename });
-    } catch (err) {
-      throw this.cells.compileError(err, filename, transformed.code) ?? err;
+    let script = this.scripts.get(filename);
+    if (script === undefined) {
+      try {
+        script = new vm.Script(transformed.code, { filename });
+      } catch (err) {
+        throw this.cells.compileError(err, filename, transformed.code) ?? err;
+      }
+      if (this.scripts.size >= SCRIPT_CACHE) this.scripts.delete(this.scripts.keys().next().value!);
+    } else {
+      this.scripts.delete(filename);
     }
+    this.scripts.set(filename, script);
     const run: vm.RunningScriptOptions = { breakOnSigint: this.breakOnSigint };
     if (timeoutSeconds) run.timeout = Math.max(1, Math.round(timeoutSeconds * 1000));
     let completion: Promise<{ value: unknown } | undefined>;

@@ -75,4 +75,24 @@ describe("Outbox", () => {
     new Outbox((m) => posted.push(m)).flush();
     expect(posted).toEqual([]);
   });
+
+  it("posts comm messages while the code that sends them keeps the thread busy (pushSoon), in order", () => {
+    const posted: ToWorker[] = [];
+    const box = new Outbox((m) => posted.push(m));
+    const p = parent("a");
+    const comm = (n: number) => ({ channel: "iopub" as const, msgType: "comm_msg", content: { n }, parent: p, buffers: [new Uint8Array([n])] });
+    box.pushSoon(comm(1)); // the turn's first: at once
+    expect(posted).toHaveLength(1);
+    box.pushSoon(comm(2)); // within 10 ms of the last post: waits
+    expect(posted).toHaveLength(1);
+    const until = performance.now() + 12;
+    while (performance.now() < until) {
+      // a busy cell
+    }
+    box.pushSoon(comm(3)); // 10 ms later: posted with what waited
+    expect(posted).toHaveLength(2);
+    const items = posted.flatMap((m) => (m as Extract<ToWorker, { type: "send" }>).items);
+    expect(items.map((i) => (i.content as { n: number }).n)).toEqual([1, 2, 3]);
+    expect(items[2]!.buffers).toEqual([new Uint8Array([3])]);
+  });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NotebookService } from "../../src/language/service.js";
+import { GLOBALS_DTS, KERNEL_TYPE_PATHS } from "../../src/shell/globals_dts.js";
 
 let dir: string;
 let ts: NotebookService;
@@ -26,6 +27,18 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("completion", () => {
+  it("knows the kernel's widgets and comms (their declarations through modulePaths)", () => {
+    const kernel = new NotebookService({ cwd: dir, language: "typescript", globalsDts: GLOBALS_DTS, modulePaths: KERNEL_TYPE_PATHS });
+    kernel.addCell("const s = new widgets.IntSlider({ value: 3 });");
+    expect(kernel.complete("s.rea", 5).matches).toEqual(["readout", "readout_format"]);
+    expect(kernel.complete("widgets.IntS", 12).matches).toEqual(["IntSlider"]);
+    const named = 'import { registerComm } from "ts-async-kernel";';
+    expect(kernel.complete(named, named.indexOf(" }")).matches).toContain("registerCommTarget");
+    const info = kernel.inspect("s.observe", 9, 0);
+    expect(info.found).toBe(true);
+    expect(info.data["text/plain"]).toMatch(/^\(method\) Widget<IntSliderState, IntSliderState>.observe<K>\(handler: widgets.Observer<widgets.IntSliderState, K>.*\n\nCall `handler` on every change/);
+  });
+
   it("offers members of a string literal, replacing what is typed after the dot", () => {
     const c = ts.complete('"abc".', 6);
     expect(c.matches).toContain("toUpperCase");

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { afterAll, expect, test } from "vitest";
-import { GLOBALS_DTS } from "../../src/shell/globals_dts.js";
+import { GLOBALS_DTS, KERNEL_TYPE_PATHS } from "../../src/shell/globals_dts.js";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "tsak-globals-dts-"));
@@ -29,6 +29,7 @@ function diagnostics(files: Record<string, string>): string[] {
       types: ["node"],
       typeRoots: [join(repo, "node_modules", "@types")],
       skipLibCheck: true,
+      paths: KERNEL_TYPE_PATHS,
     },
   });
   return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
@@ -60,6 +61,21 @@ export const io2: impl.InputOptions = {} as declared.InputOptions;
 type Strict<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => R : T[K] };
 export const m1: Strict<declared.Display> = impl.display;
 export const m2: Strict<typeof impl.display> = declared.display;
+// The Caller's classes have private state, which makes classes nominal: compare what cells can
+// use, the public members of instances and the static methods.
+type Public<T> = { [K in keyof T]: T[K] };
+export const k1: Public<declared.Caller> = {} as impl.Caller;
+export const k2: Public<declared.Pending<number>> = {} as impl.Pending<number>;
+export const k4: declared.ThreadEnded = {} as impl.ThreadEnded;
+export const k5: impl.ThreadEnded = {} as declared.ThreadEnded;
+export const k6: declared.CallerOptions = {} as impl.CallerOptions;
+export const k7: impl.CallerOptions = {} as declared.CallerOptions;
+export const k8: declared.FunctionRef = {} as impl.FunctionRef;
+export const k9: impl.FunctionRef = {} as declared.FunctionRef;
+export const s2: Pick<typeof declared.Caller, "current" | "mainThread" | "get" | "toThread" | "currentPending" | "ofThread"> = impl.Caller;
+export const e1: typeof declared.PendingCancelled = impl.PendingCancelled;
+export const e2: typeof declared.CallTimeout = impl.CallTimeout;
+export const e3: typeof declared.ThreadEnded = impl.ThreadEnded;
 `;
   expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "check.ts": check })).toEqual([]);
 });
@@ -76,6 +92,17 @@ const same: typeof import("ts-async-kernel").display = display;
 display.html(42);
 // @ts-expect-error the kernel's internals are not declared
 __tsak_import("x");
+import { Caller, untilFinished } from "ts-async-kernel";
+const work = Caller.get({ name: "work" });
+const sum: Promise<number> = work.call({ source: "(a, b) => a + b" }, 1, 2) as Promise<number>;
+const local: Promise<string> = Caller.current().callLater(0.5, (s: string) => s.toUpperCase(), "x");
+const fib = Caller.toThread({ module: "./work.ts", export: "fib" }, 30);
+fib.cancel("enough");
+const letGo: Promise<void> = untilFinished(fib);
+// @ts-expect-error a local function's arguments are checked
+Caller.current().call((n: number) => n, "not a number");
+// @ts-expect-error Callers come from Caller.get, current and mainThread
+new Caller();
 `;
   expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
 });
@@ -93,6 +120,40 @@ const same3: typeof import("ts-async-kernel").confirm = confirm;
 const n: number = await input();
 // @ts-expect-error no such option
 input("x", { hidden: true });
+`;
+  expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
+});
+
+test("cells see comms and widgets with their types, from the module and the widgets global", () => {
+  const cell = `import { Comm, registerCommTarget, IntSlider, widgets as w2 } from "ts-async-kernel";
+import { Dropdown } from "ts-async-kernel/widgets";
+const s = new widgets.IntSlider({ value: 3, layout: { width: "100px" }, description: "n" });
+const v: number = s.value;
+s.observe((c) => { const n: number = c.new; console.log(n, c.old, c.name); }, "value");
+s.layout.width = "200px";
+const same: IntSlider = new w2.IntSlider();
+const typed: widgets.IntSlider = same;
+const state: widgets.IntSliderState["value"] = typed.value;
+const d = new Dropdown({ options: [["one", 1], ["two", 2]], value: 2 });
+const picked: number | null = d.value;
+d.observe((c) => console.log(c.new), "label");
+new widgets.Button({ description: "go" }).onClick((b) => console.log(b.description));
+const out = new widgets.Output();
+const r: number | undefined = out.capture(() => 1);
+display(new widgets.HBox({ children: [s, out] }));
+widgets.jslink([s, "value"], [new widgets.Play(), "value"]);
+const c = new Comm("target", { data: { a: 1 }, buffers: [new Uint8Array(1), new ArrayBuffer(2)] });
+c.send({ b: 2 }, { metadata: { m: 1 } });
+c.onMsg((m) => console.log(m.content.data, m.buffers.length, m.header.msg_id));
+registerCommTarget("t", (comm, msg) => comm.send({ echo: msg.content.data }));
+// @ts-expect-error an IntSlider's value is a number
+s.value = "three";
+// @ts-expect-error no such option
+new widgets.Text({ valeu: "x" });
+// @ts-expect-error observe names are attributes
+s.observe(() => {}, "valeu");
+// @ts-expect-error the comm plumbing is not part of the cell API
+import("ts-async-kernel").then((m) => m.comms);
 `;
   expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
 });

@@ -1,49 +1,51 @@
 /**
- * The main thread's side of `// thread` cells: a small pool of anonymous thread workers (an idle
- * one is reused, at most MAX_IDLE are kept) and the named ones (`// thread name=render`: reused by
- * name, so their globals persist from cell to cell).
+ * The main thread's side of `// thread` cells. Their threads are Caller threads (src/caller):
+ * anonymous cells borrow one from the Caller's pool (`toThread`'s), named ones (`// thread
+ * name=render`) use the Caller thread of that name, the same one `Caller.get({name: "render"})`
+ * gives cells, so its globals persist from cell to cell and calls can reach them.
  *
- * Each worker (worker.ts) has its own Shell; a cell's output comes back as plain events that are
- * replayed here into the cell's `CellOutput` (so the Outbox gives them the cell's parent), then
- * its outcome. Cancelling a cell (interrupt, timeout, stop_on_error) rejects its awaits in the
- * thread, and an interrupt also raises the thread's attention flag, which stops the cell's own
- * code wherever it runs (rewrite.ts `instrument`). A cell that still does not settle within
- * CANCEL_GRACE_MS (a package's loop, or a timeout of a loop) has its thread terminated, and
- * loses that thread's globals.
+ * A cell is a call of `runCell` (thread_shell.ts) in that thread, made in the cell's output
+ * scope, so its output (also what its timers print later) reaches its cell. Cancelling a cell
+ * (interrupt, timeout, stop_on_error) cancels the call, which rejects the cell's awaits there;
+ * an interrupt or a timeout also raises the thread's attention flag, which stops the cell's own
+ * code wherever it runs (rewrite.ts `instrument`). An interrupted or timed-out cell whose thread
+ * still does not take the cancel within CANCEL_GRACE_MS (a package's loop) has its thread
+ * stopped, and loses that thread's globals.
  *
- * The workers hold no zeromq sockets, so terminating them is always safe.
+ * Comms a thread cell opens live in its thread (thread_comms.ts); a pool thread that holds comms
+ * (widgets) is never given back to the pool, so it lives as long as the kernel does.
  */
-import { URL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { setTimeout } from "node:timers";
 import { backendNames } from "../../event_loop/backend.js";
+import { borrowThread, Caller, ThreadEnded, untilFinished, type Pending } from "../../caller/index.js";
+import { ATTENTION_INTERRUPT, ATTENTION_NONE, raiseDeadline } from "../../shell/attention.js";
+import { CellScope } from "../../shell/cell_scope.js";
 import type { CellOutput } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
+import { configureCallerThreads } from "../caller_env.js";
 import { cancelError } from "../cancel.js";
 import { CellSettingsError, type ThreadTarget } from "../cell_settings.js";
 import type { Language } from "../kernel_info.js";
 import type { Log } from "../log.js";
-import type { CancelReason, FromThread, ThreadWorkerData, ToThread } from "./protocol.js";
-import { ATTENTION_INTERRUPT, newAttention, raiseDeadline } from "../../shell/attention.js";
-import { setTimeout } from "node:timers";
+import type { CancelReason, RunCellRequest, ThreadResult } from "./protocol.js";
+import { attentionOf } from "./thread_attention.js";
+import { holdsComms } from "./thread_comms.js";
 
-/** Idle anonymous threads kept for reuse; more are ended when their cell finishes. */
-const MAX_IDLE = 2;
-/** How long a cancelled thread cell may take to settle before its thread is terminated. */
+export type { ThreadResult } from "./protocol.js";
+
+/** How long a cancelled thread cell may take to settle before its thread is stopped. */
 const CANCEL_GRACE_MS = 1000;
-/** Finished cells whose late output (timers, promises) is still routed to them, per thread. */
-const LATE_OUTPUTS = 64;
 const DEFAULT_BACKEND = "node";
+const THREAD_SHELL = new URL("./thread_shell.js", import.meta.url).href;
+const RUN_CELL = { module: THREAD_SHELL, export: "runCell" };
+/** Deadline tokens of thread cells with a `timeout` tag (each thread has its own attention memory). */
+let nextDeadlineToken = 1;
 
 export interface ThreadCell {
   code: string;
   cellName: string;
   output: CellOutput;
   timeoutSeconds?: number;
-  userExpressions?: Record<string, unknown>;
-}
-
-export interface ThreadResult {
-  outcome: ExecuteOutcome;
   userExpressions?: Record<string, unknown>;
 }
 
@@ -58,150 +60,19 @@ export interface ThreadCellsOptions {
   log: Log;
 }
 
-interface Cell {
-  output: CellOutput;
-  resolve: (r: ThreadResult) => void;
-  cancelled?: CancelReason;
-}
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
   return { status: "error", error: { ename, evalue, traceback: [`\u001b[0;31m${ename}\u001b[0m: ${evalue}`] }, interrupted: ename === "KernelInterrupt" };
 }
 
-class ThreadWorker {
-  readonly worker: Worker;
-  /** Raised to interrupt: stops the thread's cell code even in a loop that never awaits. */
-  private readonly attention = newAttention();
-  private readonly cells = new Map<number, Cell>();
-  private readonly late = new Map<number, CellOutput>();
-  private nextId = 1;
-  /** Why the thread ended (or could not start), for the cells it leaves. */
-  private failure?: string;
-  private stopping = false;
-  ended = false;
-
-  constructor(
-    readonly backend: string,
-    readonly loop: string | undefined,
-    readonly name: string | undefined,
-    options: ThreadCellsOptions,
-    private readonly onIdle: (w: ThreadWorker) => void,
-    private readonly onEnd: (w: ThreadWorker) => void,
-  ) {
-    const data: ThreadWorkerData = { cwd: options.cwd, language: options.language, backend, attention: this.attention.buffer as SharedArrayBuffer };
-    if (loop) data.loop = loop;
-    this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: data, name: name ? `thread cell ${name}` : "thread cell" });
-    // Idle threads never keep the kernel alive (it exits on shutdown regardless).
-    this.worker.unref();
-    this.worker.on("message", (m: FromThread) => this.onMessage(m));
-    this.worker.on("error", (err) => {
-      this.failure ??= `the thread failed: ${err.message}`;
-      options.log.error({ err, thread: name }, "thread-cell worker failed");
-    });
-    this.worker.on("exit", (code) => this.onExit(code));
-  }
-
-  get busy(): boolean {
-    return this.cells.size > 0;
-  }
-
-  run(cell: ThreadCell): RunningThreadCell {
-    const id = this.nextId++;
-    const result = new Promise<ThreadResult>((resolve) => this.cells.set(id, { output: cell.output, resolve }));
-    if (this.ended) {
-      this.settleAll();
-    } else {
-      const msg: ToThread = { type: "run", id, code: cell.code, cellName: cell.cellName };
-      if (cell.timeoutSeconds) msg.timeoutSeconds = cell.timeoutSeconds;
-      if (cell.userExpressions) msg.userExpressions = cell.userExpressions;
-      this.worker.postMessage(msg);
-    }
-    return { result, cancel: (reason) => this.cancel(id, reason) };
-  }
-
-  /** Cancel every running cell (an interrupt); how many there were. */
-  cancelAll(reason: CancelReason): number {
-    const ids = [...this.cells.keys()];
-    // the thread lowers the flag when it handles the cancel
-    if (ids.length > 0 && reason.kind === "interrupt") Atomics.store(this.attention, 0, ATTENTION_INTERRUPT);
-    for (const id of ids) this.cancel(id, reason);
-    return ids.length;
-  }
-
-  terminate(): void {
-    this.stopping = true;
-    void this.worker.terminate();
-  }
-
-  private cancel(id: number, reason: CancelReason): void {
-    const cell = this.cells.get(id);
-    if (!cell || cell.cancelled || this.ended) return;
-    cell.cancelled = reason;
-    // its deadline token is its id: the cell's code stops at its next guard (the thread lowers it)
-    if (reason.kind === "timeout") raiseDeadline(this.attention, id);
-    this.worker.postMessage({ type: "cancel", id, reason } satisfies ToThread);
-    // A synchronous loop never sees the cancel: end the thread (the only way to stop it).
-    setTimeout(() => {
-      if (this.cells.get(id) === cell) this.terminate();
-    }, CANCEL_GRACE_MS).unref();
-  }
-
-  private onMessage(m: FromThread): void {
-    switch (m.type) {
-      case "output":
-        for (const { id, event } of m.events) {
-          const out = this.cells.get(id)?.output ?? this.late.get(id);
-          if (!out) continue;
-          if (event.kind === "stream") out.stream(event.name, event.text);
-          else if (event.kind === "display") out.display(event.data, event.options);
-          else out.clearOutput(event.wait);
-        }
-        break;
-      case "done": {
-        const cell = this.cells.get(m.id);
-        if (!cell) return;
-        this.cells.delete(m.id);
-        this.late.set(m.id, cell.output);
-        if (this.late.size > LATE_OUTPUTS) this.late.delete(this.late.keys().next().value!);
-        cell.resolve(m.userExpressions ? { outcome: m.outcome, userExpressions: m.userExpressions } : { outcome: m.outcome });
-        if (!this.busy) this.onIdle(this);
-        break;
-      }
-      case "failed":
-        this.failure = `the thread could not start: ${m.message}`;
-        break;
-    }
-  }
-
-  private onExit(code: number): void {
-    this.ended = true;
-    this.onEnd(this);
-    this.settleAll(code);
-  }
-
-  /** The thread is gone: every cell still running there fails, saying why. */
-  private settleAll(code?: number): void {
-    const lost = this.name ? `; the globals of thread "${this.name}" are gone` : "";
-    for (const [id, cell] of this.cells) {
-      this.cells.delete(id);
-      if (cell.cancelled) {
-        const err = cancelError(cell.cancelled);
-        cell.resolve({ outcome: errorOutcome(err.name, `${err.message} (the thread did not stop by itself, so it was ended${lost})`) });
-      } else {
-        const why = this.failure ?? (this.stopping ? "the kernel stopped the thread" : `the thread ended (exit code ${code ?? "unknown"}; process.exit() in a thread cell ends its thread)`);
-        cell.resolve({ outcome: errorOutcome("ThreadEnded", `${why}${lost}`) });
-      }
-    }
-  }
-}
-
 export class ThreadCells {
-  private readonly idle: ThreadWorker[] = [];
-  private readonly named = new Map<string, ThreadWorker>();
-  private readonly live = new Set<ThreadWorker>();
+  private readonly running = new Set<RunningThreadCell>();
   private closed = false;
 
-  constructor(private readonly options: ThreadCellsOptions) {}
+  constructor(options: ThreadCellsOptions) {
+    configureCallerThreads(options.cwd, options.language);
+  }
 
   /**
    * Run a cell in the thread `target` names (a pool thread without a name).
@@ -214,61 +85,113 @@ export class ThreadCells {
     if (!backendNames().includes(backend)) {
       throw new CellSettingsError(`unknown thread backend "${backend}": expected one of ${backendNames().join(", ")}`);
     }
-    return this.threadFor(target, backend).run(cell);
+    let caller: Caller;
+    let release = () => {};
+    if (target.name !== undefined) {
+      if (target.name === "main") throw new CellSettingsError(`"main" names the main thread: give a thread cell another name`);
+      const options: { name: string; backend?: string; loop?: string } = { name: target.name };
+      if (target.backend !== undefined) options.backend = target.backend;
+      if (target.loop !== undefined) options.loop = target.loop;
+      try {
+        caller = Caller.get(options);
+      } catch (err) {
+        throw new CellSettingsError((err as Error).message);
+      }
+    } else {
+      ({ caller, release } = borrowThread());
+    }
+
+    const request: RunCellRequest = { code: cell.code, cellName: cell.cellName };
+    if (cell.timeoutSeconds) {
+      request.timeoutSeconds = cell.timeoutSeconds;
+      request.deadlineToken = nextDeadlineToken++;
+    }
+    if (cell.userExpressions) request.userExpressions = cell.userExpressions;
+
+    let cancelled: CancelReason | undefined;
+    let settled = false;
+    let call: Pending<ThreadResult> | undefined;
+    let flag: Int32Array | undefined;
+    const started = attentionOf(caller).then((memory) => {
+      flag = memory;
+      if (cancelled) throw cancelError(cancelled);
+      // Made in the cell's output scope: the call's output (now and later) is the cell's.
+      call = new CellScope(cell.output).run(() => caller.call(RUN_CELL, request)) as Pending<ThreadResult>;
+      return call;
+    });
+    const running: RunningThreadCell = {
+      result: started.then(
+        (result) => result,
+        async (err: unknown) => {
+          // Interrupted or timed out: the call is rejected at once; wait for the thread to take
+          // the cancel. A loop that no guard stops never does: end the thread (the only way to
+          // stop it). Another cell's failure (stop_on_error) or a deleted subshell never ends a thread.
+          if (call && cancelled && cancelled.kind !== "aborted" && !(err instanceof ThreadEnded)) {
+            const tookIt = await Promise.race([untilFinished(call).then(() => true), sleep(CANCEL_GRACE_MS).then(() => false)]);
+            if (!tookIt) {
+              await caller.stop();
+              err = new ThreadEnded("stopped", { stopped: true });
+            }
+          }
+          return { outcome: this.failure(err, cancelled, target.name) };
+        },
+      ).finally(() => {
+        settled = true;
+        this.running.delete(running);
+        // A pool thread goes back once the cell has let it go (a stopped one is not taken back),
+        // unless it holds comms: they live as long as the thread.
+        void (call ? untilFinished(call) : Promise.resolve()).then(() => {
+          if (!holdsComms(caller)) release();
+        });
+      }),
+      cancel: (reason) => {
+        if (settled || cancelled) return;
+        cancelled = reason;
+        if (!call || !flag) return; // it has not started: it will not
+        const memory = flag;
+        // The flag stops the cell's own code at its next guard even while the thread is stuck
+        // in it (no message could reach it there); lowered once the thread has taken the cancel.
+        if (reason.kind === "interrupt") {
+          Atomics.store(memory, 0, ATTENTION_INTERRUPT);
+          void untilFinished(call).then(() => Atomics.compareExchange(memory, 0, ATTENTION_INTERRUPT, ATTENTION_NONE));
+        } else if (reason.kind === "timeout" && request.deadlineToken !== undefined) {
+          // the thread lowers it when the cell ends (thread_shell.ts)
+          raiseDeadline(memory, request.deadlineToken);
+        }
+        call.cancel(cancelError(reason));
+      },
+    };
+    this.running.add(running);
+    return running;
   }
 
   /** Cancel every running thread cell with KernelInterrupt; how many there were. */
   interrupt(): number {
-    let n = 0;
-    for (const w of this.live) n += w.cancelAll({ kind: "interrupt" });
-    return n;
+    const all = [...this.running];
+    for (const cell of all) cell.cancel({ kind: "interrupt" });
+    return all.length;
   }
 
-  /** End every thread (kernel shutdown). */
-  close(): Promise<unknown> {
+  /** No more cells (kernel shutdown; the kernel stops the Caller threads). */
+  close(): void {
     this.closed = true;
-    const all = [...this.live];
-    for (const w of all) w.terminate();
-    return Promise.allSettled(all.map((w) => (w.ended ? undefined : new Promise((r) => w.worker.once("exit", r)))));
   }
 
-  private threadFor(target: ThreadTarget, backend: string): ThreadWorker {
-    if (target.name !== undefined) {
-      const existing = this.named.get(target.name);
-      if (existing) {
-        const asked = (target.backend !== undefined && target.backend !== existing.backend) || (target.loop !== undefined && target.loop !== existing.loop);
-        if (asked) {
-          throw new CellSettingsError(
-            `thread "${target.name}" already runs with backend=${existing.backend}${existing.loop ? ` loop=${existing.loop}` : ""}: ` +
-              `give its name alone (or the same options) to run there`,
-          );
-        }
-        return existing;
+  /** The outcome of a cell whose call failed: cancelled, its thread ended, or its result could not cross. */
+  private failure(err: unknown, cancelled: CancelReason | undefined, name: string | undefined): ExecuteOutcome {
+    const lost = name !== undefined ? `; the globals of thread "${name}" are gone` : "";
+    if (err instanceof ThreadEnded) {
+      if (cancelled) {
+        const e = cancelError(cancelled);
+        return errorOutcome(e.name, `${e.message} (the thread did not stop by itself, so it was ended${lost})`);
       }
-      const w = this.spawn(backend, target.loop, target.name);
-      this.named.set(target.name, w);
-      return w;
+      const { failure, stopped, code } = err.exit;
+      const why = failure !== undefined
+        ? `the thread could not start: ${failure}`
+        : stopped ? "the thread was stopped" : `the thread ended (exit code ${code ?? "unknown"}; process.exit() in a thread cell ends its thread)`;
+      return errorOutcome("ThreadEnded", `${why}${lost}`);
     }
-    const reused = this.idle.pop();
-    return reused ?? this.spawn(backend, undefined, undefined);
-  }
-
-  private spawn(backend: string, loop: string | undefined, name: string | undefined): ThreadWorker {
-    const w = new ThreadWorker(backend, loop, name, this.options, (t) => this.onIdle(t), (t) => this.onEnd(t));
-    this.live.add(w);
-    return w;
-  }
-
-  private onIdle(w: ThreadWorker): void {
-    if (w.name !== undefined || this.closed || this.idle.includes(w)) return;
-    if (this.idle.length < MAX_IDLE) this.idle.push(w);
-    else w.terminate();
-  }
-
-  private onEnd(w: ThreadWorker): void {
-    this.live.delete(w);
-    const i = this.idle.indexOf(w);
-    if (i >= 0) this.idle.splice(i, 1);
-    if (w.name !== undefined && this.named.get(w.name) === w) this.named.delete(w.name);
+    const e = err as { name?: unknown; message?: unknown } | null;
+    return errorOutcome(typeof e?.name === "string" ? e.name : "Error", typeof e?.message === "string" ? e.message : String(err));
   }
 }

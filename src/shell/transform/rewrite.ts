@@ -550,12 +550,19 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
  * first; nothing is inserted into text another edit replaced.
  */
 function instrument(program: Program, edits: Edits): void {
-  const open = (pos: number, text: string, depth: number): void => edits.insert(pos, text, 1 + depth);
-  const close = (pos: number, text: string, depth: number): void => edits.insert(pos, text, -1 - depth);
-  const guardBlock = (block: Loose & { body: Loose[] }): void => {
+  /** Wrap `node`'s text in `before` … `after`, unless another edit replaced it. */
+  const wrap = (node: Loose, before: string, after: string, depth: number): void => {
+    if (edits.replaced(node.start)) return;
+    // openers after the other passes' at the same offset, closers before them, inner ones first
+    edits.insert(node.start, before, 1 + depth);
+    edits.insert(node.end, after, -1 - depth);
+  };
+  /** A guard at the start of a loop's or a function's body; a body that is no block gets `unbraced`. */
+  const guardBody = (body: Loose, depth: number, unbraced: readonly [string, string]): void => {
+    if (body.type !== "BlockStatement") return wrap(body, unbraced[0], unbraced[1], depth);
     // after a directive prologue ("use strict" must stay first)
-    let at = block.start + 1;
-    for (const stmt of block.body) {
+    let at = body.start + 1;
+    for (const stmt of body["body"] as Loose[]) {
       if (stmt.type !== "ExpressionStatement" || typeof stmt["directive"] !== "string") break;
       at = stmt.end;
     }
@@ -567,41 +574,18 @@ function instrument(program: Program, edits: Edits): void {
       case "ForInStatement":
       case "ForOfStatement":
       case "WhileStatement":
-      case "DoWhileStatement": {
-        const body = node["body"] as Loose;
-        if (body.type === "BlockStatement") guardBlock(body as Loose & { body: Loose[] });
-        else if (!edits.replaced(body.start)) {
-          open(body.start, `{${GUARD} `, depth);
-          close(body.end, "}", depth);
-        }
-        if (node.type === "ForOfStatement" && node["await"] === true) {
-          const right = node["right"] as Loose;
-          if (!edits.replaced(right.start)) {
-            open(right.start, `${ITERATE}(`, depth);
-            close(right.end, ")", depth);
-          }
-        }
+      case "DoWhileStatement":
+        guardBody(node["body"] as Loose, depth, [`{${GUARD} `, "}"]);
+        if (node.type === "ForOfStatement" && node["await"] === true) wrap(node["right"] as Loose, `${ITERATE}(`, ")", depth);
         break;
-      }
       case "FunctionDeclaration":
       case "FunctionExpression":
-      case "ArrowFunctionExpression": {
-        const body = node["body"] as Loose;
-        if (body.type === "BlockStatement") guardBlock(body as Loose & { body: Loose[] });
-        else if (!edits.replaced(body.start)) {
-          open(body.start, `(${GUARD_EXPR}`, depth);
-          close(body.end, ")", depth);
-        }
+      case "ArrowFunctionExpression":
+        guardBody(node["body"] as Loose, depth, [`(${GUARD_EXPR}`, ")"]);
         break;
-      }
-      case "AwaitExpression": {
-        const arg = node["argument"] as Loose;
-        if (!edits.replaced(arg.start)) {
-          open(arg.start, `${AWAIT}(`, depth);
-          close(arg.end, ")", depth);
-        }
+      case "AwaitExpression":
+        wrap(node["argument"] as Loose, `${AWAIT}(`, ")", depth);
         break;
-      }
     }
     for (const key in node) {
       if (key === "type" || key === "start" || key === "end") continue;
