@@ -88,6 +88,9 @@ export class ExecuteScheduler {
    */
   private abortUntil = -1;
   private readonly running = new Set<Running>();
+  /** Requests inside `guarded` (started, not yet answered), and who waits for none to be left. */
+  private active = 0;
+  private readonly settledWaiters: (() => void)[] = [];
   /** Set once the subshell is deleted: why its requests are refused. */
   private closedReason?: string;
 
@@ -161,6 +164,7 @@ export class ExecuteScheduler {
 
   /** A kernel bug, not the cell's error: still answer, so no client waits forever. */
   private async guarded(request: ExecuteRequest, body: () => Promise<void>): Promise<void> {
+    this.active++;
     try {
       await body();
     } catch (err) {
@@ -172,7 +176,14 @@ export class ExecuteScheduler {
       this.reply(request, { status: "error", execution_count: this.executionCount, ename: "KernelError", evalue: `internal error: ${formatError(err).evalue}`, traceback: [] });
       this.idle(request.req.header);
       this.host.outbox.flush();
+    } finally {
+      if (--this.active === 0) for (const settled of this.settledWaiters.splice(0)) settled();
     }
+  }
+
+  /** Resolves once every request this scheduler took has been answered (the kernel's shutdown waits for it). */
+  settled(): Promise<void> {
+    return this.active === 0 && this.queue.length === 0 ? Promise.resolve() : new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   /** Busy, an error reply (and the error on iopub when the user should see it), idle. */
@@ -278,9 +289,17 @@ export class ExecuteScheduler {
         }
       }
     } catch (err) {
-      if (!(err instanceof CellSettingsError)) throw err;
-      // A thread that cannot be had (unknown backend, a named thread asked with other settings).
-      outcome = { status: "error", error: { ename: err.name, evalue: err.message, traceback: [`\u001b[0;31m${err.name}\u001b[0m: ${err.message}`] }, interrupted: false };
+      if (err instanceof CellSettingsError) {
+        // A thread that cannot be had (unknown backend, a named thread asked with other settings).
+        outcome = { status: "error", error: { ename: err.name, evalue: err.message, traceback: [`\u001b[0;31m${err.name}\u001b[0m: ${err.message}`] }, interrupted: false };
+      } else if (cancelled) {
+        // Cancelled while it waited for its thread or the shell (a shutdown refuses new threads):
+        // the cancel is what happened to it, not a kernel error.
+        const { name, message } = cancelError(cancelled);
+        outcome = { status: "error", error: { ename: name, evalue: message, traceback: [`\u001b[0;31m${name}\u001b[0m: ${message}`] }, interrupted: cancelled.kind === "interrupt" };
+      } else {
+        throw err;
+      }
     } finally {
       clearTimeout(timer);
       if (deadlineToken !== undefined) this.host.deadline?.end(deadlineToken);

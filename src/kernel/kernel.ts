@@ -494,16 +494,21 @@ export class Kernel {
     const threads = this.shellModule || this.threadCells
       ? Promise.race([import("../caller/index.js").then(({ stopAllThreads }) => stopAllThreads()), new Promise((r) => setTimeout(r, 1000).unref())])
       : undefined;
+    // The cancelled cells' replies, before the sockets close (bounded: a cell stuck in a
+    // synchronous loop is the I/O worker's to stop).
+    const answered = Promise.race([
+      Promise.all([this.mainScheduler, ...this.subshells.values()].map((s) => s.settled())),
+      new Promise((r) => setTimeout(r, 1000).unref()),
+    ]);
     await Promise.all([
       threads,
+      answered,
       // Processes cells started must not outlive the kernel (children.ts).
       endChildren().then(
         (n) => n > 0 && this.log.info({ processes: n }, "ended the processes cells started"),
         (err: unknown) => this.log.warn({ err }, "cannot end the processes cells started"),
       ),
     ]);
-    // The replies of the cancelled cells (they settle in microtasks once cancelled).
-    await new Promise((resolve) => setImmediate(resolve));
     this.outbox.flush();
   }
 
