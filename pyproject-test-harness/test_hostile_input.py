@@ -26,7 +26,7 @@ import zmq
 from jupyter_client.session import DELIM, Session
 
 from conftest import KERNEL_NAME
-from kernel_helpers import evaluate, get_reply, kernel_process, running_kernel, summarize
+from kernel_helpers import evaluate, execute, get_reply, kernel_process, running_kernel, summarize
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -90,8 +90,10 @@ def odd_values(rng: random.Random) -> Any:
                        [], [1, "a", None], {}, {"nested": {"deep": [1, {}]}}, True, "\u0000\ud7ff\ue000"])
 
 
-def generate(rng: random.Random, f: Forger, wrong_key: Forger, n: int) -> Iterator[tuple[str, str, list[bytes], str | None]]:
-    """(category, socket, frames, msg_id whose every reply and output must not appear or None)."""
+def generate(rng: random.Random, f: Forger, wrong_key: Forger, n: int,
+             open_comms: tuple[str, ...] = ()) -> Iterator[tuple[str, str, list[bytes], str | None]]:
+    """(category, socket, frames, msg_id whose every reply and output must not appear or None).
+    `open_comms`: ids of comms the kernel has open (an echo target's, a widget's), sent garbage."""
 
     def unsigned_execute(ident: str) -> tuple[list[bytes], str]:
         h = f.header("execute_request", msg_id=f"drop-{ident}-{uuid.uuid4()}")
@@ -181,6 +183,19 @@ def generate(rng: random.Random, f: Forger, wrong_key: Forger, n: int) -> Iterat
             content["target_name"] = rng.choice(["no.such.target", "jupyter.widget", 5, None])
         return f.frames(f.header(t), content)
 
+    def open_comm() -> list[bytes]:
+        data = rng.choice([
+            odd_values(rng),
+            {"method": rng.choice(["update", "request_state", "custom", "echo_update", "nonsense", None, 5]),
+             "state": rng.choice([odd_values(rng), {"value": odd_values(rng)}, {"min": odd_values(rng), "max": odd_values(rng)},
+                                  {"layout": odd_values(rng)}, {"_model_name": odd_values(rng)}]),
+             "buffer_paths": rng.choice([odd_values(rng), [["value"]], [[1, 2]], []]),
+             "content": odd_values(rng)},
+        ])
+        frames = f.frames(f.header(rng.choice(["comm_msg", "comm_msg", "comm_close"])),
+                          {"comm_id": rng.choice(open_comms), "data": data})
+        return frames + [os.urandom(rng.randrange(0, 16)) for _ in range(rng.randrange(0, 3))]  # stray buffers
+
     def control_message() -> list[bytes]:
         t = rng.choice(["delete_subshell_request", "list_subshell_request", "no_such_control_request", "kernel_info_request"])
         return f.frames(f.header(t), {"subshell_id": odd_values(rng)})
@@ -211,6 +226,7 @@ def generate(rng: random.Random, f: Forger, wrong_key: Forger, n: int) -> Iterat
         ("signed, unknown message type", 5, lambda: (rng.choice(["shell", "control"]), unknown_type(), None)),
         ("signed, unknown subshell", 5, lambda: ("shell", unknown_subshell(), None)),
         ("signed, unknown comm", 6, lambda: ("shell", unknown_comm(), None)),
+        ("signed, garbage to an open comm or widget", 6 if open_comms else 0, lambda: ("shell", open_comm(), None)),
         ("signed, odd control requests", 4, lambda: ("control", control_message(), None)),
         ("stdin: stray input_reply", 5, lambda: ("stdin", stdin_message(), None)),
         ("iopub: garbage subscriptions", 5, lambda: ("iopub", [rng.choice([b"\x01", b"\x00", b"", os.urandom(1)]) + os.urandom(rng.randrange(0, 40))], None)),
@@ -261,6 +277,17 @@ def test_thousands_of_hostile_messages_on_every_socket(kernel) -> None:
             except Empty:
                 break
 
+    # Comms the kernel has open, to be sent garbage: an echo target's and a slider's.
+    ex = execute(kc, "import { registerCommTarget, widgets } from 'ts-async-kernel';\n"
+                     "registerCommTarget('hostile.echo', (comm) => comm.onMsg((m) => comm.send({ got: typeof m.content.data })));\n"
+                     "globalThis.hostileSlider = new widgets.IntSlider({ value: 5, min: 0, max: 10 });\n"
+                     "hostileSlider.modelId")
+    assert ex.content["status"] == "ok", ex.describe()
+    slider = ex.result_text.strip("'")
+    echo = uuid.uuid4().hex
+    kc.shell_channel.send(f.session.msg("comm_open", {"comm_id": echo, "target_name": "hostile.echo", "data": {}}))
+    assert evaluate(kc, "1") == "1"
+
     try:
         # One valid execute, then replayed: it runs exactly once.
         valid = f.session.msg("execute_request", execute_content(bump(VALID_RAN)))
@@ -271,7 +298,7 @@ def test_thousands_of_hostile_messages_on_every_socket(kernel) -> None:
         fired: Counter[str] = Counter()
         must_not_appear: set[str] = set()
         t0 = time.monotonic()
-        for i, (category, socket, frames, must_drop) in enumerate(generate(rng, f, wrong_key, MESSAGES)):
+        for i, (category, socket, frames, must_drop) in enumerate(generate(rng, f, wrong_key, MESSAGES, (echo, slider))):
             sockets[socket].send_multipart(frames)
             fired[category] += 1
             if must_drop:
@@ -322,6 +349,8 @@ def test_thousands_of_hostile_messages_on_every_socket(kernel) -> None:
     assert evaluate(kc, f"typeof globalThis.{SUBSHELL_RAN}") == "'undefined'", "an execute for a missing subshell ran"
     assert evaluate(kc, f"globalThis.{VALID_RAN}") == "1", "the replayed execute ran more than once"
     assert evaluate(kc, "6 * 7") == "42"
+    # The slider still works, its value within its bounds whatever the garbage said.
+    assert evaluate(kc, "hostileSlider.value = 7; [hostileSlider.value >= 0 && hostileSlider.value <= 10, hostileSlider.max]") == "[ true, 10 ]"
     reply = get_reply(kc, kc.complete("Math.ma", 7))
     assert "max" in reply["content"]["matches"], reply["content"]
     assert get_reply(kc, kc.history(hist_access_type="tail", n=1))["content"]["status"] == "ok"

@@ -1,6 +1,6 @@
 """Load and soak, bounded in time: 10,000 pipelined executes answered in order with consecutive
-counts, memory flat over 10,000 executions, and 200 MB of stream output arriving complete and
-in order. (test_protocol.py has the other protocol tests; its 500-execute pipeline moved here.)
+counts, memory flat over 10,000 executions, 200 MB of stream output and 50,000 comm messages
+arriving complete and in order. (test_protocol.py has the other protocol tests; its 500-execute pipeline moved here.)
 
 Each test has a kernel of its own, so what it measures is its own doing. Figures (RSS, bytes,
 seconds) are printed: run with `-s` to see them.
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from conftest import KERNEL_NAME
-from kernel_helpers import evaluate, get_reply, kernel_process, running_kernel, summarize
+from kernel_helpers import evaluate, execute, get_reply, kernel_process, running_kernel, summarize
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -221,4 +221,61 @@ def test_200_mb_of_output_arrives_complete_and_in_order() -> None:
         assert others == [], others
         print(f"\n{received / 1e6:.0f} MB of stdout in {messages} stream messages, checked line by line, "
               f"in {elapsed:.1f} s")
+        assert evaluate(kc, "'still answering'") == "'still answering'"
+
+
+COMM_MESSAGES = 25_000  # each way: 50,000 in all
+
+
+def test_50000_comm_messages_arrive_complete_and_in_order() -> None:
+    """25,000 comm messages from the frontend to a comm a cell's target opened (each in its own
+    busy/idle), then 25,000 from a cell to the frontend: all arrive, in order."""
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        ex = execute(kc, """
+import { registerCommTarget } from "ts-async-kernel";
+globalThis.soakIn = { n: 0, inOrder: true };
+registerCommTarget("soak.in", (comm) => {
+  comm.onMsg((m) => {
+    if (m.content.data.i !== soakIn.n) soakIn.inOrder = false;
+    soakIn.n++;
+    if (m.content.data.last) comm.send(soakIn);
+  });
+});
+""")
+        assert ex.content["status"] == "ok", ex.describe()
+        reader = Reader(kc)
+        reader.settle()
+        comm_id = uuid.uuid4().hex
+        t0 = time.monotonic()
+        messages = [kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "soak.in", "data": {}})]
+        messages += [kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {"i": i, "last": i == COMM_MESSAGES - 1}})
+                     for i in range(COMM_MESSAGES)]
+        for msg in messages:
+            kc.shell_channel.send(msg)
+        reader.pump(0, len(messages), 180)  # each one's idle: every message was handled
+        last = messages[-1]["header"]["msg_id"]
+        answers = [m for m in reader.iopub.get(last, []) if m["msg_type"] == "comm_msg"]
+        assert [a["content"]["data"] for a in answers] == [{"n": COMM_MESSAGES, "inOrder": True}], (
+            [summarize(m) for m in reader.iopub.get(last, [])])
+        inbound = time.monotonic() - t0
+
+        reader.settle()
+        t0 = time.monotonic()
+        msg_id = kc.execute(f"""
+import {{ Comm }} from "ts-async-kernel";
+const out = new Comm("soak.out", {{ data: {{ count: {COMM_MESSAGES} }} }});
+for (let i = 0; i < {COMM_MESSAGES}; i++) out.send({{ i }});
+out.close();
+'sent'""")
+        reader.pump(1, 1, 180)
+        sent = reader.iopub[msg_id]
+        opened = [m for m in sent if m["msg_type"] == "comm_open"]
+        out_id = opened[0]["content"]["comm_id"]
+        numbers = [m["content"]["data"]["i"] for m in sent if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == out_id]
+        assert numbers == list(range(COMM_MESSAGES)), f"{len(numbers)} messages; first out of order at " + str(
+            next((i for i, n in enumerate(numbers) if n != i), None))
+        assert [m["content"]["comm_id"] for m in sent if m["msg_type"] == "comm_close"] == [out_id]
+        outbound = time.monotonic() - t0
+        print(f"\n{COMM_MESSAGES} comm messages in (each with busy/idle) in {inbound:.1f} s, "
+              f"{COMM_MESSAGES} out in {outbound:.1f} s, all in order")
         assert evaluate(kc, "'still answering'") == "'still answering'"

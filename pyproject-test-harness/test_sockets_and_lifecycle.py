@@ -1,7 +1,8 @@
 """Sockets, connection files and the kernel's life: bind only to the connection file's ip, warn
 about (or refuse) a connection file others may read, ipc transport, a clear error for a second
-kernel on the same ports or an unknown signature scheme; shutdown while cells, thread cells and
-child processes run; no process, child or port left behind.
+kernel on the same ports or an unknown signature scheme; shutdown while cells, thread cells,
+comms (both ways, one a thread's, messages still arriving) and child processes run; no process,
+child or port left behind.
 
 Restarting 20 times in a row through jupyter_client, each time under load, is
 test_protocol.py::test_restart_kernel.
@@ -16,6 +17,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -273,7 +275,7 @@ def test_a_second_kernel_on_the_same_ports_fails_clearly(tmp_path: Path, transpo
 # Shutdown under load
 
 
-def test_shutdown_while_cells_threads_and_child_processes_run() -> None:
+def test_shutdown_while_cells_threads_comms_and_child_processes_run() -> None:
     path, cf = connection_file("load")
     with launched(path) as k, client_of(k) as kc:
         s = Sorter(kc)
@@ -284,6 +286,17 @@ def test_shutdown_while_cells_threads_and_child_processes_run() -> None:
                                                "[child.pid, shell.pid, own.pid]"))
         assert spawned.content["status"] == "ok", spawned.describe()
         detached = json.loads(spawned.result_text)[2]
+        # Comms open both ways, one in a thread too.
+        comms = s.execution(send_execute(kc, "import { Comm, registerCommTarget } from 'ts-async-kernel';\n"
+                                             "registerCommTarget('load.echo', (comm) => comm.onMsg((m) => comm.send(m.content.data)));\n"
+                                             "globalThis.fromKernel = new Comm('load.out', { data: { open: true } });\n"
+                                             "fromKernel.send({ n: 1 }); 'comms'"))
+        assert comms.content["status"] == "ok", comms.describe()
+        thread_comm = s.execution(send_execute(kc, "// thread name=comms\nimport { Comm } from 'ts-async-kernel';\n"
+                                                   "globalThis.mine = new Comm('load.thread'); 'thread comm'"))
+        assert thread_comm.content["status"] == "ok", thread_comm.describe()
+        echo_id = uuid.uuid4().hex
+        kc.shell_channel.send(kc.session.msg("comm_open", {"comm_id": echo_id, "target_name": "load.echo", "data": {}}))
         try:
             time.sleep(0.3)
             children = descendants(k.proc.pid)
@@ -298,6 +311,8 @@ def test_shutdown_while_cells_threads_and_child_processes_run() -> None:
             named = send_execute(kc, "// thread name=busy\nwhile (true) {}")
             s.wait_output(spinning, "execute_input")
             s.wait_output(named, "execute_input")
+            for i in range(500):  # comm messages still coming in
+                kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": echo_id, "data": {"i": i}}))
             ports = {cf[name] for name in PORT_NAMES}
 
             assert shut_down(kc, k) == 0, f"exit code {k.proc.returncode}; stderr:\n{k.stderr}"
