@@ -18,6 +18,7 @@ import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { ExecuteOutcome, Shell } from "../shell/shell.js";
+import { CellCanceller } from "../shell/cell_canceller.js";
 import { formatError, KernelInterrupt } from "../shell/errors.js";
 import type { InboundRequest } from "./bridge.js";
 import { cancelError } from "./cancel.js";
@@ -266,14 +267,14 @@ export class ExecuteScheduler {
         ({ outcome, userExpressions } = await cell.result);
       } else {
         const shell = await this.host.shell();
-        const control = new AbortController();
+        const control = new CellCanceller();
         cancelCell = (reason) => control.abort(cancelError(reason));
         if (cancelled) cancelCell(cancelled);
         if (settings.timeoutSeconds && this.host.deadline) {
           deadlineToken = nextDeadlineToken++;
           this.host.deadline.start(deadlineToken, settings.timeoutSeconds * 1000);
         }
-        outcome = await shell.execute(code, cellName, out, { signal: control.signal, timeoutSeconds: settings.timeoutSeconds, deadlineToken });
+        outcome = await shell.execute(code, cellName, out, { signal: control, timeoutSeconds: settings.timeoutSeconds, deadlineToken });
         // A cancelled cell leaves no Caller call of its own running (src/caller).
         if (outcome.status === "error" && (outcome.interrupted || cancelled)) {
           const reason = cancelled ? cancelError(cancelled) : new KernelInterrupt();

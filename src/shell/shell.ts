@@ -35,6 +35,7 @@ import { CellRegistry } from "./cells.js";
 import { CellScope, liveScopes } from "./cell_scope.js";
 import { CellRuntime, trackedTimers } from "./cell_runtime.js";
 import { newAttention } from "./attention.js";
+import type { CancelSignal } from "./cell_canceller.js";
 
 export type Language = "typescript" | "javascript";
 
@@ -61,7 +62,7 @@ export interface ShellOptions {
 
 /** Per-cell cancellation: rejects the cell's awaits like an interrupt does, with the signal's reason. */
 export interface CellControl {
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Stops the cell's synchronous part (up to its first await) after this long, as a CellTimeout. */
   timeoutSeconds?: number;
   /**

@@ -86,11 +86,39 @@ async function openNewNotebook(lab: LabServer, page: Page, name: string): Promis
   await dialog.locator(".jp-Dialog-button.jp-mod-accept").click();
   await dialog.waitFor({ state: "hidden" });
   await page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", { hasText: name }).waitFor();
-  // More room for the cells: close the file browser.
-  const left = page.locator("#jp-left-stack");
-  if (await left.isVisible()) await page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current').click();
-  await left.waitFor({ state: "hidden" });
+  await closeLeftPanel(page);
   return notebook;
+}
+
+/** More room for the cells: closes the file browser (the left side panel). */
+async function closeLeftPanel(page: Page): Promise<void> {
+  const left = page.locator("#jp-left-stack");
+  if (await left.isVisible()) await page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click();
+  await left.waitFor({ state: "hidden" });
+}
+
+/**
+ * Opens the notebook at `path` (relative to the server's root) in a fresh workspace and waits
+ * until its kernel (from the notebook's metadata) is idle. With `reload`, reloads the page
+ * instead (the notebook is open in it): JupyterLab reconnects to the kernel it had.
+ */
+export async function openNotebook(lab: LabServer, page: Page, path: string, { reload = false } = {}): Promise<Notebook> {
+  try {
+    if (reload) await page.reload();
+    else await page.goto(`${lab.baseUrl}lab/tree/${path}?reset&token=${lab.token}`);
+    const panel = page.locator(".jp-NotebookPanel:visible");
+    await eventually("one notebook panel", () => panel.count(), (n) => n === 1, 60_000);
+    const notebook = new Notebook(page, panel);
+    await eventually("the notebook's kernel name", () => panel.locator(".jp-Toolbar-kernelName").textContent(), (t) => t === KERNEL_DISPLAY_NAME);
+    await notebook.waitForIdle();
+    await closeLeftPanel(page);
+    return notebook;
+  } catch (err) {
+    const file = join(lab.outputDir, `failed-open-notebook-${path.replace(/[^\w]+/g, "-")}.png`);
+    await page.screenshot({ path: file }).catch(() => undefined);
+    console.log(`e2e: screenshot of the failed page: ${file}`);
+    throw err;
+  }
 }
 
 export class Notebook {
@@ -133,6 +161,15 @@ export class Notebook {
     await this.page.keyboard.press("ControlOrMeta+a");
     // insertText: one input event, so the editor's auto-indent does not touch the source.
     await this.page.keyboard.insertText(source);
+    return cell;
+  }
+
+  /** Runs cell `index` as it is (its editor, Shift+Enter) and waits for its execution count. */
+  async runCell(index: number, timeout = 30_000): Promise<Locator> {
+    const cell = this.cell(index);
+    await cell.locator(".cm-content").click();
+    await this.page.keyboard.press("Shift+Enter");
+    await expectFinished(cell, timeout);
     return cell;
   }
 
