@@ -185,7 +185,7 @@ export class Session {
       buffers: raw.buffers,
       // Echoed as the parent_header of every reply: without the BOM a peer may have put there
       // (tolerated here, RFC 8259 §8.1), which jupyter_client's parser refuses.
-      rawHeader: Private.hasBom(raw.header) ? raw.header.subarray(3) : raw.header,
+      rawHeader: hasBom(raw.header) ? raw.header.subarray(3) : raw.header,
     };
   }
 
@@ -264,6 +264,14 @@ export class Session {
   private readonly _replay: ReplayCache;
 }
 
+/**
+ * Whether a frame starts with the UTF-8 byte order mark. (Outside `Private`: sucrase, which
+ * loads this file in the shell's tests, cannot parse `>=` inside a namespace.)
+ */
+function hasBom(frame: Buffer): boolean {
+  return frame.length >= 3 && frame[0] === 0xef && frame[1] === 0xbb && frame[2] === 0xbf;
+}
+
 namespace Private {
   /** Which frame a parse error is about, for messages. */
   type FrameName = "header" | "parent_header" | "metadata" | "content";
@@ -275,11 +283,6 @@ namespace Private {
    * A leading BOM is dropped, as Python's `json.loads` on bytes does.
    */
   const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-  /** Whether a frame starts with the UTF-8 byte order mark. */
-  export function hasBom(frame: Buffer): boolean {
-    return frame.length >= 3 && frame[0] === 0xef && frame[1] === 0xbb && frame[2] === 0xbf;
-  }
 
   /** Decode a frame as strict UTF-8 JSON, or throw `BAD_JSON`. */
   export function parseJson(frame: Buffer, name: FrameName): unknown {
