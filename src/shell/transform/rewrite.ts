@@ -364,23 +364,12 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
 
   const visitChildren = (node: Loose, inFunction: boolean): void => {
     const type = node.type;
-    for (const key in node) {
-      if (key === "type" || key === "start" || key === "end") continue;
-      const v = node[key];
-      if (v === null || typeof v !== "object") continue;
-      if (Array.isArray(v)) {
-        for (const child of v as unknown[]) {
-          if (child !== null && typeof child === "object" && typeof (child as Loose).type === "string") {
-            visit(child as Loose, inFunction, "list");
-          }
-        }
-      } else if (typeof (v as Loose).type === "string") {
-        let ctx: VarContext = "single";
-        if (key === "init" && type === "ForStatement") ctx = "forInit";
-        else if (key === "left" && (type === "ForInStatement" || type === "ForOfStatement")) ctx = "forLeft";
-        visit(v as Loose, inFunction, ctx);
-      }
-    }
+    forEachChild(node, (child, key, inList) => {
+      let ctx: VarContext = inList ? "list" : "single";
+      if (key === "init" && type === "ForStatement") ctx = "forInit";
+      else if (key === "left" && (type === "ForInStatement" || type === "ForOfStatement")) ctx = "forLeft";
+      visit(child, inFunction, ctx);
+    });
   };
 
   // Skip the walk when nothing below the top level can need it (the common, tiny cell).
@@ -587,18 +576,23 @@ function instrument(program: Program, edits: Edits): void {
         wrap(node["argument"] as Loose, `${AWAIT}(`, ")", depth);
         break;
     }
-    for (const key in node) {
-      if (key === "type" || key === "start" || key === "end") continue;
-      const v = node[key];
-      if (v === null || typeof v !== "object") continue;
-      if (Array.isArray(v)) {
-        for (const child of v as unknown[]) {
-          if (child !== null && typeof child === "object" && typeof (child as Loose).type === "string") visit(child as Loose, depth + 1);
-        }
-      } else if (typeof (v as Loose).type === "string") visit(v as Loose, depth + 1);
-    }
+    forEachChild(node, (child) => visit(child, depth + 1));
   };
   visit(program as unknown as Loose, 0);
+}
+
+/** Every child node of `node` (acorn nodes: any key holding a node or an array of nodes). */
+function forEachChild(node: Loose, fn: (child: Loose, key: string, inList: boolean) => void): void {
+  for (const key in node) {
+    if (key === "type" || key === "start" || key === "end") continue;
+    const v = node[key];
+    if (v === null || typeof v !== "object") continue;
+    if (Array.isArray(v)) {
+      for (const child of v as unknown[]) {
+        if (child !== null && typeof child === "object" && typeof (child as Loose).type === "string") fn(child as Loose, key, true);
+      }
+    } else if (typeof (v as Loose).type === "string") fn(v as Loose, key, false);
+  }
 }
 
 let usingSupported: boolean | undefined;
