@@ -268,3 +268,50 @@ def test_shutdown_is_answered_within_100_ms_while_a_cell_spins() -> None:
         assert reply["content"] == {"status": "ok", "restart": False}, reply
         assert took < 0.1, f"shutdown_request took {took * 1000:.0f} ms while a cell spun"
         assert wait_exit(proc, timeout=10) == 0, "the kernel did not exit cleanly after the shutdown"
+
+
+def test_output_held_back_when_a_loop_starts_reaches_the_frontend_while_it_spins(kernel) -> None:
+    """The main thread hands output over at the end of an event-loop turn, which a loop delays:
+    the I/O worker asks for it through the attention flag and the loop's guard hands it over."""
+    km, kc = kernel
+    code = ('console.log("first");\nconsole.log("second, in the same turn");\n'
+            'await null;\nconsole.log("third, after an await");\nwhile (true) {}')
+    msg_id = kc.execute(code)
+    seen = wait_stream(kc, msg_id, "third")
+    types = [m["msg_type"] for m in seen]
+    assert "execute_input" in types, [summarize(m) for m in seen]
+    text = "".join(m["content"]["text"] for m in seen if m["msg_type"] == "stream")
+    assert text == "first\nsecond, in the same turn\nthird, after an await\n", text
+    km.interrupt_kernel()
+    assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
+    collect_iopub(kc, msg_id)
+
+
+@pytest.mark.parametrize("kernel_name", [KERNEL_NAME, SIGNAL_KERNEL_NAME], ids=["message", "signal"])
+def test_a_package_loop_in_the_synchronous_part_is_stopped(tmp_path, kernel_name: str) -> None:
+    """A package's code has no guards; in a cell's synchronous part the SIGINT stops it (vm
+    breakOnSigint): from the frontend in signal mode, from the I/O worker in message mode once
+    the main thread has not acted on the interrupt by itself."""
+    from jupyter_client.manager import KernelManager
+
+    from kernel_helpers import STARTUP_TIMEOUT
+
+    pkg = tmp_path / "node_modules" / "spinner"
+    pkg.mkdir(parents=True)
+    (pkg / "package.json").write_text('{"name": "spinner", "version": "1.0.0", "main": "index.js"}')
+    (pkg / "index.js").write_text("exports.spin = () => { for (;;) {} };\n")
+    km = KernelManager(kernel_name=kernel_name)
+    km.start_kernel(cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+        assert execute(kc, "var before = 'kept'").content["status"] == "ok"
+        reply, iopub, elapsed = interrupt_running(
+            km, kc, 'const { spin } = require("spinner");\nconsole.log("spinning");\nspin()', "spinning")
+        assert_interrupted(reply, iopub, elapsed, "a package's loop in the synchronous part")
+        assert evaluate(kc, "before") == "'kept'"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+        km.cleanup_resources()

@@ -18,16 +18,25 @@ import { ATTENTION_INTERRUPT, ATTENTION_NONE } from "../shell/attention.js";
 // Taken now: on the main thread a cell may declare a global of the same name (cells share its realm).
 const { add, compareExchange, load, store } = Atomics;
 
-/** Word 0: the shell's attention flag; 1: interrupt requests made; 2: self-sent SIGINTs not yet caught. */
+/**
+ * Word 0: the shell's attention flag; 1: interrupt requests made; 2: self-sent SIGINTs not yet
+ * caught; 5: requests the main thread has acted on (words 3 and 4 are attention.ts's).
+ */
 const FLAG = 0;
 const REQUESTS = 1;
 const SELF_SIGNALS = 2;
+const HANDLED = 5;
 
 /** Ask for an interrupt: the cells' guards throw from now on, until the main thread acts. */
-export function requestInterrupt(words: Int32Array): void {
+export function requestInterrupt(words: Int32Array): number {
   // The flag first: whoever sees the new count lowers the flag after it was raised, never before.
   store(words, FLAG, ATTENTION_INTERRUPT);
-  add(words, REQUESTS, 1);
+  return add(words, REQUESTS, 1) + 1;
+}
+
+/** Has the main thread acted on request number `n` (and every one before)? */
+export function interruptHandled(words: Int32Array, n: number): boolean {
+  return load(words, HANDLED) >= n;
 }
 
 /** SIGINT to this process, counted so that its catcher knows it for ours. */
@@ -63,6 +72,7 @@ export class InterruptLedger {
     const requested = load(this.words, REQUESTS);
     if (requested === this.handled) return false;
     this.handled = requested;
+    store(this.words, HANDLED, requested);
     // (a deadline raised meanwhile stays up)
     compareExchange(this.words, FLAG, ATTENTION_INTERRUPT, ATTENTION_NONE);
     if (load(this.words, REQUESTS) !== requested) store(this.words, FLAG, ATTENTION_INTERRUPT);

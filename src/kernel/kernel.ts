@@ -95,7 +95,7 @@ export class Kernel {
     this.closed = new Promise((r) => (this.resolveClosed = r));
     this.worker = options.worker;
     this.interrupts = new InterruptLedger(options.attention);
-    this.outbox = new Outbox((m: ToWorker) => this.worker.postMessage(m));
+    this.outbox = new Outbox((m: ToWorker) => this.worker.postMessage(m), options.attention);
     this.stdin = new StdinRequests({ post: (m, transfer) => this.worker.postMessage(m, transfer), flushOutput: this.outbox.flush });
     this.mainScheduler = new ExecuteScheduler(this.schedulerHost(true));
   }
@@ -247,7 +247,7 @@ export class Kernel {
       output.captureProcessStreams();
       this.currentOutput = output.currentOutput;
       this.exitProcess = guardProcessExit();
-      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener });
+      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener, flushOutput: this.outbox.flush });
       // Before any cell runs: cells may open comms (widgets) at once.
       const [{ KernelComms }, { comms }, threadComms] = await Promise.all([import("./comms.js"), import("../comm/index.js"), import("./thread_cells/thread_comms.js")]);
       this.comms = new KernelComms({

@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
 import type { Outbound, ToWorker } from "./bridge.js";
 import { setImmediate } from "node:timers";
+import { outputHandedOver, outputPending } from "../shell/attention.js";
 
 /** Flush at once past this much buffered stream text, so memory and latency stay bounded. */
 const MAX_BUFFERED = 1 << 20;
@@ -21,10 +22,19 @@ export class Outbox {
   private streamedThisTurn = false;
   private lastFlush = 0;
 
-  constructor(private readonly post: (msg: ToWorker) => void) {}
+  /**
+   * @param attention - the main shell's attention words: the outbox says there when it holds
+   *   messages, so that the I/O worker can ask for them while a cell's loop keeps the thread from
+   *   ending its turn (src/shell/attention.ts `askForOutput`; a guard then calls `flush`).
+   */
+  constructor(
+    private readonly post: (msg: ToWorker) => void,
+    private readonly attention?: Int32Array,
+  ) {}
 
   push(item: Outbound): void {
     this.items.push(item);
+    if (this.items.length === 1 && this.attention) outputPending(this.attention);
     this.schedule();
   }
 
@@ -78,6 +88,7 @@ export class Outbox {
     this.items = [];
     this.buffered = 0;
     this.post({ type: "send", items });
+    if (this.attention) outputHandedOver(this.attention);
   };
 
   private grow(n: number): void {

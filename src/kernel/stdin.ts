@@ -73,16 +73,16 @@ export class StdinRequests {
   /** @internal */
   ask(cell: CellInput, prompt: string, password: boolean, caller: StdinCaller): Promise<string> {
     return new Promise((resolve, reject) => {
-      const id = this.send(cell, prompt, password);
-      this.pending.set(id, { cell, caller, settle: { resolve, reject } });
+      const id = this.register(cell, { cell, caller, settle: { resolve, reject } });
+      this.send(id, cell, prompt, password);
     });
   }
 
   /** @internal Block until the answer comes, a SIGINT, or the cell's timeout. */
   askSync(cell: CellInput, prompt: string, password: boolean, caller: StdinCaller): string {
     const sigints = Atomics.load(this.words, SIGINTS);
-    const id = this.send(cell, prompt, password);
-    this.pending.set(id, { cell, caller });
+    const id = this.register(cell, { cell, caller });
+    this.send(id, cell, prompt, password);
     try {
       for (;;) {
         const seen = Atomics.load(this.words, WAKE);
@@ -120,12 +120,21 @@ export class StdinRequests {
     if (err) p.settle?.reject(err);
   }
 
-  private send(cell: CellInput, prompt: string, password: boolean): number {
+  /**
+   * Known here before it is sent: this runs inside the cell's code, which a SIGINT may end at any
+   * point (vm breakOnSigint); a request sent but not known would never be forgotten, and the I/O
+   * worker would give it the next answer meant for another.
+   */
+  private register(cell: CellInput, pending: Pending): number {
     const id = this.nextId++;
     cell.ids.add(id);
+    this.pending.set(id, pending);
+    return id;
+  }
+
+  private send(id: number, cell: CellInput, prompt: string, password: boolean): void {
     this.options.flushOutput();
     this.options.post({ type: "input", id, parent: cell.parent, prompt, password });
-    return id;
   }
 
   private settle(answer: StdinAnswer): void {

@@ -5,7 +5,7 @@
  * bookkeeping in the other words (src/kernel/interrupts.ts). A module of its own so that the
  * threads which only set the flag load nothing else.
  */
-export const ATTENTION_WORDS = 4;
+export const ATTENTION_WORDS = 8;
 /** Word 0 when nothing asks for attention. */
 export const ATTENTION_NONE = 0;
 /** Word 0 when an interrupt is asked for: guards throw KernelInterrupt. */
@@ -14,6 +14,13 @@ export const ATTENTION_INTERRUPT = 1;
 export const ATTENTION_DEADLINE = 2;
 /** The word that names the cell whose deadline passed (its deadline token). */
 export const DEADLINE_WORD = 3;
+/**
+ * Word 0 when the thread that sends this thread's output finds some held back here for a while:
+ * the next guard hands it over (a cell's loop would otherwise keep it until the loop ends).
+ */
+export const ATTENTION_FLUSH = 3;
+/** 1 while this thread holds output it has not handed over yet. */
+export const PENDING_OUTPUT_WORD = 4;
 
 // Taken now: on a thread where cells run, a cell may declare a global of the same name.
 const { compareExchange, load, store } = Atomics;
@@ -29,7 +36,28 @@ export function newAttention(): Int32Array {
  */
 export function raiseDeadline(words: Int32Array, token: number): void {
   store(words, DEADLINE_WORD, token);
-  compareExchange(words, 0, ATTENTION_NONE, ATTENTION_DEADLINE);
+  // over a request for output (asked again later), not over an interrupt
+  for (;;) {
+    const now = load(words, 0);
+    if (now !== ATTENTION_NONE && now !== ATTENTION_FLUSH) return;
+    if (compareExchange(words, 0, now, ATTENTION_DEADLINE) === now) return;
+  }
+}
+
+/** Output is held back on the cells' thread (its outbox has messages not yet handed over). */
+export function outputPending(words: Int32Array): void {
+  store(words, PENDING_OUTPUT_WORD, 1);
+}
+
+/** The held output was handed over: nothing to ask for any more. */
+export function outputHandedOver(words: Int32Array): void {
+  store(words, PENDING_OUTPUT_WORD, 0);
+  compareExchange(words, 0, ATTENTION_FLUSH, ATTENTION_NONE);
+}
+
+/** Ask the cells' thread to hand over the output it holds, if nothing weightier is asked. */
+export function askForOutput(words: Int32Array): void {
+  if (load(words, PENDING_OUTPUT_WORD) === 1) compareExchange(words, 0, ATTENTION_NONE, ATTENTION_FLUSH);
 }
 
 /** The cell with `token` has ended (or its timeout was handled): its deadline no longer asks. */

@@ -18,21 +18,24 @@ import {
   setInterval as nodeSetInterval,
   setTimeout as nodeSetTimeout,
 } from "node:timers";
-import { ATTENTION_DEADLINE, ATTENTION_INTERRUPT, ATTENTION_NONE, DEADLINE_WORD } from "./attention.js";
+import { ATTENTION_DEADLINE, ATTENTION_FLUSH, ATTENTION_INTERRUPT, ATTENTION_NONE, DEADLINE_WORD } from "./attention.js";
 import { currentScope, type CellScope } from "./cell_scope.js";
 import { CellTimeout, KernelInterrupt } from "./errors.js";
 
 // Taken now: a cell may declare a global of the same name (cells share this realm).
-const { load, store } = Atomics;
+const { compareExchange, load, store } = Atomics;
 
 export class CellRuntime {
   /** Shared with the threads that may ask for attention (see above). */
   readonly flag: Int32Array;
   /**
-   * `require`, `module`, `__filename`, `__dirname` for cells (rewrite.ts CJS_LOCALS): the
-   * kernel's, until a cell declares one of these names itself; then the notebook's global.
+   * The cells' own `require`, `module`, `__filename`, `__dirname` and timer functions (rewrite.ts
+   * CELL_LOCALS): the kernel's, until a cell declares one of these names itself; then the
+   * notebook's global.
    */
   readonly locals: Record<string, unknown>;
+  /** Hands over the output this thread holds (a guard calls it when asked: ATTENTION_FLUSH). */
+  flushOutput?: () => void;
 
   constructor(flag: Int32Array, kernelLocals: Record<string, unknown>, userDeclared: ReadonlySet<string>) {
     this.flag = flag;
@@ -53,6 +56,12 @@ export class CellRuntime {
   readonly check = (): void => {
     const attention = load(this.flag, 0);
     if (attention === ATTENTION_INTERRUPT) throw new KernelInterrupt();
+    if (attention === ATTENTION_FLUSH) {
+      // whoever flushes lowers the flag; without a flusher, lower it here
+      if (this.flushOutput) this.flushOutput();
+      else compareExchange(this.flag, 0, ATTENTION_FLUSH, ATTENTION_NONE);
+      return;
+    }
     if (attention === ATTENTION_DEADLINE) {
       const deadline = currentScope()?.deadline;
       if (deadline !== undefined && deadline.token === load(this.flag, DEADLINE_WORD)) throw new CellTimeout(deadline.seconds);
@@ -149,8 +158,8 @@ function untracking(clear: (t: Timer) => void) {
 }
 
 /**
- * The timer functions cells get as globals. Node's own `setTimeout` carries its promisified form
- * (`util.promisify(setTimeout)`); the tracked one keeps it.
+ * The timer functions of cell code (names local to each cell: rewrite.ts CELL_LOCALS). Node's own
+ * `setTimeout` carries its promisified form (`util.promisify(setTimeout)`); the tracked one keeps it.
  */
 export function trackedTimers(): Record<string, unknown> {
   const timers: Record<string, unknown> = {

@@ -21,6 +21,7 @@
 import vm from "node:vm";
 import { Console } from "node:console";
 import process from "node:process";
+import { setImmediate } from "node:timers";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { transformCell, CellSyntaxError } from "./transform/index.js";
@@ -58,6 +59,8 @@ export interface ShellOptions {
   attention?: Int32Array;
   /** A cell's evaluation was stopped by a SIGINT (the caller decides what that signal means). */
   onSigint?: () => void;
+  /** Hands over the output the kernel holds for the I/O worker (asked through the attention flag). */
+  flushOutput?: () => void;
 }
 
 /** Per-cell cancellation: rejects the cell's awaits like an interrupt does, with the signal's reason. */
@@ -114,8 +117,9 @@ export class Shell {
     this.cells = new CellRegistry({ language: options.language, interruptible: true });
     const { importModule, require } = createImporter(options.cwd);
     const notebook = `${options.cwd}/__notebook__.ts`;
-    const cjsLocals = { require, module: { exports: {}, require }, __filename: notebook, __dirname: options.cwd };
-    this.runtime = new CellRuntime(options.attention ?? newAttention(), cjsLocals, this.declared);
+    const locals = { require, module: { exports: {}, require }, __filename: notebook, __dirname: options.cwd, ...trackedTimers() };
+    this.runtime = new CellRuntime(options.attention ?? newAttention(), locals, this.declared);
+    if (options.flushOutput) this.runtime.flushOutput = options.flushOutput;
     const fallbackWrite = (name: "stdout" | "stderr") => (text: string) => process[name].write(text);
     const globals: Record<string, unknown> = {
       console: new Console({
@@ -123,7 +127,6 @@ export class Shell {
         stderr: routedStream("stderr", fallbackWrite("stderr")) as unknown as NodeJS.WritableStream,
         colorMode: false,
       }),
-      ...trackedTimers(),
       display,
       updateDisplay,
       clearOutput,
@@ -199,10 +202,16 @@ export class Shell {
     return running.length;
   }
 
+  /**
+   * The cell's pending awaits reject now; its outcome is forced only after the microtasks that
+   * follow, so that a cell whose code reacts (its `catch` and `finally` blocks) has done so
+   * before the reply, and one that does not (awaiting something of a package's, or a `finally`
+   * that awaits) still ends at once.
+   */
   private cancel(running: Running, reason: unknown): void {
     if (!this.running.delete(running)) return;
-    running.end(reason);
     running.scope.cancel(reason);
+    setImmediate(() => running.end(reason));
   }
 
   get busy(): boolean {

@@ -148,14 +148,25 @@ describe("Shell.interrupt()", () => {
     expect(rec.text()).toBe("background saw KernelInterrupt\n");
   });
 
-  test("a caught cancellation is an event, not a state: the cell's later awaits work", async () => {
+  test("a caught cancellation is an event, not a state: a cell that handles it and finishes at once is ok", async () => {
     const { shell, run } = shellWithFlag();
-    const cell = run("try { await new Promise(() => {}) } catch {}\nglobalThis.after = await Promise.resolve('resumed')");
+    const cell = run("try { await new Promise(() => {}) } catch {}\nglobalThis.after = await Promise.resolve('resumed')\n'handled'");
+    await sleep(20);
+    shell.interrupt();
+    // as a Python cell that catches KeyboardInterrupt: its own outcome counts
+    expect(await cell).toMatchObject({ status: "ok", result: { data: { "text/plain": "'handled'" } } });
+    expect((globalThis as Record<string, unknown>).after).toBe("resumed");
+  });
+
+  test("a cell that goes on awaiting after it caught the cancellation still ends now; its code goes on", async () => {
+    const { shell, run } = shellWithFlag();
+    const cell = run("try { await new Promise(() => {}) } catch {}\nawait new Promise((r) => setTimeout(r, 30))\nglobalThis.later = 'ran'");
     await sleep(20);
     shell.interrupt();
     expect(await cell).toMatchObject({ status: "error", error: { ename: "KernelInterrupt" } });
-    await sleep(10);
-    expect((globalThis as Record<string, unknown>).after).toBe("resumed");
+    expect((globalThis as Record<string, unknown>).later).toBeUndefined();
+    await sleep(60);
+    expect((globalThis as Record<string, unknown>).later).toBe("ran");
   });
 });
 
@@ -188,5 +199,22 @@ describe("cells run in this realm", () => {
     } finally {
       globalThis.btoa = original;
     }
+  });
+});
+
+describe("timers the cell's code starts, and only those, belong to the cell", () => {
+  test("a timer a package starts for the cell survives the cell's interrupt; the cell's own is cleared", async () => {
+    const { shell, run } = shellWithFlag();
+    // what a package does: its code is not the cell's, it calls the global setTimeout
+    (globalThis as Record<string, unknown>).packageLike = (ms: number, fn: () => void) => globalThis.setTimeout(fn, ms);
+    const cell = run("packageLike(60, () => { globalThis.packageTimerFired = true });\nsetTimeout(() => { globalThis.cellTimerFired = true }, 60);\nawait new Promise(() => {})");
+    await sleep(10);
+    shell.interrupt();
+    await cell;
+    await sleep(120);
+    const g = globalThis as Record<string, unknown>;
+    expect(g.packageTimerFired).toBe(true);
+    expect(g.cellTimerFired).toBeUndefined();
+    expect(globalThis.setTimeout).toBe((await import("node:timers")).setTimeout);
   });
 });

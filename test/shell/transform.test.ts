@@ -848,7 +848,7 @@ describe("interruptible cells (guards, cancellable awaits, CommonJS names as par
         },
         await: (v: unknown) => (calls.push("await"), v),
         iterate: (v: unknown) => (calls.push("iterate"), v),
-        locals: { require: (id: string) => `kernel require ${id}`, module: { exports: {} }, __filename: "/nb/__notebook__.ts", __dirname: "/nb" },
+        locals: { require: (id: string) => `kernel require ${id}`, module: { exports: {} }, __filename: "/nb/__notebook__.ts", __dirname: "/nb", setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
       },
     });
     let n = 0;

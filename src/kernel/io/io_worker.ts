@@ -28,8 +28,8 @@ import { endpoint } from "../connection_file.js";
 import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "../bridge.js";
 import type { QueryReply } from "../../language/protocol.js";
 import { LanguageRoute } from "./language_route.js";
-import { requestInterrupt, sendSelfSigint } from "../interrupts.js";
-import { raiseDeadline } from "../../shell/attention.js";
+import { interruptHandled, requestInterrupt, sendSelfSigint } from "../interrupts.js";
+import { askForOutput, raiseDeadline } from "../../shell/attention.js";
 import { StdinRoute } from "./stdin_route.js";
 import { Subshells, type ErrorReply } from "./subshells.js";
 import { SocketWriter } from "./socket_writer.js";
@@ -217,6 +217,27 @@ function receive(frames: Buffer[], channel: string): Message | undefined {
 let inFlight = 0;
 
 /**
+ * While requests are in flight, output the main thread holds back for longer than this is asked
+ * for: a cell stuck in a loop right after printing (or after its execute_input) would keep it
+ * until the loop ends, since the main thread hands output over at the end of an event-loop turn.
+ */
+const OUTPUT_WAIT_MS = 20;
+let lastBatchAt = 0;
+let outputWatch: NodeJS.Timeout | undefined;
+function watchOutput(): void {
+  if (inFlight > 0 && outputWatch === undefined) {
+    outputWatch = setInterval(() => {
+      if (inFlight === 0) {
+        clearInterval(outputWatch);
+        outputWatch = undefined;
+      } else if (performance.now() - lastBatchAt >= OUTPUT_WAIT_MS) {
+        askForOutput(attention);
+      }
+    }, OUTPUT_WAIT_MS);
+  }
+}
+
+/**
  * Hand a request to the main thread. When it has nothing in flight, publish busy from here at
  * once: ordering is safe (nothing else can publish for it before), it shows busy even if the
  * cell then blocks the main thread, and it saves the main thread a message per request.
@@ -228,6 +249,7 @@ function forward(msg: Message, channel: "shell" | "control", busyPublished = fal
   if (!busyPublished) {
     remember(msg);
     inFlight++;
+    watchOutput();
   }
   post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent });
   // After the post, so the main thread starts meanwhile; still first on iopub, since this thread
@@ -308,6 +330,8 @@ async function shellLoop(): Promise<void> {
 }
 
 let shutdownRequested = false;
+/** How long the main thread has to act on an interrupt before it is sent a SIGINT. */
+const SELF_SIGINT_AFTER_MS = 30;
 
 /**
  * A launcher that names itself in `JPY_PARENT_PID` (jupyter_client does; so does ours) expects
@@ -381,11 +405,16 @@ async function controlLoop(): Promise<void> {
       case "interrupt_request":
         publish("status", { execution_state: "busy" }, msg.header);
         // The main thread may be stuck in a cell: the raised flag stops the cell's own code
-        // wherever it runs, the signal a package's loop in the cell's synchronous part (vm
-        // breakOnSigint); the notice has the main thread cancel every running cell.
-        requestInterrupt(attention);
-        sendSelfSigint(attention);
+        // wherever it runs (and a blocked prompt()), and the notice has the main thread cancel
+        // every running cell. Only if it has not acted soon after is the process sent a SIGINT,
+        // which stops a package's loop in a cell's synchronous part (vm breakOnSigint) but ends
+        // that evaluation wherever it is, with no `finally` run.
+        const request = requestInterrupt(attention);
+        stdinRoute.interrupted();
         post({ type: "interrupt" });
+        setTimeout(() => {
+          if (!interruptHandled(attention, request) && !closing) sendSelfSigint(attention);
+        }, SELF_SIGINT_AFTER_MS);
         send({ channel: "control", msgType: "interrupt_reply", content: { status: "ok" }, parent: msg.header });
         publish("status", { execution_state: "idle" }, msg.header);
         break;
@@ -526,6 +555,7 @@ async function main(): Promise<void> {
   }
   port.on("message", (m: ToWorker) => {
     if (m.type === "send") {
+      lastBatchAt = performance.now();
       for (const item of m.items) {
         try {
           send(item);

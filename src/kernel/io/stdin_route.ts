@@ -16,7 +16,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Header, Message } from "../../messaging/index.js";
 import type { StdinAnswer } from "../bridge.js";
-import { wakeUp } from "../stdin_wake.js";
+import { countSigint, wakeUp } from "../stdin_wake.js";
 
 export interface StdinRouteHandlers {
   /**
@@ -41,6 +41,11 @@ export class StdinRoute {
   private pending: Pending[] = [];
 
   constructor(private readonly handlers: StdinRouteHandlers) {}
+
+  /** An interrupt: a prompt() blocking the main thread ends (as the SIGINT watcher ends it). */
+  interrupted(): void {
+    if (this.words) countSigint(this.words);
+  }
 
   attach(port: MessagePort, wake: SharedArrayBuffer): void {
     this.port = port;

@@ -81,12 +81,26 @@ export interface RewriteOptions {
  * The names an interruptible cell's IIFE takes as parameters (closure variables are fast where
  * globals are not), from the kernel's runtime object `__tsak_rt` (src/shell/cell_runtime.ts):
  * the attention flag, the check that throws when it is set, the cancellable await and the
- * cancellable async iteration; and the CommonJS names a cell can use as a program file would,
+ * cancellable async iteration; and the cell's own names: the CommonJS ones a program file has,
  * which must not be globals (ES modules a cell imports would take them for a CommonJS
- * environment). A name the cell declares itself is not a parameter: it is the notebook's.
+ * environment), and the timer functions, which record the timers the cell's code starts so that
+ * cancelling the cell clears them (as globals they would also record, and clear, the timers of
+ * packages working for the cell). A name the cell declares itself is not a parameter: it is the
+ * notebook's.
  */
 export const RUNTIME_GLOBAL = "__tsak_rt";
-export const CJS_LOCALS = ["require", "module", "__filename", "__dirname"] as const;
+export const CELL_LOCALS = [
+  "require",
+  "module",
+  "__filename",
+  "__dirname",
+  "setTimeout",
+  "setInterval",
+  "setImmediate",
+  "clearTimeout",
+  "clearInterval",
+  "clearImmediate",
+] as const;
 const FLAG = "__tsak_g";
 const CHECK = "__tsak_x";
 const AWAIT = "__tsak_w";
@@ -500,7 +514,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   if (declared.size > 0) prefix += `var ${[...declared].join(", ")}; `;
   let suffix = "\n})()";
   if (opts.interruptible) {
-    const locals = CJS_LOCALS.filter((name) => !declared.has(name));
+    const locals = CELL_LOCALS.filter((name) => !declared.has(name));
     prefix += `(async (${[FLAG, CHECK, AWAIT, ITERATE, ...locals].join(", ")}) => {`;
     const rt = RUNTIME_GLOBAL;
     suffix = `\n})(${[`${rt}.flag`, `${rt}.check`, `${rt}.await`, `${rt}.iterate`, ...locals.map((name) => `${rt}.locals.${name}`)].join(", ")})`;
