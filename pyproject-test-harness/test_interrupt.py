@@ -228,6 +228,37 @@ def test_a_thread_cell_loop_is_stopped_and_the_named_thread_keeps_its_globals(ke
     assert_state_kept_and_answering(kc)
 
 
+def test_one_interrupt_stops_every_running_cell_and_each_gets_its_reply(kernel) -> None:
+    """A `// task` cell awaiting, a `// thread` cell spinning and a queued cell spinning after an
+    await run at once; one interrupt answers each with KernelInterrupt, within the bound."""
+    km, kc = kernel
+    task = kc.execute('// task\nconsole.log("task waiting"); await new Promise((r) => setTimeout(r, 60_000))')
+    wait_stream(kc, task, "task waiting")
+    thread = kc.execute('// thread\nconsole.log("thread spinning"); await null; while (true) {}')
+    wait_stream(kc, thread, "thread spinning")
+    queued = kc.execute('await null; console.log("queued spinning"); while (true) {}')
+    wait_stream(kc, queued, "queued spinning")
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    km.interrupt_kernel()
+    replies = {name: get_reply(kc, msg_id, timeout=10)["content"]
+               for name, msg_id in [("queued", queued), ("task", task), ("thread", thread)]}
+    elapsed = time.monotonic() - t0
+    assert {name: (r["status"], r.get("ename")) for name, r in replies.items()} == {
+        name: ("error", "KernelInterrupt") for name in replies}, replies
+    assert elapsed < STOP_WITHIN_S, f"all three answered {elapsed * 1000:.0f} ms after the interrupt request"
+    # Each shows the error and ends with idle (IOPub read past the streams waited for above).
+    by_parent: dict[str, list[str]] = {task: [], thread: [], queued: []}
+    deadline = time.monotonic() + 10
+    while not all("idle" in seen for seen in by_parent.values()) and time.monotonic() < deadline:
+        m = kc.get_iopub_msg(timeout=10)
+        seen = by_parent.get(m["parent_header"].get("msg_id"))
+        if seen is not None and m["msg_type"] in ("error", "status"):
+            seen.append(m["content"].get("ename") or m["content"].get("execution_state"))
+    assert all(seen[-2:] == ["KernelInterrupt", "idle"] for seen in by_parent.values()), by_parent
+    assert_state_kept_and_answering(kc)
+
+
 def test_heartbeat_and_control_answer_within_100_ms_while_a_cell_spins(kernel) -> None:
     """The I/O worker answers while the main thread is stuck: heartbeat, kernel_info, and the
     interrupt_request itself (its reply, not only its effect)."""

@@ -326,17 +326,27 @@ export class ExecuteScheduler {
       if (!silent) outbox.publish("error", outcome.error, parent);
       this.reply(request, { status: "error", execution_count: count, ...outcome.error }, metadata);
       // A cell aborted because of another's failure (or its subshell's deletion) stops nothing more.
-      if (stopOnError && !silent && cancelled?.kind !== "aborted") this.stopOnError(self);
+      if (stopOnError && !silent && cancelled?.kind !== "aborted") {
+        this.stopOnError(self, cancelled?.kind === "interrupt" || (outcome.status === "error" && outcome.interrupted));
+      }
     }
     this.idle(parent);
     outbox.flush();
   }
 
-  /** A cell failed: abort what was sent before, cancel the other running cells that stop on error. */
-  private stopOnError(failed: Running): void {
+  /**
+   * A cell failed: abort what was sent before, cancel the other running cells that stop on error.
+   * When the failure is an interrupt, the interrupt is meant for every running cell and may reach
+   * this thread after the first cell's guard has stopped it: the others are interrupted too
+   * (KernelInterrupt, as the interrupt would answer them), not aborted.
+   */
+  private stopOnError(failed: Running, interrupted: boolean): void {
     this.abortUntil = performance.now();
+    const reason: CancelReason = interrupted
+      ? { kind: "interrupt" }
+      : { kind: "aborted", message: "Cancelled because another cell failed (stop_on_error)" };
     for (const r of [...this.running]) {
-      if (r !== failed && r.stopOnError) r.cancel({ kind: "aborted", message: "Cancelled because another cell failed (stop_on_error)" });
+      if (r !== failed && r.stopOnError) r.cancel(reason);
     }
   }
 
