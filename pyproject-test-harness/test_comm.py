@@ -211,6 +211,32 @@ def test_silent_cells_still_publish_comm_messages(kc) -> None:
     assert got[1]["content"]["target_name"] == target
 
 
+def test_a_task_cell_opens_and_answers_a_comm_while_a_queued_cell_runs(kc) -> None:
+    """A `// task` cell beside a queued cell that awaits: its comm messages carry its own parent,
+    and the frontend's message reaches its handler while the queued cell still runs."""
+    target = f"test.task.{uuid.uuid4().hex[:6]}"
+    sorter = Sorter(kc)
+    busy = send_execute(kc, "await new Promise((r) => setTimeout(r, 3000)); 'slow done'")
+    sorter.wait_output(busy, "execute_input")
+    task = send_execute(kc, f"""// task
+import {{ Comm }} from "ts-async-kernel";
+const tc = new Comm("{target}", {{ data: {{ from: "task" }} }});
+const got = await new Promise<number>((r) => tc.onMsg((m) => r(m.content.data.x as number)));
+tc.send({{ doubled: got * 2 }});
+got""")
+    opened = sorter.wait_output(task, "comm_open")
+    assert opened["content"]["target_name"] == target and opened["content"]["data"] == {"from": "task"}
+    comm_id = opened["content"]["comm_id"]
+    send_comm(kc, "comm_msg", {"comm_id": comm_id, "data": {"x": 21}})
+    done = sorter.execution(task)
+    assert done.content["status"] == "ok" and done.result_text == "21", done.describe()
+    assert not sorter.replied(busy), "the task cell finished while the queued cell still awaited"
+    [answer] = [m for m in done.iopub if m["msg_type"] == "comm_msg"]
+    assert answer["content"]["data"] == {"doubled": 42} and answer["parent_header"]["msg_id"] == task
+    slow = sorter.execution(busy)
+    assert slow.result_text == "'slow done'", slow.describe()
+
+
 def test_a_thread_cell_owns_its_comms_and_targets(kc) -> None:
     target = f"test.thread.{uuid.uuid4().hex[:6]}"
     ex = ok(kc, f"""// thread name=comms

@@ -216,6 +216,33 @@ def test_output_after_the_reply_reaches_the_cell_that_started_it(kc) -> None:
     assert text == "late\nlater\n", late
 
 
+def test_images_are_base64_from_bytes_or_text(kc) -> None:
+    # The 8 bytes of a PNG signature, and a JPEG's start: display.png/jpeg take bytes or base64 text.
+    ex = ok(kc, "display.png(new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]))\n"
+                "display.jpeg(Buffer.from([0xff, 0xd8, 0xff]))\n"
+                "display.png('iVBORw0KGgo=', { metadata: { width: 8 } })")
+    shown = ex.of_type("display_data")
+    assert [list(m["content"]["data"]) for m in shown] == [["image/png", "text/plain"], ["image/jpeg", "text/plain"],
+                                                            ["image/png", "text/plain"]], shown
+    assert shown[0]["content"]["data"]["image/png"] == "iVBORw0KGgo="
+    assert shown[1]["content"]["data"]["image/jpeg"] == "/9j/"
+    assert shown[2]["content"]["data"]["image/png"] == "iVBORw0KGgo="
+    assert shown[2]["content"]["metadata"] == {"width": 8}
+
+
+def test_output_from_promises_and_stderr_after_the_reply(kc) -> None:
+    # Not a timer: a promise chain the cell left running, and the stderr stream.
+    ex = ok(kc, "Promise.resolve().then(() => new Promise(r => setImmediate(r)))\n"
+                "  .then(() => { console.error('from a promise'); process.stderr.write('raw stderr\\n') })\n"
+                "  .then(() => fetch('data:text/plain,fetched')).then(r => r.text()).then(t => console.log(t));\n"
+                "'started'")
+    late = [m for m in ex.iopub + collect_iopub_after(kc, ex.msg_id) if m["msg_type"] == "stream"]
+    err = "".join(m["content"]["text"] for m in late if m["content"]["name"] == "stderr")
+    out = "".join(m["content"]["text"] for m in late if m["content"]["name"] == "stdout")
+    assert err == "from a promise\nraw stderr\n", late
+    assert out == "fetched\n", late
+
+
 def collect_iopub_after(kc, parent_id: str, wait: float = 1.0) -> list[dict[str, Any]]:
     got = []
     for m in drain_iopub(kc, quiet=wait):
@@ -237,6 +264,37 @@ def test_completion_answers_within_a_second_while_a_cell_awaits(kc) -> None:
     assert elapsed < 1.0, f"completion took {elapsed:.2f} s while a cell awaited"
     assert get_reply(kc, msg_id, timeout=15)["content"]["status"] == "ok"
     collect_iopub(kc, msg_id)
+
+
+def test_completion_of_package_types_and_keywords(kc) -> None:
+    language_ready(kc)
+    # A package's members come from its .d.ts (esm-only-pkg in the notebook's node_modules).
+    ok(kc, "import * as esm from 'esm-only-pkg'")
+    assert "shout" in complete(kc, "esm.")["matches"]
+    # Node's own types (@types/node), for a built-in imported under another name.
+    ok(kc, "import * as nodeFs from 'node:fs'")
+    assert "readFileSync" in complete(kc, "nodeFs.readF")["matches"]
+    # Keywords where a statement starts.
+    assert "return" in complete(kc, "function kw() { retu")["matches"]
+    c = complete(kc, "awa")
+    assert "await" in c["matches"], c
+
+
+def test_inspect_gives_signature_and_docs_and_more_at_detail_level_1(kc) -> None:
+    language_ready(kc)
+    ok(kc, "/** Adds two numbers, carefully. */\nfunction carefulAdd(a: number, b: number): number { return a + b }")
+    code = "carefulAdd(1, 2)"
+    plain = get_reply(kc, kc.inspect(code, 3, detail_level=0))["content"]
+    assert plain["status"] == "ok" and plain["found"], plain
+    assert "carefulAdd(a: number, b: number): number" in plain["data"]["text/plain"], plain
+    assert "Adds two numbers, carefully." in plain["data"]["text/plain"], plain
+    assert "carefulAdd" in plain["data"]["text/markdown"] and "Adds two numbers" in plain["data"]["text/markdown"], plain
+    detailed = get_reply(kc, kc.inspect(code, 3, detail_level=1))["content"]
+    assert detailed["found"], detailed
+    assert len(detailed["data"]["text/plain"]) > len(plain["data"]["text/plain"]), detailed
+    # A package's declaration, with its JSDoc, from its .d.ts.
+    shout = get_reply(kc, kc.inspect("esm.shout", 8))["content"]
+    assert shout["found"] and "Shouts." in shout["data"]["text/plain"], shout
 
 
 # 9. user_expressions.
