@@ -132,6 +132,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    from kernel_helpers import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("figures measured by the load and hostile-input tests")
+        for line in FIGURES:
+            terminalreporter.line(line)
     if LEAKED:
         terminalreporter.section("kernel processes still running after the session (killed)")
         for line in LEAKED:

@@ -21,6 +21,16 @@ TIMEOUT = 10.0
 STARTUP_TIMEOUT = 30.0
 
 
+# What the load and hostile-input tests measured, shown at the end of every run (conftest.py).
+FIGURES: list[str] = []
+
+
+def report_figure(text: str) -> None:
+    """A measured figure (messages fired, bytes checked, RSS): in the run's summary, not only in
+    the captured output of a passing test."""
+    FIGURES.append(text.strip())
+
+
 def summarize(msg: dict[str, Any]) -> str:
     content = msg.get("content", {})
     extra = ""

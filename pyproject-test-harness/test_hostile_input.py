@@ -26,7 +26,7 @@ import zmq
 from jupyter_client.session import DELIM, Session
 
 from conftest import KERNEL_NAME
-from kernel_helpers import evaluate, execute, get_reply, kernel_process, running_kernel, summarize
+from kernel_helpers import evaluate, execute, get_reply, kernel_process, report_figure, running_kernel, summarize
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -330,8 +330,8 @@ def test_thousands_of_hostile_messages_on_every_socket(kernel) -> None:
             s.close(linger=0)
 
     total = sum(fired.values())
-    print(f"\nfired {total} hostile messages in {fire_seconds:.1f} s: " + ", ".join(f"{k}: {v}" for k, v in sorted(fired.items())))
-    print(f"received {len(received)} messages back (replies and IOPub), all signed correctly")
+    report_figure(f"fired {total} hostile messages in {fire_seconds:.1f} s: " + ", ".join(f"{k}: {v}" for k, v in sorted(fired.items())))
+    report_figure(f"received {len(received)} messages back (replies and IOPub), all signed correctly")
 
     assert undecodable == [], f"replies that do not verify or parse: {undecodable[:5]}"
     answered_dropped = [summarize(m) for m in received if (m.get("parent_header") or {}).get("msg_id") in must_not_appear]
@@ -425,5 +425,5 @@ def test_100_mb_messages_are_dropped_or_answered_and_survived() -> None:
             shell.close(linger=0)
         assert km.is_alive()
         assert evaluate(kc, "'survived'") == "'survived'"
-        print(f"\n4 messages of 100 MB (3 dropped, 1 answered) and one 100 MB garbage frame: kernel RSS "
+        report_figure(f"4 messages of 100 MB (3 dropped, 1 answered) and one 100 MB garbage frame: kernel RSS "
               f"{rss_before:.0f} MB before, {rss_peak:.0f} MB after")

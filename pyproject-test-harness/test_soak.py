@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from conftest import KERNEL_NAME
-from kernel_helpers import evaluate, execute, get_reply, kernel_process, running_kernel, summarize
+from kernel_helpers import evaluate, execute, get_reply, kernel_process, report_figure, running_kernel, summarize
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -132,7 +132,7 @@ def test_10000_pipelined_executes_answered_in_order() -> None:
             ei = next(m for m in seen if m["msg_type"] == "execute_input")
             assert ei["content"]["execution_count"] == count, summarize(ei)
         assert evaluate(kc, f"globalThis.{name}") == str(EXECUTES)
-        print(f"\n{EXECUTES} pipelined executes answered in {elapsed:.1f} s; kernel RSS "
+        report_figure(f"{EXECUTES} pipelined executes answered in {elapsed:.1f} s; kernel RSS "
               f"{rss_before:.0f} MB before, {rss_mb(pid):.0f} MB after (all {EXECUTES} in flight at once)")
 
 
@@ -161,7 +161,7 @@ def test_memory_after_10000_executions_stays_within_50_mb() -> None:
         assert {r["content"]["status"] for r in reader.replies} == {"ok"}
         rss_after = settled_rss_mb(pid)
         assert evaluate(kc, "soak") == str(EXECUTES)
-        print(f"\nkernel RSS after {WARM_UP} executions: {rss_after_100:.1f} MB, after {EXECUTES}: "
+        report_figure(f"kernel RSS after {WARM_UP} executions: {rss_after_100:.1f} MB, after {EXECUTES}: "
               f"{rss_after:.1f} MB ({EXECUTES} executions in {elapsed:.1f} s)")
         assert rss_after - rss_after_100 < RSS_GROWTH_LIMIT_MB, (
             f"RSS grew by {rss_after - rss_after_100:.1f} MB from execution {WARM_UP} to {EXECUTES} "
@@ -219,7 +219,7 @@ def test_200_mb_of_output_arrives_complete_and_in_order() -> None:
         assert pending == "", f"output ends mid-line: {pending[:40]!r}"
         assert line == OUTPUT_LINES and received == OUTPUT_LINES * LINE_BYTES, (line, received)
         assert others == [], others
-        print(f"\n{received / 1e6:.0f} MB of stdout in {messages} stream messages, checked line by line, "
+        report_figure(f"{received / 1e6:.0f} MB of stdout in {messages} stream messages, checked line by line, "
               f"in {elapsed:.1f} s")
         assert evaluate(kc, "'still answering'") == "'still answering'"
 
@@ -276,6 +276,6 @@ out.close();
             next((i for i, n in enumerate(numbers) if n != i), None))
         assert [m["content"]["comm_id"] for m in sent if m["msg_type"] == "comm_close"] == [out_id]
         outbound = time.monotonic() - t0
-        print(f"\n{COMM_MESSAGES} comm messages in (each with busy/idle) in {inbound:.1f} s, "
+        report_figure(f"{COMM_MESSAGES} comm messages in (each with busy/idle) in {inbound:.1f} s, "
               f"{COMM_MESSAGES} out in {outbound:.1f} s, all in order")
         assert evaluate(kc, "'still answering'") == "'still answering'"
