@@ -4,6 +4,8 @@
 Kernels (one at a time, each in its own process group, always killed afterwards):
   ours      node dist/cli/main.js start -f <conn>           (this repository, built by `npm run build`)
   floor     node bench/floor.mjs -f <conn>                  (do-nothing zeromq.js responder)
+  floor_owed    ... --owed              (the floor + execute_input/execute_result: 5 messages)
+  floor_design  ... --owed --io-thread  (and a worker owning the sockets: design §3's two hops)
   deno      deno jupyter --kernel --conn <conn>             (npm `deno`, bench/package.json)
   tslab     node .../tslab/bin/tslab kernel --config-path <conn>   (npm `tslab`, TypeScript mode)
   ipykernel python -m ipykernel_launcher -f <conn>          (pip, bench/.venv)
@@ -20,7 +22,7 @@ Figures per kernel:
               the same for a cell awaiting a 60 s sleep (top-level await: a timer promise in JS,
               asyncio.sleep in Python)
   decl        (JS/TS kernels, fresh process) round trip of a cell declaring a function and a class,
-              re-declaring the same names and declaring new ones; after 1 earlier cell (and 100
+              re-declaring the same names and declaring new ones, and of `1+1`; after 1 earlier cell (and 100
               warm-up rounds), and again after 500 more cells that each declare something;
               median and p99, growth = later / first
   comm        (kernels with Jupyter widgets: ours, ipykernel and async-kernel with ipywidgets) an
@@ -146,6 +148,20 @@ def kernel_table() -> dict[str, dict]:
             "lang": "js",
             "no_stream": True,
         },
+        # The floor's variants (reference rows, no targets): what the protocol and design §3 cost
+        # before any of our code runs. See floor.mjs and docs/performance.md.
+        "floor_owed": {
+            "label": "floor + execute_input/result (5 messages)",
+            "argv": [NODE, str(BENCH / "floor.mjs"), "-f", "{conn}", "--owed"],
+            "lang": "js",
+            "no_stream": True,
+        },
+        "floor_design": {
+            "label": "floor + 5 messages + I/O thread (design §3)",
+            "argv": [NODE, str(BENCH / "floor.mjs"), "-f", "{conn}", "--owed", "--io-thread"],
+            "lang": "js",
+            "no_stream": True,
+        },
         "deno": {
             "label": "Deno `deno jupyter`",
             "argv": [deno, "jupyter", "--kernel", "--conn", "{conn}"],
@@ -179,7 +195,7 @@ def kernel_table() -> dict[str, dict]:
     }
 
 
-ALL_KERNELS = ["ours", "floor", "deno", "tslab", "ipykernel", "async"]
+ALL_KERNELS = ["ours", "floor", "floor_owed", "floor_design", "deno", "tslab", "ipykernel", "async"]
 PHASES = ("startup", "rtt", "pipelined", "stream", "comm", "interrupt", "interrupt_sleep", "decl")
 
 
@@ -214,6 +230,8 @@ def versions() -> dict[str, str]:
     return {
         "ours": f"{_pkg_version(ROOT / 'package.json')} ({git}{', src uncommitted' if dirty else ''})",
         "floor": f"zeromq {_pkg_version(ROOT / 'node_modules' / 'zeromq' / 'package.json')}",
+        "floor_owed": f"zeromq {_pkg_version(ROOT / 'node_modules' / 'zeromq' / 'package.json')}",
+        "floor_design": f"zeromq {_pkg_version(ROOT / 'node_modules' / 'zeromq' / 'package.json')}",
         "deno": deno_v[1] if len(deno_v) > 1 else "?",
         "tslab": _pkg_version(BENCH / "node_modules" / "tslab" / "package.json"),
         "ipykernel": _dist_version("ipykernel"),
@@ -773,6 +791,7 @@ def probe_stall(run: Run) -> str:
 # time, so the global scope grows with the samples too. Fillers declare new names as well.
 DECL_SAME = "function f(x: number) { return x * 2 }\nclass C { v = f(21) }\nnew C().v"
 DECL_NEW = "function f{i}(x: number) {{ return x * 2 }}\nclass C{i} {{ v = f{i}(21) }}\nnew C{i}().v"
+DECL_PLAIN = "1+1"  # a cell that declares nothing: does every cell get dearer with history?
 DECL_FILLER = "const k{i} = {i}\nfunction g{i}(x: number) {{ return x + k{i} }}\nclass D{i} {{ w = g{i}(1) }}"
 
 
@@ -785,7 +804,7 @@ def phase_decl(run: Run, warmup: int, samples: int, fillers: int, timeout: float
     deadline = t0 + timeout
     counter = iter(range(1_000_000))
     cells = 0
-    total = 1 + 2 * 2 * (warmup + samples) + fillers
+    total = 1 + 2 * 3 * (warmup + samples) + fillers
 
     def execute(code: str, what: str) -> float:
         nonlocal cells
@@ -797,15 +816,17 @@ def phase_decl(run: Run, warmup: int, samples: int, fillers: int, timeout: float
 
     def measure() -> dict:
         history = cells
-        times: dict[str, list[float]] = {"same": [], "new": []}
+        times: dict[str, list[float]] = {"same": [], "new": [], "plain": []}
         for k in range(warmup + samples):
             if k == warmup:
                 history = cells  # cells run before the first sample, warm-up included
             same = execute(DECL_SAME, "re-declaring cell")
             new = execute(DECL_NEW.format(i=next(counter)), "declaring cell")
+            plain = execute(DECL_PLAIN, "`1+1` cell")
             if k >= warmup:
                 times["same"].append(same)
                 times["new"].append(new)
+                times["plain"].append(plain)
         out: dict = {"history": history}
         for variant, ts in times.items():
             ts.sort()
@@ -823,7 +844,7 @@ def phase_decl(run: Run, warmup: int, samples: int, fillers: int, timeout: float
         res.update(done=False, cells=cells, text=f"{cells}/{total} cells in {time.perf_counter() - t0:.0f} s")
         return res
     res["done"] = True
-    for variant in ("same", "new"):
+    for variant in ("same", "new", "plain"):
         a, b = res["first"][variant], res["later"][variant]
         res[variant] = {"growth": b["median_ms"] / a["median_ms"], "p99_growth": b["p99_ms"] / a["p99_ms"]}
     return res
@@ -1225,7 +1246,8 @@ def fmt_phase(phase: str, r: dict | None) -> str:
             return (f"first: same names {first['same']['median_ms']:.2f} ms, new names {first['new']['median_ms']:.2f} ms; "
                     if first else "") + r["text"]  # fmt: skip
         p99 = lambda v: f"p99 {r['first'][v]['p99_ms']:.2f} → {r['later'][v]['p99_ms']:.2f} ms, ×{r[v]['p99_growth']:.2f}"  # noqa: E731
-        return f"same names {_fmt_decl(r, 'same')} ({p99('same')}); new names {_fmt_decl(r, 'new')} ({p99('new')})"
+        return (f"same names {_fmt_decl(r, 'same')} ({p99('same')}); new names {_fmt_decl(r, 'new')} ({p99('new')}); "
+                f"1+1 {_fmt_decl(r, 'plain')} ({p99('plain')})")  # fmt: skip
     if phase == "comm":
         if not r.get("done"):
             return r["text"]
@@ -1233,7 +1255,7 @@ def fmt_phase(phase: str, r: dict | None) -> str:
     if phase in ("comm_k2f", "comm_f2k"):
         d = r.get(phase.split("_")[1])
         return f"{d['per_s']:.0f} /s" if d else (r.get("text") or "–")
-    if phase in ("decl_same", "decl_new"):
+    if phase in ("decl_same", "decl_new", "decl_plain"):
         variant = phase.split("_")[1]
         if r["done"]:
             return _fmt_decl(r, variant)
@@ -1293,6 +1315,7 @@ def table(results: dict, order: list[str]) -> list[str]:
         ("interrupt_sleep", "interrupt awaited sleep", lambda r: r.get("interrupt_sleep")),
         ("decl_same", "decl, same names", lambda r: r.get("decl")),
         ("decl_new", "decl, new names", lambda r: r.get("decl")),
+        ("decl_plain", "`1+1` after the same cells", lambda r: r.get("decl")),
     ]
 
     def cell(key, r):
@@ -1413,10 +1436,13 @@ def targets(results: dict) -> list[str]:
     od = o.get("decl") or {}
     if od.get("done"):
         # judged on the medians: a p99 of this many samples moves by half from run to run here
-        worst = max(od["same"]["growth"], od["new"]["growth"])
-        line(f"cost per declaring cell after {od['fillers']} more cells: median ×{od['same']['growth']:.2f} "
-             f"(same names), ×{od['new']['growth']:.2f} (new names) (target ≤ 1.2x); p99 "
-             f"×{od['same']['p99_growth']:.2f}, ×{od['new']['p99_growth']:.2f}", worst <= 1.2)  # fmt: skip
+        plain = od.get("plain")  # absent in results of runs before `1+1` was measured
+        worst = max(od["same"]["growth"], od["new"]["growth"], plain["growth"] if plain else 0)
+        line(f"cost per cell after {od['fillers']} more cells: median ×{od['same']['growth']:.2f} "
+             f"(declaring, same names), ×{od['new']['growth']:.2f} (new names)"
+             + (f", ×{plain['growth']:.2f} (`1+1`)" if plain else "") + " (target ≤ 1.2x); p99 "
+             f"×{od['same']['p99_growth']:.2f}, ×{od['new']['p99_growth']:.2f}"
+             + (f", ×{plain['p99_growth']:.2f}" if plain else ""), worst <= 1.2)  # fmt: skip
     elif od and not od.get("skipped"):
         line(f"cost per declaring cell: {od.get('text') or od.get('error')} (target: grows ≤ 1.2x)", False)
     ost, fst, dst = v(o, "startup"), v(f, "startup"), v(d, "startup")
@@ -1424,6 +1450,20 @@ def targets(results: dict) -> list[str]:
         line(f"startup {ost:.0f} ms = {ost / fst:.2f}x the floor's {fst:.0f} ms (target ≤ 1.3x)", ost / fst <= 1.3)
     if ost and dst:
         line(f"startup {ost:.0f} ms vs Deno's {dst:.0f} ms (target: faster)", ost < dst)
+    # Not targets: where the floor stands once it pays what the protocol and design §3 cost (five
+    # messages per execute, a worker owning the sockets), so a missed ratio can be read.
+    g = results.get("floor_design")
+    if g and f:
+        parts = []
+        for key, label, fmt, rate in (("rtt_median", "round trip", "{:.2f} ms", False),
+                                      ("pipelined", "pipelined", "{:.0f}/s", True),
+                                      ("startup", "startup", "{:.0f} ms", False)):  # fmt: skip
+            gv, fv, ov = v(g, key), v(f, key), v(o, key)
+            if gv and fv and ov:
+                parts.append(f"{label} {fmt.format(gv)} = {gv / fv:.2f}x the floor (ours {ov / gv:.2f}x it)")
+        if parts:
+            out.append("- for reading the ratios, the floor with the design's own costs (5 messages, an I/O "
+                       "thread, no code run): " + "; ".join(parts))
     return out
 
 
