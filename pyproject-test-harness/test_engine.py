@@ -12,9 +12,9 @@ from typing import Any, Iterator
 import pytest
 from jupyter_client.manager import KernelManager
 
-from conftest import KERNEL_NAME
+from conftest import KERNEL_NAME, describe, run_cli
 from kernel_helpers import (STARTUP_TIMEOUT, collect_iopub, drain_iopub, evaluate, execute,
-                            get_reply, quiet_client)
+                            get_reply, quiet_client, running_kernel)
 
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(120)]
 
@@ -171,9 +171,29 @@ def test_syntax_error_shows_the_line(kc) -> None:
     assert "const broken = ;" in "\n".join(ex.content["traceback"])
 
 
-def test_trailing_semicolon_suppresses_the_result(kc) -> None:
-    assert ok(kc, "1 + 1;").result_text is None
-    assert ok(kc, "1 + 1").result_text == "2"
+def test_the_last_expression_is_the_result_also_with_a_trailing_semicolon(kc) -> None:
+    """TypeScript style ends statements with `;`: Deno, tslab and IJavascript show `x;`."""
+    assert ok(kc, "1 + 1;").result_text == "2"
+    assert ok(kc, "const fromSemicolon = [1, 2];\nfromSemicolon;").result_text == "[ 1, 2 ]"
+    assert ok(kc, "await Promise.resolve('awaited');").result_text == "'awaited'"
+    assert ok(kc, "// thread\n3 * 3;").result_text == "9"
+    # `void` hides a value, and a last statement that is no expression has none
+    assert ok(kc, "void fromSemicolon.length;").result_text is None
+    assert ok(kc, "if (fromSemicolon) { 1 }").result_text is None
+
+
+def test_the_semicolon_install_option_keeps_ipythons_convention(installed_kernelspecs) -> None:
+    name = "ts-async-semicolon"
+    proc = run_cli("install", "--prefix", str(installed_kernelspecs.prefix), "--name", name, "--semicolon-hides-result")
+    assert proc.returncode == 0, describe(proc)
+    spec = json.loads((installed_kernelspecs.kernels_dir / name / "kernel.json").read_text())
+    assert "--semicolon-hides-result" in spec["argv"]
+    assert spec["metadata"]["ts_async_kernel"]["semicolon_hides_result"] is True
+    with running_kernel(name) as (km, kc):
+        assert execute(kc, "1 + 1;").result_text is None
+        assert execute(kc, "1 + 1").result_text == "2"
+        assert execute(kc, "// thread\n3 * 3;").result_text is None
+        assert execute(kc, "// thread\n3 * 3").result_text == "9"
 
 
 # 6. Display API.
@@ -252,17 +272,17 @@ def collect_iopub_after(kc, parent_id: str, wait: float = 1.0) -> list[dict[str,
 
 
 # 7. Completion while another cell runs.
-def test_completion_answers_within_a_second_while_a_cell_awaits(kc) -> None:
+def test_completion_answers_while_a_cell_awaits(kernel, kc) -> None:
+    km = kernel[0]
     language_ready(kc)
     ok(kc, "const busyTarget = { alpha: 1, beta: 2 }")
-    msg_id = kc.execute("await new Promise(r => setTimeout(r, 5000))")
+    # a cell that never ends by itself: whatever completion answers, it answers while the cell awaits
+    msg_id = kc.execute("await new Promise(() => {})")
     time.sleep(0.2)
-    t0 = time.monotonic()
     c = complete(kc, "busyTarget.")
-    elapsed = time.monotonic() - t0
     assert c["matches"] == ["alpha", "beta"], c
-    assert elapsed < 1.0, f"completion took {elapsed:.2f} s while a cell awaited"
-    assert get_reply(kc, msg_id, timeout=15)["content"]["status"] == "ok"
+    km.interrupt_kernel()
+    assert get_reply(kc, msg_id, timeout=15)["content"]["ename"] == "KernelInterrupt"
     collect_iopub(kc, msg_id)
 
 

@@ -444,15 +444,12 @@ def test_shutdown_kernel_through_jupyter_client(kernel_name: str) -> None:
         with running_kernel(kernel_name) as (km, kc):
             assert evaluate(kc, "1 + 1") == "2"
             proc = kernel_process(km)
-            t0 = time.monotonic()
             km.shutdown_kernel(now=False)
-            elapsed = time.monotonic() - t0
             assert proc.poll() is not None
+            # 0, not -15 or -9: it exited by itself, jupyter_client did not have to signal it
             assert proc.returncode == 0, (
                 f"{kernel_name} shutdown #{attempt + 1}: exit code {proc.returncode} "
                 "(negative = killed by that signal)")
-            assert elapsed < km.shutdown_wait_time / 2, (
-                f"kernel took {elapsed:.1f}s to exit: jupyter_client had to terminate it")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,11 +17,13 @@ Commands:
             --interrupt-mode message|signal  --language typescript|javascript
             --log-level <level>  --backend <name>  --loop <name>   passed to the kernel
             --type-check   report every cell's type errors on stderr (the cell still runs)
+            --semicolon-hides-result   a last expression ending in ";" shows no result (IPython's
+                           convention; by default it does, as in Deno and tslab)
             --private-connection-file   refuse a connection file others may read (else a warning)
   remove    Remove an installed kernelspec (same location options, --name)
   list      List installed kernelspecs of this kernel
   start     Run a kernel: start -f <connection_file> [--log-level L] [--backend B] [--loop L] [--type-check]
-            [--private-connection-file]
+            [--semicolon-hides-result] [--private-connection-file]
   console   An interactive console on a new kernel
   run       Execute a notebook: run <notebook.ipynb> [--output <file>] [--quiet]
             (writes the outputs back; exits 1 if a cell fails)
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     backend: { type: "string" },
     loop: { type: "string" },
     "type-check": { type: "boolean" },
+    "semicolon-hides-result": { type: "boolean" },
     "private-connection-file": { type: "boolean" },
     f: { type: "string", short: "f" },
     output: { type: "string", short: "o" },
@@ -84,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
         name: values.name, displayName: values["display-name"], interruptMode: mode, language,
         logLevel: values["log-level"], backend: values.backend, loop: values.loop,
         typeCheck: values["type-check"], privateConnectionFile: values["private-connection-file"],
+        semicolonHidesResult: values["semicolon-hides-result"],
       });
       process.stdout.write(`Installed kernelspec ${values.name ?? DEFAULT_NAME} in ${dir}\n`);
       return 0;
@@ -112,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
       return startKernel({
         connectionFile: file, logLevel: values["log-level"], language, backend: values.backend, loop: values.loop,
         typeCheck: values["type-check"], privateConnectionFile: values["private-connection-file"],
+        semicolonHidesResult: values["semicolon-hides-result"],
       });
     }
     case "console": {

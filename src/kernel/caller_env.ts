@@ -12,7 +12,6 @@
  * - comm messages of a thread's code travel with the output of the call that sent them, to the
  *   main thread, which publishes them and routes the frontend's answers back (thread_comms.ts).
  */
-import vm from "node:vm";
 import process from "node:process";
 import { threadId } from "node:worker_threads";
 import { configureThreads, setThreadEnvironment, type OutputEvent, type ThreadEnvironment } from "../caller/index.js";
@@ -36,40 +35,18 @@ export interface CallerEnvironmentOptions {
   main: boolean;
 }
 
-/** Compiled `{source}` texts; each call runs its script again, so names are read afresh. */
-const SCRIPTS = 128;
-
 /** Input requests belong to the main thread's cells (docs/stdin.md). */
 const callStdin = refusingStdin("code called from another thread cannot ask for input");
 
 export function callerEnvironment(options: CallerEnvironmentOptions): ThreadEnvironment {
   let importer: Promise<Importer> | undefined;
-  const scripts = new Map<string, vm.Script>();
-  const compile = async (source: string): Promise<vm.Script> => {
-    let script = scripts.get(source);
-    if (script) {
-      scripts.delete(source);
-    } else {
-      const { transformCell } = await import("../shell/transform/index.js");
-      // A cell whose only statement is the expression: TypeScript stripped, imports made the
-      // kernel's, loops guarded and awaits cancellable as in cells.
-      const { code } = transformCell(`(${source}\n)`, { language: options.language, interruptible: true });
-      script = new vm.Script(code, { filename: "<Caller source>" });
-      if (scripts.size >= SCRIPTS) scripts.delete(scripts.keys().next().value!);
-    }
-    scripts.set(source, script);
-    return script;
-  };
   return {
     importModule: async (specifier) => {
       importer ??= import("../shell/modules.js").then(({ createImporter }) => createImporter(options.cwd).importModule);
       return (await importer)(specifier);
     },
-    evaluate: async (source) => {
-      const [, script] = await Promise.all([options.shell(), compile(source)]);
-      const result = (await (script.runInThisContext() as Promise<{ value: unknown } | undefined>)) ?? undefined;
-      return result?.value;
-    },
+    // `{source}` is an expression of cell code (shell.ts evaluateSource)
+    evaluate: async (source) => (await options.shell()).evaluateSource(source),
     runCall: (fn, call) => {
       const scope = new CellScope(relayOutput(call.emit));
       call.whenCancelled((reason) => scope.cancel(reason));
@@ -104,8 +81,8 @@ export function useMainThreadEnvironment(shell: Shell, cwd: string, language: La
 }
 
 /** Every Caller thread starts with thread_cells/thread_shell.ts as its setup (its environment, its Shell). */
-export function configureCallerThreads(cwd: string, language: Language): void {
-  configureThreads({ setup: { module: new URL("./thread_cells/thread_shell.js", import.meta.url).href, data: { cwd, language } } });
+export function configureCallerThreads(cwd: string, language: Language, semicolonHidesResult: boolean): void {
+  configureThreads({ setup: { module: new URL("./thread_cells/thread_shell.js", import.meta.url).href, data: { cwd, language, semicolonHidesResult } } });
 }
 
 /** Cancel the Caller calls a cell made (in its output's context) that have not settled: the cell was cancelled. */

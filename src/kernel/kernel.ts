@@ -46,6 +46,8 @@ export interface KernelOptions {
   log: Log;
   /** Report type errors of every cell on stderr (a cell's `// @ts-check` / `// @ts-nocheck` decides for itself). */
   typeCheck?: boolean;
+  /** A last expression ending in `;` shows no result (IPython's convention). */
+  semicolonHidesResult?: boolean;
 }
 
 /** A cell's own say on type checking: `// @ts-check` or `// @ts-nocheck` on its first line. */
@@ -126,7 +128,7 @@ export class Kernel {
       // The shell first: with it come the comms that thread cells' comms are routed through.
       const [{ ThreadCells }] = await Promise.all([import("./thread_cells/threads.js"), this.getShell()]);
       if (this.shuttingDown) throw new Error("the kernel is shutting down");
-      this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log });
+      this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log, semicolonHidesResult: this.options.semicolonHidesResult === true });
     }
     return this.threadCells;
   }
@@ -247,7 +249,7 @@ export class Kernel {
       output.captureProcessStreams();
       this.currentOutput = output.currentOutput;
       this.exitProcess = guardProcessExit();
-      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener, flushOutput: this.outbox.flush });
+      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener, flushOutput: this.outbox.flush, semicolonHidesResult: this.options.semicolonHidesResult });
       // Before any cell runs: cells may open comms (widgets) at once.
       const [{ KernelComms }, { comms }, threadComms] = await Promise.all([import("./comms.js"), import("../comm/index.js"), import("./thread_cells/thread_comms.js")]);
       this.comms = new KernelComms({
@@ -262,7 +264,7 @@ export class Kernel {
       threadComms.useThreadComms(this.comms);
       this.threadComms = threadComms;
       // Cells may start Caller threads (src/caller): they run the kernel's thread setup.
-      configureCallerThreads(this.options.cwd, this.options.language);
+      configureCallerThreads(this.options.cwd, this.options.language, this.options.semicolonHidesResult === true);
       useMainThreadEnvironment(shell, this.options.cwd, this.options.language);
       this.shell = shell;
       return shell;

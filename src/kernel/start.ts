@@ -21,6 +21,8 @@ export interface StartOptions {
   loop?: string;
   cwd?: string;
   typeCheck?: boolean;
+  /** A last expression ending in `;` shows no result (IPython's convention). */
+  semicolonHidesResult?: boolean;
   /** Refuse a connection file that others may read (by default a warning is logged). */
   privateConnectionFile?: boolean;
 }
@@ -45,7 +47,7 @@ export async function startKernel(options: StartOptions): Promise<number> {
   if (options.loop) settings.loop = options.loop;
   return run(
     async () => {
-      const kernel = new Kernel({ worker, attention, info, language, cwd: options.cwd ?? process.cwd(), log, typeCheck: options.typeCheck });
+      const kernel = new Kernel({ worker, attention, info, language, cwd: options.cwd ?? process.cwd(), log, typeCheck: options.typeCheck, semicolonHidesResult: options.semicolonHidesResult });
       const ports = await kernel.start();
       log.info({ ports, connectionFile: options.connectionFile }, "kernel started");
       return kernel.closed;

@@ -24,6 +24,8 @@ export interface SpecOptions {
   typeCheck?: boolean;
   /** The kernel refuses a connection file others may read (`--private-connection-file`). */
   privateConnectionFile?: boolean;
+  /** IPython's convention: a last expression ending in `;` shows no result (`--semicolon-hides-result`). */
+  semicolonHidesResult?: boolean;
 }
 
 export function validateName(name: string): string {
@@ -41,6 +43,7 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
   if (options.loop) argv.push("--loop", options.loop);
   if (options.typeCheck) argv.push("--type-check");
   if (options.privateConnectionFile) argv.push("--private-connection-file");
+  if (options.semicolonHidesResult) argv.push("--semicolon-hides-result");
   const language = options.language ?? "typescript";
   return {
     argv,
@@ -49,7 +52,7 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
     // message mode works everywhere (no process-group signals needed); SIGINT is handled too.
     interrupt_mode: options.interruptMode ?? "message",
     env: {},
-    metadata: { debugger: false, ts_async_kernel: { backend: options.backend ?? "node", loop: options.loop ?? null, type_check: options.typeCheck === true } },
+    metadata: { debugger: false, ts_async_kernel: { backend: options.backend ?? "node", loop: options.loop ?? null, type_check: options.typeCheck === true, semicolon_hides_result: options.semicolonHidesResult === true } },
     kernel_protocol_version: PROTOCOL_VERSION,
   };
 }

@@ -1,8 +1,9 @@
 /**
- * What interruptible cell scripts call (rewrite.ts `instrument` names them as the parameters of
- * the cell's function): the attention flag their guards read, the check that throws once it is
- * set, the cancellable await and async iteration. Also the timer functions cells see, which
- * record each timer in the cell's scope so that cancelling the cell clears them.
+ * What cell scripts call (transform/rewrite.ts declares these as script-scope constants of the
+ * realm: `__tsak_g`, `__tsak_x`, ...): the attention flag their guards read, the check that throws
+ * once it is set, the cancellable await and async iteration, the hand-over of a REPL script's
+ * result and of the modules it imports. Also the cells' own names (`require`, `module`, the timer
+ * functions, which record each timer in the cell's scope so that cancelling the cell clears them).
  *
  * The attention flag lives in shared memory: another thread (the I/O worker on
  * `interrupt_request`, the SIGINT watcher on a signal) sets it while this thread is stuck in a
@@ -28,24 +29,15 @@ const { compareExchange, load, store } = Atomics;
 export class CellRuntime {
   /** Shared with the threads that may ask for attention (see above). */
   readonly flag: Int32Array;
-  /**
-   * The cells' own `require`, `module`, `__filename`, `__dirname` and timer functions (rewrite.ts
-   * CELL_LOCALS): the kernel's, until a cell declares one of these names itself; then the
-   * notebook's global.
-   */
-  readonly locals: Record<string, unknown>;
+  /** The cells' own `require`, `module`, `__filename`, `__dirname` and timer functions (rewrite.ts CELL_LOCALS). */
+  readonly locals: Readonly<Record<string, unknown>>;
   /** Hands over the output this thread holds (a guard calls it when asked: ATTENTION_FLUSH). */
   flushOutput?: () => void;
+  /** The modules the REPL script about to run imports, read by its first line (`__tsak_m(k)`). */
+  modules: readonly unknown[] = [];
 
-  constructor(flag: Int32Array, kernelLocals: Record<string, unknown>, userDeclared: ReadonlySet<string>) {
+  constructor(flag: Int32Array, locals: Record<string, unknown>) {
     this.flag = flag;
-    const locals: Record<string, unknown> = {};
-    for (const name of Object.keys(kernelLocals)) {
-      Object.defineProperty(locals, name, {
-        get: () => (userDeclared.has(name) ? (globalThis as Record<string, unknown>)[name] : kernelLocals[name]),
-        enumerable: true,
-      });
-    }
     this.locals = locals;
   }
 
@@ -81,6 +73,15 @@ export class CellRuntime {
     if (scope === undefined || iterable === null || iterable === undefined) return iterable;
     return { [Symbol.asyncIterator]: () => cancellableIterator(asyncIteratorOf(iterable), scope) };
   };
+
+  /** `__tsak_r(value)`: a REPL script's last expression; the running cell's result. */
+  readonly result = (value: unknown): void => {
+    const scope = currentScope();
+    if (scope !== undefined) scope.result = { value };
+  };
+
+  /** `__tsak_m(k)`: the k-th module the running REPL script imports. */
+  readonly module = (k: number): unknown => this.modules[k];
 
   clearAttention(): void {
     store(this.flag, 0, ATTENTION_NONE);

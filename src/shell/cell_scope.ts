@@ -29,6 +29,8 @@ export class CellScope {
    * `raiseDeadline`), and the seconds for the error.
    */
   deadline?: { token: number; seconds: number };
+  /** The value the cell's script handed over as its result (a REPL script's `__tsak_r`). */
+  result?: { value: unknown };
 
   constructor(readonly output: CellOutput) {}
 

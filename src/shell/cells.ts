@@ -114,6 +114,30 @@ export class CellRegistry {
     return new CellSyntaxError(message, at.line, (at.column ?? 1) - 1, sourceLine);
   }
 
+  /**
+   * What V8 threw for a REPL script it did not compile (a syntax error acorn let through, or a
+   * name declared again by a declaration V8's REPL mode refuses) → the same error positioned in
+   * the cell. `at`: 1-based line and 0-based column in the script.
+   */
+  replSyntaxError(value: unknown, file: string, at: { line: number; column: number }): CellSyntaxError | undefined {
+    const cell = this.cells.get(file);
+    const message = value instanceof BuiltinError ? value.message : undefined;
+    if (cell === undefined || message === undefined || cell.source === undefined) return undefined;
+    const lines = cell.source.split(/\r\n?|[\n\u2028\u2029]/);
+    let where = this.position(file, cell, Math.min(at.line, cell.lines), at.column + 1) ?? { line: Math.min(at.line, cell.lines) };
+    // V8 gives no position for a name the global scope already has (found when the script is
+    // instantiated): point at the cell's declaration of it
+    const taken = /^Identifier '(.+)' has already been declared$/.exec(message);
+    if (taken && at.line === 1 && at.column === 0) {
+      const name = taken[1]!.replace(/[$]/g, "\\$");
+      const declaration = new RegExp(`\\b(?:let|const|var|class|function\\*?|enum|namespace|import)\\s+(?:[^;]*?[\\s{,])?${name}\\b`);
+      const line = lines.findIndex((l) => declaration.test(l));
+      if (line >= 0) where = { line: line + 1, column: lines[line]!.search(new RegExp(`\\b${name}\\b`)) + 1 };
+    }
+    const sourceLine = lines[where.line - 1] ?? "";
+    return new CellSyntaxError(message, where.line, (where.column ?? 1) - 1, sourceLine);
+  }
+
   /** Script line and column → cell line and column (the column only when it can be mapped). */
   private position(file: string, cell: Cell, line: number, column: number | undefined): { line: number; column?: number } | undefined {
     if (line > cell.lines) return undefined;

@@ -15,7 +15,7 @@ const RESET = "\u001b[0m";
 
 /** Frames from the kernel itself and from Node internals say nothing about the user's code. */
 function isInternalFrame(line: string, internalPaths: readonly string[]): boolean {
-  if (/\(node:|at node:|\(internal\/|at new Promise \(<anonymous>\)/.test(line)) return true;
+  if (/\(node:|at node:|\(internal\/|at new Promise \(<anonymous>\)|at async Promise\.all \(index \d+\)$/.test(line)) return true;
   return internalPaths.some((p) => line.includes(p));
 }
 

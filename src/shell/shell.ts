@@ -1,22 +1,27 @@
 /**
- * The shell: cells run in this thread's own realm (its global object is the cells' namespace),
- * plus what the kernel asks of it (results, errors, user expressions, completion, inspection,
- * is_complete). It emits output only through the `CellOutput` the kernel hands it; it never sees
- * wire frames. One shell per thread: every shell of a thread shares its globals.
+ * The shell: cells run in this thread's own realm, plus what the kernel asks of it (results,
+ * errors, user expressions, completion, inspection, is_complete). It emits output only through
+ * the `CellOutput` the kernel hands it; it never sees wire frames. One shell per thread: every
+ * shell of a thread shares its realm.
  *
  * Why this realm and not a separate `vm` context: a context's global object answers every
  * global lookup through an interceptor (~100 ns each), which made a loop over a notebook array
  * a hundred times slower than the same code in a program, and its built-ins differ from those of
- * Node's APIs (`fs.readdirSync(".") instanceof Array` was false). The price: a cell's top-level
- * declaration replaces a global of the same name for all code in the thread, packages included
- * (the shell warns once when a built-in global is replaced); the kernel's own code imports what
- * it uses (timers, process) instead of reading globals.
+ * Node's APIs (`fs.readdirSync(".") instanceof Array` was false).
  *
- * Interrupt: the synchronous part of a cell runs with `breakOnSigint` (which also stops code of
- * packages it calls); the cell's own code is guarded wherever it runs (rewrite.ts `instrument`:
- * loops and functions check the shared attention flag, awaits are cancellable), so a cell is
- * stopped after an `await` and in its timers too. Cancelling a cell rejects its pending awaits
- * and clears its timers (cell_scope.ts).
+ * How a cell runs (evaluator.ts, transform/): a cell that declares, imports or awaits at its top
+ * level is a script of V8's REPL mode, so its `let`, `const` and `class` are lexical bindings of
+ * the global scope (as fast as a module's, off `globalThis`, a `const` constant, declarable again
+ * by a later cell); anything else is a plain cached script. The notebook's names that would shadow
+ * a global for every package (`const fetch = 1`) are bound under other identifiers
+ * (notebook_names.ts), so packages keep Node's; the kernel's own code imports what it uses
+ * (timers, process) instead of reading globals.
+ *
+ * Interrupt: a cell's synchronous part runs inside a `vm` evaluation with `breakOnSigint` (which
+ * also stops code of packages it calls); the cell's own code is guarded wherever it runs
+ * (rewrite.ts `instrument`: loops and functions check the shared attention flag, awaits are
+ * cancellable), so a cell is stopped after an `await` and in its timers too. Cancelling a cell
+ * rejects its pending awaits and clears its timers (cell_scope.ts).
  */
 import vm from "node:vm";
 import { Console } from "node:console";
@@ -24,19 +29,21 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { transformCell, CellSyntaxError } from "./transform/index.js";
-import { RUNTIME_GLOBAL } from "./transform/rewrite.js";
-import { routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
+import { transformCell, CellSyntaxError, type CellImport } from "./transform/index.js";
+import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL } from "./transform/rewrite.js";
+import { currentOutput, routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { mimeBundleOf } from "./display.js";
 import { clearOutput, confirm, display, input, prompt, updateDisplay, widgets } from "./kernel_module.js";
 import { CellTimeout, fieldOf, formatError, isInstance, KernelInterrupt, type ErrorContent } from "./errors.js";
-import { createImporter } from "./modules.js";
+import { createImporter, type Importer } from "./modules.js";
 import { completeAt, inspectAt, type CompletionReply, type InspectionReply } from "./introspect.js";
 import { CellRegistry } from "./cells.js";
-import { CellScope, liveScopes } from "./cell_scope.js";
+import { CellScope, currentScope, liveScopes } from "./cell_scope.js";
 import { CellRuntime, trackedTimers } from "./cell_runtime.js";
 import { newAttention } from "./attention.js";
 import type { CancelSignal } from "./cell_canceller.js";
+import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
+import { demangle, NotebookNames } from "./notebook_names.js";
 
 export type Language = "typescript" | "javascript";
 
@@ -61,6 +68,10 @@ export interface ShellOptions {
   onSigint?: () => void;
   /** Hands over the output the kernel holds for the I/O worker (asked through the attention flag). */
   flushOutput?: () => void;
+  /** IPython's convention: a last expression ending in `;` shows no result (default: it does). */
+  semicolonHidesResult?: boolean;
+  /** Replaces how cells import modules (tests give modules of their own). */
+  importModule?: Importer;
 }
 
 /** Per-cell cancellation: rejects the cell's awaits like an interrupt does, with the signal's reason. */
@@ -75,14 +86,11 @@ export interface CellControl {
   deadlineToken?: number;
 }
 
-/** Compiled cells kept for running again (a notebook re-run, a cell run in a loop by a client). */
-const SCRIPT_CACHE = 64;
-
-/** Legacy globals nothing relies on: a cell may take their names without a warning. */
-const UNUSED_GLOBALS = new Set(["escape", "unescape"]);
-
 /** Paths of the kernel's own code: stack frames there are hidden from users. */
 const KERNEL_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** Where output of code run outside any cell goes when there is no cell at all. */
+const SILENT: CellOutput = { stream: () => {}, display: () => {}, clearOutput: () => {} };
 
 /** A cell being run: its scope, and the rejection that ends its outcome at once when cancelled. */
 interface Running {
@@ -97,28 +105,35 @@ export class Shell {
   private readonly running = new Set<Running>();
   private readonly breakOnSigint: boolean;
   private readonly onSigint: (() => void) | undefined;
-  private readonly internalPaths = [KERNEL_DIR];
+  /** Frames of the kernel's own code and scripts (the evaluator's `<ts-async-kernel>`), hidden from users. */
+  private readonly internalPaths = [KERNEL_DIR, "<ts-async-kernel"];
   /** Every cell run, by script file name: its name (`In[3]`) and positions for tracebacks. */
   private readonly cells: CellRegistry;
-  /** Show cells as `In[n]:line:column` of the cell; drop frames of the wrapper's closing line. */
-  private readonly renameFrames = (frame: string): string | undefined => this.cells.renameFrame(frame);
-  /** Globals that were there before any cell ran: replacing one is worth a warning. */
-  private readonly builtins: Set<string>;
-  private readonly warned = new Set<string>();
-  /** Every top-level name a cell has declared. */
-  private readonly declared = new Set<string>();
-  /** Compiled scripts of recent cells, by file name (which derives from the source), oldest first. */
-  private readonly scripts = new Map<string, vm.Script>();
+  /** Show cells as `In[n]:line:column` of the cell, renamed identifiers as written. */
+  private readonly renameFrames = (frame: string): string | undefined => {
+    const renamed = this.cells.renameFrame(frame);
+    return renamed === undefined ? undefined : demangle(renamed);
+  };
+  /** The notebook's names and the identifiers they are bound under. */
+  readonly names: NotebookNames;
+  private readonly evaluator: Evaluator;
+  private readonly importModule: Importer;
+  private readonly semicolonHidesResult: boolean;
+  /** `namespace()`, as of a version of the notebook's names. */
+  private view: { version: number; object: object } | undefined;
 
   constructor(options: ShellOptions) {
     this.language = options.language;
     this.breakOnSigint = options.breakOnSigint ?? true;
     this.onSigint = options.onSigint;
-    this.cells = new CellRegistry({ language: options.language, interruptible: true });
-    const { importModule, require } = createImporter(options.cwd);
+    this.semicolonHidesResult = options.semicolonHidesResult ?? false;
+    const { importModule: notebookImport, require } = createImporter(options.cwd);
+    const importModule = options.importModule ?? notebookImport;
+    this.importModule = importModule;
     const notebook = `${options.cwd}/__notebook__.ts`;
-    const locals = { require, module: { exports: {}, require }, __filename: notebook, __dirname: options.cwd, ...trackedTimers() };
-    this.runtime = new CellRuntime(options.attention ?? newAttention(), locals, this.declared);
+    const locals: Record<string, unknown> = { require, module: { exports: {}, require }, __filename: notebook, __dirname: options.cwd, ...trackedTimers() };
+    this.runtime = new CellRuntime(options.attention ?? newAttention(), locals);
+    this.evaluator = Evaluator.realm;
     if (options.flushOutput) this.runtime.flushOutput = options.flushOutput;
     const fallbackWrite = (name: "stdout" | "stderr") => (text: string) => process[name].write(text);
     const globals: Record<string, unknown> = {
@@ -138,10 +153,33 @@ export class Shell {
       __tsak_import_meta: { url: pathToFileURL(notebook).href, dirname: options.cwd, filename: notebook },
       [RUNTIME_GLOBAL]: this.runtime,
     };
-    this.builtins = new Set(Object.getOwnPropertyNames(globalThis));
     for (const [k, v] of Object.entries(globals)) {
       Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false });
     }
+    this.names = NotebookNames.realm(CELL_LOCALS);
+    this.cells = new CellRegistry({ language: options.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult });
+    this.declareRuntime();
+  }
+
+  /**
+   * The script-scope constants cell scripts read (rewrite.ts RUNTIME_CONSTANTS, and each
+   * cell-local name as `__tsak_cell_<name>`): declared once per shell, in REPL mode so that
+   * another shell of this realm (tests make several) may declare them again.
+   */
+  private declareRuntime(): void {
+    const rt = RUNTIME_GLOBAL;
+    const [flag, check, wait, iterate, result, module, begin] = RUNTIME_CONSTANTS;
+    const parts = [
+      `${flag} = ${rt}.flag`,
+      `${check} = ${rt}.check`,
+      `${wait} = ${rt}.await`,
+      `${iterate} = ${rt}.iterate`,
+      `${result} = ${rt}.result`,
+      `${module} = ${rt}.module`,
+      `${begin} = ${this.evaluator.globalName}.begin`,
+      ...CELL_LOCALS.map((name) => `${NotebookNames.cellLocal(name)} = ${rt}.locals.${name}`),
+    ];
+    this.evaluator.declare(`const ${parts.join(", ")};`);
   }
 
   /** Run a cell; never throws: every failure becomes an `error` outcome. */
@@ -159,7 +197,7 @@ export class Shell {
       signal?.addEventListener("abort", cancel, { once: true });
       try {
         if (signal?.aborted) throw signal.reason;
-        const { value, hasResult } = await Promise.race([this.evaluate(code, cellName, output, timeoutSeconds), ended]);
+        const { value, hasResult } = await Promise.race([this.evaluate(code, cellName, timeoutSeconds), ended]);
         if (!hasResult || value === undefined) return { status: "ok" };
         return { status: "ok", result: mimeBundleOf(value) };
       } catch (err) {
@@ -222,7 +260,7 @@ export class Shell {
   async userExpression(expr: string, output: CellOutput): Promise<Record<string, unknown>> {
     const outcome = await new CellScope(output).run(async () => {
       try {
-        const { value } = await this.evaluate(expr, "<user_expression>", output);
+        const { value } = await this.evaluate(expr, "<user_expression>");
         return { status: "ok" as const, ...mimeBundleOf(value) };
       } catch (err) {
         const e = this.failure(err, "<user_expression>").error;
@@ -232,12 +270,54 @@ export class Shell {
     return outcome;
   }
 
+  /**
+   * Evaluate an expression as cell code of this realm (a Caller `{source}` call): TypeScript
+   * stripped, notebook names meant as cells mean them, loops guarded and awaits cancellable.
+   */
+  async evaluateSource(source: string): Promise<unknown> {
+    return (await this.evaluateCell(`(${source}\n)`, "<Caller source>")).value;
+  }
+
+  /**
+   * Run a cell and give its result as a value (not as output): for the Caller and for tests. In
+   * the scope of the code that calls it, if any; errors are thrown.
+   */
+  async evaluateCell(code: string, cellName: string): Promise<{ value: unknown; hasResult: boolean }> {
+    const run = () => this.evaluate(code, cellName);
+    return currentScope() ? run() : new CellScope(currentOutput() ?? SILENT).run(run);
+  }
+
   complete(code: string, cursor: number): CompletionReply {
-    return completeAt(globalThis, code, cursor);
+    return completeAt(this.namespace(), code, cursor);
   }
 
   inspect(code: string, cursor: number, detail: number): InspectionReply {
-    return inspectAt(globalThis, code, cursor, detail);
+    return inspectAt(this.namespace(), code, cursor, detail);
+  }
+
+  /**
+   * The cells' namespace as one object, for introspection: the notebook's names as the user wrote
+   * them (global-scope bindings, not properties of `globalThis`) over the realm's globals.
+   */
+  namespace(): object {
+    if (this.view?.version === this.names.version) return this.view.object;
+    const object = Object.create(globalThis) as object;
+    const define = (name: string, id: string): void => {
+      Object.defineProperty(object, name, { get: () => this.valueOf(id), enumerable: true, configurable: true });
+    };
+    for (const name of CELL_LOCALS) if (!this.names.declares(name)) define(name, NotebookNames.cellLocal(name));
+    for (const [name, id] of this.names.declared()) define(name, id);
+    this.view = { version: this.names.version, object };
+    return object;
+  }
+
+  /** The value of a global-scope binding; undefined while it is uninitialized (a cell that threw before it). */
+  private valueOf(id: string): unknown {
+    try {
+      return vm.runInThisContext(id);
+    } catch {
+      return undefined;
+    }
   }
 
   /** `complete`, `incomplete` (with an indent) or `invalid`, by parsing. */
@@ -258,44 +338,78 @@ export class Shell {
     }
   }
 
-  private async evaluate(code: string, cellName: string, output: CellOutput, timeoutSeconds?: number): Promise<{ value: unknown; hasResult: boolean }> {
-    const transformed = transformCell(code, { language: this.language, interruptible: true });
-    this.warnOnReplacedGlobals(transformed.declared, output);
-    for (const name of transformed.declared) this.declared.add(name);
-    // Same source, same file name (and same script): a cell run again is not compiled again.
+  private async evaluate(code: string, cellName: string, timeoutSeconds?: number): Promise<{ value: unknown; hasResult: boolean }> {
+    const t = transformCell(code, { language: this.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult });
+    // Same source, same file name: a `script` cell run again is not compiled again.
     const filename = this.cells.add(code, cellName);
-    let script = this.scripts.get(filename);
-    if (script === undefined) {
-      try {
-        script = new vm.Script(transformed.code, { filename });
-      } catch (err) {
-        throw this.cells.compileError(err, filename, transformed.code) ?? err;
-      }
-      if (this.scripts.size >= SCRIPT_CACHE) this.scripts.delete(this.scripts.keys().next().value!);
-    } else {
-      this.scripts.delete(filename);
-    }
-    this.scripts.set(filename, script);
-    const run: vm.RunningScriptOptions = { breakOnSigint: this.breakOnSigint };
+    const run: RunOptions = { breakOnSigint: this.breakOnSigint };
     if (timeoutSeconds) run.timeout = Math.max(1, Math.round(timeoutSeconds * 1000));
-    let completion: Promise<{ value: unknown } | undefined>;
-    try {
-      completion = script.runInThisContext(run) as Promise<{ value: unknown } | undefined>;
-    } catch (err) {
-      if (fieldOf(err, "code") === "ERR_SCRIPT_EXECUTION_INTERRUPTED") this.onSigint?.();
-      throw err;
+    if (t.mode === "script") {
+      let value: unknown;
+      try {
+        value = this.evaluator.runScript(t.code, filename, run);
+      } catch (err) {
+        if (isInstance(err, ScriptCompileError)) {
+          const { error } = err as ScriptCompileError;
+          throw this.cells.compileError(error, filename, t.code) ?? error;
+        }
+        throw this.stopped(err) ?? err;
+      }
+      return { value, hasResult: t.hasResult };
     }
-    const result = await completion;
-    return { value: result?.value, hasResult: transformed.hasResult && result !== undefined };
+    // An ES module's imports are all loaded before its code runs: a cell whose import fails
+    // declares nothing.
+    const modules = t.imports.length > 0 ? await this.load(t.imports) : [];
+    const scope = currentScope();
+    if (scope) scope.result = undefined;
+    const undo = this.names.commit(t.bindings);
+    this.runtime.modules = modules;
+    let done: Promise<void>;
+    try {
+      done = this.evaluator.runRepl(t.code, filename, run);
+    } finally {
+      this.runtime.modules = [];
+    }
+    try {
+      await done;
+    } catch (err) {
+      if (isInstance(err, ReplError)) {
+        const { value, compile } = err as ReplError;
+        if (compile) {
+          undo();
+          throw this.cells.replSyntaxError(value, filename, compile) ?? value;
+        }
+        throw value;
+      }
+      throw this.stopped(err) ?? err;
+    }
+    const result = scope?.result;
+    return { value: result?.value, hasResult: t.hasResult && result !== undefined };
   }
 
-  /** Once per name: a top-level declaration that replaces a global the kernel started with. */
-  private warnOnReplacedGlobals(declared: readonly string[], output: CellOutput): void {
-    for (const name of declared) {
-      if (!this.builtins.has(name) || UNUSED_GLOBALS.has(name) || this.warned.has(name)) continue;
-      this.warned.add(name);
-      output.stream("stderr", `Warning: '${name}' was a global; from now on it is your value for all code in the kernel, packages included.\n`);
-    }
+  /** The modules a cell imports, loaded as its part (cancelled with it); each named import must exist. */
+  private async load(imports: readonly CellImport[]): Promise<unknown[]> {
+    const scope = currentScope();
+    const modules = await Promise.all(
+      imports.map((imp) => {
+        const loading = this.importModule(imp.specifier, imp.attributes ? { with: imp.attributes } : undefined);
+        return scope ? scope.wait(loading) : loading;
+      }),
+    );
+    imports.forEach((imp, k) => {
+      const ns = modules[k] as object;
+      for (const name of imp.names) {
+        if (!(name in ns)) throw withoutFrames(new SyntaxError(`The requested module '${imp.specifier}' does not provide an export named '${name}'`));
+      }
+    });
+    return modules;
+  }
+
+  /** A vm error for a cell stopped by SIGINT (reported to the kernel) or by its timeout; undefined for anything else. */
+  private stopped(err: unknown): unknown {
+    const code = fieldOf(err, "code");
+    if (code === "ERR_SCRIPT_EXECUTION_INTERRUPTED") this.onSigint?.();
+    return code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" || code === "ERR_SCRIPT_EXECUTION_TIMEOUT" ? err : undefined;
   }
 
   private failure(err: unknown, cellName: string): { status: "error"; error: ErrorContent; interrupted: boolean } {
@@ -320,6 +434,12 @@ export class Shell {
     const error = formatError(interrupted && !ours ? new KernelInterrupt() : err, this.internalPaths, this.renameFrames);
     return { status: "error", error, interrupted };
   }
+}
+
+/** An error about the cell as a whole (as V8's link errors of a module are): no frames of the kernel's. */
+function withoutFrames<E extends Error>(err: E): E {
+  err.stack = `${err.name}: ${err.message}`;
+  return err;
 }
 
 /** How many brackets are left open (strings and comments ignored, roughly). */

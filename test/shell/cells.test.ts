@@ -6,16 +6,18 @@ import vm from "node:vm";
 import { describe, expect, test } from "vitest";
 
 import { CellRegistry, scriptName } from "../../src/shell/cells.js";
+import { Shell } from "../../src/shell/shell.js";
 import { CellSyntaxError, transformCell } from "../../src/shell/transform/index.js";
 
-const options = { language: "typescript" as const };
+const shell = new Shell({ cwd: process.cwd(), language: "typescript" });
+/** As the shell transforms cells (the registry rebuilds positions with the same options). */
+const options = { language: "typescript" as const, interruptible: true, names: shell.names };
 
-/** Run a cell's script under the registry's file name; the error it rejects with. */
+/** Run a cell as the kernel does; the error it throws (its frames name the cell's script file). */
 async function thrown(registry: CellRegistry, source: string, name: string): Promise<Error> {
-  const file = registry.add(source, name);
-  const context = vm.createContext({});
+  registry.add(source, name);
   try {
-    await new vm.Script(transformCell(source, options).code, { filename: file }).runInContext(context);
+    await shell.evaluateCell(source, name);
   } catch (err) {
     return err as Error;
   }
@@ -40,11 +42,13 @@ describe("CellRegistry", () => {
     expect(registry.renameFrame("at cell-00000000-1:1:1")).toBe("at cell-00000000-1:1:1");
   });
 
-  test("a frame past the cell's last line (the wrapper's) is dropped", () => {
+  test("a frame past the cell's last line (the REPL script's) is dropped; one in its prefix is at column 1", () => {
     const registry = new CellRegistry(options);
-    const file = registry.add("1", "In[1]");
+    const file = registry.add("let one = 1", "In[1]");
+    expect(transformCell("let one = 1", options).code.startsWith("__tsak_b(); let one")).toBe(true);
     expect(registry.renameFrame(`at ${file}:2:3`)).toBeUndefined();
-    expect(registry.renameFrame(`at ${file}:1:34`)).toBe("at In[1]:1:1");
+    expect(registry.renameFrame(`at ${file}:1:5`)).toBe("at In[1]:1:1");
+    expect(registry.renameFrame(`at ${file}:1:17`)).toBe("at In[1]:1:5");
     expect(registry.renameFrame(`at ${file}`)).toBe("at In[1]");
   });
 
@@ -108,5 +112,16 @@ describe("CellRegistry", () => {
     // errors from elsewhere are not ours
     expect(registry.compileError(new SyntaxError("x"), file, script)).toBeUndefined();
     expect(registry.compileError(err, "cell-00000000-0", script)).toBeUndefined();
+  });
+
+  test("a REPL script V8 refuses is placed in the cell, and declares nothing", async () => {
+    // a `var` some other script of this realm declared (not one of the notebook's names): V8 refuses a `let` of it
+    vm.runInThisContext("var declaredElsewhere = 1");
+    const source = "const beforeBad = 1\n\nlet declaredElsewhere = 2";
+    const err = await shell.evaluateCell(source, "In[3]").then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(CellSyntaxError);
+    const syntax = err as CellSyntaxError;
+    expect([syntax.message, syntax.line, syntax.sourceLine]).toEqual(["Identifier 'declaredElsewhere' has already been declared", 3, "let declaredElsewhere = 2"]);
+    await expect(shell.evaluateCell("beforeBad", "In[4]")).rejects.toThrow("beforeBad is not defined");
   });
 });

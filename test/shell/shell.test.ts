@@ -355,7 +355,20 @@ describe("declarations can be run again (no 'already declared')", () => {
     await nb.ok("async function f(): Promise<{ x: number }> { return { x: 7 } }");
     expect(await nb.ok("(await f()).x")).toBe("7");
     expect(await nb.ok("const k = 2\nk * (await f()).x")).toBe("14");
-    expect(await nb.ok("await f();")).toBeUndefined();
+    // TypeScript style ends statements with `;`: the value is still the result (as in Deno, tslab)
+    expect(await nb.ok("await f();")).toBe("{ x: 7 }");
+    expect(await nb.ok("void (await f());")).toBeUndefined();
+  });
+
+  test("with semicolonHidesResult (IPython's convention), a last expression ending in `;` has no result", async () => {
+    const shell = new Shell({ cwd: process.cwd(), language: "typescript", semicolonHidesResult: true });
+    const result = async (code: string) => {
+      const out = await shell.execute(code, "In[1]", silent);
+      return out.status === "ok" ? out.result?.data["text/plain"] : out.error.evalue;
+    };
+    expect(await result("const hidden = 3;\nhidden;")).toBeUndefined();
+    expect(await result("hidden")).toBe("3");
+    expect(await result("await Promise.resolve(hidden);")).toBeUndefined();
   });
 });
 

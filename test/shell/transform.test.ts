@@ -1,10 +1,14 @@
 /**
- * The cell transform, tested by running its output: every cell goes through `transformCell`, is
- * compiled as a `vm.Script` and run in one persistent `vm` context, exactly as the kernel does.
+ * The cell transform, tested by running its output as the kernel does: every cell goes through
+ * `transformCell` and runs in this realm through `Shell.evaluateCell` (a plain script, or a V8
+ * REPL-mode script: src/shell/evaluator.ts), with modules of the test's own.
  */
-import vm from "node:vm";
 import { describe, expect, test } from "vitest";
 
+import { Shell } from "../../src/shell/shell.js";
+import { scriptName } from "../../src/shell/cells.js";
+import { ATTENTION_INTERRUPT, newAttention } from "../../src/shell/attention.js";
+import { KernelInterrupt } from "../../src/shell/errors.js";
 import { CellSyntaxError, cellPositionMap, transformCell, type TransformResult } from "../../src/shell/transform/index.js";
 import { typeScriptPipeline } from "../../src/shell/transform/typescript.js";
 
@@ -12,48 +16,54 @@ type Language = "typescript" | "javascript";
 
 interface Ran {
   t: TransformResult;
-  /** What the script's promise resolved to. */
-  completion: { value: unknown } | undefined;
+  /** Did the cell hand over a result? */
+  hasResult: boolean;
   value: unknown;
 }
 
-/** A notebook: one vm context, a fake import function that records what was imported. */
-function notebook(language: Language = "typescript") {
+const MODULES: Record<string, Record<string, unknown>> = {
+  m: { default: "m-default", a: "m-a", b: "m-b", "x-y": "m-xy" },
+  n: { default: "n-default", n1: 1, n2: 2 },
+  "node:path": { default: { sep: "/" }, join: (...p: string[]) => p.join("/") },
+  side: {},
+  json: { default: { ok: true } },
+};
+
+/**
+ * A notebook: shells of this realm (one per language; all of them share the realm's global scope
+ * and names, as the kernel's shells of a thread do) whose imports are the test's MODULES.
+ */
+function notebook(language: Language = "typescript", options: { semicolonHidesResult?: boolean; attention?: Int32Array } = {}) {
   const imported: Array<{ specifier: string; options?: unknown }> = [];
-  const modules: Record<string, Record<string, unknown>> = {
-    m: { default: "m-default", a: "m-a", b: "m-b", "x-y": "m-xy" },
-    n: { default: "n-default", n1: 1, n2: 2 },
-    "node:path": { default: { sep: "/" }, join: (...p: string[]) => p.join("/") },
-    side: {},
-    json: { default: { ok: true } },
-  };
   const logs: unknown[] = [];
-  const context = vm.createContext({
-    __tsak_import: async (specifier: string, options?: unknown) => {
-      imported.push(options === undefined ? { specifier } : { specifier, options });
-      const mod = modules[specifier];
-      if (!mod) throw new Error(`Cannot find module '${specifier}'`);
-      return mod;
-    },
-    __tsak_import_meta: { url: "file:///notebooks/__notebook__.ts" },
-    log: (...args: unknown[]) => void logs.push(args.length === 1 ? args[0] : args),
-    setTimeout,
-    require: (id: string) => ({ required: id }),
-  });
-  let count = 0;
+  (globalThis as Record<string, unknown>)["log"] = (...args: unknown[]) => void logs.push(args.length === 1 ? args[0] : args);
+  const importModule = async (specifier: unknown, opts?: unknown) => {
+    const spec = String(specifier);
+    imported.push(opts === undefined ? { specifier: spec } : { specifier: spec, options: opts });
+    const mod = MODULES[spec];
+    if (!mod) throw new Error(`Cannot find module '${spec}'`);
+    return mod;
+  };
+  const shells = new Map<Language, Shell>();
+  const shellFor = (lang: Language): Shell => {
+    let shell = shells.get(lang);
+    if (!shell) shells.set(lang, (shell = new Shell({ cwd: "/notebooks", language: lang, importModule, ...options })));
+    return shell;
+  };
+  shellFor(language);
+  let last = "";
   const run = async (source: string, lang: Language = language): Promise<Ran> => {
-    const t = transformCell(source, { language: lang });
-    const script = new vm.Script(t.code, { filename: `cell${++count}` });
-    const promise = script.runInContext(context, { breakOnSigint: true }) as Promise<{ value: unknown } | undefined>;
-    expect(typeof (promise as { then?: unknown }).then).toBe("function");
-    const completion = await promise;
-    return { t, completion, value: completion?.value };
+    const shell = shellFor(lang);
+    const t = transformCell(source, { language: lang, interruptible: true, names: shell.names, semicolonHidesResult: options.semicolonHidesResult === true });
+    last = source;
+    const { value, hasResult } = await shell.evaluateCell(source, "In[1]");
+    return { t, hasResult, value };
   };
   /** Run and return the result value (asserting there is one). */
   const value = async (source: string, lang: Language = language): Promise<unknown> => {
     const r = await run(source, lang);
     expect(r.t.hasResult).toBe(true);
-    expect(r.completion).toBeDefined();
+    expect(r.hasResult).toBe(true);
     return r.value;
   };
   /** Run a cell expected to throw at run time; returns the error. */
@@ -65,11 +75,15 @@ function notebook(language: Language = "typescript") {
     }
     throw new Error("expected the cell to throw");
   };
-  const name = () => `cell${count}`;
-  return { run, value, fails, imported, context, logs, name };
+  /** A notebook name's value, as cells mean it. */
+  const get = (name: string): unknown => (shellFor(language).namespace() as Record<string, unknown>)[name];
+  /** The script file name of the latest cell (what its stack frames name). */
+  const name = () => scriptName(last);
+  const shell = () => shellFor(language);
+  return { run, value, fails, get, imported, logs, name, shell };
 }
 
-/** Plain copy of a value made in the vm context (other realm), for deep equality. */
+/** Plain copy of a value, for deep equality. */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
 function syntaxError(source: string, language: Language): CellSyntaxError {
@@ -83,14 +97,18 @@ function syntaxError(source: string, language: Language): CellSyntaxError {
 }
 
 describe("shape of the script", () => {
-  test("a result is { value } and no result is undefined; the script evaluates to a promise", async () => {
+  test("a cell that declares nothing is a plain script; one that declares, imports or awaits is a REPL script", async () => {
     const nb = notebook();
     const r1 = await nb.run("1 + 1");
-    expect(r1.t.hasResult).toBe(true);
-    expect(r1.completion).toEqual({ value: 2 });
+    expect([r1.t.mode, r1.t.hasResult, r1.hasResult, r1.value]).toEqual(["script", true, true, 2]);
     const r2 = await nb.run("const a = 1");
-    expect(r2.t.hasResult).toBe(false);
-    expect(r2.completion).toBeUndefined();
+    expect([r2.t.mode, r2.t.hasResult, r2.hasResult]).toEqual(["repl", false, false]);
+    for (const cell of ["import 'side'", "await null", "for await (const x of []) {}", "function f() {}", "class K {}", "var v", "if (true) { var inIf = 1 }"]) {
+      expect(transformCell(cell, { language: "typescript" }).mode, cell).toBe("repl");
+    }
+    for (const cell of ["f()", "async function* g() { await 1 }", "{ let block = 1 }", "x = await1"]) {
+      expect(transformCell(cell, { language: "typescript" }).mode, cell).toBe(cell.startsWith("async") ? "repl" : "script");
+    }
   });
 
   test("every cell line stays on its line (only one closing line is added)", () => {
@@ -115,10 +133,10 @@ describe("shape of the script", () => {
     const { code } = transformCell(source, { language: "typescript" });
     const lines = code.split("\n");
     expect(lines.length).toBe(source.split("\n").length + 1);
-    expect(lines[lines.length - 1]).toBe("})()");
+    expect(lines[lines.length - 1]).toBe(";void 0");
     expect(lines[6]).toContain("function");
     expect(lines[9]).toContain("class C");
-    expect(lines[15]).toContain("return {value: (0, ");
+    expect(lines[15]).toContain("__tsak_r(");
   });
 
   test("line preservation holds line by line for a cell mixing every construct (and it runs)", async () => {
@@ -167,6 +185,7 @@ describe("shape of the script", () => {
     expect(present).toBeGreaterThanOrEqual(lines.length - 5);
     const nb = notebook();
     expect(await nb.value(source)).toEqual(["m-default", "m-a", 1, 1, 1, 6, undefined, 4, 1, 2, 2, 5, "m-b", "file:///notebooks/__notebook__.ts"]);
+    expect(nb.imported.map((i) => i.specifier)).toEqual(["m", "n", "side", "m"]);
   });
 
   test("declared lists the value bindings, in order", () => {
@@ -204,28 +223,63 @@ describe("shape of the script", () => {
     expect(second.typeDeclared).toEqual(["CachedT"]);
     expect(second.code).toBe(first.code);
     // a different import function or language is a different entry
-    expect(transformCell("import x from 'm'", { language: "typescript", importFunction: "imp" }).code).toContain("imp('m')");
-    expect(transformCell("import x from 'm'", { language: "typescript" }).code).toContain("__tsak_import('m')");
+    expect(transformCell("import('m')", { language: "typescript", importFunction: "imp" }).code).toContain("imp('m')");
+    expect(transformCell("import('m')", { language: "typescript" }).code).toContain("__tsak_import('m')");
   });
 
-  test("a trivial cell has no hoisting and no var list", () => {
+  test("a trivial cell is itself", () => {
     const t = transformCell("1 + 1", { language: "typescript" });
-    expect(t.code).toBe("(async () => {return {value: (0, 1 + 1)};\n})()");
+    expect(t.code).toBe("1 + 1");
     expect(t.declared).toEqual([]);
+    expect(t.imports).toEqual([]);
   });
 });
 
 describe("declarations persist across cells", () => {
-  test("const, let and var are globals of the context and can be re-run", async () => {
+  test("const, let and var can be re-run; let and const stay off globalThis", async () => {
     const nb = notebook();
-    await nb.run("const x = 1");
-    await nb.run("const x = 1"); // no "already declared"
-    expect(await nb.value("x + 1")).toBe(2);
-    await nb.run("let y = 10\nvar z = 20");
-    expect(await nb.value("x + y + z")).toBe(31);
-    await nb.run("let y = 11");
-    expect(await nb.value("y")).toBe(11);
-    expect(vm.runInContext("x", nb.context)).toBe(1);
+    await nb.run("const xRerun = 1");
+    await nb.run("const xRerun = 1"); // no "already declared"
+    expect(await nb.value("xRerun + 1")).toBe(2);
+    await nb.run("let yRerun = 10\nvar zRerun = 20");
+    expect(await nb.value("xRerun + yRerun + zRerun")).toBe(31);
+    await nb.run("let yRerun = 11");
+    expect(await nb.value("yRerun")).toBe(11);
+    expect(nb.get("xRerun")).toBe(1);
+    expect(["xRerun", "yRerun"].map((n) => Object.hasOwn(globalThis, n))).toEqual([false, false]);
+    // `var` and `function` are properties of the global object, as in a script
+    expect((globalThis as Record<string, unknown>)["zRerun"]).toBe(20);
+  });
+
+  test("const is constant: in its cell, in later cells, inside functions; running its cell again works", async () => {
+    const nb = notebook();
+    const inCell = await nb.fails("const k1 = 1; k1 = 2");
+    expect([inCell.name, inCell.message]).toEqual(["TypeError", "Assignment to constant variable."]);
+    expect(nb.get("k1")).toBe(1);
+    expect((await nb.fails("k1 = 3")).message).toBe("Assignment to constant variable.");
+    await nb.run("function bump() { k1++ }");
+    expect((await nb.fails("bump()")).message).toBe("Assignment to constant variable.");
+    expect(await nb.value("const k1 = 5; k1")).toBe(5);
+    expect((await nb.fails("k1 = 6")).message).toBe("Assignment to constant variable.");
+    // imports are constant too, as in an ES module
+    await nb.run("import { a as imported } from 'm'");
+    expect((await nb.fails("imported = 1")).message).toBe("Assignment to constant variable.");
+  });
+
+  test("a name declared again with another kind of declaration takes the new one", async () => {
+    const nb = notebook();
+    for (const [cell, expected] of [
+      ["let kinds = 1; kinds", 1],
+      ["const kinds = 2; kinds", 2],
+      ["function kinds() { return 3 }; kinds()", 3],
+      ["class kinds { static v = 4 }; kinds.v", 4],
+      ["var kinds = 5; kinds", 5],
+      ["let kinds = 6; kinds", 6],
+    ] as const) {
+      expect(await nb.value(cell), cell).toBe(expected);
+      expect(nb.get("kinds"), cell).toBeDefined();
+    }
+    expect(await nb.value("kinds + 1")).toBe(7);
   });
 
   test("let without initializer resets to undefined; var without initializer keeps its value", async () => {
@@ -398,10 +452,21 @@ describe("imports", () => {
     expect(await nb.value("(() => import.meta)().url")).toBe("file:///notebooks/__notebook__.ts");
   });
 
-  test("a failing import rejects the cell with the import function's error", async () => {
+  test("a failing import rejects the cell with the import function's error, and the cell declares nothing", async () => {
     const nb = notebook();
-    const err = await nb.fails("const before = 1\nimport nothing from 'missing'");
+    const err = await nb.fails("const beforeMissing = 1\nfunction fnBeforeMissing() {}\nimport nothing from 'missing'");
     expect(err.message).toBe("Cannot find module 'missing'");
+    for (const name of ["beforeMissing", "fnBeforeMissing", "nothing"]) {
+      expect((await nb.fails(name)).message).toBe(`${name} is not defined`);
+    }
+  });
+
+  test("a named import the module does not export is a SyntaxError, as in an ES module; nothing is declared", async () => {
+    const nb = notebook();
+    const err = await nb.fails("import { a as gotA, nope } from 'm'");
+    expect([err.name, err.message]).toEqual(["SyntaxError", "The requested module 'm' does not provide an export named 'nope'"]);
+    expect((await nb.fails("nope")).message).toBe("nope is not defined");
+    expect((await nb.fails("gotA")).message).toBe("gotA is not defined");
   });
 });
 
@@ -427,7 +492,7 @@ describe("exports are stripped", () => {
     expect(await nb.value("named()")).toBe(3);
     const anonymous = (await nb.value("export default function () { return 4 }")) as () => number;
     expect([typeof anonymous, anonymous.name, anonymous()]).toEqual(["function", "", 4]);
-    expect((await nb.run("export default 5;")).t.hasResult).toBe(false);
+    expect(await nb.value("export default 5;")).toBe(5);
   });
 });
 
@@ -450,20 +515,25 @@ describe("top-level await", () => {
 });
 
 describe("results", () => {
-  test("the last expression statement is the result; a trailing semicolon suppresses it", async () => {
+  test("the last expression statement is the result, also when a `;` ends it (as in Deno and tslab)", async () => {
     const nb = notebook();
-    expect(await nb.value("const q = 5\nq * 2")).toBe(10);
-    const suppressed = await nb.run("q * 2;");
-    expect(suppressed.t.hasResult).toBe(false);
-    expect(suppressed.completion).toBeUndefined();
+    expect(await nb.value("let q = 5\nq * 2")).toBe(10);
+    expect(await nb.value("q * 2;")).toBe(10);
     expect(await nb.value("q * 3 // a comment;")).toBe(15);
-    expect((await nb.run("q * 3; // a comment")).t.hasResult).toBe(false);
+    expect(await nb.value("q * 3; // a comment")).toBe(15);
+    expect(await nb.value("let q2 = 1; q2;")).toBe(1);
     expect(await nb.value("q = 7")).toBe(7);
     expect(await nb.value("[\n  q,\n  q + 1,\n]")).toEqual([7, 8]);
+    // `void` hides a value; a last statement that is no expression has none
+    expect(await nb.value("void q;")).toBeUndefined();
+    expect((await nb.run("if (q) { q }")).t.hasResult).toBe(false);
   });
 
-  test("suppression is decided on the TypeScript the user wrote", async () => {
-    const nb = notebook();
+  test("with semicolonHidesResult, suppression is decided on the TypeScript the user wrote", async () => {
+    const nb = notebook("typescript", { semicolonHidesResult: true });
+    expect((await nb.run("let q3 = 5;\nq3 * 2;")).hasResult).toBe(false);
+    expect((await nb.run("q3 * 3; // a comment")).t.hasResult).toBe(false);
+    expect(await nb.value("q3 * 3 // a comment;")).toBe(15);
     await nb.run("let n: number | undefined = 2");
     expect(await nb.value("n as number")).toBe(2);
     expect((await nb.run("n as number;")).t.hasResult).toBe(false);
@@ -479,7 +549,7 @@ describe("results", () => {
     for (const cell of ["1\nconst z = 1", "1\nfunction zz() {}", "1\nclass Z {}", "1\nenum Ez { A }", "1\nnamespace Nz { export const a = 1 }", "1\ntype Tz = number", "1\ninterface Iz {}", "1\nimport 'side'"]) {
       const r = await nb.run(cell);
       expect(r.t.hasResult, cell).toBe(false);
-      expect(r.completion, cell).toBeUndefined();
+      expect(r.hasResult, cell).toBe(false);
     }
   });
 
@@ -512,7 +582,7 @@ describe("results", () => {
     for (const cell of ["", "// just a comment", "/* block */", "type OnlyTypes = 1\ninterface X {}"]) {
       const r = await nb.run(cell);
       expect(r.t.hasResult, cell).toBe(false);
-      expect(r.completion, cell).toBeUndefined();
+      expect(r.hasResult, cell).toBe(false);
     }
   });
 });
@@ -602,7 +672,7 @@ describe("TypeScript", () => {
     const r = await nb.run("import fs = require('fs')\nexport import Pi = Math.PI\ndeclare let ambient: number");
     expect(r.t.declared).toEqual(["fs", "Pi"]);
     expect(r.t.typeDeclared).toEqual(["ambient"]);
-    expect(plain(await nb.value("[fs, Pi]"))).toEqual([{ required: "fs" }, Math.PI]);
+    expect(await nb.value("[typeof fs.readFileSync, Pi]")).toEqual(["function", Math.PI]);
   });
 
   test("a generic call is a call, not two comparisons", async () => {
@@ -669,8 +739,8 @@ describe("errors keep the cell's line numbers", () => {
 
 describe("the position map: script line and column → the cell's", () => {
   /** The cell frames of an error's stack, mapped to the cell: the cell text from each position on. */
-  const mappedFrames = (err: Error, file: string, source: string, language: Language): string[] => {
-    const map = cellPositionMap(source, { language });
+  const mappedFrames = (err: Error, file: string, source: string, language: Language, shell: Shell): string[] => {
+    const map = cellPositionMap(source, { language, interruptible: true, names: shell.names });
     expect(map).toBeDefined();
     const lines = source.split(/\r\n|\n/);
     const out: string[] = [];
@@ -701,11 +771,11 @@ describe("the position map: script line and column → the cell's", () => {
   test.each(cases)("%s: %j", async (language, source, expected) => {
     const nb = notebook(language);
     const err = await nb.fails(source);
-    expect(mappedFrames(err, nb.name(), source, language)).toEqual(expected);
+    expect(mappedFrames(err, nb.name(), source, language, nb.shell())).toEqual(expected);
   });
 
-  test("the wrapper's closing line maps to nothing; a cell that does not transform has no map", () => {
-    const map = cellPositionMap("1 +\n2", { language: "typescript" })!;
+  test("the REPL script's closing line maps to nothing; a cell that does not transform has no map", () => {
+    const map = cellPositionMap("let x1 = 1 +\n2", { language: "typescript" })!;
     expect(map.lines).toBe(2);
     expect(map.position(2, 1)).toEqual({ line: 2, column: 1 });
     expect(map.position(3, 1)).toBeUndefined();
@@ -713,7 +783,7 @@ describe("the position map: script line and column → the cell's", () => {
   });
 
   test("the import function changes the script, and the map follows it", async () => {
-    const source = "import {a} from 'm'; const b: string = a; (null as any).q";
+    const source = "const im = import('m'); const b: string = 'a'; (null as any).q";
     const long = cellPositionMap(source, { language: "typescript", importFunction: "a_much_longer_import_function_name" })!;
     const t = transformCell(source, { language: "typescript", importFunction: "a_much_longer_import_function_name" });
     const column = t.code.split("\n")[0]!.lastIndexOf("q") + 1;
@@ -817,9 +887,10 @@ describe("script semantics kept", () => {
     expect(await nb.value("#!/usr/bin/env node\n6 * 7")).toBe(42);
   });
 
-  test("the import function name is configurable", async () => {
+  test("the import function name is configurable (dynamic imports call it; static ones are loaded first)", async () => {
     const t = transformCell("import x from 'm'\nimport('y')", { language: "javascript", importFunction: "myImport" });
-    expect(t.code).toContain("myImport('m')");
+    expect(t.code).not.toContain("myImport('m')");
+    expect(t.imports).toEqual([{ specifier: "m", names: [] }]);
     expect(t.code).toContain("myImport('y')");
     expect(t.code).not.toContain("__tsak_import(");
   });
@@ -830,36 +901,18 @@ describe("script semantics kept", () => {
   });
 });
 
-describe("interruptible cells (guards, cancellable awaits, CommonJS names as parameters)", () => {
-  /** A context whose runtime records what the instrumented script asks of it. */
+describe("interruptible cells (guards, cancellable awaits, the cells' own names)", () => {
+  /** A notebook whose attention flag the test raises (as another thread would) from cell code: `raise()`. */
   function instrumented() {
-    const flag = new Int32Array(4);
-    const calls: string[] = [];
-    class Stop extends Error {}
-    const context = vm.createContext({
-      __tsak_import: async () => ({}),
-      __tsak_import_meta: { url: "file:///notebooks/__notebook__.ts" },
-      raise: () => void (flag[0] = 1),
-      __tsak_rt: {
-        flag,
-        check: () => {
-          calls.push("check");
-          if (flag[0] !== 0) throw new Stop("stopped");
-        },
-        await: (v: unknown) => (calls.push("await"), v),
-        iterate: (v: unknown) => (calls.push("iterate"), v),
-        locals: { require: (id: string) => `kernel require ${id}`, module: { exports: {} }, __filename: "/nb/__notebook__.ts", __dirname: "/nb", setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate },
-      },
-    });
-    let n = 0;
-    const run = async (source: string, language: Language = "typescript") => {
-      const t = transformCell(source, { language, interruptible: true });
-      return (await (new vm.Script(t.code, { filename: `icell${++n}` }).runInContext(context) as Promise<{ value: unknown } | undefined>))?.value;
-    };
-    return { run, calls, flag, Stop, context };
+    const flag = newAttention();
+    (globalThis as Record<string, unknown>)["raise"] = () => void Atomics.store(flag, 0, ATTENTION_INTERRUPT);
+    const nb = notebook("typescript", { attention: flag });
+    const lower = () => Atomics.store(flag, 0, 0);
+    return { ...nb, flag, lower };
   }
 
   test("a loop stops at the next iteration once the flag is up, whatever the loop's form", async () => {
+    const nb = instrumented();
     for (const loop of [
       "while (true) { i++; if (i === 3) raise() }",
       "while (true) if (++i === 3) raise()",
@@ -868,43 +921,65 @@ describe("interruptible cells (guards, cancellable awaits, CommonJS names as par
       "do if (++i === 3) raise(); while (true)",
       "for (const x of (function* () { for (;;) yield 1 })()) if (++i === 3) raise()",
       "outer: for (;;) { for (let j = 0; j < 2; j++) { if (++i === 3) raise(); continue outer } }",
+      "if (true) while (true) if (++i === 3) raise(); else i += 0",
     ]) {
-      const nb = instrumented();
-      const err = await nb.run(`let i = 0\n${loop}`).catch((e: unknown) => e);
-      expect(err, loop).toBeInstanceOf(nb.Stop);
-      expect(vm.runInContext("i", nb.context), loop).toBe(3);
+      const err = await nb.fails(`let i = 0\n${loop}`);
+      expect(err, loop).toBeInstanceOf(KernelInterrupt);
+      expect(nb.get("i"), loop).toBe(3);
+      nb.lower();
+    }
+  });
+
+  test("a guard that does not stop the code (attention asked for something else) lets the body run", async () => {
+    const nb = instrumented();
+    Atomics.store(nb.flag, 0, 2); // a deadline of no running cell
+    try {
+      expect(await nb.value("let n = 0; for (let i = 0; i < 10; i++) n += i; const arrow = (x: number) => x * 2; [n, arrow(4)]")).toEqual([45, 8]);
+      expect(await nb.value("let m = 0; while (m < 3) m++; do m++; while (m < 5); m")).toBe(5);
+    } finally {
+      nb.lower();
     }
   });
 
   test("function bodies start with a guard (recursion without loops stops), directives stay first", async () => {
     const nb = instrumented();
     await nb.run("function f(n: number): number { return n <= 0 ? 0 : f(n - 1) }\nconst g = (n: number): number => n <= 0 ? 0 : g(n - 1)\nclass C { m() { return 1 } }");
-    expect(await nb.run("f(2) + g(2) + new C().m()")).toBe(1);
-    // the flag is read, not the check called, while nothing asks for attention
-    expect(nb.calls).toEqual([]);
-    nb.flag[0] = 1;
+    expect(await nb.value("f(2) + g(2) + new C().m()")).toBe(1);
+    Atomics.store(nb.flag, 0, ATTENTION_INTERRUPT);
     for (const call of ["f(1)", "g(1)", "new C().m()"]) {
-      const err = await nb.run(call).catch((e: unknown) => e);
-      expect(err, call).toBeInstanceOf(nb.Stop);
+      const err = await nb.fails(call);
+      expect(err, call).toBeInstanceOf(KernelInterrupt);
     }
-    nb.flag[0] = 0;
-    expect(await nb.run("function sloppyThis() { 'use strict'; return this }\nsloppyThis()", "javascript")).toBeUndefined();
-    expect(await nb.run("const obj = () => ({ a: 1 })\nobj().a")).toBe(1);
+    nb.lower();
+    expect(await nb.value("function sloppyThis() { 'use strict'; return this }\nsloppyThis()", "javascript")).toBeUndefined();
+    // a directive without its `;` is still a directive, and the guard comes after it
+    expect(await nb.value("function strictNoSemi() {\n  'use strict'\n  return this\n}\nstrictNoSemi()", "javascript")).toBeUndefined();
+    expect(await nb.value("function f2() {\n  \"use strict\"\n  return 1\n}\nf2()")).toBe(1);
+    expect(await nb.value("const obj = () => ({ a: 1 })\nobj().a")).toBe(1);
   });
 
   test("awaits and for-await go through the runtime, results unchanged", async () => {
     const nb = instrumented();
-    nb.calls.length = 0;
-    expect(await nb.run("const a = await Promise.resolve(2)\nlet s = 0\nfor await (const v of [Promise.resolve(1), 2]) s += v\nasync function h() { return (await 3) + 1 }\na + s + await h()")).toBe(9);
-    expect(nb.calls.filter((c) => c === "await")).toHaveLength(3);
-    expect(nb.calls.filter((c) => c === "iterate")).toHaveLength(1);
+    const cell = "const a = await Promise.resolve(2)\nlet s = 0\nfor await (const v of [Promise.resolve(1), 2]) s += v\nasync function h() { return (await 3) + 1 }\na + s + await h()";
+    const { t, value } = await nb.run(cell);
+    expect(value).toBe(9);
+    expect(t.code.match(/__tsak_w\(/g)).toHaveLength(3);
+    expect(t.code.match(/__tsak_wi\(/g)).toHaveLength(1);
   });
 
-  test("CommonJS names come from the runtime, unless the cell declares them itself", async () => {
+  test("CommonJS names and timers are the cell's own, not globals, unless the cell declares them itself", async () => {
     const nb = instrumented();
-    expect(await nb.run("[require('x'), __filename, __dirname, typeof module]")).toEqual(["kernel require x", "/nb/__notebook__.ts", "/nb", "object"]);
-    expect(vm.runInContext("typeof require", nb.context)).toBe("undefined");
+    expect(await nb.value("[typeof require('node:path').join, __filename, __dirname, typeof module, typeof setTimeout]")).toEqual([
+      "function",
+      "/notebooks/__notebook__.ts",
+      "/notebooks",
+      "object",
+      "function",
+    ]);
+    expect(["require", "module", "__filename"].map((n) => n in globalThis)).toEqual([false, false, false]);
     await nb.run("const require = (id: string) => `own ${id}`");
-    expect(vm.runInContext("require('y')", nb.context)).toBe("own y");
+    expect(await nb.value("require('y')")).toBe("own y");
+    expect(nb.get("require")).toBeTypeOf("function");
+    expect("require" in globalThis).toBe(false);
   });
 });

@@ -58,6 +58,7 @@ export interface ThreadCellsOptions {
   cwd: string;
   language: Language;
   log: Log;
+  semicolonHidesResult?: boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -71,7 +72,7 @@ export class ThreadCells {
   private closed = false;
 
   constructor(options: ThreadCellsOptions) {
-    configureCallerThreads(options.cwd, options.language);
+    configureCallerThreads(options.cwd, options.language, options.semicolonHidesResult === true);
   }
 
   /**

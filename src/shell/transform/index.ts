@@ -1,7 +1,9 @@
 /**
- * The cell source transform: a notebook cell (TypeScript or JavaScript) → a JavaScript *script*
- * for `vm.Script#runInContext` in the kernel's persistent context. Pure (results are cached by
- * source, which is safe for a pure function).
+ * The cell source transform: a notebook cell (TypeScript or JavaScript) → a JavaScript script for
+ * the shell to run in its realm, either as a V8 REPL-mode script (a cell that declares, imports or
+ * awaits at its top level) or as a plain cached script (rewrite.ts says why and how). Pure: the
+ * result depends on the source and the options only (the notebook's names by their version), so
+ * results are cached.
  *
  * Pipeline: TypeScript cells are type-stripped by sucrase (typescript.ts: line-preserving,
  * `keepUnusedImports` so that an import used only by a later cell stays; one sucrase parse whose
@@ -9,9 +11,9 @@
  * names, and to skip the transform for cells without TypeScript syntax). JavaScript cells skip
  * sucrase. The JavaScript is then parsed by acorn and
  * rewritten in place (rewrite.ts): an async arrow IIFE opened on line 1, top-level bindings
- * hoisted to `var`s of the script, imports turned into calls of the kernel's import function, the
- * last expression returned as `{ value }`. No step adds or removes a line break, so line N of the
- * cell is line N of the script.
+ * renamed where the notebook binds them under another identifier, imports bound on line 1 from
+ * modules the shell loads first, the last expression handed over as the result. No step adds or
+ * removes a line break within the cell, so line N of the cell is line N of the script.
  *
  * Columns do move. `cellPositionMap` maps a line and column of the script back to the cell, from
  * the steps' own records (sucrase's token mappings, the rewrite's edit list); it runs the
@@ -19,11 +21,12 @@
  */
 import { toCellSyntaxError } from "./errors.js";
 import { CellPositionMap, composeMaps, identityMap, type OffsetMap } from "./positions.js";
-import { parseCell, rewriteCell } from "./rewrite.js";
+import { parseCell, rewriteCell, type Binding, type CellImport, type NameScope } from "./rewrite.js";
 import { compileTypeScript } from "./typescript.js";
 
 export { CellSyntaxError, DECORATORS_UNSUPPORTED, USING_UNSUPPORTED_AT_TOP } from "./errors.js";
 export { CellPositionMap } from "./positions.js";
+export type { Binding, CellImport, Family, NameScope } from "./rewrite.js";
 
 export interface TransformOptions {
   language: "typescript" | "javascript";
@@ -34,19 +37,29 @@ export interface TransformOptions {
    * then reads the kernel's runtime object `__tsak_rt` (src/shell/cell_runtime.ts). Default false.
    */
   interruptible?: boolean;
+  /** The notebook's names (which identifier each binding has); default: every name is itself. */
+  names?: NameScope;
+  /** IPython's convention: a last expression statement ending in `;` is no result. Default false. */
+  semicolonHidesResult?: boolean;
 }
 
 export interface TransformResult {
   /**
-   * JS script source. Evaluating it yields a Promise that resolves to `undefined` (no result) or
-   * `{ value }` (the last expression's value). Line N of the cell is line N of `code`.
+   * JS script source; line N of the cell is line N of `code`. A `script` evaluates to its result
+   * (when `hasResult`); a `repl` script hands its result to `__tsak_r` and needs the modules of
+   * `imports` loaded first (rewrite.ts).
    */
   code: string;
+  mode: "repl" | "script";
   /** Names of the top-level value bindings the cell declares. */
   declared: string[];
+  /** The same, with their kind and the identifier each is declared under. */
+  bindings: Binding[];
+  /** The modules the cell imports, in order (`__tsak_m(k)` is the k-th). */
+  imports: CellImport[];
   /** Names of the top-level type-only declarations (`type`, `interface`, `declare`, `import type`). */
   typeDeclared: string[];
-  /** True if the cell's last top-level statement is an expression statement not suppressed by a trailing `;`. */
+  /** True if the cell's last top-level statement is an expression statement (not suppressed: see semicolonHidesResult). */
   hasResult: boolean;
 }
 
@@ -70,24 +83,60 @@ export function transformCell(source: string, options: TransformOptions): Transf
   const importFunction = options.importFunction ?? DEFAULT_IMPORT_FUNCTION;
   const typescript = options.language === "typescript";
   const interruptible = options.interruptible === true;
-  const cacheKey = `${typescript ? "ts" : "js"} ${interruptible ? "i" : "-"} ${importFunction}`;
+  const cacheKey = `${typescript ? "ts" : "js"} ${interruptible ? "i" : "-"} ${options.semicolonHidesResult ? ";" : "-"} ${options.names?.version ?? 0} ${importFunction}`;
   let cache = caches.get(cacheKey);
   const hit = cache?.get(source);
   if (hit !== undefined) {
     // refresh its place in the LRU order; hand out copies of the arrays
     cache!.delete(source);
     cache!.set(source, hit);
-    return { code: hit.code, declared: [...hit.declared], typeDeclared: [...hit.typeDeclared], hasResult: hit.hasResult };
+    return copy(hit);
   }
 
-  const result = transform(source, typescript, importFunction, interruptible);
-  const plain: TransformResult = { code: result.code, declared: result.declared, typeDeclared: result.typeDeclared, hasResult: result.hasResult };
+  const result = transform(source, typescript, settings(options));
+  const plain: TransformResult = {
+    code: result.code,
+    mode: result.mode,
+    declared: result.declared,
+    bindings: result.bindings,
+    imports: result.imports,
+    typeDeclared: result.typeDeclared,
+    hasResult: result.hasResult,
+  };
   if (source.length <= CACHE_MAX_SOURCE) {
     if (cache === undefined) caches.set(cacheKey, (cache = new Map()));
     if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(source, { ...plain, declared: [...plain.declared], typeDeclared: [...plain.typeDeclared] });
+    cache.set(source, copy(plain));
   }
   return plain;
+}
+
+/** A result whose arrays and objects are not shared with the cache. */
+function copy(r: TransformResult): TransformResult {
+  return {
+    ...r,
+    declared: [...r.declared],
+    bindings: r.bindings.map((b) => ({ ...b })),
+    imports: r.imports.map((i) => ({ ...i, names: [...i.names], ...(i.attributes ? { attributes: { ...i.attributes } } : {}) })),
+    typeDeclared: [...r.typeDeclared],
+  };
+}
+
+/** The rewrite's settings from the options. */
+interface Settings {
+  importFunction: string;
+  interruptible: boolean;
+  names: NameScope | undefined;
+  semicolonHidesResult: boolean;
+}
+
+function settings(options: TransformOptions): Settings {
+  return {
+    importFunction: options.importFunction ?? DEFAULT_IMPORT_FUNCTION,
+    interruptible: options.interruptible === true,
+    names: options.names,
+    semicolonHidesResult: options.semicolonHidesResult === true,
+  };
 }
 
 /**
@@ -98,7 +147,7 @@ export function transformCell(source: string, options: TransformOptions): Transf
 export function cellPositionMap(source: string, options: TransformOptions): CellPositionMap | undefined {
   let result: Transformed;
   try {
-    result = transform(source, options.language === "typescript", options.importFunction ?? DEFAULT_IMPORT_FUNCTION, options.interruptible === true);
+    result = transform(source, options.language === "typescript", settings(options));
   } catch {
     return undefined;
   }
@@ -110,13 +159,13 @@ interface Transformed extends TransformResult {
   toCell: () => OffsetMap;
 }
 
-function transform(source: string, typescript: boolean, importFunction: string, interruptible: boolean): Transformed {
+function transform(source: string, typescript: boolean, s: Settings): Transformed {
   let result: Transformed | undefined;
-  if (OBJECT_LITERAL_HINT.test(source)) result = tryObjectLiteral(source, typescript, importFunction, interruptible);
-  return result ?? transformSource(source, typescript, importFunction, interruptible);
+  if (OBJECT_LITERAL_HINT.test(source)) result = tryObjectLiteral(source, typescript, s);
+  return result ?? transformSource(source, typescript, s);
 }
 
-function tryObjectLiteral(source: string, typescript: boolean, importFunction: string, interruptible: boolean): Transformed | undefined {
+function tryObjectLiteral(source: string, typescript: boolean, s: Settings): Transformed | undefined {
   const wrapped = `(${source})`;
   let js = wrapped;
   let jsToWrapped: () => OffsetMap = () => identityMap;
@@ -128,12 +177,15 @@ function tryObjectLiteral(source: string, typescript: boolean, importFunction: s
     }
     const program = parseCell(js);
     if (program.body.length !== 1 || program.body[0]!.type !== "ExpressionStatement") return undefined;
-    const out = rewriteCell({ js, program, original: wrapped, importFunction, importMetaName: IMPORT_META_GLOBAL, interruptible });
+    const out = rewriteCell({ js, program, original: wrapped, importMetaName: IMPORT_META_GLOBAL, ...s });
     // the parenthesis opened before the cell: one column on its first line
     const unwrap: OffsetMap = (offset) => Math.max(0, Math.min(offset - 1, source.length));
     return {
       code: out.code,
+      mode: out.mode,
       declared: out.declared,
+      bindings: out.bindings,
+      imports: out.imports,
       typeDeclared: [],
       hasResult: out.hasResult,
       toCell: () => composeMaps(out.offsetMap(), jsToWrapped(), unwrap),
@@ -143,7 +195,7 @@ function tryObjectLiteral(source: string, typescript: boolean, importFunction: s
   }
 }
 
-function transformSource(source: string, typescript: boolean, importFunction: string, interruptible: boolean): Transformed {
+function transformSource(source: string, typescript: boolean, s: Settings): Transformed {
   let js = source;
   let typeNames: string[] = [];
   let starts: number[] = [];
@@ -170,9 +222,8 @@ function transformSource(source: string, typescript: boolean, importFunction: st
     program,
     original: source,
     toOriginal: jsToSource,
-    importFunction,
     importMetaName: IMPORT_META_GLOBAL,
-    interruptible,
+    ...s,
     // is there a type-only statement (erased by sucrase) after this offset of `js`?
     typeStatementAfter:
       starts.length > 0
@@ -187,7 +238,10 @@ function transformSource(source: string, typescript: boolean, importFunction: st
   if (out.typeOnlyNamespaces.length > 0) typeDeclared = [...new Set([...typeDeclared, ...out.typeOnlyNamespaces])];
   return {
     code: out.code,
+    mode: out.mode,
     declared: out.declared,
+    bindings: out.bindings,
+    imports: out.imports,
     typeDeclared,
     hasResult: out.hasResult,
     toCell: () => composeMaps(out.offsetMap(), jsToSource()),

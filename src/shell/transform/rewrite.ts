@@ -1,43 +1,44 @@
 /**
  * The JavaScript half of the cell transform: parse the (already type-stripped) cell with acorn and
- * turn it, with in-place string edits that never add or remove a line break, into a script of the
- * shape
+ * turn it, with in-place string edits that never add or remove a line break within the cell, into
+ * one of two kinds of script (see index.ts for how the shell runs them):
  *
- *     ["use strict"; ]var a, b, f; (async () => {f = __tsak_fn_f(); <cell line 1>
- *     <cell line 2>
- *     ...return {value: (0, <last expression>)};
- *     })()
+ * - **repl**: a cell that declares something at its top level, imports, or awaits there. It runs
+ *   as a script of V8's REPL mode, which is what gives a notebook TypeScript's semantics:
+ *   `let`, `const` and `class` stay lexical bindings of the global scope (fast, off `globalThis`,
+ *   and declarable again by a later cell), a `const` stays constant, and top-level `await` works.
  *
- * whose completion value is the IIFE's promise. Top-level bindings become `var`s of the script
- * (properties of the vm context's global), so later cells see them and re-running a cell never
- * fails with "already declared"; the IIFE gives top-level `await` and keeps `this` (an arrow).
+ *       ["use strict"; ]__tsak_b(); [const {a, default: d} = __tsak_m(0); ]<cell line 1>
+ *       <cell line 2>
+ *       ...__tsak_r(<last expression>);
+ *       ;void 0
+ *
+ *   Imports are loaded by the shell before the script runs (`imports`: a cell whose import fails
+ *   declares nothing, as an ES module would) and bound on line 1; `__tsak_r` hands the result to
+ *   the running cell; the closing `void 0` leaves the script's own completion empty.
+ * - **script**: a cell with none of that (`1 + 1`, `f(x)`): a plain script whose completion value
+ *   is the result. It compiles once and is cached, which keeps the quick cell quick.
+ *
+ * Names: a top-level declaration binds the identifier that `NameScope.idFor` gives it, and every
+ * identifier that means a notebook binding (scope.ts) is renamed to that binding's identifier when
+ * they differ: the cell's own `require` or `setTimeout`, a `const fetch` kept off the global
+ * scope so that packages keep Node's `fetch`, a name declared again with another kind of
+ * declaration (V8 allows `let` after `let`, `const` after `const`, not `const` after `let`).
  */
 import vm from "node:vm";
 import { Parser } from "acorn";
-import type {
-  AnyNode,
-  ClassDeclaration,
-  ExpressionStatement,
-  FunctionDeclaration,
-  ImportDeclaration,
-  Literal,
-  ModuleDeclaration,
-  Options,
-  Pattern,
-  Program,
-  Statement,
-  VariableDeclaration,
-} from "acorn";
-import { Edits, lineBreaksOf } from "./edits.js";
+import type { ExpressionStatement, ImportDeclaration, Literal, ModuleDeclaration, Options, Pattern, Program, Statement } from "acorn";
+import { Edits } from "./edits.js";
 import { syntaxErrorAt } from "./errors.js";
 import type { OffsetMap } from "./positions.js";
+import { notebookReferences } from "./scope.js";
 import { NAMESPACE_MARKER } from "./typescript.js";
 
 /**
  * Parsed as a sloppy *script* (which is what runs), not a module: module-only strictness would
  * reject valid script code (`with`, legacy octals...). `import`/`export` are admitted anywhere by
  * the parser and the rewrite rejects them below the top level itself; `await` is allowed at the
- * top level; a top-level `return` is an error (the IIFE would otherwise accept it).
+ * top level; a top-level `return` is an error.
  */
 const ACORN_OPTIONS: Options = {
   ecmaVersion: "latest",
@@ -52,14 +53,85 @@ export function parseCell(code: string): Program {
   return Parser.parse(code, ACORN_OPTIONS);
 }
 
-/**
- * Opens the returned result. `(0, expr)` rather than `(expr)`: an anonymous function or class
- * would otherwise be named "value" by the property definition.
- */
-const RETURN_OPEN = "return {value: (0, ";
+/** The kinds of binding V8's REPL mode lets a later script declare again: `let`/`class`, `const` (and imports), `var`/`function`. */
+export type Family = "let" | "const" | "var";
 
-/** Prefix of the local wrapper that creates a hoisted top-level function (see `hoistFunction`). */
-const FN_WRAPPER = "__tsak_fn_";
+export interface Binding {
+  name: string;
+  family: Family;
+  /** The identifier the script declares it under (the name itself unless renamed). */
+  id: string;
+}
+
+/**
+ * The notebook's names as the transform sees them (notebook_names.ts keeps them): which
+ * identifier each binding has. Reading it never changes it; the shell commits a cell's bindings
+ * when the cell runs.
+ */
+export interface NameScope {
+  /** Changes whenever an answer below would change (transform results are cached by it). */
+  readonly version: number;
+  /** The names whose current identifier is not the name itself, and that identifier. */
+  readonly renamed: ReadonlyMap<string, string>;
+  /** The identifier a declaration of `name` of this family gets. */
+  idFor(name: string, family: Family): string;
+}
+
+/** A module a cell imports (or re-exports): loaded by the shell before the cell's script runs. */
+export interface CellImport {
+  specifier: string;
+  /** Import attributes (`with { type: "json" }`), as written. */
+  attributes?: Record<string, string>;
+  /** The named exports the cell binds: each must exist (else SyntaxError, as in an ES module). */
+  names: string[];
+}
+
+/**
+ * Runtime names the scripts use: script-scope constants the shell declares once in its realm
+ * (shell.ts `declareRuntime`): the guards' flag and check, the cancellable await and async
+ * iteration, the result hand-over and the imported modules.
+ */
+export const RUNTIME_GLOBAL = "__tsak_rt";
+export const FLAG = "__tsak_g";
+export const CHECK = "__tsak_x";
+export const AWAIT = "__tsak_w";
+export const ITERATE = "__tsak_wi";
+export const RESULT = "__tsak_r";
+export const MODULE = "__tsak_m";
+export const BEGIN = "__tsak_b";
+export const RUNTIME_CONSTANTS = [FLAG, CHECK, AWAIT, ITERATE, RESULT, MODULE, BEGIN] as const;
+
+/**
+ * Names each cell has of its own, as a program file does: the CommonJS ones (which must not be
+ * globals: ES modules would take them for a CommonJS environment) and the timer functions,
+ * which record the timers a cell's code starts so that cancelling the cell clears them (as
+ * globals they would also record, and clear, the timers of packages working for the cell).
+ * Cell code reads them as `__tsak_cell_<name>` (notebook_names.ts), until the notebook declares
+ * the name itself.
+ */
+export const CELL_LOCALS = [
+  "require",
+  "module",
+  "__filename",
+  "__dirname",
+  "setTimeout",
+  "setInterval",
+  "setImmediate",
+  "clearTimeout",
+  "clearInterval",
+  "clearImmediate",
+] as const;
+
+/** A guard statement: one load and compare while nothing asks for attention. */
+const GUARD = `if (${FLAG}[0] !== 0) ${CHECK}();`;
+/**
+ * A loop body that is not a block: one statement whose prefix is the guard, `if (flag && check());
+ * else <body>` (check returns nothing when it does not throw, so the body always runs; an `if`
+ * with its own `else` leaves a following `else` to the statement it belonged to).
+ */
+const GUARD_ELSE = `if (${FLAG}[0] !== 0 && ${CHECK}()); else `;
+/** An arrow's expression body: `flag && check() ? 0 : <body>`, again a prefix only. */
+const GUARD_EXPR = `${FLAG}[0] !== 0 && ${CHECK}() ? 0 : `;
 
 export interface RewriteOptions {
   /** The JS source that `program` was parsed from. */
@@ -75,45 +147,19 @@ export interface RewriteOptions {
   typeStatementAfter?: (jsOffset: number) => boolean;
   /** Make the cell interruptible anywhere (see `instrument`). */
   interruptible?: boolean;
+  names?: NameScope;
+  /** IPython's convention: a last expression ending in `;` is no result. */
+  semicolonHidesResult?: boolean;
 }
-
-/**
- * The names an interruptible cell's IIFE takes as parameters (closure variables are fast where
- * globals are not), from the kernel's runtime object `__tsak_rt` (src/shell/cell_runtime.ts):
- * the attention flag, the check that throws when it is set, the cancellable await and the
- * cancellable async iteration; and the cell's own names: the CommonJS ones a program file has,
- * which must not be globals (ES modules a cell imports would take them for a CommonJS
- * environment), and the timer functions, which record the timers the cell's code starts so that
- * cancelling the cell clears them (as globals they would also record, and clear, the timers of
- * packages working for the cell). A name the cell declares itself is not a parameter: it is the
- * notebook's.
- */
-export const RUNTIME_GLOBAL = "__tsak_rt";
-export const CELL_LOCALS = [
-  "require",
-  "module",
-  "__filename",
-  "__dirname",
-  "setTimeout",
-  "setInterval",
-  "setImmediate",
-  "clearTimeout",
-  "clearInterval",
-  "clearImmediate",
-] as const;
-const FLAG = "__tsak_g";
-const CHECK = "__tsak_x";
-const AWAIT = "__tsak_w";
-const ITERATE = "__tsak_wi";
-/** A guard statement: one load and compare while nothing asks for attention. */
-const GUARD = `if (${FLAG}[0] !== 0) ${CHECK}();`;
-const GUARD_EXPR = `${FLAG}[0] !== 0 && ${CHECK}(), `;
 
 export interface RewriteResult {
   code: string;
+  mode: "repl" | "script";
   /** Offsets of `code` → offsets of `js` (built when called). */
   offsetMap: () => OffsetMap;
   declared: string[];
+  bindings: Binding[];
+  imports: CellImport[];
   /** Names of lowered namespaces that turned out to hold only types. */
   typeOnlyNamespaces: string[];
   hasResult: boolean;
@@ -122,17 +168,22 @@ export interface RewriteResult {
 /** A statement of a program or a function body (acorn types import/export apart). */
 type TopNode = Statement | ModuleDeclaration;
 
-type VarContext = "list" | "single" | "forInit" | "forLeft";
-
 // A loose view of nodes for the generic walker.
 type Loose = { type: string; start: number; end: number; [key: string]: unknown };
 
+const NO_NAMES: NameScope = { version: 0, renamed: new Map(), idFor: (name) => name };
+
 export function rewriteCell(opts: RewriteOptions): RewriteResult {
   const { js, program, importFunction, importMetaName } = opts;
+  const names = opts.names ?? NO_NAMES;
   const edits = new Edits();
-  const declared = new Set<string>();
-  const hoistedFunctions = new Set<string>();
+  /** Top-level bindings in order of appearance, with their kind. */
+  const declared = new Map<string, Family>();
+  const imports: CellImport[] = [];
+  /** Per import with bindings: its destructuring on line 1, filled in once the identifiers are known. */
+  const importBindings: Array<{ module: number; def?: string; ns?: string; props: Array<[imported: string, local: string]> }> = [];
   const typeOnlyNamespaces: string[] = [];
+  let topLevelAwait = false;
   const body = program.body;
 
   const fail = (message: string, pos: number): never => {
@@ -140,6 +191,10 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   };
 
   const endsWithSemicolon = (node: { end: number }): boolean => js.charCodeAt(node.end - 1) === 59; /* ; */
+
+  const declare = (name: string, family: Family): void => {
+    if (!declared.has(name)) declared.set(name, family);
+  };
 
   // ---- bindings -------------------------------------------------------------------------------
 
@@ -168,93 +223,94 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     }
   };
 
-  /**
-   * `const {a} = o, b = 1;` → `;({a} = o, b = 1);`: the declaration becomes an assignment to the
-   * hoisted vars. Declarators without an initializer: `let x` assigns `void 0` (a re-run resets
-   * it); `var x` assigns nothing.
-   */
-  const rewriteDeclaration = (node: VariableDeclaration, ctx: VarContext): void => {
-    const decls = node.declarations;
-    const first = decls[0];
-    const last = decls[decls.length - 1];
-    if (!first || !last) return;
-    const names: string[] = [];
-    for (const d of decls) patternNames(d.id, names);
-    for (const name of names) declared.add(name);
-
-    if (ctx === "forLeft") {
-      edits.replace(node.start, first.start, "");
-      return;
-    }
-    const open = ctx === "list" ? ";(" : ctx === "single" ? "(" : "";
-    edits.replace(node.start, first.start, open);
-    for (const d of decls) {
-      if (d.init) continue;
-      if (node.kind === "var") edits.replace(d.start, d.end, "void 0");
-      else edits.insert(d.end, " = void 0");
-    }
-    if (ctx !== "forInit") edits.insert(last.end, endsWithSemicolon(node) ? ")" : ");");
+  const declareVariables = (node: Loose): void => {
+    const kind = node["kind"] as string;
+    const family: Family = kind === "var" ? "var" : kind === "const" ? "const" : "let";
+    const found: string[] = [];
+    for (const d of node["declarations"] as Array<{ id: Pattern }>) patternNames(d.id, found);
+    for (const name of found) declare(name, family);
   };
 
   /**
-   * A top-level `function f() {}` is hoisted to the global: the declaration (name removed, so
-   * no local binding shadows the global inside the cell, as in a script) is wrapped in a local
-   * function declaration that returns it, `function __tsak_fn_f() { return {["f"]: function () {}}["f"] }`,
-   * and the IIFE starts with `f = __tsak_fn_f();`, so `f` is callable before its line. The
-   * property key gives the function its name (`f.name`, stack traces) without a self binding, so
-   * `f = memoize(f)` also redirects its recursive calls, as with a script's global function.
+   * `var`s in blocks and loops of the top level (not in functions) are the notebook's too:
+   * `for (var i ...)` makes a global, in a script as in REPL mode.
    */
-  const hoistFunction = (node: FunctionDeclaration): void => {
-    const id = node.id;
-    if (!id) return;
-    const name = id.name;
-    declared.add(name);
-    hoistedFunctions.add(name);
-    // a computed key: `{__proto__: ...}` would set the prototype instead
-    const key = JSON.stringify(name);
-    edits.insert(node.start, `function ${FN_WRAPPER}${name}() { return {[${key}]: `);
-    edits.replace(id.start, id.end, "");
-    edits.insert(node.end, `}[${key}] }`);
-  };
-
-  /** `class C {}` → `C = class C {};` (the class keeps its own inner binding, as declarations do). */
-  const assignClass = (node: ClassDeclaration): void => {
-    const id = node.id;
-    if (!id) return;
-    declared.add(id.name);
-    edits.insert(node.start, `${id.name} = `);
-    edits.insert(node.end, ";");
-  };
-
-  const importCall = (source: Literal, attributes: ImportDeclaration["attributes"] | undefined): string => {
-    let args = js.slice(source.start, source.end);
-    if (attributes && attributes.length > 0) {
-      args += `, {with: {${attributes.map((a) => js.slice(a.start, a.end)).join(", ")}}}`;
+  const declareNestedVars = (node: Loose | null | undefined): void => {
+    if (!node) return;
+    switch (node.type) {
+      case "VariableDeclaration":
+        if (node["kind"] === "var") declareVariables(node);
+        return;
+      case "BlockStatement":
+        for (const s of node["body"] as Loose[]) declareNestedVars(s);
+        return;
+      case "IfStatement":
+        declareNestedVars(node["consequent"] as Loose);
+        declareNestedVars(node["alternate"] as Loose | null);
+        return;
+      case "ForStatement":
+        declareNestedVars(node["init"] as Loose | null);
+        declareNestedVars(node["body"] as Loose);
+        return;
+      case "ForInStatement":
+      case "ForOfStatement":
+        declareNestedVars(node["left"] as Loose);
+        declareNestedVars(node["body"] as Loose);
+        return;
+      case "WhileStatement":
+      case "DoWhileStatement":
+      case "LabeledStatement":
+      case "WithStatement":
+        declareNestedVars(node["body"] as Loose);
+        return;
+      case "TryStatement":
+        declareNestedVars(node["block"] as Loose);
+        declareNestedVars((node["handler"] as Loose | null)?.["body"] as Loose | undefined);
+        declareNestedVars(node["finalizer"] as Loose | null);
+        return;
+      case "SwitchStatement":
+        for (const c of node["cases"] as Loose[]) for (const s of c["consequent"] as Loose[]) declareNestedVars(s);
+        return;
+      default:
+        return;
     }
-    return `await ${importFunction}(${args})`;
   };
 
-  /** `import d, {a, b as c} from "m"` → `;({default: d, a, b: c} = await __tsak_import("m"));` */
+  const attributesOf = (attributes: ImportDeclaration["attributes"] | undefined): Record<string, string> | undefined => {
+    if (!attributes || attributes.length === 0) return undefined;
+    const out: Record<string, string> = {};
+    for (const a of attributes) {
+      const key = a.key.type === "Identifier" ? a.key.name : String((a.key as Literal).value);
+      out[key] = String(a.value.value);
+    }
+    return out;
+  };
+
+  /** A module loaded before the script for its side effects only (`import "m"`, `export * from "m"`). */
+  const loadOnly = (source: Literal, attributes: ImportDeclaration["attributes"] | undefined): void => {
+    const attrs = attributesOf(attributes);
+    imports.push(attrs ? { specifier: String(source.value), attributes: attrs, names: [] } : { specifier: String(source.value), names: [] });
+  };
+
+  /** `import d, {a, b as c} from "m"` → bound on line 1 (`const {default: d, a, b: c} = __tsak_m(k)`). */
   const rewriteImport = (node: ImportDeclaration): void => {
-    const call = importCall(node.source, node.attributes);
-    let def: string | undefined;
-    let ns: string | undefined;
-    const props: string[] = [];
+    const attrs = attributesOf(node.attributes);
+    const entry: CellImport = { specifier: String(node.source.value), names: [] };
+    if (attrs) entry.attributes = attrs;
+    const module = imports.push(entry) - 1;
+    const binding: (typeof importBindings)[number] = { module, props: [] };
     for (const s of node.specifiers) {
-      declared.add(s.local.name);
-      if (s.type === "ImportDefaultSpecifier") def = s.local.name;
-      else if (s.type === "ImportNamespaceSpecifier") ns = s.local.name;
+      declare(s.local.name, "const");
+      if (s.type === "ImportDefaultSpecifier") binding.def = s.local.name;
+      else if (s.type === "ImportNamespaceSpecifier") binding.ns = s.local.name;
       else {
-        const imported = s.imported.type === "Identifier" ? s.imported.name : js.slice(s.imported.start, s.imported.end);
-        props.push(imported === s.local.name ? imported : `${imported}: ${s.local.name}`);
+        const imported = s.imported.type === "Identifier" ? s.imported.name : String((s.imported as Literal).value);
+        entry.names.push(imported);
+        binding.props.push([imported, s.local.name]);
       }
     }
-    if (def !== undefined) props.unshift(`default: ${def}`);
-    let text: string;
-    if (ns !== undefined) text = props.length > 0 ? `;({${props.join(", ")}} = ${ns} = ${call});` : `;(${ns} = ${call});`;
-    else if (props.length > 0) text = `;({${props.join(", ")}} = ${call});`;
-    else text = `;(${call});`;
-    edits.replaceKeepLines(js, node.start, node.end, text);
+    if (node.specifiers.length > 0) importBindings.push(binding);
+    edits.replaceKeepLines(js, node.start, node.end, ";");
   };
 
   // ---- namespaces and enums ---------------------------------------------------------------------
@@ -297,7 +353,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     for (let k = 0; k < stmts.length; k++) {
       const stmt = stmts[k]!;
       if (stmt.type !== "ExportNamedDeclaration" || !stmt.declaration) {
-        visit(stmt as unknown as Loose, true, "list");
+        visit(stmt as unknown as Loose, true);
         continue;
       }
       const decl = stmt.declaration;
@@ -305,17 +361,17 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
       if (decl.type === "FunctionDeclaration") {
         if (decl.id) edits.insert(fn.body.start + 1, ` ${ns}.${decl.id.name} = ${decl.id.name};`);
       } else {
-        const names: string[] = [];
+        const found: string[] = [];
         let after: TopNode = stmt;
         if (decl.type === "VariableDeclaration") {
-          for (const d of decl.declarations) patternNames(d.id, names);
+          for (const d of decl.declarations) patternNames(d.id, found);
           const next = stmts[k + 1];
           if (next && isEnumLikePair(next, stmt)) after = next;
         } else if (decl.type === "ClassDeclaration" && decl.id) {
-          names.push(decl.id.name);
+          found.push(decl.id.name);
         }
-        if (names.length > 0) {
-          edits.insert(after.end, `; ${names.map((name) => `${ns}.${name} = ${name};`).join(" ")}`);
+        if (found.length > 0) {
+          edits.insert(after.end, `; ${found.map((name) => `${ns}.${name} = ${name};`).join(" ")}`);
         }
       }
       visitChildren(decl as unknown as Loose, true);
@@ -325,11 +381,11 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   // ---- the walker (below the top level) ---------------------------------------------------------
 
   /**
-   * Everything below the top level that needs rewriting: `import(...)`, `import.meta`, `var`
-   * outside functions (it belongs to the script's scope: `for (var i ...)` makes a global),
-   * lowered namespaces, and misplaced `import`/`export` declarations.
+   * Everything below the top level that needs rewriting or noticing: `import(...)`,
+   * `import.meta`, lowered namespaces, misplaced `import`/`export` declarations, `using` where
+   * Node.js lacks it, and a top-level `await` (which makes the cell a REPL script).
    */
-  const visit = (node: Loose, inFunction: boolean, ctx: VarContext): void => {
+  const visit = (node: Loose, inFunction: boolean): void => {
     switch (node.type) {
       case "ImportExpression":
         edits.replace(node.start, node.start + 6, importFunction);
@@ -348,19 +404,24 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
       case "ClassBody": // methods, field initializers and static blocks are function scopes
         visitChildren(node, true);
         return;
+      case "AwaitExpression":
+        if (!inFunction) topLevelAwait = true;
+        break;
+      case "ForOfStatement":
+        if (!inFunction && node["await"] === true) topLevelAwait = true;
+        break;
       case "CallExpression": {
         const fn = namespaceFunction(node);
         if (fn) {
           rewriteNamespaceBody(fn);
-          for (const arg of node["arguments"] as Loose[]) visit(arg, inFunction, "single");
+          for (const arg of node["arguments"] as Loose[]) visit(arg, inFunction);
           return;
         }
         break;
       }
       case "VariableDeclaration": {
         const kind = node["kind"];
-        if (!inFunction && kind === "var") rewriteDeclaration(node as unknown as VariableDeclaration, ctx);
-        else if ((kind === "using" || kind === "await using") && !nativeUsing()) {
+        if ((kind === "using" || kind === "await using") && !nativeUsing()) {
           fail(`'using' declarations are not supported by Node.js ${process.version}`, node.start);
         }
         break;
@@ -377,19 +438,13 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   };
 
   const visitChildren = (node: Loose, inFunction: boolean): void => {
-    const type = node.type;
-    forEachChild(node, (child, key, inList) => {
-      let ctx: VarContext = inList ? "list" : "single";
-      if (key === "init" && type === "ForStatement") ctx = "forInit";
-      else if (key === "left" && (type === "ForInStatement" || type === "ForOfStatement")) ctx = "forLeft";
-      visit(child, inFunction, ctx);
-    });
+    forEachChild(node, (child) => visit(child, inFunction));
   };
 
   // Skip the walk when nothing below the top level can need it (the common, tiny cell).
-  const needWalk = /import|var|export|using|__tsak_ns/.test(js);
-  const walk = (node: AnyNode | null | undefined): void => {
-    if (needWalk && node) visitChildren(node as unknown as Loose, false);
+  const needWalk = /import|export|using|await|__tsak_ns/.test(js);
+  const walk = (node: unknown): void => {
+    if (needWalk && node) visitChildren(node as Loose, false);
   };
 
   // ---- the top level ------------------------------------------------------------------------------
@@ -400,14 +455,17 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     if (stmt.directive === "use strict") strict = true;
   }
 
-  let hasResult = false;
+  /** The expression whose value is the cell's result: [start, end) of its text in `js`. */
+  let result: { start: number; end: number } | undefined;
   const lastIndex = body.length - 1;
 
   /**
-   * Is the last statement an expression whose value is the result? Not when a `;` ends it (the
-   * IPython convention) or when a type-only statement (erased by sucrase) follows it.
+   * Is the last statement an expression whose value is the result? Not when a type-only
+   * statement (erased by sucrase) follows it, nor, by IPython's convention if asked for, when a
+   * `;` ends it.
    */
-  const isResult = (stmt: TopNode): boolean => !endsWithSemicolon(stmt) && !opts.typeStatementAfter?.(stmt.end);
+  const isResult = (stmt: TopNode): boolean =>
+    !(opts.semicolonHidesResult && endsWithSemicolon(stmt)) && !opts.typeStatementAfter?.(stmt.end);
 
   /**
    * `var N; (function (N, __tsak_ns) {})(N || (N = {}));` with an empty body: a namespace that
@@ -432,15 +490,15 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     }
     switch (stmt.type) {
       case "VariableDeclaration":
-        rewriteDeclaration(stmt, "list");
+        declareVariables(stmt as unknown as Loose);
         walk(stmt);
         break;
       case "FunctionDeclaration":
-        hoistFunction(stmt);
+        if (stmt.id) declare(stmt.id.name, "var");
         if (needWalk) visitChildren(stmt as unknown as Loose, true);
         break;
       case "ClassDeclaration":
-        assignClass(stmt);
+        declare(stmt.id.name, "let");
         walk(stmt);
         break;
       case "ImportDeclaration":
@@ -451,94 +509,192 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
         if (decl) {
           edits.replace(stmt.start, decl.start, "");
           if (decl.type === "VariableDeclaration") {
-            rewriteDeclaration(decl, "list");
+            declareVariables(decl as unknown as Loose);
             walk(decl);
           } else if (decl.type === "FunctionDeclaration") {
-            hoistFunction(decl);
+            declare(decl.id.name, "var");
             if (needWalk) visitChildren(decl as unknown as Loose, true);
           } else {
-            assignClass(decl);
+            declare(decl.id.name, "let");
             walk(decl);
           }
-        } else if (stmt.source) {
-          // `export {a} from "m"` binds nothing here: keep the module's evaluation
-          edits.replaceKeepLines(js, stmt.start, stmt.end, `;(${importCall(stmt.source, stmt.attributes)});`);
         } else {
+          // `export {a} from "m"` binds nothing here: the module is still evaluated
+          if (stmt.source) loadOnly(stmt.source, stmt.attributes);
           edits.replaceKeepLines(js, stmt.start, stmt.end, ";");
         }
         break;
       }
       case "ExportAllDeclaration":
-        edits.replaceKeepLines(js, stmt.start, stmt.end, `;(${importCall(stmt.source, stmt.attributes)});`);
+        loadOnly(stmt.source, stmt.attributes);
+        edits.replaceKeepLines(js, stmt.start, stmt.end, ";");
         break;
       case "ExportDefaultDeclaration": {
         const decl = stmt.declaration;
-        if (decl.type === "FunctionDeclaration" && decl.id) {
+        if ((decl.type === "FunctionDeclaration" || decl.type === "ClassDeclaration") && decl.id) {
           edits.replace(stmt.start, decl.start, "");
-          hoistFunction(decl);
-          if (needWalk) visitChildren(decl as unknown as Loose, true);
-        } else if (decl.type === "ClassDeclaration" && decl.id) {
-          edits.replace(stmt.start, decl.start, "");
-          assignClass(decl);
-          walk(decl);
+          declare(decl.id.name, decl.type === "FunctionDeclaration" ? "var" : "let");
+          if (decl.type === "FunctionDeclaration") {
+            if (needWalk) visitChildren(decl as unknown as Loose, true);
+          } else walk(decl);
         } else {
           // `export default <expr>` is an expression statement (`;(` guards against `{`/ASI).
           // The expression's text may be wider than its node (parentheses): take it all.
           const exprStart = js.indexOf("default", stmt.start + 6) + 7;
           const exprEnd = endsWithSemicolon(stmt) ? stmt.end - 1 : stmt.end;
-          const returns = isLast && isResult(stmt);
-          if (returns) hasResult = true;
-          edits.replace(stmt.start, exprStart, returns ? RETURN_OPEN : ";(");
-          edits.insert(exprEnd, returns ? ")};" : ");");
-          if (needWalk) visit(decl as unknown as Loose, false, "single");
+          edits.replace(stmt.start, exprStart, ";(");
+          edits.insert(exprEnd, ")");
+          if (isLast && isResult(stmt)) result = { start: exprStart, end: exprEnd };
+          if (needWalk) visit(decl as unknown as Loose, false);
         }
         break;
       }
       case "ExpressionStatement":
         if (isLast && !isDirective(stmt) && !isEnumLikePair(stmt, body[k - 1]) && isResult(stmt)) {
-          hasResult = true;
-          edits.insert(stmt.start, RETURN_OPEN);
-          edits.insert(stmt.end, ")};");
+          // the statement's text without its `;` (a parenthesized expression's parentheses are outside its node)
+          result = { start: stmt.start, end: endsWithSemicolon(stmt) ? stmt.end - 1 : stmt.end };
         }
         walk(stmt);
         break;
       default:
-        walk(stmt);
+        declareNestedVars(stmt as unknown as Loose);
+        if (needWalk) visit(stmt as unknown as Loose, false);
     }
   }
 
   if (js.startsWith("#!")) edits.replace(0, 2, "//");
-  if (opts.interruptible) instrument(program, edits);
+
+  // ---- names --------------------------------------------------------------------------------------
+
+  const bindings: Binding[] = [];
+  /** Identifier of each notebook name this cell mentions that is not the name itself. */
+  const renameTo = new Map<string, string>();
+  for (const [name, family] of declared) {
+    const id = names.idFor(name, family);
+    bindings.push({ name, family, id });
+    if (id !== name) renameTo.set(name, id);
+  }
+  for (const [name, id] of names.renamed) if (!declared.has(name)) renameTo.set(name, id);
+  const idOf = (name: string): string => renameTo.get(name) ?? name;
+  /** `Object.defineProperty(...)` of renamed function declarations, run first (they are hoisted). */
+  let nameFixes = "";
+  if (renameTo.size > 0 && mentionsAny(js, renameTo)) {
+    const declarations = topLevelDeclarations(body);
+    for (const { node, shorthand } of notebookReferences(program, new Set(renameTo.keys()))) {
+      const id = renameTo.get(node.name)!;
+      const decl = declarations.get(node.start);
+      if (decl?.type === "ClassDeclaration") {
+        // `let renamed = class Name {...};`: the class keeps its name and its own inner binding
+        edits.insert(decl.start, `let ${id} = `);
+        edits.insert(decl.end, ";");
+        continue;
+      }
+      edits.replace(node.start, node.end, shorthand ? `${node.name}: ${id}` : id);
+      const key = JSON.stringify(node.name);
+      if (decl?.type === "FunctionDeclaration") {
+        nameFixes += `Object.defineProperty(${id}, "name", {value: ${key}, configurable: true}); `;
+      } else if (decl !== undefined) {
+        // an anonymous function or class takes its name from the binding: give it the user's
+        edits.insert(decl.start, `{${key}: `, -999);
+        edits.insert(decl.end, `}[${key}]`, 999);
+      }
+    }
+  }
+
+  const mode = declared.size > 0 || imports.length > 0 || topLevelAwait ? "repl" : "script";
+  // a script's completion value is its result as it is; a REPL script hands it over
+  if (result !== undefined && mode === "repl") {
+    edits.insert(result.start, `${RESULT}(`, -1000);
+    edits.insert(result.end, ")", 1000);
+  }
+  if (opts.interruptible) instrument(program, edits, js);
 
   let prefix = strict ? '"use strict"; ' : "";
-  if (declared.size > 0) prefix += `var ${[...declared].join(", ")}; `;
-  let suffix = "\n})()";
-  if (opts.interruptible) {
-    const locals = CELL_LOCALS.filter((name) => !declared.has(name));
-    prefix += `(async (${[FLAG, CHECK, AWAIT, ITERATE, ...locals].join(", ")}) => {`;
-    const rt = RUNTIME_GLOBAL;
-    suffix = `\n})(${[`${rt}.flag`, `${rt}.check`, `${rt}.await`, `${rt}.iterate`, ...locals.map((name) => `${rt}.locals.${name}`)].join(", ")})`;
-  } else {
-    prefix += "(async () => {";
+  if (mode === "repl") prefix += `${BEGIN}(); `;
+  prefix += nameFixes;
+  if (importBindings.length > 0) {
+    const parts = importBindings.map(({ module, def, ns, props }) => {
+      const source = `${MODULE}(${module})`;
+      const fields = props.map(([imported, local]) => `${/^[A-Za-z_$][\w$]*$/.test(imported) ? imported : JSON.stringify(imported)}: ${idOf(local)}`);
+      if (def !== undefined) fields.unshift(`default: ${idOf(def)}`);
+      const out: string[] = [];
+      if (fields.length > 0) out.push(`{${fields.join(", ")}} = ${source}`);
+      if (ns !== undefined) out.push(`${idOf(ns)} = ${source}`);
+      return out.join(", ");
+    });
+    prefix += `const ${parts.join(", ")}; `;
   }
-  for (const name of hoistedFunctions) prefix += `${name} = ${FN_WRAPPER}${name}(); `;
+  const suffix = mode === "repl" ? "\n;void 0" : "";
 
   const prefixLength = prefix.length;
   return {
     code: prefix + edits.apply(js) + suffix,
+    mode,
     offsetMap: () => {
       const toJs = edits.offsetMap();
       return (offset) => Math.min(toJs(Math.max(0, offset - prefixLength)), js.length);
     },
-    declared: [...declared],
+    declared: [...declared.keys()],
+    bindings,
+    imports,
     typeOnlyNamespaces,
-    hasResult,
+    hasResult: result !== undefined,
   };
 
   function isDirective(stmt: ExpressionStatement): boolean {
     return typeof stmt.directive === "string" && stmt.directive === "use strict";
   }
 }
+
+/**
+ * The top-level declarations whose renaming needs more than a new identifier, by the offset of
+ * the declared name: class and function declarations, and the anonymous function or class that
+ * initializes a variable (which would take the renamed identifier as its name).
+ */
+function topLevelDeclarations(body: readonly TopNode[]): Map<number, Loose> {
+  const out = new Map<number, Loose>();
+  const add = (decl: Loose | null | undefined): void => {
+    if (!decl) return;
+    if (decl.type === "ClassDeclaration" || decl.type === "FunctionDeclaration") {
+      const id = decl["id"] as Loose | null;
+      if (id) out.set(id.start, decl);
+    } else if (decl.type === "VariableDeclaration") {
+      for (const d of decl["declarations"] as Loose[]) {
+        const id = d["id"] as Loose;
+        const init = d["init"] as Loose | null;
+        if (id.type === "Identifier" && init && isAnonymous(init)) out.set(id.start, init);
+      }
+    }
+  };
+  for (const stmt of body as unknown as Loose[]) {
+    if (stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportDefaultDeclaration") add(stmt["declaration"] as Loose | null);
+    else add(stmt);
+  }
+  return out;
+}
+
+function isAnonymous(node: Loose): boolean {
+  return node.type === "ArrowFunctionExpression" || ((node.type === "FunctionExpression" || node.type === "ClassExpression") && !node["id"]);
+}
+
+/** Does `js` contain any of these names (as a word)? A cheap test before the scope walk. */
+function mentionsAny(js: string, names: ReadonlyMap<string, string>): boolean {
+  for (const name of names.keys()) {
+    let at = js.indexOf(name);
+    while (at !== -1) {
+      const before = at > 0 ? js.charCodeAt(at - 1) : 32;
+      const after = js.charCodeAt(at + name.length);
+      if (!isIdentifierChar(before) && !isIdentifierChar(after)) return true;
+      at = js.indexOf(name, at + 1);
+    }
+  }
+  return false;
+}
+
+function isIdentifierChar(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 36 || code === 95 || code > 127;
+}
+
 
 /**
  * Make a cell stoppable wherever its own code runs, also after an `await` and in callbacks
@@ -549,27 +705,32 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
  * - every `await x` becomes `await __tsak_w(x)` and every `for await (... of y)` iterates
  *   `__tsak_wi(y)`, which reject as soon as the running cell is cancelled, so the cell sees the
  *   error at its pending await.
- * Openers go after the other passes' at the same offset and closers before them, inner ones
- * first; nothing is inserted into text another edit replaced.
+ * Guards are prefixes only (GUARD_ELSE, GUARD_EXPR), so function_source.ts can take them out of a
+ * function's text again. Openers go after the other passes' at the same offset and closers
+ * before them, inner ones first; nothing is inserted into text another edit replaced.
  */
-function instrument(program: Program, edits: Edits): void {
+function instrument(program: Program, edits: Edits, js: string): void {
   /** Wrap `node`'s text in `before` … `after`, unless another edit replaced it. */
   const wrap = (node: Loose, before: string, after: string, depth: number): void => {
     if (edits.replaced(node.start)) return;
-    // openers after the other passes' at the same offset, closers before them, inner ones first
     edits.insert(node.start, before, 1 + depth);
     edits.insert(node.end, after, -1 - depth);
   };
-  /** A guard at the start of a loop's or a function's body; a body that is no block gets `unbraced`. */
-  const guardBody = (body: Loose, depth: number, unbraced: readonly [string, string]): void => {
-    if (body.type !== "BlockStatement") return wrap(body, unbraced[0], unbraced[1], depth);
+  /** A guard at the start of a loop's or a function's body; a body that is no block gets `prefix`. */
+  const guardBody = (body: Loose, depth: number, prefix: string): void => {
+    if (body.type !== "BlockStatement") {
+      if (!edits.replaced(body.start)) edits.insert(body.start, prefix, 1 + depth);
+      return;
+    }
     // after a directive prologue ("use strict" must stay first)
     let at = body.start + 1;
+    let afterDirective = false;
     for (const stmt of body["body"] as Loose[]) {
       if (stmt.type !== "ExpressionStatement" || typeof stmt["directive"] !== "string") break;
       at = stmt.end;
+      afterDirective = js.charCodeAt(stmt.end - 1) !== 59; /* a directive without its `;` */
     }
-    if (!edits.replaced(at)) edits.insert(at, GUARD);
+    if (!edits.replaced(at)) edits.insert(at, afterDirective ? `;${GUARD}` : GUARD);
   };
   const visit = (node: Loose, depth: number): void => {
     switch (node.type) {
@@ -578,13 +739,13 @@ function instrument(program: Program, edits: Edits): void {
       case "ForOfStatement":
       case "WhileStatement":
       case "DoWhileStatement":
-        guardBody(node["body"] as Loose, depth, [`{${GUARD} `, "}"]);
+        guardBody(node["body"] as Loose, depth, GUARD_ELSE);
         if (node.type === "ForOfStatement" && node["await"] === true) wrap(node["right"] as Loose, `${ITERATE}(`, ")", depth);
         break;
       case "FunctionDeclaration":
       case "FunctionExpression":
       case "ArrowFunctionExpression":
-        guardBody(node["body"] as Loose, depth, [`(${GUARD_EXPR}`, ")"]);
+        guardBody(node["body"] as Loose, depth, GUARD_EXPR);
         break;
       case "AwaitExpression":
         wrap(node["argument"] as Loose, `${AWAIT}(`, ")", depth);
