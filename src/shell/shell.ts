@@ -19,6 +19,7 @@
  * and clears its timers (cell_scope.ts).
  */
 import vm from "node:vm";
+import { types } from "node:util";
 import { Console } from "node:console";
 import process from "node:process";
 import { setImmediate } from "node:timers";
@@ -27,7 +28,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { transformCell, CellSyntaxError } from "./transform/index.js";
 import { RUNTIME_GLOBAL } from "./transform/rewrite.js";
 import { routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
-import { mimeBundleOf } from "./display.js";
+import { resultOf, showValue, complainTo } from "./display.js";
+import { showCellFrames } from "./inspection.js";
 import { clearOutput, confirm, display, input, prompt, updateDisplay, widgets } from "./kernel_module.js";
 import { CellTimeout, fieldOf, formatError, isInstance, KernelInterrupt, type ErrorContent } from "./errors.js";
 import { createImporter } from "./modules.js";
@@ -115,6 +117,7 @@ export class Shell {
     this.breakOnSigint = options.breakOnSigint ?? true;
     this.onSigint = options.onSigint;
     this.cells = new CellRegistry({ language: options.language, interruptible: true });
+    showCellFrames(this.renameFrames, this.internalPaths);
     const { importModule, require } = createImporter(options.cwd);
     const notebook = `${options.cwd}/__notebook__.ts`;
     const locals = { require, module: { exports: {}, require }, __filename: notebook, __dirname: options.cwd, ...trackedTimers() };
@@ -161,7 +164,10 @@ export class Shell {
         if (signal?.aborted) throw signal.reason;
         const { value, hasResult } = await Promise.race([this.evaluate(code, cellName, output, timeoutSeconds), ended]);
         if (!hasResult || value === undefined) return { status: "ok" };
-        return { status: "ok", result: mimeBundleOf(value) };
+        // waits only for a display method's promise (no extra turn for every result)
+        const shown = resultOf(value);
+        const result = types.isPromise(shown) ? await shown : shown;
+        return result === undefined ? { status: "ok" } : { status: "ok", result };
       } catch (err) {
         const timedOut = timeoutSeconds !== undefined && fieldOf(err, "code") === "ERR_SCRIPT_EXECUTION_TIMEOUT";
         return this.failure(timedOut ? new CellTimeout(timeoutSeconds) : err, cellName);
@@ -223,7 +229,7 @@ export class Shell {
     const outcome = await new CellScope(output).run(async () => {
       try {
         const { value } = await this.evaluate(expr, "<user_expression>", output);
-        return { status: "ok" as const, ...mimeBundleOf(value) };
+        return { status: "ok" as const, ...(await showValue(value, complainTo(output))) };
       } catch (err) {
         const e = this.failure(err, "<user_expression>").error;
         return { status: "error" as const, ...e };
