@@ -9,12 +9,16 @@
  * (as a cancelled asyncio task that catches CancelledError goes on).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { inspect } from "node:util";
 import type { CellOutput } from "./output.js";
+import { installInspection } from "./inspection.js";
 
 type Timer = NodeJS.Timeout | NodeJS.Immediate;
 type Clear = (timer: Timer) => void;
 
 const storage = new AsyncLocalStorage<CellScope>();
+// The store lands on every promise and timer: util.inspect must not show it (inspection.ts).
+installInspection();
 /** Scopes with pending awaits or live timers: what an interrupt of an idle kernel stops. */
 const live = new Set<CellScope>();
 
@@ -33,6 +37,14 @@ export class CellScope {
   result?: { value: unknown };
 
   constructor(readonly output: CellOutput) {}
+
+  /**
+   * A name, not the cell's output and request: async resources inspection.ts does not reach (a
+   * socket's handle, a FileHandle) still list the store when shown.
+   */
+  [inspect.custom](): string {
+    return "CellScope";
+  }
 
   /** Run `fn` in this scope: its output and everything it schedules belong to this cell. */
   run<T>(fn: () => T): T {

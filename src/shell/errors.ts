@@ -19,6 +19,26 @@ function isInternalFrame(line: string, internalPaths: readonly string[]): boolea
   return internalPaths.some((p) => line.includes(p));
 }
 
+const FRAME = /^\s+at /;
+
+/** A stack frame as users see it (none for the kernel's and Node's own frames, see formatError). */
+function userFrame(line: string, internalPaths: readonly string[], rename?: (frame: string) => string | undefined): string[] {
+  if (isInternalFrame(line, internalPaths)) return [];
+  const shown = rename ? rename(line) : line;
+  return shown === undefined ? [] : [shown];
+}
+
+/**
+ * An error's `stack` text with the frames a traceback would show: the lines before the first
+ * frame (name and message) and lines that are not frames stay as they are.
+ */
+export function userStack(stack: string, internalPaths: readonly string[], rename?: (frame: string) => string | undefined): string {
+  const lines = stack.split("\n");
+  const first = lines.findIndex((l) => FRAME.test(l));
+  if (first < 0) return stack;
+  return [...lines.slice(0, first), ...lines.slice(first).flatMap((l) => (FRAME.test(l) ? userFrame(l, internalPaths, rename) : [l]))].join("\n");
+}
+
 /**
  * @param rename - maps script file names in stack frames to what users should see (cells are
  *   compiled under a name derived from their source, so V8 can reuse compiled code, and shown
@@ -41,10 +61,7 @@ function describeError(err: unknown, internalPaths: readonly string[], rename?: 
     const ename = typeof e.name === "string" && e.name ? e.name : e.constructor?.name || "Error";
     const evalue = typeof e.message === "string" ? e.message : String(e.message);
     const stack = typeof e.stack === "string" ? e.stack.split("\n") : [];
-    const frames = stack.filter((l) => /^\s+at /.test(l) && !isInternalFrame(l, internalPaths)).flatMap((l) => {
-        const shown = rename ? rename(l) : l;
-        return shown === undefined ? [] : [shown];
-      });
+    const frames = stack.filter((l) => FRAME.test(l)).flatMap((l) => userFrame(l, internalPaths, rename));
     return { ename, evalue, traceback: [`${RED}${ename}${RESET}: ${evalue}`, ...frames] };
   }
   const evalue = inspect(err, { depth: 2 });

@@ -39,10 +39,13 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
 
   export interface Display {
     /**
-     * Show a value in the cell's output: the bundle of its Symbol.for("jupyter.mimebundle")
-     * method if it has one, else its text/plain as the REPL shows it.
+     * Show a value in the cell's output: the MIME bundle its [Symbol.for("Jupyter.display")]()
+     * (or [Symbol.for("jupyter.mimebundle")]()) method returns, or a promise of one; else what it
+     * looks like (a canvas, a Vega chart, a DataFrame, PNG/JPEG bytes, an element's outerHTML);
+     * else its text/plain as the REPL shows it. Shown at once when the bundle is ready; the promise
+     * resolves once it is shown (await it when the display method is async) and never rejects.
      */
-    (value: unknown, options?: DisplayCallOptions): void;
+    (value: unknown, options?: DisplayCallOptions): Promise<void>;
     html(html: string, options?: DisplayCallOptions): void;
     markdown(markdown: string, options?: DisplayCallOptions): void;
     svg(svg: string, options?: DisplayCallOptions): void;
@@ -61,7 +64,7 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   /** Show values in the output of the cell that runs (or of the latest cell, from a timer). */
   export const display: Display;
   /** Replace the output shown earlier with options {displayId}. */
-  export function updateDisplay(displayId: string, value: unknown, options?: DisplayCallOptions): void;
+  export function updateDisplay(displayId: string, value: unknown, options?: DisplayCallOptions): Promise<void>;
   /** Clear the cell's output; with {wait: true}, only once the next output comes. */
   export function clearOutput(options?: { wait?: boolean }): void;
 

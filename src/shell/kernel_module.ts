@@ -10,7 +10,8 @@
  * `widgets` and by name), both this thread's: a `// thread` cell's comms and widgets live in its
  * thread.
  */
-import { createDisplayApi } from "./display.js";
+import { createDisplayApi, showValue } from "./display.js";
+import { cellError } from "./inspection.js";
 import { currentOutput, routeOutput } from "./output.js";
 import { useOutputRouting } from "../widgets/index.js";
 
@@ -30,6 +31,6 @@ export type { Callable, CallerOptions, FunctionRef } from "../caller/index.js";
 export * from "../comm/api.js";
 
 // The Output widget captures through this thread's output routing.
-useOutputRouting({ current: currentOutput, run: routeOutput });
+useOutputRouting({ current: currentOutput, run: routeOutput, show: showValue, describeError: cellError });
 export * as widgets from "../widgets/api.js";
 export * from "../widgets/api.js";

@@ -24,6 +24,7 @@
  * rejects its pending awaits and clears its timers (cell_scope.ts).
  */
 import vm from "node:vm";
+import { types } from "node:util";
 import { Console } from "node:console";
 import process from "node:process";
 import { setImmediate } from "node:timers";
@@ -32,7 +33,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { transformCell, CellSyntaxError, type CellImport } from "./transform/index.js";
 import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL } from "./transform/rewrite.js";
 import { currentOutput, routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
-import { mimeBundleOf } from "./display.js";
+import { resultOf, showValue, complainTo } from "./display.js";
+import { showCellFrames } from "./inspection.js";
 import { clearOutput, confirm, display, input, prompt, updateDisplay, widgets } from "./kernel_module.js";
 import { CellTimeout, fieldOf, formatError, isInstance, KernelInterrupt, type ErrorContent } from "./errors.js";
 import { createImporter, type Importer } from "./modules.js";
@@ -158,6 +160,7 @@ export class Shell {
     }
     this.names = NotebookNames.realm(CELL_LOCALS);
     this.cells = new CellRegistry({ language: options.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult });
+    showCellFrames(this.renameFrames, this.internalPaths);
     this.declareRuntime();
   }
 
@@ -199,7 +202,10 @@ export class Shell {
         if (signal?.aborted) throw signal.reason;
         const { value, hasResult } = await Promise.race([this.evaluate(code, cellName, timeoutSeconds), ended]);
         if (!hasResult || value === undefined) return { status: "ok" };
-        return { status: "ok", result: mimeBundleOf(value) };
+        // waits only for a display method's promise (no extra turn for every result)
+        const shown = resultOf(value);
+        const result = types.isPromise(shown) ? await shown : shown;
+        return result === undefined ? { status: "ok" } : { status: "ok", result };
       } catch (err) {
         const timedOut = timeoutSeconds !== undefined && fieldOf(err, "code") === "ERR_SCRIPT_EXECUTION_TIMEOUT";
         return this.failure(timedOut ? new CellTimeout(timeoutSeconds) : err, cellName);
@@ -261,7 +267,7 @@ export class Shell {
     const outcome = await new CellScope(output).run(async () => {
       try {
         const { value } = await this.evaluate(expr, "<user_expression>");
-        return { status: "ok" as const, ...mimeBundleOf(value) };
+        return { status: "ok" as const, ...(await showValue(value, complainTo(output))) };
       } catch (err) {
         const e = this.failure(err, "<user_expression>").error;
         return { status: "error" as const, ...e };

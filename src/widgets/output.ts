@@ -26,6 +26,13 @@ export interface OutputSink {
 export interface OutputRouting {
   current(): OutputSink | undefined;
   run<T>(sink: OutputSink, fn: () => T): T;
+  /**
+   * A value's MIME bundle as a cell's display shows it (shell/display.ts; a promise when the
+   * value's display method returns one; never rejects); `complain` says why its own failed.
+   */
+  show(value: unknown, complain: (text: string) => void): { data: Record<string, unknown> } | Promise<{ data: Record<string, unknown> }>;
+  /** A thrown value as a cell's traceback shows it (cell frames as `In[n]`, none of the kernel's). */
+  describeError(err: unknown): { ename: string; evalue: string; traceback: string[] };
 }
 
 let routing: OutputRouting | undefined;
@@ -104,9 +111,20 @@ export class Output extends DOMWidget<OutputState> {
     this.appendStream("stderr", String(text));
   }
 
-  /** Show a value: its `Symbol.for("jupyter.mimebundle")` bundle if it has one, else its text. */
-  appendDisplayData(value: unknown, metadata: Record<string, unknown> = {}): void {
-    this.appendDisplay(bundleOf(value), { metadata });
+  /**
+   * Show a value as display() would: its own bundle (`Symbol.for("Jupyter.display")`, or
+   * `Symbol.for("jupyter.mimebundle")`), what it looks like (a chart, a table, an image), else its
+   * text. At once when its bundle is ready; the promise resolves once it is in the widget, and
+   * never rejects (a failing display method is noted on the widget's stderr, the value shown as text).
+   */
+  appendDisplayData(value: unknown, metadata: Record<string, unknown> = {}): Promise<void> {
+    const complain = (text: string) => this.appendStream("stderr", `${text}\n`);
+    const shown = routing ? routing.show(value, complain) : { data: { "text/plain": inspect(value, { depth: 4 }) } };
+    if (!isThenable(shown)) {
+      this.appendDisplay(shown.data, { metadata });
+      return Promise.resolve();
+    }
+    return Promise.resolve(shown).then((s) => this.appendDisplay(s.data, { metadata }));
   }
 
   private add(item: OutputItem): void {
@@ -139,23 +157,9 @@ export class Output extends DOMWidget<OutputState> {
     if (id) this.displayIds.set(id, [...(this.displayIds.get(id) ?? []), this.outputs.length - 1]);
   }
 
+  /** As a cell's error shows (the kernel's formatting never throws, also for hostile values). */
   private appendError(err: unknown): void {
-    const e = err as { name?: unknown; message?: unknown; stack?: unknown } | null;
-    const ename = typeof e?.name === "string" ? e.name : "Error";
-    const evalue = typeof e?.message === "string" ? e.message : String(err);
-    const traceback = typeof e?.stack === "string" ? e.stack.split("\n") : [`${ename}: ${evalue}`];
+    const { ename, evalue, traceback } = routing ? routing.describeError(err) : { ename: "Error", evalue: String(err), traceback: [String(err)] };
     this.add({ output_type: "error", ename, evalue, traceback });
   }
-}
-
-function bundleOf(value: unknown): Record<string, unknown> {
-  if (value !== null && (typeof value === "object" || typeof value === "function")) {
-    const fn = (value as Record<symbol, unknown>)[Symbol.for("jupyter.mimebundle")];
-    if (typeof fn === "function") {
-      const data = { ...(fn.call(value) as Record<string, unknown>) };
-      data["text/plain"] ??= inspect(value);
-      return data;
-    }
-  }
-  return { "text/plain": typeof value === "string" ? value : inspect(value, { depth: 4 }) };
 }

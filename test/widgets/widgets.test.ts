@@ -34,6 +34,9 @@ useOutputRouting({
       current = outer;
     }
   },
+  // the shell's (display.ts, errors.ts) are tested with the shell
+  show: (value) => ({ data: { "text/plain": String(value) } }),
+  describeError: (err) => ({ ename: (err as Error).name, evalue: (err as Error).message, traceback: [] }),
 });
 registerWidgetTargets(comms);
 
