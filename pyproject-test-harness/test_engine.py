@@ -5,6 +5,7 @@ completion with types, user_expressions), on the real kernel process."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -189,7 +190,9 @@ def test_the_semicolon_install_option_keeps_ipythons_convention(installed_kernel
     spec = json.loads((installed_kernelspecs.kernels_dir / name / "kernel.json").read_text())
     assert "--semicolon-hides-result" in spec["argv"]
     assert spec["metadata"]["ts_async_kernel"]["semicolon_hides_result"] is True
-    with running_kernel(name) as (km, kc):
+    # a history of its own: the history tests here count on the shared kernel's sessions
+    env = {**os.environ, "TS_ASYNC_KERNEL_HISTORY": "off"}
+    with running_kernel(name, start_kwargs={"env": env}) as (km, kc):
         assert execute(kc, "1 + 1;").result_text is None
         assert execute(kc, "1 + 1").result_text == "2"
         assert execute(kc, "// thread\n3 * 3;").result_text is None
@@ -315,6 +318,36 @@ def test_inspect_gives_signature_and_docs_and_more_at_detail_level_1(kc) -> None
     # A package's declaration, with its JSDoc, from its .d.ts.
     shout = get_reply(kc, kc.inspect("esm.shout", 8))["content"]
     assert shout["found"] and "Shouts." in shout["data"]["text/plain"], shout
+
+
+def pager(kc, name: str) -> str:
+    """What `?name` (IPython's pager syntax) shows: the page payload of its execute_reply."""
+    reply = get_reply(kc, kc.execute(f"?{name}"))["content"]
+    assert reply["status"] == "ok", reply
+    return reply["payload"][0]["data"]["text/plain"]
+
+
+def test_a_cell_function_shows_the_source_written_not_the_kernels_instrumentation(kc) -> None:
+    language_ready(kc)
+    ok(kc, "interface Pt { x: number; y: number }\ntype PtId = string | number\n"
+           "function areaOf(p: Pt): number {\n  let s = 0\n  for (let i = 0; i < 2; i++) s += p.x\n"
+           "  setTimeout(() => {}, 0)\n  return s * p.y\n}")
+    written = "function areaOf(p: Pt): number {\n  let s = 0\n  for (let i = 0; i < 2; i++) s += p.x\n  setTimeout(() => {}, 0)\n  return s * p.y\n}"
+    # toString is the JavaScript the cell compiles to (what Deno and tslab give), and it runs
+    as_js = written.replace("(p: Pt): number", "(p)")
+    assert ok(kc, f"areaOf.toString() === {json.dumps(as_js)}").result_text == "true", ok(kc, "areaOf.toString()").result_text
+    assert ok(kc, "new Function('return ' + areaOf.toString())()({ x: 2, y: 3 })").result_text == "12"
+    assert ok(kc, "Function.prototype.toString.toString()").result_text == "'function toString() { [native code] }'"
+    # the pager and inspection show the cell's own text, types included, without instrumentation
+    page = pager(kc, "areaOf")
+    assert written in page and "__tsak" not in page, page
+    detailed = get_reply(kc, kc.inspect("areaOf", 6, detail_level=1))["content"]
+    assert written in detailed["data"]["text/plain"] and "__tsak" not in detailed["data"]["text/plain"], detailed
+    # names that are only types are answered from the types
+    for name, shown in [("Pt", "interface Pt"), ("PtId", "type PtId = string | number")]:
+        found = get_reply(kc, kc.inspect(name, len(name)))["content"]
+        assert found["found"] and shown in found["data"]["text/plain"], found
+        assert shown in pager(kc, name)
 
 
 # 9. user_expressions.

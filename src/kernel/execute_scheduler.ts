@@ -59,6 +59,8 @@ export interface SchedulerHost {
    * it passes (`start`), even where this thread is stuck in it; `end` when the cell has ended.
    */
   deadline?: { start(token: number, ms: number): void; end(token: number): void };
+  /** The pager (`?name`): what the types say of a name (the language service), else undefined. */
+  inspectTypes?(name: string): Promise<{ found: boolean; data: Record<string, unknown> } | undefined>;
 }
 
 /** Deadline tokens of main-thread cells, unique in the process (every scheduler draws from here). */
@@ -257,7 +259,8 @@ export class ExecuteScheduler {
     try {
       if (pager) {
         const name = (pager[1] ?? pager[2])!;
-        const found = (await this.host.shell()).inspect(name, [...name].length, 1);
+        // the types first (they know interfaces, type aliases, the source as written), then the live value
+        const found = (await this.host.inspectTypes?.(name)) ?? (await this.host.shell()).inspect(name, [...name].length, 1);
         outcome = { status: "ok" };
         payload.push({ source: "page", data: found.found ? found.data : { "text/plain": `Object \`${name}\` not found.` }, start: 0 });
       } else if (inThread) {

@@ -54,6 +54,8 @@ export interface KernelOptions {
 const TS_CHECK = /^\s*\/\/\s*@ts-(no)?check\b/;
 /** How long a cell's reply waits for its type diagnostics (they are computed while it runs). */
 const CHECK_WAIT_MS = 2000;
+/** How long the pager waits for the language service before it answers from the live value. */
+const PAGER_WAIT_MS = 2000;
 
 export class Kernel {
   readonly closed: Promise<number>;
@@ -117,6 +119,7 @@ export class Kernel {
         return diagnostics;
       },
       deadline: this.deadlines,
+      inspectTypes: async (name) => (await this.language?.inspect(name, [...name].length, 1, PAGER_WAIT_MS)) ?? undefined,
     };
     if (main) host.history = this.history;
     return host;

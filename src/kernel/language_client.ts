@@ -7,6 +7,7 @@
 import { URL } from "node:url";
 import { MessageChannel, Worker } from "node:worker_threads";
 import type { FromMain, LanguageWorkerData, ToMainFromLanguage } from "../language/protocol.js";
+import type { Inspection } from "../language/service.js";
 import { CellLogWriter, newCellLog } from "../language/cell_log.js";
 import type { Language } from "./kernel_info.js";
 import type { Log } from "./log.js";
@@ -31,6 +32,8 @@ export class LanguageClient {
   private readonly cellLog: CellLogWriter;
   private nextId = 0;
   private readonly checks = new Map<number, (lines: string[]) => void>();
+  private readonly queries = new Map<string, (content: unknown) => void>();
+  private warm = false;
   private failed = false;
   /** Resolves when the worker has loaded the compiler and warmed up (or failed). */
   private readonly ready: Promise<void>;
@@ -51,7 +54,14 @@ export class LanguageClient {
     let setReady!: () => void;
     this.ready = new Promise((r) => (setReady = r));
     this.worker.on("message", (m: ToMainFromLanguage) => {
-      if (m.type === "ready") setReady();
+      if (m.type === "ready") {
+        this.warm = true;
+        setReady();
+      }
+      if (m.type === "answer") {
+        this.queries.get(m.reply.id)?.(m.reply.content);
+        this.queries.delete(m.reply.id);
+      }
       if (m.type === "diagnostics") {
         this.checks.get(m.id)?.(m.lines);
         this.checks.delete(m.id);
@@ -63,6 +73,8 @@ export class LanguageClient {
       options.log.error({ err }, "language service failed; completion falls back to runtime introspection");
       for (const resolve of this.checks.values()) resolve([]);
       this.checks.clear();
+      for (const resolve of this.queries.values()) resolve(null);
+      this.queries.clear();
       setReady();
     };
     this.worker.on("error", fail);
@@ -101,6 +113,26 @@ export class LanguageClient {
           resolve([]);
         }, timeoutMs);
       });
+    });
+  }
+
+  /**
+   * What the types say of the name at `cursor` (the pager's `?name`), or undefined: the service is
+   * not warm yet, has nothing to say (a value typed `any`), or took longer than `timeoutMs`.
+   */
+  inspect(code: string, cursor: number, detail: number, timeoutMs: number): Promise<Inspection | undefined> {
+    if (this.failed || !this.warm) return Promise.resolve(undefined);
+    const id = `main-${this.nextId++}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.queries.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.queries.set(id, (content) => {
+        clearTimeout(timer);
+        resolve(content === null ? undefined : (content as Inspection));
+      });
+      this.worker.postMessage({ type: "query", request: { type: "inspect", id, code, cursor, detail } } satisfies FromMain);
     });
   }
 

@@ -37,9 +37,12 @@ export interface QueryReply {
 export type FromMain =
   /** A cell the cell log had no room for, with its place in the sequence. */
   | { type: "cell"; seq: number; code: string }
-  | { type: "check"; id: number; code: string; cellName: string };
+  | { type: "check"; id: number; code: string; cellName: string }
+  /** A query of the main thread's own (the pager, `?name`), answered as the I/O worker's are. */
+  | { type: "query"; request: QueryRequest };
 
 /** Language worker → main thread. */
 export type ToMainFromLanguage =
   | { type: "diagnostics"; id: number; lines: string[] }
+  | { type: "answer"; reply: QueryReply }
   | { type: "ready" };

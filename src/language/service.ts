@@ -174,14 +174,25 @@ export class NotebookService {
     // Jupyter sends the cursor right after a name (`foo|`); TypeScript wants a position inside it.
     let pos = at;
     if (pos > 0 && !IDENTIFIER_PART.test(code[pos] ?? " ") && IDENTIFIER_PART.test(code[pos - 1]!)) pos--;
-    const info = this.service.getQuickInfoAtPosition(this.notebookFile, offset + pos);
-    // An unresolved name comes back as kind "" with type `any`: not found.
+    let at2 = offset + pos;
+    let info = this.service.getQuickInfoAtPosition(this.notebookFile, at2);
+    // An unresolved name comes back as kind "" with type `any`. A name that is only a type
+    // (an interface, a type alias) used where a value would be (`Point` alone, the pager's
+    // `?Point`) is one: ask again with the name where a type goes.
+    if (!info || info.kind === ts.ScriptElementKind.unknown) {
+      const name = dottedNameAt(code, at);
+      if (name !== undefined) {
+        const probe = `type __tsak_inspect = ${name};`;
+        at2 = this.focus(probe) + probe.indexOf(name) + name.length - 1;
+        info = this.service.getQuickInfoAtPosition(this.notebookFile, at2);
+      }
+    }
     if (!info || info.kind === ts.ScriptElementKind.unknown) return { found: false, data: {}, metadata: {} };
     const signature = ts.displayPartsToString(info.displayParts);
     const docs = ts.displayPartsToString(info.documentation);
     const tags = (info.tags ?? []).map((t) => `@${t.name}${t.text ? " " + ts.displayPartsToString(t.text) : ""}`);
     let source: string | undefined;
-    if (detail > 0) source = this.definitionText(offset + pos);
+    if (detail > 0) source = this.definitionText(at2);
     const plain = [signature, docs, tags.join("\n"), source ? `Source:\n${source}` : ""].filter(Boolean).join("\n\n");
     const markdown = [
       "```typescript\n" + signature + "\n```",
@@ -235,6 +246,14 @@ export class NotebookService {
     if (prev?.text === text) return;
     this.files.set(name, { version: (prev?.version ?? 0) + 1, snapshot: new Snapshot(text), text });
   }
+}
+
+/** The dotted name the cursor is in or right after (`geo.Poi|nt` → `geo.Point`), if any. */
+function dottedNameAt(code: string, cursor: number): string | undefined {
+  let end = cursor;
+  while (end < code.length && /[\w$]/.test(code[end]!)) end++;
+  const m = /[A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*$/.exec(code.slice(0, end));
+  return m?.[0].replace(/\s+/g, "");
 }
 
 function findNode(file: ts.SourceFile, position: number): ts.Node | undefined {

@@ -54,6 +54,9 @@ main.on("message", (m: FromMain) => {
       lines = [`type check failed: ${(err as Error).message}`];
     }
     main.postMessage({ type: "diagnostics", id: m.id, lines } satisfies ToMainFromLanguage);
+  } else if (m.type === "query") {
+    catchUp();
+    main.postMessage({ type: "answer", reply: answer(m.request) } satisfies ToMainFromLanguage);
   }
 });
 

@@ -9,7 +9,7 @@
  * count (frames then show the line, still exact, without a column); past `entries` the oldest
  * are forgotten (frames keep the script's file name).
  */
-import { cellPositionMap, CellSyntaxError, type CellPositionMap, type TransformOptions } from "./transform/index.js";
+import { cellPositionMap, CellSyntaxError, originalText, type CellPositionMap, type TransformOptions } from "./transform/index.js";
 
 /** Taken at load: a cell may replace the global `Error` (cells run in this realm). */
 const BuiltinError = Error;
@@ -32,6 +32,9 @@ interface Cell {
   source: string | undefined;
 }
 
+/** How many cells (most recent first) `functionText` transforms again to find a function. */
+const FUNCTION_SEARCH = 200;
+
 /** A script file name in a stack frame, with its line and column if there. */
 const FRAME_LOCATION = /(cell-[0-9a-f]{8}-\d+)(?::(\d+)(?::(\d+))?)?/g;
 
@@ -41,6 +44,8 @@ export class CellRegistry {
   private readonly maps = new Map<string, CellPositionMap | undefined>();
   private sourceChars = 0;
   private readonly limits: CellRegistryLimits;
+  /** `functionText` answers, by the text asked about. */
+  private readonly functions = new Map<string, { js: string; source: string } | undefined>();
 
   constructor(
     private readonly options: TransformOptions,
@@ -136,6 +141,26 @@ export class CellRegistry {
     }
     const sourceLine = lines[where.line - 1] ?? "";
     return new CellSyntaxError(message, where.line, (where.column ?? 1) - 1, sourceLine);
+  }
+
+  /**
+   * The text a function of some cell was written as (function_source.ts): `text` is the
+   * function's text in its cell's script. The most recent cells are searched first, up to
+   * `FUNCTION_SEARCH` of them; answers are kept for the texts asked about most recently.
+   */
+  functionText(text: string): { js: string; source: string } | undefined {
+    if (this.functions.has(text)) return this.functions.get(text);
+    let found: { js: string; source: string } | undefined;
+    let tried = 0;
+    for (const cell of [...this.cells.values()].reverse()) {
+      if (cell.source === undefined) continue;
+      if (++tried > FUNCTION_SEARCH) break;
+      found = originalText(cell.source, this.options, text);
+      if (found) break;
+    }
+    this.functions.set(text, found);
+    if (this.functions.size > this.limits.maps * 4) this.functions.delete(this.functions.keys().next().value!);
+    return found;
   }
 
   /** Script line and column → cell line and column (the column only when it can be mapped). */

@@ -97,14 +97,50 @@ function nameAt(code: string, cursor: number): string | undefined {
   return m?.[1]?.replace(/\s+/g, "");
 }
 
-function signatureOf(fn: Function): string {
-  const src = Function.prototype.toString.call(fn);
+/** A function's source as the user wrote it, when it is a cell's (types included); else undefined. */
+export type SourceOf = (fn: Function) => string | undefined;
+
+function signatureOf(fn: Function, sourceOf?: SourceOf): string {
+  const src = sourceOf?.(fn) ?? Function.prototype.toString.call(fn);
   if (src.includes("[native code]")) return `${fn.name}(${Array.from({ length: fn.length }, (_, i) => `arg${i}`).join(", ")})`;
-  const head = src.slice(0, src.indexOf("{") > 0 ? src.indexOf("{") : src.length).trim();
-  return head.replace(/\s*=>\s*$/, "").replace(/^async\s+/, "async ");
+  return headOf(src).replace(/\s*=>\s*$/, "").replace(/^async\s+/, "async ");
 }
 
-export function inspectAt(global: object, code: string, cursorPos: number, detail: number): InspectionReply {
+/**
+ * A function's text up to its body: the parameter list (matched, so object types and defaults
+ * in it do not end it) and a return type annotation, if any.
+ */
+function headOf(src: string): string {
+  const open = src.indexOf("(");
+  const brace = src.indexOf("{");
+  if (open < 0 || (brace >= 0 && brace < open && !/^\s*class\b/.test(src))) return src.slice(0, brace >= 0 ? brace : src.length).trim();
+  let depth = 0;
+  let i = open;
+  for (; i < src.length; i++) {
+    const c = src[i];
+    if (c === "(" || c === "{" || c === "[") depth++;
+    else if ((c === ")" || c === "}" || c === "]") && --depth === 0) break;
+  }
+  let end = i + 1;
+  // a return type: `): T {` or `): T =>`, its own braces and brackets skipped
+  const rest = src.slice(end);
+  const colon = /^\s*:/.exec(rest);
+  if (colon) {
+    depth = 0;
+    for (let k = colon[0].length; k < rest.length; k++) {
+      const c = rest[k]!;
+      if (depth === 0 && (rest.startsWith("=>", k) || (c === "{" && /[\w$\])}>?]\s*$/.test(rest.slice(0, k))))) {
+        end += k;
+        break;
+      }
+      if (c === "(" || c === "{" || c === "[" || c === "<") depth++;
+      else if (c === ")" || c === "}" || c === "]" || (c === ">" && rest[k - 1] !== "=")) depth--;
+    }
+  }
+  return src.slice(0, end).trim();
+}
+
+export function inspectAt(global: object, code: string, cursorPos: number, detail: number, sourceOf?: SourceOf): InspectionReply {
   const name = nameAt(code, codePointToIndex(code, cursorPos));
   const notFound: InspectionReply = { found: false, data: {}, metadata: {} };
   if (!name) return notFound;
@@ -113,8 +149,8 @@ export function inspectAt(global: object, code: string, cursorPos: number, detai
   const type = value === null ? "null" : typeof value === "object" ? (value.constructor?.name ?? "Object") : typeof value;
   const lines = [`${name}: ${type}`];
   if (typeof value === "function") {
-    lines.push(`Signature: ${signatureOf(value)}`);
-    if (detail > 0) lines.push("Source:", Function.prototype.toString.call(value));
+    lines.push(`Signature: ${signatureOf(value, sourceOf)}`);
+    if (detail > 0) lines.push("Source:", sourceOf?.(value) ?? Function.prototype.toString.call(value));
   } else {
     lines.push(`Value: ${inspect(value, { depth: detail > 0 ? 4 : 1, colors: false, maxArrayLength: detail > 0 ? 100 : 10 })}`);
   }

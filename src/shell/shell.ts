@@ -46,6 +46,7 @@ import { newAttention } from "./attention.js";
 import type { CancelSignal } from "./cell_canceller.js";
 import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
 import { demangle, NotebookNames } from "./notebook_names.js";
+import { installFunctionSource, scriptText } from "./function_source.js";
 
 export type Language = "typescript" | "javascript";
 
@@ -161,6 +162,7 @@ export class Shell {
     this.names = NotebookNames.realm(CELL_LOCALS);
     this.cells = new CellRegistry({ language: options.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult });
     showCellFrames(this.renameFrames, this.internalPaths);
+    installFunctionSource((text) => this.cells.functionText(text)?.js);
     this.declareRuntime();
   }
 
@@ -298,7 +300,10 @@ export class Shell {
   }
 
   inspect(code: string, cursor: number, detail: number): InspectionReply {
-    return inspectAt(this.namespace(), code, cursor, detail);
+    return inspectAt(this.namespace(), code, cursor, detail, (fn) => {
+      const text = scriptText(fn);
+      return text.includes("__tsak_") ? this.cells.functionText(text)?.source : undefined;
+    });
   }
 
   /**

@@ -157,6 +157,33 @@ export function cellPositionMap(source: string, options: TransformOptions): Cell
 /** A transform result and its offset map (script → cell), which is built only when called. */
 interface Transformed extends TransformResult {
   toCell: () => OffsetMap;
+  /** The JavaScript before the rewrite (what sucrase made of the cell), and `code` → it. */
+  js: string;
+  toJs: () => OffsetMap;
+}
+
+/**
+ * Where a piece of a cell's script came from: `text` as `Function.prototype.toString` shows a
+ * function of the cell (its text in the script, guards, cancellable awaits and renamed
+ * identifiers included) → the same piece of the JavaScript the cell compiles to, without any of
+ * that (`js`), and of the cell as the user wrote it, types included (`source`). undefined when
+ * `text` is not in the cell's script (another cell's, or the notebook's names have changed since).
+ */
+export function originalText(source: string, options: TransformOptions, text: string): { js: string; source: string } | undefined {
+  let t: Transformed;
+  try {
+    t = transform(source, options.language === "typescript", settings(options));
+  } catch {
+    return undefined;
+  }
+  const at = t.code.indexOf(text);
+  if (at < 0) return undefined;
+  const toJs = t.toJs();
+  const toCell = t.toCell();
+  return {
+    js: t.js.slice(toJs(at), toJs(at + text.length)),
+    source: source.slice(toCell(at), toCell(at + text.length)),
+  };
 }
 
 function transform(source: string, typescript: boolean, s: Settings): Transformed {
@@ -189,6 +216,8 @@ function tryObjectLiteral(source: string, typescript: boolean, s: Settings): Tra
       typeDeclared: [],
       hasResult: out.hasResult,
       toCell: () => composeMaps(out.offsetMap(), jsToWrapped(), unwrap),
+      js,
+      toJs: out.offsetMap,
     };
   } catch {
     return undefined; // not an expression: a block
@@ -245,5 +274,7 @@ function transformSource(source: string, typescript: boolean, s: Settings): Tran
     typeDeclared,
     hasResult: out.hasResult,
     toCell: () => composeMaps(out.offsetMap(), jsToSource()),
+    js,
+    toJs: out.offsetMap,
   };
 }
