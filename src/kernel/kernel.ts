@@ -278,10 +278,13 @@ export class Kernel {
     switch (m.type) {
       case "request":
         if (m.msg.header.msg_type === "execute_request") {
-          this.schedulerOf(m.msg.header).submit({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt, busySent: m.busySent });
+          this.schedulerOf(m.msg.header).submit({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt, busySent: m.busySent, aborted: m.aborted });
         } else {
           void this.handleOther(m.msg, m.channel, m.busySent);
         }
+        break;
+      case "abort_window":
+        (m.subshell === null ? this.mainScheduler : this.subshells.get(m.subshell))?.windowOpened(m.openedAt);
         break;
       case "shutdown":
         void this.shutdown(m.restart);
