@@ -7,7 +7,10 @@ answers subshell requests on control while the main thread spins.
 
 from __future__ import annotations
 
+import random
 import time
+from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -17,6 +20,7 @@ from kernel_helpers import (
     control_request,
     create_subshell,
     quiet_client,
+    report_figure,
     send_execute,
 )
 
@@ -231,3 +235,95 @@ def test_subshell_requests_answered_within_100_ms_while_main_spins(kc) -> None:
 def test_kernel_info_lists_kernel_subshells(kc) -> None:
     reply = control_request(kc, "kernel_info_request")
     assert "kernel subshells" in reply["content"]["supported_features"]
+
+
+
+# stop_on_error in a Run All: the failing cell's later cells are sent back to back, and the kernel
+# may answer the failure before the last of them has even arrived.
+
+BURSTS = 300
+
+
+def _date_ms(date: Any) -> float:
+    """A header's date (jupyter_client gives a datetime, the wire a string) in ms since the epoch."""
+    if isinstance(date, str):
+        date = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    return date.timestamp() * 1000
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("where", ["main shell", "subshell", "task cells"])
+def test_stop_on_error_aborts_every_later_cell_made_before_the_failure_went_out(kc, where) -> None:
+    """Bursts of a failing cell and four later cells sent with random gaps of 0 to 2 ms (JupyterLab's
+    Run All sends every cell at once). No later cell that the client made before the kernel sent the
+    failing reply runs after the failure: it gets an ExecutionAborted reply without an execution
+    count, with busy and idle. With "task cells" the later cells are `// task` cells, which start
+    at once instead of queuing: one that arrived before the failure may run beside the failing
+    cell, never after it. In a subshell, main-shell cells sent meanwhile are not aborted. And the
+    next burst's failing cell, sent as soon as the last reply is in, is never aborted.
+    (A cell made while the failing reply was on its way cannot be told from one sent by a client
+    that has read the reply: those are counted, not asserted.)"""
+    subshell = create_subshell(kc) if where == "subshell" else None
+    s = Sorter(kc)
+    setup = s.execution(send_execute(kc, "globalThis.soe = { failed: -1, after: [] }; 0", subshell_id=subshell))
+    assert setup.content["status"] == "ok", setup.describe()
+    rng = random.Random(12)
+    later: list[tuple[str, int, str, float]] = []  # (label, burst, msg_id, the date it was made)
+    failing: list[str] = []
+    beside: list[str] = []
+    for burst in range(BURSTS):
+        # The failing cell marks its burst before it throws; a later cell that runs after it says so.
+        failing.append(send_execute(kc, f"globalThis.soe.failed = {burst}; throw new Error('burst {burst}')",
+                                    subshell_id=subshell))
+        for i in range(4):
+            gap = time.perf_counter() + rng.uniform(0, 0.002)
+            while time.perf_counter() < gap:
+                pass
+            label = f"{burst}.{i}"
+            code = f"if (globalThis.soe.failed === {burst}) globalThis.soe.after.push('{label}'); 1"
+            msg = kc.session.msg("execute_request", {
+                "code": ("// task\n" if where == "task cells" else "") + code, "silent": False,
+                "store_history": True, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+            if subshell is not None:
+                msg["header"]["subshell_id"] = subshell
+            kc.shell_channel.send(msg)
+            later.append((label, burst, msg["header"]["msg_id"], _date_ms(msg["header"]["date"])))
+        if subshell is not None and burst % 10 == 0:
+            beside.append(send_execute(kc, "'the main shell carries on'"))
+        for _, _, msg_id, _ in later[-4:]:
+            s.reply(msg_id)
+
+    made_before = aborted = 0
+    went_out = {}
+    for burst, msg_id in enumerate(failing):
+        reply = s.reply(msg_id)
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "Error", (
+            f"burst {burst}'s failing cell: {reply['content']}")
+        # The kernel's clock is this machine's (in ms): the reply's date is not after it went out.
+        went_out[burst] = _date_ms(reply["header"]["date"])
+    for label, burst, msg_id, made in later:
+        c = s.reply(msg_id)["content"]
+        before = made < went_out[burst]
+        made_before += before
+        if c["status"] != "ok":
+            aborted += 1
+            assert c["ename"] == "ExecutionAborted" and c["execution_count"] == 0, c
+            states = [m["content"]["execution_state"] for m in s.outputs(msg_id) if m["msg_type"] == "status"]
+            assert states == ["busy", "idle"], states
+        elif before:
+            # only a task cell that arrived before the failure runs (beside it)
+            assert where == "task cells", f"cell {label}, made before the failure went out, ran: {c}"
+    after = s.execution(send_execute(kc, "globalThis.soe.after.join(' ')", subshell_id=subshell)).result_text
+    ran_after = (after or "").strip("'").split()
+    made_at = {label: (burst, made) for label, burst, _, made in later}
+    wrong = [label for label in ran_after if made_at[label][1] < went_out[made_at[label][0]]]
+    report_figure(f"stop_on_error bursts ({where}): {BURSTS} bursts, {len(later)} later cells, "
+                  f"{made_before} made before the failing reply went out ({len(wrong)} of them ran after it), "
+                  f"{aborted} aborted in all, {len(ran_after)} ran after the failure")
+    assert not wrong, f"cells made before the failing reply went out ran after the failure: {wrong}"
+    # The bursts did make cells before the failure went out (else this test would prove nothing).
+    assert made_before >= BURSTS // 20, f"only {made_before} later cells were made before the failing reply"
+    for m in beside:
+        assert s.reply(m)["content"]["status"] == "ok", "a subshell's failure aborted the main shell"
+    if subshell is not None:
+        assert control_request(kc, "delete_subshell_request", {"subshell_id": subshell})["content"]["status"] == "ok"

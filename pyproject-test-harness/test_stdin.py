@@ -146,15 +146,42 @@ def test_prompt_and_confirm_block_until_answered(kc) -> None:
                               "const who = prompt('Who?', 'nobody'), sure = confirm('Sure?'), no = confirm('Again?');\n"
                               "[who, sure, no]", allow_stdin=True)
     req = input_request(kc)
-    assert req["content"] == {"prompt": "Who? [nobody] ", "password": False}
+    assert req["content"] == {"prompt": "Who? [nobody]", "password": False}
     # The main thread is blocked in prompt(): what the cell printed before must be out already.
     assert "before\n" in "".join(m["content"]["text"] for m in wait_streams(s, msg_id))
     answer(kc, "")  # empty: the default
-    assert input_request(kc)["content"]["prompt"] == "Sure? [y/N] "
+    assert input_request(kc)["content"]["prompt"] == "Sure? [y/N]"
     answer(kc, " Yes ")
-    assert input_request(kc)["content"]["prompt"] == "Again? [y/N] "
+    assert input_request(kc)["content"]["prompt"] == "Again? [y/N]"
     answer(kc, "n")
     assert result(s, msg_id) == "[ 'nobody', true, false ]"
+
+
+@pytest.mark.parametrize(("call", "prompt"), [
+    ("await input('Enter: ')", "Enter: "),
+    ("await input('Enter:')", "Enter:"),
+    ("await input()", ""),
+    ("prompt('Enter: ')", "Enter: "),
+    ("prompt('Enter:')", "Enter:"),
+    ("prompt()", ""),
+    # a default is shown before the message's trailing whitespace, and adds none of its own
+    ("prompt('Enter: ', 'x')", "Enter: [x] "),
+    ("prompt('Enter:', 'x')", "Enter: [x]"),
+    ("prompt('', 'x')", "[x]"),
+    ("confirm('Sure? ')", "Sure? [y/N] "),
+    ("confirm('Sure?')", "Sure? [y/N]"),
+    ("confirm()", "[y/N]"),
+    ("await input('  two lines\\n> ')", "  two lines\n> "),
+])
+def test_the_prompt_is_sent_as_written(kc, call, prompt) -> None:
+    """The input_request's prompt is the string the cell gave: nothing added but the documented
+    hint (a default, confirm's [y/N]); ipykernel's input() sends its prompt as given too."""
+    s = Sorter(kc)
+    msg_id = send_execute(kc, f"JSON.stringify({call})", allow_stdin=True)
+    req = input_request(kc)
+    answer(kc, "y")  # first: a blocked prompt() would hold up the next test
+    assert result(s, msg_id) in ("'\"y\"'", "'true'")
+    assert req["content"] == {"prompt": prompt, "password": False}
 
 
 def wait_streams(s: Sorter, msg_id: str, timeout: float = 3.0) -> list[dict[str, Any]]:
@@ -266,7 +293,7 @@ def test_interrupt_ends_an_input_request(modes, code: str, kept: dict[str, str])
     again = send_execute(kc, "[await input('again'), prompt('and again')]", allow_stdin=True)
     assert input_request(kc)["content"]["prompt"] == "again"
     answer(kc, "fresh")
-    assert input_request(kc)["content"]["prompt"] == "and again "  # prompt() adds a space, as Deno's does
+    assert input_request(kc)["content"]["prompt"] == "and again"
     answer(kc, "late", parent=interrupted)
     answer(kc, "fresher")
     assert result(s, again) == "[ 'fresh', 'fresher' ]"
@@ -395,7 +422,7 @@ def test_our_console_answers_input_requests_from_the_terminal() -> None:
         expect(r"Out\[3\]: \[ 'Ada', 7, true \]")
         expect(r"In \[4\]: ")
         # Ctrl-C at a blocking prompt interrupts the cell; the console goes on.
-        child.sendline("prompt('Block' + 'ed?')")
+        child.sendline("prompt('Block' + 'ed? ')")
         expect(r"Blocked\? ")
         time.sleep(0.3)
         child.sendintr()

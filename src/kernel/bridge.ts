@@ -33,6 +33,12 @@ export interface Outbound {
   buffers?: Uint8Array[];
   /** On the request's last message (its idle status): the worker forgets the request. */
   release?: boolean;
+  /**
+   * On the execute_reply of a cell whose failure stops its shell's queue (stop_on_error): once it
+   * has sent it, the worker opens the shell's abort window (io/abort_windows.ts) and says so
+   * (`abort_window`).
+   */
+  stopsQueue?: boolean;
 }
 
 /** Worker → main. */
@@ -40,8 +46,16 @@ export type ToMain =
   /**
    * `busySent`: the worker already published status busy for it (the main thread was idle).
    * `receivedAt`: performance.now() on arrival; the threads of a process share its time origin.
+   * `aborted`: an execute_request its shell's abort window covers: made before a failing reply of
+   * that shell went out (stop_on_error, io/abort_windows.ts).
    */
-  | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number; busySent: boolean }
+  | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number; busySent: boolean; aborted?: boolean }
+  /**
+   * The failing reply of a shell (`subshell`: its id, null for the main shell) went out at
+   * `openedAt` (performance.now()) and its abort window is open: requests received before then
+   * are aborted, later ones come marked `aborted` when they are.
+   */
+  | { type: "abort_window"; subshell: string | null; openedAt: number }
   | { type: "shutdown"; restart: boolean }
   /** An `interrupt_request` came in; the worker has already raised the attention flag (interrupts.ts). */
   | { type: "interrupt" }

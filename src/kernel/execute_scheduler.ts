@@ -11,10 +11,10 @@
  * One request, from busy to idle: busy (unless the I/O worker published it), the abort check
  * (stop_on_error), execute_input, the cell (main Shell or a thread), its result or error, the
  * execute_reply, idle. A failure with stop_on_error aborts the requests of this shell received
- * before it (answered with ExecutionAborted) and cancels its other running cells that also stop
- * on error, as async-kernel does.
+ * before its reply went out, and those arriving later that the I/O worker marks as made before it
+ * (io/abort_windows.ts): they are answered with ExecutionAborted and no execution count. It also
+ * cancels the shell's other running cells that stop on error, as async-kernel does.
  */
-import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { ExecuteOutcome, Shell } from "../shell/shell.js";
@@ -37,6 +37,8 @@ export interface ExecuteRequest {
   receivedAt: number;
   /** The I/O worker published status busy already. */
   busySent: boolean;
+  /** The I/O worker marked it: made before a failing reply of its shell went out (stop_on_error). */
+  aborted?: boolean;
 }
 
 /** What a scheduler needs from the kernel. */
@@ -85,11 +87,14 @@ export class ExecuteScheduler {
   private readonly queue: Queued[] = [];
   private draining = false;
   /**
-   * Execute requests received before this moment (performance.now()) are aborted: stop_on_error
-   * after a failure. It is set before the error reply is handed to the worker, so nothing sent
-   * after the client saw that reply is aborted.
+   * stop_on_error. From a failure until the I/O worker has sent its reply and opened the shell's
+   * abort window (`windowOpened`), every execute request is aborted (`failuresUnsent` > 0); then
+   * those received before the reply went out (`abortUntil`, performance.now()), and those the
+   * worker marks `aborted` (made before the reply went out, io/abort_windows.ts). A request the
+   * client made after it had the reply runs.
    */
   private abortUntil = -1;
+  private failuresUnsent = 0;
   private readonly running = new Set<Running>();
   /** Requests inside `guarded` (started, not yet answered), and who waits for none to be left. */
   private active = 0;
@@ -142,7 +147,7 @@ export class ExecuteScheduler {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         const { request, settings } = next;
         // (A request aborted by stop_on_error is answered at once, in order: it runs nothing.)
-        if (!request.busySent && request.receivedAt >= this.abortUntil) {
+        if (!request.busySent && !this.aborts(request)) {
           // Pipelined (the I/O worker had other requests in flight): Node hands a thread every
           // message waiting on its port in one go, running each one's microtasks before the next,
           // so a cell started here would run inside that batch and a shutdown or any later message
@@ -189,19 +194,36 @@ export class ExecuteScheduler {
     return this.active === 0 && this.queue.length === 0 ? Promise.resolve() : new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
-  /** Busy, an error reply (and the error on iopub when the user should see it), idle. */
+  /**
+   * Busy, an error reply (and the error on iopub when the user should see it), idle. An aborted
+   * request ran nothing: its reply's execution_count is 0, which frontends show as no count
+   * (JupyterLab's prompt stays `[ ]`; ipykernel's aborted replies have none), and still a number
+   * for clients that read it into an integer.
+   */
   private refuse(request: ExecuteRequest, ename: string, evalue: string, show = false): void {
     const parent = request.req.header;
     this.busy(request);
     const error = { ename, evalue, traceback: [`\u001b[0;31m${ename}\u001b[0m: ${evalue}`] };
     if (show && request.req.content.silent !== true) this.host.outbox.publish("error", error, parent);
-    this.reply(request, { status: "error", execution_count: this.executionCount, ...error });
+    const count = ename === "ExecutionAborted" ? 0 : this.executionCount;
+    this.reply(request, { status: "error", execution_count: count, ...error });
     this.idle(parent);
     this.host.outbox.flush();
   }
 
+  /** Whether stop_on_error aborts this request (see `abortUntil`). */
+  private aborts(request: ExecuteRequest): boolean {
+    return request.aborted === true || this.failuresUnsent > 0 || request.receivedAt < this.abortUntil;
+  }
+
+  /** The I/O worker has sent a failing reply of this shell (at `openedAt`) and opened its abort window. */
+  windowOpened(openedAt: number): void {
+    this.failuresUnsent = Math.max(0, this.failuresUnsent - 1);
+    this.abortUntil = Math.max(this.abortUntil, openedAt);
+  }
+
   private async run(request: ExecuteRequest, settings: CellSettings): Promise<void> {
-    const { req, receivedAt, busySent } = request;
+    const { req, busySent } = request;
     const { outbox } = this.host;
     const parent = req.header;
     const c = req.content;
@@ -212,7 +234,7 @@ export class ExecuteScheduler {
       this.refuse(request, "TypeError", "execute_request content.code must be a string");
       return;
     }
-    if (receivedAt < this.abortUntil) {
+    if (this.aborts(request)) {
       // Sent before the client could see the earlier error: aborted, as stop_on_error asks.
       // status "error" rather than the deprecated "aborted" (messaging spec 5.1).
       this.refuse(request, "ExecutionAborted", "Aborted because an earlier cell failed (stop_on_error)");
@@ -327,11 +349,10 @@ export class ExecuteScheduler {
       this.reply(request, { status: "ok", execution_count: count, payload, user_expressions: userExpressions ?? {} }, metadata);
     } else {
       if (!silent) outbox.publish("error", outcome.error, parent);
-      this.reply(request, { status: "error", execution_count: count, ...outcome.error }, metadata);
       // A cell aborted because of another's failure (or its subshell's deletion) stops nothing more.
-      if (stopOnError && !silent && cancelled?.kind !== "aborted") {
-        this.stopOnError(self, cancelled?.kind === "interrupt" || (outcome.status === "error" && outcome.interrupted));
-      }
+      const stops = stopOnError && !silent && cancelled?.kind !== "aborted";
+      this.reply(request, { status: "error", execution_count: count, ...outcome.error }, metadata, stops);
+      if (stops) this.stopOnError(self, cancelled?.kind === "interrupt" || (outcome.status === "error" && outcome.interrupted));
     }
     this.idle(parent);
     outbox.flush();
@@ -344,7 +365,8 @@ export class ExecuteScheduler {
    * (KernelInterrupt, as the interrupt would answer them), not aborted.
    */
   private stopOnError(failed: Running, interrupted: boolean): void {
-    this.abortUntil = performance.now();
+    // Until the worker has sent the reply (marked `stopsQueue`) and says so, everything is aborted.
+    this.failuresUnsent++;
     const reason: CancelReason = interrupted
       ? { kind: "interrupt" }
       : { kind: "aborted", message: "Cancelled because another cell failed (stop_on_error)" };
@@ -362,8 +384,8 @@ export class ExecuteScheduler {
     this.host.outbox.push({ channel: "iopub", msgType: "status", content: { execution_state: "idle" }, parent, release: true });
   }
 
-  private reply({ req, channel }: ExecuteRequest, content: unknown, metadata?: Record<string, unknown>): void {
-    this.host.outbox.push({ channel, msgType: "execute_reply", content, parent: req.header, metadata });
+  private reply({ req, channel }: ExecuteRequest, content: unknown, metadata?: Record<string, unknown>, stopsQueue = false): void {
+    this.host.outbox.push({ channel, msgType: "execute_reply", content, parent: req.header, metadata, ...(stopsQueue ? { stopsQueue } : {}) });
   }
 }
 

@@ -19,6 +19,7 @@ import type { Header } from "../messaging/index.js";
 import type { Shell } from "../shell/shell.js";
 import type { CellOutput } from "../shell/output.js";
 import type { InboundRequest, ToMain, ToWorker } from "./bridge.js";
+import type { IoWorker } from "./io/spawn.js";
 import type { KernelComms } from "./comms.js";
 import { ExecuteScheduler, type SchedulerHost } from "./execute_scheduler.js";
 import { History, historyFile } from "./history.js";
@@ -36,8 +37,8 @@ import { setImmediate, setTimeout } from "node:timers";
 import { formatError } from "../shell/errors.js";
 
 export interface KernelOptions {
-  /** The I/O worker, spawned early by start.ts (spawn.ts) with the same kernel info. */
-  worker: Worker;
+  /** The I/O worker, spawned early by start.ts (spawn.ts) with the same kernel info; what it said meanwhile is held for `start`. */
+  worker: IoWorker;
   /** The shell's attention memory, shared with the I/O worker (src/kernel/interrupts.ts). */
   attention: Int32Array;
   info: Record<string, unknown>;
@@ -60,6 +61,7 @@ const PAGER_WAIT_MS = 2000;
 export class Kernel {
   readonly closed: Promise<number>;
   private readonly worker: Worker;
+  private readonly io: IoWorker;
   private readonly outbox: Outbox;
   private readonly stdin: StdinRequests;
   private readonly history: History;
@@ -97,7 +99,8 @@ export class Kernel {
     // No I/O here: the history file is read on the first history request or write.
     this.history = new History({ file: historyFile(), log: options.log });
     this.closed = new Promise((r) => (this.resolveClosed = r));
-    this.worker = options.worker;
+    this.io = options.worker;
+    this.worker = options.worker.worker;
     this.interrupts = new InterruptLedger(options.attention);
     this.outbox = new Outbox((m: ToWorker) => this.worker.postMessage(m), options.attention);
     this.stdin = new StdinRequests({ post: (m, transfer) => this.worker.postMessage(m, transfer), flushOutput: this.outbox.flush });
@@ -139,32 +142,35 @@ export class Kernel {
   /** Resolves with the bound ports once every socket is bound; rejects on a bind failure. */
   start(): Promise<Record<string, number>> {
     return new Promise((resolve, reject) => {
-      this.worker.on("message", (m: ToMain) => {
-        switch (m.type) {
-          case "ready":
-            this.ports = m.ports;
-            resolve(m.ports);
-            setTimeout(() => this.preloadShell(), 500).unref();
-            break;
-          case "fatal":
-            // The worker ends after this: its exit is the start's failure, not news.
-            this.startFailed = true;
-            reject(new Error(m.message));
-            break;
-          default:
-            this.onWorkerMessage(m);
-        }
-      });
-      this.worker.on("error", (err) => {
-        this.log.fatal({ err }, "I/O worker failed");
-        reject(err);
-        this.resolveClosed(1);
-      });
-      this.worker.on("exit", (code) => {
-        if (!this.shuttingDown && !this.startFailed) {
-          this.log.fatal({ code }, "I/O worker exited unexpectedly");
+      this.io.listen({
+        message: (m: ToMain) => {
+          switch (m.type) {
+            case "ready":
+              this.ports = m.ports;
+              resolve(m.ports);
+              setTimeout(() => this.preloadShell(), 500).unref();
+              break;
+            case "fatal":
+              // The worker ends after this: its exit is the start's failure, not news.
+              this.startFailed = true;
+              reject(new Error(m.message));
+              break;
+            default:
+              this.onWorkerMessage(m);
+          }
+        },
+        error: (err) => {
+          this.log.fatal({ err }, "I/O worker failed");
+          reject(err);
           this.resolveClosed(1);
-        }
+        },
+        exit: (code) => {
+          if (!this.shuttingDown && !this.startFailed) {
+            this.log.fatal({ code }, "I/O worker exited unexpectedly");
+            reject(new Error(`the I/O worker exited (code ${code}) before the kernel started`));
+            this.resolveClosed(1);
+          }
+        },
       });
       // Until the SIGINT watching thread arms (it starts with the shell, off the start-up path),
       // this listener keeps SIGINT from ending the process.
@@ -283,10 +289,13 @@ export class Kernel {
     switch (m.type) {
       case "request":
         if (m.msg.header.msg_type === "execute_request") {
-          this.schedulerOf(m.msg.header).submit({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt, busySent: m.busySent });
+          this.schedulerOf(m.msg.header).submit({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt, busySent: m.busySent, aborted: m.aborted });
         } else {
           void this.handleOther(m.msg, m.channel, m.busySent);
         }
+        break;
+      case "abort_window":
+        (m.subshell === null ? this.mainScheduler : this.subshells.get(m.subshell))?.windowOpened(m.openedAt);
         break;
       case "shutdown":
         void this.shutdown(m.restart);

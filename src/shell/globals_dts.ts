@@ -175,7 +175,7 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
    * interrupt stops the wait). An empty answer gives defaultValue when there is one.
    */
   export function prompt(message?: string, defaultValue?: string): string;
-  /** Ask a yes/no question (" [y/N] " is appended) and wait: true for "y" or "yes", any case. */
+  /** Ask a yes/no question (" [y/N]" is added to it) and wait: true for "y" or "yes", any case. */
   export function confirm(message?: string): boolean;
   /** Comms: \`new Comm(target)\`, \`registerCommTarget(name, handler)\` (docs/widgets.md). */
   export * from "ts-async-kernel/comm";
@@ -203,6 +203,6 @@ declare const clearOutput: typeof import("ts-async-kernel").clearOutput;
 declare function input(prompt?: string, options?: import("ts-async-kernel").InputOptions): Promise<string>;
 /** Ask for a line of input and wait for it, blocking the kernel; an empty answer gives defaultValue. */
 declare function prompt(message?: string, defaultValue?: string): string;
-/** Ask a yes/no question (" [y/N] " is appended) and wait: true for "y" or "yes", any case. */
+/** Ask a yes/no question (" [y/N]" is added to it) and wait: true for "y" or "yes", any case. */
 declare function confirm(message?: string): boolean;
 `;

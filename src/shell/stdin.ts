@@ -1,7 +1,8 @@
 /**
  * stdin for cells: `await input(prompt, {password})`, and the synchronous, browser-style
- * `prompt(message, default)` and `confirm(message)` (as Deno has them: `confirm` appends
- * " [y/N] ", an empty answer to `prompt` gives the default).
+ * `prompt(message, default)` and `confirm(message)` (an empty answer to `prompt` gives the
+ * default). The frontend is asked exactly what the cell wrote, as ipykernel's input() does: only a
+ * default (`[Bob]`) or confirm's `[y/N]` is added, before the message's trailing whitespace.
  *
  * The shell knows no sockets: each running cell's `CellOutput` (output.ts) carries the `CellStdin`
  * the kernel made for it, found through AsyncLocalStorage like the cell's output, so a timer or
@@ -59,14 +60,19 @@ export async function input(prompt: string = "", options: InputOptions = {}): Pr
  */
 export function prompt(message: string = "", defaultValue?: string): string {
   const text = String(message);
-  const shown = defaultValue === undefined || defaultValue === "" ? text : `${text} [${defaultValue}]`;
-  const answer = stdin().askSync(shown === "" ? "" : `${shown} `, false, "prompt");
+  const shown = defaultValue === undefined || defaultValue === "" ? text : withHint(text, `[${defaultValue}]`);
+  const answer = stdin().askSync(shown, false, "prompt");
   return answer === "" && defaultValue !== undefined ? String(defaultValue) : answer;
 }
 
 /** Ask a yes/no question and wait for it: true for "y" or "yes" (any case), false otherwise. */
 export function confirm(message: string = ""): boolean {
-  const text = String(message);
-  const answer = stdin().askSync(text === "" ? "[y/N] " : `${text} [y/N] `, false, "confirm");
+  const answer = stdin().askSync(withHint(String(message), "[y/N]"), false, "confirm");
   return /^\s*y(es)?\s*$/i.test(answer);
+}
+
+/** `message` with `hint` after its text and before its trailing whitespace: `"Sure? "` → `"Sure? [y/N] "`. */
+function withHint(message: string, hint: string): string {
+  const text = message.trimEnd();
+  return text === "" ? hint + message : `${text} ${hint}${message.slice(text.length)}`;
 }

@@ -1,8 +1,10 @@
 /**
  * Controlling the kernel from JupyterLab's page: a `// task` cell runs beside a busy one, the Stop
  * button ends `while (true) {}` (also after an await) and the variables stay, Restart brings a
- * fresh kernel back.
+ * fresh kernel back, Run All stops at a failing cell.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   eventually,
@@ -10,7 +12,9 @@ import {
   expectFinished,
   expectRunning,
   expectText,
+  KERNEL_DISPLAY_NAME,
   newNotebook,
+  openNotebook,
   outputs,
   prompt,
   screenshot,
@@ -102,5 +106,47 @@ describe("restarting", () => {
     const match = /^\[ 'undefined', (\d+) \]$/.exec(text);
     expect(match, text).not.toBeNull();
     expect(Number(match![1])).not.toBe(oldPid);
+  });
+});
+
+// A notebook of its own, written into the server's tree: six cells, the second of which throws.
+describe("Run All with a failing cell", () => {
+  const NOTEBOOK = "run-all-stops.ipynb";
+  let nb: Notebook;
+  beforeAll(async () => {
+    const code = (source: string, i: number) => ({ id: `cell-${i + 1}`, cell_type: "code", metadata: {}, source, outputs: [], execution_count: null });
+    const sources = [
+      '"cell 1 ran"',
+      'throw new Error("cell 2 fails")',
+      ...[3, 4, 5, 6].map((n) => `"cell ${n} ran"`),
+    ];
+    const notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: "ts-async", display_name: KERNEL_DISPLAY_NAME, language: "typescript" } },
+      cells: sources.map(code),
+    };
+    writeFileSync(join(lab.lab.rootDir, NOTEBOOK), JSON.stringify(notebook, null, 1));
+    nb = await openNotebook(lab.lab, lab.page, NOTEBOOK);
+  });
+
+  it("stops at the error: the cells after it get no output and no execution count", async () => {
+    // Run > Run All Cells: JupyterLab sends every cell's execute_request at once.
+    await lab.page.locator(".lm-MenuBar-item", { has: lab.page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }) }).click();
+    await lab.page.locator(".lm-Menu-item", { has: lab.page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }) }).click();
+
+    await expectFinished(nb.cell(1));
+    await expectText(outputs(nb.cell(1), STDERR), "cell 2 fails");
+    await expectText(nb.cell(0).locator(RESULT), "'cell 1 ran'");
+    await nb.waitForIdle();
+    // Every later cell has been answered (no [*] left) ...
+    for (const i of [2, 3, 4, 5]) {
+      await eventually(`cell ${i + 1} answered`, () => prompt(nb.cell(i)).textContent(), (t) => t !== "[*]:");
+    }
+    // ... and none of them ran.
+    for (const i of [2, 3, 4, 5]) {
+      expect(await nb.cell(i).locator(".jp-OutputArea-output").allTextContents(), `cell ${i + 1}'s output`).toEqual([]);
+      expect(await prompt(nb.cell(i)).textContent(), `cell ${i + 1}'s prompt`).toBe("[ ]:");
+    }
   });
 });

@@ -42,17 +42,28 @@ describe("input", () => {
   });
 });
 
-describe("prompt and confirm (blocking, Deno's conventions)", () => {
-  test("prompt adds a space, shows the default, and an empty answer gives it", () => {
+describe("prompt and confirm (blocking, as the browser's)", () => {
+  test("prompt asks what it is given (and the default), and an empty answer gives the default", () => {
     const c = cell(["", "Bob", "typed"]);
     expect(c.run(() => prompt("Name?", "nobody"))).toBe("nobody");
     expect(c.run(() => prompt("Name?", "nobody"))).toBe("Bob");
     expect(c.run(() => prompt())).toBe("typed");
     expect(c.asked.map((a) => [a.prompt, a.caller, a.sync])).toEqual([
-      ["Name? [nobody] ", "prompt", true],
-      ["Name? [nobody] ", "prompt", true],
+      ["Name? [nobody]", "prompt", true],
+      ["Name? [nobody]", "prompt", true],
       ["", "prompt", true],
     ]);
+  });
+
+  test("the message is asked as written: a hint goes before its trailing whitespace, nothing else is added", () => {
+    const c = cell(["a", "b", "c", "d", "e", "y"]);
+    c.run(() => prompt("Enter: "));
+    c.run(() => prompt("Enter:"));
+    c.run(() => prompt("Enter: ", "x"));
+    c.run(() => prompt("", "x"));
+    c.run(() => confirm("Sure?\n"));
+    c.run(() => confirm());
+    expect(c.asked.map((a) => a.prompt)).toEqual(["Enter: ", "Enter:", "Enter: [x] ", "[x]", "Sure? [y/N]\n", "[y/N]"]);
   });
 
   test("an empty answer without a default is the empty string", () => {
@@ -63,7 +74,7 @@ describe("prompt and confirm (blocking, Deno's conventions)", () => {
     const answers = ["y", "Y", " yes ", "YES", "n", "", "yess", "no", "ja"];
     const c = cell([...answers]);
     expect(answers.map(() => c.run(() => confirm("Sure?")))).toEqual([true, true, true, true, false, false, false, false, false]);
-    expect(new Set(c.asked.map((a) => a.prompt))).toEqual(new Set(["Sure? [y/N] "]));
+    expect(new Set(c.asked.map((a) => a.prompt))).toEqual(new Set(["Sure? [y/N]"]));
   });
 });
 

@@ -32,6 +32,7 @@ import { interruptHandled, requestInterrupt, sendSelfSigint } from "../interrupt
 import { askForOutput, raiseDeadline } from "../../shell/attention.js";
 import { StdinRoute } from "./stdin_route.js";
 import { Subshells, type ErrorReply } from "./subshells.js";
+import { AbortWindows, windowFromEnv } from "./abort_windows.js";
 import { SocketWriter } from "./socket_writer.js";
 import { killChildren } from "../children.js";
 
@@ -242,7 +243,7 @@ function watchOutput(): void {
  * once: ordering is safe (nothing else can publish for it before), it shows busy even if the
  * cell then blocks the main thread, and it saves the main thread a message per request.
  */
-function forward(msg: Message, channel: "shell" | "control", busyPublished = false): void {
+function forward(msg: Message, channel: "shell" | "control", busyPublished = false, aborted = false): void {
   // busyPublished: a request taken back from the language service; it is remembered, counted
   // in flight and announced busy already.
   const busySent = busyPublished || inFlight === 0;
@@ -251,7 +252,7 @@ function forward(msg: Message, channel: "shell" | "control", busyPublished = fal
     inFlight++;
     watchOutput();
   }
-  post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent });
+  post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent, ...(aborted ? { aborted } : {}) });
   // After the post, so the main thread starts meanwhile; still first on iopub, since this thread
   // sends the main thread's messages only after this function returns.
   if (busySent && !busyPublished) publish("status", { execution_state: "busy" }, msg.header);
@@ -318,7 +319,24 @@ function route(msg: Message): void {
     language.ask(msg);
     return;
   }
-  forward(msg, "shell");
+  forward(msg, "shell", false, type === "execute_request" && abortWindows.arrived(msg.header));
+}
+
+/**
+ * stop_on_error: execute requests that the client made before a failing reply of their shell went
+ * out, and that come after it, are marked aborted for the main thread (abort_windows.ts).
+ */
+const abortWindows = new AbortWindows(windowFromEnv());
+
+/**
+ * The reply of a failure that stops its shell's queue has gone out (at `sentAt`, taken before the
+ * send): open the shell's window, and tell the main thread (always: it aborts every request of
+ * that shell until it hears this, and from then on those received before `sentAt`).
+ */
+function openAbortWindow(reply: Outbound, sentAt: number): void {
+  if (!reply.parent) return;
+  abortWindows.open(reply.parent, sentAt);
+  post({ type: "abort_window", subshell: typeof reply.parent.subshell_id === "string" ? reply.parent.subshell_id : null, openedAt: sentAt });
 }
 
 async function shellLoop(): Promise<void> {
@@ -442,6 +460,7 @@ function subshellRequest(msg: Message): void {
   }
   // Before the reply: the main thread learns of a new subshell before any request for it.
   post({ type: "subshell", event: type === "create_subshell_request" ? "created" : "deleted", id: done.id });
+  if (type === "delete_subshell_request") abortWindows.forget(done.id);
   answer(msg, "control", type === "create_subshell_request" ? { status: "ok", subshell_id: done.id } : { status: "ok" });
 }
 
@@ -557,12 +576,14 @@ async function main(): Promise<void> {
     if (m.type === "send") {
       lastBatchAt = performance.now();
       for (const item of m.items) {
+        const sentAt = item.stopsQueue ? performance.now() : 0;
         try {
           send(item);
         } catch (err) {
           // one bad message must not end this thread (and the process), nor hold up the rest
           log.error({ err, msgType: item.msgType }, "cannot send an outbound message; dropped");
         }
+        if (item.stopsQueue) openAbortWindow(item, sentAt);
       }
     } else if (m.type === "input") {
       stdinRoute.request(m.id, m.parent, m.prompt, m.password);
