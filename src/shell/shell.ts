@@ -47,6 +47,7 @@ import type { CancelSignal } from "./cell_canceller.js";
 import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
 import { demangle, NotebookNames } from "./notebook_names.js";
 import { installFunctionSource, scriptText } from "./function_source.js";
+import { denoForCells } from "./deno.js";
 
 export type Language = "typescript" | "javascript";
 
@@ -134,7 +135,14 @@ export class Shell {
     const importModule = options.importModule ?? notebookImport;
     this.importModule = importModule;
     const notebook = `${options.cwd}/__notebook__.ts`;
-    const locals: Record<string, unknown> = { require, module: { exports: {}, require }, __filename: notebook, __dirname: options.cwd, ...trackedTimers() };
+    const locals: Record<string, unknown> = {
+      require,
+      module: { exports: {}, require },
+      __filename: notebook,
+      __dirname: options.cwd,
+      ...trackedTimers(),
+      Deno: denoForCells(),
+    };
     this.runtime = new CellRuntime(options.attention ?? newAttention(), locals);
     this.evaluator = Evaluator.realm;
     if (options.flushOutput) this.runtime.flushOutput = options.flushOutput;

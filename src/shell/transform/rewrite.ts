@@ -105,7 +105,8 @@ export const RUNTIME_CONSTANTS = [FLAG, CHECK, AWAIT, ITERATE, RESULT, MODULE, B
  * Names each cell has of its own, as a program file does: the CommonJS ones (which must not be
  * globals: ES modules would take them for a CommonJS environment) and the timer functions,
  * which record the timers a cell's code starts so that cancelling the cell clears them (as
- * globals they would also record, and clear, the timers of packages working for the cell).
+ * globals they would also record, and clear, the timers of packages working for the cell), and
+ * `Deno` (deno.ts: cells written for Deno's kernel use it; packages must not see it).
  * Cell code reads them as `__tsak_cell_<name>` (notebook_names.ts), until the notebook declares
  * the name itself.
  */
@@ -120,6 +121,7 @@ export const CELL_LOCALS = [
   "clearTimeout",
   "clearInterval",
   "clearImmediate",
+  "Deno",
 ] as const;
 
 /** A guard statement: one load and compare while nothing asks for attention. */
