@@ -207,6 +207,7 @@ export class Kernel {
           language: this.options.language,
           globalsDts: GLOBALS_DTS,
           modulePaths: KERNEL_TYPE_PATHS,
+          decorators: this.shell?.decorators,
           log: this.log,
           attachIo: (port) => this.worker.postMessage({ type: "language", port } satisfies ToWorker, [port]),
         }));

@@ -21,6 +21,8 @@ export interface LanguageClientOptions {
   language: Language;
   globalsDts: string;
   modulePaths?: Record<string, string[]>;
+  /** The notebook's decorator settings (shell.ts `decorators`). */
+  decorators?: { experimentalDecorators?: boolean; emitDecoratorMetadata?: boolean };
   log: Log;
   /** Hand the I/O worker its end of the channel. */
   attachIo(port: import("node:worker_threads").MessagePort): void;
@@ -42,7 +44,7 @@ export class LanguageClient {
     const { port1, port2 } = new MessageChannel();
     const cellLog = newCellLog();
     this.cellLog = new CellLogWriter(cellLog);
-    const workerData: LanguageWorkerData = { cwd: options.cwd, language: options.language, globalsDts: options.globalsDts, modulePaths: options.modulePaths, io: port2, cellLog };
+    const workerData: LanguageWorkerData = { cwd: options.cwd, language: options.language, globalsDts: options.globalsDts, modulePaths: options.modulePaths, decorators: options.decorators, io: port2, cellLog };
     this.worker = new Worker(new URL("../language/worker.js", import.meta.url), {
       workerData,
       transferList: [port2],

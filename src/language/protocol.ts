@@ -13,6 +13,8 @@ export interface LanguageWorkerData {
   globalsDts: string;
   /** Module names → declaration files (compiler option `paths`): the kernel's own modules. */
   modulePaths?: Record<string, string[]>;
+  /** The notebook's decorator settings (its tsconfig.json), as the cells are compiled with. */
+  decorators?: { experimentalDecorators?: boolean; emitDecoratorMetadata?: boolean };
   /** The I/O worker's end of the channel (transferred). */
   io: MessagePort;
   /** The cells that run, written by the main thread (cell_log.ts). */

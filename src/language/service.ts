@@ -38,6 +38,8 @@ export interface ServiceOptions {
   globalsDts: string;
   /** Module names → files (compiler option `paths`): where the globals' kernel modules are declared. */
   modulePaths?: Record<string, string[]>;
+  /** The notebook's decorator settings, as its cells are compiled with. */
+  decorators?: { experimentalDecorators?: boolean; emitDecoratorMetadata?: boolean };
 }
 
 /** Completions beyond this many are cut (a member list of a big namespace is still useful). */
@@ -98,6 +100,8 @@ export class NotebookService {
       types: ["node"],
       typeRoots: typeRoots(options.cwd),
       paths: options.modulePaths,
+      experimentalDecorators: options.decorators?.experimentalDecorators === true,
+      emitDecoratorMetadata: options.decorators?.emitDecoratorMetadata === true,
     };
     const host: ts.LanguageServiceHost = {
       getCompilationSettings: () => compilerOptions,

@@ -165,11 +165,12 @@ export class CellRegistry {
 
   /** Script line and column → cell line and column (the column only when it can be mapped). */
   private position(file: string, cell: Cell, line: number, column: number | undefined): { line: number; column?: number } | undefined {
+    const map = column === undefined ? undefined : this.mapOf(file, cell);
+    // the map knows which script lines hold the cell (tsc-compiled cells have lines of their own)
+    if (map !== undefined) return map.position(line, column!);
+    // without it: the transform keeps the cell's lines, and a line past them is the script's own
     if (line > cell.lines) return undefined;
-    if (column === undefined) return { line };
-    const map = this.mapOf(file, cell);
-    if (map === undefined) return { line }; // lines are kept by the transform; the column is not
-    return map.position(line, column) ?? { line };
+    return { line };
   }
 
   private mapOf(file: string, cell: Cell): CellPositionMap | undefined {

@@ -24,13 +24,15 @@
  * rejects its pending awaits and clears its timers (cell_scope.ts).
  */
 import vm from "node:vm";
+import { createRequire } from "node:module";
 import { types } from "node:util";
 import { Console } from "node:console";
 import process from "node:process";
 import { setImmediate } from "node:timers";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { transformCell, CellSyntaxError, type CellImport } from "./transform/index.js";
+import { transformCell, CellSyntaxError, TSLIB_GLOBAL, type CellImport, type DecoratorOptions, type TransformOptions } from "./transform/index.js";
+import { notebookDecorators } from "./tsconfig.js";
 import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL } from "./transform/rewrite.js";
 import { currentOutput, routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { resultOf, showValue, complainTo } from "./display.js";
@@ -123,6 +125,8 @@ export class Shell {
   private readonly evaluator: Evaluator;
   private readonly importModule: Importer;
   private readonly semicolonHidesResult: boolean;
+  /** The notebook's decorator settings (its tsconfig.json: tsconfig.ts). */
+  readonly decorators: DecoratorOptions;
   /** `namespace()`, as of a version of the notebook's names. */
   private view: { version: number; object: object } | undefined;
 
@@ -131,6 +135,7 @@ export class Shell {
     this.breakOnSigint = options.breakOnSigint ?? true;
     this.onSigint = options.onSigint;
     this.semicolonHidesResult = options.semicolonHidesResult ?? false;
+    this.decorators = notebookDecorators(options.cwd);
     const { importModule: notebookImport, require } = createImporter(options.cwd);
     const importModule = options.importModule ?? notebookImport;
     this.importModule = importModule;
@@ -167,8 +172,15 @@ export class Shell {
     for (const [k, v] of Object.entries(globals)) {
       Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false });
     }
+    // tsc's helpers for the cells tsc compiles (transform/tsc.ts), loaded when first read
+    let tslib: unknown;
+    Object.defineProperty(globalThis, TSLIB_GLOBAL, {
+      get: () => (tslib ??= createRequire(import.meta.url)("tslib")),
+      configurable: true,
+      enumerable: false,
+    });
     this.names = NotebookNames.realm(CELL_LOCALS);
-    this.cells = new CellRegistry({ language: options.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult });
+    this.cells = new CellRegistry(this.transformOptions());
     showCellFrames(this.renameFrames, this.internalPaths);
     installFunctionSource((text) => this.cells.functionText(text)?.js);
     this.declareRuntime();
@@ -358,7 +370,7 @@ export class Shell {
   }
 
   private async evaluate(code: string, cellName: string, timeoutSeconds?: number): Promise<{ value: unknown; hasResult: boolean }> {
-    const t = transformCell(code, { language: this.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult });
+    const t = transformCell(code, this.transformOptions());
     // Same source, same file name: a `script` cell run again is not compiled again.
     const filename = this.cells.add(code, cellName);
     const run: RunOptions = { breakOnSigint: this.breakOnSigint };
@@ -404,6 +416,11 @@ export class Shell {
     }
     const result = scope?.result;
     return { value: result?.value, hasResult: t.hasResult && result !== undefined };
+  }
+
+  /** How this shell's cells are transformed (the registry rebuilds positions with the same). */
+  private transformOptions(): TransformOptions {
+    return { language: this.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult, decorators: this.decorators };
   }
 
   /** The modules a cell imports, loaded as its part (cancelled with it); each named import must exist. */

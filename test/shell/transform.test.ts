@@ -839,13 +839,15 @@ describe("syntax errors", () => {
     expect([err.line, err.column]).toEqual([2, "  export const a: number = 1; let ".length]);
   });
 
-  test("decorators and top-level 'using' get plain messages", () => {
-    const dec = syntaxError("class A {\n  @log m(): void {}\n}", "typescript");
-    expect([dec.message, dec.line, dec.column]).toEqual(["decorators are not supported in cells", 2, 2]);
-    expect(syntaxError("@sealed\nclass B {}", "javascript").message).toBe("decorators are not supported in cells");
+  test("top-level 'using' gets a plain message (a notebook binding has no scope end to dispose it at)", () => {
     const using = syntaxError("const x: number = 1\nusing r = open()", "typescript");
     expect([using.line, using.column]).toEqual([2, 0]);
     expect(using.message).toMatch(/^'using' declarations are not supported at the top level of a cell/);
+  });
+
+  test("what the TypeScript compiler also refuses is reported where it is", () => {
+    const err = syntaxError("class A {\n  @dec m(): void {}\n}\nlet broken = ;", "typescript");
+    expect([err.line, err.sourceLine]).toEqual([4, "let broken = ;"]);
   });
 
   test("a JavaScript cell rejects TypeScript syntax", () => {
@@ -983,3 +985,71 @@ describe("interruptible cells (guards, cancellable awaits, the cells' own names)
     expect("require" in globalThis).toBe(false);
   });
 });
+
+describe("syntax the TypeScript compiler lowers (decorators, accessor, using in functions)", () => {
+  test("TS 5 standard decorators on methods, fields, classes and accessors; the cell runs again", async () => {
+    const nb = notebook();
+    const cell = [
+      "const calls: string[] = []",
+      "function logged<T extends (...a: any[]) => any>(value: T, ctx: ClassMethodDecoratorContext): T {",
+      "  return function (this: unknown, ...args: any[]) { calls.push(String(ctx.name)); return value.apply(this, args) } as T",
+      "}",
+      "function doubled(_: undefined, ctx: ClassFieldDecoratorContext) { return (v: number) => v * 2 }",
+      "function named(cls: any, ctx: ClassDecoratorContext) { cls.label = String(ctx.name); return cls }",
+      "@named class Dec {",
+      "  @doubled size = 21",
+      "  accessor hits = 0",
+      "  @logged greet(n: string): string { this.hits++; return `hi ${n}` }",
+      "}",
+      "const dec = new Dec();",
+      "[dec.greet('x'), dec.size, dec.hits, (Dec as any).label, calls]",
+    ].join("\n");
+    const expected = ["hi x", 42, 1, "Dec", ["greet"]];
+    expect(await nb.value(cell)).toEqual(expected);
+    expect(await nb.value(cell)).toEqual(expected);
+    expect(await nb.value("new Dec().greet('y')")).toBe("hi y");
+  });
+
+  test("experimentalDecorators (and their metadata) when a cell asks with TypeScript's pragma", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      [
+        "// @experimentalDecorators",
+        "// @emitDecoratorMetadata",
+        "const seen: string[] = []",
+        "function track(target: any, key: string, d: PropertyDescriptor) { seen.push(key); return d }",
+        "function sealedClass(c: Function) { Object.seal(c) }",
+        "@sealedClass class Exp { @track run(a: number): number { return a } }",
+        ";[seen, Object.isSealed(Exp), new Exp().run(3)]",
+      ].join("\n"),
+    );
+    expect(r).toEqual([["run"], true, 3]);
+  });
+
+  test("a JavaScript cell with decorators, and `using` inside a function", async () => {
+    const nb = notebook("javascript");
+    expect(await nb.value("function tag(v, ctx) { return function (...a) { return 'tagged ' + v.apply(this, a) } }\nclass J { @tag m() { return 1 } }\nnew J().m()")).toBe(
+      "tagged 1",
+    );
+    const ts = notebook();
+    expect(
+      await ts.value(
+        "const order: string[] = []\nfunction scoped(): number {\n  using r = { [Symbol.dispose]() { order.push('disposed') } }\n  order.push('body')\n  return 7\n}\n;[scoped(), order]",
+      ),
+    ).toEqual([7, ["body", "disposed"]]);
+  });
+
+  test("errors in a compiled cell point at the cell's own lines and columns", async () => {
+    const nb = notebook();
+    const source = "function id(v: any, _c: any) { return v }\nfunction boom(): never { throw new Error('in decorated') }\nclass E {\n  @id\n  m(): number {\n    return boom()\n  }\n}\nnew E().m()";
+    const err = await nb.fails(source);
+    const map = cellPositionMap(source, { language: "typescript", interruptible: true, names: nb.shell().names })!;
+    const lines = source.split("\n");
+    const frames = [...(err.stack ?? "").matchAll(new RegExp(`${nb.name()}:(\\d+):(\\d+)`, "g"))].map((m) => {
+      const at = map.position(Number(m[1]), Number(m[2]))!;
+      return lines[at.line - 1]!.slice(at.column - 1);
+    });
+    expect(frames).toEqual(["new Error('in decorated') }", "boom()", "m()"]);
+  });
+});
+

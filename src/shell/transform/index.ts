@@ -19,14 +19,17 @@
  * the steps' own records (sucrase's token mappings, the rewrite's edit list); it runs the
  * transform again rather than keeping maps of every cell, so a cell's normal run pays nothing.
  */
-import { toCellSyntaxError } from "./errors.js";
+import { CellSyntaxError, toCellSyntaxError } from "./errors.js";
 import { CellPositionMap, composeMaps, identityMap, type OffsetMap } from "./positions.js";
 import { parseCell, rewriteCell, type Binding, type CellImport, type NameScope } from "./rewrite.js";
 import { compileTypeScript } from "./typescript.js";
+import { compileWithTsc, needsCompiler, pragmaOptions, TSLIB_GLOBAL, TSLIB_HELPERS, type DecoratorOptions } from "./tsc.js";
 
 export { CellSyntaxError, DECORATORS_UNSUPPORTED, USING_UNSUPPORTED_AT_TOP } from "./errors.js";
 export { CellPositionMap } from "./positions.js";
 export type { Binding, CellImport, Family, NameScope } from "./rewrite.js";
+export { TSLIB_GLOBAL } from "./tsc.js";
+export type { DecoratorOptions } from "./tsc.js";
 
 export interface TransformOptions {
   language: "typescript" | "javascript";
@@ -41,6 +44,11 @@ export interface TransformOptions {
   names?: NameScope;
   /** IPython's convention: a last expression statement ending in `;` is no result. Default false. */
   semicolonHidesResult?: boolean;
+  /**
+   * The notebook's decorator settings (its tsconfig.json's); a cell's `// @experimentalDecorators`
+   * and `// @emitDecoratorMetadata` lines add to them. Default: TypeScript 5's standard decorators.
+   */
+  decorators?: DecoratorOptions;
 }
 
 export interface TransformResult {
@@ -83,7 +91,8 @@ export function transformCell(source: string, options: TransformOptions): Transf
   const importFunction = options.importFunction ?? DEFAULT_IMPORT_FUNCTION;
   const typescript = options.language === "typescript";
   const interruptible = options.interruptible === true;
-  const cacheKey = `${typescript ? "ts" : "js"} ${interruptible ? "i" : "-"} ${options.semicolonHidesResult ? ";" : "-"} ${options.names?.version ?? 0} ${importFunction}`;
+  const decorators = options.decorators;
+  const cacheKey = `${typescript ? "ts" : "js"} ${interruptible ? "i" : "-"} ${options.semicolonHidesResult ? ";" : "-"} ${options.names?.version ?? 0} ${decorators?.experimentalDecorators ? "x" : "-"}${decorators?.emitDecoratorMetadata ? "m" : "-"} ${importFunction}`;
   let cache = caches.get(cacheKey);
   const hit = cache?.get(source);
   if (hit !== undefined) {
@@ -128,6 +137,7 @@ interface Settings {
   interruptible: boolean;
   names: NameScope | undefined;
   semicolonHidesResult: boolean;
+  decorators: DecoratorOptions;
 }
 
 function settings(options: TransformOptions): Settings {
@@ -136,8 +146,12 @@ function settings(options: TransformOptions): Settings {
     interruptible: options.interruptible === true,
     names: options.names,
     semicolonHidesResult: options.semicolonHidesResult === true,
+    decorators: options.decorators ?? {},
   };
 }
+
+/** tsc's helpers, read from tslib by compiled cells (tsc.ts). */
+const HELPERS: ReadonlyMap<string, string> = new Map(TSLIB_HELPERS.map((name) => [name, `${TSLIB_GLOBAL}.${name}`]));
 
 /**
  * The position map of the script that `transformCell(source, options)` returns: script line and
@@ -151,7 +165,8 @@ export function cellPositionMap(source: string, options: TransformOptions): Cell
   } catch {
     return undefined;
   }
-  return new CellPositionMap(result.code, source, result.toCell());
+  // a REPL script's last line is its own (`;void 0`)
+  return new CellPositionMap(result.code, source, result.toCell(), result.mode === "repl" ? 1 : 0);
 }
 
 /** A transform result and its offset map (script → cell), which is built only when called. */
@@ -204,7 +219,7 @@ function tryObjectLiteral(source: string, typescript: boolean, s: Settings): Tra
     }
     const program = parseCell(js);
     if (program.body.length !== 1 || program.body[0]!.type !== "ExpressionStatement") return undefined;
-    const out = rewriteCell({ js, program, original: wrapped, importMetaName: IMPORT_META_GLOBAL, ...s });
+    const out = rewriteCell({ js, program, original: wrapped, importMetaName: IMPORT_META_GLOBAL, ...rewriteSettings(s) });
     // the parenthesis opened before the cell: one column on its first line
     const unwrap: OffsetMap = (offset) => Math.max(0, Math.min(offset - 1, source.length));
     return {
@@ -243,25 +258,34 @@ function transformSource(source: string, typescript: boolean, s: Settings): Tran
   try {
     program = parseCell(js);
   } catch (err) {
-    throw toCellSyntaxError(err, js, source, js === source ? undefined : jsToSource()) ?? err;
+    const error = toCellSyntaxError(err, js, source, js === source ? undefined : jsToSource()) ?? err;
+    if (error instanceof CellSyntaxError && needsCompiler(source, error.message)) return transformWithTsc(source, typescript, s, error, typeNames);
+    throw error;
   }
 
-  const out = rewriteCell({
-    js,
-    program,
-    original: source,
-    toOriginal: jsToSource,
-    importMetaName: IMPORT_META_GLOBAL,
-    ...s,
-    // is there a type-only statement (erased by sucrase) after this offset of `js`?
-    typeStatementAfter:
-      starts.length > 0
-        ? (jsOffset) => {
-            const end = sourceEndBefore(jsOffset);
-            return starts.some((start) => start >= end);
-          }
-        : undefined,
-  });
+  let out: ReturnType<typeof rewriteCell>;
+  try {
+    out = rewriteCell({
+      js,
+      program,
+      original: source,
+      toOriginal: jsToSource,
+      importMetaName: IMPORT_META_GLOBAL,
+      ...rewriteSettings(s),
+      // is there a type-only statement (erased by sucrase) after this offset of `js`?
+      typeStatementAfter:
+        starts.length > 0
+          ? (jsOffset) => {
+              const end = sourceEndBefore(jsOffset);
+              return starts.some((start) => start >= end);
+            }
+          : undefined,
+    });
+  } catch (err) {
+    // `using` below the top level, on a Node.js without it
+    if (err instanceof CellSyntaxError && needsCompiler(source, err.message)) return transformWithTsc(source, typescript, s, err, typeNames);
+    throw err;
+  }
 
   let typeDeclared = typeNames;
   if (out.typeOnlyNamespaces.length > 0) typeDeclared = [...new Set([...typeDeclared, ...out.typeOnlyNamespaces])];
@@ -277,4 +301,43 @@ function transformSource(source: string, typescript: boolean, s: Settings): Tran
     js,
     toJs: out.offsetMap,
   };
+}
+
+/**
+ * A cell compiled by tsc (tsc.ts): syntax the fast path leaves to a runtime Node.js is not. Its
+ * lines are tsc's, so positions map through tsc's source map; what tsc refuses is reported, else
+ * the fast path's error (`fastError`) is.
+ */
+function transformWithTsc(source: string, typescript: boolean, s: Settings, fastError: CellSyntaxError, typeNames: string[]): Transformed {
+  let compiled;
+  try {
+    compiled = compileWithTsc(source, typescript, { ...s.decorators, ...pragmaOptions(source) });
+  } catch (err) {
+    throw err instanceof CellSyntaxError ? err : fastError;
+  }
+  const { js, toSource } = compiled;
+  let program;
+  try {
+    program = parseCell(js);
+  } catch {
+    throw fastError; // tsc's output is still more than this Node.js runs
+  }
+  const out = rewriteCell({ js, program, original: source, toOriginal: toSource, importMetaName: IMPORT_META_GLOBAL, ...rewriteSettings(s), helpers: HELPERS });
+  return {
+    code: out.code,
+    mode: out.mode,
+    declared: out.declared,
+    bindings: out.bindings,
+    imports: out.imports,
+    typeDeclared: typeNames,
+    hasResult: out.hasResult,
+    toCell: () => composeMaps(out.offsetMap(), toSource()),
+    js,
+    toJs: out.offsetMap,
+  };
+}
+
+/** What the rewrite takes of the settings. */
+function rewriteSettings(s: Settings): Pick<Settings, "importFunction" | "interruptible" | "names" | "semicolonHidesResult"> {
+  return { importFunction: s.importFunction, interruptible: s.interruptible, names: s.names, semicolonHidesResult: s.semicolonHidesResult };
 }

@@ -91,15 +91,19 @@ export class CellPositionMap {
   private readonly scriptLines: Int32Array;
   private readonly cellLines: Int32Array;
   private readonly cellLength: number;
+  /** Script lines that hold cell code (the last `trailer` lines are the script's own). */
+  private readonly codeLines: number;
 
   constructor(
     script: string,
     cell: string,
     private readonly toCell: OffsetMap,
+    trailer = 0,
   ) {
     this.scriptLines = lineStarts(script);
     this.cellLines = lineStarts(cell);
     this.cellLength = cell.length;
+    this.codeLines = this.scriptLines.length - trailer;
   }
 
   /** Number of lines of the cell. */
@@ -107,12 +111,9 @@ export class CellPositionMap {
     return this.cellLines.length;
   }
 
-  /**
-   * `undefined` for a position past the cell's last line: the wrapper's closing line, which
-   * holds nothing of the cell (the call that starts the cell's async function).
-   */
+  /** `undefined` for a position on the script's own lines (a REPL script's closing `;void 0`). */
   position(line: number, column: number): { line: number; column: number } | undefined {
-    if (!Number.isInteger(line) || line < 1 || line > this.scriptLines.length || line > this.cellLines.length) return undefined;
+    if (!Number.isInteger(line) || line < 1 || line > this.codeLines) return undefined;
     const offset = this.scriptLines[line - 1]! + Math.max(0, column - 1);
     const mapped = Math.max(0, Math.min(this.toCell(offset), this.cellLength));
     const at = lineColumnAt(this.cellLines, mapped);

@@ -152,6 +152,8 @@ export interface RewriteOptions {
   names?: NameScope;
   /** IPython's convention: a last expression ending in `;` is no result. */
   semicolonHidesResult?: boolean;
+  /** Free names the script reads from elsewhere (tsc's helpers: tsc.ts), and what to read instead. */
+  helpers?: ReadonlyMap<string, string>;
 }
 
 export interface RewriteResult {
@@ -577,6 +579,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     if (id !== name) renameTo.set(name, id);
   }
   for (const [name, id] of names.renamed) if (!declared.has(name)) renameTo.set(name, id);
+  if (opts.helpers) for (const [name, id] of opts.helpers) if (!declared.has(name)) renameTo.set(name, id);
   const idOf = (name: string): string => renameTo.get(name) ?? name;
   /** `Object.defineProperty(...)` of renamed function declarations, run first (they are hoisted). */
   let nameFixes = "";
