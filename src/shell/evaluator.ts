@@ -157,17 +157,6 @@ export class Evaluator {
     });
   }
 
-  /**
-   * Evaluate declarations of the kernel's own (shell.ts `declareRuntime`) in REPL mode, at once;
-   * they cannot fail unless the kernel is broken, which is then reported on stderr.
-   */
-  declare(code: string): void {
-    this.connect().post("Runtime.evaluate", { expression: code, replMode: true, silent: true }, (err, reply) => {
-      const failure = err ?? (reply as EvaluateReply).exceptionDetails?.exception;
-      if (failure) process.emitWarning(`ts-async-kernel: could not declare its runtime names: ${JSON.stringify(failure)}`);
-    });
-  }
-
   /** The value behind a remote object (its group released after). */
   private remoteValue(remote: RemoteObject | undefined, objectGroup: string): unknown {
     if (remote === undefined) return undefined;

@@ -87,9 +87,9 @@ export interface CellImport {
 }
 
 /**
- * Runtime names the scripts use: script-scope constants the shell declares once in its realm
- * (shell.ts `declareRuntime`): the guards' flag and check, the cancellable await and async
- * iteration, the result hand-over and the imported modules.
+ * Runtime names the scripts use: properties of the global object the shell defines once in its
+ * realm (shell.ts `declareRuntime`): the guards' flag and check, the cancellable await and async
+ * iteration, the result hand-over, the imported modules and the start signal of a REPL script.
  */
 export const RUNTIME_GLOBAL = "__tsak_rt";
 export const FLAG = "__tsak_g";
