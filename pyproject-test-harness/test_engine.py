@@ -374,3 +374,18 @@ def test_history_survives_a_restart(kernel, kc) -> None:
     assert [list(e) for e in previous] == [[session, line, marker]], previous
     found = get_reply(kc, kc.history(hist_access_type="search", pattern="*history-marker-*", unique=True))["content"]["history"]
     assert [e[2] for e in found][-1] == marker, found
+
+
+# JSX and TSX (issue 13): React's automatic runtime from the notebook's node_modules.
+def test_jsx_cells_show_react_elements_as_html(examples_node_modules) -> None:
+    from conftest import EXAMPLES_DIR
+    with running_kernel(KERNEL_NAME, start_kwargs={"cwd": str(EXAMPLES_DIR)}) as (km, kc):
+        ex = execute(kc, "const items: string[] = ['a', 'b'];\n<ul>{items.map((i) => <li key={i}>{i}</li>)}</ul>")
+        assert ex.content["status"] == "ok", ex.describe()
+        [result] = [m for m in ex.iopub if m["msg_type"] == "execute_result"]
+        assert result["content"]["data"]["text/html"] == "<ul><li>a</li><li>b</li></ul>"
+        # a cell without JSX keeps its `<T>x` casts
+        assert execute(kc, "const n: unknown = 2;\n(<number>n) + 1").result_text == "3"
+        # a bad element: the cell's error, at its line
+        bad = execute(kc, "const x = 1;\nconst el = <div>{x}</di")
+        assert bad.content["status"] == "error" and bad.content["ename"] == "SyntaxError", bad.describe()

@@ -16,6 +16,7 @@ import { Buffer } from "node:buffer";
 import { inspect, types } from "node:util";
 import { currentScope } from "./cell_scope.js";
 import { currentOutput, type CellOutput, type MimeBundle } from "./output.js";
+import { renderElement } from "./jsx_render.js";
 
 export const MIMEBUNDLE = Symbol.for("jupyter.mimebundle");
 /** Deno's `Deno.jupyter.$display`. */
@@ -194,6 +195,8 @@ function call(value: object, method: string, complain: Complaint, ...args: unkno
 }
 
 function byShape(value: object, complain: Complaint): MimeBundle | undefined {
+  const element = renderElement(value, complain);
+  if (element !== undefined) return { "text/html": element, "text/plain": element };
   const canvas = call(value, "toDataURL", complain);
   if (canvas.ok) return fromDataUrl(canvas.result, complain);
   if (typeof read(value, "toSpec") === "function") {

@@ -31,8 +31,9 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { transformCell, CellSyntaxError, TSLIB_GLOBAL, type CellImport, type DecoratorOptions, type TransformOptions } from "./transform/index.js";
-import { notebookDecorators } from "./tsconfig.js";
+import { transformCell, CellSyntaxError, TSLIB_GLOBAL, type CellImport, type DecoratorOptions, type JsxSettings, type TransformOptions } from "./transform/index.js";
+import { notebookSettings } from "./tsconfig.js";
+import { useNotebookDir } from "./jsx_render.js";
 import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL } from "./transform/rewrite.js";
 import { currentOutput, routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { resultOf, showValue, complainTo } from "./display.js";
@@ -125,8 +126,9 @@ export class Shell {
   private readonly evaluator: Evaluator;
   private readonly importModule: Importer;
   private readonly semicolonHidesResult: boolean;
-  /** The notebook's decorator settings (its tsconfig.json: tsconfig.ts). */
+  /** The notebook's decorator and JSX settings (its tsconfig.json: tsconfig.ts). */
   readonly decorators: DecoratorOptions;
+  private readonly jsx: JsxSettings | undefined;
   /** `namespace()`, as of a version of the notebook's names. */
   private view: { version: number; object: object } | undefined;
 
@@ -135,7 +137,10 @@ export class Shell {
     this.breakOnSigint = options.breakOnSigint ?? true;
     this.onSigint = options.onSigint;
     this.semicolonHidesResult = options.semicolonHidesResult ?? false;
-    this.decorators = notebookDecorators(options.cwd);
+    const settings = notebookSettings(options.cwd);
+    this.decorators = settings.decorators;
+    this.jsx = settings.jsx;
+    useNotebookDir(options.cwd);
     const { importModule: notebookImport, require } = createImporter(options.cwd);
     const importModule = options.importModule ?? notebookImport;
     this.importModule = importModule;
@@ -425,7 +430,7 @@ export class Shell {
 
   /** How this shell's cells are transformed (the registry rebuilds positions with the same). */
   private transformOptions(): TransformOptions {
-    return { language: this.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult, decorators: this.decorators };
+    return { language: this.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult, decorators: this.decorators, jsx: this.jsx };
   }
 
   /** The modules a cell imports, loaded as its part (cancelled with it); each named import must exist. */

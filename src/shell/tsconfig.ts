@@ -1,14 +1,34 @@
 /**
- * The notebook's own TypeScript settings that change what cells mean: its decorator options, from
- * the nearest tsconfig.json at or above the notebook's directory (as tsc finds it). Only
- * `compilerOptions.experimentalDecorators` and `emitDecoratorMetadata` are read; `extends` is not
- * followed. A file that cannot be read or parsed counts as none.
+ * The notebook's own TypeScript settings that change what cells mean, from the nearest
+ * tsconfig.json at or above the notebook's directory (as tsc finds it): the decorator options
+ * (`experimentalDecorators`, `emitDecoratorMetadata`) and the JSX ones (`jsx`, `jsxImportSource`,
+ * `jsxFactory`, `jsxFragmentFactory`). `extends` is not followed. A file that cannot be read or
+ * parsed counts as none.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { DecoratorOptions } from "./transform/index.js";
+import type { DecoratorOptions, JsxSettings } from "./transform/index.js";
 
-export function notebookDecorators(cwd: string): DecoratorOptions {
+export interface NotebookSettings {
+  decorators: DecoratorOptions;
+  jsx: JsxSettings | undefined;
+}
+
+export function notebookSettings(cwd: string): NotebookSettings {
+  const options = compilerOptions(cwd);
+  const decorators: DecoratorOptions = {};
+  if (options?.["experimentalDecorators"] === true) decorators.experimentalDecorators = true;
+  if (options?.["emitDecoratorMetadata"] === true) decorators.emitDecoratorMetadata = true;
+  let jsx: JsxSettings | undefined;
+  const mode = options?.["jsx"];
+  const text = (key: string): string | undefined => (typeof options?.[key] === "string" ? (options[key] as string) : undefined);
+  if (mode === "react") jsx = { runtime: "classic", factory: text("jsxFactory") ?? "React.createElement", fragment: text("jsxFragmentFactory") ?? "React.Fragment" };
+  else if (typeof mode === "string" || text("jsxImportSource")) jsx = { runtime: "automatic", importSource: text("jsxImportSource") ?? "react" };
+  return { decorators, jsx };
+}
+
+/** `compilerOptions` of the nearest tsconfig.json, or undefined. */
+function compilerOptions(cwd: string): Record<string, unknown> | undefined {
   for (let dir = cwd; ; dir = dirname(dir)) {
     let text: string | undefined;
     try {
@@ -16,14 +36,8 @@ export function notebookDecorators(cwd: string): DecoratorOptions {
     } catch {
       // none here: look further up
     }
-    if (text !== undefined) {
-      const options = parseJsonc(text)?.["compilerOptions"] as Record<string, unknown> | undefined;
-      const out: DecoratorOptions = {};
-      if (options?.["experimentalDecorators"] === true) out.experimentalDecorators = true;
-      if (options?.["emitDecoratorMetadata"] === true) out.emitDecoratorMetadata = true;
-      return out;
-    }
-    if (dirname(dir) === dir) return {};
+    if (text !== undefined) return parseJsonc(text)?.["compilerOptions"] as Record<string, unknown> | undefined;
+    if (dirname(dir) === dir) return undefined;
   }
 }
 

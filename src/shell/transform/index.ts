@@ -22,7 +22,7 @@
 import { CellSyntaxError, toCellSyntaxError } from "./errors.js";
 import { CellPositionMap, composeMaps, identityMap, type OffsetMap } from "./positions.js";
 import { parseCell, rewriteCell, type Binding, type CellImport, type NameScope } from "./rewrite.js";
-import { compileTypeScript } from "./typescript.js";
+import { compileTypeScript, type JsxRuntime } from "./typescript.js";
 import { compileWithTsc, needsCompiler, pragmaOptions, TSLIB_GLOBAL, TSLIB_HELPERS, type DecoratorOptions } from "./tsc.js";
 
 export { CellSyntaxError, DECORATORS_UNSUPPORTED, USING_UNSUPPORTED_AT_TOP } from "./errors.js";
@@ -30,6 +30,7 @@ export { CellPositionMap } from "./positions.js";
 export type { Binding, CellImport, Family, NameScope } from "./rewrite.js";
 export { TSLIB_GLOBAL } from "./tsc.js";
 export type { DecoratorOptions } from "./tsc.js";
+export type { JsxRuntime } from "./typescript.js";
 
 export interface TransformOptions {
   language: "typescript" | "javascript";
@@ -49,6 +50,16 @@ export interface TransformOptions {
    * and `// @emitDecoratorMetadata` lines add to them. Default: TypeScript 5's standard decorators.
    */
   decorators?: DecoratorOptions;
+  /** The notebook's JSX settings (its tsconfig.json); a cell's own pragma comments win. Default: React's automatic runtime. */
+  jsx?: JsxSettings;
+}
+
+/** A notebook's JSX settings, as tsconfig.json says them (`jsx`, `jsxImportSource`, `jsxFactory`, `jsxFragmentFactory`). */
+export interface JsxSettings {
+  runtime: "automatic" | "classic";
+  importSource?: string;
+  factory?: string;
+  fragment?: string;
 }
 
 export interface TransformResult {
@@ -92,7 +103,8 @@ export function transformCell(source: string, options: TransformOptions): Transf
   const typescript = options.language === "typescript";
   const interruptible = options.interruptible === true;
   const decorators = options.decorators;
-  const cacheKey = `${typescript ? "ts" : "js"} ${interruptible ? "i" : "-"} ${options.semicolonHidesResult ? ";" : "-"} ${options.names?.version ?? 0} ${decorators?.experimentalDecorators ? "x" : "-"}${decorators?.emitDecoratorMetadata ? "m" : "-"} ${importFunction}`;
+  const jsx = options.jsx;
+  const cacheKey = `${typescript ? "ts" : "js"} ${interruptible ? "i" : "-"} ${options.semicolonHidesResult ? ";" : "-"} ${options.names?.version ?? 0} ${decorators?.experimentalDecorators ? "x" : "-"}${decorators?.emitDecoratorMetadata ? "m" : "-"} ${jsx ? `${jsx.runtime}:${jsx.importSource ?? ""}:${jsx.factory ?? ""}:${jsx.fragment ?? ""}` : "-"} ${importFunction}`;
   let cache = caches.get(cacheKey);
   const hit = cache?.get(source);
   if (hit !== undefined) {
@@ -138,6 +150,7 @@ interface Settings {
   names: NameScope | undefined;
   semicolonHidesResult: boolean;
   decorators: DecoratorOptions;
+  jsx: JsxSettings | undefined;
 }
 
 function settings(options: TransformOptions): Settings {
@@ -147,6 +160,7 @@ function settings(options: TransformOptions): Settings {
     names: options.names,
     semicolonHidesResult: options.semicolonHidesResult === true,
     decorators: options.decorators ?? {},
+    jsx: options.jsx,
   };
 }
 
@@ -239,14 +253,30 @@ function tryObjectLiteral(source: string, typescript: boolean, s: Settings): Tra
   }
 }
 
-function transformSource(source: string, typescript: boolean, s: Settings): Transformed {
+function transformSource(source: string, typescript: boolean, s: Settings, jsx?: JsxRuntime): Transformed {
   let js = source;
   let typeNames: string[] = [];
   let starts: number[] = [];
   let jsToSource: () => OffsetMap = () => identityMap;
   let sourceEndBefore = (jsOffset: number): number => jsOffset;
-  if (typescript) {
-    const compiled = compileTypeScript(source);
+  // JSX is tried when the cell does not parse without it (TSX forbids `<T>x` casts, which cells use)
+  const withJsx = (error: unknown): Transformed => {
+    if (jsx === undefined && error instanceof CellSyntaxError && looksLikeJsx(source)) {
+      try {
+        return transformSource(source, typescript, s, jsxRuntime(source, s.jsx));
+      } catch {
+        // not JSX after all: the cell's own error
+      }
+    }
+    throw error;
+  };
+  if (typescript || jsx !== undefined) {
+    let compiled;
+    try {
+      compiled = compileTypeScript(source, jsx, typescript);
+    } catch (err) {
+      return withJsx(err);
+    }
     js = compiled.js;
     typeNames = compiled.typeNames;
     starts = compiled.typeStatementStarts;
@@ -260,7 +290,7 @@ function transformSource(source: string, typescript: boolean, s: Settings): Tran
   } catch (err) {
     const error = toCellSyntaxError(err, js, source, js === source ? undefined : jsToSource()) ?? err;
     if (error instanceof CellSyntaxError && needsCompiler(source, error.message)) return transformWithTsc(source, typescript, s, error, typeNames);
-    throw error;
+    return withJsx(error);
   }
 
   let out: ReturnType<typeof rewriteCell>;
@@ -335,6 +365,26 @@ function transformWithTsc(source: string, typescript: boolean, s: Settings, fast
     js,
     toJs: out.offsetMap,
   };
+}
+
+/** Does the cell have JSX-looking syntax (a closing or self-closing tag, a fragment)? */
+function looksLikeJsx(source: string): boolean {
+  return /<\/[\p{ID_Start}$_]?|\/>|<>/u.test(source);
+}
+
+/**
+ * The JSX runtime of a cell: its own pragma comments (`@jsxImportSource pkg`, or `@jsx f` with
+ * `@jsxFrag F`, as TypeScript and Babel read them), else the notebook's (tsconfig.json), else
+ * React's automatic runtime.
+ */
+function jsxRuntime(source: string, notebook: JsxSettings | undefined): JsxRuntime {
+  const comments = source.match(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g)?.join("\n") ?? "";
+  const importSource = /@jsxImportSource\s+([^\s*]+)/.exec(comments)?.[1];
+  if (importSource) return { runtime: "automatic", importSource };
+  const factory = /@jsx\s+([\w$.]+)/.exec(comments)?.[1];
+  if (factory) return { runtime: "classic", factory, fragment: /@jsxFrag\s+([\w$.]+)/.exec(comments)?.[1] ?? "React.Fragment" };
+  if (notebook?.runtime === "classic") return { runtime: "classic", factory: notebook.factory ?? "React.createElement", fragment: notebook.fragment ?? "React.Fragment" };
+  return { runtime: "automatic", importSource: notebook?.importSource ?? "react" };
 }
 
 /** What the rewrite takes of the settings. */

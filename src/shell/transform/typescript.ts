@@ -99,7 +99,7 @@ interface Internals {
   /** Token types that the typescript transform rewrites without marking them as types. */
   rewritten: Set<number>;
   /** sucrase's transform pipeline, driven from our tokens; undefined → use the public transform. */
-  transformTokens: ((code: string, file: SucraseFile) => SucraseOutput) | undefined;
+  transformTokens: ((code: string, file: SucraseFile, options?: SucraseOptions) => SucraseOutput) | undefined;
 }
 
 interface SucraseOutput {
@@ -113,6 +113,20 @@ export const SUCRASE_OPTIONS = {
   keepUnusedImports: true,
   disableESTransforms: true,
 };
+
+type SucraseOptions = Parameters<typeof sucrase>[1];
+
+/** How JSX becomes calls: React's automatic runtime from a package, or a classic factory. */
+export type JsxRuntime = { runtime: "automatic"; importSource: string } | { runtime: "classic"; factory: string; fragment: string };
+
+function sucraseOptions(typescript: boolean, jsx: JsxRuntime | undefined): SucraseOptions {
+  if (jsx === undefined) return SUCRASE_OPTIONS;
+  const transforms: Array<"typescript" | "jsx"> = typescript ? ["typescript", "jsx"] : ["jsx"];
+  const common = { transforms, keepUnusedImports: true, disableESTransforms: true, production: true };
+  return jsx.runtime === "automatic"
+    ? { ...common, jsxRuntime: "automatic", jsxImportSource: jsx.importSource }
+    : { ...common, jsxRuntime: "classic", jsxPragma: jsx.factory, jsxFragmentPragma: jsx.fragment };
+}
 
 let internals: Internals | null | undefined;
 
@@ -173,12 +187,12 @@ function loadPipeline(require: NodeJS.Require): Internals["transformTokens"] {
       enableLegacyBabel5ModuleInterop: boolean,
       options: unknown,
     ) => { transform(): { code: string; mappings?: unknown } };
-    const run = (code: string, file: SucraseFile): SucraseOutput => {
+    const run = (code: string, file: SucraseFile, options: SucraseOptions = SUCRASE_OPTIONS): SucraseOutput => {
       const nameManager = new NM(code, file.tokens);
       const helperManager = new HM(nameManager);
-      const tokenProcessor = new TP(code, file.tokens, false, SUCRASE_OPTIONS.disableESTransforms, helperManager);
+      const tokenProcessor = new TP(code, file.tokens, false, true, helperManager);
       const context = { tokenProcessor, scopes: file.scopes, nameManager, importProcessor: null, helperManager };
-      const out = new RT(context, SUCRASE_OPTIONS.transforms, false, SUCRASE_OPTIONS).transform();
+      const out = new RT(context, options.transforms, false, options).transform();
       if (!Array.isArray(out.mappings)) throw new Error("sucrase internals changed: no mappings");
       return { code: out.code, mappings: out.mappings as SucraseOutput["mappings"] };
     };
@@ -215,17 +229,21 @@ export interface CompiledTypeScript {
   sourceEndBefore: (jsOffset: number) => number;
 }
 
-/** TypeScript cell → JavaScript (same lines). Throws CellSyntaxError. */
-export function compileTypeScript(src: string): CompiledTypeScript {
+/**
+ * TypeScript cell → JavaScript (same lines). Throws CellSyntaxError. With `jsx`, the cell is
+ * TSX (or JSX: `typescript` false) and its elements become calls of that runtime.
+ */
+export function compileTypeScript(src: string, jsx?: JsxRuntime, typescript = true): CompiledTypeScript {
+  const options = sucraseOptions(typescript, jsx);
   const I = load();
   if (I === null) {
-    const js = publicTransform(src, src, identityMap);
+    const js = publicTransform(src, src, identityMap, options);
     const sourceMap = lazy(() => columnMatchMap(js, src));
     return { js, typeNames: [], typeStatementStarts: [], sourceMap, sourceEndBefore: (offset) => sourceMap()(offset) };
   }
   let file: SucraseFile;
   try {
-    file = I.parse(src, false, true, false);
+    file = I.parse(src, jsx !== undefined, typescript, false);
   } catch (err) {
     throw toCellSyntaxError(err, src, src) ?? err;
   }
@@ -245,15 +263,15 @@ export function compileTypeScript(src: string): CompiledTypeScript {
     const { text, edits } = scan.lowered;
     const toSource = edits.offsetMap();
     if (!I.transformTokens) {
-      const js = publicTransform(text, src, toSource);
+      const js = publicTransform(text, src, toSource, options);
       return result(js, () => composeMaps(columnMatchMap(js, text), toSource));
     }
-    const out = runTokens(I, text, src, toSource);
+    const out = runTokens(I, text, src, toSource, undefined, options, jsx !== undefined);
     return result(out.code, () => composeMaps(out.map(), toSource));
   }
-  if (!scan.hasTypeScript) return result(src, () => identityMap, (offset) => offset);
+  if (!scan.hasTypeScript && jsx === undefined) return result(src, () => identityMap, (offset) => offset);
   if (I.transformTokens) {
-    const out = runTokens(I, src, src, identityMap, file);
+    const out = runTokens(I, src, src, identityMap, file, options, jsx !== undefined);
     const { tokens } = file;
     const { mappings } = out;
     // the last statement is near the end: scan back from there, without building the map
@@ -266,7 +284,7 @@ export function compileTypeScript(src: string): CompiledTypeScript {
     };
     return result(out.code, out.map, sourceEndBefore);
   }
-  const js = publicTransform(src, src, identityMap);
+  const js = publicTransform(src, src, identityMap, options);
   return result(js, () => columnMatchMap(js, src));
 }
 
@@ -277,19 +295,21 @@ function runTokens(
   original: string,
   toOriginal: OffsetMap,
   file?: SucraseFile,
+  options: SucraseOptions = SUCRASE_OPTIONS,
+  jsx = false,
 ): { code: string; mappings: SucraseOutput["mappings"]; map: () => OffsetMap } {
   try {
-    const parsed = file ?? I.parse(code, false, true, false);
-    const out = I.transformTokens!(code, parsed);
+    const parsed = file ?? I.parse(code, jsx, options.transforms.includes("typescript"), false);
+    const out = I.transformTokens!(code, parsed, options);
     return { code: out.code, mappings: out.mappings, map: () => tokenMap(parsed.tokens, out.mappings, out.code.length, code.length) };
   } catch (err) {
     throw toCellSyntaxError(err, code, original, toOriginal) ?? err;
   }
 }
 
-function publicTransform(code: string, original: string, toOriginal: OffsetMap): string {
+function publicTransform(code: string, original: string, toOriginal: OffsetMap, options: SucraseOptions = SUCRASE_OPTIONS): string {
   try {
-    return sucrase(code, SUCRASE_OPTIONS).code;
+    return sucrase(code, options).code;
   } catch (err) {
     throw toCellSyntaxError(err, code, original, toOriginal) ?? err;
   }
