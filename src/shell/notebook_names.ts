@@ -71,6 +71,12 @@ export class NotebookNames implements NameScope {
     };
   }
 
+  /** Is the name's current binding a `const` (or an import)? */
+  constant(name: string): boolean {
+    const id = this.ids.get(name)?.const;
+    return id !== undefined && (this.renamed.get(name) ?? name) === id;
+  }
+
   /** Has the notebook declared this name? */
   declares(name: string): boolean {
     return this.ids.has(name);

@@ -1053,3 +1053,42 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
   });
 });
 
+
+describe("hot loops at a cell's top level read the notebook's constants as parameters", () => {
+  test("a loop reading constants runs in an arrow that takes them; its results are the same", async () => {
+    const nb = notebook();
+    await nb.run("class Acc { n = 0; add(k: number) { this.n += k } }\nconst accA = new Acc()\nconst stepA = 3");
+    const r = await nb.run("for (let i = 0; i < 10; i++) accA.add(stepA)\nlet sumA = 0\nfor (const v of [1, 2]) sumA += v * stepA\n;[accA.n, sumA]");
+    expect(r.value).toEqual([30, 9]);
+    expect(r.t.code).toContain("((accA, stepA) => {for (let i = 0;");
+    // a `let` the loop writes is not a parameter (it is read where it lives)
+    expect(r.t.code).toContain("((stepA) => {for (const v of");
+  });
+
+  test("loops that would mean something else in a function are left alone", async () => {
+    const nb = notebook();
+    await nb.run("const limitB = 3");
+    for (const cell of [
+      "let nB = 0\nwhile (nB < limitB) { nB++; await null }",
+      "for (let i = 0; i < limitB; i++) { var leaked = i }",
+      "outerB: { for (let i = 0; i < limitB; i++) break outerB }",
+      "for (let i = 0; i < limitB; i++) { function inLoop() {} }",
+      "for (let i = 0; i < limitB; i++) eval('1')",
+    ]) {
+      const r = await nb.run(cell);
+      expect(r.t.code, cell).not.toContain("=> {");
+    }
+    expect(nb.get("leaked")).toBe(2);
+    // a loop that writes a constant still throws as it would (it is not moved)
+    const err = await nb.fails("for (let i = 0; i < 2; i++) limitB = i");
+    expect(err.message).toBe("Assignment to constant variable.");
+  });
+
+  test("labels inside the loop, break and continue, and the loop's own label stay as they are", async () => {
+    const nb = notebook();
+    await nb.run("const rowsC = [[1, 2], [3, 4]]");
+    const r = await nb.run("let seenC: number[] = []\nouterC: for (const row of rowsC) { for (const v of row) { if (v === 2) continue outerC; if (v === 4) break outerC; seenC.push(v) } }\nseenC");
+    expect(r.value).toEqual([1, 3]);
+    expect(r.t.code).toContain("((rowsC) => {outerC:");
+  });
+});

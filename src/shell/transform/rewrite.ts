@@ -27,7 +27,7 @@
  */
 import vm from "node:vm";
 import { Parser } from "acorn";
-import type { ExpressionStatement, ImportDeclaration, Literal, ModuleDeclaration, Options, Pattern, Program, Statement } from "acorn";
+import type { ExpressionStatement, Identifier, ImportDeclaration, Literal, ModuleDeclaration, Options, Pattern, Program, Statement } from "acorn";
 import { Edits } from "./edits.js";
 import { syntaxErrorAt } from "./errors.js";
 import type { OffsetMap } from "./positions.js";
@@ -75,6 +75,8 @@ export interface NameScope {
   readonly renamed: ReadonlyMap<string, string>;
   /** The identifier a declaration of `name` of this family gets. */
   idFor(name: string, family: Family): string;
+  /** Is the name's current binding a `const` (or an import)? */
+  constant?(name: string): boolean;
 }
 
 /** A module a cell imports (or re-exports): loaded by the shell before the cell's script runs. */
@@ -481,9 +483,24 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     return fn !== undefined && fn.body.body.length === 0 && isEnumLikePair(next, stmt);
   };
 
+  /** The cell's own constants declared so far (imports are bound before anything runs). */
+  const constantsBefore = new Set<string>();
+  /** Top-level loops, with the cell's constants declared before each. */
+  const loops: Array<{ stmt: TopNode; constants: ReadonlySet<string> }> = [];
+  const noteConstants = (node: Loose | null | undefined): void => {
+    if (node?.type === "VariableDeclaration" && node["kind"] === "const") {
+      const found: string[] = [];
+      for (const d of node["declarations"] as Array<{ id: Pattern }>) patternNames(d.id, found);
+      for (const name of found) constantsBefore.add(name);
+    }
+  };
+  for (const stmt of body) if (stmt.type === "ImportDeclaration") for (const spec of stmt.specifiers) constantsBefore.add(spec.local.name);
+
   for (let k = 0; k <= lastIndex; k++) {
     const stmt = body[k]!;
     const isLast = k === lastIndex;
+    if (isLoop(stmt)) loops.push({ stmt, constants: new Set(constantsBefore) });
+    noteConstants((stmt.type === "ExportNamedDeclaration" ? stmt.declaration : stmt) as unknown as Loose);
     if ((stmt.type === "VariableDeclaration" || stmt.type === "ExportNamedDeclaration") && isTypeOnlyNamespace(stmt, body[k + 1])) {
       const next = body[k + 1]!;
       const fn = namespaceFunction((next as ExpressionStatement).expression as unknown as Loose)!;
@@ -606,6 +623,12 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     }
   }
 
+  for (const { stmt, constants } of loops) {
+    const isConstant = (name: string): boolean =>
+      constants.has(name) || (!declared.has(name) && names.constant?.(name) === true);
+    readConstantsAsParameters(stmt, program, isConstant, idOf, edits);
+  }
+
   const mode = declared.size > 0 || imports.length > 0 || topLevelAwait ? "repl" : "script";
   // a script's completion value is its result as it is; a REPL script hands it over
   if (result !== undefined && mode === "repl") {
@@ -649,6 +672,84 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   function isDirective(stmt: ExpressionStatement): boolean {
     return typeof stmt.directive === "string" && stmt.directive === "use strict";
   }
+}
+
+/** A loop statement (possibly labelled). */
+function isLoop(stmt: TopNode): boolean {
+  let node = stmt as unknown as Loose;
+  while (node.type === "LabeledStatement") node = node["body"] as Loose;
+  return /^(For|ForIn|ForOf|While|DoWhile)Statement$/.test(node.type);
+}
+
+/**
+ * A hot loop at a cell's top level reads the notebook's names from the global scope on every
+ * iteration (a REPL script's bindings are not locals that V8 can keep in registers, as a
+ * module's are). Where that cannot change what the loop does, the loop runs in an arrow function
+ * that gets the notebook's *constants* it reads as parameters:
+ *
+ *     for (...) p.inc(i)   →   ;((p) => {for (...) p.inc(i)})(p);
+ *
+ * Only constants (a `const`, an import: they cannot change while the loop runs), initialized
+ * before the loop, never written by it; and only loops that stay the same inside a function: no
+ * `await` or `yield`, no `var` or function declaration (they would become the arrow's), no direct
+ * `eval`, no `break`/`continue` to a label outside the loop.
+ */
+function readConstantsAsParameters(
+  stmt: TopNode,
+  program: Program,
+  isConstant: (name: string) => boolean,
+  idOf: (name: string) => string,
+  edits: Edits,
+): void {
+  const labels = new Set<string>();
+  let movable = true;
+  const check = (node: Loose, inFunction: boolean): void => {
+    if (!movable) return;
+    switch (node.type) {
+      case "FunctionExpression":
+      case "ArrowFunctionExpression":
+      case "ClassBody":
+        forEachChild(node, (child) => check(child, true));
+        return;
+      case "FunctionDeclaration":
+        if (!inFunction) movable = false;
+        else forEachChild(node, (child) => check(child, true));
+        return;
+      case "AwaitExpression":
+      case "YieldExpression":
+        if (!inFunction) movable = false;
+        break;
+      case "ForOfStatement":
+        if (!inFunction && node["await"] === true) movable = false;
+        break;
+      case "VariableDeclaration":
+        if (!inFunction && node["kind"] === "var") movable = false;
+        break;
+      case "CallExpression": {
+        const callee = node["callee"] as Loose;
+        if (callee.type === "Identifier" && callee["name"] === "eval") movable = false;
+        break;
+      }
+      case "LabeledStatement":
+        labels.add((node["label"] as Identifier).name);
+        break;
+      case "BreakStatement":
+      case "ContinueStatement": {
+        const label = node["label"] as Identifier | null;
+        if (label && !labels.has(label.name)) movable = false;
+        break;
+      }
+    }
+    forEachChild(node, (child) => check(child, inFunction));
+  };
+  check(stmt as unknown as Loose, false);
+  if (!movable) return;
+  const refs = notebookReferences({ ...program, body: [stmt] } as Program, { has: isConstant });
+  if (refs.length === 0 || refs.some((r) => r.write)) return;
+  const params = [...new Set(refs.map((r) => idOf(r.node.name)))].join(", ");
+  // at a shared offset, what closes an earlier statement comes first (before a result's opener at -1000)
+  edits.insert(stmt.start, `;((${params}) => {`, -2000);
+  edits.insert(stmt.end, `})(${params});`, -3000);
 }
 
 /**

@@ -20,6 +20,13 @@ export interface NotebookReference {
    * a pattern): renaming it must keep the key, as `fetch: renamed`.
    */
   shorthand: boolean;
+  /** The identifier is written (assigned, updated, declared), not only read. */
+  write: boolean;
+}
+
+/** The names asked about: a set, or anything that answers `has`. */
+export interface NameSet {
+  has(name: string): boolean;
 }
 
 interface Scope {
@@ -30,7 +37,7 @@ interface Scope {
 // A loose view of nodes for the generic walk.
 type Loose = { type: string; start: number; end: number; [key: string]: unknown };
 
-export function notebookReferences(program: Program, names: ReadonlySet<string>): NotebookReference[] {
+export function notebookReferences(program: Program, names: NameSet): NotebookReference[] {
   const out: NotebookReference[] = [];
 
   const captured = (name: string, scope: Scope | null): boolean => {
@@ -38,8 +45,8 @@ export function notebookReferences(program: Program, names: ReadonlySet<string>)
     return false;
   };
 
-  const reference = (id: Identifier, scope: Scope | null, shorthand = false): void => {
-    if (names.has(id.name) && !captured(id.name, scope)) out.push({ node: id, shorthand });
+  const reference = (id: Identifier, scope: Scope | null, shorthand = false, write = false): void => {
+    if (names.has(id.name) && !captured(id.name, scope)) out.push({ node: id, shorthand, write });
   };
 
   const child = (parent: Scope | null): Scope => ({ names: new Set(), parent });
@@ -125,16 +132,17 @@ export function notebookReferences(program: Program, names: ReadonlySet<string>)
 
   // ---- the walk ---------------------------------------------------------------------------------
 
-  const walkPattern = (p: Loose | null | undefined, scope: Scope | null): void => {
+  /** A binding or assignment target (`write`: every identifier in it is written). */
+  const walkPattern = (p: Loose | null | undefined, scope: Scope | null, write = true): void => {
     if (!p) return;
     switch (p.type) {
       case "Identifier":
-        reference(p as unknown as Identifier, scope);
+        reference(p as unknown as Identifier, scope, false, write);
         return;
       case "ObjectPattern":
         for (const prop of p["properties"] as Loose[]) {
           if (prop.type === "RestElement") {
-            walkPattern(prop["argument"] as Loose, scope);
+            walkPattern(prop["argument"] as Loose, scope, write);
             continue;
           }
           if (prop["computed"]) walk(prop["key"] as Loose, scope);
@@ -142,22 +150,22 @@ export function notebookReferences(program: Program, names: ReadonlySet<string>)
           if (prop["shorthand"]) {
             // `{x}` or `{x = d}`: the value is a copy of the key (or a default around it)
             const id = (value.type === "AssignmentPattern" ? value["left"] : value) as Identifier;
-            reference(id, scope, true);
+            reference(id, scope, true, write);
             if (value.type === "AssignmentPattern") walk(value["right"] as Loose, scope);
           } else {
-            walkPattern(value, scope);
+            walkPattern(value, scope, write);
           }
         }
         return;
       case "ArrayPattern":
-        for (const el of p["elements"] as Array<Loose | null>) walkPattern(el, scope);
+        for (const el of p["elements"] as Array<Loose | null>) walkPattern(el, scope, write);
         return;
       case "AssignmentPattern":
-        walkPattern(p["left"] as Loose, scope);
+        walkPattern(p["left"] as Loose, scope, write);
         walk(p["right"] as Loose, scope);
         return;
       case "RestElement":
-        walkPattern(p["argument"] as Loose, scope);
+        walkPattern(p["argument"] as Loose, scope, write);
         return;
       default:
         walk(p, scope); // a member expression as an assignment target
@@ -188,7 +196,7 @@ export function notebookReferences(program: Program, names: ReadonlySet<string>)
     // A declaration's name is a binding of the scope around it; inside the class, its name is the
     // class's own (immutable) binding, as a class expression's is: a renamed declaration becomes
     // `let renamed = class Name {...}` and keeps it.
-    if (cls.type === "ClassDeclaration" && id) reference(id, scope);
+    if (cls.type === "ClassDeclaration" && id) reference(id, scope, false, true);
     walk(cls["superClass"] as Loose | null, scope);
     const inner = child(scope);
     if (id) inner.names.add(id.name);
@@ -223,7 +231,7 @@ export function notebookReferences(program: Program, names: ReadonlySet<string>)
       case "EmptyStatement":
         return;
       case "FunctionDeclaration":
-        if (node["id"]) reference(node["id"] as Identifier, scope);
+        if (node["id"]) reference(node["id"] as Identifier, scope, false, true);
         walkFunction(node, scope);
         return;
       case "FunctionExpression":
@@ -246,7 +254,10 @@ export function notebookReferences(program: Program, names: ReadonlySet<string>)
         const head = (node.type === "ForStatement" ? node["init"] : node["left"]) as Loose | null;
         const loop = head?.type === "VariableDeclaration" && head["kind"] !== "var" ? child(scope) : scope;
         if (loop !== scope) declareLexical([head!], loop!);
-        for (const key of ["init", "left", "test", "update", "right", "body"]) walk(node[key] as Loose | null | undefined, loop);
+        // `for (x of ...)`: x is written
+        if (node.type !== "ForStatement" && head && head.type !== "VariableDeclaration") walkPattern(head, loop);
+        else walk(head, loop);
+        for (const key of ["test", "update", "right", "body"]) walk(node[key] as Loose | null | undefined, loop);
         return;
       }
       case "CatchClause": {
@@ -286,6 +297,9 @@ export function notebookReferences(program: Program, names: ReadonlySet<string>)
       case "AssignmentExpression":
         walkPattern(node["left"] as Loose, scope);
         walk(node["right"] as Loose, scope);
+        return;
+      case "UpdateExpression":
+        walkPattern(node["argument"] as Loose, scope);
         return;
       case "LabeledStatement":
         walk(node["body"] as Loose, scope);
