@@ -43,6 +43,10 @@ def notebook_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
           "export interface Circle { r: number }\n"
           "export function area(c: Circle): number { return Math.round(Math.PI * square(c.r)) }\n")
     write(d / "square.ts", "export const square = (x: number): number => x * x\n")
+    # a package that reads globals, as packages do
+    reads = d / "node_modules" / "reads-globals"
+    write(reads / "package.json", json.dumps({"name": "reads-globals", "version": "1.0.0", "type": "module", "exports": "./index.js"}))
+    write(reads / "index.js", "export const globalsSeen = () => [typeof fetch, typeof process.version, typeof setTimeout];\n")
     return d
 
 
@@ -389,3 +393,33 @@ def test_jsx_cells_show_react_elements_as_html(examples_node_modules) -> None:
         # a bad element: the cell's error, at its line
         bad = execute(kc, "const x = 1;\nconst el = <div>{x}</di")
         assert bad.content["status"] == "error" and bad.content["ename"] == "SyntaxError", bad.describe()
+
+
+# Issue 12: TypeScript's semantics in cells.
+def test_const_is_constant_across_cells_and_in_functions(kc) -> None:
+    ok(kc, "const fixedK = 1;\nfunction bumpK() { fixedK++ }")
+    for code in ["fixedK = 2", "bumpK()", "const fixedK2 = 1; fixedK2 = 3"]:
+        ex = execute(kc, code)
+        assert ex.content["status"] == "error", ex.describe()
+        assert (ex.content["ename"], ex.content["evalue"]) == ("TypeError", "Assignment to constant variable."), ex.describe()
+    assert ok(kc, "fixedK").result_text == "1"
+    # running the declaring cell again works, and so does declaring the name with another kind
+    assert ok(kc, "const fixedK = 5; fixedK").result_text == "5"
+    assert ok(kc, "let fixedK = 6; fixedK += 1; fixedK").result_text == "7"
+
+
+def test_a_notebook_name_that_node_has_is_the_notebooks_packages_keep_nodes(kc) -> None:
+    ex = ok(kc, "const fetch = 'mine', process = { version: 1 };\nimport { globalsSeen } from 'reads-globals'\n"
+                "[fetch, process.version, globalsSeen(), typeof globalThis.fetch]")
+    assert ex.result_text == "[ 'mine', 1, [ 'function', 'string', 'function' ], 'function' ]", ex.result_text
+    assert not [m for m in ex.iopub if m["msg_type"] == "stream" and m["content"]["name"] == "stderr"], "no warning is needed"
+    assert ok(kc, "fetch.length").result_text == "4"
+
+
+def test_a_failed_import_declares_nothing(kc) -> None:
+    ex = execute(kc, "const beforeImport = 1;\nimport { nope } from 'no-such-package-anywhere'")
+    assert ex.content["status"] == "error", ex.describe()
+    for name in ["nope", "beforeImport"]:
+        err = execute(kc, name)
+        assert (err.content["ename"], err.content["evalue"]) == ("ReferenceError", f"{name} is not defined"), err.describe()
+
