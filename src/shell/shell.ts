@@ -48,6 +48,7 @@ import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./eva
 import { demangle, NotebookNames } from "./notebook_names.js";
 import { installFunctionSource, scriptText } from "./function_source.js";
 import { denoForCells } from "./deno.js";
+import { beginCell, cellEnd, finishCell, installDollar, type CellEnd } from "./ijavascript.js";
 
 export type Language = "typescript" | "javascript";
 
@@ -167,6 +168,8 @@ export class Shell {
     for (const [k, v] of Object.entries(globals)) {
       Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: false });
     }
+    // IJavascript's `$$`, the running cell's (ijavascript.ts): a global, harmless to packages
+    installDollar(globalThis);
     this.names = NotebookNames.realm(CELL_LOCALS);
     this.cells = new CellRegistry({ language: options.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult });
     showCellFrames(this.renameFrames, this.internalPaths);
@@ -200,6 +203,7 @@ export class Shell {
     setLatestOutput(output);
     const scope = new CellScope(output);
     if (control.deadlineToken !== undefined && control.timeoutSeconds) scope.deadline = { token: control.deadlineToken, seconds: control.timeoutSeconds };
+    beginCell(scope, cellName);
     return scope.run(async () => {
       let end!: (reason: unknown) => void;
       const ended = new Promise<never>((_, reject) => (end = reject));
@@ -211,6 +215,9 @@ export class Shell {
       try {
         if (signal?.aborted) throw signal.reason;
         const { value, hasResult } = await Promise.race([this.evaluate(code, cellName, timeoutSeconds), ended]);
+        // a cell that ended itself through IJavascript's `$$`, or still waits for it to
+        const byDollar = cellEnd(scope);
+        if (byDollar !== undefined) return await this.endedBy(types.isPromise(byDollar) ? await Promise.race([scope.wait(byDollar) as Promise<CellEnd>, ended]) : byDollar, cellName);
         if (!hasResult || value === undefined) return { status: "ok" };
         // waits only for a display method's promise (no extra turn for every result)
         const shown = resultOf(value);
@@ -222,8 +229,26 @@ export class Shell {
       } finally {
         signal?.removeEventListener("abort", cancel);
         this.running.delete(running);
+        finishCell(scope);
       }
     });
+  }
+
+  /** The outcome of a cell its `$$` ended: the result it sent (its own last value is dropped), or the error. */
+  private async endedBy(end: CellEnd, cellName: string): Promise<ExecuteOutcome> {
+    switch (end.kind) {
+      case "none":
+        return { status: "ok" };
+      case "error":
+        return this.failure(end.error, cellName);
+      case "bundle":
+        return Object.keys(end.data).length === 0 ? { status: "ok" } : { status: "ok", result: { data: end.data, metadata: {} } };
+      case "result": {
+        const shown = resultOf(end.value);
+        const result = types.isPromise(shown) ? await shown : shown;
+        return result === undefined ? { status: "ok" } : { status: "ok", result };
+      }
+    }
   }
 
   /**
