@@ -9,7 +9,7 @@
  * - `$$.async()`: the cell's reply waits until `$$.done()` (or a result, or an error); `$$.done(value?)`
  *   ends it.
  * - `$$.display(id?)`: a display of its own (`mime`, `text`, `html`, ... and `close`); with an id,
- *   what it shows after the first time replaces that output.
+ *   what it shows after the first time replaces that output (without, each output is a new one).
  * - `$$.input({prompt, password}, callback?)`: asks the frontend (and makes the cell async).
  * - Anything sent once the cell has ended is dropped (here with a note on the cell's stderr).
  *
@@ -19,7 +19,6 @@
  * Packages that look for `$$` to detect IJavascript find it, and their `$$.html(...)` works.
  * Shell.execute asks `cellEnd` how the cell's `$$` ended it.
  */
-import process from "node:process";
 import { types } from "node:util";
 import { CellScope, currentScope } from "./cell_scope.js";
 import { checkBundle, complainTo, showValue } from "./display.js";
@@ -63,8 +62,6 @@ export interface Dollar {
   display(id?: string): DollarDisplay;
   input(options: { prompt?: string; password?: boolean } | string, callback?: (error: unknown, answer?: string) => void): Promise<string>;
 }
-
-let displayCount = 0;
 
 /** One cell's `$$` and what it did: async or not, how it ended, whether its cell is over. */
 class CellContext {
@@ -188,17 +185,17 @@ class CellContext {
     };
   }
 
+  /** nel's Display: with an id, the first output shows and later ones replace it; without, each shows anew. */
   private display(id: string | undefined): DollarDisplay {
     if (id !== undefined && typeof id !== "string") throw new TypeError(`$$.display(id): the id must be a string, got ${typeof id}`);
-    const displayId = id ?? `ijavascript-${process.pid}-${++displayCount}`;
     let shown = false;
     let closed = false;
     const out = this.output;
     const show = (what: string, data: unknown): void => {
-      if (closed) return this.note(`$$.display(${JSON.stringify(displayId)}).${what}(): the display is closed, so this is dropped.`);
+      if (closed) return this.note(`$$.display(${id === undefined ? "" : JSON.stringify(id)}).${what}(): the display is closed, so this is dropped.`);
       const bundle = checkBundle(data, `$$.display().${what}()`, complainTo(out));
       if (bundle === undefined) return;
-      out.display(bundle, { displayId, update: shown });
+      out.display(bundle, id === undefined ? {} : { displayId: id, update: shown });
       shown = true;
     };
     return {

@@ -304,15 +304,17 @@ describe("IJavascript's $$", () => {
     expect(await nb.run("$$.async(); setTimeout(() => $$.async(false), 5); 1")).toEqual({ status: "ok" });
   });
 
-  test("$$.display(id): the first output shows, later ones replace it", async () => {
+  test("$$.display(id): the first output shows, later ones replace it; without an id each is new", async () => {
     const nb = notebook();
-    await nb.run("const dd = $$.display('dd'); dd.text('a'); dd.html('<b>b</b>'); $$.display().text('c')");
+    await nb.run("const dd = $$.display('dd'); dd.text('a'); dd.html('<b>b</b>'); const free = $$.display(); free.text('c'); free.text('d'); dd.close(); dd.text('closed')");
     const shown = nb.events.filter((e) => e.kind === "display") as { data: MimeBundle; options: DisplayOptions }[];
     expect(shown.map((e) => [e.data, e.options.displayId, e.options.update])).toEqual([
       [{ "text/plain": "a" }, "dd", false],
       [{ "text/html": "<b>b</b>" }, "dd", true],
-      [{ "text/plain": "c" }, expect.stringMatching(/^ijavascript-/), false],
+      [{ "text/plain": "c" }, undefined, undefined],
+      [{ "text/plain": "d" }, undefined, undefined],
     ]);
+    expect(stderr(nb.events)).toContain('$$.display("dd").text(): the display is closed, so this is dropped.');
   });
 
   test("a value's _toMime()/_toHtml() show it, after the display symbols; a failing one is reported", async () => {
