@@ -25,7 +25,7 @@ export const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
 // Taken at load: cells share this realm and may replace these globals.
 const BuiltinPromise = Promise;
 const { parse, stringify } = JSON;
-const { keys, entries } = Object;
+const { keys, entries, assign } = Object;
 const { isArray } = Array;
 const { isSafeInteger } = Number;
 
@@ -123,7 +123,44 @@ function ownBundle(value: unknown, complain: Complaint): MimeBundle | undefined 
       },
     );
   }
-  return typeof value === "object" ? byShape(value, complain) : undefined;
+  return ijavascriptBundle(value, complain) ?? (typeof value === "object" ? byShape(value, complain) : undefined);
+}
+
+/**
+ * IJavascript's display methods (its `defaultMimer`, n-riesco/nel lib/server/context.js): the
+ * bundle `_toMime()` returns, then each of `_toHtml()`, `_toSvg()`, `_toPng()`, `_toJpeg()` for
+ * its type where `_toMime()` gave none. A method that throws is reported and its entry left out.
+ */
+const IJAVASCRIPT_METHODS = [
+  ["_toMime", undefined],
+  ["_toHtml", "text/html"],
+  ["_toSvg", "image/svg+xml"],
+  ["_toPng", "image/png"],
+  ["_toJpeg", "image/jpeg"],
+] as const;
+
+function ijavascriptBundle(value: object, complain: Complaint): MimeBundle | undefined {
+  const methods = IJAVASCRIPT_METHODS.filter(([method]) => typeof read(value, method) === "function");
+  if (methods.length === 0) return undefined;
+  const data: MimeBundle = {};
+  for (const [method, mime] of methods) {
+    if (mime !== undefined && mime in data) continue;
+    let out: unknown;
+    try {
+      out = (value as Record<string, () => unknown>)[method]!();
+    } catch (err) {
+      complain(`${method}() threw, so its part of the value's bundle is left out: ${thrown(err)}`);
+      continue;
+    }
+    if (mime === undefined) {
+      assign(data, checkBundle(out, `${method}()`, complain));
+      continue;
+    }
+    const entry = entryOf(mime, out);
+    if ("value" in entry) data[mime] = entry.value;
+    else complain(`${method}() returned what cannot be shown, left out: ${entry.problem}.`);
+  }
+  return data;
 }
 
 /** application/json and `+json` types hold JSON; every other type holds text (base64 for binary). */
@@ -150,7 +187,7 @@ function entryOf(mime: string, v: unknown): { value: unknown } | { problem: stri
 }
 
 /** The bundle `source` gave, with what cannot be shown left out and reported. */
-function checkBundle(bundle: unknown, source: string, complain: Complaint): MimeBundle | undefined {
+export function checkBundle(bundle: unknown, source: string, complain: Complaint): MimeBundle | undefined {
   if (bundle === null || typeof bundle !== "object" || isArray(bundle)) {
     complain(`${source} returned ${preview(bundle)}, not a MIME bundle (an object such as { "text/html": "<b>hi</b>" }), so the value is shown as text.`);
     return undefined;
@@ -310,7 +347,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!)
 
 const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
-function imageKind(bytes: Uint8Array): "image/png" | "image/jpeg" | undefined {
+export function imageKind(bytes: Uint8Array): "image/png" | "image/jpeg" | undefined {
   const n = bytes.length;
   if (n >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[n - 2] === 0xff && bytes[n - 1] === 0xd9) return "image/jpeg";
   if (n >= PNG_SIGNATURE.length && PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return "image/png";
@@ -338,6 +375,12 @@ function cancellable<T>(promise: Promise<T>): Promise<T> {
 
 /** The promises display() returned: a cell whose last expression is one shows no result (its display is its output). */
 const displaying = new WeakSet<object>();
+
+/** A promise of another call that shows output (Deno's broadcast), which shows no result either. */
+export function asDisplayPromise<T>(promise: Promise<T>): Promise<T> {
+  displaying.add(promise);
+  return promise;
+}
 
 /**
  * A cell's result: its bundle (waiting, cancellably, for a display method's promise), or nothing

@@ -3,7 +3,9 @@
  * TypeScript language service to load as a file of its program (e.g. "ts-async-kernel.d.ts"):
  * the `ts-async-kernel` module (kernel_module.ts: the display API, stdin and the Caller; also as
  * "ts-async-kernel/display") and the globals every cell sees, `display`, `updateDisplay`,
- * `clearOutput`, `input`, `prompt` and `confirm`. Node's own globals
+ * `clearOutput`, `input`, `prompt` and `confirm`; Deno's `Deno.jupyter` (a name cells have,
+ * declared as a global namespace, which merges with any other), IJavascript's `$$`, and the
+ * `tslab` module the kernel gives (tslab.ts). Node's own globals
  * (`require`, `module`, `__filename`, `__dirname`, `process`...) come from @types/node; the
  * kernel's `__tsak_*` internals are left out on purpose.
  *
@@ -177,6 +179,89 @@ export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   export function prompt(message?: string, defaultValue?: string): string;
   /** Ask a yes/no question (" [y/N]" is added to it) and wait: true for "y" or "yes", any case. */
   export function confirm(message?: string): boolean;
+  /** A MIME bundle: MIME type → data (text, base64 for binary, JSON for +json types). */
+  export type MediaBundle = { [mime: string]: unknown };
+  /** Deno's Jupyter API (docs/compat.md), as Deno's lib.deno.unstable.d.ts declares it. */
+  namespace denoJupyter {
+    interface DisplayOptions {
+      /** The value is a ready MIME bundle. */
+      raw?: boolean;
+      /** Replace the output named display_id. */
+      update?: boolean;
+      display_id?: string;
+    }
+    /** Symbol.for("Jupyter.display"): an object's method returning its MediaBundle (or a promise of one). */
+    const $display: unique symbol;
+    interface Displayable {
+      [$display]: () => MediaBundle | Promise<MediaBundle>;
+    }
+    /** Show a value (its Jupyter.display bundle, or as the kernel shows values); resolves once shown. */
+    function display(obj: unknown, options?: DisplayOptions): Promise<void>;
+    /** Markdown from a tagged template: md\`# Title\`. */
+    function md(strings: TemplateStringsArray | string, ...values: unknown[]): Displayable;
+    /** HTML from a tagged template. */
+    function html(strings: TemplateStringsArray | string, ...values: unknown[]): Displayable;
+    /** SVG from a tagged template. */
+    function svg(strings: TemplateStringsArray | string, ...values: unknown[]): Displayable;
+    /** A JPEG or PNG image, from a path or its bytes. */
+    function image(pathOrBytes: string | Uint8Array): Displayable;
+    /** The MIME bundle a value is shown with. */
+    function format(obj: unknown): Promise<MediaBundle>;
+    /**
+     * Publish display_data, update_display_data, stream, clear_output, comm_open, comm_msg or
+     * comm_close with the calling cell as parent; comms opened so are the kernel's (openComms()).
+     */
+    function broadcast(msgType: string, content: Record<string, unknown>, extra?: { metadata?: Record<string, unknown>; buffers?: Uint8Array[] }): Promise<void>;
+  }
+  /** Deno's \`Deno.jupyter\`; every other Deno API throws an error naming the Node equivalent. */
+  export namespace Deno {
+    export import jupyter = denoJupyter;
+  }
+  /** A Deno API this kernel does not have (the message names the Node equivalent). */
+  export class DenoApiUnavailable extends Error {
+    constructor(message: string);
+  }
+  export type DenoDisplayOptions = denoJupyter.DisplayOptions;
+  export type Displayable = denoJupyter.Displayable;
+  global {
+    /** Deno's API for cells written for Deno's kernel: only \`Deno.jupyter\` (never a global for packages). */
+    namespace Deno {
+      export import jupyter = denoJupyter;
+    }
+  }
+
+  /** A display of IJavascript's \`$$.display(id?)\`: with an id, later outputs replace the first. */
+  export interface IJavascriptDisplay {
+    mime(bundle: MediaBundle): void;
+    text(text: string): void;
+    html(html: string): void;
+    svg(svg: string): void;
+    png(base64: string): void;
+    jpeg(base64: string): void;
+    json(value: unknown): void;
+    close(): void;
+  }
+  /** IJavascript's \`$$\`: the running cell's execution context (docs/compat.md). */
+  export interface IJavascriptContext {
+    /** The cell's reply waits for $$.done() or a result (false: it does not); returns the setting. */
+    async(value?: boolean): boolean;
+    /** End the cell, with result as its result if given. */
+    done(result?: unknown): void;
+    /** The cell's result (a promise: its value); ends the cell unless keepAlive. */
+    sendResult(result: unknown, keepAlive?: boolean): void;
+    /** The cell fails with this error; ends the cell unless keepAlive. */
+    sendError(error: unknown, keepAlive?: boolean): void;
+    mime(bundle: MediaBundle, keepAlive?: boolean): void;
+    text(text: string, keepAlive?: boolean): void;
+    html(html: string, keepAlive?: boolean): void;
+    svg(svg: string, keepAlive?: boolean): void;
+    png(base64: string, keepAlive?: boolean): void;
+    jpeg(base64: string, keepAlive?: boolean): void;
+    json(value: unknown, keepAlive?: boolean): void;
+    display(id?: string): IJavascriptDisplay;
+    input(options: { prompt?: string; password?: boolean } | string, callback?: (error: unknown, answer?: string) => void): Promise<string>;
+  }
+
   /** Comms: \`new Comm(target)\`, \`registerCommTarget(name, handler)\` (docs/widgets.md). */
   export * from "ts-async-kernel/comm";
   /** Jupyter widgets, by name and as \`widgets\` (docs/widgets.md). */
@@ -194,6 +279,36 @@ declare module "ts-async-kernel/display" {
   export * from "ts-async-kernel";
 }
 
+/** tslab's module, as the kernel gives it to cells and their files (tslab's dist/public.d.ts). */
+declare module "tslab" {
+  interface Versions {
+    tslab: string;
+    typescript: string;
+    node: string;
+  }
+  /** The version strings (tslab: ts-async-kernel's, which serves tslab's API here). */
+  export const versions: Versions;
+  export interface Display {
+    javascript(s: string): void;
+    html(s: string): void;
+    markdown(s: string): void;
+    latex(s: string): void;
+    svg(s: string): void;
+    png(b: Uint8Array): void;
+    jpeg(b: Uint8Array): void;
+    gif(b: Uint8Array): void;
+    pdf(b: Uint8Array): void;
+    text(s: string): void;
+    raw(contentType: string, b: string | Uint8Array): void;
+  }
+  /** A Display that shows once and then replaces its own output. */
+  export function newDisplay(): Display;
+  /** Rich output in the running cell. */
+  export const display: Display;
+  const tslab: { versions: Versions; newDisplay: typeof newDisplay; display: Display };
+  export default tslab;
+}
+
 /** The cell globals: the same objects as the "ts-async-kernel" module's. */
 declare const display: import("ts-async-kernel").Display;
 declare const updateDisplay: typeof import("ts-async-kernel").updateDisplay;
@@ -205,4 +320,6 @@ declare function input(prompt?: string, options?: import("ts-async-kernel").Inpu
 declare function prompt(message?: string, defaultValue?: string): string;
 /** Ask a yes/no question (" [y/N]" is added to it) and wait: true for "y" or "yes", any case. */
 declare function confirm(message?: string): boolean;
+/** IJavascript's \`$$\`: the running cell's execution context. */
+declare var $$: import("ts-async-kernel").IJavascriptContext;
 `;

@@ -6,6 +6,8 @@
  * current cell through AsyncLocalStorage), so one instance serves every shell of the process.
  * Their declaration for editors is in globals_dts.ts.
  *
+ * `Deno` (deno.ts): Deno's `Deno.jupyter` API, the same object cells see as `Deno`.
+ *
  * Also the comms (src/comm: `Comm`, `registerCommTarget`, ...) and the widgets (src/widgets, as
  * `widgets` and by name), both this thread's: a `// thread` cell's comms and widgets live in its
  * thread.
@@ -17,6 +19,8 @@ import { useOutputRouting } from "../widgets/index.js";
 
 export type { DisplayCallOptions } from "./display.js";
 export { input, prompt, confirm, type InputOptions } from "./stdin.js";
+// Deno's `Deno.jupyter` (cells also have `Deno` as a name of their own; never a global)
+export { Deno, DenoApiUnavailable, type DenoDisplayOptions, type Displayable } from "./deno.js";
 
 const api = createDisplayApi();
 

@@ -7,10 +7,18 @@ import type { Options } from "sucrase";
 /** Names under which user code imports the running kernel's API (kernel_module.ts). */
 export const KERNEL_MODULE_NAMES: ReadonlySet<string> = new Set(["ts-async-kernel", "ts-async-kernel/display", "ts-async-kernel/comm", "ts-async-kernel/widgets"]);
 
+/**
+ * tslab's module name: user code (cells and the files they import) gets the kernel's version of
+ * tslab's API (tslab.ts), whether or not the real package is installed.
+ */
+export const TSLAB_MODULE_NAME = "tslab";
+
 /** What `register()` hands the hooks' `initialize`. */
 export interface HooksData {
   /** file: URL of kernel_module.js: the instance the shell itself loaded. */
   kernelModule: string;
+  /** file: URL of tslab.js, likewise. */
+  tslabModule: string;
 }
 
 /**

@@ -9,7 +9,9 @@
  *   `./util.js` that does not exist finds `./util.ts`, as TypeScript's own resolution would;
  * - the newest version of an edited file: a cell's import checks the user's files loaded so far
  *   and loads an edited one, and the files that import it, again under a new URL (`?v=2`);
- * - `ts-async-kernel` as the running kernel's API (kernel_module.ts).
+ * - `ts-async-kernel` as the running kernel's API (kernel_module.ts), and `tslab` as the kernel's
+ *   version of tslab's API (tslab.ts), also where the real tslab is installed (its display works
+ *   only in tslab's own kernel).
  *
  * "User files" are those reached from a cell through files outside any node_modules; packages
  * and the kernel's own modules pass through untouched.
@@ -18,7 +20,7 @@ import { readFileSync, statSync } from "node:fs";
 import type { InitializeHook, LoadHook, ResolveFnOutput, ResolveHook } from "node:module";
 import { dirname, join, sep } from "node:path";
 import { fileURLToPath, pathToFileURL, URL } from "node:url";
-import { isTypeScriptFile, KERNEL_MODULE_NAMES, parseCellImportUrl, sucraseOptions, type HooksData } from "./loader_protocol.js";
+import { isTypeScriptFile, KERNEL_MODULE_NAMES, parseCellImportUrl, sucraseOptions, TSLAB_MODULE_NAME, type HooksData } from "./loader_protocol.js";
 import { stampOf } from "./file_stamp.js";
 
 interface UserFile {
@@ -33,9 +35,11 @@ interface UserFile {
 const userFiles = new Map<string, UserFile>();
 const NODE_MODULES = `${sep}node_modules${sep}`;
 let kernelModule = "";
+let tslabModule = "";
 
 export const initialize: InitializeHook<HooksData> = (data) => {
   kernelModule = data.kernelModule;
+  tslabModule = data.tslabModule;
 };
 
 export const resolve: ResolveHook = async (specifier, context, nextResolve) => {
@@ -72,6 +76,7 @@ async function resolveFromUserCode(
   importer: string | undefined,
 ): Promise<ResolveFnOutput> {
   if (KERNEL_MODULE_NAMES.has(specifier)) return { url: kernelModule, shortCircuit: true };
+  if (specifier === TSLAB_MODULE_NAME) return { url: tslabModule, shortCircuit: true };
   let resolved: ResolveFnOutput;
   try {
     resolved = await nextResolve(specifier, context);

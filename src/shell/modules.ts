@@ -4,7 +4,8 @@
  * Cells import as a program file in the notebook's directory would: Node built-ins; packages
  * from a node_modules of that directory or a parent, with Node's own resolution (`exports`
  * conditions for `import`, ESM-only packages, CommonJS with named exports); relative and absolute
- * paths, TypeScript files included; the kernel's API as `ts-async-kernel`.
+ * paths, TypeScript files included; the kernel's API as `ts-async-kernel`, and tslab's API as
+ * `tslab` (tslab.ts; `require` gets both too, as the modules the kernel has loaded already).
  *
  * Everything but built-ins goes through loader hooks (module_hooks.ts), registered on first use:
  * Node 20 starts a thread for them, which kernel start-up should not wait for.
@@ -14,20 +15,23 @@ import { createRequire, isBuiltin, register } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL, URL } from "node:url";
 import { transform } from "sucrase";
-import { cellImportUrl, KERNEL_MODULE_NAMES, sucraseOptions, type HooksData } from "./loader_protocol.js";
+import { cellImportUrl, KERNEL_MODULE_NAMES, sucraseOptions, TSLAB_MODULE_NAME, type HooksData } from "./loader_protocol.js";
 import { forgetEditedModules, stampNewModules } from "./require_reload.js";
+import * as tslabModule from "./tslab.js";
 
 export type Importer = (specifier: unknown, options?: ImportCallOptions) => Promise<unknown>;
 
 /** The kernel API's module: the instance shell.ts loaded (same URL, same module). */
 const KERNEL_MODULE_URL = new URL("./kernel_module.js", import.meta.url).href;
+/** tslab's API: the instance imported above. */
+const TSLAB_MODULE_URL = new URL("./tslab.js", import.meta.url).href;
 
 let hooksRegistered = false;
 
 function registerHooks(): void {
   if (hooksRegistered) return;
   hooksRegistered = true;
-  const data: HooksData = { kernelModule: KERNEL_MODULE_URL };
+  const data: HooksData = { kernelModule: KERNEL_MODULE_URL, tslabModule: TSLAB_MODULE_URL };
   register(new URL("./module_hooks.js", import.meta.url), { data });
 }
 
@@ -41,6 +45,7 @@ export function createImporter(cwd: string): { importModule: Importer; require: 
     const spec = String(specifier); // as import() does: a URL object names its href
     if (isBuiltin(spec) || spec.startsWith("data:")) return import(spec, options);
     if (KERNEL_MODULE_NAMES.has(spec)) return import(KERNEL_MODULE_URL);
+    if (spec === TSLAB_MODULE_NAME) return tslabModule;
     registerHooks();
     forgetEditedModules(baseRequire.cache);
     try {
@@ -54,6 +59,7 @@ export function createImporter(cwd: string): { importModule: Importer; require: 
 
   const cellRequire = ((id: string) => {
     if (typeof id === "string" && isBuiltin(id)) return baseRequire(id);
+    if (id === TSLAB_MODULE_NAME) return tslabModule;
     requireTypeScript(baseRequire.extensions);
     forgetEditedModules(baseRequire.cache);
     try {

@@ -51,6 +51,7 @@ import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./eva
 import { demangle, NotebookNames } from "./notebook_names.js";
 import { installFunctionSource, scriptText } from "./function_source.js";
 import { denoForCells } from "./deno.js";
+import { beginCell, cellEnd, finishCell, installDollar, type CellEnd } from "./ijavascript.js";
 
 export type Language = "typescript" | "javascript";
 
@@ -184,6 +185,8 @@ export class Shell {
       configurable: true,
       enumerable: false,
     });
+    // IJavascript's `$$`, the running cell's (ijavascript.ts): a global, harmless to packages
+    installDollar(globalThis);
     this.names = NotebookNames.realm(CELL_LOCALS);
     this.cells = new CellRegistry(this.transformOptions());
     showCellFrames(this.renameFrames, this.internalPaths);
@@ -222,6 +225,7 @@ export class Shell {
     setLatestOutput(output);
     const scope = new CellScope(output);
     if (control.deadlineToken !== undefined && control.timeoutSeconds) scope.deadline = { token: control.deadlineToken, seconds: control.timeoutSeconds };
+    beginCell(scope, cellName);
     return scope.run(async () => {
       let end!: (reason: unknown) => void;
       const ended = new Promise<never>((_, reject) => (end = reject));
@@ -233,6 +237,9 @@ export class Shell {
       try {
         if (signal?.aborted) throw signal.reason;
         const { value, hasResult } = await Promise.race([this.evaluate(code, cellName, timeoutSeconds), ended]);
+        // a cell that ended itself through IJavascript's `$$`, or still waits for it to
+        const byDollar = cellEnd(scope);
+        if (byDollar !== undefined) return await this.endedBy(types.isPromise(byDollar) ? await Promise.race([scope.wait(byDollar) as Promise<CellEnd>, ended]) : byDollar, cellName);
         if (!hasResult || value === undefined) return { status: "ok" };
         // waits only for a display method's promise (no extra turn for every result)
         const shown = resultOf(value);
@@ -244,8 +251,26 @@ export class Shell {
       } finally {
         signal?.removeEventListener("abort", cancel);
         this.running.delete(running);
+        finishCell(scope);
       }
     });
+  }
+
+  /** The outcome of a cell its `$$` ended: the result it sent (its own last value is dropped), or the error. */
+  private async endedBy(end: CellEnd, cellName: string): Promise<ExecuteOutcome> {
+    switch (end.kind) {
+      case "none":
+        return { status: "ok" };
+      case "error":
+        return this.failure(end.error, cellName);
+      case "bundle":
+        return Object.keys(end.data).length === 0 ? { status: "ok" } : { status: "ok", result: { data: end.data, metadata: {} } };
+      case "result": {
+        const shown = resultOf(end.value);
+        const result = types.isPromise(shown) ? await shown : shown;
+        return result === undefined ? { status: "ok" } : { status: "ok", result };
+      }
+    }
   }
 
   /**
@@ -255,7 +280,7 @@ export class Shell {
   errorText(err: unknown): string {
     try {
       const { traceback } = formatError(err, this.internalPaths, this.renameFrames);
-      return [traceback[0]!.replace(/\u001b\[[0-9;]*m/g, ""), ...traceback.slice(1)].join("\n");
+      return demangle([traceback[0]!.replace(/\u001b\[[0-9;]*m/g, ""), ...traceback.slice(1)].join("\n"));
     } catch {
       // a hostile error object (throwing getters) must not throw again from the error handler
       return "(an error that cannot be shown)";
@@ -477,7 +502,9 @@ export class Shell {
     }
     const ours = isInstance(err, KernelInterrupt);
     const interrupted = ours || fieldOf(err, "code") === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
-    const error = formatError(interrupted && !ours ? new KernelInterrupt() : err, this.internalPaths, this.renameFrames);
+    const shown = formatError(interrupted && !ours ? new KernelInterrupt() : err, this.internalPaths, this.renameFrames);
+    // V8's messages name the identifiers a cell was compiled with (`__tsak_const_x is not defined`)
+    const error = { ename: shown.ename, evalue: demangle(shown.evalue), traceback: shown.traceback.map(demangle) };
     return { status: "error", error, interrupted };
   }
 }

@@ -157,3 +157,65 @@ import("ts-async-kernel").then((m) => m.comms);
 `;
   expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
 });
+
+test("Deno.jupyter and the tslab module are declared as implemented, both ways", () => {
+  const impl = JSON.stringify(join(repo, "src", "shell", "kernel_module.js"));
+  const tslab = JSON.stringify(join(repo, "src", "shell", "tslab.js"));
+  const check = `import * as impl from ${impl};
+import * as implTslab from ${tslab};
+import * as declared from "ts-async-kernel";
+import * as declaredTslab from "tslab";
+const j = impl.Deno.jupyter;
+const d = declared.Deno.jupyter;
+export const a1: typeof d.display = j.display;
+export const a2: typeof j.display = d.display;
+export const b1: typeof d.format = j.format;
+export const b2: typeof j.format = d.format;
+export const c1: typeof d.broadcast = j.broadcast;
+export const c2: typeof j.broadcast = d.broadcast;
+// Displayable's key is a unique symbol in each declaration: compare what the functions take
+type Args<F> = F extends (...args: infer A) => unknown ? A : never;
+export const e1: Args<typeof d.image> = [] as unknown as Args<typeof j.image>;
+export const e2: Args<typeof j.image> = [] as unknown as Args<typeof d.image>;
+export const m1: Args<typeof d.md> = [] as unknown as Args<typeof j.md>;
+export const m2: Args<typeof j.md> = [] as unknown as Args<typeof d.md>;
+export const h1: Args<typeof d.html> = [] as unknown as Args<typeof j.html>;
+export const s1: Args<typeof d.svg> = [] as unknown as Args<typeof j.svg>;
+export const o1: declared.DenoDisplayOptions = {} as impl.DenoDisplayOptions;
+export const o2: impl.DenoDisplayOptions = {} as declared.DenoDisplayOptions;
+export const u1: typeof declared.DenoApiUnavailable = impl.DenoApiUnavailable;
+export const t1: typeof declaredTslab.display = implTslab.display;
+export const t2: typeof implTslab.display = declaredTslab.display;
+export const t3: typeof declaredTslab.newDisplay = implTslab.newDisplay;
+export const t4: typeof declaredTslab.versions = implTslab.versions;
+export const t5: typeof declaredTslab.default = implTslab.default;
+`;
+  expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "check.ts": check })).toEqual([]);
+});
+
+test("cells see Deno.jupyter, $$ and the tslab module with their types", () => {
+  const cell = `import * as tslab from "tslab";
+import tslabDefault from "tslab";
+const { md, html, svg, display: show, broadcast, $display } = Deno.jupyter;
+const shown: Promise<void> = Deno.jupyter.display({ "text/html": "<b>x</b>" }, { raw: true, display_id: "a" });
+md\`# Title \${1}\`;
+html\`<b>\${"x"}</b>\`;
+svg\`<svg></svg>\`;
+await broadcast("comm_open", { comm_id: "c", target_name: "t", data: {} }, { metadata: { version: "2.1.0" } });
+class Chart { [$display]() { return { "text/html": "<i>chart</i>" }; } }
+const bundle: Promise<import("ts-async-kernel").MediaBundle> = Deno.jupyter.format(new Chart());
+show(Deno.jupyter.image(new Uint8Array(4)));
+tslab.display.html("<b>x</b>");
+tslab.newDisplay().text("x");
+tslabDefault.display.png(new Uint8Array(1));
+const v: string = tslab.versions.typescript;
+$$.async();
+setTimeout(() => $$.sendResult(42), 10);
+$$.display("d").html("<b>y</b>");
+// @ts-expect-error tslab's html takes a string
+tslab.display.html(42);
+// @ts-expect-error Deno's display options are Deno's (display_id)
+Deno.jupyter.display(1, { displayId: "x" });
+`;
+  expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
+});

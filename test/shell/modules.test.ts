@@ -315,3 +315,33 @@ describe("the ts-async-kernel module", () => {
     expect(run.outputs).toEqual([expect.objectContaining({ type: "display", data: { "text/markdown": "*hi*", "text/plain": "<text/markdown>" } })]);
   });
 });
+
+describe("tslab's module", () => {
+  /** A stand-in for the real tslab package, whose display only works in tslab's own kernel. */
+  const REAL_TSLAB: Tree = {
+    "node_modules/tslab/package.json": pkg({ name: "tslab", main: "index.js" }),
+    "node_modules/tslab/index.js": 'exports.display = { html() { throw new Error("Not ready"); } };\nexports.real = true;\n',
+  };
+
+  test("import and require in a cell give the kernel's tslab, also where the real one is installed", async () => {
+    const { shell } = await notebook(REAL_TSLAB);
+    const run = await shell.run(
+      'import * as tslab from "tslab";\nimport tslabDefault from "tslab";\nconst viaRequire = require("tslab");\ntslab.display.html("<b>t</b>");\n' +
+        "[viaRequire === tslab, tslabDefault.display === tslab.display, 'real' in tslab, typeof tslab.newDisplay]",
+    );
+    expect(run.result).toBe("[ true, true, false, 'function' ]");
+    expect(run.outputs).toEqual([expect.objectContaining({ type: "display", data: { "text/html": "<b>t</b>" } })]);
+  });
+
+  test("a file the cell imports gets it too; a package keeps the real one", async () => {
+    const { shell } = await notebook({
+      ...REAL_TSLAB,
+      "show.ts": 'import { display } from "tslab";\nexport function show(s: string): void { display.markdown(s); }\n',
+      "node_modules/uses-tslab/package.json": pkg({ name: "uses-tslab", type: "module", exports: "./index.js" }),
+      "node_modules/uses-tslab/index.js": 'import * as t from "tslab";\nexport const real = t.default.real === true;\n',
+    });
+    const run = await shell.run('import { show } from "./show.ts";\nimport { real } from "uses-tslab";\nshow("*md*");\nreal');
+    expect(run.result).toBe("true");
+    expect(run.outputs).toEqual([expect.objectContaining({ type: "display", data: { "text/markdown": "*md*" } })]);
+  });
+});

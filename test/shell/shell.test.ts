@@ -372,3 +372,15 @@ describe("type-only declarations", () => {
     expect(await nb.ok("let n: Before = 3\nn\ninterface AfterToo {}")).toBeUndefined();
   });
 });
+
+describe("renamed notebook names read as written in errors", () => {
+  test("a message naming a renamed binding shows the name", async () => {
+    const nb = notebook();
+    await nb.ok("const $$ = 5");
+    const err = await nb.fails("$$.html('x')");
+    expect(err.evalue).toBe("$$.html is not a function");
+    expect(err.traceback[0]).not.toContain("__tsak");
+    const undef = await nb.fails("let fetchLater = fetchLater2; const fetch = 1");
+    expect(undef.evalue).toBe("fetchLater2 is not defined");
+  });
+});
