@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AbortWindows, clientTime, DATES_MS, SAME_CLOCK_MS, windowFromEnv } from "../../src/kernel/io/abort_windows.js";
+import { AbortWindows, clientTime, DATE_SLACK_MS, DATES_MS, SAME_CLOCK_MS, windowFromEnv } from "../../src/kernel/io/abort_windows.js";
 import type { Header } from "../../src/messaging/index.js";
 
 /** A clock the test moves; 0 on it is ORIGIN ms since the epoch. */
@@ -54,9 +54,19 @@ describe("clientTime", () => {
 });
 
 describe("AbortWindows", () => {
-  it("aborts what the failing client made before the reply went out, whenever it arrives, and nothing it made after", () => {
+  it("by default, a request made just before the reply (within the clocks' drift) runs; one made earlier is aborted", () => {
     const c = clock();
     const w = new AbortWindows(0, c.now, ORIGIN);
+    failedAt(w, c, 1010);
+    c.set(1011);
+    expect(w.arrived(header(1010 - DATE_SLACK_MS + 0.5))).toBe(false);
+    expect(w.arrived(header(1010 - DATE_SLACK_MS - 0.5))).toBe(true);
+  });
+
+
+  it("aborts what the failing client made before the reply went out, whenever it arrives, and nothing it made after", () => {
+    const c = clock();
+    const w = new AbortWindows(0, c.now, ORIGIN, 0);
     failedAt(w, c, 1002);
     c.set(1003);
     expect(w.arrived(header(1001.5))).toBe(true); // made before the reply, delivered late
@@ -69,7 +79,7 @@ describe("AbortWindows", () => {
 
   it("aborts nothing but the failing shell's requests, and only its own client's by date", () => {
     const c = clock();
-    const w = new AbortWindows(0, c.now, ORIGIN);
+    const w = new AbortWindows(0, c.now, ORIGIN, 0);
     failedAt(w, c, 1002, { subshell: "s1" });
     c.set(1003);
     expect(w.arrived(header(1001, { subshell: "s1" }))).toBe(true);
@@ -82,7 +92,7 @@ describe("AbortWindows", () => {
 
   it("with a window, aborts what arrives within it, from any client", () => {
     const c = clock();
-    const w = new AbortWindows(5, c.now, ORIGIN);
+    const w = new AbortWindows(5, c.now, ORIGIN, 0);
     failedAt(w, c, 1002);
     c.set(1006.9);
     expect(w.arrived(header(1006, { session: "another client" }))).toBe(true);
@@ -94,7 +104,7 @@ describe("AbortWindows", () => {
 
   it("takes a browser's millisecond dates at their latest", () => {
     const c = clock();
-    const w = new AbortWindows(0, c.now, ORIGIN);
+    const w = new AbortWindows(0, c.now, ORIGIN, 0);
     failedAt(w, c, 1002.5, { digits: 3 });
     c.set(1004);
     expect(w.arrived(header(1001.9, { digits: 3 }))).toBe(true); // 1001, so made before 1002
@@ -104,7 +114,7 @@ describe("AbortWindows", () => {
   it("tells the reply's moment on a client clock that is off: early by the shortest transit, or late by SAME_CLOCK_MS at most", () => {
     for (const skew of [-5000, -3, 0, 0.5, 3, 5000]) {
       const c = clock();
-      const w = new AbortWindows(0, c.now, ORIGIN);
+      const w = new AbortWindows(0, c.now, ORIGIN, 0);
       // Earlier requests of this client: the fastest took 0.1 ms.
       c.set(500);
       w.arrived(header(499.9, { skew }));
@@ -119,7 +129,7 @@ describe("AbortWindows", () => {
 
   it("follows a client's clock that drifts (the offset is measured afresh)", () => {
     const c = clock();
-    const w = new AbortWindows(0, c.now, ORIGIN);
+    const w = new AbortWindows(0, c.now, ORIGIN, 0);
     c.set(0);
     w.arrived(header(-0.1, { skew: 10 })); // 10 ms ahead then
     for (const t of [10_000, 20_000, 30_000]) {
@@ -137,12 +147,12 @@ describe("AbortWindows", () => {
 
   it("without a date (or one that cannot be read) only the window counts", () => {
     const c = clock();
-    const w = new AbortWindows(0, c.now, ORIGIN);
+    const w = new AbortWindows(0, c.now, ORIGIN, 0);
     failedAt(w, c, 1002);
     c.set(1003);
     expect(w.arrived(header(0, { date: "" }))).toBe(false);
     const c2 = clock();
-    const w2 = new AbortWindows(0, c2.now, ORIGIN);
+    const w2 = new AbortWindows(0, c2.now, ORIGIN, 0);
     failedAt(w2, c2, 1002, { date: "not a date" });
     c2.set(1003);
     expect(w2.arrived(header(1000))).toBe(false);

@@ -30,6 +30,13 @@ import type { Header } from "../../messaging/index.js";
 export const WINDOW_ENV = "TS_ASYNC_KERNEL_STOP_ON_ERROR_MS";
 /** How long after the reply a request's date is still read (its delivery may have been that slow). */
 export const DATES_MS = 1000;
+/**
+ * A request counts as made before the reply only when its date is this much earlier: dates are
+ * wall-clock, this side's moments monotonic (`timeOrigin + performance.now()`), and the two drift
+ * apart by a millisecond or so over a process's life; a client that answers the error at once
+ * must never be refused for it (a request made within this margin before the reply runs).
+ */
+export const DATE_SLACK_MS = 2;
 /** The offset up to which a client is taken to share this clock (the rest is transit). */
 export const SAME_CLOCK_MS = 1;
 /** A session's offset is measured afresh this often (the last period's still counts), so that clocks that drift apart are followed. */
@@ -89,6 +96,7 @@ export class AbortWindows {
     private readonly windowMs: number,
     private readonly now: () => number = () => performance.now(),
     private readonly timeOrigin: number = performance.timeOrigin,
+    private readonly slackMs: number = DATE_SLACK_MS,
   ) {}
 
   /**
@@ -121,7 +129,7 @@ export class AbortWindows {
     this.windows.set(shellOf(failed), {
       until: sentAt + this.windowMs,
       session: failed.session,
-      madeBefore: offset === undefined ? -Infinity : sentAt - offset + Math.min(Math.max(offset, 0), SAME_CLOCK_MS) + this.windowMs,
+      madeBefore: offset === undefined ? -Infinity : sentAt - offset + Math.min(Math.max(offset, 0), SAME_CLOCK_MS) - this.slackMs + this.windowMs,
       datesUntil: sentAt + Math.max(DATES_MS, this.windowMs),
     });
   }
