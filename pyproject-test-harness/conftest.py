@@ -5,7 +5,8 @@ Everything here drives the REAL kernel process (``node dist/cli/main.js``).
 * ``pytest_configure`` (runs before any test module, hence before jupyter_kernel_test's
   ``setUpClass``) makes a private temporary Jupyter tree and points ``JUPYTER_PATH``,
   ``JUPYTER_DATA_DIR``, ``JUPYTER_RUNTIME_DIR``, ``JUPYTER_CONFIG_DIR`` and ``IPYTHONDIR``
-  at it, so nothing from the user's machine is used and nothing is written outside it.
+  at it, so nothing from the user's machine is used and nothing is written outside it; the
+  kernel's own cache (``TS_ASYNC_KERNEL_CACHE_DIR``: packages of ``npm:`` imports) too.
 * the session-scoped autouse fixture ``installed_kernelspecs`` installs our two kernelspecs
   with OUR CLI (never with Python's kernelspec tools):
     - ``ts-async``         (interrupt_mode "message")
@@ -94,6 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "IPYTHONDIR": str(TMP_ROOT / "ipython"),
         # Nothing from the invoking user's config or environment may leak into kernel lookup.
         "JUPYTER_PLATFORM_DIRS": "1",
+        # `npm:` imports (examples/npm_imports.ipynb among them) install into a cache of this run.
+        "TS_ASYNC_KERNEL_CACHE_DIR": str(TMP_ROOT / "kernel-cache"),
     }
     for name, value in env.items():
         os.environ[name] = value

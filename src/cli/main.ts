@@ -20,15 +20,19 @@ Commands:
             --semicolon-hides-result   a last expression ending in ";" shows no result (IPython's
                            convention; by default it does, as in Deno and tslab)
             --private-connection-file   refuse a connection file others may read (else a warning)
+            --no-npm-install   an import of an npm: package that is not installed fails (saying how
+                           to install it) instead of installing it into the kernel's cache
   remove    Remove an installed kernelspec (same location options, --name)
   list      List installed kernelspecs of this kernel
   start     Run a kernel: start -f <connection_file> [--log-level L] [--backend B] [--loop L] [--type-check]
-            [--semicolon-hides-result] [--private-connection-file]
+            [--semicolon-hides-result] [--private-connection-file] [--no-npm-install]
   console   An interactive console on a new kernel
   run       Execute a notebook: run <notebook.ipynb> [--output <file>] [--quiet]
             (writes the outputs back; exits 1 if a cell fails)
 
-Log level: --log-level, else TS_ASYNC_KERNEL_LOG_LEVEL, else "warn" (logs go to stderr).`;
+Log level: --log-level, else TS_ASYNC_KERNEL_LOG_LEVEL, else "warn" (logs go to stderr).
+npm: imports install into TS_ASYNC_KERNEL_CACHE_DIR (default: $XDG_CACHE_HOME or ~/.cache, then
+ts-async-kernel)/npm; TS_ASYNC_KERNEL_NPM_INSTALL=off turns installing off as --no-npm-install does.`;
 
 function dataDir(values: Record<string, unknown>): string {
   if (typeof values.prefix === "string") return join(values.prefix, "share", "jupyter");
@@ -58,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
     "type-check": { type: "boolean" },
     "semicolon-hides-result": { type: "boolean" },
     "private-connection-file": { type: "boolean" },
+    "no-npm-install": { type: "boolean" },
     f: { type: "string", short: "f" },
     output: { type: "string", short: "o" },
     quiet: { type: "boolean", short: "q" },
@@ -87,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
         name: values.name, displayName: values["display-name"], interruptMode: mode, language,
         logLevel: values["log-level"], backend: values.backend, loop: values.loop,
         typeCheck: values["type-check"], privateConnectionFile: values["private-connection-file"],
-        semicolonHidesResult: values["semicolon-hides-result"],
+        semicolonHidesResult: values["semicolon-hides-result"], noNpmInstall: values["no-npm-install"],
       });
       process.stdout.write(`Installed kernelspec ${values.name ?? DEFAULT_NAME} in ${dir}\n`);
       return 0;
@@ -116,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
       return startKernel({
         connectionFile: file, logLevel: values["log-level"], language, backend: values.backend, loop: values.loop,
         typeCheck: values["type-check"], privateConnectionFile: values["private-connection-file"],
-        semicolonHidesResult: values["semicolon-hides-result"],
+        semicolonHidesResult: values["semicolon-hides-result"], npmInstall: values["no-npm-install"] ? false : undefined,
       });
     }
     case "console": {

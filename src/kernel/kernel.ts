@@ -49,6 +49,8 @@ export interface KernelOptions {
   typeCheck?: boolean;
   /** A last expression ending in `;` shows no result (IPython's convention). */
   semicolonHidesResult?: boolean;
+  /** Install `npm:` packages cells import that are not there (false: `--no-npm-install`). */
+  npmInstall?: boolean;
 }
 
 /** A cell's own say on type checking: `// @ts-check` or `// @ts-nocheck` on its first line. */
@@ -134,7 +136,7 @@ export class Kernel {
       // The shell first: with it come the comms that thread cells' comms are routed through.
       const [{ ThreadCells }] = await Promise.all([import("./thread_cells/threads.js"), this.getShell()]);
       if (this.shuttingDown) throw new Error("the kernel is shutting down");
-      this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log, semicolonHidesResult: this.options.semicolonHidesResult === true });
+      this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log, semicolonHidesResult: this.options.semicolonHidesResult === true, npmInstall: this.options.npmInstall });
     }
     return this.threadCells;
   }
@@ -259,7 +261,7 @@ export class Kernel {
       output.captureProcessStreams();
       this.currentOutput = output.currentOutput;
       this.exitProcess = guardProcessExit();
-      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener, flushOutput: this.outbox.flush, semicolonHidesResult: this.options.semicolonHidesResult });
+      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener, flushOutput: this.outbox.flush, semicolonHidesResult: this.options.semicolonHidesResult, npmInstall: this.options.npmInstall });
       // Before any cell runs: cells may open comms (widgets) at once.
       const [{ KernelComms }, { comms }, threadComms] = await Promise.all([import("./comms.js"), import("../comm/index.js"), import("./thread_cells/thread_comms.js")]);
       this.comms = new KernelComms({
@@ -274,7 +276,7 @@ export class Kernel {
       threadComms.useThreadComms(this.comms);
       this.threadComms = threadComms;
       // Cells may start Caller threads (src/caller): they run the kernel's thread setup.
-      configureCallerThreads(this.options.cwd, this.options.language, this.options.semicolonHidesResult === true);
+      configureCallerThreads(this.options.cwd, this.options.language, this.options.semicolonHidesResult === true, this.options.npmInstall !== false);
       useMainThreadEnvironment(shell, this.options.cwd, this.options.language);
       this.shell = shell;
       return shell;

@@ -23,6 +23,8 @@ export interface StartOptions {
   typeCheck?: boolean;
   /** A last expression ending in `;` shows no result (IPython's convention). */
   semicolonHidesResult?: boolean;
+  /** Install `npm:` packages cells import that are not there (false: `--no-npm-install`). */
+  npmInstall?: boolean;
   /** Refuse a connection file that others may read (by default a warning is logged). */
   privateConnectionFile?: boolean;
 }
@@ -47,7 +49,7 @@ export async function startKernel(options: StartOptions): Promise<number> {
   if (options.loop) settings.loop = options.loop;
   return run(
     async () => {
-      const kernel = new Kernel({ worker, attention, info, language, cwd: options.cwd ?? process.cwd(), log, typeCheck: options.typeCheck, semicolonHidesResult: options.semicolonHidesResult });
+      const kernel = new Kernel({ worker, attention, info, language, cwd: options.cwd ?? process.cwd(), log, typeCheck: options.typeCheck, semicolonHidesResult: options.semicolonHidesResult, npmInstall: options.npmInstall });
       const ports = await kernel.start();
       log.info({ ports, connectionFile: options.connectionFile }, "kernel started");
       return kernel.closed;

@@ -26,6 +26,8 @@ export interface SpecOptions {
   privateConnectionFile?: boolean;
   /** IPython's convention: a last expression ending in `;` shows no result (`--semicolon-hides-result`). */
   semicolonHidesResult?: boolean;
+  /** Cells' `npm:` imports never install (`--no-npm-install`; also `TS_ASYNC_KERNEL_NPM_INSTALL=off`). */
+  noNpmInstall?: boolean;
 }
 
 export function validateName(name: string): string {
@@ -44,6 +46,7 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
   if (options.typeCheck) argv.push("--type-check");
   if (options.privateConnectionFile) argv.push("--private-connection-file");
   if (options.semicolonHidesResult) argv.push("--semicolon-hides-result");
+  if (options.noNpmInstall) argv.push("--no-npm-install");
   const language = options.language ?? "typescript";
   return {
     argv,
@@ -52,7 +55,7 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
     // message mode works everywhere (no process-group signals needed); SIGINT is handled too.
     interrupt_mode: options.interruptMode ?? "message",
     env: {},
-    metadata: { debugger: false, ts_async_kernel: { backend: options.backend ?? "node", loop: options.loop ?? null, type_check: options.typeCheck === true, semicolon_hides_result: options.semicolonHidesResult === true } },
+    metadata: { debugger: false, ts_async_kernel: { backend: options.backend ?? "node", loop: options.loop ?? null, type_check: options.typeCheck === true, semicolon_hides_result: options.semicolonHidesResult === true, npm_install: options.noNpmInstall !== true } },
     kernel_protocol_version: PROTOCOL_VERSION,
   };
 }

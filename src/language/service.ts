@@ -5,7 +5,9 @@
  * then the cell being edited) and a declaration file for the globals the kernel gives every cell
  * (display & co). It lives in the notebook's directory, so imports resolve from there as they do
  * at run time (node_modules of that directory or a parent, with their `.d.ts`). Node's own types
- * come from the kernel's @types/node unless the notebook has its own.
+ * come from the kernel's @types/node unless the notebook has its own. An `npm:` specifier resolves
+ * as at run time (src/npm/cache.ts): the notebook's node_modules if its copy meets the version
+ * requirement, else the kernel's cache entry (with the `@types` package the install added, if any).
  *
  * Positions on the wire are Unicode code points; TypeScript counts UTF-16 units: converted here.
  */
@@ -15,6 +17,8 @@ import { dirname, join } from "node:path";
 import ts from "typescript";
 import { codePointToIndex, indexToCodePoint } from "../messaging/positions.js";
 import { NotebookDoc } from "./notebook_doc.js";
+import { findInstalled } from "../npm/cache.js";
+import { bareSpecifier, isNpmSpecifier, parseNpmSpecifier } from "../npm/specifier.js";
 
 export type Language = "typescript" | "javascript";
 
@@ -74,6 +78,10 @@ export class NotebookService {
   private readonly globalsFile: string;
   private readonly files = new Map<string, { version: number; snapshot: Snapshot; text: string }>();
   private readonly service: ts.LanguageService;
+  /** Module resolutions of the current question's program (cleared by focus()). */
+  private readonly resolutions: ts.ModuleResolutionCache;
+  /** Files with an `npm:` import that resolved to nothing (not installed yet). */
+  private readonly npmMissing = new Set<string>();
 
   constructor(private readonly options: ServiceOptions) {
     const js = options.language === "javascript";
@@ -103,7 +111,8 @@ export class NotebookService {
       experimentalDecorators: options.decorators?.experimentalDecorators === true,
       emitDecoratorMetadata: options.decorators?.emitDecoratorMetadata === true,
     };
-    const host: ts.LanguageServiceHost = {
+    // `hasInvalidatedResolutions` is read by createLanguageService although only ProgramHost declares it.
+    const host: ts.LanguageServiceHost & { hasInvalidatedResolutions(path: ts.Path): boolean } = {
       getCompilationSettings: () => compilerOptions,
       getScriptFileNames: () => [this.globalsFile, this.notebookFile],
       getScriptVersion: (f) => String(this.files.get(f)?.version ?? 0),
@@ -122,8 +131,38 @@ export class NotebookService {
       getDirectories: ts.sys.getDirectories,
       realpath: ts.sys.realpath,
       useCaseSensitiveFileNames: () => ts.sys.useCaseSensitiveFileNames,
+      // The resolution cache lives for one question (focus() clears it): a package installed since
+      // (by `npm install`, or a cell's `npm:` import) is found by the next completion.
+      resolveModuleNameLiterals: (literals, containingFile, redirected, options, sourceFile) => {
+        this.npmMissing.delete(canonicalPath(containingFile));
+        return literals.map((literal) => {
+          const mode = ts.getModeForUsageLocation(sourceFile, literal, options);
+          const npm = isNpmSpecifier(literal.text) ? this.npmTarget(literal.text) : undefined;
+          if (npm === null) {
+            this.npmMissing.add(canonicalPath(containingFile));
+            return { resolvedModule: undefined };
+          }
+          const [name, from] = npm ?? [literal.text, containingFile];
+          return ts.resolveModuleName(name, from, options, host, this.resolutions, redirected, mode);
+        });
+      },
+      // A file with an `npm:` import not installed yet is resolved again by the next question (a
+      // cell's import may have installed it meanwhile), even when its text is the same.
+      hasInvalidatedResolutions: (path) => this.npmMissing.has(path),
     };
+    this.resolutions = ts.createModuleResolutionCache(options.cwd, canonicalPath, compilerOptions);
     this.service = ts.createLanguageService(host, ts.createDocumentRegistry());
+  }
+
+  /** `npm:` specifier → the bare name and a file to resolve it from; null when it is not installed (or invalid). */
+  private npmTarget(specifier: string): [string, string] | null {
+    try {
+      const spec = parseNpmSpecifier(specifier);
+      const found = findInstalled(spec, this.options.cwd);
+      return found ? [bareSpecifier(spec), join(found.from, "__npm_entry__.ts")] : null;
+    } catch {
+      return null;
+    }
   }
 
   /** A cell that ran: its declarations are visible to the cells after it. */
@@ -216,6 +255,8 @@ export class NotebookService {
     const lines: string[] = [];
     for (const d of found) {
       if (d.start === undefined || d.start < offset || d.start >= end) continue;
+      // "Cannot find module 'npm:x'": the cell being checked installs it as it runs (or fails saying why).
+      if (d.code === 2307 && /^["']npm:/.test(text.slice(d.start, d.start + 5))) continue;
       const before = text.slice(offset, d.start);
       const line = before.split("\n").length;
       const column = d.start - offset - before.lastIndexOf("\n");
@@ -226,6 +267,7 @@ export class NotebookService {
 
   /** Put `code` after the notebook's declarations; returns where it starts. */
   private focus(code: string): number {
+    this.resolutions.clear();
     const { text, offset } = this.doc.compose(code);
     this.setFile(this.notebookFile, text);
     return offset;
@@ -250,6 +292,12 @@ export class NotebookService {
     if (prev?.text === text) return;
     this.files.set(name, { version: (prev?.version ?? 0) + 1, snapshot: new Snapshot(text), text });
   }
+}
+
+/** A file name as TypeScript's `Path` writes it (forward slashes; lower case where names ignore case). */
+function canonicalPath(file: string): string {
+  const path = file.replace(/\\/g, "/");
+  return ts.sys.useCaseSensitiveFileNames ? path : path.toLowerCase();
 }
 
 /** The dotted name the cursor is in or right after (`geo.Poi|nt` → `geo.Point`), if any. */

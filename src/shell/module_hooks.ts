@@ -12,16 +12,22 @@
  * - `ts-async-kernel` as the running kernel's API (kernel_module.ts), and `tslab` as the kernel's
  *   version of tslab's API (tslab.ts), also where the real tslab is installed (its display works
  *   only in tslab's own kernel).
+ * - `npm:` specifiers in the user's files, when the package is installed (the notebook's
+ *   node_modules or the kernel's cache: src/npm/cache.ts); installing is for cells, which can
+ *   show npm's progress and be interrupted, so a file's import of a missing one says so.
+ *   `jsr:` and `http(s):` get the kernel's error that says what is supported.
  *
  * "User files" are those reached from a cell through files outside any node_modules; packages
  * and the kernel's own modules pass through untouched.
  */
 import { readFileSync, statSync } from "node:fs";
+import process from "node:process";
 import type { InitializeHook, LoadHook, ResolveFnOutput, ResolveHook } from "node:module";
 import { dirname, join, sep } from "node:path";
 import { fileURLToPath, pathToFileURL, URL } from "node:url";
 import { isTypeScriptFile, KERNEL_MODULE_NAMES, parseCellImportUrl, sucraseOptions, TSLAB_MODULE_NAME, type HooksData } from "./loader_protocol.js";
 import { stampOf } from "./file_stamp.js";
+import { unsupportedSchemeMessage } from "../npm/schemes.js";
 
 interface UserFile {
   /** 0 until the file is edited; part of its URL after that. */
@@ -77,6 +83,9 @@ async function resolveFromUserCode(
 ): Promise<ResolveFnOutput> {
   if (KERNEL_MODULE_NAMES.has(specifier)) return { url: kernelModule, shortCircuit: true };
   if (specifier === TSLAB_MODULE_NAME) return { url: tslabModule, shortCircuit: true };
+  if (specifier.startsWith("npm:")) return resolveNpm(specifier, context, nextResolve);
+  const refused = unsupportedSchemeMessage(specifier);
+  if (refused !== undefined) throw Object.assign(new Error(refused), { code: "ERR_UNSUPPORTED_ESM_URL_SCHEME" });
   let resolved: ResolveFnOutput;
   try {
     resolved = await nextResolve(specifier, context);
@@ -93,6 +102,27 @@ async function resolveFromUserCode(
   if (importer !== undefined) file.importers.add(importer);
   const url = file.version === 0 ? resolved.url : `${resolved.url}${resolved.url.includes("?") ? "&" : "?"}v=${file.version + 1}`;
   return { ...resolved, url, shortCircuit: true };
+}
+
+/** An `npm:` import of a user file: the installed package, from the folder of that file (as a bare name would be). */
+async function resolveNpm(specifier: string, context: ResolveContext, nextResolve: NextResolve): Promise<ResolveFnOutput> {
+  const [{ parseNpmSpecifier, bareSpecifier, byHandCommand, installArgument }, { findInstalled }] = await Promise.all([import("../npm/specifier.js"), import("../npm/cache.js")]);
+  const spec = parseNpmSpecifier(specifier);
+  const importer = context.parentURL?.startsWith("file:") ? fileURLToPath(context.parentURL) : undefined;
+  const dir = importer === undefined ? process.cwd() : dirname(importer);
+  const found = findInstalled(spec, dir);
+  if (found === undefined) {
+    throw Object.assign(
+      new Error(
+        `npm: package '${installArgument(spec)}' (imported by ${importer ?? "a module"}) is not installed. ` +
+          `A cell's import installs it: run a cell with import "${specifier}" once, then import this file again. ` +
+          `Or install it by hand: ${byHandCommand(spec, dir)}`,
+      ),
+      { code: "ERR_MODULE_NOT_FOUND" },
+    );
+  }
+  const parentURL = found.where === "notebook" ? context.parentURL : pathToFileURL(join(found.from, "__npm_entry__.js")).href;
+  return nextResolve(bareSpecifier(spec), { ...context, parentURL });
 }
 
 function userFilePath(url: string): string | undefined {

@@ -5,7 +5,10 @@
  * from a node_modules of that directory or a parent, with Node's own resolution (`exports`
  * conditions for `import`, ESM-only packages, CommonJS with named exports); relative and absolute
  * paths, TypeScript files included; the kernel's API as `ts-async-kernel`, and tslab's API as
- * `tslab` (tslab.ts; `require` gets both too, as the modules the kernel has loaded already).
+ * `tslab` (tslab.ts; `require` gets both too, as the modules the kernel has loaded already);
+ * `npm:` specifiers as Deno writes them, from the notebook's node_modules or the kernel's cache,
+ * installed there on first import (npm_imports.ts). `jsr:` and `http(s):` get an error that says
+ * what is supported.
  *
  * Everything but built-ins goes through loader hooks (module_hooks.ts), registered on first use:
  * Node 20 starts a thread for them, which kernel start-up should not wait for.
@@ -18,6 +21,9 @@ import { transform } from "sucrase";
 import { cellImportUrl, KERNEL_MODULE_NAMES, sucraseOptions, TSLAB_MODULE_NAME, type HooksData } from "./loader_protocol.js";
 import { forgetEditedModules, stampNewModules } from "./require_reload.js";
 import * as tslabModule from "./tslab.js";
+import { NpmImports, type NpmTarget } from "./npm_imports.js";
+import { isNpmSpecifier } from "../npm/specifier.js";
+import { unsupportedSchemeMessage } from "../npm/schemes.js";
 
 export type Importer = (specifier: unknown, options?: ImportCallOptions) => Promise<unknown>;
 
@@ -35,10 +41,25 @@ function registerHooks(): void {
   register(new URL("./module_hooks.js", import.meta.url), { data });
 }
 
-export function createImporter(cwd: string): { importModule: Importer; require: NodeJS.Require } {
+export interface ImporterOptions {
+  /** Install `npm:` packages that are not there (default true; `--no-npm-install` gives false). */
+  npmInstall?: boolean;
+}
+
+export function createImporter(cwd: string, options: ImporterOptions = {}): { importModule: Importer; require: NodeJS.Require } {
   const notebook = join(cwd, "__notebook__.ts");
   const notebookUrl = pathToFileURL(notebook).href;
   const baseRequire = createRequire(notebook);
+  const npm = new NpmImports(cwd, options.npmInstall);
+  /** The URL of a file in the folder an `npm:` package resolves from (the notebook's, or a cache entry). */
+  const npmParent = (target: NpmTarget) => (target.where === "notebook" ? notebookUrl : pathToFileURL(join(target.from, "__npm_entry__.js")).href);
+  const requires = new Map<string, NodeJS.Require>();
+  const npmRequire = (target: NpmTarget) => {
+    if (target.where === "notebook") return baseRequire;
+    let found = requires.get(target.from);
+    if (!found) requires.set(target.from, (found = createRequire(join(target.from, "__npm_entry__.js"))));
+    return found;
+  };
 
   const importModule: Importer = async (specifier, options) => {
     if (typeof specifier === "symbol") throw new TypeError("Cannot convert a Symbol value to a string");
@@ -46,10 +67,12 @@ export function createImporter(cwd: string): { importModule: Importer; require: 
     if (isBuiltin(spec) || spec.startsWith("data:")) return import(spec, options);
     if (KERNEL_MODULE_NAMES.has(spec)) return import(KERNEL_MODULE_URL);
     if (spec === TSLAB_MODULE_NAME) return tslabModule;
+    refuseScheme(spec);
+    const target = isNpmSpecifier(spec) ? await npm.locate(spec) : undefined;
     registerHooks();
     forgetEditedModules(baseRequire.cache);
     try {
-      return await import(cellImportUrl(spec, notebookUrl), options);
+      return await import(target ? cellImportUrl(target.bare, npmParent(target)) : cellImportUrl(spec, notebookUrl), options);
     } catch (err) {
       throw missingPackage(err, spec, cwd) ?? err;
     } finally {
@@ -60,10 +83,12 @@ export function createImporter(cwd: string): { importModule: Importer; require: 
   const cellRequire = ((id: string) => {
     if (typeof id === "string" && isBuiltin(id)) return baseRequire(id);
     if (id === TSLAB_MODULE_NAME) return tslabModule;
+    if (typeof id === "string") refuseScheme(id);
+    const target = typeof id === "string" && isNpmSpecifier(id) ? npm.locateInstalled(id) : undefined;
     requireTypeScript(baseRequire.extensions);
     forgetEditedModules(baseRequire.cache);
     try {
-      return baseRequire(id);
+      return target ? npmRequire(target)(target.bare) : baseRequire(id);
     } catch (err) {
       throw (typeof id === "string" ? missingPackage(err, id, cwd) : undefined) ?? err;
     } finally {
@@ -76,6 +101,15 @@ export function createImporter(cwd: string): { importModule: Importer; require: 
   cellRequire.main = baseRequire.main;
 
   return { importModule, require: cellRequire };
+}
+
+/** `jsr:`, `http:`, `https:`: an error that says what the kernel imports instead. */
+function refuseScheme(specifier: string): void {
+  const message = unsupportedSchemeMessage(specifier);
+  if (message === undefined) return;
+  const err = new Error(message) as Error & { code: string };
+  err.code = "ERR_UNSUPPORTED_ESM_URL_SCHEME";
+  throw err;
 }
 
 let typeScriptRequire = false;

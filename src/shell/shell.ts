@@ -78,6 +78,8 @@ export interface ShellOptions {
   flushOutput?: () => void;
   /** IPython's convention: a last expression ending in `;` shows no result (default: it does). */
   semicolonHidesResult?: boolean;
+  /** Install `npm:` packages a cell imports that are not there (default true; `--no-npm-install`). */
+  npmInstall?: boolean;
   /** Replaces how cells import modules (tests give modules of their own). */
   importModule?: Importer;
 }
@@ -142,7 +144,7 @@ export class Shell {
     this.decorators = settings.decorators;
     this.jsx = settings.jsx;
     useNotebookDir(options.cwd);
-    const { importModule: notebookImport, require } = createImporter(options.cwd);
+    const { importModule: notebookImport, require } = createImporter(options.cwd, { npmInstall: options.npmInstall });
     const importModule = options.importModule ?? notebookImport;
     this.importModule = importModule;
     const notebook = `${options.cwd}/__notebook__.ts`;
@@ -458,15 +460,20 @@ export class Shell {
     return { language: this.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult, decorators: this.decorators, jsx: this.jsx };
   }
 
-  /** The modules a cell imports, loaded as its part (cancelled with it); each named import must exist. */
+  /** The modules a cell imports, loaded as its part (cancelled with it); in JavaScript, each named import must exist. */
   private async load(imports: readonly CellImport[]): Promise<unknown[]> {
     const scope = currentScope();
-    const modules = await Promise.all(
-      imports.map((imp) => {
-        const loading = this.importModule(imp.specifier, imp.attributes ? { with: imp.attributes } : undefined);
-        return scope ? scope.wait(loading) : loading;
-      }),
-    );
+    // A plain loop, not `map`: an error made in the importer (a bad `npm:` specifier) has only
+    // the kernel's frames then, which tracebacks hide (no `Array.map (<anonymous>)` left over).
+    const loadings: Promise<unknown>[] = [];
+    for (const imp of imports) {
+      const loading = this.importModule(imp.specifier, imp.attributes ? { with: imp.attributes } : undefined);
+      loadings.push(scope ? scope.wait(loading) : loading);
+    }
+    const modules = await Promise.all(loadings);
+    // An ES module that names an export its module lacks is a SyntaxError; in a TypeScript cell
+    // the name may be a type (`import { Options } from "lib"`), which TypeScript erases: undefined.
+    if (this.language === "typescript") return modules;
     imports.forEach((imp, k) => {
       const ns = modules[k] as object;
       for (const name of imp.names) {

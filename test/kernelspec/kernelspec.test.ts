@@ -31,6 +31,12 @@ describe("kernelspec", () => {
     expect(spec.language).toBe("javascript");
   });
 
+  it("passes --no-npm-install to the kernel only when asked", () => {
+    expect(kernelJson({ noNpmInstall: true }).argv).toContain("--no-npm-install");
+    expect(kernelJson({ noNpmInstall: true }).metadata).toMatchObject({ ts_async_kernel: { npm_install: false } });
+    expect(kernelJson({}).argv).not.toContain("--no-npm-install");
+  });
+
   it("turns type checking on in argv and metadata only when asked", () => {
     const on = kernelJson({ typeCheck: true });
     expect(on.argv).toContain("--type-check");

@@ -26,6 +26,53 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+describe("npm: specifiers", () => {
+  it("resolve to the kernel's cache entry, and to the notebook's copy when it meets the requirement", () => {
+    const cache = mkdtempSync(join(tmpdir(), "tsak-ls-cache-"));
+    const saved = process.env.TS_ASYNC_KERNEL_CACHE_DIR;
+    process.env.TS_ASYNC_KERNEL_CACHE_DIR = cache;
+    try {
+      // A complete entry (marker and all) of a package with no types, plus the @types the install adds.
+      const entry = join(cache, "npm", "cached-pkg@2");
+      const pkg = join(entry, "node_modules", "cached-pkg");
+      const types = join(entry, "node_modules", "@types", "cached-pkg");
+      mkdirSync(pkg, { recursive: true });
+      mkdirSync(types, { recursive: true });
+      writeFileSync(join(entry, ".ts-async-kernel-entry.json"), "{}");
+      writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "cached-pkg", version: "2.3.0", main: "index.js" }));
+      writeFileSync(join(pkg, "index.js"), "exports.shout = (s) => s.toUpperCase();");
+      writeFileSync(join(types, "package.json"), JSON.stringify({ name: "@types/cached-pkg", version: "2.0.0", types: "index.d.ts" }));
+      writeFileSync(join(types, "index.d.ts"), "/** Louder. */\nexport declare function shout(s: string): string;\nexport declare const volume: number;");
+      const service = new NotebookService({ cwd: dir, language: "typescript", globalsDts: GLOBALS });
+      service.addCell('import * as cp from "npm:cached-pkg@^2.1";');
+      expect(service.complete("cp.", 3).matches).toEqual(["shout", "volume"]);
+      expect(service.inspect("cp.shout", 8, 0).data["text/plain"]).toContain("function shout(s: string): string");
+      // Not installed anywhere, or not met by the entry: nothing, and no type error (the cell installs it as it runs).
+      service.addCell('import * as gone from "npm:cached-pkg@3";');
+      expect(service.complete("gone.", 5).matches).toEqual([]);
+      expect(service.diagnostics('import * as soon from "npm:not-yet@1";\nimport * as never from "not-installed";', "In[9]")).toEqual([
+        "In[9]:2:24 - error TS2307: Cannot find module 'not-installed' or its corresponding type declarations.",
+      ]);
+      // The notebook's own typed-pkg@1.0.0 meets `1`.
+      service.addCell('import { greet as hello } from "npm:typed-pkg@1";');
+      expect(service.inspect("hello", 5, 0).data["text/plain"]).toContain("hello(name: string): string");
+      // A package installed after the notebook asked about it is found by the next question.
+      const later = join(cache, "npm", "later-pkg@1");
+      mkdirSync(join(later, "node_modules", "later-pkg"), { recursive: true });
+      service.addCell('import { late } from "npm:later-pkg@1";');
+      expect(service.inspect("late", 4, 0).data["text/plain"] ?? "").not.toContain("boolean");
+      writeFileSync(join(later, "node_modules", "later-pkg", "package.json"), JSON.stringify({ name: "later-pkg", version: "1.0.0", types: "index.d.ts" }));
+      writeFileSync(join(later, "node_modules", "later-pkg", "index.d.ts"), "export declare const late: boolean;");
+      writeFileSync(join(later, ".ts-async-kernel-entry.json"), "{}");
+      expect(service.inspect("late", 4, 0).data["text/plain"]).toContain("late: boolean");
+    } finally {
+      if (saved === undefined) delete process.env.TS_ASYNC_KERNEL_CACHE_DIR;
+      else process.env.TS_ASYNC_KERNEL_CACHE_DIR = saved;
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("completion", () => {
   it("knows the kernel's widgets and comms (their declarations through modulePaths)", () => {
     const kernel = new NotebookService({ cwd: dir, language: "typescript", globalsDts: GLOBALS_DTS, modulePaths: KERNEL_TYPE_PATHS });

@@ -461,8 +461,13 @@ describe("imports", () => {
     }
   });
 
-  test("a named import the module does not export is a SyntaxError, as in an ES module; nothing is declared", async () => {
+  test("in TypeScript, a named import the module lacks may be a type: it is undefined", async () => {
     const nb = notebook();
+    expect(await nb.value("import { a as tsA, OnlyAType } from 'm'\nconst o: OnlyAType | undefined = undefined\n;[tsA, OnlyAType, o]")).toEqual(["m-a", undefined, undefined]);
+  });
+
+  test("in JavaScript, a named import the module does not export is a SyntaxError, as in an ES module; nothing is declared", async () => {
+    const nb = notebook("javascript");
     const err = await nb.fails("import { a as gotA, nope } from 'm'");
     expect([err.name, err.message]).toEqual(["SyntaxError", "The requested module 'm' does not provide an export named 'nope'"]);
     expect((await nb.fails("nope")).message).toBe("nope is not defined");

@@ -21,7 +21,7 @@ import { announceCommTargets, callerEnvironment } from "../caller_env.js";
 import type { Language } from "../kernel_info.js";
 import type { RunCellRequest, ThreadResult } from "./protocol.js";
 
-let settings: { cwd: string; language: Language; semicolonHidesResult?: boolean } | undefined;
+let settings: { cwd: string; language: Language; semicolonHidesResult?: boolean; npmInstall?: boolean } | undefined;
 let shell: Promise<Shell> | undefined;
 let loaded: Shell | undefined;
 /** Read by the guards of this thread's cells; raised by the main thread (threads.ts). */
@@ -33,14 +33,14 @@ const threadStdin = refusingStdin("thread cells cannot ask for input: run the ce
 function threadShell(): Promise<Shell> {
   shell ??= import("../../shell/shell.js").then(({ Shell }) => {
     // A worker's breakOnSigint would take the SIGINT meant for the main thread's cell.
-    loaded = new Shell({ cwd: settings!.cwd, language: settings!.language, breakOnSigint: false, attention: attention!, semicolonHidesResult: settings!.semicolonHidesResult === true });
+    loaded = new Shell({ cwd: settings!.cwd, language: settings!.language, breakOnSigint: false, attention: attention!, semicolonHidesResult: settings!.semicolonHidesResult === true, npmInstall: settings!.npmInstall });
     return loaded;
   });
   return shell;
 }
 
 /** The thread's setup (configured by caller_env.ts), before it serves any call. */
-export async function setup(data: { cwd: string; language: Language; semicolonHidesResult?: boolean }): Promise<void> {
+export async function setup(data: { cwd: string; language: Language; semicolonHidesResult?: boolean; npmInstall?: boolean }): Promise<void> {
   settings = data;
   attention = newAttention();
   captureProcessStreams();

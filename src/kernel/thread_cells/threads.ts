@@ -59,6 +59,8 @@ export interface ThreadCellsOptions {
   language: Language;
   log: Log;
   semicolonHidesResult?: boolean;
+  /** Install `npm:` packages that are not there (false: `--no-npm-install`). */
+  npmInstall?: boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -72,7 +74,7 @@ export class ThreadCells {
   private closed = false;
 
   constructor(options: ThreadCellsOptions) {
-    configureCallerThreads(options.cwd, options.language, options.semicolonHidesResult === true);
+    configureCallerThreads(options.cwd, options.language, options.semicolonHidesResult === true, options.npmInstall !== false);
   }
 
   /**
