@@ -121,13 +121,15 @@ describe("Shell.interrupt()", () => {
   test("clears the running cells' timers and intervals, and leaves finished cells' alone", async () => {
     const { shell, run } = shellWithFlag();
     await run("globalThis.bg = 0; globalThis.bgTimer = setInterval(() => bg++, 5)");
-    const cell = run("globalThis.own = 0; setInterval(() => own++, 5); setTimeout(() => { globalThis.late = true }, 60); await new Promise(() => {})");
+    // the timeout is far off: whether it was cleared is read from the timer, not raced against a clock
+    const cell = run("globalThis.own = 0; setInterval(() => own++, 5); globalThis.lateTimer = setTimeout(() => { globalThis.late = true }, 60_000); await new Promise(() => {})");
     await sleep(30);
     shell.interrupt();
     await cell;
     const g = globalThis as Record<string, unknown>;
     const [own, bg] = [g.own as number, g.bg as number];
     expect(own).toBeGreaterThan(0);
+    expect((g.lateTimer as { _destroyed?: boolean })._destroyed).toBe(true);
     await sleep(100);
     expect(g.own).toBe(own);
     expect(g.late).toBeUndefined();
