@@ -15,7 +15,7 @@
  * @module
  */
 export { Widget, PROTOCOL_VERSION, widgetById, allWidgets } from "./widget.js";
-export type { AnyWidget, Change, ModelSpec, Observer, WidgetOptions } from "./widget.js";
+export type { SomeWidget, Change, ModelSpec, Observer, WidgetOptions } from "./widget.js";
 export {
   ButtonStyle, CheckboxStyle, DescriptionStyle, DescriptionWidget, DOMWidget, HTMLStyle, LabelStyle, Layout, SliderStyle, TextStyle,
 } from "./layout.js";
