@@ -15,7 +15,7 @@
  * @module
  */
 export { Widget, PROTOCOL_VERSION, widgetById, allWidgets } from "./widget.js";
-export type { AnyWidget, Change, ModelSpec, Observer, WidgetOptions } from "./widget.js";
+export type { SomeWidget, Change, ModelSpec, Observer, WidgetOptions } from "./widget.js";
 export {
   ButtonStyle, CheckboxStyle, DescriptionStyle, DescriptionWidget, DOMWidget, HTMLStyle, LabelStyle, Layout, SliderStyle, TextStyle,
 } from "./layout.js";
@@ -28,6 +28,8 @@ export type {
   BoxState, ButtonState, CheckboxState, DropdownObserved, DropdownOption, DropdownOptions, DropdownState, FloatSliderState, HTMLState, ImageState,
   IntSliderState, LabelState, PlayState, SliderState, TextareaState, TextState,
 } from "./controls.js";
+export { AnyWidget, ANYWIDGET_VERSIONS } from "./anywidget.js";
+export type { AnyWidgetBaseState, AnyWidgetClass, AnyWidgetOptions, ModuleSource } from "./anywidget.js";
 export { Output } from "./output.js";
 export type { OutputItem, OutputState } from "./output.js";
 export { DirectionalLink, Link, dlink, jsdlink, jslink, link } from "./link.js";

@@ -13,7 +13,7 @@
  */
 import type { Comm, CommManager, CommMessage } from "../comm/index.js";
 import { putBuffers, type Path } from "./serialize.js";
-import { adoptingComm, allWidgets, Widget, WIDGET_TARGET, type AnyWidget, type ModelSpec } from "./widget.js";
+import { adoptingComm, allWidgets, Widget, WIDGET_TARGET, type SomeWidget, type ModelSpec } from "./widget.js";
 
 export const CONTROL_TARGET = "jupyter.widget.control";
 export const CONTROL_PROTOCOL_VERSION = "1.0.0";
@@ -45,10 +45,10 @@ export function useRemoteWidgetStates(provider: () => Promise<ManagerState[]>): 
   remoteStates = provider;
 }
 
-const modelClasses = new Map<string, new (options?: Record<string, unknown>) => AnyWidget>();
+const modelClasses = new Map<string, new (options?: Record<string, unknown>) => SomeWidget>();
 
 /** Widget classes the frontend may create by model name (jupyter.widget target). */
-export function registerWidgetClasses(classes: Iterable<new (options?: Record<string, unknown>) => AnyWidget>): void {
+export function registerWidgetClasses(classes: Iterable<new (options?: Record<string, unknown>) => SomeWidget>): void {
   for (const cls of classes) {
     const { model } = (cls as unknown as { spec: ModelSpec }).spec;
     modelClasses.set(`${model.module}:${model.name}`, cls);
@@ -93,7 +93,7 @@ export function registerWidgetTargets(manager: CommManager): void {
 }
 
 /** A widget class for a model this kernel has no class for: it syncs whatever state it was given. */
-function genericClass(state: Record<string, unknown>): new (options?: Record<string, unknown>) => AnyWidget {
+function genericClass(state: Record<string, unknown>): new (options?: Record<string, unknown>) => SomeWidget {
   const str = (k: string, fallback: string | null) => (typeof state[k] === "string" ? (state[k] as string) : fallback);
   const spec: ModelSpec = {
     model: { name: str("_model_name", "WidgetModel")!, module: str("_model_module", "@jupyter-widgets/base")!, version: str("_model_module_version", "2.0.0")! },

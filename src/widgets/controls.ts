@@ -10,7 +10,7 @@ import {
   ButtonStyle, CheckboxStyle, DESCRIPTION_DEFAULTS, DOM_DEFAULTS, DescriptionStyle, DescriptionWidget, DOMWidget, HTMLStyle, LabelStyle,
   SliderStyle, TextStyle, controlsSpec, type DescriptionState, type DOMState,
 } from "./layout.js";
-import { Widget, type AnyWidget, type Change, type WidgetOptions } from "./widget.js";
+import { Widget, type SomeWidget, type Change, type WidgetOptions } from "./widget.js";
 
 // -- numbers ---------------------------------------------------------------------------------------
 
@@ -22,7 +22,7 @@ interface Bounded {
 }
 
 /** Number checks and bounds shared by the sliders and Play. */
-function numberCoerce(w: AnyWidget, key: string, value: unknown, integer: boolean): unknown {
+function numberCoerce(w: SomeWidget, key: string, value: unknown, integer: boolean): unknown {
   if (!["value", "min", "max", "step"].includes(key) || value === null) return value;
   if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError(`${w.constructor.name}.${key} must be a finite number, not ${String(value)}`);
   if (integer && !Number.isInteger(value)) throw new TypeError(`${w.constructor.name}.${key} must be an integer, not ${value}`);
@@ -30,7 +30,7 @@ function numberCoerce(w: AnyWidget, key: string, value: unknown, integer: boolea
 }
 
 /** min ≤ max, else refused; the value is clamped into [min, max]. */
-function clampValue(w: AnyWidget, values: Record<string, unknown>): void {
+function clampValue(w: SomeWidget, values: Record<string, unknown>): void {
   const v = values as unknown as Bounded;
   if (v.min > v.max) throw new RangeError(`${w.constructor.name}: min (${v.min}) is greater than max (${v.max})`);
   if (v.value < v.min) values.value = v.min;
@@ -248,7 +248,7 @@ export class Button extends DOMWidget<ButtonState> {
     return super.coerce(key, value);
   }
 
-  protected override defaultWidget(key: string): AnyWidget | undefined {
+  protected override defaultWidget(key: string): SomeWidget | undefined {
     return key === "style" ? new ButtonStyle() : super.defaultWidget(key);
   }
 }
@@ -390,7 +390,7 @@ function indexOf<V>(choices: [string, V][], match: (c: [string, V]) => boolean, 
 // -- boxes -----------------------------------------------------------------------------------------
 
 export interface BoxState extends DOMState {
-  children: AnyWidget[];
+  children: SomeWidget[];
   box_style: "success" | "info" | "warning" | "danger" | "";
 }
 const BOX_DEFAULTS = { ...DOM_DEFAULTS, children: [], box_style: "" };

@@ -4,7 +4,7 @@
  * DescriptionWidget (a description label and a style). Attribute names and defaults are the
  * ipywidgets 8 model spec's (jupyterwidgetmodels.latest.md).
  */
-import { BASE_MODULE, CONTROLS_MODULE, Widget, type AnyWidget, type ModelSpec, type WidgetOptions } from "./widget.js";
+import { BASE_MODULE, CONTROLS_MODULE, Widget, type SomeWidget, type ModelSpec, type WidgetOptions } from "./widget.js";
 
 /** A spec of @jupyter-widgets/controls. */
 export function controlsSpec(name: string, view: string | null, defaults: Record<string, unknown>, extra: Partial<ModelSpec> = {}): ModelSpec {
@@ -153,7 +153,7 @@ export class DOMWidget<S extends DOMState, O extends object = S> extends Widget<
     return super.coerce(key, value);
   }
 
-  protected override defaultWidget(key: string): AnyWidget | undefined {
+  protected override defaultWidget(key: string): SomeWidget | undefined {
     return key === "layout" ? new Layout() : super.defaultWidget(key);
   }
 
@@ -170,7 +170,7 @@ export class DOMWidget<S extends DOMState, O extends object = S> extends Widget<
   }
 }
 
-export interface DescriptionState<Style extends AnyWidget = DescriptionStyle> extends DOMState {
+export interface DescriptionState<Style extends SomeWidget = DescriptionStyle> extends DOMState {
   /** The label next to the control. */
   description: string;
   /** Render the description as HTML. */
@@ -180,10 +180,10 @@ export interface DescriptionState<Style extends AnyWidget = DescriptionStyle> ex
 
 export const DESCRIPTION_DEFAULTS = { ...DOM_DEFAULTS, description: "", description_allow_html: false, style: null };
 
-type StyleClass = new (options?: Record<string, unknown>) => AnyWidget;
+type StyleClass = new (options?: Record<string, unknown>) => SomeWidget;
 
 /** A widget with a description and a style (made for it unless given; its class is `styleClass`). */
-export class DescriptionWidget<S extends DOMState & { style: AnyWidget }, O extends object = S> extends DOMWidget<S, O> {
+export class DescriptionWidget<S extends DOMState & { style: SomeWidget }, O extends object = S> extends DOMWidget<S, O> {
   static readonly styleClass: StyleClass = DescriptionStyle;
 
   protected override coerce(key: string, value: unknown): unknown {
@@ -194,7 +194,7 @@ export class DescriptionWidget<S extends DOMState & { style: AnyWidget }, O exte
     return super.coerce(key, value);
   }
 
-  protected override defaultWidget(key: string): AnyWidget | undefined {
+  protected override defaultWidget(key: string): SomeWidget | undefined {
     return key === "style" ? new (this.constructor as typeof DescriptionWidget).styleClass() : super.defaultWidget(key);
   }
 }

@@ -5,16 +5,16 @@
  * (also without a frontend, and with a transform).
  */
 import { controlsSpec } from "./layout.js";
-import { Widget, type AnyWidget, type Change } from "./widget.js";
+import { Widget, type SomeWidget, type Change } from "./widget.js";
 
 /** A widget and the name of one of its attributes. */
-export type Endpoint = readonly [AnyWidget, string];
+export type Endpoint = readonly [SomeWidget, string];
 
 function checkEndpoint(e: unknown, what: string): Endpoint {
   if (!Array.isArray(e) || e.length !== 2 || !(e[0] instanceof Widget) || typeof e[1] !== "string") {
     throw new TypeError(`${what} must be a [widget, "attribute"] pair`);
   }
-  const [w, name] = e as [AnyWidget, string];
+  const [w, name] = e as [SomeWidget, string];
   if (!w.keys.includes(name)) throw new TypeError(`${w.constructor.name} has no attribute "${name}" (${what})`);
   return [w, name];
 }
@@ -72,7 +72,7 @@ export function link(source: Endpoint, target: Endpoint): KernelLink {
   const [sw, sn] = checkEndpoint(source, "source");
   const [tw, tn] = checkEndpoint(target, "target");
   let busy = false;
-  const copy = (to: AnyWidget, name: string) => (c: Change) => {
+  const copy = (to: SomeWidget, name: string) => (c: Change) => {
     if (busy) return;
     busy = true;
     try {

@@ -46,14 +46,14 @@ export interface ModelSpec {
 
 /** Any widget, whatever its attributes. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyWidget = Widget<any, any>;
+export type SomeWidget = Widget<any, any>;
 
 /** One change of one attribute, as observers get it (traitlets' change dict). */
 export interface Change<T = Record<string, unknown>, K extends keyof T = keyof T> {
   name: K;
   old: T[K];
   new: T[K];
-  owner: AnyWidget;
+  owner: SomeWidget;
   type: "change";
 }
 
@@ -64,17 +64,17 @@ type AnyObserver = (change: Change) => unknown;
 export type WidgetOptions<S> = { [K in keyof S]?: S[K] extends Widget<infer W> ? S[K] | Partial<W> : S[K] };
 
 /** The widgets of this thread, by model id (they stay until closed, as in ipywidgets). */
-const registry = new Map<string, AnyWidget>();
+const registry = new Map<string, SomeWidget>();
 /** Set while a widget is made for a comm the frontend opened (jupyter.widget target). */
 let adopting: Comm | undefined;
 /** Classes whose prototype has the attribute accessors. */
 const withAccessors = new WeakSet<object>();
 
-export function widgetById(modelId: string): AnyWidget | undefined {
+export function widgetById(modelId: string): SomeWidget | undefined {
   return registry.get(modelId);
 }
 
-export function allWidgets(): AnyWidget[] {
+export function allWidgets(): SomeWidget[] {
   return [...registry.values()];
 }
 
@@ -106,9 +106,9 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
   protected readonly values: Record<string, unknown> = {};
   /** Untyped here: typed fields in the generics would make every widget class invariant. */
   private readonly observers: { handler: AnyObserver; names: ReadonlySet<string> | undefined }[] = [];
-  private readonly customHandlers = new Set<(content: JsonObject, buffers: Uint8Array[]) => void | Promise<void>>();
+  private readonly customHandlers = new Set<(content: never, buffers: Uint8Array[]) => void | Promise<void>>();
   /** Widgets this one made for itself (its layout and style): closed with it. */
-  private readonly owned: AnyWidget[] = [];
+  private readonly owned: SomeWidget[] = [];
   private lock: Lock | undefined;
   /** Promises of async observers while a frontend message is handled (it settles after them). */
   private pending: Promise<unknown>[] | undefined;
@@ -166,6 +166,7 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
 
   /** An attribute's value. */
   get<K extends keyof S & string>(key: K): S[K] {
+    this.settle();
     this.checkKey(key);
     return this.values[key] as S[K];
   }
@@ -177,6 +178,7 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
 
   /** Set several attributes at once: one update message, then the observers, in order. */
   setState(changes: WidgetOptions<S>): void {
+    this.settle();
     const keys = Object.keys(changes);
     for (const k of keys) this.checkKey(k);
     const old = { ...this.values };
@@ -285,12 +287,12 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
   }
 
   /** The widget to make when `key` is not given (a new Layout, a new style); none by default. */
-  protected defaultWidget(_key: string): AnyWidget | undefined {
+  protected defaultWidget(_key: string): SomeWidget | undefined {
     return undefined;
   }
 
   /** A widget this one made for itself: it is closed with this one. */
-  protected own<W extends AnyWidget>(w: W): W {
+  protected own<W extends SomeWidget>(w: W): W {
     this.owned.push(w);
     return w;
   }
@@ -301,6 +303,19 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
   /** Extra changes observers see for a change of `key` (derived attributes, e.g. a Dropdown's value). */
   protected derivedChanges(_key: string, _old: Record<string, unknown>): Change<O, keyof O>[] {
     return [];
+  }
+
+  /** Runs before an attribute is read or set (a class may have work left from its construction). */
+  protected settle(): void {}
+
+  /** What `onMsg` handlers get of a custom message's content: an object (else `{}`). */
+  protected customContent(content: unknown): unknown {
+    return content !== null && typeof content === "object" && !Array.isArray(content) ? content : {};
+  }
+
+  /** Whether the values being set come from the frontend (an `update` being applied). */
+  protected get applyingFrontendUpdate(): boolean {
+    return this.lock !== undefined;
   }
 
   /** Whether `name` can be observed (synced attributes, and a class's derived ones). */
@@ -421,10 +436,10 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
         return;
       }
       case "custom": {
-        const content = data.content !== null && typeof data.content === "object" && !Array.isArray(data.content) ? (data.content as JsonObject) : {};
+        const content = this.customContent(data.content);
         await this.collect(() => {
           for (const h of [...this.customHandlers]) {
-            const r = h(content, msg.buffers);
+            const r = h(content as never, msg.buffers);
             if (r && typeof (r as Promise<void>).then === "function") this.pending!.push(r as Promise<void>);
           }
         });
@@ -449,7 +464,7 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
   }
 }
 
-export function isWidget(v: unknown): v is AnyWidget {
+export function isWidget(v: unknown): v is SomeWidget {
   return v instanceof Widget;
 }
 
@@ -475,10 +490,10 @@ function installAccessors(cls: { spec: ModelSpec; prototype: object }): void {
     Object.defineProperty(cls.prototype, key, {
       configurable: true,
       enumerable: false,
-      get(this: AnyWidget) {
+      get(this: SomeWidget) {
         return this.get(key);
       },
-      set(this: AnyWidget, value: unknown) {
+      set(this: SomeWidget, value: unknown) {
         this.setState({ [key]: value });
       },
     });

@@ -219,3 +219,36 @@ Deno.jupyter.display(1, { displayId: "x" });
 `;
   expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
 });
+
+test("cells see AnyWidget with the state they give it typed, directly and in a subclass", () => {
+  const cell = `import { AnyWidget } from "ts-async-kernel";
+const _esm = "export default { render({ model, el }) { el.textContent = model.get('value'); } }";
+const w = new widgets.AnyWidget({ _esm, _css: ".x { color: red }", value: 0, label: "n" });
+const v: number = w.value;
+const l: string = w.label;
+w.observe((c) => { const n: number = c.new; console.log(n); }, "value");
+w.send({ kind: "ping" }, [new Uint8Array(1)]);
+w.onMsg<{ kind: string }>((msg, buffers) => console.log(msg.kind, buffers.length));
+w.layout.width = "100px";
+class Counter extends widgets.AnyWidget<{ value: number; step: number }> {
+  static _esm = new URL("file:///tmp/counter.js");
+  static _css = "button { color: blue }";
+  static defaults = { value: 0, step: 1 };
+  bump(): void { this.value += this.step; }
+}
+const c = new Counter({ step: 2 });
+c.bump();
+const n: number = c.value;
+const base: AnyWidget = c;
+const typed: widgets.AnyWidget<{ value: number; step: number }> = c;
+const some: widgets.SomeWidget = typed;
+display(c);
+// @ts-expect-error the state's kinds are known
+c.value = "ten";
+// @ts-expect-error a subclass's options are its state
+new Counter({ valeu: 1 });
+// @ts-expect-error observe names are attributes
+c.observe(() => {}, "valeu");
+`;
+  expect(diagnostics({ "kernel.d.ts": GLOBALS_DTS, "cell.ts": cell })).toEqual([]);
+});

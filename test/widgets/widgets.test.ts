@@ -45,10 +45,10 @@ function fromFrontend(msgType: string, content: Record<string, unknown>, buffers
   const msg: CommInbound = { header: { msg_id: `f${++n}`, msg_type: msgType }, content, metadata, buffers };
   return comms.receive(msg);
 }
-const update = (w: widgets.AnyWidget, state: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+const update = (w: widgets.SomeWidget, state: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   fromFrontend("comm_msg", { comm_id: w.modelId, data: { method: "update", state, buffer_paths: [], ...extra } });
 const dataOf = (m: CommOutbound) => m.content.data as Record<string, unknown>;
-const msgsOf = (w: widgets.AnyWidget) => sent.filter((m) => m.content.comm_id === w.modelId);
+const msgsOf = (w: widgets.SomeWidget) => sent.filter((m) => m.content.comm_id === w.modelId);
 
 describe("a new widget", () => {
   it("opens the widgets it references first, then its own comm with the full state and protocol 2.1.0", () => {
@@ -114,9 +114,9 @@ describe("the attributes match the ipywidgets 8 model spec", () => {
         if (a.reference === undefined) expect([k, ours.defaults[k]]).toEqual([k, a.default === "b''" ? new Uint8Array(0) : a.default]);
       }
       // a new one references new widgets of the spec's kinds
-      const w = new (cls as unknown as new () => widgets.AnyWidget)();
+      const w = new (cls as unknown as new () => widgets.SomeWidget)();
       for (const [k, a] of Object.entries(want.attributes)) {
-        if (a.reference !== undefined) expect([k, (w.get(k) as widgets.AnyWidget).constructor.name]).toEqual([k, a.reference]);
+        if (a.reference !== undefined) expect([k, (w.get(k) as widgets.SomeWidget).constructor.name]).toEqual([k, a.reference]);
       }
     });
   }
@@ -385,7 +385,7 @@ describe("binary state and the control target", () => {
   });
 
   it("toWire takes buffers out at their paths; putBuffers puts them back", () => {
-    const isW = (v: unknown): v is widgets.AnyWidget => v instanceof widgets.Widget;
+    const isW = (v: unknown): v is widgets.SomeWidget => v instanceof widgets.Widget;
     const wire = toWire({ x: new Uint8Array([1]), list: [1, new Float32Array([1]).buffer, { y: new DataView(new ArrayBuffer(2)) }], plain: "p" }, isW);
     expect(wire.state).toEqual({ list: [1, null, {}], plain: "p" });
     expect(wire.buffer_paths).toEqual([["x"], ["list", 1], ["list", 2, "y"]]);
