@@ -20,7 +20,7 @@ const { add, compareExchange, load, store } = Atomics;
 
 /**
  * Word 0: the shell's attention flag; 1: interrupt requests made; 2: self-sent SIGINTs not yet
- * caught; 5: requests the main thread has acted on (words 3 and 4 are attention.ts's).
+ * caught; 5: requests the main thread has acted on (words 3, 4 and 6 are attention.ts's).
  */
 const FLAG = 0;
 const REQUESTS = 1;

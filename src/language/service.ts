@@ -228,6 +228,8 @@ export class NotebookService {
         const probe = `type __tsak_inspect = ${name};`;
         at2 = this.focus(probe) + probe.indexOf(name) + name.length - 1;
         info = this.service.getQuickInfoAtPosition(this.notebookFile, at2);
+        // a name that is no type either comes back as `type x = /*unresolved*/ any`
+        if (info && ts.displayPartsToString(info.displayParts).includes("/*unresolved*/")) info = undefined;
       }
     }
     if (!info || info.kind === ts.ScriptElementKind.unknown) return { found: false, data: {}, metadata: {} };

@@ -21,6 +21,12 @@ export const DEADLINE_WORD = 3;
 export const ATTENTION_FLUSH = 3;
 /** 1 while this thread holds output it has not handed over yet. */
 export const PENDING_OUTPUT_WORD = 4;
+/**
+ * Odd while a cell's synchronous part runs in a `vm` evaluation on this thread (the only place a
+ * SIGINT stops code), even otherwise; one more at every start and end, so that another thread
+ * can tell whether the evaluation it saw is still the one running (src/kernel/interrupts.ts).
+ */
+export const EVALUATION_WORD = 6;
 
 // Taken now: on a thread where cells run, a cell may declare a global of the same name.
 const { compareExchange, load, store } = Atomics;
@@ -42,6 +48,21 @@ export function raiseDeadline(words: Int32Array, token: number): void {
     if (now !== ATTENTION_NONE && now !== ATTENTION_FLUSH) return;
     if (compareExchange(words, 0, now, ATTENTION_DEADLINE) === now) return;
   }
+}
+
+/** A cell's evaluation starts (see EVALUATION_WORD). */
+export function evaluationBegins(words: Int32Array): void {
+  Atomics.add(words, EVALUATION_WORD, 1);
+}
+
+/** The evaluation started last has ended. */
+export function evaluationEnds(words: Int32Array): void {
+  Atomics.add(words, EVALUATION_WORD, 1);
+}
+
+/** The evaluation word now: odd while an evaluation runs. */
+export function evaluationNow(words: Int32Array): number {
+  return load(words, EVALUATION_WORD);
 }
 
 /** Output is held back on the cells' thread (its outbox has messages not yet handed over). */

@@ -45,7 +45,7 @@ import { completeAt, inspectAt, type CompletionReply, type InspectionReply } fro
 import { CellRegistry } from "./cells.js";
 import { CellScope, currentScope, liveScopes } from "./cell_scope.js";
 import { CellRuntime, trackedTimers } from "./cell_runtime.js";
-import { newAttention } from "./attention.js";
+import { evaluationBegins, evaluationEnds, newAttention } from "./attention.js";
 import type { CancelSignal } from "./cell_canceller.js";
 import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
 import { demangle, NotebookNames } from "./notebook_names.js";
@@ -414,6 +414,7 @@ export class Shell {
     if (timeoutSeconds) run.timeout = Math.max(1, Math.round(timeoutSeconds * 1000));
     if (t.mode === "script") {
       let value: unknown;
+      evaluationBegins(this.runtime.flag);
       try {
         value = this.evaluator.runScript(t.code, filename, run);
       } catch (err) {
@@ -422,6 +423,8 @@ export class Shell {
           throw this.cells.compileError(error, filename, t.code) ?? error;
         }
         throw this.stopped(err) ?? err;
+      } finally {
+        evaluationEnds(this.runtime.flag);
       }
       return { value, hasResult: t.hasResult };
     }
@@ -433,9 +436,11 @@ export class Shell {
     const undo = this.names.commit(t.bindings);
     this.runtime.modules = modules;
     let done: Promise<void>;
+    evaluationBegins(this.runtime.flag);
     try {
       done = this.evaluator.runRepl(t.code, filename, run);
     } finally {
+      evaluationEnds(this.runtime.flag);
       this.runtime.modules = [];
     }
     try {

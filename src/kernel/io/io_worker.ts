@@ -29,7 +29,7 @@ import type { InboundRequest, Outbound, ToMain, ToWorker, WorkerOptions } from "
 import type { QueryReply } from "../../language/protocol.js";
 import { LanguageRoute } from "./language_route.js";
 import { interruptHandled, requestInterrupt, sendSelfSigint } from "../interrupts.js";
-import { askForOutput, raiseDeadline } from "../../shell/attention.js";
+import { askForOutput, evaluationNow, raiseDeadline } from "../../shell/attention.js";
 import { StdinRoute } from "./stdin_route.js";
 import { Subshells, type ErrorReply } from "./subshells.js";
 import { AbortWindows, windowFromEnv } from "./abort_windows.js";
@@ -427,11 +427,15 @@ async function controlLoop(): Promise<void> {
         // every running cell. Only if it has not acted soon after is the process sent a SIGINT,
         // which stops a package's loop in a cell's synchronous part (vm breakOnSigint) but ends
         // that evaluation wherever it is, with no `finally` run.
+        // The signal helps only the evaluation running now (a signal outside one stops nothing),
+        // and must not reach a later cell's: it is sent only while that evaluation still runs.
+        const evaluation = evaluationNow(attention);
         const request = requestInterrupt(attention);
         stdinRoute.interrupted();
         post({ type: "interrupt" });
         setTimeout(() => {
-          if (!interruptHandled(attention, request) && !closing) sendSelfSigint(attention);
+          const stillRunning = evaluation % 2 === 1 && evaluationNow(attention) === evaluation;
+          if (!interruptHandled(attention, request) && !closing && stillRunning) sendSelfSigint(attention);
         }, SELF_SIGINT_AFTER_MS);
         send({ channel: "control", msgType: "interrupt_reply", content: { status: "ok" }, parent: msg.header });
         publish("status", { execution_state: "idle" }, msg.header);
