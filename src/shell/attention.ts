@@ -29,7 +29,7 @@ export const PENDING_OUTPUT_WORD = 4;
 export const EVALUATION_WORD = 6;
 
 // Taken now: on a thread where cells run, a cell may declare a global of the same name.
-const { compareExchange, load, store } = Atomics;
+const { add, compareExchange, load, store } = Atomics;
 
 export function newAttention(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(ATTENTION_WORDS * Int32Array.BYTES_PER_ELEMENT));
@@ -52,12 +52,12 @@ export function raiseDeadline(words: Int32Array, token: number): void {
 
 /** A cell's evaluation starts (see EVALUATION_WORD). */
 export function evaluationBegins(words: Int32Array): void {
-  Atomics.add(words, EVALUATION_WORD, 1);
+  add(words, EVALUATION_WORD, 1);
 }
 
 /** The evaluation started last has ended. */
 export function evaluationEnds(words: Int32Array): void {
-  Atomics.add(words, EVALUATION_WORD, 1);
+  add(words, EVALUATION_WORD, 1);
 }
 
 /** The evaluation word now: odd while an evaluation runs. */

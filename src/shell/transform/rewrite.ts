@@ -177,6 +177,9 @@ type TopNode = Statement | ModuleDeclaration;
 // A loose view of nodes for the generic walker.
 type Loose = { type: string; start: number; end: number; [key: string]: unknown };
 
+// Taken now: cells run in this realm and may replace the global JSON.
+const { stringify } = JSON;
+
 const NO_NAMES: NameScope = { version: 0, renamed: new Map(), idFor: (name) => name };
 
 export function rewriteCell(opts: RewriteOptions): RewriteResult {
@@ -612,7 +615,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
         continue;
       }
       edits.replace(node.start, node.end, shorthand ? `${node.name}: ${id}` : id);
-      const key = JSON.stringify(node.name);
+      const key = stringify(node.name);
       if (decl?.type === "FunctionDeclaration") {
         nameFixes += `Object.defineProperty(${id}, "name", {value: ${key}, configurable: true}); `;
       } else if (decl !== undefined) {
@@ -643,7 +646,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   if (importBindings.length > 0) {
     const parts = importBindings.map(({ module, def, ns, props }) => {
       const source = `${MODULE}(${module})`;
-      const fields = props.map(([imported, local]) => `${/^[A-Za-z_$][\w$]*$/.test(imported) ? imported : JSON.stringify(imported)}: ${idOf(local)}`);
+      const fields = props.map(([imported, local]) => `${/^[A-Za-z_$][\w$]*$/.test(imported) ? imported : stringify(imported)}: ${idOf(local)}`);
       if (def !== undefined) fields.unshift(`default: ${idOf(def)}`);
       const out: string[] = [];
       if (fields.length > 0) out.push(`{${fields.join(", ")}} = ${source}`);
