@@ -17,6 +17,7 @@ import pytest
 from conftest import KERNEL_NAME
 from kernel_helpers import (
     Sorter,
+    running_kernel,
     control_request,
     create_subshell,
     quiet_client,
@@ -333,3 +334,32 @@ def test_stop_on_error_aborts_every_later_cell_made_before_the_failure_went_out(
         assert s.reply(m)["content"]["status"] == "ok", "a subshell's failure aborted the main shell"
     if subshell is not None:
         assert control_request(kc, "delete_subshell_request", {"subshell_id": subshell})["content"]["status"] == "ok"
+
+
+@pytest.mark.timeout(180)
+def test_with_a_stop_on_error_window_no_later_cell_of_a_blind_burst_runs() -> None:
+    """TS_ASYNC_KERNEL_STOP_ON_ERROR_MS (as ipykernel's stop_on_error_timeout) also aborts what the
+    failing client sent in that time after the reply, while the reply was on its way: then no
+    later cell of a burst sent without reading replies runs, however fast the kernel failed. (By
+    default the window is 0, so that a client answering an error at once is never refused.)"""
+    import os
+    env = {**os.environ, "TS_ASYNC_KERNEL_STOP_ON_ERROR_MS": "50", "TS_ASYNC_KERNEL_HISTORY": "off"}
+    with running_kernel(KERNEL_NAME, start_kwargs={"env": env}) as (km, kc):
+        s = Sorter(kc)
+        assert s.execution(send_execute(kc, "globalThis.blind = []; 0")).content["status"] == "ok"
+        rng = random.Random(7)
+        later: list[str] = []
+        for burst in range(100):
+            failing = send_execute(kc, f"throw new Error('burst {burst}')")
+            for i in range(4):
+                gap = time.perf_counter() + rng.uniform(0, 0.002)
+                while time.perf_counter() < gap:
+                    pass
+                later.append(send_execute(kc, f"globalThis.blind.push('{burst}.{i}'); 1"))
+            # replies read only now: the burst was sent blind
+            assert s.reply(failing)["content"]["ename"] == "Error"
+            for msg_id in later[-4:]:
+                assert s.reply(msg_id)["content"]["ename"] == "ExecutionAborted"
+            time.sleep(0.06)  # past the window: the next burst's failing cell is not aborted
+        ran = s.execution(send_execute(kc, "globalThis.blind.length")).result_text
+        assert ran == "0", f"{ran} later cells ran"
