@@ -235,6 +235,9 @@ export class Kernel {
   }
 
   private getShell(): Promise<Shell> {
+    // The SIGINT watcher's thread boots (~50 ms) while the shell's modules load (~80 ms): the
+    // first completion after a start is answered by the shell, as soon as it is there.
+    if (!this.shellModule) this.startSigintWatch();
     this.shellModule ??= import("../shell/shell.js").then(async ({ Shell }) => {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.

@@ -120,6 +120,7 @@ function send(item: Outbound): Header | undefined {
   }
   if (item.release && item.parent) {
     open.delete(item.parent.msg_id);
+    executing.delete(item.parent.msg_id);
     inFlight = Math.max(0, inFlight - 1);
   }
   const buffers = item.buffers?.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -215,6 +216,11 @@ function receive(frames: Buffer[], channel: string): Message | undefined {
 
 /** Requests forwarded to the main thread whose idle has not been sent yet. */
 let inFlight = 0;
+/**
+ * Execute requests among them: while one runs, the main thread may be stuck in a cell, so a
+ * completion waits for the language service rather than for it (see `route`).
+ */
+const executing = new Set<string>();
 
 /**
  * While requests are in flight, output the main thread holds back for longer than this is asked
@@ -249,6 +255,7 @@ function forward(msg: Message, channel: "shell" | "control", busyPublished = fal
   if (!busyPublished) {
     remember(msg);
     inFlight++;
+    if (msg.header.msg_type === "execute_request") executing.add(msg.header.msg_id);
     watchOutput();
   }
   post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent });
@@ -258,9 +265,10 @@ function forward(msg: Message, channel: "shell" | "control", busyPublished = fal
 }
 
 /**
- * Completion and inspection go to the language-service worker once it is there, so they are
+ * Completion and inspection go to the language-service worker once it is warm, so they are
  * answered from types, and even while the main thread is stuck in a cell. What it cannot answer
- * (a value typed `any`, a slow or failed service) goes on to the main thread's runtime introspection.
+ * (a value typed `any`, a slow or failed service) goes on to the main thread's runtime
+ * introspection, and so does what comes while it warms up and the main thread is free.
  */
 const language = new LanguageRoute({
   answered(msg: Message, reply: NonNullable<QueryReply["content"]>) {
@@ -311,7 +319,7 @@ function route(msg: Message): void {
     }
     return;
   }
-  if ((type === "complete_request" || type === "inspect_request") && language.available) {
+  if ((type === "complete_request" || type === "inspect_request") && language.wants(executing.size > 0)) {
     remember(msg);
     inFlight++;
     publish("status", { execution_state: "busy" }, msg.header);

@@ -3,10 +3,16 @@
  * requests there and hands each one back as answered or not. A request the service leaves
  * unanswered (nothing typed there), takes too long on, or loses to a dead worker is handed
  * back, so the main thread's runtime introspection still answers it: never silence.
+ *
+ * Until the service has warmed up (it loads the compiler, the lib files and @types/node: 1.3 s
+ * on an idle machine, 3 s on a loaded one) a request would wait for it, past a frontend's
+ * patience (JupyterLab's completer gives up after 1 s, so the first Tab after a start or restart
+ * came back empty): the I/O worker has the main thread's runtime introspection answer at once
+ * instead (`wants`), as long as that thread is free.
  */
 import type { MessagePort } from "node:worker_threads";
 import type { Message } from "../../messaging/index.js";
-import type { QueryReply, QueryRequest } from "../../language/protocol.js";
+import type { QueryReply, QueryRequest, ToIoFromLanguage } from "../../language/protocol.js";
 
 /** Past this, the request goes to the runtime instead (the service may be checking a huge cell). */
 const TIMEOUT_MS = 3000;
@@ -21,6 +27,8 @@ export class LanguageRoute {
   private readonly pending = new Map<string, { msg: Message; timer: NodeJS.Timeout }>();
   /** Requests that came before the service did: sent to it when it attaches. */
   private waiting: QueryRequest[] = [];
+  /** The service said its warm-up is over: it answers in milliseconds from now on. */
+  private warm = false;
 
   /** `expected`: the main thread will start a service, so requests wait for it (up to the timeout). */
   constructor(private readonly handlers: RouteHandlers, private expected: boolean) {}
@@ -29,13 +37,26 @@ export class LanguageRoute {
     return this.port !== undefined || this.expected;
   }
 
+  /**
+   * Whether a request goes to the service now (`ask`) rather than straight to the main thread.
+   * While the service warms up, only if a cell runs there: it may run for long, and the service
+   * answers within seconds.
+   */
+  wants(cellRunning: boolean): boolean {
+    return this.available && (this.warm || cellRunning);
+  }
+
   attach(port: MessagePort): void {
-    this.detach();
+    // Only a service that was there before is replaced: requests waiting for the first one go to it.
+    if (this.port) this.detach();
     this.expected = true;
     this.port = port;
     for (const req of this.waiting) if (this.pending.has(req.id)) port.postMessage(req);
     this.waiting = [];
-    port.on("message", (reply: QueryReply) => this.settle(reply.id, reply.content));
+    port.on("message", (m: ToIoFromLanguage) => {
+      if ("warm" in m) this.warm = true;
+      else this.settle(m.id, m.content);
+    });
     port.on("close", () => {
       if (this.port === port) this.detach();
     });
@@ -46,6 +67,7 @@ export class LanguageRoute {
     const port = this.port;
     this.port = undefined;
     this.expected = false;
+    this.warm = false;
     this.waiting = [];
     port?.close();
     for (const id of [...this.pending.keys()]) this.settle(id, null);
