@@ -287,6 +287,10 @@ def test_completion_right_after_a_start_is_answered_while_the_language_service_w
         assert answered_by.count("runtime") >= 3, answered_by
         # And a warm service answers what it can from then on.
         assert complete(kc, code)["metadata"].get("_jupyter_types_experimental"), "the warm service did not answer"
+    # What only the types know (a member of a call's result) waits for the warm service instead.
+    with running_kernel(KERNEL_NAME) as (_km, kc):
+        c = complete(kc, "function doubleIt(n: number) { return 2 * n }\ndoubleIt(2).toFix")
+        assert c["matches"] == ["toFixed"] and c["metadata"].get("_jupyter_types_experimental"), c
 
 
 def test_completion_of_package_types_and_keywords(kc) -> None:

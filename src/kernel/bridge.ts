@@ -41,7 +41,19 @@ export type ToMain =
    * `busySent`: the worker already published status busy for it (the main thread was idle).
    * `receivedAt`: performance.now() on arrival; the threads of a process share its time origin.
    */
-  | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number; busySent: boolean }
+  | {
+      type: "request";
+      channel: "shell" | "control";
+      msg: InboundRequest;
+      receivedAt: number;
+      busySent: boolean;
+      /**
+       * A completion or inspection while the language service warms up: the runtime answers it at
+       * once if it can; if it has nothing (a name only the types know), the main thread hands it
+       * back (`to_language`) instead of answering empty, and the service answers it once warm.
+       */
+      handBack?: boolean;
+    }
   | { type: "shutdown"; restart: boolean }
   /** An `interrupt_request` came in; the worker has already raised the attention flag (interrupts.ts). */
   | { type: "interrupt" }
@@ -60,6 +72,8 @@ export type ToWorker =
   | { type: "send"; items: Outbound[] }
   /** The language-service worker's channel: completion and inspection go there from now on. */
   | { type: "language"; port: MessagePort | null }
+  /** The runtime had nothing for this request (sent with `handBack`): ask the language service. */
+  | { type: "to_language"; msgId: string }
   /**
    * A main-thread cell with a `timeout` tag started (ms) or ended (null): the worker keeps the
    * time, since the main thread may be stuck in the cell, and raises the cell's deadline

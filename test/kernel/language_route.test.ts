@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { LanguageRoute } from "../../src/kernel/io/language_route.js";
 import type { Message } from "../../src/messaging/index.js";
@@ -40,6 +40,10 @@ function setup() {
 }
 
 const turn = () => new Promise((r) => setTimeout(r, 20));
+/** Port messages arrive on later turns of the event loop (setImmediate is not faked below). */
+const until = async (done: () => boolean) => {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setImmediate(r));
+};
 
 describe("LanguageRoute", () => {
   it("wants requests only once the service is warm, unless a cell is running", async () => {
@@ -66,5 +70,26 @@ describe("LanguageRoute", () => {
     service.say({ id: early.header.msg_id, content: completion });
     await turn();
     expect(answered).toEqual([early.header.msg_id]);
+  });
+
+  it("keeps a request that comes during the warm-up until the warm-up is over, then gives it the usual 3 s", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const { route, unanswered, service, attach } = setup();
+      attach();
+      const early = request("doubleIt(2).toFix"); // what only the types know: handed back by the runtime
+      route.ask(early);
+      await until(() => service.received.length > 0);
+      vi.advanceTimersByTime(10_000); // a warm-up of 10 s on a loaded machine
+      expect(unanswered).toEqual([]);
+      service.say({ warm: true });
+      await until(() => route.wants(false));
+      vi.advanceTimersByTime(2_999);
+      expect(unanswered).toEqual([]);
+      vi.advanceTimersByTime(1); // no answer 3 s after the warm-up: on to the runtime
+      expect(unanswered).toEqual([early.header.msg_id]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -121,6 +121,7 @@ function send(item: Outbound): Header | undefined {
   if (item.release && item.parent) {
     open.delete(item.parent.msg_id);
     executing.delete(item.parent.msg_id);
+    handBacks.delete(item.parent.msg_id);
     inFlight = Math.max(0, inFlight - 1);
   }
   const buffers = item.buffers?.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -221,6 +222,8 @@ let inFlight = 0;
  * completion waits for the language service rather than for it (see `route`).
  */
 const executing = new Set<string>();
+/** Completions and inspections the main thread may hand back (`to_language`), by msg_id. */
+const handBacks = new Map<string, Message>();
 
 /**
  * While requests are in flight, output the main thread holds back for longer than this is asked
@@ -248,7 +251,7 @@ function watchOutput(): void {
  * once: ordering is safe (nothing else can publish for it before), it shows busy even if the
  * cell then blocks the main thread, and it saves the main thread a message per request.
  */
-function forward(msg: Message, channel: "shell" | "control", busyPublished = false): void {
+function forward(msg: Message, channel: "shell" | "control", busyPublished = false, handBack = false): void {
   // busyPublished: a request taken back from the language service; it is remembered, counted
   // in flight and announced busy already.
   const busySent = busyPublished || inFlight === 0;
@@ -258,7 +261,8 @@ function forward(msg: Message, channel: "shell" | "control", busyPublished = fal
     if (msg.header.msg_type === "execute_request") executing.add(msg.header.msg_id);
     watchOutput();
   }
-  post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent });
+  if (handBack) handBacks.set(msg.header.msg_id, msg);
+  post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent, ...(handBack ? { handBack } : {}) });
   // After the post, so the main thread starts meanwhile; still first on iopub, since this thread
   // sends the main thread's messages only after this function returns.
   if (busySent && !busyPublished) publish("status", { execution_state: "busy" }, msg.header);
@@ -319,11 +323,16 @@ function route(msg: Message): void {
     }
     return;
   }
-  if ((type === "complete_request" || type === "inspect_request") && language.wants(executing.size > 0)) {
-    remember(msg);
-    inFlight++;
-    publish("status", { execution_state: "busy" }, msg.header);
-    language.ask(msg);
+  if (type === "complete_request" || type === "inspect_request") {
+    if (language.wants(executing.size > 0)) {
+      remember(msg);
+      inFlight++;
+      publish("status", { execution_state: "busy" }, msg.header);
+      language.ask(msg);
+      return;
+    }
+    // The service warms up: the runtime answers now, or hands back what only the types know.
+    forward(msg, "shell", false, language.available);
     return;
   }
   forward(msg, "shell");
@@ -590,6 +599,11 @@ async function main(): Promise<void> {
     } else if (m.type === "language") {
       if (m.port) language.attach(m.port);
       else language.detach();
+    } else if (m.type === "to_language") {
+      const msg = handBacks.get(m.msgId);
+      handBacks.delete(m.msgId);
+      // Still open and announced busy: the service's answer (or, failing it, the runtime's) ends it.
+      if (msg && open.has(m.msgId)) language.ask(msg);
     } else if (m.type === "close") {
       language.detach();
       // Close every socket, then let this thread end by itself: the process must not exit

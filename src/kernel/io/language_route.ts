@@ -8,7 +8,8 @@
  * on an idle machine, 3 s on a loaded one) a request would wait for it, past a frontend's
  * patience (JupyterLab's completer gives up after 1 s, so the first Tab after a start or restart
  * came back empty): the I/O worker has the main thread's runtime introspection answer at once
- * instead (`wants`), as long as that thread is free.
+ * instead (`wants`), as long as that thread is free; what the runtime has nothing for (a name only
+ * the types know) it hands back, and it is asked here then.
  */
 import type { MessagePort } from "node:worker_threads";
 import type { Message } from "../../messaging/index.js";
@@ -16,6 +17,11 @@ import type { QueryReply, QueryRequest, ToIoFromLanguage } from "../../language/
 
 /** Past this, the request goes to the runtime instead (the service may be checking a huge cell). */
 const TIMEOUT_MS = 3000;
+/**
+ * A request that comes while the service warms up waits for the warm-up (2.5-5 s on a loaded
+ * machine), then TIMEOUT_MS; at most this long in all (a service that never gets warm).
+ */
+const WARMUP_TIMEOUT_MS = 15_000;
 
 export interface RouteHandlers {
   answered(msg: Message, content: NonNullable<QueryReply["content"]>): void;
@@ -54,7 +60,7 @@ export class LanguageRoute {
     for (const req of this.waiting) if (this.pending.has(req.id)) port.postMessage(req);
     this.waiting = [];
     port.on("message", (m: ToIoFromLanguage) => {
-      if ("warm" in m) this.warm = true;
+      if ("warm" in m) this.becomeWarm();
       else this.settle(m.id, m.content);
     });
     port.on("close", () => {
@@ -84,10 +90,19 @@ export class LanguageRoute {
     const req: QueryRequest = msg.header.msg_type === "complete_request"
       ? { type: "complete", id, code: c.code, cursor }
       : { type: "inspect", id, code: c.code, cursor, detail: typeof c.detail_level === "number" ? c.detail_level : 0 };
-    const timer = setTimeout(() => this.settle(id, null), TIMEOUT_MS);
+    const timer = setTimeout(() => this.settle(id, null), this.warm ? TIMEOUT_MS : WARMUP_TIMEOUT_MS);
     this.pending.set(id, { msg, timer });
     if (this.port) this.port.postMessage(req);
     else this.waiting.push(req);
+  }
+
+  /** From now on a request gets TIMEOUT_MS, the ones waiting for the warm-up too. */
+  private becomeWarm(): void {
+    this.warm = true;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.timer = setTimeout(() => this.settle(id, null), TIMEOUT_MS);
+    }
   }
 
   private settle(id: string, content: QueryReply["content"]): void {
