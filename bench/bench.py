@@ -2,7 +2,8 @@
 """Side-by-side benchmark of Jupyter kernels through one Python client.
 
 Kernels (one at a time, each in its own process group, always killed afterwards):
-  ours      node dist/cli/main.js start -f <conn>           (this repository, built by `npm run build`)
+  ours      node dist/cli/main.js start -f <conn>           (this repository, built by `npm run build`;
+                                                            with its kernel.json's env, as Jupyter launches it)
   floor     node bench/floor.mjs -f <conn>                  (do-nothing zeromq.js responder)
   floor_owed    ... --owed              (the floor + execute_input/execute_result: 5 messages)
   floor_design  ... --owed --io-thread  (and a worker owning the sockets: design §3's two hops)
@@ -30,6 +31,14 @@ Figures per kernel:
               `update` comm_msgs, the reply and idle arrived; frontend -> kernel, N `update`
               comm_msgs sent back to back until the idle of each (and the value checked after);
               messages/s each way, median of 3
+  completion  (kernels that run code) N fresh starts, each sent a complete_request right after its first
+              kernel_info_reply (`'abc'.toUpp` in JS, `'abc'.upp` in Python): time to its reply, and
+              whether it had the match (`toUpperCase`, `upper`); median
+  memory      (fresh process) RSS of the kernel's process group at idle, after start-up and a first
+              completion (ours: until its language service answers), and the growth over N
+              executes of `1+1` sent one after another
+  compute     (JS/TS kernels, fresh process) seven compute-bound workloads as top-level cell code and as
+              a plain Node ES module (`node file.mjs`), timed inside the code; best of 3; ratio to node
 
 The client is pyzmq + jupyter_client.session.Session used directly (no BlockingKernelClient).
 Run through bench/run.sh, which sets up bench/node_modules and bench/.venv.
@@ -130,6 +139,19 @@ def _deno_binary() -> str | None:
     return None
 
 
+def _our_kernel_env(root: Path = ROOT) -> dict[str, str]:
+    """The environment our kernel.json gives the kernel (src/kernelspec/kernel_env.ts): ours is
+    launched as Jupyter launches it."""
+    module = root / "dist" / "kernelspec" / "kernel_env.js"
+    if not module.exists():
+        return {}
+    code = f"import({json.dumps(module.as_uri())}).then(m => process.stdout.write(JSON.stringify(m.KERNEL_ENV)))"
+    try:
+        return json.loads(subprocess.run([NODE, "-e", code], capture_output=True, text=True, timeout=30).stdout)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return {}
+
+
 def kernel_table() -> dict[str, dict]:
     deno = _deno_binary() or "deno"
     tslab = BENCH / "node_modules" / "tslab" / "bin" / "tslab"
@@ -137,6 +159,7 @@ def kernel_table() -> dict[str, dict]:
         "ours": {
             "label": "ts-async-kernel (ours)",
             "argv": [NODE, str(ROOT / "dist" / "cli" / "main.js"), "start", "-f", "{conn}"],
+            "env": _our_kernel_env(),
             "lang": "js",
             "needs": ROOT / "dist" / "cli" / "main.js",
             "interrupt_mode": "message",  # the default of our kernelspec (src/kernelspec)
@@ -196,7 +219,8 @@ def kernel_table() -> dict[str, dict]:
 
 
 ALL_KERNELS = ["ours", "floor", "floor_owed", "floor_design", "deno", "tslab", "ipykernel", "async"]
-PHASES = ("startup", "rtt", "pipelined", "stream", "comm", "interrupt", "interrupt_sleep", "decl")
+PHASES = ("startup", "completion", "rtt", "pipelined", "stream", "comm", "interrupt", "interrupt_sleep", "decl",
+          "memory", "compute")
 
 
 def _run_out(argv: list[str]) -> str:
@@ -1081,6 +1105,222 @@ def phase_interrupt(run: Run, lang: str, mode: str, variant: str = "loop", timeo
     return out
 
 
+# The first completion after a start (design §8: under 300 ms, JupyterLab's completer gives up after
+# 1 s): per language, the probe and its expected match, then a plainer probe (a global's member)
+# that shows whether a kernel that misses the first completes at all.
+COMPLETION_PROBES = {
+    "js": (("'abc'.toUpp", "toUpperCase"), ("Math.ma", "max")),
+    "py": (("'abc'.upp", "upper"), ("str.upp", "upper")),
+}
+
+
+def complete_once(run: Run, code: str, deadline: float) -> tuple[float, dict]:
+    """One complete_request with the cursor at the end; (seconds to its reply, the reply's content)."""
+    t0 = time.perf_counter()
+    mid = run.send(run.shell, "complete_request", {"code": code, "cursor_pos": len(code)})
+    for ch, m in run.poll(deadline):
+        if ch == "shell" and m["parent_header"].get("msg_id") == mid:
+            return time.perf_counter() - t0, m["content"]
+    raise AssertionError("unreachable")
+
+
+def phase_completion(run: Run, lang: str, timeout: float) -> dict:
+    """Spawns the kernel; right after its first kernel_info_reply (as a frontend that was just
+    (re)started, and a user pressing Tab at once) the first probe, then the second. The time from
+    sending the first to its reply, and whether each reply had its match."""
+    phase_startup(run, timeout)
+    (code, want), (code2, want2) = COMPLETION_PROBES[lang]
+    deadline = time.perf_counter() + timeout
+    dt, c = complete_once(run, code, deadline)
+    _, c2 = complete_once(run, code2, deadline)
+    return {"s": dt, "hit": want in (c.get("matches") or []), "hit2": want2 in (c2.get("matches") or []),
+            "typed": bool((c.get("metadata") or {}).get("_jupyter_types_experimental"))}  # fmt: skip
+
+
+def completion_summary(samples: list[dict], lang: str) -> dict:
+    (code, want), (code2, want2) = COMPLETION_PROBES[lang]
+    times = sorted(x["s"] for x in samples)
+    return {
+        "median_ms": statistics.median(times) * 1e3, "min_ms": times[0] * 1e3, "max_ms": times[-1] * 1e3,
+        "n": len(samples), "probe": code, "want": want, "hits": sum(x["hit"] for x in samples),
+        "probe2": code2, "want2": want2, "hits2": sum(x["hit2"] for x in samples),
+        "typed": sum(x["typed"] for x in samples),
+    }  # fmt: skip
+
+
+def group_rss_mb(pgid: int) -> float:
+    """Resident memory of every process in the kernel's process group (the kernel and whatever
+    it started), from /proc: each thread's isolate, the heap, the binary's pages in use."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            # the fields after the command name, which may hold spaces and parentheses
+            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            for line in Path(f"/proc/{entry}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile, or a kernel thread without VmRSS
+    return total / 1024
+
+
+def settled_rss_mb(pgid: int) -> float:
+    """The least of five samples over half a second: a collection about to run does not count."""
+    samples = []
+    for _ in range(5):
+        time.sleep(0.1)
+        samples.append(group_rss_mb(pgid))
+    return min(samples)
+
+
+def phase_memory(run: Run, lang: str, typed_warmup: bool, executes: int, settle: float, timeout: float) -> dict:
+    """RSS of the kernel's process group at idle, after start-up and what a first completion loads
+    (our language service: until its answers carry match kinds, i.e. after its warm-up), `settle`
+    seconds later; then after `executes` cells of `1+1` sent as a frontend sends them (each after
+    the previous reply and idle). A kernel that stops answering gets the RSS after what it answered."""
+    code, _want = COMPLETION_PROBES[lang][0]
+    deadline = time.perf_counter() + 30
+    while True:
+        _, c = complete_once(run, code, deadline)
+        if not typed_warmup or (c.get("metadata") or {}).get("_jupyter_types_experimental"):
+            break
+        time.sleep(0.2)
+    time.sleep(settle)
+    pgid = run.proc.pid
+    idle = settled_rss_mb(pgid)
+    done = 0
+    t0 = time.perf_counter()
+    stopped = ""
+    try:
+        deadline = t0 + timeout
+        for _ in range(executes):
+            # a kernel silent for 10 s has stopped answering (tslab does after some hundred cells)
+            _, reply = one_execute(run, "1+1", min(deadline, time.perf_counter() + 10))
+            if reply["content"].get("status") != "ok":
+                stopped = f"an execute failed:{_err(reply)}"
+                break
+            done += 1
+    except Timeout:
+        stopped = f"{done:,} of {executes:,} answered, then none in 10 s" if time.perf_counter() < deadline else \
+            f"{done:,} of {executes:,} answered in {timeout:.0f} s"
+    elapsed = time.perf_counter() - t0
+    time.sleep(1.0)
+    after = settled_rss_mb(pgid)
+    out = {"done": done == executes, "idle_mb": idle, "after_mb": after, "growth_mb": after - idle,
+           "executes": done, "seconds": elapsed}  # fmt: skip
+    if stopped:
+        out["note"] = stopped
+    return out
+
+
+# Compute-bound cell code, the same text three ways: top-level code of a cell in each JS kernel, and
+# a plain Node ES module (`node file.mjs`) as the reference. Each body is plain JavaScript that is
+# also strict TypeScript (parameters typed by their defaults: tslab checks every cell), top-level
+# (not in a function: how cell code is written, and what a kernel's cell transform acts on), with
+# `{r}` made unique per run (a kernel may refuse to re-declare a `const`). The time is taken inside
+# the code (performance.now() around the work), so the protocol costs nothing here; each prints
+# `__ms <ms> <check>`, and the check must agree with the plain module's.
+COMPUTE_WORKLOADS = [
+    ("numeric loop (3e7)", "acc{r}",
+     "let acc{r} = 0;\nfor (let i = 0; i < 3e7; i++) acc{r} = (acc{r} + i * 7) % 1000003;"),
+    ("method calls (1e7)", "counter{r}.n",
+     "class Counter{r} { n = 0; add(k = 0) { this.n = (this.n + k) % 1000003; return this; } }\n"
+     "const counter{r} = new Counter{r}();\nfor (let i = 0; i < 1e7; i++) counter{r}.add(i & 7);"),
+    ("recursion (fib 30)", "fib{r}(30)",
+     "function fib{r}(n = 0): number { return n < 2 ? n : fib{r}(n - 1) + fib{r}(n - 2); }\n"
+     "const f{r} = fib{r}(30);"),
+    ("sort (1e6 numbers)", "arr{r}[500000]",
+     "const arr{r} = Array.from({ length: 1e6 }, (_, i) => (i * 2654435761) % 1000003);\n"
+     "arr{r}.sort((a, b) => a - b);"),
+    ("string building (2e6 appends)", "s{r}.length",
+     "let s{r} = \"\";\nfor (let i = 0; i < 2e6; i++) s{r} += String.fromCharCode(97 + (i % 26));\n"
+     "const len{r} = s{r}.length;"),
+    ("object/Map churn (1e6 sets)", "m{r}.size",
+     "const m{r} = new Map();\n"
+     "for (let i = 0; i < 1e6; i++) m{r}.set(\"k\" + (i % 50000), { i, sq: i * i, tag: \"t\" + (i & 15) });"),
+    ("closures (1e6 made and called)", "sum{r}",
+     "const fns{r} = [];\nfor (let i = 0; i < 1e6; i++) fns{r}.push(() => i * 2);\n"
+     "let sum{r} = 0;\nfor (const fn of fns{r}) sum{r} = (sum{r} + fn()) % 1000003;"),
+]
+COMPUTE_MARK = re.compile(r"__ms (\d+(?:\.\d+)?) (.*)")
+
+
+def compute_code(body: str, check: str, r: str) -> str:
+    """A workload's text for run `r`: timed inside, printing `__ms <ms> <check>`. The TypeScript
+    annotation in `fib` (recursive functions need one) is stripped for the plain module."""
+    t = f"t0_{r}"
+    text = (f"const {t} = performance.now();\n{body}\n"
+            f"console.log(`__ms ${{(performance.now() - {t}).toFixed(3)}} ${{String({check})}}`);")  # fmt: skip
+    return text.replace("{r}", r)
+
+
+_node_compute: dict | None = None
+
+
+def node_compute(repeats: int, timeout: float) -> dict:
+    """The reference: each workload as a plain Node ES module, `repeats` fresh processes, the best.
+    Measured once per bench run (every JS kernel's compute phase is compared with it)."""
+    global _node_compute
+    if _node_compute is not None:
+        return _node_compute
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="bench-compute-") as tmp:
+        for i, (name, check, body) in enumerate(COMPUTE_WORKLOADS):
+            path = Path(tmp) / f"w{i}.mjs"
+            path.write_text(compute_code(body, check, "0").replace("(n = 0): number", "(n = 0)"))
+            best, value = None, None
+            for _ in range(repeats):
+                p = subprocess.run([NODE, str(path)], capture_output=True, text=True, timeout=timeout)
+                m = COMPUTE_MARK.search(p.stdout)
+                if p.returncode != 0 or not m:
+                    raise RuntimeError(f"plain node, {name}: {p.stderr.strip()[-300:] or p.stdout[-300:]}")
+                best = min(best or float("inf"), float(m.group(1)))
+                value = m.group(2)
+            out[name] = {"ms": best, "check": value}
+    _node_compute = out
+    return out
+
+
+def phase_compute(run: Run, repeats: int, timeout: float) -> dict:
+    """Each workload as cell code, `repeats` cells (new names each), the best time; next to the plain
+    Node module's (the same text, run by `node file.mjs`). A result that differs from the module's
+    fails that workload."""
+    ref = node_compute(repeats, timeout)
+    work: dict[str, dict] = {}
+    for name, check, body in COMPUTE_WORKLOADS:
+        best, value, err = None, None, ""
+        for k in range(repeats):
+            reply, msgs = execute_collect(run, compute_code(body, check, f"c{next(_compute_runs)}"),
+                                          time.perf_counter() + timeout)  # fmt: skip
+            text = "".join(m["content"].get("text", "") for m in msgs if m["msg_type"] == "stream")
+            m = COMPUTE_MARK.search(text)
+            if reply["content"].get("status") != "ok" or not m:
+                err = f"failed:{_err(reply) or ' no timing printed'}"
+                break
+            best = min(best or float("inf"), float(m.group(1)))
+            value = m.group(2)
+            if best > 5000:
+                break  # a slow kernel: one run is enough to tell
+        if err:
+            work[name] = {"error": err, "node_ms": ref[name]["ms"]}
+        elif value != ref[name]["check"]:
+            work[name] = {"error": f"result {value!r}, the plain module's {ref[name]['check']!r}", "node_ms": ref[name]["ms"]}
+        else:
+            work[name] = {"ms": best, "node_ms": ref[name]["ms"], "x_node": best / ref[name]["ms"]}
+    ratios = [w["x_node"] for w in work.values() if "x_node" in w]
+    out: dict = {"done": len(ratios) == len(work), "workloads": work, "repeats": repeats}
+    if ratios:
+        out["geomean_x_node"] = statistics.geometric_mean(ratios)
+    return out
+
+
+_compute_runs = iter(range(1_000_000))
+
+
 # ---------------------------------------------------------------------------------------------
 # driver
 
@@ -1097,7 +1337,7 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
 
     # 1. startup: N launches, each killed right after its first kernel_info_reply
     startups = []
-    for _ in range(opts.launches):
+    for _ in range(0 if "startup" in opts.skip else opts.launches):
         run = Run(name, spec, ctx, workdir, next(launch))
         try:
             startups.append(phase_startup(run, opts.timeout))
@@ -1114,8 +1354,27 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
         "min_ms": min(startups) * 1e3,
         "max_ms": max(startups) * 1e3,
         "n": len(startups),
-    }
+    } if startups else {"skipped": True}
     print(f"    startup: {fmt_phase('startup', res['startup'])}", flush=True)
+
+    # 1b. the first completion: N more launches, each asked to complete right after its first reply
+    if spec.get("no_stream") or "completion" in opts.skip:
+        res["completion"] = {"skipped": True}
+    else:
+        samples = []
+        for _ in range(opts.completion_launches):
+            run = Run(name, spec, ctx, workdir, next(launch))
+            try:
+                samples.append(phase_completion(run, spec["lang"], opts.timeout))
+            except (Timeout, KernelDied) as e:
+                res["completion"] = {"error": "no complete_reply" if isinstance(e, Timeout) else str(e)}
+                res["log_tail"] = run.log_tail()
+                break
+            finally:
+                run.close()
+        else:
+            res["completion"] = completion_summary(samples, spec["lang"])
+        print(f"    completion: {fmt_phase('completion', res['completion'])}", flush=True)
 
     # 2. the other phases share one process; a phase that times out, fails or kills the
     # kernel gets the next phase a fresh process, so one bad phase cannot spoil the next
@@ -1132,6 +1391,11 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
             lambda run: phase_interrupt(run, spec["lang"], spec.get("interrupt_mode", "signal"), "sleep")),
         ("decl", None if spec.get("no_stream") or spec["lang"] != "js" else
             lambda run: phase_decl(run, opts.decl_warmup, opts.decl_samples, opts.decl_fillers, opts.timeout)),
+        ("memory", None if spec.get("no_stream") else
+            lambda run: phase_memory(run, spec["lang"], name in ("ours", "baseline"), opts.memory_executes, opts.settle,
+                                     3 * opts.timeout)),
+        ("compute", None if spec.get("no_stream") or spec["lang"] != "js" else
+            lambda run: phase_compute(run, opts.compute_repeats, opts.timeout)),
     ]  # fmt: skip
     notes: list[str] = []
     run: Run | None = None
@@ -1206,7 +1470,7 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
 
 
 # Phases measured on a process of their own, not after the earlier phases' cells.
-FRESH_PHASES = {"decl"}
+FRESH_PHASES = {"decl", "memory", "compute"}
 
 
 def _fmt_decl(r: dict, variant: str) -> str:
@@ -1224,6 +1488,22 @@ def fmt_phase(phase: str, r: dict | None) -> str:
         return r.get("text") or f"error: {r['error']}"
     if phase == "startup":
         return f"{r['median_ms']:.0f} ms"
+    if phase == "completion":
+        hit = f"{r['want']} {r['hits']}/{r['n']}" if r["hits"] else f"no {r['want']}"
+        also = "" if r["hits"] == r["n"] else f"; `{r['probe2']}`: {r['want2']} {r['hits2']}/{r['n']}"
+        return f"{r['median_ms']:.0f} ms, {hit}{also}"
+    if phase == "memory":
+        t = f"{r['idle_mb']:.0f} MB"
+        if "idle_only" in r:
+            return t
+        return f"{t}, +{r['growth_mb']:.0f} MB after {r['executes']:,} executes" + ("" if r["done"] else f" ({r['note']})")
+    if phase == "memory_growth":
+        return f"+{r['growth_mb']:.1f} MB" + ("" if r["done"] else f" after {r['executes']:,} ({r.get('note', '')})")
+    if phase == "compute":
+        if "geomean_x_node" not in r:
+            return "failed: " + "; ".join(f"{k}: {w['error']}" for k, w in r["workloads"].items())
+        failed = [k for k, w in r["workloads"].items() if "error" in w]
+        return f"×{r['geomean_x_node']:.2f} of plain node (geometric mean)" + (f", failed: {', '.join(failed)}" if failed else "")
     if phase == "rtt":
         partial = f" ({r['text']})" if r.get("done") is False else ""
         return f"{r['median_ms']:.2f} / {r['p99_ms']:.2f} ms{partial}"
@@ -1269,6 +1549,12 @@ def _value(phase: str, r: dict | None) -> float | None:
         return None
     if phase == "startup":
         return r["median_ms"]
+    if phase == "completion":
+        return r["median_ms"]
+    if phase == "memory":
+        return r["idle_mb"]
+    if phase == "memory_growth":
+        return r["growth_mb"] if r["done"] else None
     if phase == "rtt_median":
         return r["median_ms"]
     if phase == "rtt_p99":
@@ -1286,7 +1572,8 @@ def _value(phase: str, r: dict | None) -> float | None:
 
 
 LOWER_IS_BETTER = {"startup": True, "rtt_median": True, "rtt_p99": True, "pipelined": False, "stream": False,
-                   "interrupt": True, "interrupt_sleep": True, "comm_k2f": False, "comm_f2k": False}  # fmt: skip
+                   "interrupt": True, "interrupt_sleep": True, "comm_k2f": False, "comm_f2k": False,
+                   "completion": True, "memory": True, "memory_growth": True}  # fmt: skip
 
 
 def advantage(phase: str, ours: float | None, peer: float | None, peer_r: dict | None = None) -> str:
@@ -1297,6 +1584,8 @@ def advantage(phase: str, ours: float | None, peer: float | None, peer_r: dict |
         return ""
     if ours == 0 or peer == 0:
         return ""
+    if phase == "memory_growth" or (phase == "completion" and peer_r and not peer_r.get("hits")):
+        return ""  # a growth near zero makes no ratio; a reply without the match is no answer to time
     x = peer / ours if LOWER_IS_BETTER[phase] else ours / peer
     return f"{x:.2f}x"
 
@@ -1316,6 +1605,9 @@ def table(results: dict, order: list[str]) -> list[str]:
         ("decl_same", "decl, same names", lambda r: r.get("decl")),
         ("decl_new", "decl, new names", lambda r: r.get("decl")),
         ("decl_plain", "`1+1` after the same cells", lambda r: r.get("decl")),
+        ("completion", "first completion after start", lambda r: r.get("completion")),
+        ("memory", "idle RSS", lambda r: r.get("memory")),
+        ("memory_growth", "RSS growth over the executes", lambda r: r.get("memory")),
     ]
 
     def cell(key, r):
@@ -1327,6 +1619,8 @@ def table(results: dict, order: list[str]) -> list[str]:
             return r.get("text") or "error"
         if key == "startup":
             return f"{r['median_ms']:.0f} ms"
+        if key == "memory":
+            return f"{r['idle_mb']:.0f} MB"
         if key == "rtt_median":
             partial = f" (of the first {r['n']}, then no answers)" if r.get("done") is False else ""
             return f"{r['median_ms']:.2f} ms{partial}"
@@ -1351,6 +1645,29 @@ def table(results: dict, order: list[str]) -> list[str]:
         if "error" in r:
             label += f" — **{r['error']}**"
         lines.append(f"| {label} | {r.get('version', '')} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def compute_table(results: dict, order: list[str]) -> list[str]:
+    """The compute phase per workload: plain node's best time, then each kernel's and its ratio to
+    it (×: times plain node's; >1 slower). Empty when no kernel ran the phase."""
+    ran = [k for k in order if (results.get(k, {}).get("compute") or {}).get("workloads")]
+    if not ran:
+        return []
+    first = results[ran[0]]["compute"]["workloads"]
+    head = "| workload | plain `node file.mjs` | " + " | ".join(results[k]["label"] for k in ran) + " |"
+    lines = [head, "|" + "---|" * (len(ran) + 2)]
+    for name, _check, _body in COMPUTE_WORKLOADS:
+        if name not in first:
+            continue
+        cells = []
+        for k in ran:
+            w = results[k]["compute"]["workloads"].get(name, {})
+            cells.append(w["error"][:80] if "error" in w else f"{w['ms']:.0f} ms (×{w['x_node']:.2f})")
+        lines.append(f"| {name} | {first[name]['node_ms']:.0f} ms | " + " | ".join(cells) + " |")
+    geo = [f"×{results[k]['compute']['geomean_x_node']:.2f}" if "geomean_x_node" in results[k]["compute"] else "–"
+           for k in ran]  # fmt: skip
+    lines.append("| geometric mean of the ratios | ×1 | " + " | ".join(geo) + " |")
     return lines
 
 
@@ -1382,6 +1699,15 @@ def observations(results: dict) -> list[str]:
                     items.append(f"pipelined: reply statuses {p['statuses']}")
                 if p.get("idles", p["n"]) < p["n"]:
                     items.append(f"pipelined: {p['n'] - p['idles']} status idle messages missing")
+            if phase == "memory" and p.get("note"):
+                items.append(f"memory: {p['note']}")
+            if phase == "compute":
+                for wname, w in (p.get("workloads") or {}).items():
+                    if "error" in w:
+                        items.append(f"compute: {wname}: {w['error']}")
+            if phase == "completion" and p.get("n") and p.get("hits", 0) < p["n"]:
+                items.append(f"completion: `{p['probe']}` right after start-up gave {p['want']} in {p['hits']} of "
+                             f"{p['n']} starts; `{p['probe2']}` gave {p['want2']} in {p['hits2']}")
             if phase == "comm" and p.get("echo_updates_without_parent"):
                 items.append(f"comm: {p['echo_updates_without_parent']} echo_update messages had an empty parent_header "
                              "(a frontend matches the echo of its own change by that parent)")  # fmt: skip
@@ -1445,6 +1771,28 @@ def targets(results: dict) -> list[str]:
              + (f", ×{plain['p99_growth']:.2f}" if plain else ""), worst <= 1.2)  # fmt: skip
     elif od and not od.get("skipped"):
         line(f"cost per declaring cell: {od.get('text') or od.get('error')} (target: grows ≤ 1.2x)", False)
+    oc, dc = o.get("completion") or {}, (d or {}).get("completion") or {}
+    if "median_ms" in oc:
+        vs = ""
+        if "median_ms" in dc:
+            got = f"{dc['want']} in {dc['hits']}/{dc['n']}" if dc["hits"] else f"never {dc['want']}"
+            vs = f"; Deno's {dc['median_ms']:.0f} ms, {got}"
+        line(f"first completion after a start: `{oc['probe']}` answered in {oc['median_ms']:.0f} ms (median of {oc['n']} "
+             f"starts), {oc['want']} in {oc['hits']}/{oc['n']}{vs} (target < 300 ms, with the match)",
+             oc["median_ms"] < 300 and oc["hits"] == oc["n"])  # fmt: skip
+    om, dm = o.get("memory") or {}, (d or {}).get("memory") or {}
+    if "idle_mb" in om and "idle_mb" in dm:
+        line(f"idle RSS {om['idle_mb']:.0f} MB = {om['idle_mb'] / dm['idle_mb']:.2f}x Deno's {dm['idle_mb']:.0f} MB "
+             f"(target ≤ 1x); after {om['executes']:,} executes +{om['growth_mb']:.0f} MB (Deno's "
+             f"+{dm['growth_mb']:.0f} MB after {dm['executes']:,})", om["idle_mb"] <= dm["idle_mb"])  # fmt: skip
+    ocp = o.get("compute") or {}
+    if "geomean_x_node" in ocp:
+        worst = max(ocp["workloads"].items(), key=lambda kv: kv[1].get("x_node", 0))
+        dcp = (d or {}).get("compute") or {}
+        dtxt = f"; Deno ×{dcp['geomean_x_node']:.2f}" if "geomean_x_node" in dcp else ""
+        line(f"cell code {ocp['geomean_x_node']:.2f}x the time of the same code as a plain Node module (geometric "
+             f"mean of {len(ocp['workloads'])} workloads; worst: {worst[0]} ×{worst[1].get('x_node', 0):.2f}){dtxt} "
+             "(target ≤ 1.2x)", ocp["geomean_x_node"] <= 1.2 and ocp.get("done"))  # fmt: skip
     ost, fst, dst = v(o, "startup"), v(f, "startup"), v(d, "startup")
     if ost and fst:
         line(f"startup {ost:.0f} ms = {ost / fst:.2f}x the floor's {fst:.0f} ms (target ≤ 1.3x)", ost / fst <= 1.3)
@@ -1484,7 +1832,14 @@ def main() -> int:
     ap.add_argument("--settle", type=float,
                     help="seconds every kernel is left alone after start-up before a phase (default 3, quick 1)")
     ap.add_argument("--comm-messages", type=int, help="comm messages each way per sample (default 2000, quick 500)")
-    ap.add_argument("--skip", default="", help="phases to skip: rtt,pipelined,stream,comm,interrupt,interrupt_sleep,decl")
+    ap.add_argument("--skip", default="", help=f"phases to skip, from {','.join(PHASES)}")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="also measure another build of ours (a checkout with its own `npm run build`, e.g. of "
+                         "main), as kernel `baseline` right after ours: before/after in one run")
+    ap.add_argument("--only", default="", help="run only these phases (e.g. --only completion,memory,compute)")
+    ap.add_argument("--completion-launches", type=int, help="fresh starts for the first completion (default 10, quick 3)")
+    ap.add_argument("--memory-executes", type=int, help="executes after which RSS is measured again (default 10000, quick 1000)")
+    ap.add_argument("--compute-repeats", type=int, help="runs of each compute workload, the best counts (default 3, quick 1)")
     ap.add_argument("--out", help="results JSON (default bench/results/latest.json for a full run, "
                                   "bench/results/partial.json otherwise)")  # fmt: skip
     ap.add_argument("--update-docs", action="store_true",
@@ -1504,16 +1859,34 @@ def main() -> int:
     # the first point comes right after start-up: fewer warm-up cells leave the JIT cold there and
     # make the later point look cheaper (30 rounds gave x0.7-0.8 on ours, 100 rounds x1.0)
     opts.decl_warmup = opts.decl_warmup if opts.decl_warmup is not None else (30 if q else 100)
+    opts.completion_launches = opts.completion_launches or (3 if q else 10)
+    opts.memory_executes = opts.memory_executes if opts.memory_executes is not None else (1000 if q else 10_000)
+    opts.compute_repeats = opts.compute_repeats or (1 if q else 3)
     opts.skip = {s for s in opts.skip.split(",") if s}
+    only = {s for s in opts.only.split(",") if s}
+    if only - set(PHASES) or opts.skip - set(PHASES):
+        ap.error(f"unknown phases {sorted((only | opts.skip) - set(PHASES))}; choose from {list(PHASES)}")
+    if only:
+        opts.skip |= set(PHASES) - only
     names = [k.strip() for k in opts.kernels.split(",") if k.strip()]
     bad = [k for k in names if k not in ALL_KERNELS]
     if bad:
         ap.error(f"unknown kernels {bad}; choose from {ALL_KERNELS}")
-    full = set(names) == set(ALL_KERNELS) and not q and not opts.skip
+    full = set(names) == set(ALL_KERNELS) and not q and not opts.skip and not opts.baseline
     out = Path(opts.out) if opts.out else BENCH / "results" / ("latest.json" if full else "partial.json")
 
     specs = kernel_table()
     vers = versions()
+    if opts.baseline:
+        base = Path(opts.baseline).resolve()
+        if not (base / "dist" / "cli" / "main.js").exists():
+            ap.error(f"--baseline: {base}/dist/cli/main.js missing (npm ci && npm run build there)")
+        specs["baseline"] = {**specs["ours"], "label": f"ours, baseline ({base.name})",
+                             "argv": [NODE, str(base / "dist" / "cli" / "main.js"), "start", "-f", "{conn}"],
+                             "env": _our_kernel_env(base), "needs": base / "dist" / "cli" / "main.js"}  # fmt: skip
+        rev = _run_out(["git", "-C", str(base), "rev-parse", "--short", "HEAD"])
+        vers["baseline"] = f"{_pkg_version(base / 'package.json')} ({rev or base})"
+        names.insert(names.index("ours") + 1 if "ours" in names else 0, "baseline")
     mach = machine()
     print(f"machine: {mach['cores']} cores, {mach['cpu']}, {mach['memory']}; node {vers['node']}, "
           f"python {vers['python']}, pyzmq {vers['pyzmq']} (libzmq {vers['libzmq']})")  # fmt: skip
@@ -1546,9 +1919,13 @@ def main() -> int:
     load1 = os.getloadavg()
     mach["load_average_1min"] = {"start": round(load0[0], 2), "end": round(load1[0], 2)}
     lines = table(results, names)
+    compute_lines = compute_table(results, names)
     tg = targets(results)
     print()
     print("\n".join(lines))
+    if compute_lines:
+        print()
+        print("\n".join(compute_lines))
     print()
     print("In parentheses: how many times better ours is than that kernel (>1: ours better;")
     print("time figures peer/ours, rates ours/peer). rtt = execute `1+1` until reply and idle.")
@@ -1571,9 +1948,11 @@ def main() -> int:
                      "stream_bytes": STREAM_CHUNKS * (STREAM_CHUNK + 1),
                      "decl_samples": opts.decl_samples, "decl_warmup": opts.decl_warmup,
                      "decl_fillers": opts.decl_fillers, "comm_messages": opts.comm_messages,
-                     "timeout_s": opts.timeout},  # fmt: skip
+                     "completion_launches": opts.completion_launches, "memory_executes": opts.memory_executes,
+                     "compute_repeats": opts.compute_repeats, "timeout_s": opts.timeout},  # fmt: skip
         "kernels": {k: _round(_slim(v)) for k, v in results.items()},
         "table": lines,
+        "compute_table": compute_lines,
         "targets": tg,
         "observed": obs,
     }
@@ -1627,9 +2006,16 @@ def update_docs(doc: dict) -> None:
         f"{doc['settings']['decl_fillers']} more cells, ×growth ({doc['settings']['decl_warmup']} warm-up rounds, "
         f"{doc['settings']['decl_samples']} samples; no ratio to ours); comm: an IntSlider's update messages, "
         f"{doc['settings'].get('comm_messages', 2000):,} each way, messages/s, median of {doc['settings']['pipelined_repeats']}; "
-        "every phase bounded by "
+        f"first completion: median of {doc['settings'].get('completion_launches', 10)} fresh starts, a complete_request "
+        "right after the first kernel_info_reply (ratio only where the peer's reply had the match); idle RSS: the "
+        "kernel's process group after start-up, a first completion (ours: its language service warm) and 3 s, "
+        f"then the growth over {doc['settings'].get('memory_executes', 10000):,} executes of `1+1` sent one after "
+        "another (no ratio); every phase bounded by "
         f"{doc['settings']['timeout_s']:.0f} s.",
         "",
+        *([f"Compute phase: the same top-level code as a cell and as a plain Node ES module (`node file.mjs`), timed "
+           f"inside the code, best of {doc['settings'].get('compute_repeats', 3)}; ×: the time over plain node's "
+           "(>1: slower than plain node).", "", *doc["compute_table"], ""] if doc.get("compute_table") else []),
         "Design §8 targets, checked on this run:",
         "",
         *(doc["targets"] or ["- (ours did not run)"]),

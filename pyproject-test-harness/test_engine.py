@@ -293,6 +293,33 @@ def test_completion_answers_while_a_cell_awaits(kernel, kc) -> None:
     collect_iopub(kc, msg_id)
 
 
+def test_completion_right_after_a_start_is_answered_while_the_language_service_warms_up() -> None:
+    """The language service takes 1.3 to 3 s to warm up after a start or restart; JupyterLab's
+    completer gives up after 1 s. From the first kernel_info_reply on, each completion is answered
+    at once by the runtime (no match kinds) until the service is warm, then by the service (with
+    match kinds): none waits for the warm-up, and each has the right match."""
+    with running_kernel(KERNEL_NAME) as (_km, kc):  # start_new_kernel: right after kernel_info_reply
+        code = "'abc'.toUpp"
+        answered_by: list[str] = []
+        deadline = time.monotonic() + 30
+        while not answered_by or answered_by[-1] == "runtime":
+            assert time.monotonic() < deadline, f"the language service never answered: {answered_by}"
+            c = complete(kc, code)
+            assert "toUpperCase" in c["matches"] and (c["cursor_start"], c["cursor_end"]) == (6, 11), c
+            answered_by.append("service" if c["metadata"].get("_jupyter_types_experimental") else "runtime")
+            time.sleep(0.05)  # as a user typing, not a flood competing with the warm-up for the CPU
+        # The service starts after the shell and warms up for over a second: the requests sent
+        # meanwhile (one every ~50 ms) are the runtime's. Waiting for the service, the second
+        # one would already have come back typed.
+        assert answered_by.count("runtime") >= 3, answered_by
+        # And a warm service answers what it can from then on.
+        assert complete(kc, code)["metadata"].get("_jupyter_types_experimental"), "the warm service did not answer"
+    # What only the types know (a member of a call's result) waits for the warm service instead.
+    with running_kernel(KERNEL_NAME) as (_km, kc):
+        c = complete(kc, "function doubleIt(n: number) { return 2 * n }\ndoubleIt(2).toFix")
+        assert c["matches"] == ["toFixed"] and c["metadata"].get("_jupyter_types_experimental"), c
+
+
 def test_completion_of_package_types_and_keywords(kc) -> None:
     language_ready(kc)
     # A package's members come from its .d.ts (esm-only-pkg in the notebook's node_modules).

@@ -168,6 +168,24 @@ def test_memory_after_10000_executions_stays_within_50_mb() -> None:
             f"({rss_after_100:.1f} -> {rss_after:.1f} MB)")
 
 
+# Deno's kernel (2.9.6) held 217 MB at idle on the machine of issue 12; ours then held 243 MB, 32 of
+# them a young generation V8 had grown to 16 MB semi-spaces in the language-service thread.
+IDLE_RSS_LIMIT_MB = 217
+
+
+def test_idle_memory_after_the_language_service_warm_up_stays_within_budget() -> None:
+    """RSS of the whole kernel process at idle, after start-up and the language service's warm-up
+    (the TypeScript compiler, the lib files and @types/node loaded), within Deno's kernel's."""
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        pid = kernel_process(km).pid
+        language_service_ready(kc)
+        time.sleep(2)  # what the warm-up left for the collector
+        rss = settled_rss_mb(pid)
+        report_figure(f"kernel RSS at idle after the language service's warm-up: {rss:.1f} MB "
+                      f"(budget {IDLE_RSS_LIMIT_MB} MB)")
+        assert rss <= IDLE_RSS_LIMIT_MB, f"idle RSS {rss:.1f} MB, over the {IDLE_RSS_LIMIT_MB} MB budget"
+
+
 def test_200_mb_of_output_arrives_complete_and_in_order() -> None:
     # Lines `0000000042xxxx...x\n` of LINE_BYTES bytes, written 1000 at a time, with an await now
     # and then so output is flushed both while the cell runs and when it yields.

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ConnectionInfo } from "../kernel/connection_file.js";
+import { KERNEL_ENV } from "../kernelspec/kernel_env.js";
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "..", "cli", "main.js");
 
@@ -57,7 +58,8 @@ export async function launchKernel(options: LaunchOptions = {}): Promise<Launche
   const child = spawn(process.execPath, [options.cli ?? CLI, "start", "-f", file, ...(options.extraArgs ?? [])], {
     cwd: options.cwd ?? process.cwd(),
     // As jupyter_client does: the kernel shuts down if this process ends without disposing it.
-    env: { ...(options.env ?? process.env), JPY_PARENT_PID: String(process.pid) },
+    // KERNEL_ENV: as Jupyter sets it from kernel.json.
+    env: { ...(options.env ?? process.env), ...KERNEL_ENV, JPY_PARENT_PID: String(process.pid) },
     stdio: ["ignore", "ignore", "inherit"],
   });
   const kill = () => {

@@ -49,7 +49,21 @@ export type ToMain =
    * `aborted`: an execute_request its shell's abort window covers: made before a failing reply of
    * that shell went out (stop_on_error, io/abort_windows.ts).
    */
-  | { type: "request"; channel: "shell" | "control"; msg: InboundRequest; receivedAt: number; busySent: boolean; aborted?: boolean }
+  | {
+      type: "request";
+      channel: "shell" | "control";
+      msg: InboundRequest;
+      receivedAt: number;
+      busySent: boolean;
+      /**
+       * A completion or inspection while the language service warms up: the runtime answers it at
+       * once if it can; if it has nothing (a name only the types know), the main thread hands it
+       * back (`to_language`) instead of answering empty, and the service answers it once warm.
+       */
+      handBack?: boolean;
+      /** Aborted by stop_on_error's window (io/abort_windows.ts). */
+      aborted?: boolean;
+    }
   /**
    * The failing reply of a shell (`subshell`: its id, null for the main shell) went out at
    * `openedAt` (performance.now()) and its abort window is open: requests received before then
@@ -74,6 +88,8 @@ export type ToWorker =
   | { type: "send"; items: Outbound[] }
   /** The language-service worker's channel: completion and inspection go there from now on. */
   | { type: "language"; port: MessagePort | null }
+  /** The runtime had nothing for this request (sent with `handBack`): ask the language service. */
+  | { type: "to_language"; msgId: string }
   /**
    * A main-thread cell with a `timeout` tag started (ms) or ended (null): the worker keeps the
    * time, since the main thread may be stuck in the cell, and raises the cell's deadline

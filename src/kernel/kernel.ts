@@ -249,6 +249,9 @@ export class Kernel {
   }
 
   private getShell(): Promise<Shell> {
+    // The SIGINT watcher's thread boots (~50 ms) while the shell's modules load (~80 ms): the
+    // first completion after a start is answered by the shell, as soon as it is there.
+    if (!this.shellModule) this.startSigintWatch();
     this.shellModule ??= import("../shell/shell.js").then(async ({ Shell }) => {
       // No cell before the SIGINT watcher is armed: one arming during a cell's busy loop would
       // take the signal meant for that cell.
@@ -294,7 +297,7 @@ export class Kernel {
         if (m.msg.header.msg_type === "execute_request") {
           this.schedulerOf(m.msg.header).submit({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt, busySent: m.busySent, aborted: m.aborted });
         } else {
-          void this.handleOther(m.msg, m.channel, m.busySent);
+          void this.handleOther(m.msg, m.channel, m.busySent, m.handBack === true);
         }
         break;
       case "abort_window":
@@ -391,7 +394,7 @@ export class Kernel {
     return m ? m[1] === undefined : this.options.typeCheck === true;
   }
 
-  private async handleOther(req: InboundRequest, channel: "shell" | "control", busySent: boolean): Promise<void> {
+  private async handleOther(req: InboundRequest, channel: "shell" | "control", busySent: boolean, handBack = false): Promise<void> {
     const parent = req.header;
     const type = parent.msg_type as string;
     const c = req.content;
@@ -408,10 +411,14 @@ export class Kernel {
           const code = typeof c.code === "string" ? c.code : "";
           const cursor = typeof c.cursor_pos === "number" ? c.cursor_pos : [...code].length;
           if (type === "complete_request") {
-            this.reply(req, channel, "complete_reply", { status: "ok", ...shell.complete(code, cursor) });
+            const completion = shell.complete(code, cursor);
+            if (handBack && completion.matches.length === 0) return this.handBack(req);
+            this.reply(req, channel, "complete_reply", { status: "ok", ...completion });
           } else if (type === "inspect_request") {
             const detail = typeof c.detail_level === "number" ? c.detail_level : 0;
-            this.reply(req, channel, "inspect_reply", { status: "ok", ...shell.inspect(code, cursor, detail) });
+            const inspection = shell.inspect(code, cursor, detail);
+            if (handBack && !inspection.found) return this.handBack(req);
+            this.reply(req, channel, "inspect_reply", { status: "ok", ...inspection });
           } else {
             this.reply(req, channel, "is_complete_reply", shell.isComplete(code));
           }
@@ -464,6 +471,15 @@ export class Kernel {
     this.idle(parent);
     this.outbox.flush();
     this.preloadShell();
+  }
+
+  /**
+   * A completion or inspection the runtime has nothing for, while the language service warms up:
+   * the I/O worker asks the service and answers (busy went out, in order, before this notice).
+   */
+  private handBack(req: InboundRequest): void {
+    this.outbox.flush();
+    this.worker.postMessage({ type: "to_language", msgId: req.header.msg_id } satisfies ToWorker);
   }
 
   /** Close the sockets (the worker must close them before the process ends), then exit. */

@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROTOCOL_VERSION } from "../messaging/messages.js";
+import { KERNEL_ENV } from "./kernel_env.js";
 import { jupyterPath } from "./paths.js";
 
 export const DEFAULT_NAME = "ts-async";
@@ -54,7 +55,7 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
     language,
     // message mode works everywhere (no process-group signals needed); SIGINT is handled too.
     interrupt_mode: options.interruptMode ?? "message",
-    env: {},
+    env: { ...KERNEL_ENV },
     metadata: { debugger: false, ts_async_kernel: { backend: options.backend ?? "node", loop: options.loop ?? null, type_check: options.typeCheck === true, semicolon_hides_result: options.semicolonHidesResult === true, npm_install: options.noNpmInstall !== true } },
     kernel_protocol_version: PROTOCOL_VERSION,
   };

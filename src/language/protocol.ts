@@ -35,6 +35,9 @@ export interface QueryReply {
   content: Completion | Inspection | null;
 }
 
+/** Language worker → I/O worker: a reply, or the news that the warm-up is over. */
+export type ToIoFromLanguage = QueryReply | { warm: true };
+
 /** Main thread → language worker. */
 export type FromMain =
   /** A cell the cell log had no room for, with its place in the sequence. */

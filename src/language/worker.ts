@@ -6,7 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { setInterval } from "node:timers";
 import { CellLogReader } from "./cell_log.js";
-import type { FromMain, LanguageWorkerData, QueryReply, QueryRequest, ToMainFromLanguage } from "./protocol.js";
+import type { FromMain, LanguageWorkerData, QueryReply, QueryRequest, ToIoFromLanguage, ToMainFromLanguage } from "./protocol.js";
 import { NotebookService } from "./service.js";
 
 const data = workerData as LanguageWorkerData;
@@ -39,7 +39,7 @@ function answer(req: QueryRequest): QueryReply {
 
 data.io.on("message", (req: QueryRequest) => {
   catchUp();
-  data.io.postMessage(answer(req));
+  data.io.postMessage(answer(req) satisfies ToIoFromLanguage);
 });
 
 main.on("message", (m: FromMain) => {
@@ -60,7 +60,9 @@ main.on("message", (m: FromMain) => {
   }
 });
 
-// Warm-up: load the libs and @types/node now, not on the user's first Tab.
+// Warm-up: load the libs and @types/node now, not on the user's first Tab. Until the I/O worker
+// hears it is over, it has the main thread's runtime introspection answer (language_route.ts).
 service.complete('"".', 3);
 service.inspect("process", 7, 0);
+data.io.postMessage({ warm: true } satisfies ToIoFromLanguage);
 main.postMessage({ type: "ready" } satisfies ToMainFromLanguage);

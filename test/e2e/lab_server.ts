@@ -141,9 +141,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   // No news and update toasts over the notebook (and no request to the internet for them).
   userSettings("apputils-extension:notification", { fetchNews: "false", checkForUpdates: false });
-  // JupyterLab drops a completion reply after 1 s. A fresh kernel's language service warms up in
-  // the background (~2 s of CPU); on 2 shared cores a Tab in the first seconds can be answered
-  // later than that. The suite checks what the popup shows; how fast is bench/'s business.
+  // JupyterLab drops a completion reply after 1 s. While a fresh kernel's language service warms
+  // up (~2 s of CPU) the runtime answers at once, but what only the types know waits for the
+  // service, and on 2 shared cores anything may take longer. The suite checks what the popup
+  // shows; how fast is bench/'s business (its `completion` phase).
   userSettings("completer-extension:manager", { providerTimeout: 10_000 });
 
   const token = randomBytes(24).toString("hex");

@@ -121,6 +121,8 @@ function send(item: Outbound): Header | undefined {
   }
   if (item.release && item.parent) {
     open.delete(item.parent.msg_id);
+    executing.delete(item.parent.msg_id);
+    handBacks.delete(item.parent.msg_id);
     inFlight = Math.max(0, inFlight - 1);
   }
   const buffers = item.buffers?.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -216,6 +218,13 @@ function receive(frames: Buffer[], channel: string): Message | undefined {
 
 /** Requests forwarded to the main thread whose idle has not been sent yet. */
 let inFlight = 0;
+/**
+ * Execute requests among them: while one runs, the main thread may be stuck in a cell, so a
+ * completion waits for the language service rather than for it (see `route`).
+ */
+const executing = new Set<string>();
+/** Completions and inspections the main thread may hand back (`to_language`), by msg_id. */
+const handBacks = new Map<string, Message>();
 
 /**
  * While requests are in flight, output the main thread holds back for longer than this is asked
@@ -243,25 +252,28 @@ function watchOutput(): void {
  * once: ordering is safe (nothing else can publish for it before), it shows busy even if the
  * cell then blocks the main thread, and it saves the main thread a message per request.
  */
-function forward(msg: Message, channel: "shell" | "control", busyPublished = false, aborted = false): void {
+function forward(msg: Message, channel: "shell" | "control", busyPublished = false, handBack = false, aborted = false): void {
   // busyPublished: a request taken back from the language service; it is remembered, counted
   // in flight and announced busy already.
   const busySent = busyPublished || inFlight === 0;
   if (!busyPublished) {
     remember(msg);
     inFlight++;
+    if (msg.header.msg_type === "execute_request") executing.add(msg.header.msg_id);
     watchOutput();
   }
-  post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent, ...(aborted ? { aborted } : {}) });
+  if (handBack) handBacks.set(msg.header.msg_id, msg);
+  post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent, ...(handBack ? { handBack } : {}), ...(aborted ? { aborted } : {}) });
   // After the post, so the main thread starts meanwhile; still first on iopub, since this thread
   // sends the main thread's messages only after this function returns.
   if (busySent && !busyPublished) publish("status", { execution_state: "busy" }, msg.header);
 }
 
 /**
- * Completion and inspection go to the language-service worker once it is there, so they are
+ * Completion and inspection go to the language-service worker once it is warm, so they are
  * answered from types, and even while the main thread is stuck in a cell. What it cannot answer
- * (a value typed `any`, a slow or failed service) goes on to the main thread's runtime introspection.
+ * (a value typed `any`, a slow or failed service) goes on to the main thread's runtime
+ * introspection, and so does what comes while it warms up and the main thread is free.
  */
 const language = new LanguageRoute({
   answered(msg: Message, reply: NonNullable<QueryReply["content"]>) {
@@ -312,14 +324,19 @@ function route(msg: Message): void {
     }
     return;
   }
-  if ((type === "complete_request" || type === "inspect_request") && language.available) {
-    remember(msg);
-    inFlight++;
-    publish("status", { execution_state: "busy" }, msg.header);
-    language.ask(msg);
+  if (type === "complete_request" || type === "inspect_request") {
+    if (language.wants(executing.size > 0)) {
+      remember(msg);
+      inFlight++;
+      publish("status", { execution_state: "busy" }, msg.header);
+      language.ask(msg);
+      return;
+    }
+    // The service warms up: the runtime answers now, or hands back what only the types know.
+    forward(msg, "shell", false, language.available);
     return;
   }
-  forward(msg, "shell", false, type === "execute_request" && abortWindows.arrived(msg.header));
+  forward(msg, "shell", false, false, type === "execute_request" && abortWindows.arrived(msg.header));
 }
 
 /**
@@ -607,6 +624,11 @@ async function main(): Promise<void> {
     } else if (m.type === "language") {
       if (m.port) language.attach(m.port);
       else language.detach();
+    } else if (m.type === "to_language") {
+      const msg = handBacks.get(m.msgId);
+      handBacks.delete(m.msgId);
+      // Still open and announced busy: the service's answer (or, failing it, the runtime's) ends it.
+      if (msg && open.has(m.msgId)) language.ask(msg);
     } else if (m.type === "close") {
       language.detach();
       // Close every socket, then let this thread end by itself: the process must not exit
