@@ -280,7 +280,10 @@ def test_stop_on_error_aborts_every_later_cell_made_before_the_failure_went_out(
     beside: list[str] = []
     for burst in range(BURSTS):
         # The failing cell marks its burst before it throws; a later cell that runs after it says so.
-        failing.append(send_execute(kc, f"globalThis.soe.failed = {burst}; throw new Error('burst {burst}')",
+        # It fails after 4 ms, so that some later cells are surely made before it fails (the test
+        # must exercise the rule, whatever the machine's load); others are made after.
+        failing.append(send_execute(kc, f"globalThis.soe.failed = {burst}; const t0 = Date.now(); while (Date.now() - t0 < 4) {{}}\n"
+                                        f"throw new Error('burst {burst}')",
                                     subshell_id=subshell))
         for i in range(4):
             gap = time.perf_counter() + rng.uniform(0, 0.002)
