@@ -1026,6 +1026,16 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
     expect(r).toEqual([["run"], true, 3]);
   });
 
+  test("accessor fields named by a string or a number (found by the fuzz run against tsc: transform_fuzz.test.ts)", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      ['class Named {', '  accessor "w" = 1', "  accessor 2 = 3", "  static accessor 'z' = 4", "}", "const named = new Named();", ";[named.w, named[2], (Named as any).z]"].join("\n"),
+    );
+    expect(r).toEqual([1, 3, 4]);
+    // an accessor pair on the prototype, as tsc lowers it
+    expect(typeof Object.getOwnPropertyDescriptor((nb.get("Named") as { prototype: object }).prototype, "w")?.get).toBe("function");
+  });
+
   test("a JavaScript cell with decorators, and `using` inside a function", async () => {
     const nb = notebook("javascript");
     expect(await nb.value("function tag(v, ctx) { return function (...a) { return 'tagged ' + v.apply(this, a) } }\nclass J { @tag m() { return 1 } }\nnew J().m()")).toBe(

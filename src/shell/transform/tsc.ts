@@ -42,7 +42,8 @@ export const TSLIB_HELPERS = [
 /** Syntax that sends a cell here: what the fast path cannot run on this Node.js. */
 export function needsCompiler(source: string, message: string): boolean {
   if (message.includes("decorators are not supported") || message.startsWith("Unexpected character '@'")) return true;
-  if (/\baccessor\s+[#\p{ID_Start}$_[]/u.test(source)) return true;
+  // the field's name: an identifier, a private name, a computed key, a string or a number
+  if (/\baccessor\s+[#\p{ID_Start}$_["'\d]/u.test(source)) return true;
   return /^'using' declarations are not supported by Node\.js/.test(message);
 }
 
