@@ -1036,6 +1036,14 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
     expect(typeof Object.getOwnPropertyDescriptor((nb.get("Named") as { prototype: object }).prototype, "w")?.get).toBe("function");
   });
 
+  test("tsc's helpers come from tslib without tslib's globals: a cell's own __awaiter stays, no __decorate appears", async () => {
+    const nb = notebook();
+    await nb.run("var __awaiter = 'mine'");
+    expect(await nb.value("function mark(v: any, _c: any) { return v }\nclass Marked { @mark m() { return 2 } }\nnew Marked().m()")).toBe(2);
+    expect(await nb.value("__awaiter")).toBe("mine");
+    expect(Object.getOwnPropertyNames(globalThis).filter((n) => /^__(decorate|esDecorate|extends|generator|runInitializers)$/.test(n))).toEqual([]);
+  });
+
   test("a JavaScript cell with decorators, and `using` inside a function", async () => {
     const nb = notebook("javascript");
     expect(await nb.value("function tag(v, ctx) { return function (...a) { return 'tagged ' + v.apply(this, a) } }\nclass J { @tag m() { return 1 } }\nnew J().m()")).toBe(

@@ -28,7 +28,7 @@ import { compileWithTsc, needsCompiler, pragmaOptions, TSLIB_GLOBAL, TSLIB_HELPE
 export { CellSyntaxError, DECORATORS_UNSUPPORTED, USING_UNSUPPORTED_AT_TOP } from "./errors.js";
 export { CellPositionMap } from "./positions.js";
 export type { Binding, CellImport, Family, NameScope } from "./rewrite.js";
-export { TSLIB_GLOBAL } from "./tsc.js";
+export { loadTslib, TSLIB_GLOBAL } from "./tsc.js";
 export type { DecoratorOptions } from "./tsc.js";
 
 export interface TransformOptions {

@@ -58,6 +58,24 @@ export function pragmaOptions(source: string): DecoratorOptions {
   return out;
 }
 
+/**
+ * tslib, for the compiled cells' helpers. Its CommonJS build is UMD and, besides its exports,
+ * writes every helper onto `global` (`__awaiter`, `__decorate`, ... some 40 names), which would
+ * put them into the notebook's namespace and overwrite a cell's own global of such a name. The
+ * free `global` it reads is shadowed while it loads, so they go nowhere.
+ */
+export function loadTslib(require: NodeJS.Require): unknown {
+  const g = globalThis as { global?: unknown };
+  const saved = Object.getOwnPropertyDescriptor(g, "global");
+  Object.defineProperty(g, "global", { value: {}, writable: true, configurable: true, enumerable: false });
+  try {
+    return require("tslib");
+  } finally {
+    if (saved) Object.defineProperty(g, "global", saved);
+    else delete g.global;
+  }
+}
+
 interface Compiler {
   transpileModule(input: string, options: unknown): { outputText: string; sourceMapText?: string; diagnostics?: Diagnostic[] };
   ScriptTarget: Record<string, number>;
