@@ -1036,6 +1036,28 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
     expect(typeof Object.getOwnPropertyDescriptor((nb.get("Named") as { prototype: object }).prototype, "w")?.get).toBe("function");
   });
 
+  test("TypeScript sucrase cannot parse goes to tsc: a `with` statement, parameter decorators (found by the fuzz run)", async () => {
+    const nb = notebook();
+    expect(await nb.value("const scope = { wx: 1, wy: 2 };\nlet sum: number = 0;\nwith (scope) { sum = wx + wy; }\nsum")).toBe(3);
+    const r = await nb.value(
+      [
+        "// @experimentalDecorators: true",
+        "const marks: string[] = []",
+        "function mark(_t: any, key: string | undefined, index: number) { marks.push(`${String(key)} ${index}`) }",
+        "class Injected { constructor(@mark a: number, @mark b: string) {} run(@mark x: number) { return x } }",
+        "marks",
+      ].join("\n"),
+    );
+    expect(r).toEqual(["run 0", "undefined 1", "undefined 0"]);
+  });
+
+  test("a cell ending in a class with experimental decorators has no result (tsc's `C = __decorate(...)` is not the cell's)", async () => {
+    const nb = notebook();
+    const r = await nb.run("// @experimentalDecorators: true\nfunction keep(c: Function) {}\n@keep class Kept {}");
+    expect([r.t.hasResult, r.hasResult]).toEqual([false, false]);
+    expect(typeof nb.get("Kept")).toBe("function");
+  });
+
   test("tsc's helpers come from tslib without tslib's globals: a cell's own __awaiter stays, no __decorate appears", async () => {
     const nb = notebook();
     await nb.run("var __awaiter = 'mine'");

@@ -246,7 +246,14 @@ function transformSource(source: string, typescript: boolean, s: Settings): Tran
   let jsToSource: () => OffsetMap = () => identityMap;
   let sourceEndBefore = (jsOffset: number): number => jsOffset;
   if (typescript) {
-    const compiled = compileTypeScript(source);
+    let compiled;
+    try {
+      compiled = compileTypeScript(source);
+    } catch (err) {
+      // syntax sucrase's parser does not know, which tsc does
+      if (err instanceof CellSyntaxError && needsCompiler(source, err.message)) return transformWithTsc(source, typescript, s, err, []);
+      throw err;
+    }
     js = compiled.js;
     typeNames = compiled.typeNames;
     starts = compiled.typeStatementStarts;
@@ -322,7 +329,17 @@ function transformWithTsc(source: string, typescript: boolean, s: Settings, fast
   } catch {
     throw fastError; // tsc's output is still more than this Node.js runs
   }
-  const out = rewriteCell({ js, program, original: source, toOriginal: toSource, importMetaName: IMPORT_META_GLOBAL, ...rewriteSettings(s), helpers: HELPERS });
+  const out = rewriteCell({
+    js,
+    program,
+    original: source,
+    toOriginal: toSource,
+    importMetaName: IMPORT_META_GLOBAL,
+    ...rewriteSettings(s),
+    helpers: HELPERS,
+    // the result is the cell's last expression, not one of tsc's making
+    typeStatementAfter: compiled.endsWithExpression ? undefined : () => true,
+  });
   return {
     code: out.code,
     mode: out.mode,
