@@ -986,6 +986,22 @@ describe("interruptible cells (guards, cancellable awaits, the cells' own names)
   });
 });
 
+describe("parameter properties as tsc emits them (found by the fuzz run against tsc: transform_fuzz.test.ts)", () => {
+  test("they are fields declared before the class's own, so an instance's keys come in tsc's order", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      [
+        "class Pt { z = 0; constructor(public x: number, private readonly y = 2, plain?: string, protected declare?: number) {} }",
+        "class Sub extends Pt { extra = 'e'; constructor(protected w: number) { super(1) } }",
+        "class Over { constructor(a: string); constructor(public a: any) {} }",
+        "const made = new Sub(3)",
+        ";[Object.keys(new Pt(1)), Object.keys(made), JSON.stringify(made), Object.keys(new Over('o'))]",
+      ].join("\n"),
+    );
+    expect(r).toEqual([["x", "y", "declare", "z"], ["x", "y", "declare", "z", "w", "extra"], '{"x":1,"y":2,"z":0,"w":3,"extra":"e"}', ["a"]]);
+  });
+});
+
 describe("syntax the TypeScript compiler lowers (decorators, accessor, using in functions)", () => {
   test("TS 5 standard decorators on methods, fields, classes and accessors; the cell runs again", async () => {
     const nb = notebook();

@@ -36,6 +36,8 @@ interface SucraseToken {
   start: number;
   end: number;
   isType: boolean;
+  /** A class's `class` token, its body's braces and its members' names share one. */
+  contextId: number | null;
 }
 
 interface SucraseFile {
@@ -416,6 +418,48 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
     }
   };
 
+  /** Modifiers that make a constructor parameter a parameter property. */
+  const PROPERTY_MODIFIERS = new Set([tt._public, tt._private, tt._protected, tt._readonly, tt._override]);
+  /**
+   * The class whose `class` token is at `i`: its parameter properties are declared as fields at
+   * the start of its body, as tsc does with useDefineForClassFields (`class P { x; z = 0;
+   * constructor(x) { this.x = x } }`); sucrase only assigns them in the constructor, after the
+   * other fields, which changed the order of an instance's keys.
+   */
+  const declareParameterProperties = (i: number): void => {
+    const context = toks[i]!.contextId;
+    let b = i + 1;
+    while (b < n && !(toks[b]!.type === tt.braceL && toks[b]!.contextId === context)) b++;
+    if (b >= n) return;
+    const names: string[] = [];
+    for (let j = b + 1; j < n; j++) {
+      const t = toks[j]!;
+      if (t.type === tt.braceR && t.contextId === context) break;
+      if (t.type !== tt.name || t.contextId !== context || text(t) !== "constructor") continue;
+      const paren = toks[j + 1];
+      if (paren?.type !== tt.parenL || paren.isType) continue;
+      let atStart = true;
+      let modified = false;
+      for (let k = j + 2; k < n; k++) {
+        const p = toks[k]!;
+        if (p.contextId === paren.contextId && (p.type === tt.parenR || p.type === tt.comma)) {
+          if (p.type === tt.parenR) break;
+          atStart = true;
+          modified = false;
+        } else if (atStart && PROPERTY_MODIFIERS.has(p.type)) {
+          modified = true;
+        } else if (atStart) {
+          if (modified && p.type === tt.name) names.push(text(p));
+          atStart = false;
+        }
+      }
+      break;
+    }
+    if (names.length === 0) return;
+    const fields = names.map((name) => (/^(declare|readonly|public|private|protected|abstract|override|static|get|set|async|accessor)$/.test(name) ? `"${name}";` : `${name};`));
+    edits.insert(toks[b]!.end, ` ${fields.join(" ")}`);
+  };
+
   // hot loop: plain locals rather than property lookups
   const BRACE_L = tt.braceL;
   const DOLLAR_BRACE_L = tt.dollarBraceL;
@@ -424,11 +468,13 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
   const BRACE_BAR_R = tt.braceBarR;
   const IMPORT = tt._import;
   const EXPORT = tt._export;
+  const CLASS = tt._class;
   let hasTypeScript = false;
   for (let i = 0; i < n; i++) {
     const t = toks[i]!;
     const ty = t.type;
     const isType = t.isType;
+    if (ty === CLASS && !isType && t.contextId !== null) declareParameterProperties(i);
     if (ty === BRACE_L || ty === DOLLAR_BRACE_L || ty === BRACE_BAR_L) {
       stack.push(null);
       continue;
