@@ -636,6 +636,31 @@ describe("TypeScript", () => {
     expect(await nb.value("[Geo.unit, Geo.extra]")).toEqual(["m", "x"]);
   });
 
+  test("as tsc emits them (found by the fuzz run): exported variables are live, exports come in order, a namespace merges into a class", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      [
+        "namespace Live {",
+        "  export const first = 1",
+        "  export function inc() { n++; return n }",
+        "  export let n = 1, unset: number",
+        "  export const { a, b: [c] = [2], ...rest } = { a: 1, z: 3 } as any",
+        "  export class K { static seen = n }",
+        "  function shadow() { let n = 5; return n }",
+        "  export const viaShadow = shadow()",
+        "}",
+        "Live.inc()",
+        "class Widget { constructor(public id: number) {} }",
+        "namespace Widget { export function make() { return new Widget(7) } }",
+        ";[Live.n, Live.inc(), Object.keys(Live), Live.a, Live.c, Live.rest, Live.K.seen, Live.viaShadow, Widget.make().id]",
+      ].join("\n"),
+    );
+    expect(r).toEqual([2, 3, ["first", "inc", "n", "a", "c", "rest", "K", "viaShadow"], 1, 2, { z: 3 }, 1, 5, 7]);
+    // and the other way: an assignment from outside is what the namespace's own code reads
+    await nb.run("Live.n = 10");
+    expect(await nb.value("Live.inc()")).toBe(11);
+  });
+
   test("a namespace holding only types emits nothing and is a type name", async () => {
     const nb = notebook();
     const r = await nb.run("namespace Types { export type Id = string }");

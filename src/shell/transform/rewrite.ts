@@ -347,13 +347,31 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   };
 
   /**
-   * Inside a lowered namespace: strip `export` and copy the exported names onto the namespace
-   * object (functions at the start of the body, as they are hoisted; everything else after its
-   * statement — after the enum/namespace call for `export var E; (function (E) ...`).
+   * Inside a lowered namespace, as tsc emits it: `export` is stripped; an exported function or
+   * class is copied onto the namespace object after its statement (after the enum/namespace call
+   * for `export var E; (function (E) ...`); an exported variable is a property of the namespace
+   * object only, every reference to it in the body (its declaration included) rewritten as
+   * `N.name`, so that the body's assignments are seen outside and outside ones inside.
    */
   const rewriteNamespaceBody = (fn: Loose & { params: Loose[]; body: Loose & { body: Loose[] } }): void => {
     const ns = fn.params[0]!["name"] as string;
     const stmts = fn.body.body as unknown as TopNode[];
+    const exportedVars = new Set<string>();
+    for (const stmt of stmts) {
+      if (stmt.type === "ExportNamedDeclaration" && stmt.declaration?.type === "VariableDeclaration") {
+        for (const d of stmt.declaration.declarations) {
+          const found: string[] = [];
+          patternNames(d.id, found);
+          for (const name of found) exportedVars.add(name);
+        }
+      }
+    }
+    if (exportedVars.size > 0) {
+      const body = { type: "Program", start: fn.body.start, end: fn.body.end, body: stmts, sourceType: "script" } as unknown as Program;
+      for (const { node, shorthand } of notebookReferences(body, exportedVars)) {
+        edits.replace(node.start, node.end, shorthand ? `${node.name}: ${ns}.${node.name}` : `${ns}.${node.name}`);
+      }
+    }
     for (let k = 0; k < stmts.length; k++) {
       const stmt = stmts[k]!;
       if (stmt.type !== "ExportNamedDeclaration" || !stmt.declaration) {
@@ -361,22 +379,17 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
         continue;
       }
       const decl = stmt.declaration;
+      if (decl.type === "VariableDeclaration") {
+        // `export let a = 1, {b} = o;` → `;(N.a = 1, {b: N.b} = o);` (the `;` against ASI)
+        const declarators = decl.declarations;
+        edits.replace(stmt.start, declarators[0]!.start, ";(");
+        edits.insert(declarators[declarators.length - 1]!.end, ")");
+        for (const d of declarators) if (d.init) visit(d.init as unknown as Loose, true);
+        continue;
+      }
       edits.replace(stmt.start, decl.start, "");
-      if (decl.type === "FunctionDeclaration") {
-        if (decl.id) edits.insert(fn.body.start + 1, ` ${ns}.${decl.id.name} = ${decl.id.name};`);
-      } else {
-        const found: string[] = [];
-        let after: TopNode = stmt;
-        if (decl.type === "VariableDeclaration") {
-          for (const d of decl.declarations) patternNames(d.id, found);
-          const next = stmts[k + 1];
-          if (next && isEnumLikePair(next, stmt)) after = next;
-        } else if (decl.type === "ClassDeclaration" && decl.id) {
-          found.push(decl.id.name);
-        }
-        if (found.length > 0) {
-          edits.insert(after.end, `; ${found.map((name) => `${ns}.${name} = ${name};`).join(" ")}`);
-        }
+      if ((decl.type === "FunctionDeclaration" || decl.type === "ClassDeclaration") && decl.id) {
+        edits.insert(stmt.end, `; ${ns}.${decl.id.name} = ${decl.id.name};`);
       }
       visitChildren(decl as unknown as Loose, true);
     }

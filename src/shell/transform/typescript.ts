@@ -10,8 +10,9 @@
  *   (so `namespace N { export const x = 1 }` would silently vanish). Each non-ambient namespace
  *   is lowered here, before sucrase transforms, to the shape TypeScript emits:
  *   `var N; (function (N, __tsak_ns) { ...body... })(N || (N = {}));` (dotted names nest). The body
- *   keeps its `export` keywords; the rewrite pass (rewrite.ts) recognises the marker parameter,
- *   strips them and copies the exported names onto `N`. The header and footer replace single
+ *   keeps its `export` keywords; the rewrite pass (rewrite.ts) recognises the marker parameter
+ *   and turns them into properties of `N` as tsc does. A namespace that merges into a class of
+ *   the same name declares no `var` (tsc declares none). The header and footer replace single
  *   tokens on their own lines, so lines are preserved.
  * - Names of top-level type-only declarations (`type`, `interface`, `declare ...`, `import type`,
  *   inline `type` import specifiers) for `typeDeclared`, and where those statements start (a
@@ -469,12 +470,29 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
   const IMPORT = tt._import;
   const EXPORT = tt._export;
   const CLASS = tt._class;
+  /** Names of the classes declared so far, by brace depth (a namespace merging into one declares no `var`). */
+  const classes = new Map<number, Set<string>>();
   let hasTypeScript = false;
   for (let i = 0; i < n; i++) {
     const t = toks[i]!;
     const ty = t.type;
     const isType = t.isType;
-    if (ty === CLASS && !isType && t.contextId !== null) declareParameterProperties(i);
+    if (ty === CLASS && !isType && t.contextId !== null) {
+      declareParameterProperties(i);
+      // a class statement: a namespace of its name merges into it
+      const before = toks[i - 1];
+      const name = toks[i + 1];
+      const statement =
+        before === undefined ||
+        [tt.semi, BRACE_R, BRACE_L, EXPORT, tt._abstract].includes(before.type) ||
+        before.contextualKeyword === ck._abstract ||
+        src.slice(before.end, t.start).includes("\n");
+      if (isName(name) && statement) {
+        let set = classes.get(stack.length);
+        if (!set) classes.set(stack.length, (set = new Set()));
+        set.add(text(name));
+      }
+    }
     if (ty === BRACE_L || ty === DOLLAR_BRACE_L || ty === BRACE_BAR_L) {
       stack.push(null);
       continue;
@@ -549,7 +567,7 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
       }
       const brace = toks[j];
       if (brace?.type !== tt.braceL) continue;
-      edits.replace(t.start, brace.end, header(names));
+      edits.replace(t.start, brace.end, header(names, classes.get(stack.length)?.has(names[0]!) === true));
       stack.push(names);
       i = j;
       continue;
@@ -578,10 +596,11 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
   return { lowered, hasTypeScript, typeNames: [...typeNames], typeStatementStarts };
 }
 
-function header(names: string[]): string {
+/** The opening of a lowered namespace; `merges`: its outermost name is a class's, so no `var` (tsc declares none). */
+function header(names: string[], merges: boolean): string {
   let out = "";
   names.forEach((name, k) => {
-    out += `${k === 0 ? "" : " "}var ${name}; (function (${name}, ${NAMESPACE_MARKER}) {`;
+    out += `${k === 0 ? "" : " "}${k === 0 && merges ? "" : `var ${name}; `}(function (${name}, ${NAMESPACE_MARKER}) {`;
   });
   return out;
 }
