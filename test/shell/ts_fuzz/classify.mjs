@@ -1,0 +1,83 @@
+/**
+ * Classes of differences between a case run as tsc's output (a sloppy script) and run as cells
+ * of the kernel. `inherent` ones are the kernel's design, each with the reason; any difference
+ * that no class takes is unexplained (a fault of the kernel, or of the comparison).
+ */
+import { grammarErrors } from "./cases.mjs";
+
+const CELL_LOCALS = ["require", "module", "__filename", "__dirname", "exports"];
+
+const mentions = (value, re) => re.test(JSON.stringify(value ?? ""));
+const what = (d) => d.what.replace(/^cell \d+: /, "");
+
+export const CLASSES = [
+  {
+    name: "cell-local names (require, module, __filename, __dirname)",
+    inherent: true,
+    why:
+      "A cell has CommonJS names of its own, as a program file next to the notebook does (rewrite.ts CELL_LOCALS); " +
+      "a script in a fresh realm has none, so `typeof require` and what reads them differ.",
+    test: (d, c) => c !== undefined && c.cells.some((cell) => CELL_LOCALS.some((n) => new RegExp(`\\b${n}\\b`).test(cell.source))) && !/^names$/.test(what(d)),
+  },
+  {
+    name: "a global's name: a script's var, enum or namespace of it is the realm's global; a notebook's is its own",
+    inherent: true,
+    why:
+      "In a script, `var Event` / `enum Event` / `namespace Intl` is the global object's existing property, and the " +
+      "enum or namespace merges into the built-in; the kernel binds a notebook name that shadows a global under " +
+      "another identifier (notebook_names.ts), so packages keep Node's and the cell gets a fresh object.",
+    test: (d) => {
+      const m = /^value of (\w+)$/.exec(what(d));
+      return m !== null && Object.getOwnPropertyNames(globalThis).includes(m[1]) && mentions(d.reference, /"kind":"native"|"t":"function","kind":"class","name":"\w+","length":\d+,"statics"/);
+    },
+  },
+  {
+    name: "a name declared again in a later cell",
+    inherent: true,
+    why:
+      "Scripts sharing a realm may not declare a `let`, `const` or `class` twice (SyntaxError); a notebook's cells " +
+      "may (V8's REPL mode): running a cell again must work. What the later cell declares then differs too.",
+    test: (d, c) =>
+      c !== undefined &&
+      c.cells.length > 1 &&
+      (mentions(d.reference, /has already been declared/) || (/^value of /.test(what(d)) && c.cells.filter((cell) => new RegExp(`\\b(class|let|const)\\s+${what(d).slice(9)}\\b`).test(cell.source)).length > 1)),
+  },
+  {
+    name: "the temporal dead zone in REPL mode: 'X is not defined'",
+    inherent: true,
+    why:
+      "V8's REPL mode, which keeps a cell's `let`/`const`/`class` redeclarable, reports a read before the " +
+      "declaration as `ReferenceError: X is not defined` where a script says `Cannot access 'X' before initialization`.",
+    test: (d) => what(d) === "error" && d.reference?.name === "ReferenceError" && d.kernel?.name === "ReferenceError" && /before initialization/.test(d.reference.message) && /is not defined/.test(d.kernel.message),
+  },
+  {
+    name: "invalid TypeScript (a grammar error of tsc's checker) that only the kernel refuses",
+    inherent: true,
+    why:
+      "`transpileModule` only parses: it emits code its checker rejects as a grammar error (`static private x`, " +
+      "`declare m() {}`, an `async` static block...). The kernel's parser may refuse such code with a SyntaxError " +
+      "instead; the case is not valid TypeScript.",
+    test: (d, c) => c !== undefined && refused(d) && grammarErrors(c).length > 0,
+  },
+];
+
+function refused(d) {
+  return d.kernel?.refused === true;
+}
+
+/**
+ * The class of one difference of a case. What a cell declares, and the output after it, follow
+ * from how the cell ran: a `names`, `value of` or `output` difference of a case in which a cell
+ * ran otherwise (`siblings`: all the case's differences) has that difference's class.
+ */
+export function classify(difference, kase, siblings = [difference]) {
+  for (const c of CLASSES) if (c.test(difference, kase)) return c;
+  if (/^(names|value of |output)/.test(what(difference))) {
+    for (const s of siblings) {
+      if (s === difference || !/^(outcome|error)$/.test(what(s))) continue;
+      const c = CLASSES.find((x) => x.test(s, kase));
+      if (c) return c;
+    }
+  }
+  return { name: `unexplained: ${what(difference).replace(/^value of .*/, "value of a name")}`, inherent: false };
+}
