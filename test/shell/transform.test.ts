@@ -515,6 +515,12 @@ describe("top-level await", () => {
 });
 
 describe("results", () => {
+  test("a comma expression's result is its last operand, also in a cell that declares (found by the fuzz run against tsc)", async () => {
+    const nb = notebook();
+    expect(await nb.value("const c1 = 1\nc1 + 1, c1 + 2")).toBe(3);
+    expect(await nb.value("c1 + 1, c1 + 5;")).toBe(6);
+  });
+
   test("the last expression statement is the result, also when a `;` ends it (as in Deno and tslab)", async () => {
     const nb = notebook();
     expect(await nb.value("let q = 5\nq * 2")).toBe(10);

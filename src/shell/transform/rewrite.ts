@@ -472,8 +472,8 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     if (stmt.directive === "use strict") strict = true;
   }
 
-  /** The expression whose value is the cell's result: [start, end) of its text in `js`. */
-  let result: { start: number; end: number } | undefined;
+  /** The expression whose value is the cell's result: [start, end) of its text in `js`; `sequence`: a comma expression. */
+  let result: { start: number; end: number; sequence?: boolean } | undefined;
   const lastIndex = body.length - 1;
 
   /**
@@ -569,7 +569,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
       case "ExpressionStatement":
         if (isLast && !isDirective(stmt) && !isEnumLikePair(stmt, body[k - 1]) && isResult(stmt)) {
           // the statement's text without its `;` (a parenthesized expression's parentheses are outside its node)
-          result = { start: stmt.start, end: endsWithSemicolon(stmt) ? stmt.end - 1 : stmt.end };
+          result = { start: stmt.start, end: endsWithSemicolon(stmt) ? stmt.end - 1 : stmt.end, sequence: stmt.expression.type === "SequenceExpression" };
         }
         walk(stmt);
         break;
@@ -622,8 +622,9 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   const mode = declared.size > 0 || imports.length > 0 || topLevelAwait ? "repl" : "script";
   // a script's completion value is its result as it is; a REPL script hands it over
   if (result !== undefined && mode === "repl") {
-    edits.insert(result.start, `${RESULT}(`, -1000);
-    edits.insert(result.end, ")", 1000);
+    // `a, b` is one argument only in parentheses of its own
+    edits.insert(result.start, result.sequence ? `${RESULT}((` : `${RESULT}(`, -1000);
+    edits.insert(result.end, result.sequence ? "))" : ")", 1000);
   }
   if (opts.interruptible) instrument(program, edits, js);
 
