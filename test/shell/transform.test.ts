@@ -667,6 +667,23 @@ describe("TypeScript", () => {
     expect(await nb.value("Live.inc()")).toBe(11);
   });
 
+  test("a namespace's blocks in a cell share its exported variables, as tsc merges them (found by the fuzz run)", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      [
+        "module M { export var x = 1 }",
+        "module M { const z = x; const y = { a: x, x }; export function get() { return [z, y] } }",
+        "namespace M { var x = 5; export const own = x }",
+        "namespace M.Inner { export let q = 2 }",
+        "namespace M.Inner { export const r = q + 1 }",
+        // an exported variable named like a global (which the notebook renames elsewhere)
+        "namespace G { export let fetch = 1; export function f() { return ++fetch } }",
+        ";[M.get(), M.own, M.x, M.Inner.r, G.f(), G.fetch]",
+      ].join("\n"),
+    );
+    expect(r).toEqual([[1, { a: 1, x: 1 }], 5, 1, 3, 2, 2]);
+  });
+
   test("a namespace holding only types emits nothing and is a type name", async () => {
     const nb = notebook();
     const r = await nb.run("namespace Types { export type Id = string }");
@@ -1096,6 +1113,16 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
       ].join("\n"),
     );
     expect(r).toEqual(["run 0", "undefined 1", "undefined 0"]);
+  });
+
+  test("TypeScript sucrase refuses or fails on is asked of tsc before it is an error (found by the fuzz run)", async () => {
+    const nb = notebook();
+    // sucrase fails on its own ("Expected class context ID ..."; "Invalid scope depth ...")
+    expect(await nb.value("class Indexed { private [key: string]: unknown; a = 1 }\nnew Indexed().a")).toBe(1);
+    expect(await nb.value("function* yieldsBase() { const K = class extends (yield) {}; return new K() instanceof Object }\nconst g = yieldsBase(); g.next(); g.next(Object).value")).toBe(true);
+    // what tsc refuses too keeps the fast path's error; incomplete input is not asked of tsc
+    expect((await nb.fails("let bad = 1 +* 2\nbad")).message).toBe("Unexpected token");
+    expect(syntaxError("let open = (1", "typescript").message).toBe('Unexpected token, expected ","');
   });
 
   test("a cell ending in a class with experimental decorators has no result (tsc's `C = __decorate(...)` is not the cell's)", async () => {

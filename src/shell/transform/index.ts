@@ -252,6 +252,7 @@ function transformSource(source: string, typescript: boolean, s: Settings): Tran
     } catch (err) {
       // syntax sucrase's parser does not know, which tsc does
       if (err instanceof CellSyntaxError && needsCompiler(source, err.message)) return transformWithTsc(source, typescript, s, err, []);
+      if (worthTsc(source, err)) return transformWithTsc(source, typescript, s, err as Error, [], true);
       throw err;
     }
     js = compiled.js;
@@ -311,16 +312,33 @@ function transformSource(source: string, typescript: boolean, s: Settings): Tran
 }
 
 /**
+ * Is a TypeScript cell sucrase's parser refused (or failed on) worth asking tsc about? tsc's
+ * parser is TypeScript's own: it transpiles valid TypeScript sucrase does not know (an index
+ * signature with a modifier, `extends (yield)`, ...) and code with only the errors its checker
+ * reports, which, like type errors, do not stop a cell. (What acorn then refuses is JavaScript's
+ * own early error, reported as it is.) Not an error at the end of the cell: that is incomplete
+ * input (is_complete asks about it on every key), which tsc refuses as well.
+ */
+function worthTsc(source: string, err: unknown): boolean {
+  if (!(err instanceof CellSyntaxError)) return err instanceof Error; // sucrase's own failure
+  const lines = source.split("\n");
+  let offset = err.column;
+  for (let i = 0; i < err.line - 1 && i < lines.length; i++) offset += lines[i]!.length + 1;
+  return offset < source.trimEnd().length;
+}
+
+/**
  * A cell compiled by tsc (tsc.ts): syntax the fast path leaves to a runtime Node.js is not. Its
  * lines are tsc's, so positions map through tsc's source map; what tsc refuses is reported, else
- * the fast path's error (`fastError`) is.
+ * the fast path's error (`fastError`) is. `fallback`: the fast path refused a cell it should have
+ * run, and its error stays the cell's if tsc refuses the cell too.
  */
-function transformWithTsc(source: string, typescript: boolean, s: Settings, fastError: CellSyntaxError, typeNames: string[]): Transformed {
+function transformWithTsc(source: string, typescript: boolean, s: Settings, fastError: Error, typeNames: string[], fallback = false): Transformed {
   let compiled;
   try {
     compiled = compileWithTsc(source, typescript, { ...s.decorators, ...pragmaOptions(source) });
   } catch (err) {
-    throw err instanceof CellSyntaxError ? err : fastError;
+    throw err instanceof CellSyntaxError && !fallback ? err : fastError;
   }
   const { js, toSource } = compiled;
   let program;

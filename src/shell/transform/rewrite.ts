@@ -356,20 +356,20 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   const rewriteNamespaceBody = (fn: Loose & { params: Loose[]; body: Loose & { body: Loose[] } }): void => {
     const ns = fn.params[0]!["name"] as string;
     const stmts = fn.body.body as unknown as TopNode[];
-    const exportedVars = new Set<string>();
+    namespacePath.push(ns);
+    // the variables this namespace exports in any of its blocks in the cell, less this block's own locals
+    const exportedVars = new Set(namespaceVars().get(namespacePath.join(".")) ?? []);
     for (const stmt of stmts) {
-      if (stmt.type === "ExportNamedDeclaration" && stmt.declaration?.type === "VariableDeclaration") {
-        for (const d of stmt.declaration.declarations) {
-          const found: string[] = [];
-          patternNames(d.id, found);
-          for (const name of found) exportedVars.add(name);
-        }
-      }
+      const locals: string[] = [];
+      if (stmt.type === "VariableDeclaration") for (const d of stmt.declarations) patternNames(d.id, locals);
+      else if ((stmt.type === "FunctionDeclaration" || stmt.type === "ClassDeclaration") && stmt.id) locals.push(stmt.id.name);
+      for (const name of locals) exportedVars.delete(name);
     }
     if (exportedVars.size > 0) {
       const body = { type: "Program", start: fn.body.start, end: fn.body.end, body: stmts, sourceType: "script" } as unknown as Program;
       for (const { node, shorthand } of notebookReferences(body, exportedVars)) {
         edits.replace(node.start, node.end, shorthand ? `${node.name}: ${ns}.${node.name}` : `${ns}.${node.name}`);
+        namespaceMembers.add(node.start);
       }
     }
     for (let k = 0; k < stmts.length; k++) {
@@ -393,6 +393,42 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
       }
       visitChildren(decl as unknown as Loose, true);
     }
+    namespacePath.pop();
+  };
+
+  /** Where the identifiers are that now read `N.name` (the notebook's renaming leaves them alone). */
+  const namespaceMembers = new Set<number>();
+  /** The namespace being rewritten, outermost first. */
+  const namespacePath: string[] = [];
+  let exportedByNamespace: Map<string, Set<string>> | undefined;
+  /**
+   * The variables each namespace of the cell exports (by dotted path), over all its blocks: a
+   * block reads another's `export let x` as `N.x`, as tsc makes it (namespaces merge).
+   */
+  const namespaceVars = (): Map<string, Set<string>> => {
+    if (exportedByNamespace) return exportedByNamespace;
+    const out = new Map<string, Set<string>>();
+    const collect = (stmts: readonly TopNode[], path: string): void => {
+      for (const stmt of stmts) {
+        if (stmt.type !== "ExpressionStatement") continue;
+        const fn = namespaceFunction(stmt.expression as unknown as Loose);
+        if (!fn) continue;
+        const inner = `${path}${fn.params[0]!["name"] as string}`;
+        const names = out.get(inner) ?? new Set<string>();
+        out.set(inner, names);
+        for (const s of fn.body.body as unknown as TopNode[]) {
+          if (s.type !== "ExportNamedDeclaration" || s.declaration?.type !== "VariableDeclaration") continue;
+          for (const d of s.declaration.declarations) {
+            const found: string[] = [];
+            patternNames(d.id, found);
+            for (const name of found) names.add(name);
+          }
+        }
+        collect(fn.body.body as unknown as TopNode[], `${inner}.`);
+      }
+    };
+    collect(body, "");
+    return (exportedByNamespace = out);
   };
 
   // ---- the walker (below the top level) ---------------------------------------------------------
@@ -599,6 +635,8 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   if (renameTo.size > 0 && mentionsAny(js, renameTo)) {
     const declarations = topLevelDeclarations(body);
     for (const { node, shorthand } of notebookReferences(program, new Set(renameTo.keys()))) {
+      // a namespace's exported variable, already `N.name` (rewriteNamespaceBody)
+      if (namespaceMembers.has(node.start)) continue;
       const id = renameTo.get(node.name)!;
       const decl = declarations.get(node.start);
       if (decl?.type === "ClassDeclaration") {
