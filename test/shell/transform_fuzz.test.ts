@@ -29,7 +29,7 @@ const EXPECTED: Record<string, string> = {
   "classes.ts:a class declared again in a later cell (scripts may not, cells may)": "a name declared again in a later cell",
   "statements.ts:reading a let before its declaration": "the temporal dead zone in REPL mode: 'X is not defined'",
   // not TypeScript: tsc's checker rejects it, its emitter does not
-  "classes.ts:modifiers in an order only tsc's emitter accepts (invalid TypeScript)": "invalid TypeScript (a grammar error of tsc's checker) that only the kernel refuses",
+  "classes.ts:a namespace declaring a name twice (invalid TypeScript: JavaScript's early error)": "invalid TypeScript: tsc's checker reports an error where the kernel refuses",
   // a cell has CommonJS names of its own, as a program file does
   "names.ts:a cell's own require and module": "cell-local names (require, module, __filename, __dirname)",
   // in a script these merge into the realm's Intl and Event; a notebook binds its own

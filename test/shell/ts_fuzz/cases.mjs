@@ -172,24 +172,40 @@ export function isHelperName(name) {
 }
 
 /**
- * The grammar errors tsc's checker finds in a case's cells (codes 1000-1999: "'static' modifier
- * must precede 'private' modifier", "Initializers are not allowed in ambient contexts", ...):
- * invalid TypeScript that `transpileModule`, which only parses, still emits. Each cell is checked
- * alone, without lib files (only the grammar is asked for).
+ * The errors tsc's checker reports on a line of a cell (1-based): `transpileModule` only parses,
+ * and emits code its checker rejects (`static private x`, `declare m() {}`, a parameter property
+ * outside a constructor...). Each cell is checked alone, with the default lib.
  */
-export function grammarErrors(kase) {
+const libFiles = new Map();
+
+export function tscErrorsOnLine(kase, cellIndex, line) {
+  const cell = kase.cells[cellIndex];
+  if (!cell) return [];
+  const fileName = cell.language === "typescript" ? "/cell.ts" : "/cell.js";
+  const options = {
+    allowJs: true,
+    checkJs: cell.language === "javascript",
+    target: ts.ScriptTarget.ES2022,
+    experimentalDecorators: /@experimentalDecorators/.test(cell.source),
+    useDefineForClassFields: true,
+    noEmit: true,
+    types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  const file = ts.createSourceFile(fileName, cell.source, ts.ScriptTarget.ES2022, true);
+  const libFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, ...rest) => {
+    if (name === fileName) return file;
+    if (!libFiles.has(name)) libFiles.set(name, libFile(name, ...rest));
+    return libFiles.get(name);
+  };
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (name) => name === fileName || fileExists(name);
+  const program = ts.createProgram([fileName], options, host);
   const out = [];
-  for (const cell of kase.cells) {
-    const fileName = cell.language === "typescript" ? "/cell.ts" : "/cell.js";
-    const options = { noLib: true, allowJs: true, checkJs: false, target: ts.ScriptTarget.ES2022, experimentalDecorators: /@experimentalDecorators/.test(cell.source), useDefineForClassFields: true, noEmit: true };
-    const host = ts.createCompilerHost(options);
-    const file = ts.createSourceFile(fileName, cell.source, ts.ScriptTarget.ES2022, true);
-    host.getSourceFile = (name) => (name === fileName ? file : undefined);
-    host.fileExists = (name) => name === fileName;
-    host.readFile = (name) => (name === fileName ? cell.source : undefined);
-    const program = ts.createProgram([fileName], options, host);
-    const diagnostics = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];
-    for (const d of diagnostics) if (d.code >= 1000 && d.code < 2000) out.push(`TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`);
+  for (const d of [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)]) {
+    if (d.category !== ts.DiagnosticCategory.Error || d.start === undefined) continue;
+    if (file.getLineAndCharacterOfPosition(d.start).line + 1 === line) out.push(`TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`);
   }
   return out;
 }

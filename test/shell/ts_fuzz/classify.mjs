@@ -3,7 +3,7 @@
  * of the kernel. `inherent` ones are the kernel's design, each with the reason; any difference
  * that no class takes is unexplained (a fault of the kernel, or of the comparison).
  */
-import { grammarErrors } from "./cases.mjs";
+import { tscErrorsOnLine } from "./cases.mjs";
 
 const CELL_LOCALS = ["require", "module", "__filename", "__dirname", "exports"];
 
@@ -51,19 +51,32 @@ export const CLASSES = [
     test: (d) => what(d) === "error" && d.reference?.name === "ReferenceError" && d.kernel?.name === "ReferenceError" && /before initialization/.test(d.reference.message) && /is not defined/.test(d.kernel.message),
   },
   {
-    name: "invalid TypeScript (a grammar error of tsc's checker) that only the kernel refuses",
+    name: "invalid TypeScript: tsc's checker reports an error where the kernel refuses",
     inherent: true,
     why:
-      "`transpileModule` only parses: it emits code its checker rejects as a grammar error (`static private x`, " +
-      "`declare m() {}`, an `async` static block...). The kernel's parser may refuse such code with a SyntaxError " +
-      "instead; the case is not valid TypeScript.",
-    test: (d, c) => c !== undefined && refused(d) && grammarErrors(c).length > 0,
+      "`transpileModule` only parses: it emits code that its checker rejects (`static private x`, `declare m() {}`, " +
+      "a parameter property outside a constructor, an arrow function with a `this` parameter...). The kernel's " +
+      "parser may refuse such code with a SyntaxError; tsc reports an error on that same line, so the case is not " +
+      "valid TypeScript there.",
+    test: (d, c) => c !== undefined && refused(d) && tscErrorsOnLine(c, cellOf(d), d.kernel.refused).length > 0,
+  },
+  {
+    name: "`await` at a cell's top level is the operator, not an identifier",
+    inherent: true,
+    why:
+      "A cell may await at its top level (as a module may), so there `await` is a keyword; a script may name a " +
+      "variable, parameter or function `await`. The kernel refuses such a line with a SyntaxError.",
+    test: (d, c) => c !== undefined && refused(d) && /\bawait\b/.test(lineOf(c, cellOf(d), d.kernel.refused)),
   },
 ];
 
+const lineOf = (c, cell, line) => c.cells[cell]?.source.split(/\r?\n/)[line - 1] ?? "";
+
 function refused(d) {
-  return d.kernel?.refused === true;
+  return typeof d.kernel?.refused === "number";
 }
+
+const cellOf = (d) => Number(/^cell (\d+): /.exec(d.what)?.[1] ?? 0);
 
 /**
  * The class of one difference of a case. What a cell declares, and the output after it, follow

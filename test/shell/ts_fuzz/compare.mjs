@@ -169,6 +169,8 @@ const isUndefined = (outcome) => !outcome.hasResult || outcome.value?.t === "und
 /** The differences between a reference run and a kernel run: `{ what, reference, kernel }`. */
 export function diff(c, ref, kernel) {
   const out = [];
+  // a cell that runs forever: vm's timeout ends the reference's synchronous part, the worker's watchdog the kernel's
+  if (!ref.stopped && ref.outcomes.some((o) => !o.ok && /^Script execution timed out/.test(o.error?.message ?? ""))) ref = { stopped: "timeout" };
   if (ref.stopped || kernel.stopped) {
     if (ref.stopped !== kernel.stopped) out.push({ what: "run", reference: ref.stopped ?? "completed", kernel: kernel.stopped ?? "completed" });
     return out;
@@ -177,7 +179,7 @@ export function diff(c, ref, kernel) {
     const m = kernel.outcomes[k];
     const where = c.cells.length > 1 ? `cell ${k}: ` : "";
     if (r.ok !== m.ok) {
-      out.push({ what: `${where}outcome`, reference: r.ok ? "ok" : r.error, kernel: m.ok ? "ok" : { ...m.error, ...(m.refused ? { refused: true } : {}) } });
+      out.push({ what: `${where}outcome`, reference: r.ok ? "ok" : r.error, kernel: m.ok ? "ok" : { ...m.error, ...(m.refused ? { refused: m.refused } : {}) } });
     } else if (!r.ok) {
       if (!same(r.error, m.error)) out.push({ what: `${where}error`, reference: r.error, kernel: m.error });
     } else if (isUndefined(r) && isUndefined(m)) {
@@ -198,6 +200,8 @@ export function diff(c, ref, kernel) {
       out.push({ what: `value of ${name}`, reference: ref.values[name], kernel: kernel.values[name] });
     }
   }
-  if (!same(ref.output, kernel.output)) out.push({ what: "output", reference: ref.output, kernel: kernel.output });
+  // stack frames name the script (a file of the case's, or the cell `In[...]`) and the runner
+  const output = (o) => o.map(([stream, text]) => [stream, text.replace(/^ +at .*\n?/gm, "")]);
+  if (!same(output(ref.output), output(kernel.output))) out.push({ what: "output", reference: ref.output, kernel: kernel.output });
   return out;
 }

@@ -100,8 +100,9 @@ if (workerData.mode === "reference") {
         const { value, hasResult } = await new CellScope(output).run(() => shell.evaluateCell(cell.source, `In[${id}.${k}]`));
         outcomes.push({ ok: true, value, hasResult });
       } catch (err) {
+        // what the transform refused, and where (line of the cell)
         const syntax = err?.constructor?.name === "CellSyntaxError";
-        outcomes.push({ ok: false, error: describeThrown(err), ...(syntax ? { refused: true } : {}) });
+        outcomes.push({ ok: false, error: describeThrown(err), ...(syntax ? { refused: err.line } : {}) });
       }
     }
     await settle(baseline);
