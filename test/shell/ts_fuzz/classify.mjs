@@ -26,9 +26,9 @@ export const CLASSES = [
       "In a script, `var Event` / `enum Event` / `namespace Intl` is the global object's existing property, and the " +
       "enum or namespace merges into the built-in; the kernel binds a notebook name that shadows a global under " +
       "another identifier (notebook_names.ts), so packages keep Node's and the cell gets a fresh object.",
-    test: (d) => {
-      const m = /^value of (\w+)$/.exec(what(d));
-      return m !== null && Object.getOwnPropertyNames(globalThis).includes(m[1]) && mentions(d.reference, /"kind":"native"|"t":"function","kind":"class","name":"\w+","length":\d+,"statics"/);
+    test: (d, c) => {
+      // what the case computes from such a name differs as well (a case declaring one is taken whole)
+      return globalMerges(c).length > 0 && /^(outcome|error|value|result|output|value of .*)$/.test(what(d));
     },
   },
   {
@@ -61,6 +61,19 @@ export const CLASSES = [
     test: (d, c) => c !== undefined && refused(d) && tscErrorsOnLine(c, cellOf(d), d.kernel.refused).length > 0,
   },
   {
+    name: "tsc's output is wrong: its class alias is read in a static block before it is assigned",
+    inherent: true,
+    why:
+      "For a class with a private method or accessor whose static block or static initializer names the class " +
+      "(`static { P.#c = 3 }`), tsc 5.9 (ES2022) writes `_a.#c`, but assigns `_a = P` only after the class: the " +
+      "reference throws a TypeError where the code, run as written (as the kernel does), does not.",
+    test: (d, c) =>
+      c !== undefined &&
+      /^(outcome|error)$/.test(what(d)) &&
+      /Cannot (set|read) properties of undefined/.test(d.reference?.message ?? "") &&
+      c.cells.some((cell) => /\b(_[a-z])\.#\w+/.test(cell.js) && /^_[a-z] = \w+;$/m.test(cell.js)),
+  },
+  {
     name: "`await` at a cell's top level is the operator, not an identifier",
     inherent: true,
     why:
@@ -69,6 +82,23 @@ export const CLASSES = [
     test: (d, c) => c !== undefined && refused(d) && /\bawait\b/.test(lineOf(c, cellOf(d), d.kernel.refused)),
   },
 ];
+
+/**
+ * Names of the realm's globals that a case declares so that, in a script, they are the global's
+ * own value: `var X;` without a value, `enum X`, `namespace X` / `module X` (merging into it).
+ */
+function globalMerges(c) {
+  if (c === undefined) return [];
+  const globals = new Set(Object.getOwnPropertyNames(globalThis));
+  const out = [];
+  for (const cell of c.cells) {
+    for (const m of cell.source.matchAll(/(?:^|[;{}\s])(?:(?:namespace|module|enum)\s+([\w$]+)|var\s+([\w$]+)\s*(?::[^=;\n]*)?;)/g)) {
+      const name = m[1] ?? m[2];
+      if (globals.has(name)) out.push(name);
+    }
+  }
+  return out;
+}
 
 const lineOf = (c, cell, line) => c.cells[cell]?.source.split(/\r?\n/)[line - 1] ?? "";
 

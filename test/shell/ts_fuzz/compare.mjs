@@ -24,7 +24,7 @@ export async function compareCases(cases, options) {
   });
   progress?.("kernel");
   const kernels = await runKernels(cases, references, { ...options, timeoutMs });
-  let differences = cases.map((c, k) => diff(c, references[k], kernels[k]));
+  const differences = cases.map((c, k) => diff(c, references[k], kernels[k]));
   // what differs is run again alone, in fresh workers
   const again = cases.flatMap((c, k) => (differences[k].length > 0 && options.batch !== 1 ? [k] : []));
   if (again.length > 0) {
@@ -190,8 +190,10 @@ export function diff(c, ref, kernel) {
       out.push({ what: `${where}value`, reference: r.value, kernel: m.value });
     }
   });
-  const refNames = new Set(ref.names.filter((n) => !isHelperName(n)));
-  const kernelNames = new Set(kernel.names);
+  // the case's own names: not tsc's helpers (`__decorate`) nor its temporaries (`var _a` for a class alias)
+  const written = (name) => c.cells.some((cell) => new RegExp(`(^|[^\\w$])${name.replace(/\$/g, "\\$")}([^\\w$]|$)`).test(cell.source));
+  const refNames = new Set(ref.names.filter((n) => !isHelperName(n) && written(n)));
+  const kernelNames = new Set(kernel.names.filter((n) => written(n)));
   const missing = [...refNames].filter((n) => !kernelNames.has(n));
   const extra = [...kernelNames].filter((n) => !refNames.has(n));
   if (missing.length > 0 || extra.length > 0) out.push({ what: "names", reference: missing, kernel: extra });

@@ -66,7 +66,18 @@ class Program {
 
   build() {
     const parts = [];
-    const features = [() => this.klass(), () => this.enumeration(), () => this.namespace(), () => this.functions(), () => this.values(), () => this.asyncWork(), () => this.generator()];
+    const features = [
+      () => this.klass(),
+      () => this.enumeration(),
+      () => this.namespace(),
+      () => this.functions(),
+      () => this.values(),
+      () => this.asyncWork(),
+      () => this.generator(),
+      () => this.globalNames(),
+      () => this.privateNames(),
+      () => this.destructuring(),
+    ];
     const count = 2 + this.int(4);
     for (let i = 0; i < count; i++) parts.push(this.pick(features)());
     if (this.chance(0.15)) parts.push(this.decorated());
@@ -196,6 +207,59 @@ class Program {
     if (this.chance(0.3)) lines.push(`if (true) { var ${a}_var = ${this.int(9)}; }`);
     this.probes.push(a, b);
     return lines.join("\n");
+  }
+
+  /** Declarations named like the realm's globals (the notebook binds them under other identifiers). */
+  globalNames() {
+    const name = this.pick(["name", "status", "fetch", "performance", "queueMicrotask", "structuredClone", "btoa", "URL", "Buffer", "process", "setTimeout", "require", "module", "Deno"]);
+    // (not `var X;`, `enum X` or `namespace X`: in a script those are the realm's X; classify.mjs)
+    const kind = this.pick(["const", "let", "function", "class"]);
+    const inside = this.pick(["function", "class", "arrow", "namespace"]);
+    const use =
+      inside === "function"
+        ? `function use_${name}() { return typeof ${name}; }`
+        : inside === "class"
+          ? `class Use_${name} { static seen = typeof ${name}; }`
+          : inside === "arrow"
+            ? `const use_${name} = () => ({ ${name} });`
+            : `namespace Use_${name} { export const seen = typeof ${name}; export let ${name}_copy = 1; }`;
+    const decl =
+      kind === "function"
+        ? `function ${name}() { return "mine"; }`
+        : kind === "class"
+          ? `class ${name} { static mine = true; }`
+          : `${kind} ${name} = { mine: ${this.int(9)} } as any;`;
+    this.probes.push(`typeof ${name}`, inside === "function" ? `use_${name}()` : inside === "class" ? `Use_${name}.seen` : inside === "arrow" ? `typeof use_${name}().${name}` : `Use_${name}.seen`);
+    return `${decl}\n${use}`;
+  }
+
+  privateNames() {
+    const name = this.name("P");
+    this.probes.push(`${name}.check(new ${name}())`, `${name}.check({})`, `new ${name}().peek()`, `Object.keys(new ${name}())`);
+    return [
+      `class ${name} {`,
+      `  static #count = 0;`,
+      `  #own = ${this.literal()};`,
+      // (by `this`: tsc 5.9 reads its class alias `_a` in a static block before assigning it; classify.mjs)
+      `  static { this.#count = ${this.int(5)}; }`,
+      `  get #view() { return [this.#own, ${name}.#count]; }`,
+      `  #bump() { return ++${name}.#count; }`,
+      `  peek() { this.#bump(); return this.#view; }`,
+      `  static check(o: object) { return #own in o; }`,
+      `}`,
+    ].join("\n");
+  }
+
+  destructuring() {
+    const a = this.name("d");
+    const b = this.name("d");
+    const kind = this.pick(["const", "let", "var"]);
+    this.probes.push(a, b);
+    return this.pick([
+      `${kind} { ${a}, ...${b} }: { ${a}: number; [k: string]: unknown } = { ${a}: ${this.int(9)}, z: ${this.literal()} } as any;`,
+      `${kind} [${a} = ${this.int(9)}, ...${b}]: number[] = [${this.pick(["", "undefined, ", "1, 2, "])}3];`,
+      `${kind} { p: { ${a} } = { ${a}: ${this.literal()} }, ${b} = ${a}! } = {} as any;`,
+    ]);
   }
 
   asyncWork() {
