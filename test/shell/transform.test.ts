@@ -684,6 +684,27 @@ describe("TypeScript", () => {
     expect(r).toEqual([[1, { a: 1, x: 1 }], 5, 1, 3, 2, 2]);
   });
 
+  test("inside a namespace too (found by the fuzz run): a class merges with a namespace, parameter properties come first, the body may declare the namespace's name", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      [
+        "module Shapes {",
+        "  export class Point { z = 1; constructor(public x: number) {} }",
+        "  export module Point { export function origin() { return new Point(0) } }",
+        "}",
+        "module Shapes2 { export class Shapes2 { v = 2 } export let n = 1; export function inc() { return ++n } }",
+        ";[Object.keys(new Shapes.Point(1)), Shapes.Point.origin().x, new Shapes2.Shapes2().v, Shapes2.inc(), Shapes2.n]",
+      ].join("\n"),
+    );
+    expect(r).toEqual([["x", "z"], 0, 2, 2, 2]);
+  });
+
+  test("an enum's string members have no reverse mapping, as tsc emits them (found by the fuzz run)", async () => {
+    const nb = notebook();
+    const r = await nb.value('enum Str { a = "1", b = "1" + "2", c = a + "3", t = `t`, n = 1, m = n + 1, len = "xy".length }\nObject.keys(Str)');
+    expect(r).toEqual(["1", "2", "a", "b", "c", "t", "n", "m", "len"]);
+  });
+
   test("a namespace holding only types emits nothing and is a type name", async () => {
     const nb = notebook();
     const r = await nb.run("namespace Types { export type Id = string }");

@@ -32,7 +32,7 @@ import { Edits } from "./edits.js";
 import { syntaxErrorAt } from "./errors.js";
 import type { OffsetMap } from "./positions.js";
 import { notebookReferences } from "./scope.js";
-import { NAMESPACE_MARKER } from "./typescript.js";
+import { NAMESPACE_MARKER, namespaceName } from "./typescript.js";
 
 /**
  * Parsed as a sloppy *script* (which is what runs), not a module: module-only strictness would
@@ -343,7 +343,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     const decl = prev.type === "ExportNamedDeclaration" ? prev.declaration : prev;
     if (!decl || decl.type !== "VariableDeclaration" || decl.kind !== "var" || decl.declarations.length !== 1) return false;
     const id = decl.declarations[0]!.id;
-    return id.type === "Identifier" && id.name === param.name && decl.declarations[0]!.init == null;
+    return id.type === "Identifier" && id.name === namespaceName(param.name) && decl.declarations[0]!.init == null;
   };
 
   /**
@@ -356,7 +356,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   const rewriteNamespaceBody = (fn: Loose & { params: Loose[]; body: Loose & { body: Loose[] } }): void => {
     const ns = fn.params[0]!["name"] as string;
     const stmts = fn.body.body as unknown as TopNode[];
-    namespacePath.push(ns);
+    namespacePath.push(namespaceName(ns));
     // the variables this namespace exports in any of its blocks in the cell, less this block's own locals
     const exportedVars = new Set(namespaceVars().get(namespacePath.join(".")) ?? []);
     for (const stmt of stmts) {
@@ -413,7 +413,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
         if (stmt.type !== "ExpressionStatement") continue;
         const fn = namespaceFunction(stmt.expression as unknown as Loose);
         if (!fn) continue;
-        const inner = `${path}${fn.params[0]!["name"] as string}`;
+        const inner = `${path}${namespaceName(fn.params[0]!["name"] as string)}`;
         const names = out.get(inner) ?? new Set<string>();
         out.set(inner, names);
         for (const s of fn.body.body as unknown as TopNode[]) {
@@ -463,6 +463,9 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
       case "ForOfStatement":
         if (!inFunction && node["await"] === true) topLevelAwait = true;
         break;
+      case "ExpressionStatement":
+        stringEnumMember(node);
+        break;
       case "CallExpression": {
         const fn = namespaceFunction(node);
         if (fn) {
@@ -490,12 +493,37 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     visitChildren(node, inFunction);
   };
 
+  /**
+   * An enum member as sucrase emits it, `E[E["b"] = b] = "b";` (b: a `const` of the member's
+   * value): a reverse mapping, which tsc writes for numeric members only. tsc knows which are
+   * strings by evaluating constant initializers (`"1" + "2"`, `` `t` ``, another string member);
+   * the value says so at run time: `if (typeof b === "string") E["b"] = b; else ...`.
+   */
+  const stringEnumMember = (node: Loose): void => {
+    const outer = node["expression"] as Loose;
+    if (outer.type !== "AssignmentExpression" || outer["operator"] !== "=") return;
+    const target = outer["left"] as Loose;
+    const name = outer["right"] as Loose;
+    if (target.type !== "MemberExpression" || !target["computed"] || name.type !== "Literal" || typeof name["value"] !== "string") return;
+    const e = target["object"] as Loose;
+    const inner = target["property"] as Loose;
+    if (e.type !== "Identifier" || inner.type !== "AssignmentExpression" || inner["operator"] !== "=") return;
+    const key = inner["left"] as Loose;
+    const value = inner["right"] as Loose;
+    if (key.type !== "MemberExpression" || !key["computed"] || value.type !== "Identifier") return;
+    const keyObject = key["object"] as Loose;
+    const keyName = key["property"] as Loose;
+    if (keyObject.type !== "Identifier" || keyObject["name"] !== e["name"] || keyName.type !== "Literal" || keyName["value"] !== name["value"]) return;
+    const v = value["name"] as string;
+    edits.insert(node.start, `if (typeof ${v} === "string") ${js.slice(key.start, key.end)} = ${v}; else `);
+  };
+
   const visitChildren = (node: Loose, inFunction: boolean): void => {
     forEachChild(node, (child) => visit(child, inFunction));
   };
 
   // Skip the walk when nothing below the top level can need it (the common, tiny cell).
-  const needWalk = /import|export|using|await|__tsak_ns/.test(js);
+  const needWalk = /import|export|using|await|__tsak_ns/.test(js) || /([\w$]+)\[\1\["/.test(js);
   const walk = (node: unknown): void => {
     if (needWalk && node) visitChildren(node as Loose, false);
   };
@@ -536,7 +564,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     if ((stmt.type === "VariableDeclaration" || stmt.type === "ExportNamedDeclaration") && isTypeOnlyNamespace(stmt, body[k + 1])) {
       const next = body[k + 1]!;
       const fn = namespaceFunction((next as ExpressionStatement).expression as unknown as Loose)!;
-      typeOnlyNamespaces.push(fn.params[0]!["name"] as string);
+      typeOnlyNamespaces.push(namespaceName(fn.params[0]!["name"] as string));
       edits.replaceKeepLines(js, stmt.start, next.end, ";");
       k++;
       continue;

@@ -470,6 +470,23 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
   const IMPORT = tt._import;
   const EXPORT = tt._export;
   const CLASS = tt._class;
+  const inNamespace = (): boolean => stack.some((entry) => entry !== null);
+  const DECLARES = new Set([tt._class, tt._function, tt._enum, tt._let, tt._const, tt._var]);
+  /** Does the namespace body opened at token `b` declare `name` itself (`namespace A { export class A {} }`)? */
+  const declaresOwnName = (b: number, name: string): boolean => {
+    let depth = 0;
+    const end = matching(b);
+    for (let j = b + 1; j < end; j++) {
+      const t = toks[j]!;
+      if (opens(t.type)) depth++;
+      else if (closes(t.type)) depth--;
+      else if (depth === 0 && (DECLARES.has(t.type) || t.contextualKeyword === ck._namespace || t.contextualKeyword === ck._module)) {
+        const next = toks[j + 1];
+        if (isName(next) && text(next) === name) return true;
+      }
+    }
+    return false;
+  };
   /** Names of the classes declared so far, by brace depth (a namespace merging into one declares no `var`). */
   const classes = new Map<number, Set<string>>();
   let hasTypeScript = false;
@@ -477,7 +494,8 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
     const t = toks[i]!;
     const ty = t.type;
     const isType = t.isType;
-    if (ty === CLASS && !isType && t.contextId !== null) {
+    // (sucrase marks everything in a namespace as a type: there, a class is a value unless declared)
+    if (ty === CLASS && t.contextId !== null && (!isType || (inNamespace() && toks[i - 1]?.contextualKeyword !== ck._declare))) {
       declareParameterProperties(i);
       // a class statement: a namespace of its name merges into it
       const before = toks[i - 1];
@@ -567,7 +585,7 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
       }
       const brace = toks[j];
       if (brace?.type !== tt.braceL) continue;
-      edits.replace(t.start, brace.end, header(names, classes.get(stack.length)?.has(names[0]!) === true));
+      edits.replace(t.start, brace.end, header(names, classes.get(stack.length)?.has(names[0]!) === true, declaresOwnName(j, names[names.length - 1]!)));
       stack.push(names);
       i = j;
       continue;
@@ -596,13 +614,30 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
   return { lowered, hasTypeScript, typeNames: [...typeNames], typeStatementStarts };
 }
 
-/** The opening of a lowered namespace; `merges`: its outermost name is a class's, so no `var` (tsc declares none). */
-function header(names: string[], merges: boolean): string {
+/**
+ * The opening of a lowered namespace; `merges`: its outermost name is a class's, so no `var`
+ * (tsc declares none); `shadowed`: its body declares its innermost name itself, so the function's
+ * parameter is named apart (`namespaceParameter`; tsc's is `A_1`).
+ */
+function header(names: string[], merges: boolean, shadowed: boolean): string {
   let out = "";
   names.forEach((name, k) => {
-    out += `${k === 0 ? "" : " "}${k === 0 && merges ? "" : `var ${name}; `}(function (${name}, ${NAMESPACE_MARKER}) {`;
+    const param = shadowed && k === names.length - 1 ? namespaceParameter(name) : name;
+    out += `${k === 0 ? "" : " "}${k === 0 && merges ? "" : `var ${name}; `}(function (${param}, ${NAMESPACE_MARKER}) {`;
   });
   return out;
+}
+
+const SHADOWED_PREFIX = `${NAMESPACE_MARKER}_`;
+
+/** The parameter of a namespace whose body declares the namespace's own name. */
+export function namespaceParameter(name: string): string {
+  return SHADOWED_PREFIX + name;
+}
+
+/** The namespace's name from its function's parameter. */
+export function namespaceName(parameter: string): string {
+  return parameter.startsWith(SHADOWED_PREFIX) ? parameter.slice(SHADOWED_PREFIX.length) : parameter;
 }
 
 function footer(names: string[]): string {
