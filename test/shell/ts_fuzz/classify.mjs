@@ -5,7 +5,8 @@
  */
 import { tscErrorsOnLine } from "./cases.mjs";
 
-const CELL_LOCALS = ["require", "module", "__filename", "__dirname", "exports"];
+/** The cells' own names that a script in a fresh realm lacks (rewrite.ts CELL_LOCALS; the timers it has). */
+const CELL_LOCALS = ["require", "module", "__filename", "__dirname", "Deno"];
 
 const mentions = (value, re) => re.test(JSON.stringify(value ?? ""));
 const what = (d) => d.what.replace(/^cell \d+: /, "");
@@ -15,9 +16,10 @@ export const CLASSES = [
     name: "cell-local names (require, module, __filename, __dirname)",
     inherent: true,
     why:
-      "A cell has CommonJS names of its own, as a program file next to the notebook does (rewrite.ts CELL_LOCALS); " +
-      "a script in a fresh realm has none, so `typeof require` and what reads them differ.",
-    test: (d, c) => c !== undefined && c.cells.some((cell) => CELL_LOCALS.some((n) => new RegExp(`\\b${n}\\b`).test(cell.source))) && !/^names$/.test(what(d)),
+      "A cell has CommonJS names of its own, as a program file next to the notebook does (rewrite.ts CELL_LOCALS), " +
+      "and Deno's; a script in a fresh realm has none, so `typeof require` and what reads them differ.",
+    // read in tsc's output (where `module M {}` is a namespace no more)
+    test: (d, c) => c !== undefined && c.cells.some((cell) => CELL_LOCALS.some((n) => new RegExp(`\\b${n}\\b`).test(cell.js))) && !/^names$/.test(what(d)),
   },
   {
     name: "a global's name: a script's var, enum or namespace of it is the realm's global; a notebook's is its own",

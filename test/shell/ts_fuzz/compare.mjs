@@ -181,7 +181,7 @@ export function diff(c, ref, kernel) {
     if (r.ok !== m.ok) {
       out.push({ what: `${where}outcome`, reference: r.ok ? "ok" : r.error, kernel: m.ok ? "ok" : { ...m.error, ...(m.refused ? { refused: m.refused } : {}) } });
     } else if (!r.ok) {
-      if (!same(r.error, m.error)) out.push({ what: `${where}error`, reference: r.error, kernel: m.error });
+      if (!same(r.error, m.error)) out.push({ what: `${where}error`, reference: r.error, kernel: { ...m.error, ...(m.refused ? { refused: m.refused } : {}) } });
     } else if (isUndefined(r) && isUndefined(m)) {
       // nothing to show either way
     } else if (r.hasResult !== m.hasResult) {
