@@ -699,6 +699,13 @@ describe("TypeScript", () => {
     expect(r).toEqual([["x", "z"], 0, 2, 2, 2]);
   });
 
+  test("a type assertion at the start of a statement keeps an object literal an expression (found by the fuzz run)", async () => {
+    const nb = notebook();
+    expect(await nb.value("interface Opt { a?: string }\n<Opt>{ a: 'x' };")).toEqual({ a: "x" });
+    expect(await nb.value("const made = 1;\n<Array<number>>{ length: 0 }")).toEqual({ length: 0 });
+    expect(await nb.value("const f = <any>function () { return 1 }\nf()")).toBe(1);
+  });
+
   test("an enum's string members have no reverse mapping, as tsc emits them (found by the fuzz run)", async () => {
     const nb = notebook();
     const r = await nb.value('enum Str { a = "1", b = "1" + "2", c = a + "3", t = `t`, n = 1, m = n + 1, len = "xy".length }\nObject.keys(Str)');

@@ -470,6 +470,28 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
   const IMPORT = tt._import;
   const EXPORT = tt._export;
   const CLASS = tt._class;
+  const LESS_THAN = tt.lessThan;
+  /**
+   * `<Foo>{ a: 1 };` at the start of a statement: with the assertion erased, `{` would open a
+   * block (and `function`/`class` a declaration). tsc parenthesizes; `0, ` before it keeps an
+   * expression, whose value is the same.
+   */
+  const assertionAtStatementStart = (i: number): void => {
+    const before = toks[i - 1];
+    if (before !== undefined && before.type !== tt.semi && before.type !== BRACE_L && before.type !== BRACE_R) return;
+    let depth = 0;
+    let j = i;
+    for (; j < n; j++) {
+      const t = toks[j]!;
+      if (!t.isType) return;
+      if (t.type === LESS_THAN) depth++;
+      else if (t.type === tt.greaterThan && --depth === 0) break;
+    }
+    const next = toks[j + 1];
+    if (next === undefined || next.isType) return;
+    const opensDeclaration = next.type === BRACE_L || next.type === tt._function || next.type === CLASS || (next.type === tt.name && text(next) === "async" && toks[j + 2]?.type === tt._function);
+    if (opensDeclaration) edits.insert(toks[i]!.start, "0, ");
+  };
   const inNamespace = (): boolean => stack.some((entry) => entry !== null);
   const DECLARES = new Set([tt._class, tt._function, tt._enum, tt._let, tt._const, tt._var]);
   /** Does the namespace body opened at token `b` declare `name` itself (`namespace A { export class A {} }`)? */
@@ -536,6 +558,10 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
     // what follows concerns declarations: all type tokens (declare, type, interface, namespace)
     // except imports
     if (!isType && ty !== IMPORT) continue;
+    if (ty === LESS_THAN) {
+      assertionAtStatementStart(i);
+      continue;
+    }
     const top = stack.length === 0;
     // namespaces may appear at the top level or directly in another namespace's body
     if (!top && stack[stack.length - 1] === null) continue;
