@@ -102,7 +102,8 @@ export function prepare(test) {
     // cell (tsc's output may end in an expression of its own, `C = __decorate([...], C);`)
     const statements = ts.createSourceFile(f.name, source, ts.ScriptTarget.ES2022).statements;
     const last = statements[statements.length - 1];
-    const hasResult = last?.kind === ts.SyntaxKind.ExpressionStatement && !(ts.isStringLiteral(last.expression) && statements.length === 1);
+    // ("use strict" alone is a directive: no result, as for the kernel)
+    const hasResult = last?.kind === ts.SyntaxKind.ExpressionStatement && !(ts.isStringLiteral(last.expression) && last.expression.text === "use strict");
     cells.push({ file: f.name, language, source, js, hasResult });
   }
   if (cells.length === 0) return { name: test.name, skip: "declaration files only" };

@@ -3,6 +3,7 @@
  * of the kernel. `inherent` ones are the kernel's design, each with the reason; any difference
  * that no class takes is unexplained (a fault of the kernel, or of the comparison).
  */
+import { tokenizer } from "acorn";
 import { tscErrorsOnLine } from "./cases.mjs";
 
 /** The cells' own names that a script in a fresh realm lacks (rewrite.ts CELL_LOCALS; the timers it has). */
@@ -19,7 +20,13 @@ export const CLASSES = [
       "A cell has CommonJS names of its own, as a program file next to the notebook does (rewrite.ts CELL_LOCALS), " +
       "and Deno's; a script in a fresh realm has none, so `typeof require` and what reads them differ.",
     // read in tsc's output (where `module M {}` is a namespace no more)
-    test: (d, c) => c !== undefined && c.cells.some((cell) => CELL_LOCALS.some((n) => new RegExp(`\\b${n}\\b`).test(cell.js))) && !/^names$/.test(what(d)),
+    test: (d, c) => c !== undefined && readsCellLocals(c) && !/^names$/.test(what(d)),
+  },
+  {
+    name: "the case is not deterministic (Math.random, the time)",
+    inherent: true,
+    why: "Two runs of `Math.random()` or `Date.now()` differ, whoever runs them.",
+    test: (d, c) => c !== undefined && c.cells.some((cell) => /\bMath\.random\b|\bDate\.now\b|\bnew Date\(\)|performance\.now/.test(cell.source)) && /^(value|value of .*|output)$/.test(what(d)),
   },
   {
     name: "a global's name: a script's var, enum or namespace of it is the realm's global; a notebook's is its own",
@@ -100,6 +107,20 @@ function globalMerges(c) {
     }
   }
   return out;
+}
+
+/** Does tsc's output of a case read one of the cells' own names (as an identifier, not in a comment)? */
+function readsCellLocals(c) {
+  return c.cells.some((cell) => {
+    try {
+      for (const token of tokenizer(cell.js, { ecmaVersion: "latest", allowHashBang: true })) {
+        if (token.type.label === "name" && CELL_LOCALS.includes(token.value)) return true;
+      }
+    } catch {
+      return false;
+    }
+    return false;
+  });
 }
 
 const lineOf = (c, cell, line) => c.cells[cell]?.source.split(/\r?\n/)[line - 1] ?? "";
