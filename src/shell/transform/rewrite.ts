@@ -523,7 +523,8 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   };
 
   // Skip the walk when nothing below the top level can need it (the common, tiny cell).
-  const needWalk = /import|export|using|await|__tsak_ns/.test(js) || /([\w$]+)\[\1\["/.test(js);
+  // (an enum as sucrase emits it: `E[E["a"] = a] = "a"`)
+  const needWalk = /import|export|using|await|__tsak_ns/.test(js) || (js.includes('["') && /([\w$]+)\[\1\["/.test(js));
   const walk = (node: unknown): void => {
     if (needWalk && node) visitChildren(node as Loose, false);
   };
