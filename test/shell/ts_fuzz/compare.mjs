@@ -17,7 +17,7 @@ const WORKER = new URL("./worker.mjs", import.meta.url);
  * @returns {Promise<Array<{ name: string, differences: Array, reference: object, kernel: object }>>}
  */
 export async function compareCases(cases, options) {
-  const { concurrency = 2, timeoutMs = 5000, progress } = options;
+  const { concurrency = 2, timeoutMs = 2000, progress } = options;
   const references = await pool(cases, concurrency, (c, k) => {
     if (k % 500 === 0) progress?.(`reference ${k}/${cases.length}`);
     return runReference(c, timeoutMs);
@@ -76,7 +76,7 @@ function runReference(c, timeoutMs) {
     };
     const timer = setTimeout(() => done({ stopped: "timeout" }), timeoutMs + 2000);
     worker.on("message", (result) => done(result));
-    worker.on("error", (err) => done({ stopped: `worker error: ${err?.message}` }));
+    worker.on("error", (err) => done({ stopped: err?.code === "ERR_WORKER_OUT_OF_MEMORY" ? "timeout" : `worker error: ${err?.message}` }));
     worker.on("exit", (code) => done({ stopped: `exited (${code})` }));
     worker.postMessage({ cells: c.cells.map(({ file, js, hasResult }) => ({ file, js, hasResult })), names: c.names });
   });
@@ -124,7 +124,10 @@ async function runKernels(cases, references, options) {
 
 function startKernel(options) {
   return new Promise((resolve, reject) => {
-    const worker = spawn({ mode: "kernel", shell: options.shell, cwd: options.cwd });
+    // the Shell's attention flag: raised, it stops the cell's code in its next loop or call
+    const attention = new Int32Array(new SharedArrayBuffer(8 * Int32Array.BYTES_PER_ELEMENT));
+    const worker = spawn({ mode: "kernel", shell: options.shell, cwd: options.cwd, attention });
+    worker.attention = attention;
     const timer = setTimeout(() => fail(new Error("a kernel worker did not start in 60 s")), 60_000);
     const fail = (err) => {
       clearTimeout(timer);
@@ -142,10 +145,21 @@ function startKernel(options) {
   });
 }
 
+/** A cell still running after this long is interrupted (before an endless spread fills the heap, which ends the process). */
+const RUNAWAY_MS = 2000;
+const ATTENTION_INTERRUPT = 1; // src/shell/attention.ts
+
 function kernelCase(worker, id, c, names, timeoutMs) {
   return new Promise((resolve) => {
+    let interrupted = false;
+    const runaway = setTimeout(() => {
+      interrupted = true;
+      Atomics.store(worker.attention, 0, ATTENTION_INTERRUPT);
+    }, RUNAWAY_MS * c.cells.length);
     const done = (result) => {
       clearTimeout(timer);
+      clearTimeout(runaway);
+      if (interrupted && result.outcomes?.some((o) => !o.ok && o.error?.name === "KernelInterrupt")) result = { stopped: "timeout" };
       worker.off("message", onMessage);
       worker.off("exit", onExit);
       worker.off("error", onError);
@@ -153,7 +167,8 @@ function kernelCase(worker, id, c, names, timeoutMs) {
     };
     const onMessage = (m) => m.id === id && done(m.result);
     const onExit = (code) => done({ stopped: `exited (${code})` });
-    const onError = (err) => done({ stopped: `worker error: ${err?.message}` });
+    // out of memory: a runaway, as a timeout is
+    const onError = (err) => done({ stopped: err?.code === "ERR_WORKER_OUT_OF_MEMORY" ? "timeout" : `worker error: ${err?.message}` });
     const timer = setTimeout(() => done({ stopped: "timeout" }), timeoutMs * c.cells.length + 2000);
     worker.on("message", onMessage);
     worker.on("exit", onExit);

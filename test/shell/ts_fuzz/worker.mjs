@@ -80,7 +80,8 @@ if (workerData.mode === "reference") {
   const { CellScope } = await import(pathToFileURL(join(shellDir, "shell", "cell_scope.js")).href);
   const { CELL_LOCALS } = await import(pathToFileURL(join(shellDir, "shell", "transform", "rewrite.js")).href);
   const shells = {};
-  const shellFor = (language) => (shells[language] ??= new Shell({ cwd: workerData.cwd, language, breakOnSigint: false }));
+  const { attention } = workerData;
+  const shellFor = (language) => (shells[language] ??= new Shell({ cwd: workerData.cwd, language, breakOnSigint: false, attention }));
   shellFor("typescript");
   const output = { stream: (name, text) => log.write(name, text), display: () => log.write("display", "<display>\n"), clearOutput: () => {} };
   /** The notebook's names as namespace() lists them (a cell-local name only once the notebook declares it). */
@@ -89,6 +90,7 @@ if (workerData.mode === "reference") {
     return Object.keys(shell.namespace()).filter((n) => !CELL_LOCALS.includes(n) || shell.names.declares(n));
   };
   parentPort.on("message", async ({ id, cells, names }) => {
+    Atomics.store(attention, 0, 0); // an interrupt of the last case is over
     log = new OutputLog();
     const before = globalNames();
     const declaredBefore = new Set(notebookNames());
