@@ -31,7 +31,7 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { transformCell, CellSyntaxError, TSLIB_GLOBAL, type CellImport, type DecoratorOptions, type JsxSettings, type TransformOptions } from "./transform/index.js";
+import { transformCell, CellSyntaxError, loadTslib, TSLIB_GLOBAL, type CellImport, type DecoratorOptions, type JsxSettings, type TransformOptions } from "./transform/index.js";
 import { notebookSettings } from "./tsconfig.js";
 import { useNotebookDir } from "./jsx_render.js";
 import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL } from "./transform/rewrite.js";
@@ -183,7 +183,7 @@ export class Shell {
     // tsc's helpers for the cells tsc compiles (transform/tsc.ts), loaded when first read
     let tslib: unknown;
     Object.defineProperty(globalThis, TSLIB_GLOBAL, {
-      get: () => (tslib ??= createRequire(import.meta.url)("tslib")),
+      get: () => (tslib ??= loadTslib(createRequire(import.meta.url))),
       configurable: true,
       enumerable: false,
     });

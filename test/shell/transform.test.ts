@@ -520,6 +520,12 @@ describe("top-level await", () => {
 });
 
 describe("results", () => {
+  test("a comma expression's result is its last operand, also in a cell that declares (found by the fuzz run against tsc)", async () => {
+    const nb = notebook();
+    expect(await nb.value("const c1 = 1\nc1 + 1, c1 + 2")).toBe(3);
+    expect(await nb.value("c1 + 1, c1 + 5;")).toBe(6);
+  });
+
   test("the last expression statement is the result, also when a `;` ends it (as in Deno and tslab)", async () => {
     const nb = notebook();
     expect(await nb.value("let q = 5\nq * 2")).toBe(10);
@@ -639,6 +645,76 @@ describe("TypeScript", () => {
     // re-opening a namespace in a later cell merges into it
     await nb.run("namespace Geo { export const extra = 'x' }");
     expect(await nb.value("[Geo.unit, Geo.extra]")).toEqual(["m", "x"]);
+  });
+
+  test("as tsc emits them (found by the fuzz run): exported variables are live, exports come in order, a namespace merges into a class", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      [
+        "namespace Live {",
+        "  export const first = 1",
+        "  export function inc() { n++; return n }",
+        "  export let n = 1, unset: number",
+        "  export const { a, b: [c] = [2], ...rest } = { a: 1, z: 3 } as any",
+        "  export class K { static seen = n }",
+        "  function shadow() { let n = 5; return n }",
+        "  export const viaShadow = shadow()",
+        "}",
+        "Live.inc()",
+        "class Widget { constructor(public id: number) {} }",
+        "namespace Widget { export function make() { return new Widget(7) } }",
+        ";[Live.n, Live.inc(), Object.keys(Live), Live.a, Live.c, Live.rest, Live.K.seen, Live.viaShadow, Widget.make().id]",
+      ].join("\n"),
+    );
+    expect(r).toEqual([2, 3, ["first", "inc", "n", "a", "c", "rest", "K", "viaShadow"], 1, 2, { z: 3 }, 1, 5, 7]);
+    // and the other way: an assignment from outside is what the namespace's own code reads
+    await nb.run("Live.n = 10");
+    expect(await nb.value("Live.inc()")).toBe(11);
+  });
+
+  test("a namespace's blocks in a cell share its exported variables, as tsc merges them (found by the fuzz run)", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      [
+        "module M { export var x = 1 }",
+        "module M { const z = x; const y = { a: x, x }; export function get() { return [z, y] } }",
+        "namespace M { var x = 5; export const own = x }",
+        "namespace M.Inner { export let q = 2 }",
+        "namespace M.Inner { export const r = q + 1 }",
+        // an exported variable named like a global (which the notebook renames elsewhere)
+        "namespace G { export let fetch = 1; export function f() { return ++fetch } }",
+        ";[M.get(), M.own, M.x, M.Inner.r, G.f(), G.fetch]",
+      ].join("\n"),
+    );
+    expect(r).toEqual([[1, { a: 1, x: 1 }], 5, 1, 3, 2, 2]);
+  });
+
+  test("inside a namespace too (found by the fuzz run): a class merges with a namespace, parameter properties come first, the body may declare the namespace's name", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      [
+        "module Shapes {",
+        "  export class Point { z = 1; constructor(public x: number) {} }",
+        "  export module Point { export function origin() { return new Point(0) } }",
+        "}",
+        "module Shapes2 { export class Shapes2 { v = 2 } export let n = 1; export function inc() { return ++n } }",
+        ";[Object.keys(new Shapes.Point(1)), Shapes.Point.origin().x, new Shapes2.Shapes2().v, Shapes2.inc(), Shapes2.n]",
+      ].join("\n"),
+    );
+    expect(r).toEqual([["x", "z"], 0, 2, 2, 2]);
+  });
+
+  test("a type assertion at the start of a statement keeps an object literal an expression (found by the fuzz run)", async () => {
+    const nb = notebook();
+    expect(await nb.value("interface Opt { a?: string }\n<Opt>{ a: 'x' };")).toEqual({ a: "x" });
+    expect(await nb.value("const made = 1;\n<Array<number>>{ length: 0 }")).toEqual({ length: 0 });
+    expect(await nb.value("const f = <any>function () { return 1 }\nf()")).toBe(1);
+  });
+
+  test("an enum's string members have no reverse mapping, as tsc emits them (found by the fuzz run)", async () => {
+    const nb = notebook();
+    const r = await nb.value('enum Str { a = "1", b = "1" + "2", c = a + "3", t = `t`, n = 1, m = n + 1, len = "xy".length }\nObject.keys(Str)');
+    expect(r).toEqual(["1", "2", "a", "b", "c", "t", "n", "m", "len"]);
   });
 
   test("a namespace holding only types emits nothing and is a type name", async () => {
@@ -991,6 +1067,22 @@ describe("interruptible cells (guards, cancellable awaits, the cells' own names)
   });
 });
 
+describe("parameter properties as tsc emits them (found by the fuzz run against tsc: transform_fuzz.test.ts)", () => {
+  test("they are fields declared before the class's own, so an instance's keys come in tsc's order", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      [
+        "class Pt { z = 0; constructor(public x: number, private readonly y = 2, plain?: string, protected declare?: number) {} }",
+        "class Sub extends Pt { extra = 'e'; constructor(protected w: number) { super(1) } }",
+        "class Over { constructor(a: string); constructor(public a: any) {} }",
+        "const made = new Sub(3)",
+        ";[Object.keys(new Pt(1)), Object.keys(made), JSON.stringify(made), Object.keys(new Over('o'))]",
+      ].join("\n"),
+    );
+    expect(r).toEqual([["x", "y", "declare", "z"], ["x", "y", "declare", "z", "w", "extra"], '{"x":1,"y":2,"z":0,"w":3,"extra":"e"}', ["a"]]);
+  });
+});
+
 describe("syntax the TypeScript compiler lowers (decorators, accessor, using in functions)", () => {
   test("TS 5 standard decorators on methods, fields, classes and accessors; the cell runs again", async () => {
     const nb = notebook();
@@ -1029,6 +1121,56 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
       ].join("\n"),
     );
     expect(r).toEqual([["run"], true, 3]);
+  });
+
+  test("accessor fields named by a string or a number (found by the fuzz run against tsc: transform_fuzz.test.ts)", async () => {
+    const nb = notebook();
+    const r = await nb.value(
+      ['class Named {', '  accessor "w" = 1', "  accessor 2 = 3", "  static accessor 'z' = 4", "}", "const named = new Named();", ";[named.w, named[2], (Named as any).z]"].join("\n"),
+    );
+    expect(r).toEqual([1, 3, 4]);
+    // an accessor pair on the prototype, as tsc lowers it
+    expect(typeof Object.getOwnPropertyDescriptor((nb.get("Named") as { prototype: object }).prototype, "w")?.get).toBe("function");
+  });
+
+  test("TypeScript sucrase cannot parse goes to tsc: a `with` statement, parameter decorators (found by the fuzz run)", async () => {
+    const nb = notebook();
+    expect(await nb.value("const scope = { wx: 1, wy: 2 };\nlet sum: number = 0;\nwith (scope) { sum = wx + wy; }\nsum")).toBe(3);
+    const r = await nb.value(
+      [
+        "// @experimentalDecorators: true",
+        "const marks: string[] = []",
+        "function mark(_t: any, key: string | undefined, index: number) { marks.push(`${String(key)} ${index}`) }",
+        "class Injected { constructor(@mark a: number, @mark b: string) {} run(@mark x: number) { return x } }",
+        "marks",
+      ].join("\n"),
+    );
+    expect(r).toEqual(["run 0", "undefined 1", "undefined 0"]);
+  });
+
+  test("TypeScript sucrase refuses or fails on is asked of tsc before it is an error (found by the fuzz run)", async () => {
+    const nb = notebook();
+    // sucrase fails on its own ("Expected class context ID ..."; "Invalid scope depth ...")
+    expect(await nb.value("class Indexed { private [key: string]: unknown; a = 1 }\nnew Indexed().a")).toBe(1);
+    expect(await nb.value("function* yieldsBase() { const K = class extends (yield) {}; return new K() instanceof Object }\nconst g = yieldsBase(); g.next(); g.next(Object).value")).toBe(true);
+    // what tsc refuses too keeps the fast path's error; incomplete input is not asked of tsc
+    expect((await nb.fails("let bad = 1 +* 2\nbad")).message).toBe("Unexpected token");
+    expect(syntaxError("let open = (1", "typescript").message).toBe('Unexpected token, expected ","');
+  });
+
+  test("a cell ending in a class with experimental decorators has no result (tsc's `C = __decorate(...)` is not the cell's)", async () => {
+    const nb = notebook();
+    const r = await nb.run("// @experimentalDecorators: true\nfunction keep(c: Function) {}\n@keep class Kept {}");
+    expect([r.t.hasResult, r.hasResult]).toEqual([false, false]);
+    expect(typeof nb.get("Kept")).toBe("function");
+  });
+
+  test("tsc's helpers come from tslib without tslib's globals: a cell's own __awaiter stays, no __decorate appears", async () => {
+    const nb = notebook();
+    await nb.run("var __awaiter = 'mine'");
+    expect(await nb.value("function mark(v: any, _c: any) { return v }\nclass Marked { @mark m() { return 2 } }\nnew Marked().m()")).toBe(2);
+    expect(await nb.value("__awaiter")).toBe("mine");
+    expect(Object.getOwnPropertyNames(globalThis).filter((n) => /^__(decorate|esDecorate|extends|generator|runInitializers)$/.test(n))).toEqual([]);
   });
 
   test("a JavaScript cell with decorators, and `using` inside a function", async () => {

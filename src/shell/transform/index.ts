@@ -28,7 +28,7 @@ import { compileWithTsc, needsCompiler, pragmaOptions, TSLIB_GLOBAL, TSLIB_HELPE
 export { CellSyntaxError, DECORATORS_UNSUPPORTED, USING_UNSUPPORTED_AT_TOP } from "./errors.js";
 export { CellPositionMap } from "./positions.js";
 export type { Binding, CellImport, Family, NameScope } from "./rewrite.js";
-export { TSLIB_GLOBAL } from "./tsc.js";
+export { loadTslib, TSLIB_GLOBAL } from "./tsc.js";
 export type { DecoratorOptions } from "./tsc.js";
 export type { JsxRuntime } from "./typescript.js";
 
@@ -259,15 +259,17 @@ function transformSource(source: string, typescript: boolean, s: Settings, jsx?:
   let starts: number[] = [];
   let jsToSource: () => OffsetMap = () => identityMap;
   let sourceEndBefore = (jsOffset: number): number => jsOffset;
-  // JSX is tried when the cell does not parse without it (TSX forbids `<T>x` casts, which cells use)
-  const withJsx = (error: unknown): Transformed => {
+  // JSX is tried when the cell does not parse without it (TSX forbids `<T>x` casts, which cells use);
+  // then tsc, when the fast path refused a cell before its end (`tsc`)
+  const fallBack = (error: unknown, tsc: boolean): Transformed => {
     if (jsx === undefined && error instanceof CellSyntaxError && looksLikeJsx(source)) {
       try {
         return transformSource(source, typescript, s, jsxRuntime(source, s.jsx));
       } catch {
-        // not JSX after all: the cell's own error
+        // not JSX after all
       }
     }
+    if (tsc && typescript && jsx === undefined && worthTsc(source, error)) return transformWithTsc(source, typescript, s, error as Error, [], true);
     throw error;
   };
   if (typescript || jsx !== undefined) {
@@ -275,7 +277,9 @@ function transformSource(source: string, typescript: boolean, s: Settings, jsx?:
     try {
       compiled = compileTypeScript(source, jsx, typescript);
     } catch (err) {
-      return withJsx(err);
+      // syntax sucrase's parser does not know, which tsc does
+      if (typescript && jsx === undefined && err instanceof CellSyntaxError && needsCompiler(source, err.message)) return transformWithTsc(source, typescript, s, err, []);
+      return fallBack(err, true);
     }
     js = compiled.js;
     typeNames = compiled.typeNames;
@@ -290,7 +294,7 @@ function transformSource(source: string, typescript: boolean, s: Settings, jsx?:
   } catch (err) {
     const error = toCellSyntaxError(err, js, source, js === source ? undefined : jsToSource()) ?? err;
     if (error instanceof CellSyntaxError && needsCompiler(source, error.message)) return transformWithTsc(source, typescript, s, error, typeNames);
-    return withJsx(error);
+    return fallBack(error, false);
   }
 
   let out: ReturnType<typeof rewriteCell>;
@@ -334,16 +338,33 @@ function transformSource(source: string, typescript: boolean, s: Settings, jsx?:
 }
 
 /**
+ * Is a TypeScript cell sucrase's parser refused (or failed on) worth asking tsc about? tsc's
+ * parser is TypeScript's own: it transpiles valid TypeScript sucrase does not know (an index
+ * signature with a modifier, `extends (yield)`, ...) and code with only the errors its checker
+ * reports, which, like type errors, do not stop a cell. (What acorn then refuses is JavaScript's
+ * own early error, reported as it is.) Not an error at the end of the cell: that is incomplete
+ * input (is_complete asks about it on every key), which tsc refuses as well.
+ */
+function worthTsc(source: string, err: unknown): boolean {
+  if (!(err instanceof CellSyntaxError)) return err instanceof Error; // sucrase's own failure
+  const lines = source.split("\n");
+  let offset = err.column;
+  for (let i = 0; i < err.line - 1 && i < lines.length; i++) offset += lines[i]!.length + 1;
+  return offset < source.trimEnd().length;
+}
+
+/**
  * A cell compiled by tsc (tsc.ts): syntax the fast path leaves to a runtime Node.js is not. Its
  * lines are tsc's, so positions map through tsc's source map; what tsc refuses is reported, else
- * the fast path's error (`fastError`) is.
+ * the fast path's error (`fastError`) is. `fallback`: the fast path refused a cell it should have
+ * run, and its error stays the cell's if tsc refuses the cell too.
  */
-function transformWithTsc(source: string, typescript: boolean, s: Settings, fastError: CellSyntaxError, typeNames: string[]): Transformed {
+function transformWithTsc(source: string, typescript: boolean, s: Settings, fastError: Error, typeNames: string[], fallback = false): Transformed {
   let compiled;
   try {
     compiled = compileWithTsc(source, typescript, { ...s.decorators, ...pragmaOptions(source) });
   } catch (err) {
-    throw err instanceof CellSyntaxError ? err : fastError;
+    throw err instanceof CellSyntaxError && !fallback ? err : fastError;
   }
   const { js, toSource } = compiled;
   let program;
@@ -352,7 +373,17 @@ function transformWithTsc(source: string, typescript: boolean, s: Settings, fast
   } catch {
     throw fastError; // tsc's output is still more than this Node.js runs
   }
-  const out = rewriteCell({ js, program, original: source, toOriginal: toSource, importMetaName: IMPORT_META_GLOBAL, ...rewriteSettings(s), helpers: HELPERS });
+  const out = rewriteCell({
+    js,
+    program,
+    original: source,
+    toOriginal: toSource,
+    importMetaName: IMPORT_META_GLOBAL,
+    ...rewriteSettings(s),
+    helpers: HELPERS,
+    // the result is the cell's last expression, not one of tsc's making
+    typeStatementAfter: compiled.endsWithExpression ? undefined : () => true,
+  });
   return {
     code: out.code,
     mode: out.mode,

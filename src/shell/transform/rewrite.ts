@@ -32,7 +32,7 @@ import { Edits } from "./edits.js";
 import { syntaxErrorAt } from "./errors.js";
 import type { OffsetMap } from "./positions.js";
 import { notebookReferences } from "./scope.js";
-import { NAMESPACE_MARKER } from "./typescript.js";
+import { NAMESPACE_MARKER, namespaceName } from "./typescript.js";
 
 /**
  * Parsed as a sloppy *script* (which is what runs), not a module: module-only strictness would
@@ -348,17 +348,35 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     const decl = prev.type === "ExportNamedDeclaration" ? prev.declaration : prev;
     if (!decl || decl.type !== "VariableDeclaration" || decl.kind !== "var" || decl.declarations.length !== 1) return false;
     const id = decl.declarations[0]!.id;
-    return id.type === "Identifier" && id.name === param.name && decl.declarations[0]!.init == null;
+    return id.type === "Identifier" && id.name === namespaceName(param.name) && decl.declarations[0]!.init == null;
   };
 
   /**
-   * Inside a lowered namespace: strip `export` and copy the exported names onto the namespace
-   * object (functions at the start of the body, as they are hoisted; everything else after its
-   * statement — after the enum/namespace call for `export var E; (function (E) ...`).
+   * Inside a lowered namespace, as tsc emits it: `export` is stripped; an exported function or
+   * class is copied onto the namespace object after its statement (after the enum/namespace call
+   * for `export var E; (function (E) ...`); an exported variable is a property of the namespace
+   * object only, every reference to it in the body (its declaration included) rewritten as
+   * `N.name`, so that the body's assignments are seen outside and outside ones inside.
    */
   const rewriteNamespaceBody = (fn: Loose & { params: Loose[]; body: Loose & { body: Loose[] } }): void => {
     const ns = fn.params[0]!["name"] as string;
     const stmts = fn.body.body as unknown as TopNode[];
+    namespacePath.push(namespaceName(ns));
+    // the variables this namespace exports in any of its blocks in the cell, less this block's own locals
+    const exportedVars = new Set(namespaceVars().get(namespacePath.join(".")) ?? []);
+    for (const stmt of stmts) {
+      const locals: string[] = [];
+      if (stmt.type === "VariableDeclaration") for (const d of stmt.declarations) patternNames(d.id, locals);
+      else if ((stmt.type === "FunctionDeclaration" || stmt.type === "ClassDeclaration") && stmt.id) locals.push(stmt.id.name);
+      for (const name of locals) exportedVars.delete(name);
+    }
+    if (exportedVars.size > 0) {
+      const body = { type: "Program", start: fn.body.start, end: fn.body.end, body: stmts, sourceType: "script" } as unknown as Program;
+      for (const { node, shorthand } of notebookReferences(body, exportedVars)) {
+        edits.replace(node.start, node.end, shorthand ? `${node.name}: ${ns}.${node.name}` : `${ns}.${node.name}`);
+        namespaceMembers.add(node.start);
+      }
+    }
     for (let k = 0; k < stmts.length; k++) {
       const stmt = stmts[k]!;
       if (stmt.type !== "ExportNamedDeclaration" || !stmt.declaration) {
@@ -366,25 +384,56 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
         continue;
       }
       const decl = stmt.declaration;
+      if (decl.type === "VariableDeclaration") {
+        // `export let a = 1, {b} = o;` → `;(N.a = 1, {b: N.b} = o);` (the `;` against ASI)
+        const declarators = decl.declarations;
+        edits.replace(stmt.start, declarators[0]!.start, ";(");
+        edits.insert(declarators[declarators.length - 1]!.end, ")");
+        for (const d of declarators) if (d.init) visit(d.init as unknown as Loose, true);
+        continue;
+      }
       edits.replace(stmt.start, decl.start, "");
-      if (decl.type === "FunctionDeclaration") {
-        if (decl.id) edits.insert(fn.body.start + 1, ` ${ns}.${decl.id.name} = ${decl.id.name};`);
-      } else {
-        const found: string[] = [];
-        let after: TopNode = stmt;
-        if (decl.type === "VariableDeclaration") {
-          for (const d of decl.declarations) patternNames(d.id, found);
-          const next = stmts[k + 1];
-          if (next && isEnumLikePair(next, stmt)) after = next;
-        } else if (decl.type === "ClassDeclaration" && decl.id) {
-          found.push(decl.id.name);
-        }
-        if (found.length > 0) {
-          edits.insert(after.end, `; ${found.map((name) => `${ns}.${name} = ${name};`).join(" ")}`);
-        }
+      if ((decl.type === "FunctionDeclaration" || decl.type === "ClassDeclaration") && decl.id) {
+        edits.insert(stmt.end, `; ${ns}.${decl.id.name} = ${decl.id.name};`);
       }
       visitChildren(decl as unknown as Loose, true);
     }
+    namespacePath.pop();
+  };
+
+  /** Where the identifiers are that now read `N.name` (the notebook's renaming leaves them alone). */
+  const namespaceMembers = new Set<number>();
+  /** The namespace being rewritten, outermost first. */
+  const namespacePath: string[] = [];
+  let exportedByNamespace: Map<string, Set<string>> | undefined;
+  /**
+   * The variables each namespace of the cell exports (by dotted path), over all its blocks: a
+   * block reads another's `export let x` as `N.x`, as tsc makes it (namespaces merge).
+   */
+  const namespaceVars = (): Map<string, Set<string>> => {
+    if (exportedByNamespace) return exportedByNamespace;
+    const out = new Map<string, Set<string>>();
+    const collect = (stmts: readonly TopNode[], path: string): void => {
+      for (const stmt of stmts) {
+        if (stmt.type !== "ExpressionStatement") continue;
+        const fn = namespaceFunction(stmt.expression as unknown as Loose);
+        if (!fn) continue;
+        const inner = `${path}${namespaceName(fn.params[0]!["name"] as string)}`;
+        const names = out.get(inner) ?? new Set<string>();
+        out.set(inner, names);
+        for (const s of fn.body.body as unknown as TopNode[]) {
+          if (s.type !== "ExportNamedDeclaration" || s.declaration?.type !== "VariableDeclaration") continue;
+          for (const d of s.declaration.declarations) {
+            const found: string[] = [];
+            patternNames(d.id, found);
+            for (const name of found) names.add(name);
+          }
+        }
+        collect(fn.body.body as unknown as TopNode[], `${inner}.`);
+      }
+    };
+    collect(body, "");
+    return (exportedByNamespace = out);
   };
 
   // ---- the walker (below the top level) ---------------------------------------------------------
@@ -419,6 +468,9 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
       case "ForOfStatement":
         if (!inFunction && node["await"] === true) topLevelAwait = true;
         break;
+      case "ExpressionStatement":
+        stringEnumMember(node);
+        break;
       case "CallExpression": {
         const fn = namespaceFunction(node);
         if (fn) {
@@ -446,12 +498,38 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     visitChildren(node, inFunction);
   };
 
+  /**
+   * An enum member as sucrase emits it, `E[E["b"] = b] = "b";` (b: a `const` of the member's
+   * value): a reverse mapping, which tsc writes for numeric members only. tsc knows which are
+   * strings by evaluating constant initializers (`"1" + "2"`, `` `t` ``, another string member);
+   * the value says so at run time: `if (typeof b === "string") E["b"] = b; else ...`.
+   */
+  const stringEnumMember = (node: Loose): void => {
+    const outer = node["expression"] as Loose;
+    if (outer.type !== "AssignmentExpression" || outer["operator"] !== "=") return;
+    const target = outer["left"] as Loose;
+    const name = outer["right"] as Loose;
+    if (target.type !== "MemberExpression" || !target["computed"] || name.type !== "Literal" || typeof name["value"] !== "string") return;
+    const e = target["object"] as Loose;
+    const inner = target["property"] as Loose;
+    if (e.type !== "Identifier" || inner.type !== "AssignmentExpression" || inner["operator"] !== "=") return;
+    const key = inner["left"] as Loose;
+    const value = inner["right"] as Loose;
+    if (key.type !== "MemberExpression" || !key["computed"] || value.type !== "Identifier") return;
+    const keyObject = key["object"] as Loose;
+    const keyName = key["property"] as Loose;
+    if (keyObject.type !== "Identifier" || keyObject["name"] !== e["name"] || keyName.type !== "Literal" || keyName["value"] !== name["value"]) return;
+    const v = value["name"] as string;
+    edits.insert(node.start, `if (typeof ${v} === "string") ${js.slice(key.start, key.end)} = ${v}; else `);
+  };
+
   const visitChildren = (node: Loose, inFunction: boolean): void => {
     forEachChild(node, (child) => visit(child, inFunction));
   };
 
   // Skip the walk when nothing below the top level can need it (the common, tiny cell).
-  const needWalk = /import|export|using|await|__tsak_ns/.test(js);
+  // (an enum as sucrase emits it: `E[E["a"] = a] = "a"`)
+  const needWalk = /import|export|using|await|__tsak_ns/.test(js) || (js.includes('["') && /([\w$]+)\[\1\["/.test(js));
   const walk = (node: unknown): void => {
     if (needWalk && node) visitChildren(node as Loose, false);
   };
@@ -464,8 +542,8 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     if (stmt.directive === "use strict") strict = true;
   }
 
-  /** The expression whose value is the cell's result: [start, end) of its text in `js`. */
-  let result: { start: number; end: number } | undefined;
+  /** The expression whose value is the cell's result: [start, end) of its text in `js`; `sequence`: a comma expression. */
+  let result: { start: number; end: number; sequence?: boolean } | undefined;
   const lastIndex = body.length - 1;
 
   /**
@@ -507,7 +585,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     if ((stmt.type === "VariableDeclaration" || stmt.type === "ExportNamedDeclaration") && isTypeOnlyNamespace(stmt, body[k + 1])) {
       const next = body[k + 1]!;
       const fn = namespaceFunction((next as ExpressionStatement).expression as unknown as Loose)!;
-      typeOnlyNamespaces.push(fn.params[0]!["name"] as string);
+      typeOnlyNamespaces.push(namespaceName(fn.params[0]!["name"] as string));
       edits.replaceKeepLines(js, stmt.start, next.end, ";");
       k++;
       continue;
@@ -576,7 +654,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
       case "ExpressionStatement":
         if (isLast && !isDirective(stmt) && !isEnumLikePair(stmt, body[k - 1]) && isResult(stmt)) {
           // the statement's text without its `;` (a parenthesized expression's parentheses are outside its node)
-          result = { start: stmt.start, end: endsWithSemicolon(stmt) ? stmt.end - 1 : stmt.end };
+          result = { start: stmt.start, end: endsWithSemicolon(stmt) ? stmt.end - 1 : stmt.end, sequence: stmt.expression.type === "SequenceExpression" };
         }
         walk(stmt);
         break;
@@ -606,6 +684,8 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   if (renameTo.size > 0 && mentionsAny(js, renameTo)) {
     const declarations = topLevelDeclarations(body);
     for (const { node, shorthand } of notebookReferences(program, new Set(renameTo.keys()))) {
+      // a namespace's exported variable, already `N.name` (rewriteNamespaceBody)
+      if (namespaceMembers.has(node.start)) continue;
       const id = renameTo.get(node.name)!;
       const decl = declarations.get(node.start);
       if (decl?.type === "ClassDeclaration") {
@@ -635,8 +715,9 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   const mode = declared.size > 0 || imports.length > 0 || topLevelAwait ? "repl" : "script";
   // a script's completion value is its result as it is; a REPL script hands it over
   if (result !== undefined && mode === "repl") {
-    edits.insert(result.start, `${RESULT}(`, -1000);
-    edits.insert(result.end, ")", 1000);
+    // `a, b` is one argument only in parentheses of its own
+    edits.insert(result.start, result.sequence ? `${RESULT}((` : `${RESULT}(`, -1000);
+    edits.insert(result.end, result.sequence ? "))" : ")", 1000);
   }
   if (opts.interruptible) instrument(program, edits, js);
 

@@ -78,7 +78,10 @@ export function notebookReferences(program: Program, names: NameSet): NotebookRe
 
   /** `let`, `const`, `class` and block-level functions declared directly in `statements`. */
   const declareLexical = (statements: readonly Loose[], scope: Scope): void => {
-    for (const stmt of statements) {
+    for (const statement of statements) {
+      // a lowered namespace's body keeps its `export`s (rewrite.ts strips them)
+      const stmt = statement.type === "ExportNamedDeclaration" ? (statement["declaration"] as Loose | null) : statement;
+      if (!stmt) continue;
       if (stmt.type === "VariableDeclaration" && stmt["kind"] !== "var") {
         for (const d of stmt["declarations"] as Loose[]) bindingNames(d["id"] as Pattern, scope.names);
       } else if ((stmt.type === "ClassDeclaration" || stmt.type === "FunctionDeclaration") && stmt["id"]) {
@@ -91,6 +94,9 @@ export function notebookReferences(program: Program, names: NameSet): NotebookRe
   const declareVars = (node: Loose | null | undefined, scope: Scope): void => {
     if (!node) return;
     switch (node.type) {
+      case "ExportNamedDeclaration":
+        declareVars(node["declaration"] as Loose | null, scope);
+        return;
       case "VariableDeclaration":
         if (node["kind"] === "var") for (const d of node["declarations"] as Loose[]) bindingNames(d["id"] as Pattern, scope.names);
         return;

@@ -10,8 +10,9 @@
  *   (so `namespace N { export const x = 1 }` would silently vanish). Each non-ambient namespace
  *   is lowered here, before sucrase transforms, to the shape TypeScript emits:
  *   `var N; (function (N, __tsak_ns) { ...body... })(N || (N = {}));` (dotted names nest). The body
- *   keeps its `export` keywords; the rewrite pass (rewrite.ts) recognises the marker parameter,
- *   strips them and copies the exported names onto `N`. The header and footer replace single
+ *   keeps its `export` keywords; the rewrite pass (rewrite.ts) recognises the marker parameter
+ *   and turns them into properties of `N` as tsc does. A namespace that merges into a class of
+ *   the same name declares no `var` (tsc declares none). The header and footer replace single
  *   tokens on their own lines, so lines are preserved.
  * - Names of top-level type-only declarations (`type`, `interface`, `declare ...`, `import type`,
  *   inline `type` import specifiers) for `typeDeclared`, and where those statements start (a
@@ -36,6 +37,8 @@ interface SucraseToken {
   start: number;
   end: number;
   isType: boolean;
+  /** A class's `class` token, its body's braces and its members' names share one. */
+  contextId: number | null;
 }
 
 interface SucraseFile {
@@ -436,6 +439,48 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
     }
   };
 
+  /** Modifiers that make a constructor parameter a parameter property. */
+  const PROPERTY_MODIFIERS = new Set([tt._public, tt._private, tt._protected, tt._readonly, tt._override]);
+  /**
+   * The class whose `class` token is at `i`: its parameter properties are declared as fields at
+   * the start of its body, as tsc does with useDefineForClassFields (`class P { x; z = 0;
+   * constructor(x) { this.x = x } }`); sucrase only assigns them in the constructor, after the
+   * other fields, which changed the order of an instance's keys.
+   */
+  const declareParameterProperties = (i: number): void => {
+    const context = toks[i]!.contextId;
+    let b = i + 1;
+    while (b < n && !(toks[b]!.type === tt.braceL && toks[b]!.contextId === context)) b++;
+    if (b >= n) return;
+    const names: string[] = [];
+    for (let j = b + 1; j < n; j++) {
+      const t = toks[j]!;
+      if (t.type === tt.braceR && t.contextId === context) break;
+      if (t.type !== tt.name || t.contextId !== context || text(t) !== "constructor") continue;
+      const paren = toks[j + 1];
+      if (paren?.type !== tt.parenL || paren.isType) continue;
+      let atStart = true;
+      let modified = false;
+      for (let k = j + 2; k < n; k++) {
+        const p = toks[k]!;
+        if (p.contextId === paren.contextId && (p.type === tt.parenR || p.type === tt.comma)) {
+          if (p.type === tt.parenR) break;
+          atStart = true;
+          modified = false;
+        } else if (atStart && PROPERTY_MODIFIERS.has(p.type)) {
+          modified = true;
+        } else if (atStart) {
+          if (modified && p.type === tt.name) names.push(text(p));
+          atStart = false;
+        }
+      }
+      break;
+    }
+    if (names.length === 0) return;
+    const fields = names.map((name) => (/^(declare|readonly|public|private|protected|abstract|override|static|get|set|async|accessor)$/.test(name) ? `"${name}";` : `${name};`));
+    edits.insert(toks[b]!.end, ` ${fields.join(" ")}`);
+  };
+
   // hot loop: plain locals rather than property lookups
   const BRACE_L = tt.braceL;
   const DOLLAR_BRACE_L = tt.dollarBraceL;
@@ -444,11 +489,70 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
   const BRACE_BAR_R = tt.braceBarR;
   const IMPORT = tt._import;
   const EXPORT = tt._export;
+  const CLASS = tt._class;
+  const LESS_THAN = tt.lessThan;
+  /**
+   * `<Foo>{ a: 1 };` at the start of a statement: with the assertion erased, `{` would open a
+   * block (and `function`/`class` a declaration). tsc parenthesizes; `0, ` before it keeps an
+   * expression, whose value is the same.
+   */
+  const assertionAtStatementStart = (i: number): void => {
+    const before = toks[i - 1];
+    if (before !== undefined && before.type !== tt.semi && before.type !== BRACE_L && before.type !== BRACE_R) return;
+    let depth = 0;
+    let j = i;
+    for (; j < n; j++) {
+      const t = toks[j]!;
+      if (!t.isType) return;
+      if (t.type === LESS_THAN) depth++;
+      else if (t.type === tt.greaterThan && --depth === 0) break;
+    }
+    const next = toks[j + 1];
+    if (next === undefined || next.isType) return;
+    const opensDeclaration = next.type === BRACE_L || next.type === tt._function || next.type === CLASS || (next.type === tt.name && text(next) === "async" && toks[j + 2]?.type === tt._function);
+    if (opensDeclaration) edits.insert(toks[i]!.start, "0, ");
+  };
+  const inNamespace = (): boolean => stack.some((entry) => entry !== null);
+  const DECLARES = new Set([tt._class, tt._function, tt._enum, tt._let, tt._const, tt._var]);
+  /** Does the namespace body opened at token `b` declare `name` itself (`namespace A { export class A {} }`)? */
+  const declaresOwnName = (b: number, name: string): boolean => {
+    let depth = 0;
+    const end = matching(b);
+    for (let j = b + 1; j < end; j++) {
+      const t = toks[j]!;
+      if (opens(t.type)) depth++;
+      else if (closes(t.type)) depth--;
+      else if (depth === 0 && (DECLARES.has(t.type) || t.contextualKeyword === ck._namespace || t.contextualKeyword === ck._module)) {
+        const next = toks[j + 1];
+        if (isName(next) && text(next) === name) return true;
+      }
+    }
+    return false;
+  };
+  /** Names of the classes declared so far, by brace depth (a namespace merging into one declares no `var`). */
+  const classes = new Map<number, Set<string>>();
   let hasTypeScript = false;
   for (let i = 0; i < n; i++) {
     const t = toks[i]!;
     const ty = t.type;
     const isType = t.isType;
+    // (sucrase marks everything in a namespace as a type: there, a class is a value unless declared)
+    if (ty === CLASS && t.contextId !== null && (!isType || (inNamespace() && toks[i - 1]?.contextualKeyword !== ck._declare))) {
+      declareParameterProperties(i);
+      // a class statement: a namespace of its name merges into it
+      const before = toks[i - 1];
+      const name = toks[i + 1];
+      const statement =
+        before === undefined ||
+        [tt.semi, BRACE_R, BRACE_L, EXPORT, tt._abstract].includes(before.type) ||
+        before.contextualKeyword === ck._abstract ||
+        src.slice(before.end, t.start).includes("\n");
+      if (isName(name) && statement) {
+        let set = classes.get(stack.length);
+        if (!set) classes.set(stack.length, (set = new Set()));
+        set.add(text(name));
+      }
+    }
     if (ty === BRACE_L || ty === DOLLAR_BRACE_L || ty === BRACE_BAR_L) {
       stack.push(null);
       continue;
@@ -474,6 +578,10 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
     // what follows concerns declarations: all type tokens (declare, type, interface, namespace)
     // except imports
     if (!isType && ty !== IMPORT) continue;
+    if (ty === LESS_THAN) {
+      assertionAtStatementStart(i);
+      continue;
+    }
     const top = stack.length === 0;
     // namespaces may appear at the top level or directly in another namespace's body
     if (!top && stack[stack.length - 1] === null) continue;
@@ -523,7 +631,7 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
       }
       const brace = toks[j];
       if (brace?.type !== tt.braceL) continue;
-      edits.replace(t.start, brace.end, header(names));
+      edits.replace(t.start, brace.end, header(names, classes.get(stack.length)?.has(names[0]!) === true, declaresOwnName(j, names[names.length - 1]!)));
       stack.push(names);
       i = j;
       continue;
@@ -552,12 +660,30 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
   return { lowered, hasTypeScript, typeNames: [...typeNames], typeStatementStarts };
 }
 
-function header(names: string[]): string {
+/**
+ * The opening of a lowered namespace; `merges`: its outermost name is a class's, so no `var`
+ * (tsc declares none); `shadowed`: its body declares its innermost name itself, so the function's
+ * parameter is named apart (`namespaceParameter`; tsc's is `A_1`).
+ */
+function header(names: string[], merges: boolean, shadowed: boolean): string {
   let out = "";
   names.forEach((name, k) => {
-    out += `${k === 0 ? "" : " "}var ${name}; (function (${name}, ${NAMESPACE_MARKER}) {`;
+    const param = shadowed && k === names.length - 1 ? namespaceParameter(name) : name;
+    out += `${k === 0 ? "" : " "}${k === 0 && merges ? "" : `var ${name}; `}(function (${param}, ${NAMESPACE_MARKER}) {`;
   });
   return out;
+}
+
+const SHADOWED_PREFIX = `${NAMESPACE_MARKER}_`;
+
+/** The parameter of a namespace whose body declares the namespace's own name. */
+export function namespaceParameter(name: string): string {
+  return SHADOWED_PREFIX + name;
+}
+
+/** The namespace's name from its function's parameter. */
+export function namespaceName(parameter: string): string {
+  return parameter.startsWith(SHADOWED_PREFIX) ? parameter.slice(SHADOWED_PREFIX.length) : parameter;
 }
 
 function footer(names: string[]): string {
