@@ -118,10 +118,7 @@ function replyFor(msg) {
       return ["kernel_info_reply", KERNEL_INFO];
     case "execute_request":
       if (!msg.content.silent) executionCount += 1;
-      return [
-        "execute_reply",
-        { status: "ok", execution_count: executionCount, payload: [], user_expressions: {} },
-      ];
+      return ["execute_reply", { status: "ok", execution_count: executionCount, payload: [], user_expressions: {} }];
     case "shutdown_request":
       return ["shutdown_reply", { status: "ok", restart: !!msg.content.restart }];
     case "interrupt_request":
@@ -236,13 +233,13 @@ if (ioThread && isMainThread) {
   });
   process.on("SIGINT", () => {});
 } else {
-await Promise.all([
-  iopub.bind(url(conn.iopub_port)),
-  shell.bind(url(conn.shell_port)),
-  control.bind(url(conn.control_port)),
-  stdin.bind(url(conn.stdin_port)),
-  hb.bind(url(conn.hb_port)),
-]);
-serveAll();
-process.on("SIGINT", () => {}); // interrupt_mode signal: nothing to interrupt
+  await Promise.all([
+    iopub.bind(url(conn.iopub_port)),
+    shell.bind(url(conn.shell_port)),
+    control.bind(url(conn.control_port)),
+    stdin.bind(url(conn.stdin_port)),
+    hb.bind(url(conn.hb_port)),
+  ]);
+  serveAll();
+  process.on("SIGINT", () => {}); // interrupt_mode signal: nothing to interrupt
 }

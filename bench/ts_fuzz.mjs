@@ -22,16 +22,16 @@ const option = (name, fallback) => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args.splice(at, 2)[1] : fallback;
 };
-const only = option("only", "")
-  .split(",")
-  .filter(Boolean);
+const only = option("only", "").split(",").filter(Boolean);
 const limit = Number(option("limit", "0"));
 const shell = resolve(option("shell", "dist"));
 const outFile = option("out", "");
 const show = option("show", "");
 const root = args[0];
 if (!root) {
-  console.error("usage: node bench/ts_fuzz.mjs <folder of TypeScript test cases> [--only a,b] [--limit N] [--shell dist] [--out file] [--show class]");
+  console.error(
+    "usage: node bench/ts_fuzz.mjs <folder of TypeScript test cases> [--only a,b] [--limit N] [--shell dist] [--out file] [--show class]",
+  );
   process.exit(2);
 }
 
@@ -53,7 +53,9 @@ for (const file of selected) {
   else cases.push(c);
 }
 const run = limit > 0 ? cases.slice(0, limit) : cases;
-console.log(`${selected.length} test files; ${cases.length} cases to run, skipped: ${[...skipped].map(([r, n]) => `${n} ${r}`).join("; ")}`);
+console.log(
+  `${selected.length} test files; ${cases.length} cases to run, skipped: ${[...skipped].map(([r, n]) => `${n} ${r}`).join("; ")}`,
+);
 
 const started = Date.now();
 const results = await compareCases(run, {
@@ -81,6 +83,11 @@ console.log(`${results.length} run in ${Math.round((Date.now() - started) / 1000
 for (const [name, c] of [...classes].sort((a, b) => b[1].cases.length - a[1].cases.length)) {
   const cases = new Set(c.cases.map((x) => x.name));
   console.log(`  ${String(cases.size).padStart(5)} cases  ${c.inherent ? "inherent " : c.fixed ? "fixed    " : "UNKNOWN  "} ${name}`);
-  if (show === name || show === "all") for (const x of c.cases.slice(0, 8)) console.log(`         ${x.name}: ${JSON.stringify(x.difference).slice(0, 400)}`);
+  if (show === name || show === "all")
+    for (const x of c.cases.slice(0, 8)) console.log(`         ${x.name}: ${JSON.stringify(x.difference).slice(0, 400)}`);
 }
-if (outFile) writeFileSync(outFile, JSON.stringify({ results: results.filter((r) => r.differences.length > 0), classes: Object.fromEntries(classes) }, null, 1));
+if (outFile)
+  writeFileSync(
+    outFile,
+    JSON.stringify({ results: results.filter((r) => r.differences.length > 0), classes: Object.fromEntries(classes) }, null, 1),
+  );

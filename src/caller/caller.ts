@@ -48,7 +48,10 @@ const localLink: Link = {
       fn: target,
       args,
       within: context,
-      logFailure: (err) => process.stderr.write(`A queued call of ${typeof target === "function" ? target.name || "(anonymous function)" : refLabel(target)} failed: ${stackOf(err)}\n`),
+      logFailure: (err) =>
+        process.stderr.write(
+          `A queued call of ${typeof target === "function" ? target.name || "(anonymous function)" : refLabel(target)} failed: ${stackOf(err)}\n`,
+        ),
     };
     trackCall(d.pending, context);
     executor.submit(job, mode, delay, typeof target === "function" ? target : refKey(target));
@@ -59,7 +62,13 @@ const localLink: Link = {
     executor.closeQueue(key, new Error("The queue of the function was closed"));
   },
   stop() {
-    return Promise.reject(new Error(thisThread().isRoot ? "The main thread cannot be stopped" : "A thread cannot stop itself through its own Caller: return, or ask from another thread"));
+    return Promise.reject(
+      new Error(
+        thisThread().isRoot
+          ? "The main thread cannot be stopped"
+          : "A thread cannot stop itself through its own Caller: return, or ask from another thread",
+      ),
+    );
   },
 };
 
@@ -127,7 +136,8 @@ export class Caller {
   static get(options: CallerOptions = {}): Caller {
     checkOptions(options);
     const self = thisThread();
-    if (options.name !== undefined && options.name === self.info.name && options.backend === undefined && options.loop === undefined) return Caller.current();
+    if (options.name !== undefined && options.name === self.info.name && options.backend === undefined && options.loop === undefined)
+      return Caller.current();
     if (self.isRoot) {
       const entry = getThread(options);
       return entry ? rootCaller(entry) : Caller.current();
@@ -140,7 +150,10 @@ export class Caller {
     const info: ThreadInfo = { threadId: -1, backend: options.backend ?? "node" };
     if (options.name !== undefined) info.name = options.name;
     if (options.loop !== undefined) info.loop = options.loop;
-    const caller = connectFromWorker(info, askRoot({ type: "get", options }).then((r) => r.thread!.threadId));
+    const caller = connectFromWorker(
+      info,
+      askRoot({ type: "get", options }).then((r) => r.thread!.threadId),
+    );
     if (options.name !== undefined) byName.set(options.name, caller);
     return caller;
   }
@@ -175,7 +188,11 @@ export class Caller {
         inner = poolCaller(r.thread!).#link.run("call", ref, args);
         inner.then(d.resolve, d.reject);
         void untilFinished(inner).then(finished);
-        poolCallDone(inner, () => tellRoot({ type: "release", threadId: id }), () => void askRoot({ type: "stop", threadId: id }).catch(() => {}));
+        poolCallDone(
+          inner,
+          () => tellRoot({ type: "release", threadId: id }),
+          () => void askRoot({ type: "stop", threadId: id }).catch(() => {}),
+        );
         if (cancelled) inner.cancel(cancelled);
       })
       .catch((err: unknown) => {
@@ -238,7 +255,8 @@ export class Caller {
 
   /** As `call`, after at least `delaySeconds` (timed in the target thread). Cancelling it before then means it never runs. */
   callLater<A extends unknown[], R>(delaySeconds: number, fn: Callable<A, R>, ...args: A): Pending<Awaited<R>> {
-    if (typeof delaySeconds !== "number" || !(delaySeconds >= 0)) throw new RangeError(`callLater: the delay must be a number of seconds >= 0, not ${String(delaySeconds)}`);
+    if (typeof delaySeconds !== "number" || !(delaySeconds >= 0))
+      throw new RangeError(`callLater: the delay must be a number of seconds >= 0, not ${String(delaySeconds)}`);
     return this.#link.run("later", fn as Callable, args, delaySeconds) as Pending<Awaited<R>>;
   }
 
@@ -300,7 +318,12 @@ export class Caller {
       const id = entry.info.threadId;
       let caller = byThread.get(id);
       if (!caller) {
-        caller = new Caller(entry.info, remoteLink(connectionTo(entry), () => stopThread(id)?.then(() => {}) ?? Promise.resolve()), entry.started, entry.exited.then(() => {}));
+        caller = new Caller(
+          entry.info,
+          remoteLink(connectionTo(entry), () => stopThread(id)?.then(() => {}) ?? Promise.resolve()),
+          entry.started,
+          entry.exited.then(() => {}),
+        );
         byThread.set(id, caller);
         void entry.exited.then(() => byThread.delete(id));
       }
@@ -332,9 +355,11 @@ function poolCallDone(pending: Pending<unknown>, release: () => void, stop: () =
 }
 
 function checkOptions(options: CallerOptions): void {
-  if (typeof options !== "object" || options === null) throw new TypeError("Caller.get: options must be an object {name?, backend?, loop?}");
+  if (typeof options !== "object" || options === null)
+    throw new TypeError("Caller.get: options must be an object {name?, backend?, loop?}");
   for (const key of Object.keys(options)) {
-    if (key !== "name" && key !== "backend" && key !== "loop") throw new TypeError(`Caller.get: unknown option "${key}" (expected name, backend, loop)`);
+    if (key !== "name" && key !== "backend" && key !== "loop")
+      throw new TypeError(`Caller.get: unknown option "${key}" (expected name, backend, loop)`);
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined && typeof value !== "string") throw new TypeError(`Caller.get: option "${key}" must be a string`);
   }

@@ -51,8 +51,13 @@ export class CallTimeout extends Error {
 const clone = structuredClone;
 
 const STANDARD = new Map<string, ErrorConstructor>([
-  ["Error", Error], ["TypeError", TypeError], ["RangeError", RangeError], ["SyntaxError", SyntaxError],
-  ["ReferenceError", ReferenceError], ["EvalError", EvalError], ["URIError", URIError],
+  ["Error", Error],
+  ["TypeError", TypeError],
+  ["RangeError", RangeError],
+  ["SyntaxError", SyntaxError],
+  ["ReferenceError", ReferenceError],
+  ["EvalError", EvalError],
+  ["URIError", URIError],
 ]);
 
 function isErrorLike(err: unknown): err is Error {

@@ -44,10 +44,18 @@ export class Executor {
         void this.run(job);
         break;
       case "soon":
-        this.after(job, (go) => setImmediate(go), (h) => clearImmediate(h));
+        this.after(
+          job,
+          (go) => setImmediate(go),
+          (h) => clearImmediate(h),
+        );
         break;
       case "later":
-        this.after(job, (go) => setTimeout(go, Math.max(0, delaySeconds * 1000)), (h) => clearTimeout(h));
+        this.after(
+          job,
+          (go) => setTimeout(go, Math.max(0, delaySeconds * 1000)),
+          (h) => clearTimeout(h),
+        );
         break;
       case "queue":
         this.enqueue(job, queueKey);

@@ -22,8 +22,8 @@ type AnyFunction = (...args: unknown[]) => unknown;
 export function functionRef(fn: unknown): FunctionRef {
   if (typeof fn === "function") {
     throw new TypeError(
-      "A function cannot be sent to another thread: name it as {module: \"./file.ts\", export: \"name\"} " +
-        "or give its text as {source: \"(a, b) => a + b\"} (source text cannot use variables from outside it)",
+      'A function cannot be sent to another thread: name it as {module: "./file.ts", export: "name"} ' +
+        'or give its text as {source: "(a, b) => a + b"} (source text cannot use variables from outside it)',
     );
   }
   if (typeof fn === "object" && fn !== null) {
@@ -52,6 +52,8 @@ export function refLabel(ref: FunctionRef): string {
 export async function resolveRef(ref: FunctionRef): Promise<AnyFunction> {
   if ("source" in ref) {
     const env = threadEnvironment();
+    // biome-ignore lint/security/noGlobalEval: the caller sent this function's source to be run here
+    // biome-ignore lint/complexity/noCommaOperator: `(0, eval)` is the indirect eval of the global scope
     const value: unknown = await (env.evaluate ? env.evaluate(ref.source) : (0, eval)(`(${ref.source}\n)`));
     if (typeof value !== "function") throw new TypeError(`The source text is not a function: it evaluated to ${describe(value)}`);
     return value as AnyFunction;
@@ -62,7 +64,8 @@ export async function resolveRef(ref: FunctionRef): Promise<AnyFunction> {
   // A CommonJS module imported as ESM may keep its exports on `default` only.
   if (value === undefined && name !== "default") value = (namespace.default as Record<string, unknown> | undefined)?.[name];
   if (value === undefined) throw new Error(`The module "${ref.module}" has no export "${name}"`);
-  if (typeof value !== "function") throw new TypeError(`The export "${name}" of "${ref.module}" is not a function: it is ${describe(value)}`);
+  if (typeof value !== "function")
+    throw new TypeError(`The export "${name}" of "${ref.module}" is not a function: it is ${describe(value)}`);
   return value as AnyFunction;
 }
 

@@ -56,7 +56,10 @@ export class Pending<T> extends Promise<T> {
     this.#reject = reject;
     if (executor) {
       try {
-        executor((v) => this.#settle(true, v), (e) => this.#settle(false, e));
+        executor(
+          (v) => this.#settle(true, v),
+          (e) => this.#settle(false, e),
+        );
       } catch (err) {
         this.#settle(false, err);
       }

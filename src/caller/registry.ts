@@ -67,7 +67,9 @@ export function getThread(options: ThreadOptions): Entry | undefined {
   if (options.name !== undefined) {
     const existing = names.get(options.name);
     if (existing) {
-      const differs = (options.backend !== undefined && options.backend !== existing.info.backend) || (options.loop !== undefined && options.loop !== existing.info.loop);
+      const differs =
+        (options.backend !== undefined && options.backend !== existing.info.backend) ||
+        (options.loop !== undefined && options.loop !== existing.info.loop);
       if (differs) {
         const runs = `backend=${existing.info.backend}${existing.info.loop ? ` loop=${existing.info.loop}` : ""}`;
         throw new Error(`thread "${options.name}" already runs with ${runs}: give its name alone (or the same settings)`);
@@ -197,7 +199,8 @@ function spawn(info: ThreadInfo, pooled: boolean): Entry {
 function endedError(entry: Entry): Promise<ThreadEnded> {
   return entry.exited.then((exit) => {
     const label = threadLabel(entry.info);
-    const how = exit.failure !== undefined ? `could not start: ${exit.failure}` : exit.stopped ? "was stopped" : `ended (exit code ${exit.code})`;
+    const how =
+      exit.failure !== undefined ? `could not start: ${exit.failure}` : exit.stopped ? "was stopped" : `ended (exit code ${exit.code})`;
     return new ThreadEnded(`The ${label} ${how}`, exit);
   });
 }

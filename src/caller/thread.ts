@@ -70,4 +70,3 @@ export function listenToRoot(): void {
     else waiting.resolve(m);
   });
 }
-

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   if (boot.setup) {
     const module = (await import(boot.setup.module)) as Record<string, unknown>;
     const setup = module[boot.setup.export ?? "setup"];
-    if (typeof setup !== "function") throw new Error(`the setup module ${boot.setup.module} has no function "${boot.setup.export ?? "setup"}"`);
+    if (typeof setup !== "function")
+      throw new Error(`the setup module ${boot.setup.module} has no function "${boot.setup.export ?? "setup"}"`);
     await (setup as (data: unknown) => unknown)(boot.setup.data);
   }
   listenToRoot();

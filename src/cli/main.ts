@@ -69,12 +69,12 @@ async function main(argv: string[]): Promise<number> {
     help: { type: "boolean", short: "h" },
   } as const;
   if (!command || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
   const { values, positionals } = parseArgs({ args: rest, options: common, allowPositionals: true, strict: true });
   if (values.help) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const language = values.language;
@@ -89,10 +89,17 @@ async function main(argv: string[]): Promise<number> {
       }
       const { installSpec } = await specs();
       const dir = installSpec(dataDir(values), {
-        name: values.name, displayName: values["display-name"], interruptMode: mode, language,
-        logLevel: values["log-level"], backend: values.backend, loop: values.loop,
-        typeCheck: values["type-check"], privateConnectionFile: values["private-connection-file"],
-        semicolonHidesResult: values["semicolon-hides-result"], noNpmInstall: values["no-npm-install"],
+        name: values.name,
+        displayName: values["display-name"],
+        interruptMode: mode,
+        language,
+        logLevel: values["log-level"],
+        backend: values.backend,
+        loop: values.loop,
+        typeCheck: values["type-check"],
+        privateConnectionFile: values["private-connection-file"],
+        semicolonHidesResult: values["semicolon-hides-result"],
+        noNpmInstall: values["no-npm-install"],
       });
       process.stdout.write(`Installed kernelspec ${values.name ?? DEFAULT_NAME} in ${dir}\n`);
       return 0;
@@ -119,9 +126,15 @@ async function main(argv: string[]): Promise<number> {
       if (!file) throw new Error("start needs a connection file: start -f <connection_file>");
       const { startKernel } = await import("../kernel/start.js");
       return startKernel({
-        connectionFile: file, logLevel: values["log-level"], language, backend: values.backend, loop: values.loop,
-        typeCheck: values["type-check"], privateConnectionFile: values["private-connection-file"],
-        semicolonHidesResult: values["semicolon-hides-result"], npmInstall: values["no-npm-install"] ? false : undefined,
+        connectionFile: file,
+        logLevel: values["log-level"],
+        language,
+        backend: values.backend,
+        loop: values.loop,
+        typeCheck: values["type-check"],
+        privateConnectionFile: values["private-connection-file"],
+        semicolonHidesResult: values["semicolon-hides-result"],
+        npmInstall: values["no-npm-install"] ? false : undefined,
       });
     }
     case "console": {

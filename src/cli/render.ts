@@ -13,7 +13,12 @@ export function toTerminal(msg: Message): { stream: "stdout" | "stderr"; text: s
     case "display_data":
     case "update_display_data": {
       const data = (c.data ?? {}) as Record<string, unknown>;
-      const text = typeof data["text/plain"] === "string" ? data["text/plain"] : Object.keys(data).map((k) => `<${k}>`).join(" ");
+      const text =
+        typeof data["text/plain"] === "string"
+          ? data["text/plain"]
+          : Object.keys(data)
+              .map((k) => `<${k}>`)
+              .join(" ");
       const prefix = msg.header.msg_type === "execute_result" ? `Out[${String(c.execution_count)}]: ` : "";
       return { stream: "stdout", text: `${prefix}${text}\n` };
     }

@@ -60,16 +60,20 @@ export async function runNotebook(path: string, options: { output?: string; quie
       // Cell tags travel with the request (run modes, timeout, ...), as the kernel reads them.
       const tags = ((cell.metadata as { tags?: unknown } | undefined)?.tags ?? []) as unknown[];
       const cellTags = tags.filter((t): t is string => typeof t === "string");
-      const { reply } = await client.execute(code, {
-        onIopub(msg: Message) {
-          cellOutputs.set((msg.parent_header as { msg_id?: string }).msg_id ?? "", outputs);
-          if (!record(msg, outputs)) return;
-          if (!options.quiet) {
-            const t = toTerminal(msg);
-            if (t) process[t.stream].write(t.text);
-          }
+      const { reply } = await client.execute(
+        code,
+        {
+          onIopub(msg: Message) {
+            cellOutputs.set((msg.parent_header as { msg_id?: string }).msg_id ?? "", outputs);
+            if (!record(msg, outputs)) return;
+            if (!options.quiet) {
+              const t = toTerminal(msg);
+              if (t) process[t.stream].write(t.text);
+            }
+          },
         },
-      }, { tags: cellTags });
+        { tags: cellTags },
+      );
       const rc = reply.content as { status?: string; execution_count?: number };
       cell.outputs = outputs;
       cell.execution_count = rc.execution_count ?? null;
@@ -81,13 +85,20 @@ export async function runNotebook(path: string, options: { output?: string; quie
       }
     }
     const li = (info.content as { language_info?: unknown }).language_info;
-    nb.metadata = { ...nb.metadata, language_info: li, kernelspec: { name: "ts-async", display_name: "TypeScript (async)", language: "typescript" } };
+    nb.metadata = {
+      ...nb.metadata,
+      language_info: li,
+      kernelspec: { name: "ts-async", display_name: "TypeScript (async)", language: "typescript" },
+    };
     // The widgets' state, so a saved notebook shows them again (and none left over from an earlier run).
     const widgetState = widgets.state();
     const { widgets: _old, ...rest } = nb.metadata as { widgets?: Record<string, unknown> };
     const others = Object.fromEntries(Object.entries(_old ?? {}).filter(([k]) => k !== WIDGET_STATE_MIME));
-    nb.metadata = widgetState || Object.keys(others).length ? { ...rest, widgets: { ...others, ...(widgetState ? { [WIDGET_STATE_MIME]: widgetState } : {}) } } : rest;
-    writeFileSync(options.output ? resolve(options.output) : file, JSON.stringify(nb, null, 1) + "\n");
+    nb.metadata =
+      widgetState || Object.keys(others).length
+        ? { ...rest, widgets: { ...others, ...(widgetState ? { [WIDGET_STATE_MIME]: widgetState } : {}) } }
+        : rest;
+    writeFileSync(options.output ? resolve(options.output) : file, `${JSON.stringify(nb, null, 1)}\n`);
     await client.request("shutdown_request", { restart: false }, "control");
   } finally {
     client.close();

@@ -32,8 +32,11 @@ export class WidgetStateRecorder {
         if (c.target_name !== "jupyter.widget" || !isObject(data.state)) return;
         const s = data.state;
         const model: Model = {
-          model_name: String(s._model_name ?? ""), model_module: String(s._model_module ?? ""),
-          model_module_version: String(s._model_module_version ?? ""), state: {}, buffers: new Map(),
+          model_name: String(s._model_name ?? ""),
+          model_module: String(s._model_module ?? ""),
+          model_module_version: String(s._model_module_version ?? ""),
+          state: {},
+          buffers: new Map(),
         };
         this.models.set(id, model);
         this.merge(model, s, data.buffer_paths, msg.buffers);
@@ -41,7 +44,8 @@ export class WidgetStateRecorder {
       }
       case "comm_msg": {
         const model = this.models.get(id);
-        if (model && (data.method === "update" || data.method === "echo_update") && isObject(data.state)) this.merge(model, data.state, data.buffer_paths, msg.buffers);
+        if (model && (data.method === "update" || data.method === "echo_update") && isObject(data.state))
+          this.merge(model, data.state, data.buffer_paths, msg.buffers);
         break;
       }
       case "comm_close":
@@ -55,7 +59,12 @@ export class WidgetStateRecorder {
     if (this.models.size === 0) return undefined;
     const state: Record<string, unknown> = {};
     for (const [id, m] of this.models) {
-      const entry: Record<string, unknown> = { model_name: m.model_name, model_module: m.model_module, model_module_version: m.model_module_version, state: m.state };
+      const entry: Record<string, unknown> = {
+        model_name: m.model_name,
+        model_module: m.model_module,
+        model_module_version: m.model_module_version,
+        state: m.state,
+      };
       if (m.buffers.size) entry.buffers = [...m.buffers.values()].map((b) => ({ encoding: "base64", path: b.path, data: b.data }));
       state[id] = entry;
     }
@@ -68,7 +77,8 @@ export class WidgetStateRecorder {
     if (!Array.isArray(paths)) return;
     paths.forEach((path, i) => {
       const b = buffers[i];
-      if (Array.isArray(path) && path.length && b) model.buffers.set(JSON.stringify(path), { path: path as (string | number)[], data: b.toString("base64") });
+      if (Array.isArray(path) && path.length && b)
+        model.buffers.set(JSON.stringify(path), { path: path as (string | number)[], data: b.toString("base64") });
     });
   }
 }

@@ -103,7 +103,14 @@ export class KernelClient {
     const silent = options.silent ?? false;
     return this.request(
       "execute_request",
-      { code, silent, store_history: !silent, user_expressions: {}, allow_stdin: options.allowStdin ?? !!handlers.onInput, stop_on_error: options.stopOnError ?? true },
+      {
+        code,
+        silent,
+        store_history: !silent,
+        user_expressions: {},
+        allow_stdin: options.allowStdin ?? !!handlers.onInput,
+        stop_on_error: options.stopOnError ?? true,
+      },
       "shell",
       handlers,
       { metadata: options.tags ? { tags: options.tags } : {}, subshellId: options.subshellId },

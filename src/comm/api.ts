@@ -6,5 +6,13 @@
  */
 export { Comm, openComms, registerCommTarget, unregisterCommTarget } from "./index.js";
 export type {
-  BufferLike, CommCloseHandler, CommHeader, CommMessage, CommMsgHandler, CommOpenOptions, CommSendOptions, CommTargetHandler, JsonObject,
+  BufferLike,
+  CommCloseHandler,
+  CommHeader,
+  CommMessage,
+  CommMsgHandler,
+  CommOpenOptions,
+  CommSendOptions,
+  CommTargetHandler,
+  JsonObject,
 } from "./index.js";

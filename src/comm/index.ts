@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { Comm, setDefaultCommHost } from "./comm.js";
+import { type Comm, setDefaultCommHost } from "./comm.js";
 import { CommManager, type CommTargetHandler } from "./manager.js";
 
 export { Comm } from "./comm.js";

@@ -167,7 +167,8 @@ export class CommManager implements CommHost {
     for (const h of list) {
       try {
         const r = h(message);
-        if (r && typeof (r as Promise<void>).then === "function") pending.push((r as Promise<void>).catch((err: unknown) => this.reportError(err, context)));
+        if (r && typeof (r as Promise<void>).then === "function")
+          pending.push((r as Promise<void>).catch((err: unknown) => this.reportError(err, context)));
       } catch (err) {
         this.reportError(err, context);
       }

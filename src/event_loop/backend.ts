@@ -49,11 +49,7 @@ export interface Backend {
   /** Run `func(...args)` to completion with no host: the backend owns the thread. */
   run<T, A extends unknown[]>(func: GuestFunction<T, A>, args: A, options?: BackendOptions): Promise<Awaited<T>>;
   /** Start `func(...args)` as a guest of a host and return at once. */
-  startGuestRun<T, A extends unknown[]>(
-    func: GuestFunction<T, A>,
-    args: A,
-    options: GuestRunOptions<Awaited<T>>,
-  ): GuestInfo;
+  startGuestRun<T, A extends unknown[]>(func: GuestFunction<T, A>, args: A, options: GuestRunOptions<Awaited<T>>): GuestInfo;
 }
 
 // Keyed by name; a structured-concurrency backend (the trio analogue) registers itself here too.

@@ -148,6 +148,7 @@ export abstract class Host<T = unknown> {
   #outcome: Outcome<T> | undefined;
   #guestInfo: GuestInfo | undefined;
 
+  // biome-ignore lint/complexity/noUselessConstructor: declares the options every subclass accepts
   constructor(_options: HostOptions = {}) {}
 
   /**
@@ -200,11 +201,7 @@ export abstract class Host<T = unknown> {
    * Run `func(...args)` with the backend `settings.backend` (default `"node"`) as a guest of the
    * host for `settings.loop`, in this thread, and return its result (or throw its error).
    */
-  static async run<T, A extends unknown[]>(
-    func: GuestFunction<T, A>,
-    args: A,
-    settings: RunSettings,
-  ): Promise<Awaited<T>> {
+  static async run<T, A extends unknown[]>(func: GuestFunction<T, A>, args: A, settings: RunSettings): Promise<Awaited<T>> {
     // Checked here for a fast failure and again just before registering, after the awaits.
     if (running !== undefined) throw busy();
     const loop = settings.loop;

@@ -32,12 +32,7 @@ import { Outcome } from "./outcome.js";
  * `TS_ASYNC_KERNEL_GUEST_ABANDONED` is emitted, instead of the run vanishing silently.
  */
 
-const KNOWN_GUEST_OPTIONS = new Set([
-  "runSyncSoonThreadsafe",
-  "runSyncSoonNotThreadsafe",
-  "doneCallback",
-  "hostUsesSignalSetWakeupFd",
-]);
+const KNOWN_GUEST_OPTIONS = new Set(["runSyncSoonThreadsafe", "runSyncSoonNotThreadsafe", "doneCallback", "hostUsesSignalSetWakeupFd"]);
 
 function assertNoBackendOptions(options: object, allowed: ReadonlySet<string>): void {
   for (const key of Object.keys(options)) {
@@ -58,30 +53,20 @@ function assertFunction(value: unknown, what: string): asserts value is (...args
 const abandoned = new FinalizationRegistry<string>((what) => {
   process.emitWarning(`A node guest run was abandoned without finishing (${what}).`, {
     code: "TS_ASYNC_KERNEL_GUEST_ABANDONED",
-    detail:
-      "The host dropped a scheduled callback, or the guest's promise can never settle, " +
-      "so doneCallback was never delivered.",
+    detail: "The host dropped a scheduled callback, or the guest's promise can never settle, " + "so doneCallback was never delivered.",
   });
 });
 
 export const nodeBackend: Backend = {
   name: "node",
 
-  async run<T, A extends unknown[]>(
-    func: GuestFunction<T, A>,
-    args: A,
-    options: BackendOptions = {},
-  ): Promise<Awaited<T>> {
+  async run<T, A extends unknown[]>(func: GuestFunction<T, A>, args: A, options: BackendOptions = {}): Promise<Awaited<T>> {
     assertFunction(func, "func");
     assertNoBackendOptions(options, new Set(["hostUsesSignalSetWakeupFd"]));
     return await func(...args);
   },
 
-  startGuestRun<T, A extends unknown[]>(
-    func: GuestFunction<T, A>,
-    args: A,
-    options: GuestRunOptions<Awaited<T>>,
-  ): GuestInfo {
+  startGuestRun<T, A extends unknown[]>(func: GuestFunction<T, A>, args: A, options: GuestRunOptions<Awaited<T>>): GuestInfo {
     assertFunction(func, "func");
     assertNoBackendOptions(options, KNOWN_GUEST_OPTIONS);
     assertFunction(options.runSyncSoonThreadsafe, "runSyncSoonThreadsafe");

@@ -38,10 +38,7 @@ export class Outcome<T> {
    * Call `fn(...args)`, await its result and capture the settled value or error. A synchronous
    * throw from `fn` is captured too, never thrown out of `acapture`.
    */
-  static async acapture<T, A extends unknown[]>(
-    fn: (...args: A) => T | PromiseLike<T>,
-    ...args: A
-  ): Promise<Outcome<Awaited<T>>> {
+  static async acapture<T, A extends unknown[]>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<Outcome<Awaited<T>>> {
     try {
       return Outcome.value(await fn(...args));
     } catch (error) {

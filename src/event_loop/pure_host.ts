@@ -18,10 +18,9 @@ export interface PureHostOptions extends HostOptions {
 const OPTION_NAMES = ["onTick", "onCallbackError"];
 
 function reportByWarning(error: unknown): void {
-  const warning = new Error(
-    `A callback scheduled on PureHost threw: ${error instanceof Error ? error.message : String(error)}`,
-    { cause: error },
-  );
+  const warning = new Error(`A callback scheduled on PureHost threw: ${error instanceof Error ? error.message : String(error)}`, {
+    cause: error,
+  });
   warning.name = "PureHostCallbackWarning";
   // emitWarning ignores its options for an Error argument, so the code goes on the error itself.
   process.emitWarning(Object.assign(warning, { code: "TS_ASYNC_KERNEL_PURE_HOST_CALLBACK" }));

@@ -82,7 +82,12 @@ export function useMainThreadEnvironment(shell: Shell, cwd: string, language: La
 
 /** Every Caller thread starts with thread_cells/thread_shell.ts as its setup (its environment, its Shell). */
 export function configureCallerThreads(cwd: string, language: Language, semicolonHidesResult: boolean, npmInstall = true): void {
-  configureThreads({ setup: { module: new URL("./thread_cells/thread_shell.js", import.meta.url).href, data: { cwd, language, semicolonHidesResult, npmInstall } } });
+  configureThreads({
+    setup: {
+      module: new URL("./thread_cells/thread_shell.js", import.meta.url).href,
+      data: { cwd, language, semicolonHidesResult, npmInstall },
+    },
+  });
 }
 
 /** Cancel the Caller calls a cell made (in its output's context) that have not settled: the cell was cancelled. */

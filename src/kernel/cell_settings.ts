@@ -117,7 +117,8 @@ function parseTags(tags: unknown): TagSettings {
       case "task":
       case "thread": {
         if (value !== undefined || (words && key !== "thread")) throw new CellSettingsError(`invalid run-mode tag "${tag}"`);
-        const choice: ModeChoice = key === "thread" ? { mode: "thread", thread: words ? threadOptions(words, tag) : {} } : { mode: key as RunMode };
+        const choice: ModeChoice =
+          key === "thread" ? { mode: "thread", thread: words ? threadOptions(words, tag) : {} } : { mode: key as RunMode };
         if (out.mode && (out.mode.mode !== choice.mode || JSON.stringify(out.mode.thread) !== JSON.stringify(choice.thread))) {
           throw new CellSettingsError(`conflicting run-mode tags: the cell has more than one of ${MODES.join(", ")}`);
         }
@@ -177,14 +178,17 @@ function threadOptions(text: string, source: string): ThreadTarget {
       throw new CellSettingsError(`unknown thread option "${key}" in "${source}": expected ${THREAD_OPTIONS.join(", ")}`);
     }
     if (value === "") throw new CellSettingsError(`thread option "${key}" in "${source}" is empty`);
-    if (key === "name" && value.length > MAX_NAME) throw new CellSettingsError(`thread name in "${source}" is longer than ${MAX_NAME} characters`);
+    if (key === "name" && value.length > MAX_NAME)
+      throw new CellSettingsError(`thread name in "${source}" is longer than ${MAX_NAME} characters`);
     if (target[key as keyof ThreadTarget] !== undefined) throw new CellSettingsError(`thread option "${key}" given twice in "${source}"`);
     target[key as keyof ThreadTarget] = value;
   }
   // A thread with its own backend or loop is one the user will come back to: it must have a name
   // (async-kernel: "'name' must be specified when providing settings!").
   if (target.name === undefined && (target.backend !== undefined || target.loop !== undefined)) {
-    throw new CellSettingsError(`"${source}": name=... must be given with other thread options (a thread with its own backend or loop is named, and reused by name)`);
+    throw new CellSettingsError(
+      `"${source}": name=... must be given with other thread options (a thread with its own backend or loop is named, and reused by name)`,
+    );
   }
   return target;
 }

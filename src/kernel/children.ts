@@ -54,7 +54,9 @@ function fromPs(): ProcessEntry[] {
   }
   return out.split("\n").flatMap((line) => {
     const [pid, ppid, pgid, stat] = line.trim().split(/\s+/);
-    return pid && ppid && pgid ? [{ pid: Number(pid), ppid: Number(ppid), pgid: Number(pgid), zombie: stat?.startsWith("Z") === true }] : [];
+    return pid && ppid && pgid
+      ? [{ pid: Number(pid), ppid: Number(ppid), pgid: Number(pgid), zombie: stat?.startsWith("Z") === true }]
+      : [];
   });
 }
 
@@ -105,7 +107,11 @@ export async function endChildren(graceMs = 1000): Promise<number> {
   let left = pids;
   for (let wait = 10; left.length > 0 && Date.now() < deadline; wait = Math.min(wait * 3, 200)) {
     await sleep(wait);
-    const live = new Set(processTable().filter((p) => !p.zombie).map((p) => p.pid));
+    const live = new Set(
+      processTable()
+        .filter((p) => !p.zombie)
+        .map((p) => p.pid),
+    );
     left = left.filter((pid) => live.has(pid));
   }
   signal(left, "SIGKILL");

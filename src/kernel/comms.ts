@@ -47,7 +47,8 @@ interface WidgetStateOwner extends CommOwner<CellOutput> {
   widgetStates(timeoutMs: number): Promise<ManagerState | undefined>;
 }
 
-const hasWidgetStates = (o: CommOwner<CellOutput>): o is WidgetStateOwner => typeof (o as Partial<WidgetStateOwner>).widgetStates === "function";
+const hasWidgetStates = (o: CommOwner<CellOutput>): o is WidgetStateOwner =>
+  typeof (o as Partial<WidgetStateOwner>).widgetStates === "function";
 
 export class KernelComms implements ThreadCommHost {
   readonly router: CommRouter<CellOutput>;
@@ -57,7 +58,14 @@ export class KernelComms implements ThreadCommHost {
     const { outbox, local } = options;
     this.router = new CommRouter(local);
     const publishOrphan = (msg: CommOutbound): void =>
-      outbox.push({ channel: "iopub", msgType: msg.msgType, content: msg.content, parent: null, metadata: msg.metadata, buffers: msg.buffers });
+      outbox.push({
+        channel: "iopub",
+        msgType: msg.msgType,
+        content: msg.content,
+        parent: null,
+        metadata: msg.metadata,
+        buffers: msg.buffers,
+      });
     this.orphans = { stream() {}, display() {}, clearOutput() {}, comm: publishOrphan };
     local.connect({
       send: (msg) => {
@@ -84,10 +92,17 @@ export class KernelComms implements ThreadCommHost {
   /** One comm_open / comm_msg / comm_close from the frontend; settles once its handlers have. */
   async receive(req: InboundRequest): Promise<void> {
     const out = cellOutput(this.options.outbox, req.header, false);
-    const msg: CommInbound = { header: req.header as unknown as CommHeader, content: req.content, metadata: req.metadata, buffers: req.buffers };
+    const msg: CommInbound = {
+      header: req.header as unknown as CommHeader,
+      content: req.content,
+      metadata: req.metadata,
+      buffers: req.buffers,
+    };
     const result = await this.options.routeOutput(out, () => this.router.receive(msg, out));
-    if (result.status === "unknown comm") this.options.log.debug({ commId: result.commId, msgType: req.header.msg_type }, "message for a comm that is not open");
-    else if (result.status === "unknown target") this.options.log.info({ target: result.target }, "comm_open for a target nobody registered: closed");
+    if (result.status === "unknown comm")
+      this.options.log.debug({ commId: result.commId, msgType: req.header.msg_type }, "message for a comm that is not open");
+    else if (result.status === "unknown target")
+      this.options.log.info({ target: result.target }, "comm_open for a target nobody registered: closed");
     else if (result.status === "invalid") this.options.log.warn({ reason: result.reason }, "invalid comm message; ignored");
   }
 

@@ -181,7 +181,13 @@ export class ExecuteScheduler {
       } catch {
         // whatever was thrown, the request still gets its reply
       }
-      this.reply(request, { status: "error", execution_count: this.executionCount, ename: "KernelError", evalue: `internal error: ${formatError(err).evalue}`, traceback: [] });
+      this.reply(request, {
+        status: "error",
+        execution_count: this.executionCount,
+        ename: "KernelError",
+        evalue: `internal error: ${formatError(err).evalue}`,
+        traceback: [],
+      });
       this.idle(request.req.header);
       this.host.outbox.flush();
     } finally {
@@ -276,7 +282,8 @@ export class ExecuteScheduler {
     let outcome: ExecuteOutcome;
     let userExpressions: Record<string, unknown> | undefined;
     const payload: unknown[] = [];
-    const exprs = c.user_expressions && typeof c.user_expressions === "object" ? (c.user_expressions as Record<string, unknown>) : undefined;
+    const exprs =
+      c.user_expressions && typeof c.user_expressions === "object" ? (c.user_expressions as Record<string, unknown>) : undefined;
     let deadlineToken: number | undefined;
     try {
       if (pager) {
@@ -286,7 +293,13 @@ export class ExecuteScheduler {
         outcome = { status: "ok" };
         payload.push({ source: "page", data: found.found ? found.data : { "text/plain": `Object \`${name}\` not found.` }, start: 0 });
       } else if (inThread) {
-        const cell = (await this.host.threads()).run(settings.thread ?? {}, { code, cellName, output: out, timeoutSeconds: settings.timeoutSeconds, userExpressions: exprs });
+        const cell = (await this.host.threads()).run(settings.thread ?? {}, {
+          code,
+          cellName,
+          output: out,
+          timeoutSeconds: settings.timeoutSeconds,
+          userExpressions: exprs,
+        });
         cancelCell = cell.cancel;
         if (cancelled) cell.cancel(cancelled);
         ({ outcome, userExpressions } = await cell.result);
@@ -308,21 +321,30 @@ export class ExecuteScheduler {
         if (outcome.status === "ok" && exprs) {
           userExpressions = {};
           for (const [k, v] of Object.entries(exprs)) {
-            userExpressions[k] = typeof v === "string"
-              ? await shell.userExpression(v, out)
-              : { status: "error", ename: "TypeError", evalue: "user expression must be a string", traceback: [] };
+            userExpressions[k] =
+              typeof v === "string"
+                ? await shell.userExpression(v, out)
+                : { status: "error", ename: "TypeError", evalue: "user expression must be a string", traceback: [] };
           }
         }
       }
     } catch (err) {
       if (err instanceof CellSettingsError) {
         // A thread that cannot be had (unknown backend, a named thread asked with other settings).
-        outcome = { status: "error", error: { ename: err.name, evalue: err.message, traceback: [`\u001b[0;31m${err.name}\u001b[0m: ${err.message}`] }, interrupted: false };
+        outcome = {
+          status: "error",
+          error: { ename: err.name, evalue: err.message, traceback: [`\u001b[0;31m${err.name}\u001b[0m: ${err.message}`] },
+          interrupted: false,
+        };
       } else if (cancelled) {
         // Cancelled while it waited for its thread or the shell (a shutdown refuses new threads):
         // the cancel is what happened to it, not a kernel error.
         const { name, message } = cancelError(cancelled);
-        outcome = { status: "error", error: { ename: name, evalue: message, traceback: [`\u001b[0;31m${name}\u001b[0m: ${message}`] }, interrupted: cancelled.kind === "interrupt" };
+        outcome = {
+          status: "error",
+          error: { ename: name, evalue: message, traceback: [`\u001b[0;31m${name}\u001b[0m: ${message}`] },
+          interrupted: cancelled.kind === "interrupt",
+        };
       } else {
         throw err;
       }
@@ -335,7 +357,15 @@ export class ExecuteScheduler {
 
     if (settings.raisesException && outcome.status === "ok") {
       const evalue = "An expected exception was not raised";
-      outcome = { status: "error", error: { ename: "AssertionError", evalue, traceback: [`\u001b[0;31mAssertionError\u001b[0m: ${evalue} (the cell has the raises-exception tag)`] }, interrupted: false };
+      outcome = {
+        status: "error",
+        error: {
+          ename: "AssertionError",
+          evalue,
+          traceback: [`\u001b[0;31mAssertionError\u001b[0m: ${evalue} (the cell has the raises-exception tag)`],
+        },
+        interrupted: false,
+      };
     }
     const typeErrors = await diagnostics;
     if (typeErrors?.length && !silent) out.stream("stderr", `Type errors (the cell ran anyway):\n${typeErrors.join("\n")}\n`);
@@ -385,7 +415,14 @@ export class ExecuteScheduler {
   }
 
   private reply({ req, channel }: ExecuteRequest, content: unknown, metadata?: Record<string, unknown>, stopsQueue = false): void {
-    this.host.outbox.push({ channel, msgType: "execute_reply", content, parent: req.header, metadata, ...(stopsQueue ? { stopsQueue } : {}) });
+    this.host.outbox.push({
+      channel,
+      msgType: "execute_reply",
+      content,
+      parent: req.header,
+      metadata,
+      ...(stopsQueue ? { stopsQueue } : {}),
+    });
   }
 }
 
@@ -407,7 +444,14 @@ export function cellOutput(outbox: Outbox, parent: Header, silent: boolean, stdi
     },
     // Comm messages keep both sides' state in step: they go out even for a silent request.
     comm(msg) {
-      outbox.pushSoon({ channel: "iopub", msgType: msg.msgType, content: msg.content, parent, metadata: msg.metadata, buffers: msg.buffers });
+      outbox.pushSoon({
+        channel: "iopub",
+        msgType: msg.msgType,
+        content: msg.content,
+        parent,
+        metadata: msg.metadata,
+        buffers: msg.buffers,
+      });
     },
   };
 }

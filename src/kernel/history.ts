@@ -40,16 +40,7 @@
  */
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import {
-  closeSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { userDataDir } from "../kernelspec/paths.js";
@@ -179,7 +170,10 @@ export class History {
       if (content.unique === true) {
         // The latest of identical inputs stays, at its own place.
         const seen = new Set<string>();
-        selected = selected.reverse().filter((e) => !seen.has(e.input) && seen.add(e.input)).reverse();
+        selected = selected
+          .reverse()
+          .filter((e) => !seen.has(e.input) && seen.add(e.input))
+          .reverse();
       }
       const n = int(content.n, 0);
       if (n > 0) selected = selected.slice(-n);
@@ -288,10 +282,10 @@ export class History {
       }
     }
     this.pending = [];
-    const text = lines.join("\n") + "\n";
+    const text = `${lines.join("\n")}\n`;
     if (this.needsNewline) {
       this.needsNewline = false;
-      return "\n" + text;
+      return `\n${text}`;
     }
     return text;
   }
@@ -415,7 +409,7 @@ export class History {
     if (highest > 0 && this.older.at(-1)?.session !== highest && this.olderStarts.has(highest)) lines.push(sessionRecord(highest));
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
-      writeAllSync(tmp, lines.length ? lines.join("\n") + "\n" : "", "w");
+      writeAllSync(tmp, lines.length ? `${lines.join("\n")}\n` : "", "w");
       renameSync(tmp, this.file!);
       this.needsNewline = false;
     } catch (err) {
@@ -594,7 +588,7 @@ function readClass(chars: string[], open: number): { source: string; end: number
   let source = negate ? "[^" : "[";
   body.forEach((c, k) => {
     const isRange = c === "-" && k > 0 && k < body.length - 1;
-    source += isRange ? "-" : /[\\\]\[^-]/.test(c) ? `\\${c}` : c;
+    source += isRange ? "-" : /[\\\][^-]/.test(c) ? `\\${c}` : c;
   });
-  return { source: source + "]", end: i };
+  return { source: `${source}]`, end: i };
 }

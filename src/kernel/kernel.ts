@@ -136,7 +136,13 @@ export class Kernel {
       // The shell first: with it come the comms that thread cells' comms are routed through.
       const [{ ThreadCells }] = await Promise.all([import("./thread_cells/threads.js"), this.getShell()]);
       if (this.shuttingDown) throw new Error("the kernel is shutting down");
-      this.threadCells ??= new ThreadCells({ cwd: this.options.cwd, language: this.options.language, log: this.log, semicolonHidesResult: this.options.semicolonHidesResult === true, npmInstall: this.options.npmInstall });
+      this.threadCells ??= new ThreadCells({
+        cwd: this.options.cwd,
+        language: this.options.language,
+        log: this.log,
+        semicolonHidesResult: this.options.semicolonHidesResult === true,
+        npmInstall: this.options.npmInstall,
+      });
     }
     return this.threadCells;
   }
@@ -202,7 +208,10 @@ export class Kernel {
   private startLanguage(): Promise<LanguageClient | undefined> {
     this.languageStart ??= (async () => {
       try {
-        const [{ LanguageClient }, { GLOBALS_DTS, KERNEL_TYPE_PATHS }] = await Promise.all([import("./language_client.js"), import("../shell/globals_dts.js")]);
+        const [{ LanguageClient }, { GLOBALS_DTS, KERNEL_TYPE_PATHS }] = await Promise.all([
+          import("./language_client.js"),
+          import("../shell/globals_dts.js"),
+        ]);
         if (this.shuttingDown) return undefined;
         return (this.language = new LanguageClient({
           cwd: this.options.cwd,
@@ -241,10 +250,16 @@ export class Kernel {
   private startSigintWatch(): SigintWatch {
     const listener = this.sigintListener;
     // The watcher counts the signals it catches itself (interrupts.ts): it only tells us.
-    this.sigint ??= watchSigint(this.options.attention, () => this.onInterrupt(), () => process.off("SIGINT", listener), this.stdin.wakeBuffer, (err) => {
-      this.log.error({ err }, "SIGINT watcher failed; falling back to a SIGINT listener");
-      if (!process.listeners("SIGINT").includes(listener)) process.on("SIGINT", listener);
-    });
+    this.sigint ??= watchSigint(
+      this.options.attention,
+      () => this.onInterrupt(),
+      () => process.off("SIGINT", listener),
+      this.stdin.wakeBuffer,
+      (err) => {
+        this.log.error({ err }, "SIGINT watcher failed; falling back to a SIGINT listener");
+        if (!process.listeners("SIGINT").includes(listener)) process.on("SIGINT", listener);
+      },
+    );
     return this.sigint;
   }
 
@@ -264,9 +279,21 @@ export class Kernel {
       output.captureProcessStreams();
       this.currentOutput = output.currentOutput;
       this.exitProcess = guardProcessExit();
-      const shell = new Shell({ cwd: this.options.cwd, language: this.options.language, attention: this.options.attention, onSigint: this.sigintListener, flushOutput: this.outbox.flush, semicolonHidesResult: this.options.semicolonHidesResult, npmInstall: this.options.npmInstall });
+      const shell = new Shell({
+        cwd: this.options.cwd,
+        language: this.options.language,
+        attention: this.options.attention,
+        onSigint: this.sigintListener,
+        flushOutput: this.outbox.flush,
+        semicolonHidesResult: this.options.semicolonHidesResult,
+        npmInstall: this.options.npmInstall,
+      });
       // Before any cell runs: cells may open comms (widgets) at once.
-      const [{ KernelComms }, { comms }, threadComms] = await Promise.all([import("./comms.js"), import("../comm/index.js"), import("./thread_cells/thread_comms.js")]);
+      const [{ KernelComms }, { comms }, threadComms] = await Promise.all([
+        import("./comms.js"),
+        import("../comm/index.js"),
+        import("./thread_cells/thread_comms.js"),
+      ]);
       this.comms = new KernelComms({
         outbox: this.outbox,
         log: this.log,
@@ -279,7 +306,12 @@ export class Kernel {
       threadComms.useThreadComms(this.comms);
       this.threadComms = threadComms;
       // Cells may start Caller threads (src/caller): they run the kernel's thread setup.
-      configureCallerThreads(this.options.cwd, this.options.language, this.options.semicolonHidesResult === true, this.options.npmInstall !== false);
+      configureCallerThreads(
+        this.options.cwd,
+        this.options.language,
+        this.options.semicolonHidesResult === true,
+        this.options.npmInstall !== false,
+      );
       useMainThreadEnvironment(shell, this.options.cwd, this.options.language);
       this.shell = shell;
       return shell;
@@ -295,7 +327,13 @@ export class Kernel {
     switch (m.type) {
       case "request":
         if (m.msg.header.msg_type === "execute_request") {
-          this.schedulerOf(m.msg.header).submit({ req: m.msg, channel: m.channel, receivedAt: m.receivedAt, busySent: m.busySent, aborted: m.aborted });
+          this.schedulerOf(m.msg.header).submit({
+            req: m.msg,
+            channel: m.channel,
+            receivedAt: m.receivedAt,
+            busySent: m.busySent,
+            aborted: m.aborted,
+          });
         } else {
           void this.handleOther(m.msg, m.channel, m.busySent, m.handBack === true);
         }
@@ -385,7 +423,13 @@ export class Kernel {
     this.outbox.push({ channel: "iopub", msgType: "status", content: { execution_state: "idle" }, parent, release: true });
   }
 
-  private reply(req: InboundRequest, channel: "shell" | "control", msgType: string, content: unknown, metadata?: Record<string, unknown>): void {
+  private reply(
+    req: InboundRequest,
+    channel: "shell" | "control",
+    msgType: string,
+    content: unknown,
+    metadata?: Record<string, unknown>,
+  ): void {
     this.outbox.push({ channel, msgType, content, parent: req.header, metadata });
   }
 
@@ -443,8 +487,12 @@ export class Kernel {
         case "connect_request": {
           const p = this.ports;
           this.reply(req, channel, "connect_reply", {
-            status: "ok", shell_port: p.shell_port, iopub_port: p.iopub_port, stdin_port: p.stdin_port,
-            hb_port: p.hb_port, control_port: p.control_port,
+            status: "ok",
+            shell_port: p.shell_port,
+            iopub_port: p.iopub_port,
+            stdin_port: p.stdin_port,
+            hb_port: p.hb_port,
+            control_port: p.control_port,
           });
           break;
         }
@@ -465,7 +513,12 @@ export class Kernel {
       this.log.error({ err, msgType: type }, "request failed");
       const reply = type.endsWith("_request") ? type.replace(/_request$/, "_reply") : undefined;
       if (reply) {
-        this.reply(req, channel, reply, { status: "error", ename: (err as Error).name ?? "Error", evalue: String((err as Error).message ?? err), traceback: [] });
+        this.reply(req, channel, reply, {
+          status: "error",
+          ename: (err as Error).name ?? "Error",
+          evalue: String((err as Error).message ?? err),
+          traceback: [],
+        });
       }
     }
     this.idle(parent);
@@ -524,9 +577,13 @@ export class Kernel {
     // Caller threads (thread cells' and those cells started) hold no sockets: end them at once
     // (terminate stops even a busy loop). The Caller is loaded if a cell or a thread ran.
     this.threadCells?.close();
-    const threads = this.shellModule || this.threadCells
-      ? Promise.race([import("../caller/index.js").then(({ stopAllThreads }) => stopAllThreads()), new Promise((r) => setTimeout(r, 1000).unref())])
-      : undefined;
+    const threads =
+      this.shellModule || this.threadCells
+        ? Promise.race([
+            import("../caller/index.js").then(({ stopAllThreads }) => stopAllThreads()),
+            new Promise((r) => setTimeout(r, 1000).unref()),
+          ])
+        : undefined;
     // The cancelled cells' replies, before the sockets close (bounded: a cell stuck in a
     // synchronous loop is the I/O worker's to stop).
     const answered = Promise.race([
@@ -547,7 +604,12 @@ export class Kernel {
 
   /** Ends the process whatever state cells left the realm in: each step is guarded. */
   private exit(code: number): void {
-    for (const step of [() => this.sigint?.stop(), () => this.history.close(), () => void this.language?.stop(), () => this.resolveClosed(code)]) {
+    for (const step of [
+      () => this.sigint?.stop(),
+      () => this.history.close(),
+      () => void this.language?.stop(),
+      () => this.resolveClosed(code),
+    ]) {
       try {
         step();
       } catch {

@@ -53,7 +53,15 @@ export class LanguageClient {
     const { port1, port2 } = new MessageChannel();
     const cellLog = newCellLog();
     this.cellLog = new CellLogWriter(cellLog);
-    const workerData: LanguageWorkerData = { cwd: options.cwd, language: options.language, globalsDts: options.globalsDts, modulePaths: options.modulePaths, decorators: options.decorators, io: port2, cellLog };
+    const workerData: LanguageWorkerData = {
+      cwd: options.cwd,
+      language: options.language,
+      globalsDts: options.globalsDts,
+      modulePaths: options.modulePaths,
+      decorators: options.decorators,
+      io: port2,
+      cellLog,
+    };
     this.worker = new Worker(new URL("../language/worker.js", import.meta.url), {
       workerData,
       transferList: [port2],

@@ -44,11 +44,13 @@ export function createLogger(level: string, name: string): Log {
     }
     return pino;
   };
-  const at = (l: Exclude<Level, "silent">): LogFn => (objOrMsg, msg) => {
-    if (LEVELS[l] < threshold) return;
-    const logger = load();
-    if (msg === undefined) logger[l].call(logger, objOrMsg);
-    else logger[l].call(logger, objOrMsg, msg);
-  };
+  const at =
+    (l: Exclude<Level, "silent">): LogFn =>
+    (objOrMsg, msg) => {
+      if (LEVELS[l] < threshold) return;
+      const logger = load();
+      if (msg === undefined) logger[l].call(logger, objOrMsg);
+      else logger[l].call(logger, objOrMsg, msg);
+    };
   return { level, trace: at("trace"), debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), fatal: at("fatal") };
 }

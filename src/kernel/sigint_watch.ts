@@ -29,7 +29,13 @@ export interface SigintWatch {
  * @param onFailure - the thread failed: SIGINT handling falls back to a process listener (cells
  *   then pay for Node's per-run watchdog), and `armed` resolves so that nothing waits forever.
  */
-export function watchSigint(attention: Int32Array, onSigint: () => void, beforeArming: () => void, wake: SharedArrayBuffer, onFailure: (err: unknown) => void): SigintWatch {
+export function watchSigint(
+  attention: Int32Array,
+  onSigint: () => void,
+  beforeArming: () => void,
+  wake: SharedArrayBuffer,
+  onFailure: (err: unknown) => void,
+): SigintWatch {
   const shared = new SharedArrayBuffer(8);
   const flag = new Int32Array(shared);
   const workerData: SigintWorkerData = { control: shared, attention: attention.buffer as SharedArrayBuffer, wake };

@@ -37,19 +37,38 @@ export async function startKernel(options: StartOptions): Promise<number> {
   if (exposure && options.privateConnectionFile) throw new ConnectionFileError(`${exposure} (refused: --private-connection-file)`);
   if (exposure) log.warn(exposure);
   if (connection.key === "") {
-    log.warn({ connectionFile: options.connectionFile }, "the connection file has no key: messages are not signed, so anyone who can connect to the kernel's ports can run code in it");
+    log.warn(
+      { connectionFile: options.connectionFile },
+      "the connection file has no key: messages are not signed, so anyone who can connect to the kernel's ports can run code in it",
+    );
   }
   const language = options.language ?? "typescript";
   const info = kernelInfo(language);
   // Shared with the I/O worker and the SIGINT watcher, which stop cells by raising its flag.
   const attention = newAttention();
-  const worker = spawnIoWorker({ connection, logLevel: level, kernelInfo: info, languageService: true, attention: attention.buffer as SharedArrayBuffer });
+  const worker = spawnIoWorker({
+    connection,
+    logLevel: level,
+    kernelInfo: info,
+    languageService: true,
+    attention: attention.buffer as SharedArrayBuffer,
+  });
   const [{ run }, { Kernel }] = await Promise.all([import("../event_loop/run.js"), import("./kernel.js")]);
   const settings: { backend: string; loop?: string } = { backend: options.backend ?? "node" };
   if (options.loop) settings.loop = options.loop;
   return run(
     async () => {
-      const kernel = new Kernel({ worker, attention, info, language, cwd: options.cwd ?? process.cwd(), log, typeCheck: options.typeCheck, semicolonHidesResult: options.semicolonHidesResult, npmInstall: options.npmInstall });
+      const kernel = new Kernel({
+        worker,
+        attention,
+        info,
+        language,
+        cwd: options.cwd ?? process.cwd(),
+        log,
+        typeCheck: options.typeCheck,
+        semicolonHidesResult: options.semicolonHidesResult,
+        npmInstall: options.npmInstall,
+      });
       const ports = await kernel.start();
       log.info({ ports, connectionFile: options.connectionFile }, "kernel started");
       return kernel.closed;

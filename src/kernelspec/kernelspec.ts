@@ -56,7 +56,16 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
     // message mode works everywhere (no process-group signals needed); SIGINT is handled too.
     interrupt_mode: options.interruptMode ?? "message",
     env: { ...KERNEL_ENV },
-    metadata: { debugger: false, ts_async_kernel: { backend: options.backend ?? "node", loop: options.loop ?? null, type_check: options.typeCheck === true, semicolon_hides_result: options.semicolonHidesResult === true, npm_install: options.noNpmInstall !== true } },
+    metadata: {
+      debugger: false,
+      ts_async_kernel: {
+        backend: options.backend ?? "node",
+        loop: options.loop ?? null,
+        type_check: options.typeCheck === true,
+        semicolon_hides_result: options.semicolonHidesResult === true,
+        npm_install: options.noNpmInstall !== true,
+      },
+    },
     kernel_protocol_version: PROTOCOL_VERSION,
   };
 }
@@ -67,7 +76,7 @@ export function installSpec(dataDir: string, options: SpecOptions): string {
   const dir = join(dataDir, "kernels", name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "kernel.json"), JSON.stringify(kernelJson(options), null, 2) + "\n");
+  writeFileSync(join(dir, "kernel.json"), `${JSON.stringify(kernelJson(options), null, 2)}\n`);
   for (const logo of ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"]) {
     const src = join(PACKAGE_ROOT, "kernelspec", logo);
     if (existsSync(src)) copyFileSync(src, join(dir, logo));

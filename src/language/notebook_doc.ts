@@ -25,8 +25,11 @@ export function declaredNames(statement: ts.Statement): string[] | undefined {
     return names;
   }
   if (
-    ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement) || ts.isInterfaceDeclaration(statement) ||
-    ts.isTypeAliasDeclaration(statement) || ts.isEnumDeclaration(statement)
+    ts.isFunctionDeclaration(statement) ||
+    ts.isClassDeclaration(statement) ||
+    ts.isInterfaceDeclaration(statement) ||
+    ts.isTypeAliasDeclaration(statement) ||
+    ts.isEnumDeclaration(statement)
   ) {
     return statement.name ? [statement.name.text] : undefined;
   }
@@ -77,7 +80,10 @@ export class NotebookDoc {
       if (!names || names.length === 0) continue;
       fresh.push({ cell, names, text: code.slice(statement.getFullStart(), statement.end) });
     }
-    this.supersede(fresh.flatMap((k) => k.names), cell);
+    this.supersede(
+      fresh.flatMap((k) => k.names),
+      cell,
+    );
     this.kept.push(...fresh);
     this.prefixCache = undefined;
   }
@@ -95,9 +101,10 @@ export class NotebookDoc {
     for (const statement of parseCell(current, this.fileName).statements) {
       for (const n of declaredNames(statement) ?? []) names.add(n);
     }
-    const prefix = names.size > 0 && [...names].some((n) => this.owner.has(n))
-      ? this.render((k) => !k.names.some((n) => names.has(n)))
-      : (this.prefixCache ??= this.render(() => true));
+    const prefix =
+      names.size > 0 && [...names].some((n) => this.owner.has(n))
+        ? this.render((k) => !k.names.some((n) => names.has(n)))
+        : (this.prefixCache ??= this.render(() => true));
     // `export {}` makes the text a module whatever the cells contain: top-level await is legal.
     const text = `${prefix}\n${current}\nexport {};\n`;
     return { text, offset: prefix.length + 1 };
@@ -105,7 +112,7 @@ export class NotebookDoc {
 
   private render(keep: (k: Kept) => boolean): string {
     let out = "";
-    for (const k of this.kept) if (keep(k)) out += k.text + "\n";
+    for (const k of this.kept) if (keep(k)) out += `${k.text}\n`;
     return out;
   }
 

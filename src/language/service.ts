@@ -192,9 +192,7 @@ export class NotebookService {
     // Smart case: exact-case prefix matches if there are any, else any case.
     let picked = candidates.filter((e) => e.name.startsWith(prefix));
     if (picked.length === 0) picked = candidates.filter((e) => e.name.toLowerCase().startsWith(prefix.toLowerCase()));
-    picked = picked
-      .sort((a, b) => a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name))
-      .slice(0, MAX_MATCHES);
+    picked = picked.sort((a, b) => a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name)).slice(0, MAX_MATCHES);
     const matches = picked.map((e) => e.insertText ?? e.name);
     return {
       matches,
@@ -235,16 +233,18 @@ export class NotebookService {
     if (!info || info.kind === ts.ScriptElementKind.unknown) return { found: false, data: {}, metadata: {} };
     const signature = ts.displayPartsToString(info.displayParts);
     const docs = ts.displayPartsToString(info.documentation);
-    const tags = (info.tags ?? []).map((t) => `@${t.name}${t.text ? " " + ts.displayPartsToString(t.text) : ""}`);
+    const tags = (info.tags ?? []).map((t) => `@${t.name}${t.text ? ` ${ts.displayPartsToString(t.text)}` : ""}`);
     let source: string | undefined;
     if (detail > 0) source = this.definitionText(at2);
     const plain = [signature, docs, tags.join("\n"), source ? `Source:\n${source}` : ""].filter(Boolean).join("\n\n");
     const markdown = [
-      "```typescript\n" + signature + "\n```",
+      `\`\`\`typescript\n${signature}\n\`\`\``,
       docs,
       tags.map((t) => `*${t}*`).join("  \n"),
-      source ? "**Source:**\n\n```typescript\n" + source + "\n```" : "",
-    ].filter(Boolean).join("\n\n");
+      source ? `**Source:**\n\n\`\`\`typescript\n${source}\n\`\`\`` : "",
+    ]
+      .filter(Boolean)
+      .join("\n\n");
     return { found: true, data: { "text/plain": plain, "text/markdown": markdown }, metadata: {} };
   }
 
@@ -286,7 +286,7 @@ export class NotebookService {
     while (node && !ts.isSourceFile(node.parent) && !ts.isModuleBlock(node.parent) && !ts.isClassLike(node.parent)) node = node.parent;
     if (!node) return undefined;
     const text = node.getText(file);
-    return text.length > 4000 ? text.slice(0, 4000) + "\n…" : text;
+    return text.length > 4000 ? `${text.slice(0, 4000)}\n…` : text;
   }
 
   private setFile(name: string, text: string): void {

@@ -11,7 +11,13 @@ import { NotebookService } from "./service.js";
 
 const data = workerData as LanguageWorkerData;
 const main = parentPort!;
-const service = new NotebookService({ cwd: data.cwd, language: data.language, globalsDts: data.globalsDts, modulePaths: data.modulePaths, decorators: data.decorators });
+const service = new NotebookService({
+  cwd: data.cwd,
+  language: data.language,
+  globalsDts: data.globalsDts,
+  modulePaths: data.modulePaths,
+  decorators: data.decorators,
+});
 const cellLog = new CellLogReader(data.cellLog);
 /** While idle the log is read now and then: its room is freed, and the next answer is quicker. */
 const IDLE_READ_MS = 250;

@@ -340,11 +340,7 @@ export interface IIsCompleteReplyOther {
  * #### Notes
  * Unlike other replies, `status` here is the verdict, not `"ok"`.
  */
-export type IsCompleteReplyContent =
-  | IIsCompleteReplyIncomplete
-  | IIsCompleteReplyOther
-  | IReplyErrorContent
-  | IReplyAbortContent;
+export type IsCompleteReplyContent = IIsCompleteReplyIncomplete | IIsCompleteReplyOther | IReplyErrorContent | IReplyAbortContent;
 
 /** `connect_request` content (deprecated since 5.1). */
 export interface IConnectRequestContent {}
@@ -722,8 +718,7 @@ type AssertNever<T extends never> = T;
  * {@link MessageContent}) fails to build if a type has no content, and the
  * `AssertNever` fails to build if the map has a key no channel union lists.
  */
-type CheckedContentMap = IMessageContentMap &
-  Record<AssertNever<Exclude<keyof IMessageContentMap, MessageType>>, never>;
+type CheckedContentMap = IMessageContentMap & Record<AssertNever<Exclude<keyof IMessageContentMap, MessageType>>, never>;
 
 // ---------------------------------------------------------------------------
 // Type guards
@@ -740,10 +735,7 @@ export interface IHasMsgType {
  * #### Notes
  * Checks `header.msg_type` only; the content is not validated.
  */
-export function isMessageType<M extends IHasMsgType, T extends MessageType>(
-  msg: M,
-  msgType: T,
-): msg is M & IMessage<T> {
+export function isMessageType<M extends IHasMsgType, T extends MessageType>(msg: M, msgType: T): msg is M & IMessage<T> {
   return msg.header.msg_type === msgType;
 }
 
@@ -768,9 +760,7 @@ export function isHistoryRequestMsg<M extends IHasMsgType>(msg: M): msg is M & I
 }
 
 /** Whether `msg` is an `is_complete_request` (checks `msg_type` only). */
-export function isIsCompleteRequestMsg<M extends IHasMsgType>(
-  msg: M,
-): msg is M & IMessage<"is_complete_request"> {
+export function isIsCompleteRequestMsg<M extends IHasMsgType>(msg: M): msg is M & IMessage<"is_complete_request"> {
   return msg.header.msg_type === "is_complete_request";
 }
 
@@ -785,9 +775,7 @@ export function isCommInfoRequestMsg<M extends IHasMsgType>(msg: M): msg is M & 
 }
 
 /** Whether `msg` is a `kernel_info_request` (checks `msg_type` only). */
-export function isKernelInfoRequestMsg<M extends IHasMsgType>(
-  msg: M,
-): msg is M & IMessage<"kernel_info_request"> {
+export function isKernelInfoRequestMsg<M extends IHasMsgType>(msg: M): msg is M & IMessage<"kernel_info_request"> {
   return msg.header.msg_type === "kernel_info_request";
 }
 
@@ -812,9 +800,7 @@ export function isShutdownRequestMsg<M extends IHasMsgType>(msg: M): msg is M & 
 }
 
 /** Whether `msg` is an `interrupt_request` (checks `msg_type` only). */
-export function isInterruptRequestMsg<M extends IHasMsgType>(
-  msg: M,
-): msg is M & IMessage<"interrupt_request"> {
+export function isInterruptRequestMsg<M extends IHasMsgType>(msg: M): msg is M & IMessage<"interrupt_request"> {
   return msg.header.msg_type === "interrupt_request";
 }
 
@@ -824,23 +810,17 @@ export function isDebugRequestMsg<M extends IHasMsgType>(msg: M): msg is M & IMe
 }
 
 /** Whether `msg` is a `create_subshell_request` (checks `msg_type` only). */
-export function isCreateSubshellRequestMsg<M extends IHasMsgType>(
-  msg: M,
-): msg is M & IMessage<"create_subshell_request"> {
+export function isCreateSubshellRequestMsg<M extends IHasMsgType>(msg: M): msg is M & IMessage<"create_subshell_request"> {
   return msg.header.msg_type === "create_subshell_request";
 }
 
 /** Whether `msg` is a `delete_subshell_request` (checks `msg_type` only). */
-export function isDeleteSubshellRequestMsg<M extends IHasMsgType>(
-  msg: M,
-): msg is M & IMessage<"delete_subshell_request"> {
+export function isDeleteSubshellRequestMsg<M extends IHasMsgType>(msg: M): msg is M & IMessage<"delete_subshell_request"> {
   return msg.header.msg_type === "delete_subshell_request";
 }
 
 /** Whether `msg` is a `list_subshell_request` (checks `msg_type` only). */
-export function isListSubshellRequestMsg<M extends IHasMsgType>(
-  msg: M,
-): msg is M & IMessage<"list_subshell_request"> {
+export function isListSubshellRequestMsg<M extends IHasMsgType>(msg: M): msg is M & IMessage<"list_subshell_request"> {
   return msg.header.msg_type === "list_subshell_request";
 }
 
@@ -850,18 +830,44 @@ export function isInputReplyMsg<M extends IHasMsgType>(msg: M): msg is M & IMess
 }
 
 const SHELL_TYPES: ReadonlySet<string> = new Set<ShellMessageType>([
-  "execute_request", "execute_reply", "inspect_request", "inspect_reply",
-  "complete_request", "complete_reply", "history_request", "history_reply",
-  "is_complete_request", "is_complete_reply", "connect_request", "connect_reply",
-  "comm_info_request", "comm_info_reply", "kernel_info_request", "kernel_info_reply",
-  "comm_open", "comm_msg", "comm_close", "shutdown_request", "shutdown_reply",
+  "execute_request",
+  "execute_reply",
+  "inspect_request",
+  "inspect_reply",
+  "complete_request",
+  "complete_reply",
+  "history_request",
+  "history_reply",
+  "is_complete_request",
+  "is_complete_reply",
+  "connect_request",
+  "connect_reply",
+  "comm_info_request",
+  "comm_info_reply",
+  "kernel_info_request",
+  "kernel_info_reply",
+  "comm_open",
+  "comm_msg",
+  "comm_close",
+  "shutdown_request",
+  "shutdown_reply",
 ]);
 
 const CONTROL_TYPES: ReadonlySet<string> = new Set<ControlMessageType>([
-  "shutdown_request", "shutdown_reply", "interrupt_request", "interrupt_reply",
-  "debug_request", "debug_reply", "kernel_info_request", "kernel_info_reply",
-  "create_subshell_request", "create_subshell_reply", "delete_subshell_request",
-  "delete_subshell_reply", "list_subshell_request", "list_subshell_reply",
+  "shutdown_request",
+  "shutdown_reply",
+  "interrupt_request",
+  "interrupt_reply",
+  "debug_request",
+  "debug_reply",
+  "kernel_info_request",
+  "kernel_info_reply",
+  "create_subshell_request",
+  "create_subshell_reply",
+  "delete_subshell_request",
+  "delete_subshell_reply",
+  "list_subshell_request",
+  "list_subshell_reply",
 ]);
 
 /**

@@ -255,10 +255,7 @@ export class Session {
     buffers?: readonly (Buffer | ArrayBufferView)[],
     identities?: readonly Buffer[],
   ): Buffer[] {
-    return this.serialize(
-      { header: this.header(msgType), parent_header: parent, metadata, content, buffers },
-      identities,
-    );
+    return this.serialize({ header: this.header(msgType), parent_header: parent, metadata, content, buffers }, identities);
   }
 
   private readonly _replay: ReplayCache;
@@ -347,7 +344,7 @@ namespace Private {
       isoSecond = second;
       isoPrefix = new Date(second).toISOString().slice(0, -4); // drop "000Z"
     }
-    return isoPrefix + (ms < 10 ? "00" : ms < 100 ? "0" : "") + ms + "Z";
+    return `${isoPrefix + (ms < 10 ? "00" : ms < 100 ? "0" : "") + ms}Z`;
   }
 
   function isObject(value: unknown): value is Record<string, unknown> {

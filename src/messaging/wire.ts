@@ -103,11 +103,7 @@ export function splitFrames(frames: readonly Buffer[]): RawFrames {
     const frame = frames[i]!;
     // Cheap length and first-byte checks before the native compare; identities
     // are usually 5-byte ROUTER ids or 16-byte uuids, never 9 bytes starting with "<".
-    if (
-      frame.length === DELIMITER_LENGTH &&
-      frame[0] === DELIMITER_FIRST_BYTE &&
-      frame.equals(DELIMITER)
-    ) {
+    if (frame.length === DELIMITER_LENGTH && frame[0] === DELIMITER_FIRST_BYTE && frame.equals(DELIMITER)) {
       delimiter = i;
       break;
     }
@@ -152,14 +148,7 @@ export function joinFrames(
   buffers?: readonly (Buffer | ArrayBufferView)[],
 ): Buffer[] {
   const frames: Buffer[] = identities.slice();
-  frames.push(
-    DELIMITER,
-    signature.length === 0 ? EMPTY : Buffer.from(signature, "latin1"),
-    parts[0],
-    parts[1],
-    parts[2],
-    parts[3],
-  );
+  frames.push(DELIMITER, signature.length === 0 ? EMPTY : Buffer.from(signature, "latin1"), parts[0], parts[1], parts[2], parts[3]);
   if (buffers !== undefined) {
     for (const b of buffers) frames.push(toBuffer(b));
   }

@@ -49,7 +49,10 @@ export interface InstallOptions {
 /** How to run npm: the npm next to this Node (its own CLI script, run by this Node), else `npm` from PATH. */
 export function npmCommand(): { command: string; args: string[] } {
   const bin = dirname(process.execPath);
-  for (const cli of [join(bin, "..", "lib", "node_modules", "npm", "bin", "npm-cli.js"), join(bin, "node_modules", "npm", "bin", "npm-cli.js")]) {
+  for (const cli of [
+    join(bin, "..", "lib", "node_modules", "npm", "bin", "npm-cli.js"),
+    join(bin, "node_modules", "npm", "bin", "npm-cli.js"),
+  ]) {
     if (existsSync(cli)) return { command: process.execPath, args: [cli] };
   }
   return { command: "npm", args: [] };
@@ -127,7 +130,13 @@ export function installToCache(spec: NpmSpecifier, options: InstallOptions): Pro
  * One install of its own (installToCache shares one per package and requirement): what each of
  * two kernels installing the same package at once does.
  */
-export async function install(spec: NpmSpecifier, root: string, notebookDir: string, emit: (line: string) => void, signal: AbortSignal): Promise<Installed> {
+export async function install(
+  spec: NpmSpecifier,
+  root: string,
+  notebookDir: string,
+  emit: (line: string) => void,
+  signal: AbortSignal,
+): Promise<Installed> {
   const key = cacheKey(spec);
   const final = join(root, key);
   await mkdir(root, { recursive: true });
@@ -136,13 +145,25 @@ export async function install(spec: NpmSpecifier, root: string, notebookDir: str
   try {
     await writeFile(
       join(temp, "package.json"),
-      JSON.stringify({ name: "ts-async-kernel-npm-entry", private: true, description: `npm:${installArgument(spec)} for ts-async-kernel notebooks`, dependencies: {} }, null, 2) + "\n",
+      `${JSON.stringify(
+        {
+          name: "ts-async-kernel-npm-entry",
+          private: true,
+          description: `npm:${installArgument(spec)} for ts-async-kernel notebooks`,
+          dependencies: {},
+        },
+        null,
+        2,
+      )}\n`,
     );
     const result = await runNpm(["install", installArgument(spec)], temp, emit, signal);
     if (result.code !== 0) throw failure(spec, notebookDir, result);
     const pkg = readPackage(join(temp, "node_modules", spec.name));
     if (pkg === undefined || typeof pkg.version !== "string") {
-      throw new NpmInstallError(`npm: installing '${installArgument(spec)}' finished, but the package is not in ${join(temp, "node_modules")}. Install it by hand: ${byHandCommand(spec, notebookDir)}`, "ERR_NPM_INSTALL");
+      throw new NpmInstallError(
+        `npm: installing '${installArgument(spec)}' finished, but the package is not in ${join(temp, "node_modules")}. Install it by hand: ${byHandCommand(spec, notebookDir)}`,
+        "ERR_NPM_INSTALL",
+      );
     }
     if (!hasOwnTypes(join(temp, "node_modules", spec.name), pkg)) {
       const types = typesPackage(spec.name);
@@ -151,7 +172,20 @@ export async function install(spec: NpmSpecifier, root: string, notebookDir: str
       if (typed.code !== 0) emit(`npm: no ${types} either: completion will not know ${spec.name}'s exports`);
     }
     for (const line of skippedScripts(temp, spec, notebookDir)) emit(line);
-    await writeFile(join(temp, ENTRY_MARKER), JSON.stringify({ specifier: spec.specifier, name: spec.name, range: spec.range ?? null, version: pkg.version, installed: new Date().toISOString() }, null, 2) + "\n");
+    await writeFile(
+      join(temp, ENTRY_MARKER),
+      `${JSON.stringify(
+        {
+          specifier: spec.specifier,
+          name: spec.name,
+          range: spec.range ?? null,
+          version: pkg.version,
+          installed: new Date().toISOString(),
+        },
+        null,
+        2,
+      )}\n`,
+    );
     try {
       await rename(temp, final);
     } catch (err) {
@@ -161,7 +195,10 @@ export async function install(spec: NpmSpecifier, root: string, notebookDir: str
         await rm(temp, { recursive: true, force: true });
         return there;
       }
-      throw new NpmInstallError(`npm: cannot put the installed '${installArgument(spec)}' at ${final}: ${(err as Error).message}. Remove that folder if something else made it.`, "ERR_NPM_INSTALL");
+      throw new NpmInstallError(
+        `npm: cannot put the installed '${installArgument(spec)}' at ${final}: ${(err as Error).message}. Remove that folder if something else made it.`,
+        "ERR_NPM_INSTALL",
+      );
     }
     emit(`npm: installed ${spec.name}@${pkg.version}`);
     return { from: final, version: pkg.version, where: "cache" };
@@ -184,10 +221,26 @@ const KILL_GRACE_MS = 3000;
 
 function runNpm(args: string[], cwd: string, emit: (line: string) => void, signal: AbortSignal): Promise<NpmResult> {
   const npm = npmCommand();
-  const argv = [...npm.args, ...args, "--prefix", cwd, "--global=false", "--no-audit", "--no-fund", "--ignore-scripts", "--update-notifier=false", "--loglevel=http"];
+  const argv = [
+    ...npm.args,
+    ...args,
+    "--prefix",
+    cwd,
+    "--global=false",
+    "--no-audit",
+    "--no-fund",
+    "--ignore-scripts",
+    "--update-notifier=false",
+    "--loglevel=http",
+  ];
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const child = spawn(npm.command, argv, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" }, windowsHide: true });
+    const child = spawn(npm.command, argv, {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+      windowsHide: true,
+    });
     const errors: string[] = [];
     let spawnError: Error | undefined;
     const lines = (stream: NodeJS.ReadableStream) => {
@@ -228,14 +281,30 @@ function runNpm(args: string[], cwd: string, emit: (line: string) => void, signa
   });
 }
 
-const OFFLINE = new Set(["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "ENOTCACHED", "ERR_SOCKET_TIMEOUT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "SELF_SIGNED_CERT_IN_CHAIN"]);
+const OFFLINE = new Set([
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "ENETDOWN",
+  "ENOTCACHED",
+  "ERR_SOCKET_TIMEOUT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+]);
 
 /** A failed `npm install` as an error that says what happened and how to install by hand. */
 export function failure(spec: NpmSpecifier, notebookDir: string, result: NpmResult): NpmInstallError {
   const arg = installArgument(spec);
   const byHand = byHandCommand(spec, notebookDir);
   if (result.spawnError) {
-    return new NpmInstallError(`npm: cannot run npm to install '${arg}' (${result.spawnError.message}; no npm next to ${process.execPath} nor on PATH). Install it by hand: ${byHand}`, "ERR_NPM_INSTALL");
+    return new NpmInstallError(
+      `npm: cannot run npm to install '${arg}' (${result.spawnError.message}; no npm next to ${process.execPath} nor on PATH). Install it by hand: ${byHand}`,
+      "ERR_NPM_INSTALL",
+    );
   }
   const code = result.errors.map((l) => /^code (\S+)/.exec(l)?.[1]).find((c) => c !== undefined);
   const said = result.errors.filter((l) => !/^(?:code|errno|syscall|\s|A complete log|$)/.test(l) && !/^\s*at /.test(l));
@@ -244,20 +313,38 @@ export function failure(spec: NpmSpecifier, notebookDir: string, result: NpmResu
     const url = /404 Not Found - GET (\S+)/.exec(result.errors.join("\n"))?.[1];
     const ours = url === undefined || decodeURIComponent(url).endsWith(`/${spec.name}`);
     if (ours) {
-      return new NpmInstallError(`npm: package '${spec.name}' not found in the registry${url ? ` (${url.slice(0, url.length - encodeURIComponent(spec.name).length - 1)})` : ""}. Check its name; a package of another registry installs by hand: ${byHand}`, "ERR_MODULE_NOT_FOUND");
+      return new NpmInstallError(
+        `npm: package '${spec.name}' not found in the registry${url ? ` (${url.slice(0, url.length - encodeURIComponent(spec.name).length - 1)})` : ""}. Check its name; a package of another registry installs by hand: ${byHand}`,
+        "ERR_MODULE_NOT_FOUND",
+      );
     }
-    return new NpmInstallError(`npm: installing '${arg}' failed: a package it depends on is not in the registry (${first}). Install it by hand: ${byHand}`, "ERR_MODULE_NOT_FOUND");
+    return new NpmInstallError(
+      `npm: installing '${arg}' failed: a package it depends on is not in the registry (${first}). Install it by hand: ${byHand}`,
+      "ERR_MODULE_NOT_FOUND",
+    );
   }
   if (code === "ETARGET") {
-    return new NpmInstallError(`npm: no version of '${spec.name}' matches '${spec.range ?? "latest"}' in the registry (${first}). Install it by hand: ${byHand}`, "ERR_MODULE_NOT_FOUND");
+    return new NpmInstallError(
+      `npm: no version of '${spec.name}' matches '${spec.range ?? "latest"}' in the registry (${first}). Install it by hand: ${byHand}`,
+      "ERR_MODULE_NOT_FOUND",
+    );
   }
   if (code !== undefined && OFFLINE.has(code)) {
-    return new NpmInstallError(`npm: cannot reach the registry to install '${arg}' (${code}: ${first}). Offline? Install it by hand when the registry can be reached: ${byHand}`, "ERR_MODULE_NOT_FOUND");
+    return new NpmInstallError(
+      `npm: cannot reach the registry to install '${arg}' (${code}: ${first}). Offline? Install it by hand when the registry can be reached: ${byHand}`,
+      "ERR_MODULE_NOT_FOUND",
+    );
   }
   if (code === "E401" || code === "E403" || code === "EACCES" || code === "EPERM") {
-    return new NpmInstallError(`npm: installing '${arg}' was refused (${code}: ${first}). Install it by hand: ${byHand}`, "ERR_MODULE_NOT_FOUND");
+    return new NpmInstallError(
+      `npm: installing '${arg}' was refused (${code}: ${first}). Install it by hand: ${byHand}`,
+      "ERR_MODULE_NOT_FOUND",
+    );
   }
-  return new NpmInstallError(`npm: installing '${arg}' failed (${code ?? `exit code ${result.code}`}: ${said.slice(0, 3).join(" ") || first}). Install it by hand: ${byHand}`, "ERR_NPM_INSTALL");
+  return new NpmInstallError(
+    `npm: installing '${arg}' failed (${code ?? `exit code ${result.code}`}: ${said.slice(0, 3).join(" ") || first}). Install it by hand: ${byHand}`,
+    "ERR_NPM_INSTALL",
+  );
 }
 
 interface PackageJson {
@@ -283,7 +370,7 @@ function hasOwnTypes(dir: string, pkg: PackageJson): boolean {
   if (pkg.types || pkg.typings || pkg.typesVersions) return true;
   if (pkg.exports !== undefined && JSON.stringify(pkg.exports).includes('"types"')) return true;
   if (existsSync(join(dir, "index.d.ts"))) return true;
-  if (typeof pkg.main === "string" && existsSync(join(dir, pkg.main.replace(/\.[cm]?js$/, "") + ".d.ts"))) return true;
+  if (typeof pkg.main === "string" && existsSync(join(dir, `${pkg.main.replace(/\.[cm]?js$/, "")}.d.ts`))) return true;
   return false;
 }
 

@@ -13,7 +13,10 @@ export const SUPPORTED_IMPORTS =
  */
 export function unsupportedSchemeMessage(specifier: string): string | undefined {
   if (specifier.startsWith("jsr:")) {
-    const name = specifier.slice(4).replace(/^\//, "").replace(/^(@[^/@]+\/[^/@]+).*$/, "$1");
+    const name = specifier
+      .slice(4)
+      .replace(/^\//, "")
+      .replace(/^(@[^/@]+\/[^/@]+).*$/, "$1");
     return (
       `Cannot import '${specifier}': jsr: specifiers (the JSR registry) are not supported by this kernel. ` +
       `It imports ${SUPPORTED_IMPORTS}. JSR packages can be installed from npm's side with their jsr tool: ` +

@@ -52,7 +52,10 @@ export function parseNpmSpecifier(specifier: string): NpmSpecifier {
   if (!isNpmSpecifier(specifier)) throw new NpmSpecifierError(`'${specifier}' is not an npm: specifier`);
   // Deno accepts `npm:/name` too.
   let rest = specifier.slice(4).replace(/^\//, "");
-  const bad = (why: string) => new NpmSpecifierError(`Invalid npm: specifier '${specifier}': ${why}. The form is npm:<name>[@<version range>][/<subpath>], e.g. npm:lodash@4 or npm:@scope/pkg@^1.2/sub`);
+  const bad = (why: string) =>
+    new NpmSpecifierError(
+      `Invalid npm: specifier '${specifier}': ${why}. The form is npm:<name>[@<version range>][/<subpath>], e.g. npm:lodash@4 or npm:@scope/pkg@^1.2/sub`,
+    );
   let name: string;
   if (rest.startsWith("@")) {
     const slash = rest.indexOf("/");
@@ -85,7 +88,8 @@ export function parseNpmSpecifier(specifier: string): NpmSpecifier {
     }
   }
   const subpath = rest === "/" ? "" : rest;
-  if (subpath.split("/").some((part, i) => i > 0 && (part === "" || part === "." || part === ".."))) throw bad(`'${subpath}' is not a subpath of the package`);
+  if (subpath.split("/").some((part, i) => i > 0 && (part === "" || part === "." || part === "..")))
+    throw bad(`'${subpath}' is not a subpath of the package`);
   return { specifier, name, range, tag, subpath };
 }
 
@@ -113,7 +117,10 @@ export function byHandCommand(spec: Pick<NpmSpecifier, "name" | "range">, notebo
  * what a file system does not take (`*`, `<`, `|`, spaces, ...) is percent-escaped.
  */
 export function cacheKey(spec: Pick<NpmSpecifier, "name" | "range">): string {
-  const range = (spec.range ?? "latest").replace(/[^A-Za-z0-9.^~_-]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+  const range = (spec.range ?? "latest").replace(
+    /[^A-Za-z0-9.^~_-]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+  );
   return `${cacheKeyPrefix(spec.name)}${range}`;
 }
 

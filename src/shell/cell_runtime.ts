@@ -129,22 +129,29 @@ type Owned = Timer & { [OWNER]?: CellScope };
  * `set` wrapped so that a timer made by a cell's code belongs to the cell's scope. An interval
  * whose callback is interrupted (a guard threw) is cleared: it would only run into the next one.
  */
-function tracked<A extends unknown[]>(set: (callback: (...args: A) => void, ...rest: unknown[]) => Timer, clear: (t: Timer) => void, repeats: boolean) {
-  return function (callback: unknown, ...rest: unknown[]): Timer {
+function tracked<A extends unknown[]>(
+  set: (callback: (...args: A) => void, ...rest: unknown[]) => Timer,
+  clear: (t: Timer) => void,
+  repeats: boolean,
+) {
+  return (callback: unknown, ...rest: unknown[]): Timer => {
     const scope = currentScope();
     if (scope === undefined || typeof callback !== "function") return set(callback as (...args: A) => void, ...rest);
-    const timer: Owned = set(function (this: unknown, ...args: A) {
-      if (!repeats) scope.removeTimer(timer);
-      try {
-        return (callback as (...a: A) => unknown).apply(this, args);
-      } catch (err) {
-        if (repeats && err instanceof KernelInterrupt) {
-          scope.removeTimer(timer);
-          clear(timer);
+    const timer: Owned = set(
+      function (this: unknown, ...args: A) {
+        if (!repeats) scope.removeTimer(timer);
+        try {
+          return (callback as (...a: A) => unknown).apply(this, args);
+        } catch (err) {
+          if (repeats && err instanceof KernelInterrupt) {
+            scope.removeTimer(timer);
+            clear(timer);
+          }
+          throw err;
         }
-        throw err;
-      }
-    }, ...rest);
+      },
+      ...rest,
+    );
     timer[OWNER] = scope;
     scope.addTimer(timer, clear);
     return timer;
@@ -152,7 +159,7 @@ function tracked<A extends unknown[]>(set: (callback: (...args: A) => void, ...r
 }
 
 function untracking(clear: (t: Timer) => void) {
-  return function (timer: unknown): void {
+  return (timer: unknown): void => {
     if (timer !== null && typeof timer === "object") (timer as Owned)[OWNER]?.removeTimer(timer as Timer);
     clear(timer as Timer);
   };
@@ -171,7 +178,10 @@ export function trackedTimers(): Record<string, unknown> {
     clearInterval: untracking(nodeClearInterval as never),
     clearImmediate: untracking(nodeClearImmediate as never),
   };
-  for (const [name, original] of [["setTimeout", nodeSetTimeout], ["setImmediate", nodeSetImmediate]] as const) {
+  for (const [name, original] of [
+    ["setTimeout", nodeSetTimeout],
+    ["setImmediate", nodeSetImmediate],
+  ] as const) {
     const custom = (original as unknown as Record<symbol, unknown>)[promisify.custom];
     if (custom !== undefined) Object.defineProperty(timers[name] as object, promisify.custom, { value: custom });
   }

@@ -79,10 +79,15 @@ function template(mime: string) {
   return (strings: TemplateStringsArray | string, ...values: unknown[]): Displayable => {
     if (typeof strings === "string") return displayable({ [mime]: strings });
     if (!Array.isArray(strings)) {
-      throw new TypeError(`Deno.jupyter's ${mime} template is a tagged template (md\`# Title\`), or takes a string; got ${describe(strings)}`);
+      throw new TypeError(
+        `Deno.jupyter's ${mime} template is a tagged template (md\`# Title\`), or takes a string; got ${describe(strings)}`,
+      );
     }
     // `+` as Deno's reduce does (a value's default conversion, not String())
-    const payload = strings.reduce((acc: string, s: string, i: number) => acc + s + (values[i] !== undefined ? (values[i] as string) : ""), "");
+    const payload = strings.reduce(
+      (acc: string, s: string, i: number) => acc + s + (values[i] !== undefined ? (values[i] as string) : ""),
+      "",
+    );
     return displayable({ [mime]: payload });
   };
 }
@@ -107,10 +112,12 @@ function image(obj: string | Uint8Array): Displayable {
 }
 
 function display(obj: unknown, options?: DenoDisplayOptions): Promise<void> {
-  return asDisplayPromise(settled(() => {
-    const opts: DenoDisplayOptions = options !== null && typeof options === "object" ? options : {};
-    return api.display(obj, { raw: opts.raw === true && isMediaBundle(obj), update: opts.update === true, displayId: opts.display_id });
-  }));
+  return asDisplayPromise(
+    settled(() => {
+      const opts: DenoDisplayOptions = options !== null && typeof options === "object" ? options : {};
+      return api.display(obj, { raw: opts.raw === true && isMediaBundle(obj), update: opts.update === true, displayId: opts.display_id });
+    }),
+  );
 }
 
 function format(obj: unknown): Promise<MimeBundle> {
@@ -127,7 +134,8 @@ function field(content: JsonObject, name: string, call: string, kind: "string" |
   const v = content[name];
   if (v === undefined && optional) return undefined;
   const ok = kind === "string" ? typeof v === "string" && v !== "" : isMediaBundle(v);
-  if (!ok) throw new TypeError(`${call}: content.${name} must be ${kind === "string" ? "a non-empty string" : "an object"}, got ${describe(v)}`);
+  if (!ok)
+    throw new TypeError(`${call}: content.${name} must be ${kind === "string" ? "a non-empty string" : "an object"}, got ${describe(v)}`);
   return v;
 }
 
@@ -154,7 +162,8 @@ function publish(msgType: unknown, content: unknown, extra: { metadata?: unknown
   const call = `Deno.jupyter.broadcast("${type}", content)`;
   if (!isMediaBundle(content)) throw new TypeError(`${call}: content must be an object, got ${describe(content)}`);
   const body = jsonObject(content, `${call}: content`);
-  if (extra !== undefined && extra !== null && typeof extra !== "object") throw new TypeError(`${call}: the options must be an object ({ metadata, buffers }), got ${describe(extra)}`);
+  if (extra !== undefined && extra !== null && typeof extra !== "object")
+    throw new TypeError(`${call}: the options must be an object ({ metadata, buffers }), got ${describe(extra)}`);
   const metadata = jsonObject(extra?.metadata, `${call}: metadata`);
   const buffers = buffersOf(extra?.buffers as never);
   const out = currentOutput();
@@ -166,14 +175,17 @@ function publish(msgType: unknown, content: unknown, extra: { metadata?: unknown
       const meta = (field(body, "metadata", call, "object", true) ?? {}) as Record<string, unknown>;
       const transient = (field(body, "transient", call, "object", true) ?? {}) as JsonObject;
       const id = transient.display_id;
-      if (id !== undefined && (typeof id !== "string" || id === "")) throw new TypeError(`${call}: content.transient.display_id must be a non-empty string, got ${describe(id)}`);
-      if (type === "update_display_data" && id === undefined) throw new TypeError(`${call}: an update needs the display_id it replaces, in content.transient.display_id`);
+      if (id !== undefined && (typeof id !== "string" || id === ""))
+        throw new TypeError(`${call}: content.transient.display_id must be a non-empty string, got ${describe(id)}`);
+      if (type === "update_display_data" && id === undefined)
+        throw new TypeError(`${call}: an update needs the display_id it replaces, in content.transient.display_id`);
       out.display(data, { metadata: meta, displayId: id as string | undefined, update: type === "update_display_data" });
       return;
     }
     case "stream": {
       const name = body.name;
-      if (name !== "stdout" && name !== "stderr") throw new TypeError(`${call}: content.name must be "stdout" or "stderr", got ${describe(name)}`);
+      if (name !== "stdout" && name !== "stderr")
+        throw new TypeError(`${call}: content.name must be "stdout" or "stderr", got ${describe(name)}`);
       if (typeof body.text !== "string") throw new TypeError(`${call}: content.text must be a string, got ${describe(body.text)}`);
       out.stream(name, body.text);
       return;
@@ -193,7 +205,10 @@ function publish(msgType: unknown, content: unknown, extra: { metadata?: unknown
       const commId = field(body, "comm_id", call, "string") as string;
       const data = field(body, "data", call, "object", true) as JsonObject | undefined;
       const comm = comms.get(commId);
-      if (!comm || comm.closed) throw new Error(`${call}: no comm with id ${JSON.stringify(commId)} is open in this kernel (open it with broadcast("comm_open", ...) first)`);
+      if (!comm || comm.closed)
+        throw new Error(
+          `${call}: no comm with id ${JSON.stringify(commId)} is open in this kernel (open it with broadcast("comm_open", ...) first)`,
+        );
       comm.send(data ?? {}, { metadata, buffers });
       return;
     }

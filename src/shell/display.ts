@@ -167,7 +167,8 @@ function ijavascriptBundle(value: object, complain: Complaint): MimeBundle | und
 const isJsonType = (mime: string) => mime === "application/json" || mime.endsWith("+json");
 
 /** BigInts (Int64 columns) as numbers where exact, else as text. */
-const jsonOf = (v: unknown): unknown => parse(stringify(v, (_, x: unknown) => (typeof x === "bigint" ? (isSafeInteger(Number(x)) ? Number(x) : String(x)) : x)) as string);
+const jsonOf = (v: unknown): unknown =>
+  parse(stringify(v, (_, x: unknown) => (typeof x === "bigint" ? (isSafeInteger(Number(x)) ? Number(x) : String(x)) : x)) as string);
 
 /** A bundle's entry as it goes on the wire, or why it cannot. */
 function entryOf(mime: string, v: unknown): { value: unknown } | { problem: string } {
@@ -189,7 +190,9 @@ function entryOf(mime: string, v: unknown): { value: unknown } | { problem: stri
 /** The bundle `source` gave, with what cannot be shown left out and reported. */
 export function checkBundle(bundle: unknown, source: string, complain: Complaint): MimeBundle | undefined {
   if (bundle === null || typeof bundle !== "object" || isArray(bundle)) {
-    complain(`${source} returned ${preview(bundle)}, not a MIME bundle (an object such as { "text/html": "<b>hi</b>" }), so the value is shown as text.`);
+    complain(
+      `${source} returned ${preview(bundle)}, not a MIME bundle (an object such as { "text/html": "<b>hi</b>" }), so the value is shown as text.`,
+    );
     return undefined;
   }
   const data: MimeBundle = {};
@@ -282,17 +285,36 @@ function vegaBundle(spec: unknown, complain: Complaint): MimeBundle | undefined 
 
 function isDataFrameLike(value: object): boolean {
   const schema = read(value, "schema");
-  return schema !== null && typeof schema === "object" && typeof read(value, "head") === "function" && typeof read(value, "toRecords") === "function";
+  return (
+    schema !== null &&
+    typeof schema === "object" &&
+    typeof read(value, "head") === "function" &&
+    typeof read(value, "toRecords") === "function"
+  );
 }
 
 /** Polars' data types as JSON Schema types (Table Schema fields). */
 const FIELD_TYPES: Record<string, string> = {
-  Null: "null", Bool: "boolean", Boolean: "boolean",
-  Int8: "integer", Int16: "integer", Int32: "integer", Int64: "integer",
-  UInt8: "integer", UInt16: "integer", UInt32: "integer", UInt64: "integer",
-  Float32: "number", Float64: "number",
-  Date: "string", Datetime: "string", Utf8: "string", String: "string", Categorical: "string",
-  List: "array", Struct: "object",
+  Null: "null",
+  Bool: "boolean",
+  Boolean: "boolean",
+  Int8: "integer",
+  Int16: "integer",
+  Int32: "integer",
+  Int64: "integer",
+  UInt8: "integer",
+  UInt16: "integer",
+  UInt32: "integer",
+  UInt64: "integer",
+  Float32: "number",
+  Float64: "number",
+  Date: "string",
+  Datetime: "string",
+  Utf8: "string",
+  String: "string",
+  Categorical: "string",
+  List: "array",
+  Struct: "object",
 };
 
 /** A column's type name: a string, a data type whose toJSON() names it (polars), or its `variant`. */
@@ -330,9 +352,14 @@ function dataFrameBundle(frame: object, complain: Complaint): MimeBundle | undef
     const data = records(RESOURCE_ROWS);
     const cell = (v: unknown) => escapeHtml(v === null || (typeof v !== "object" && typeof v !== "function") ? String(v) : plainText(v));
     const head = fields.map((f) => `<th>${escapeHtml(f.name)}</th>`).join("");
-    const body = records(TABLE_ROWS).map((row) => `<tr>${fields.map((f) => `<td>${cell(read(row, f.name))}</td>`).join("")}</tr>`).join("");
+    const body = records(TABLE_ROWS)
+      .map((row) => `<tr>${fields.map((f) => `<td>${cell(read(row, f.name))}</td>`).join("")}</tr>`)
+      .join("");
     return checkBundle(
-      { "application/vnd.dataresource+json": { schema: { fields }, data }, "text/html": `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>` },
+      {
+        "application/vnd.dataresource+json": { schema: { fields }, data },
+        "text/html": `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`,
+      },
       "a DataFrame's head().toRecords()",
       complain,
     );
@@ -387,7 +414,8 @@ export function asDisplayPromise<T>(promise: Promise<T>): Promise<T> {
  * for a promise of display().
  */
 export function resultOf(value: unknown): Shown | undefined | Promise<Shown | undefined> {
-  if (typeof value === "object" && value !== null && displaying.has(value)) return cancellable(value as Promise<void>).then(() => undefined);
+  if (typeof value === "object" && value !== null && displaying.has(value))
+    return cancellable(value as Promise<void>).then(() => undefined);
   const shown = showValue(value, complainTo(currentOutput()));
   return shown instanceof BuiltinPromise ? cancellable(shown) : shown;
 }
@@ -450,10 +478,12 @@ export function createDisplayApi() {
     displaying.add(done);
     return done;
   };
-  const mime = <V>(type: string, text: (v: V) => unknown) => (value: V, opts: DisplayCallOptions = {}): void => {
-    const out = destination("display");
-    emit(out, { [type]: text(value), "text/plain": `<${type}>` }, opts, checkedMetadata(opts));
-  };
+  const mime =
+    <V>(type: string, text: (v: V) => unknown) =>
+    (value: V, opts: DisplayCallOptions = {}): void => {
+      const out = destination("display");
+      emit(out, { [type]: text(value), "text/plain": `<${type}>` }, opts, checkedMetadata(opts));
+    };
   const api = Object.assign(display, {
     html: mime("text/html", (s: string) => String(s)),
     markdown: mime("text/markdown", (s: string) => String(s)),

@@ -36,7 +36,9 @@ export function userStack(stack: string, internalPaths: readonly string[], renam
   const lines = stack.split("\n");
   const first = lines.findIndex((l) => FRAME.test(l));
   if (first < 0) return stack;
-  return [...lines.slice(0, first), ...lines.slice(first).flatMap((l) => (FRAME.test(l) ? userFrame(l, internalPaths, rename) : [l]))].join("\n");
+  return [...lines.slice(0, first), ...lines.slice(first).flatMap((l) => (FRAME.test(l) ? userFrame(l, internalPaths, rename) : [l]))].join(
+    "\n",
+  );
 }
 
 /**
@@ -44,7 +46,11 @@ export function userStack(stack: string, internalPaths: readonly string[], renam
  *   compiled under a name derived from their source, so V8 can reuse compiled code, and shown
  *   as `In[n]`).
  */
-export function formatError(err: unknown, internalPaths: readonly string[] = [], rename?: (frame: string) => string | undefined): ErrorContent {
+export function formatError(
+  err: unknown,
+  internalPaths: readonly string[] = [],
+  rename?: (frame: string) => string | undefined,
+): ErrorContent {
   try {
     return describeError(err, internalPaths, rename);
   } catch {

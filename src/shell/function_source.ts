@@ -40,9 +40,9 @@ export function installFunctionSource(find: (text: string) => string | undefined
   const state: State = { find, native };
   const nativeText = native.call(native);
   // a method (no prototype, not a constructor), named toString, as the native one is
-  const toString = {
+  const patched = {
     toString(this: unknown): string {
-      if (this === toString) return nativeText;
+      if (this === patched) return nativeText;
       const text = native.call(this as () => void);
       if (!text.includes(MARKER)) return text;
       try {
@@ -52,7 +52,7 @@ export function installFunctionSource(find: (text: string) => string | undefined
       }
     },
   }.toString;
-  Object.defineProperty(Function.prototype, "toString", { value: toString, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(Function.prototype, "toString", { value: patched, writable: true, configurable: true, enumerable: false });
   Object.defineProperty(Function.prototype, INSTALLED, { value: state, enumerable: false });
 }
 

@@ -20,7 +20,7 @@
  * Shell.execute asks `cellEnd` how the cell's `$$` ended it.
  */
 import { types } from "node:util";
-import { CellScope, currentScope } from "./cell_scope.js";
+import { type CellScope, currentScope } from "./cell_scope.js";
 import { checkBundle, complainTo, showValue } from "./display.js";
 import { currentOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { input } from "./stdin.js";
@@ -149,7 +149,9 @@ class CellContext {
       async(value?: boolean): boolean {
         if (self.cellName === undefined) return false;
         if (self.finished || self.ended) {
-          self.note(`$$.async(): ${self.cellName} ${self.finished ? "has finished" : "has already sent its result"}; nothing is waited for any more.`);
+          self.note(
+            `$$.async(): ${self.cellName} ${self.finished ? "has finished" : "has already sent its result"}; nothing is waited for any more.`,
+          );
           return self.isAsync;
         }
         self.isAsync = arguments.length === 0 ? true : !!value;
@@ -160,13 +162,18 @@ class CellContext {
       done(result?: unknown): void {
         if (arguments.length === 0) {
           if (self.cellName === undefined) return;
-          if (self.finished || self.ended) return self.note(`$$.done(): ${self.cellName} ${self.finished ? "has finished" : "has already sent its result"}; nothing to end.`);
+          if (self.finished || self.ended)
+            return self.note(
+              `$$.done(): ${self.cellName} ${self.finished ? "has finished" : "has already sent its result"}; nothing to end.`,
+            );
           return self.end({ kind: "none" });
         }
         self.sendValue("done", result, false, (v) => ({ kind: "result", value: v }));
       },
-      sendResult: (result: unknown, keepAlive?: boolean) => this.sendValue("sendResult", result, keepAlive === true, (v) => ({ kind: "result", value: v })),
-      sendError: (error: unknown, keepAlive?: boolean) => this.sendValue("sendError", error, keepAlive === true, (e) => ({ kind: "error", error: e })),
+      sendResult: (result: unknown, keepAlive?: boolean) =>
+        this.sendValue("sendResult", result, keepAlive === true, (v) => ({ kind: "result", value: v })),
+      sendError: (error: unknown, keepAlive?: boolean) =>
+        this.sendValue("sendError", error, keepAlive === true, (e) => ({ kind: "error", error: e })),
       mime: (bundle: MimeBundle, keepAlive?: boolean) => this.sendValue("mime", bundle, keepAlive === true, (b) => this.bundle("mime", b)),
       text: typed("text", "text/plain"),
       html: typed("html", "text/html"),
@@ -179,7 +186,11 @@ class CellContext {
         const opts = typeof options === "string" ? { prompt: options } : (options ?? {});
         if (this.cellName !== undefined && !this.finished && !this.ended) this.isAsync = true;
         const answer = input(opts.prompt ?? "", { password: opts.password === true });
-        if (typeof callback === "function") answer.then((a) => callback(undefined, a), (err: unknown) => callback(err));
+        if (typeof callback === "function")
+          answer.then(
+            (a) => callback(undefined, a),
+            (err: unknown) => callback(err),
+          );
         return answer;
       },
     };
@@ -192,7 +203,8 @@ class CellContext {
     let closed = false;
     const out = this.output;
     const show = (what: string, data: unknown): void => {
-      if (closed) return this.note(`$$.display(${id === undefined ? "" : JSON.stringify(id)}).${what}(): the display is closed, so this is dropped.`);
+      if (closed)
+        return this.note(`$$.display(${id === undefined ? "" : JSON.stringify(id)}).${what}(): the display is closed, so this is dropped.`);
       const bundle = checkBundle(data, `$$.display().${what}()`, complainTo(out));
       if (bundle === undefined) return;
       out.display(bundle, id === undefined ? {} : { displayId: id, update: shown });

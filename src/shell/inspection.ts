@@ -93,19 +93,18 @@ const showing = new WeakSet<object>();
  * shown as they are.
  */
 const showError: Custom = function (depth, options, inspectFn) {
-  const err = this;
-  if (inspectFn !== inspect || cellFrames === undefined || !types.isNativeError(err) || showing.has(err)) return onward(err, inspectFn);
-  const desc = getOwnPropertyDescriptor(err, "stack");
-  if (desc === undefined || typeof desc.value !== "string" || !desc.configurable) return err;
+  if (inspectFn !== inspect || cellFrames === undefined || !types.isNativeError(this) || showing.has(this)) return onward(this, inspectFn);
+  const desc = getOwnPropertyDescriptor(this, "stack");
+  if (desc === undefined || typeof desc.value !== "string" || !desc.configurable) return this;
   const shown = cellStack(desc.value);
-  if (shown === desc.value) return err;
-  showing.add(err);
+  if (shown === desc.value) return this;
+  showing.add(this);
   try {
-    defineProperty(err, "stack", { ...desc, value: shown });
-    return inspect(err, { ...options, depth });
+    defineProperty(this, "stack", { ...desc, value: shown });
+    return inspect(this, { ...options, depth });
   } finally {
-    defineProperty(err, "stack", desc);
-    showing.delete(err);
+    defineProperty(this, "stack", desc);
+    showing.delete(this);
   }
 };
 

@@ -22,16 +22,58 @@ export interface InspectionReply {
 }
 
 const KEYWORDS = [
-  "async", "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete",
-  "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in",
-  "instanceof", "interface", "let", "new", "null", "return", "static", "super", "switch", "this", "throw",
-  "true", "try", "type", "typeof", "undefined", "var", "void", "while", "with", "yield",
+  "async",
+  "await",
+  "break",
+  "case",
+  "catch",
+  "class",
+  "const",
+  "continue",
+  "debugger",
+  "default",
+  "delete",
+  "do",
+  "else",
+  "enum",
+  "export",
+  "extends",
+  "false",
+  "finally",
+  "for",
+  "function",
+  "if",
+  "import",
+  "in",
+  "instanceof",
+  "interface",
+  "let",
+  "new",
+  "null",
+  "return",
+  "static",
+  "super",
+  "switch",
+  "this",
+  "throw",
+  "true",
+  "try",
+  "type",
+  "typeof",
+  "undefined",
+  "var",
+  "void",
+  "while",
+  "with",
+  "yield",
 ];
 
 const IDENT = /[A-Za-z_$\u00a0-\uffff][\w$\u00a0-\uffff]*/;
 // `a.b.c.` / `"str".` / `[1,2].` / `x.` followed by a partial identifier at the cursor.
 const CHAIN_BEFORE = new RegExp(
-  String.raw`(?:((?:${IDENT.source})(?:\s*\.\s*${IDENT.source})*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|` + "`[^`]*`" + String.raw`|\])\s*\.\s*)?(${IDENT.source})?$`,
+  String.raw`(?:((?:${IDENT.source})(?:\s*\.\s*${IDENT.source})*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|` +
+    "`[^`]*`" +
+    String.raw`|\])\s*\.\s*)?(${IDENT.source})?$`,
   "u",
 );
 
@@ -103,7 +145,9 @@ export type SourceOf = (fn: Function) => string | undefined;
 function signatureOf(fn: Function, sourceOf?: SourceOf): string {
   const src = sourceOf?.(fn) ?? Function.prototype.toString.call(fn);
   if (src.includes("[native code]")) return `${fn.name}(${Array.from({ length: fn.length }, (_, i) => `arg${i}`).join(", ")})`;
-  return headOf(src).replace(/\s*=>\s*$/, "").replace(/^async\s+/, "async ");
+  return headOf(src)
+    .replace(/\s*=>\s*$/, "")
+    .replace(/^async\s+/, "async ");
 }
 
 /**
@@ -155,6 +199,6 @@ export function inspectAt(global: object, code: string, cursorPos: number, detai
     lines.push(`Value: ${inspect(value, { depth: detail > 0 ? 4 : 1, colors: false, maxArrayLength: detail > 0 ? 100 : 10 })}`);
   }
   const text = lines.join("\n");
-  const markdown = "```typescript\n" + lines.join("\n") + "\n```";
+  const markdown = `\`\`\`typescript\n${lines.join("\n")}\n\`\`\``;
   return { found: true, data: { "text/plain": text, "text/markdown": markdown }, metadata: {} };
 }

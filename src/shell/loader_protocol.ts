@@ -5,7 +5,12 @@
 import type { Options } from "sucrase";
 
 /** Names under which user code imports the running kernel's API (kernel_module.ts). */
-export const KERNEL_MODULE_NAMES: ReadonlySet<string> = new Set(["ts-async-kernel", "ts-async-kernel/display", "ts-async-kernel/comm", "ts-async-kernel/widgets"]);
+export const KERNEL_MODULE_NAMES: ReadonlySet<string> = new Set([
+  "ts-async-kernel",
+  "ts-async-kernel/display",
+  "ts-async-kernel/comm",
+  "ts-async-kernel/widgets",
+]);
 
 /**
  * tslab's module name: user code (cells and the files they import) gets the kernel's version of

@@ -25,7 +25,14 @@ import process from "node:process";
 import type { InitializeHook, LoadHook, ResolveFnOutput, ResolveHook } from "node:module";
 import { dirname, join, sep } from "node:path";
 import { fileURLToPath, pathToFileURL, URL } from "node:url";
-import { isTypeScriptFile, KERNEL_MODULE_NAMES, parseCellImportUrl, sucraseOptions, TSLAB_MODULE_NAME, type HooksData } from "./loader_protocol.js";
+import {
+  isTypeScriptFile,
+  KERNEL_MODULE_NAMES,
+  parseCellImportUrl,
+  sucraseOptions,
+  TSLAB_MODULE_NAME,
+  type HooksData,
+} from "./loader_protocol.js";
 import { stampOf } from "./file_stamp.js";
 import { unsupportedSchemeMessage } from "../npm/schemes.js";
 
@@ -106,7 +113,10 @@ async function resolveFromUserCode(
 
 /** An `npm:` import of a user file: the installed package, from the folder of that file (as a bare name would be). */
 async function resolveNpm(specifier: string, context: ResolveContext, nextResolve: NextResolve): Promise<ResolveFnOutput> {
-  const [{ parseNpmSpecifier, bareSpecifier, byHandCommand, installArgument }, { findInstalled }] = await Promise.all([import("../npm/specifier.js"), import("../npm/cache.js")]);
+  const [{ parseNpmSpecifier, bareSpecifier, byHandCommand, installArgument }, { findInstalled }] = await Promise.all([
+    import("../npm/specifier.js"),
+    import("../npm/cache.js"),
+  ]);
   const spec = parseNpmSpecifier(specifier);
   const importer = context.parentURL?.startsWith("file:") ? fileURLToPath(context.parentURL) : undefined;
   const dir = importer === undefined ? process.cwd() : dirname(importer);

@@ -52,7 +52,8 @@ export function createImporter(cwd: string, options: ImporterOptions = {}): { im
   const baseRequire = createRequire(notebook);
   const npm = new NpmImports(cwd, options.npmInstall);
   /** The URL of a file in the folder an `npm:` package resolves from (the notebook's, or a cache entry). */
-  const npmParent = (target: NpmTarget) => (target.where === "notebook" ? notebookUrl : pathToFileURL(join(target.from, "__npm_entry__.js")).href);
+  const npmParent = (target: NpmTarget) =>
+    target.where === "notebook" ? notebookUrl : pathToFileURL(join(target.from, "__npm_entry__.js")).href;
   const requires = new Map<string, NodeJS.Require>();
   const npmRequire = (target: NpmTarget) => {
     if (target.where === "notebook") return baseRequire;

@@ -51,7 +51,9 @@ export class NotebookNames implements NameScope {
    * it, for a cell that V8 refused to compile (it declared nothing).
    */
   commit(bindings: readonly Binding[]): () => void {
-    const changes = bindings.filter(({ name, family, id }) => this.ids.get(name)?.[family] !== id || (this.renamed.get(name) ?? name) !== id);
+    const changes = bindings.filter(
+      ({ name, family, id }) => this.ids.get(name)?.[family] !== id || (this.renamed.get(name) ?? name) !== id,
+    );
     if (changes.length === 0) return () => {};
     const undo = changes.map(({ name }) => ({ name, ids: this.ids.get(name), renamed: this.renamed.get(name) }));
     for (const { name, family, id } of changes) {

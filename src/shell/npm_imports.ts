@@ -50,7 +50,8 @@ export class NpmImports {
     const spec = parseNpmSpecifier(specifier);
     const found = findInstalled(spec, this.cwd);
     if (found) return this.remember(specifier, spec, found);
-    if (!npmInstallAllowed(this.installOption)) throw this.notInstalled(spec, "automatic installs are off (--no-npm-install or TS_ASYNC_KERNEL_NPM_INSTALL=off)");
+    if (!npmInstallAllowed(this.installOption))
+      throw this.notInstalled(spec, "automatic installs are off (--no-npm-install or TS_ASYNC_KERNEL_NPM_INSTALL=off)");
     const output = currentOutput();
     const write = (line: string) => (output ? output.stream("stderr", `${line}\n`) : process.stderr.write(`${line}\n`));
     write(`npm: installing ${installArgument(spec)} into ${join(npmCacheDir(), cacheKey(spec))} (${this.whyNotNotebook(spec)})`);

@@ -69,7 +69,10 @@ export function routedStream(name: "stdout" | "stderr", sink: (text: string) => 
     emit: () => false,
     listenerCount: () => 0,
     write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
-      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString(typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
+      const text =
+        typeof chunk === "string"
+          ? chunk
+          : Buffer.from(chunk as Uint8Array).toString(typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
       const out = currentOutput();
       if (out) out.stream(name, text);
       else sink(text);

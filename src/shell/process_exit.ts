@@ -29,9 +29,11 @@ export function guardProcessExit(): Exit {
   /** Set while the kernel itself exits: Node's exit() calls process.reallyExit(). */
   let leaving = false;
   const refuse = (call: string): never => {
-    throw new ProcessExit(`${call} was called, but the kernel keeps running (with every variable). To end it, shut the kernel down or restart it from the frontend.`);
+    throw new ProcessExit(
+      `${call} was called, but the kernel keeps running (with every variable). To end it, shut the kernel down or restart it from the frontend.`,
+    );
   };
-  const codeText = (code: unknown) => (code === undefined ? "" : JSON.stringify(code) ?? String(code));
+  const codeText = (code: unknown) => (code === undefined ? "" : (JSON.stringify(code) ?? String(code)));
   proc.exit = function exit(code) {
     return leaving ? original.exit.call(proc, code) : refuse(`process.exit(${codeText(code)})`);
   } as Exit;

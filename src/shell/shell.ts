@@ -31,7 +31,16 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { transformCell, CellSyntaxError, loadTslib, TSLIB_GLOBAL, type CellImport, type DecoratorOptions, type JsxSettings, type TransformOptions } from "./transform/index.js";
+import {
+  transformCell,
+  CellSyntaxError,
+  loadTslib,
+  TSLIB_GLOBAL,
+  type CellImport,
+  type DecoratorOptions,
+  type JsxSettings,
+  type TransformOptions,
+} from "./transform/index.js";
 import { notebookSettings } from "./tsconfig.js";
 import { useNotebookDir } from "./jsx_render.js";
 import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL } from "./transform/rewrite.js";
@@ -226,7 +235,8 @@ export class Shell {
   async execute(code: string, cellName: string, output: CellOutput, control: CellControl = {}): Promise<ExecuteOutcome> {
     setLatestOutput(output);
     const scope = new CellScope(output);
-    if (control.deadlineToken !== undefined && control.timeoutSeconds) scope.deadline = { token: control.deadlineToken, seconds: control.timeoutSeconds };
+    if (control.deadlineToken !== undefined && control.timeoutSeconds)
+      scope.deadline = { token: control.deadlineToken, seconds: control.timeoutSeconds };
     beginCell(scope, cellName);
     return scope.run(async () => {
       let end!: (reason: unknown) => void;
@@ -241,7 +251,11 @@ export class Shell {
         const { value, hasResult } = await Promise.race([this.evaluate(code, cellName, timeoutSeconds), ended]);
         // a cell that ended itself through IJavascript's `$$`, or still waits for it to
         const byDollar = cellEnd(scope);
-        if (byDollar !== undefined) return await this.endedBy(types.isPromise(byDollar) ? await Promise.race([scope.wait(byDollar) as Promise<CellEnd>, ended]) : byDollar, cellName);
+        if (byDollar !== undefined)
+          return await this.endedBy(
+            types.isPromise(byDollar) ? await Promise.race([scope.wait(byDollar) as Promise<CellEnd>, ended]) : byDollar,
+            cellName,
+          );
         if (!hasResult || value === undefined) return { status: "ok" };
         // waits only for a display method's promise (no extra turn for every result)
         const shown = resultOf(value);
@@ -462,7 +476,14 @@ export class Shell {
 
   /** How this shell's cells are transformed (the registry rebuilds positions with the same). */
   private transformOptions(): TransformOptions {
-    return { language: this.language, interruptible: true, names: this.names, semicolonHidesResult: this.semicolonHidesResult, decorators: this.decorators, jsx: this.jsx };
+    return {
+      language: this.language,
+      interruptible: true,
+      names: this.names,
+      semicolonHidesResult: this.semicolonHidesResult,
+      decorators: this.decorators,
+      jsx: this.jsx,
+    };
   }
 
   /** The modules a cell imports, loaded as its part (cancelled with it); in JavaScript, each named import must exist. */
@@ -482,7 +503,8 @@ export class Shell {
     imports.forEach((imp, k) => {
       const ns = modules[k] as object;
       for (const name of imp.names) {
-        if (!(name in ns)) throw withoutFrames(new SyntaxError(`The requested module '${imp.specifier}' does not provide an export named '${name}'`));
+        if (!(name in ns))
+          throw withoutFrames(new SyntaxError(`The requested module '${imp.specifier}' does not provide an export named '${name}'`));
       }
     });
     return modules;
@@ -501,7 +523,7 @@ export class Shell {
     if (isInstance(err, CellSyntaxError)) {
       const syntax = err as CellSyntaxError;
       // tabs stay tabs, so that the caret lines up under the line as a terminal shows it
-      const pointer = syntax.sourceLine.slice(0, Math.max(0, syntax.column)).replace(/[^\t]/g, " ") + "^";
+      const pointer = `${syntax.sourceLine.slice(0, Math.max(0, syntax.column)).replace(/[^\t]/g, " ")}^`;
       return {
         status: "error",
         interrupted: false,

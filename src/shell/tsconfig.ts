@@ -22,8 +22,14 @@ export function notebookSettings(cwd: string): NotebookSettings {
   let jsx: JsxSettings | undefined;
   const mode = options?.["jsx"];
   const text = (key: string): string | undefined => (typeof options?.[key] === "string" ? (options[key] as string) : undefined);
-  if (mode === "react") jsx = { runtime: "classic", factory: text("jsxFactory") ?? "React.createElement", fragment: text("jsxFragmentFactory") ?? "React.Fragment" };
-  else if (typeof mode === "string" || text("jsxImportSource")) jsx = { runtime: "automatic", importSource: text("jsxImportSource") ?? "react" };
+  if (mode === "react")
+    jsx = {
+      runtime: "classic",
+      factory: text("jsxFactory") ?? "React.createElement",
+      fragment: text("jsxFragmentFactory") ?? "React.Fragment",
+    };
+  else if (typeof mode === "string" || text("jsxImportSource"))
+    jsx = { runtime: "automatic", importSource: text("jsxImportSource") ?? "react" };
   return { decorators, jsx };
 }
 

@@ -70,7 +70,8 @@ function describe(v: unknown): string {
 function makeDisplay(id: string | undefined): Display {
   let shown = false;
   const raw = (contentType: string, b: string | Uint8Array): void => {
-    if (typeof contentType !== "string" || !contentType.includes("/")) throw new TypeError(`tslab display: ${JSON.stringify(contentType) ?? String(contentType)} is not a MIME type`);
+    if (typeof contentType !== "string" || !contentType.includes("/"))
+      throw new TypeError(`tslab display: ${JSON.stringify(contentType) ?? String(contentType)} is not a MIME type`);
     let data: string;
     if (typeof b === "string") data = b;
     else if (types.isUint8Array(b)) data = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");

@@ -80,12 +80,15 @@ function describe(v: unknown): string {
     const name = (v as object).constructor?.name;
     return !name || name === "Object" ? "an object" : `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
   }
-  return typeof v === "string" ? `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}` : `${typeof v} ${String(v)}`;
+  return typeof v === "string" ? `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}` : `${typeof v} ${String(v)}`;
 }
 
 /** The text to send for `_esm` / `_css`: a file's contents, a URL as it is, source text as it is. */
 function moduleText(cls: string, key: string, value: unknown): string {
-  const what = key === "_esm" ? "an ES module: its source, a .js file path, an http(s) URL or a URL" : "CSS: its text, a .css file path, an http(s) URL or a URL";
+  const what =
+    key === "_esm"
+      ? "an ES module: its source, a .js file path, an http(s) URL or a URL"
+      : "CSS: its text, a .css file path, an http(s) URL or a URL";
   if (value instanceof URL) {
     if (value.protocol === "http:" || value.protocol === "https:") return value.href;
     if (value.protocol === "file:") return readSource(cls, key, fileURLToPath(value));
@@ -103,7 +106,10 @@ function readSource(cls: string, key: string, path: string): string {
   } catch {
     // not there: said below
   }
-  if (!isFile) throw new Error(`${cls}.${key}: file not found: ${file} (a one-line ${key} ending in a file extension is read as a file, relative to ${process.cwd()})`);
+  if (!isFile)
+    throw new Error(
+      `${cls}.${key}: file not found: ${file} (a one-line ${key} ending in a file extension is read as a file, relative to ${process.cwd()})`,
+    );
   return readFileSync(file, "utf8");
 }
 
@@ -167,7 +173,9 @@ class AnyWidgetBase<T extends object = {}> extends DOMWidget<AnyWidgetBaseState 
     for (const key of this.stateKeys) {
       if (Object.hasOwn(this, key)) {
         this.close();
-        throw new TypeError(`${this.constructor.name} cannot have an attribute "${key}": it is a member of the widget (name it differently)`);
+        throw new TypeError(
+          `${this.constructor.name} cannot have an attribute "${key}": it is a member of the widget (name it differently)`,
+        );
       }
       this.defineAccessor(key);
     }
@@ -216,9 +224,11 @@ class AnyWidgetBase<T extends object = {}> extends DOMWidget<AnyWidgetBaseState 
   /** The options for Widget's constructor, and this widget's spec (its attributes are its own). */
   private static prepare(cls: AnyWidgetStatics, options: unknown): Record<string, unknown> {
     const name = cls.name || "AnyWidget";
-    if (options === null || typeof options !== "object" || Array.isArray(options)) throw new TypeError(`${name} options must be an object, not ${describe(options)}`);
+    if (options === null || typeof options !== "object" || Array.isArray(options))
+      throw new TypeError(`${name} options must be an object, not ${describe(options)}`);
     const defaults = cls.defaults ?? {};
-    if (defaults === null || typeof defaults !== "object" || Array.isArray(defaults)) throw new TypeError(`${name}.defaults must be an object of initial values`);
+    if (defaults === null || typeof defaults !== "object" || Array.isArray(defaults))
+      throw new TypeError(`${name}.defaults must be an object of initial values`);
     // Each widget gets its own copy of the class's defaults (a widget in them is shared, not copied).
     const copy = (v: unknown) => {
       try {
@@ -231,7 +241,9 @@ class AnyWidgetBase<T extends object = {}> extends DOMWidget<AnyWidgetBaseState 
     merged._esm ??= cls._esm;
     merged._css ??= cls._css ?? "";
     if (merged._esm === undefined) {
-      throw new TypeError(`${name} needs _esm, the widget's ES module (source text, a .js file path or an http(s) URL): as an option or a static _esm of the class`);
+      throw new TypeError(
+        `${name} needs _esm, the widget's ES module (source text, a .js file path or an http(s) URL): as an option or a static _esm of the class`,
+      );
     }
     if (merged._anywidget_id === undefined) {
       const css = typeof merged._css === "string" ? merged._css : String(merged._css);
@@ -276,7 +288,10 @@ class AnyWidgetBase<T extends object = {}> extends DOMWidget<AnyWidgetBaseState 
     } catch (err) {
       throw new TypeError(`${this.constructor.name}.send: ${(err as Error).message}`);
     }
-    if (wire.buffers.length) throw new TypeError(`${this.constructor.name}.send: bytes in the content cannot be sent as JSON; pass them as buffers (the second argument)`);
+    if (wire.buffers.length)
+      throw new TypeError(
+        `${this.constructor.name}.send: bytes in the content cannot be sent as JSON; pass them as buffers (the second argument)`,
+      );
     this.comm.send({ method: "custom", content }, { buffers });
   }
 
@@ -307,7 +322,8 @@ class AnyWidgetBase<T extends object = {}> extends DOMWidget<AnyWidgetBaseState 
         return value;
       }
       const text = moduleText(cls, key, value);
-      if (key === "_esm" && !text.trim()) throw new TypeError(`${cls}._esm is empty: it must be an ES module (source, a .js file path or an http(s) URL)`);
+      if (key === "_esm" && !text.trim())
+        throw new TypeError(`${cls}._esm is empty: it must be an ES module (source, a .js file path or an http(s) URL)`);
       return text;
     }
     const out = super.coerce(key, value);
@@ -318,7 +334,7 @@ class AnyWidgetBase<T extends object = {}> extends DOMWidget<AnyWidgetBaseState 
 }
 
 // The base state's attributes are accessors of every anywidget (as the other widget classes declare theirs).
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars
+// biome-ignore lint/correctness/noUnusedVariables: merges with the class, whose parameters it must repeat
 interface AnyWidgetBase<T extends object = {}> extends AnyWidgetBaseState {}
 
 /**
@@ -326,13 +342,13 @@ interface AnyWidgetBase<T extends object = {}> extends AnyWidgetBaseState {}
  * `T`, any anywidget (as `SomeWidget` is any widget: widget types of different states are not
  * assignable to each other).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: `any` state is how an untyped widget is spelled
 export type AnyWidget<T extends object = any> = 0 extends 1 & T ? AnyWidgetBase<any> : AnyWidgetBase<T> & T;
 
 /** The AnyWidget class: `new AnyWidget({ _esm, ...state })`, or `class C extends AnyWidget<State> { static _esm = ... }`. */
 export interface AnyWidgetClass {
   new <T extends object = {}>(options?: AnyWidgetOptions<T>): AnyWidget<T>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the prototype of every AnyWidget, whatever its state
   readonly prototype: AnyWidgetBase<any>;
   readonly spec: ModelSpec;
   /** The module of every widget of the class: source text, a `.js` file path (read when a widget is made), an http(s) URL, a `URL`. */

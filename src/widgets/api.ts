@@ -17,16 +17,62 @@
 export { Widget, PROTOCOL_VERSION, widgetById, allWidgets } from "./widget.js";
 export type { SomeWidget, Change, ModelSpec, Observer, WidgetOptions } from "./widget.js";
 export {
-  ButtonStyle, CheckboxStyle, DescriptionStyle, DescriptionWidget, DOMWidget, HTMLStyle, LabelStyle, Layout, SliderStyle, TextStyle,
+  ButtonStyle,
+  CheckboxStyle,
+  DescriptionStyle,
+  DescriptionWidget,
+  DOMWidget,
+  HTMLStyle,
+  LabelStyle,
+  Layout,
+  SliderStyle,
+  TextStyle,
 } from "./layout.js";
 export type {
-  ButtonStyleState, CheckboxStyleState, DescriptionState, DescriptionStyleState, DOMState, HTMLStyleState, LabelStyleState, LayoutState,
-  SliderStyleState, TextStyleState,
+  ButtonStyleState,
+  CheckboxStyleState,
+  DescriptionState,
+  DescriptionStyleState,
+  DOMState,
+  HTMLStyleState,
+  LabelStyleState,
+  LayoutState,
+  SliderStyleState,
+  TextStyleState,
 } from "./layout.js";
-export { Box, Button, Checkbox, Dropdown, FloatSlider, HBox, HTML, Image, IntSlider, Label, Play, Text, Textarea, VBox } from "./controls.js";
+export {
+  Box,
+  Button,
+  Checkbox,
+  Dropdown,
+  FloatSlider,
+  HBox,
+  HTML,
+  Image,
+  IntSlider,
+  Label,
+  Play,
+  Text,
+  Textarea,
+  VBox,
+} from "./controls.js";
 export type {
-  BoxState, ButtonState, CheckboxState, DropdownObserved, DropdownOption, DropdownOptions, DropdownState, FloatSliderState, HTMLState, ImageState,
-  IntSliderState, LabelState, PlayState, SliderState, TextareaState, TextState,
+  BoxState,
+  ButtonState,
+  CheckboxState,
+  DropdownObserved,
+  DropdownOption,
+  DropdownOptions,
+  DropdownState,
+  FloatSliderState,
+  HTMLState,
+  ImageState,
+  IntSliderState,
+  LabelState,
+  PlayState,
+  SliderState,
+  TextareaState,
+  TextState,
 } from "./controls.js";
 export { AnyWidget, ANYWIDGET_VERSIONS } from "./anywidget.js";
 export type { AnyWidgetBaseState, AnyWidgetClass, AnyWidgetOptions, ModuleSource } from "./anywidget.js";

@@ -65,10 +65,13 @@ const IDENTITY = ["_model_module", "_model_module_version", "_model_name", "_vie
 export function registerWidgetTargets(manager: CommManager): void {
   manager.registerTarget(CONTROL_TARGET, (comm: Comm, msg: CommMessage) => {
     if (majorOf(msg) !== CONTROL_PROTOCOL_VERSION.split(".")[0]) {
-      throw new Error(`widget control protocol ${JSON.stringify(msg.metadata.version)} is not supported (this kernel speaks ${CONTROL_PROTOCOL_VERSION})`);
+      throw new Error(
+        `widget control protocol ${JSON.stringify(msg.metadata.version)} is not supported (this kernel speaks ${CONTROL_PROTOCOL_VERSION})`,
+      );
     }
     comm.onMsg(async (m) => {
-      if (m.content.data.method !== "request_states") throw new Error(`unknown widget control method ${JSON.stringify(m.content.data.method)}`);
+      if (m.content.data.method !== "request_states")
+        throw new Error(`unknown widget control method ${JSON.stringify(m.content.data.method)}`);
       const parts = [localWidgetStates(), ...(remoteStates ? await remoteStates() : [])];
       const all: ManagerState = { states: {}, buffer_paths: [], buffers: [] };
       for (const p of parts) {
@@ -81,7 +84,8 @@ export function registerWidgetTargets(manager: CommManager): void {
   });
 
   manager.registerTarget(WIDGET_TARGET, (comm: Comm, msg: CommMessage) => {
-    if (majorOf(msg) !== "2") throw new Error(`widget protocol ${JSON.stringify(msg.metadata.version)} is not supported (this kernel speaks 2.1.0)`);
+    if (majorOf(msg) !== "2")
+      throw new Error(`widget protocol ${JSON.stringify(msg.metadata.version)} is not supported (this kernel speaks 2.1.0)`);
     const data = msg.content.data;
     const state = data.state !== null && typeof data.state === "object" ? { ...(data.state as Record<string, unknown>) } : {};
     putBuffers(state, data.buffer_paths, msg.buffers);
@@ -96,9 +100,21 @@ export function registerWidgetTargets(manager: CommManager): void {
 function genericClass(state: Record<string, unknown>): new (options?: Record<string, unknown>) => SomeWidget {
   const str = (k: string, fallback: string | null) => (typeof state[k] === "string" ? (state[k] as string) : fallback);
   const spec: ModelSpec = {
-    model: { name: str("_model_name", "WidgetModel")!, module: str("_model_module", "@jupyter-widgets/base")!, version: str("_model_module_version", "2.0.0")! },
-    view: { name: str("_view_name", null), module: str("_view_module", "@jupyter-widgets/base")!, version: str("_view_module_version", "2.0.0")! },
-    defaults: Object.fromEntries(Object.keys(state).filter((k) => !IDENTITY.includes(k)).map((k) => [k, null])),
+    model: {
+      name: str("_model_name", "WidgetModel")!,
+      module: str("_model_module", "@jupyter-widgets/base")!,
+      version: str("_model_module_version", "2.0.0")!,
+    },
+    view: {
+      name: str("_view_name", null),
+      module: str("_view_module", "@jupyter-widgets/base")!,
+      version: str("_view_module_version", "2.0.0")!,
+    },
+    defaults: Object.fromEntries(
+      Object.keys(state)
+        .filter((k) => !IDENTITY.includes(k))
+        .map((k) => [k, null]),
+    ),
   };
   return class GenericWidget extends Widget {
     static override readonly spec = spec;

@@ -7,8 +7,20 @@
 import { types } from "node:util";
 import type { JsonObject } from "../comm/index.js";
 import {
-  ButtonStyle, CheckboxStyle, DESCRIPTION_DEFAULTS, DOM_DEFAULTS, DescriptionStyle, DescriptionWidget, DOMWidget, HTMLStyle, LabelStyle,
-  SliderStyle, TextStyle, controlsSpec, type DescriptionState, type DOMState,
+  ButtonStyle,
+  CheckboxStyle,
+  DESCRIPTION_DEFAULTS,
+  DOM_DEFAULTS,
+  type DescriptionStyle,
+  DescriptionWidget,
+  DOMWidget,
+  HTMLStyle,
+  LabelStyle,
+  SliderStyle,
+  TextStyle,
+  controlsSpec,
+  type DescriptionState,
+  type DOMState,
 } from "./layout.js";
 import { Widget, type SomeWidget, type Change, type WidgetOptions } from "./widget.js";
 
@@ -24,7 +36,8 @@ interface Bounded {
 /** Number checks and bounds shared by the sliders and Play. */
 function numberCoerce(w: SomeWidget, key: string, value: unknown, integer: boolean): unknown {
   if (!["value", "min", "max", "step"].includes(key) || value === null) return value;
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError(`${w.constructor.name}.${key} must be a finite number, not ${String(value)}`);
+  if (typeof value !== "number" || !Number.isFinite(value))
+    throw new TypeError(`${w.constructor.name}.${key} must be a finite number, not ${String(value)}`);
   if (integer && !Number.isInteger(value)) throw new TypeError(`${w.constructor.name}.${key} must be an integer, not ${value}`);
   return value;
 }
@@ -51,7 +64,14 @@ export interface SliderState extends DescriptionState<SliderStyle>, Bounded {
 }
 
 const SLIDER_DEFAULTS = {
-  ...DESCRIPTION_DEFAULTS, disabled: false, orientation: "horizontal", readout: true, continuous_update: true, behavior: "drag-tap", min: 0, max: 100,
+  ...DESCRIPTION_DEFAULTS,
+  disabled: false,
+  orientation: "horizontal",
+  readout: true,
+  continuous_update: true,
+  behavior: "drag-tap",
+  min: 0,
+  max: 100,
 };
 
 export interface IntSliderState extends SliderState {}
@@ -74,7 +94,12 @@ export interface FloatSliderState extends Omit<SliderState, "step"> {
 /** A slider over numbers: `new FloatSlider({ value: 0.5, min: 0, max: 1, step: 0.01 })`. */
 export interface FloatSlider extends FloatSliderState {}
 export class FloatSlider extends DescriptionWidget<FloatSliderState> {
-  static override readonly spec = controlsSpec("FloatSlider", "FloatSlider", { ...SLIDER_DEFAULTS, value: 0, step: 0.1, readout_format: ".2f" }, { nullable: ["step"] });
+  static override readonly spec = controlsSpec(
+    "FloatSlider",
+    "FloatSlider",
+    { ...SLIDER_DEFAULTS, value: 0, step: 0.1, readout_format: ".2f" },
+    { nullable: ["step"] },
+  );
   static override readonly styleClass = SliderStyle;
   protected override coerce(key: string, value: unknown): unknown {
     return super.coerce(key, numberCoerce(this, key, value, false));
@@ -97,7 +122,16 @@ export interface PlayState extends DescriptionState<DescriptionStyle>, Bounded {
 export interface Play extends PlayState {}
 export class Play extends DescriptionWidget<PlayState> {
   static override readonly spec = controlsSpec("Play", "Play", {
-    ...DESCRIPTION_DEFAULTS, value: 0, min: 0, max: 100, step: 1, disabled: false, interval: 100, playing: false, repeat: false, show_repeat: true,
+    ...DESCRIPTION_DEFAULTS,
+    value: 0,
+    min: 0,
+    max: 100,
+    step: 1,
+    disabled: false,
+    interval: 100,
+    playing: false,
+    repeat: false,
+    show_repeat: true,
   });
   protected override coerce(key: string, value: unknown): unknown {
     if (key === "interval") numberCoerce(this, "value", value, true);
@@ -150,7 +184,12 @@ export interface CheckboxState extends DescriptionState<CheckboxStyle> {
 }
 export interface Checkbox extends CheckboxState {}
 export class Checkbox extends DescriptionWidget<CheckboxState> {
-  static override readonly spec = controlsSpec("Checkbox", "Checkbox", { ...DESCRIPTION_DEFAULTS, value: false, disabled: false, indent: true });
+  static override readonly spec = controlsSpec("Checkbox", "Checkbox", {
+    ...DESCRIPTION_DEFAULTS,
+    value: false,
+    disabled: false,
+    indent: true,
+  });
   static override readonly styleClass = CheckboxStyle;
 }
 
@@ -190,14 +229,22 @@ export interface ImageState extends DOMState {
 /** An image from bytes: `new Image({ value: readFileSync("plot.png"), format: "png" })`. */
 export interface Image extends ImageState {}
 export class Image extends DOMWidget<ImageState> {
-  static override readonly spec = controlsSpec("Image", "Image", { ...DOM_DEFAULTS, value: new Uint8Array(0), format: "png", width: "", height: "" });
+  static override readonly spec = controlsSpec("Image", "Image", {
+    ...DOM_DEFAULTS,
+    value: new Uint8Array(0),
+    format: "png",
+    width: "",
+    height: "",
+  });
   protected override coerce(key: string, value: unknown): unknown {
     if (key === "value") {
       if (!(value instanceof Uint8Array || types.isAnyArrayBuffer(value) || ArrayBuffer.isView(value))) {
         throw new TypeError(`Image.value must be bytes (a Uint8Array, ArrayBuffer or DataView), not ${typeof value}`);
       }
       const v = value as ArrayBuffer | ArrayBufferView;
-      return ArrayBuffer.isView(v) ? new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)) : new Uint8Array((v as ArrayBuffer).slice(0));
+      return ArrayBuffer.isView(v)
+        ? new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength))
+        : new Uint8Array((v as ArrayBuffer).slice(0));
     }
     return super.coerce(key, value);
   }
@@ -217,7 +264,14 @@ export interface ButtonState extends DOMState {
 /** A button: `button.onClick(() => ...)`. */
 export interface Button extends ButtonState {}
 export class Button extends DOMWidget<ButtonState> {
-  static override readonly spec = controlsSpec("Button", "Button", { ...DOM_DEFAULTS, description: "", disabled: false, icon: "", button_style: "", style: null });
+  static override readonly spec = controlsSpec("Button", "Button", {
+    ...DOM_DEFAULTS,
+    description: "",
+    disabled: false,
+    icon: "",
+    button_style: "",
+    style: null,
+  });
   private readonly clickHandlers = new Set<(button: Button) => void | Promise<void>>();
 
   constructor(options: WidgetOptions<ButtonState> = {}) {
@@ -289,9 +343,15 @@ function choicesOf<V>(options: readonly DropdownOption<V>[]): [string, V][] {
 }
 
 /** One choice out of a list: `new Dropdown({ options: ["a", "b"], value: "b" })`; `options` may be `[label, value]` pairs. */
+// biome-ignore lint/correctness/noUnusedVariables: merges with the class, whose parameters it must repeat
 export interface Dropdown<V = string> extends DropdownState {}
 export class Dropdown<V = string> extends DescriptionWidget<DropdownState, DropdownObserved<V>> {
-  static override readonly spec = controlsSpec("Dropdown", "Dropdown", { ...DESCRIPTION_DEFAULTS, _options_labels: [], index: null, disabled: false });
+  static override readonly spec = controlsSpec("Dropdown", "Dropdown", {
+    ...DESCRIPTION_DEFAULTS,
+    _options_labels: [],
+    index: null,
+    disabled: false,
+  });
   private choices: [string, V][];
   /** The choices before an options change, for the value/label changes observers see. */
   private previousChoices?: [string, V][];
@@ -326,7 +386,7 @@ export class Dropdown<V = string> extends DescriptionWidget<DropdownState, Dropd
   /** The selected value, or null. */
   get value(): V | null {
     const i = this.index;
-    return i === null ? null : this.choices[i]?.[1] ?? null;
+    return i === null ? null : (this.choices[i]?.[1] ?? null);
   }
 
   set value(value: V | null) {
@@ -336,7 +396,7 @@ export class Dropdown<V = string> extends DescriptionWidget<DropdownState, Dropd
   /** The selected label, or null. */
   get label(): string | null {
     const i = this.index;
-    return i === null ? null : this.choices[i]?.[0] ?? null;
+    return i === null ? null : (this.choices[i]?.[0] ?? null);
   }
 
   set label(label: string | null) {
@@ -346,7 +406,8 @@ export class Dropdown<V = string> extends DescriptionWidget<DropdownState, Dropd
   protected override coerce(key: string, value: unknown): unknown {
     if (key === "index" && value !== null) {
       const n = (this.values._options_labels as string[] | undefined)?.length ?? 0;
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw new TypeError(`Dropdown.index must be an integer ≥ 0 or null, not ${String(value)}`);
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+        throw new TypeError(`Dropdown.index must be an integer ≥ 0 or null, not ${String(value)}`);
       if (value >= n) throw new RangeError(`Dropdown.index ${value} is out of range (${n} options)`);
     }
     if (key === "_options_labels" && (!Array.isArray(value) || value.some((l) => typeof l !== "string"))) {
@@ -398,7 +459,8 @@ const BOX_DEFAULTS = { ...DOM_DEFAULTS, children: [], box_style: "" };
 class BoxBase extends DOMWidget<BoxState> {
   protected override coerce(key: string, value: unknown): unknown {
     if (key === "children") {
-      if (!Array.isArray(value) || value.some((c) => !(c instanceof Widget))) throw new TypeError(`${this.constructor.name}.children must be an array of widgets`);
+      if (!Array.isArray(value) || value.some((c) => !(c instanceof Widget)))
+        throw new TypeError(`${this.constructor.name}.children must be an array of widgets`);
       return [...value];
     }
     return super.coerce(key, value);

@@ -4,7 +4,22 @@
  *
  * @module
  */
-import { Box, Button, Checkbox, Dropdown, FloatSlider, HBox, HTML, Image, IntSlider, Label, Play, Text, Textarea, VBox } from "./controls.js";
+import {
+  Box,
+  Button,
+  Checkbox,
+  Dropdown,
+  FloatSlider,
+  HBox,
+  HTML,
+  Image,
+  IntSlider,
+  Label,
+  Play,
+  Text,
+  Textarea,
+  VBox,
+} from "./controls.js";
 import { registerWidgetClasses } from "./control.js";
 import { ButtonStyle, CheckboxStyle, DescriptionStyle, HTMLStyle, LabelStyle, Layout, SliderStyle, TextStyle } from "./layout.js";
 import { DirectionalLink, Link } from "./link.js";
@@ -16,6 +31,29 @@ export { CONTROL_TARGET, localWidgetStates, registerWidgetTargets, useRemoteWidg
 export { useOutputRouting, type OutputRouting, type OutputSink } from "./output.js";
 
 registerWidgetClasses([
-  Box, Button, Checkbox, Dropdown, FloatSlider, HBox, HTML, Image, IntSlider, Label, Play, Text, Textarea, VBox, Output, Link, DirectionalLink,
-  ButtonStyle, CheckboxStyle, DescriptionStyle, HTMLStyle, LabelStyle, Layout, SliderStyle, TextStyle,
+  Box,
+  Button,
+  Checkbox,
+  Dropdown,
+  FloatSlider,
+  HBox,
+  HTML,
+  Image,
+  IntSlider,
+  Label,
+  Play,
+  Text,
+  Textarea,
+  VBox,
+  Output,
+  Link,
+  DirectionalLink,
+  ButtonStyle,
+  CheckboxStyle,
+  DescriptionStyle,
+  HTMLStyle,
+  LabelStyle,
+  Layout,
+  SliderStyle,
+  TextStyle,
 ] as unknown as Parameters<typeof registerWidgetClasses>[0]);

@@ -50,7 +50,8 @@ export interface OutputState extends DOMState {
   outputs: OutputItem[];
 }
 
-const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function";
 
 export interface Output extends OutputState {}
 export class Output extends DOMWidget<OutputState> {
@@ -144,7 +145,10 @@ export class Output extends DOMWidget<OutputState> {
     }
   }
 
-  private appendDisplay(data: Record<string, unknown>, options: { metadata?: Record<string, unknown>; displayId?: string; update?: boolean }): void {
+  private appendDisplay(
+    data: Record<string, unknown>,
+    options: { metadata?: Record<string, unknown>; displayId?: string; update?: boolean },
+  ): void {
     const item: OutputItem = { output_type: "display_data", data, metadata: options.metadata ?? {} };
     const id = options.displayId;
     if (options.update) {
@@ -159,7 +163,9 @@ export class Output extends DOMWidget<OutputState> {
 
   /** As a cell's error shows (the kernel's formatting never throws, also for hostile values). */
   private appendError(err: unknown): void {
-    const { ename, evalue, traceback } = routing ? routing.describeError(err) : { ename: "Error", evalue: String(err), traceback: [String(err)] };
+    const { ename, evalue, traceback } = routing
+      ? routing.describeError(err)
+      : { ename: "Error", evalue: String(err), traceback: [String(err)] };
     this.add({ output_type: "error", ename, evalue, traceback });
   }
 }

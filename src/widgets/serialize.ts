@@ -92,7 +92,8 @@ export function putBuffers(state: Record<string, unknown>, paths: unknown, buffe
       if (obj === null || typeof obj !== "object") return;
       obj = (obj as Record<string | number, unknown>)[key as string | number];
     }
-    if (obj !== null && typeof obj === "object") (obj as Record<string | number, unknown>)[path[path.length - 1] as string | number] = buffer;
+    if (obj !== null && typeof obj === "object")
+      (obj as Record<string | number, unknown>)[path[path.length - 1] as string | number] = buffer;
   });
 }
 
@@ -111,6 +112,7 @@ export function fromWireRefs(value: unknown, resolve: (id: string) => unknown): 
 
 /** Whether two wire values are the same (JSON text, and the same bytes for their buffers). */
 export function sameWire(a: WireState, b: WireState): boolean {
-  if (JSON.stringify(a.state) !== JSON.stringify(b.state) || JSON.stringify(a.buffer_paths) !== JSON.stringify(b.buffer_paths)) return false;
+  if (JSON.stringify(a.state) !== JSON.stringify(b.state) || JSON.stringify(a.buffer_paths) !== JSON.stringify(b.buffer_paths))
+    return false;
   return a.buffers.length === b.buffers.length && a.buffers.every((x, i) => Buffer.from(x).equals(b.buffers[i]!));
 }

@@ -45,7 +45,7 @@ export interface ModelSpec {
 }
 
 /** Any widget, whatever its attributes. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: whatever its attributes
 export type SomeWidget = Widget<any, any>;
 
 /** One change of one attribute, as observers get it (traitlets' change dict). */
@@ -212,7 +212,8 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
 
   /** Stop `handler` (everywhere it observes). */
   unobserve(handler: Observer<O>): void {
-    for (let i = this.observers.length - 1; i >= 0; i--) if (this.observers[i]!.handler === (handler as unknown)) this.observers.splice(i, 1);
+    for (let i = this.observers.length - 1; i >= 0; i--)
+      if (this.observers[i]!.handler === (handler as unknown)) this.observers.splice(i, 1);
   }
 
   /** The next change of `name` (any attribute without one), for `await`. */
@@ -281,8 +282,10 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
     if (def !== null && (typeof def === "boolean" || typeof def === "string" || typeof def === "number") && typeof value !== typeof def) {
       throw new TypeError(`${this.constructor.name}.${key} must be a ${typeof def}, not ${describe(value)}`);
     }
-    if (typeof value === "number" && !Number.isFinite(value)) throw new TypeError(`${this.constructor.name}.${key} must be a finite number, not ${value}`);
-    if (Array.isArray(def) && !Array.isArray(value)) throw new TypeError(`${this.constructor.name}.${key} must be an array, not ${describe(value)}`);
+    if (typeof value === "number" && !Number.isFinite(value))
+      throw new TypeError(`${this.constructor.name}.${key} must be a finite number, not ${value}`);
+    if (Array.isArray(def) && !Array.isArray(value))
+      throw new TypeError(`${this.constructor.name}.${key} must be an array, not ${describe(value)}`);
     return value;
   }
 
@@ -339,8 +342,12 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
     if (identity) {
       const { model, view } = this.spec;
       Object.assign(state, {
-        _model_module: model.module, _model_module_version: model.version, _model_name: model.name,
-        _view_module: view.module, _view_module_version: view.version, _view_name: view.name,
+        _model_module: model.module,
+        _model_module_version: model.version,
+        _model_name: model.name,
+        _view_module: view.module,
+        _view_module_version: view.version,
+        _view_name: view.name,
       });
     }
     for (const k of keys) state[k] = this.values[k];
@@ -387,7 +394,9 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
         try {
           const r = handler(change as unknown as Change);
           if (r && typeof (r as Promise<void>).then === "function") {
-            const p = (r as Promise<void>).catch((err: unknown) => comms.reportError(err, `observer of ${this.constructor.name}.${String(change.name)}`));
+            const p = (r as Promise<void>).catch((err: unknown) =>
+              comms.reportError(err, `observer of ${this.constructor.name}.${String(change.name)}`),
+            );
             this.pending?.push(p);
           }
         } catch (err) {
@@ -403,7 +412,10 @@ export class Widget<S extends object = Record<string, unknown>, O extends object
     const data = msg.content.data;
     switch (data.method) {
       case "update": {
-        const state = data.state !== null && typeof data.state === "object" && !Array.isArray(data.state) ? (data.state as Record<string, unknown>) : {};
+        const state =
+          data.state !== null && typeof data.state === "object" && !Array.isArray(data.state)
+            ? (data.state as Record<string, unknown>)
+            : {};
         putBuffers(state, data.buffer_paths, msg.buffers);
         const known = Object.fromEntries(Object.entries(state).filter(([k]) => k in this.spec.defaults));
         const wire = toWire(known, isWidget);

@@ -73,7 +73,11 @@ describe("in this thread", () => {
 
   it("rejects with the function's own error, thrown or rejected", async () => {
     const here = Caller.current();
-    await expect(here.call(() => { throw new TypeError("sync"); })).rejects.toThrow(TypeError);
+    await expect(
+      here.call(() => {
+        throw new TypeError("sync");
+      }),
+    ).rejects.toThrow(TypeError);
     await expect(here.call(async () => Promise.reject(new Error("async")))).rejects.toThrow("async");
   });
 
@@ -158,7 +162,10 @@ describe("in another thread", () => {
     const value = { when: new Date(0), bytes: new Uint8Array([1, 2]), map: new Map([["k", 1]]), nested: [1, { a: "b" }] };
     expect(await w.call(fn("echo"), value)).toEqual(value);
     await expect(w.call(fn("echo"), { f: () => 1 })).rejects.toMatchObject({ name: "DataCloneError" });
-    await expect(w.call(fn("giveFunction"))).rejects.toMatchObject({ name: "DataCloneError", message: expect.stringMatching(/^The result could not be sent back to the thread "main"/) });
+    await expect(w.call(fn("giveFunction"))).rejects.toMatchObject({
+      name: "DataCloneError",
+      message: expect.stringMatching(/^The result could not be sent back to the thread "main"/),
+    });
   });
 
   it("refuses a function of this thread for another thread, saying what to give instead", () => {
@@ -174,7 +181,9 @@ describe("in another thread", () => {
     expect(err.message).toBe("out of range");
     expect(err.stack).toMatch(/^RangeError: out of range\n\s+at fail \(.*work\.mjs:\d+:\d+\)/);
     expect(err.stack).toMatch(/\n\s+at <thread "w">$/);
-    const custom = (await w.call({ source: "() => { class Oops extends Error { name = 'Oops'; code = 'E_OOPS' }; throw new Oops('custom') }" }).catch((e: unknown) => e)) as Error & { code: string };
+    const custom = (await w
+      .call({ source: "() => { class Oops extends Error { name = 'Oops'; code = 'E_OOPS' }; throw new Oops('custom') }" })
+      .catch((e: unknown) => e)) as Error & { code: string };
     expect([custom.name, custom.message, custom.code]).toEqual(["Oops", "custom", "E_OOPS"]);
     expect(await w.call(fn("failWith"), 42).catch((e: unknown) => e)).toBe(42);
     await expect(w.call({ module: work, export: "nothing" })).rejects.toThrow(`The module "${work}" has no export "nothing"`);
@@ -212,7 +221,9 @@ describe("in another thread", () => {
 
   it("refuses settings that differ from the running thread's, and unknown backends", () => {
     Caller.get({ name: "settings" });
-    expect(() => Caller.get({ name: "settings", loop: "pure" })).toThrow('thread "settings" already runs with backend=node: give its name alone (or the same settings)');
+    expect(() => Caller.get({ name: "settings", loop: "pure" })).toThrow(
+      'thread "settings" already runs with backend=node: give its name alone (or the same settings)',
+    );
     expect(() => Caller.get({ name: "other", backend: "nosuch" })).toThrow(/unknown backend "nosuch"/);
     expect(() => Caller.get({ name: "main", loop: "pure" })).toThrow(/"main" is the main thread/);
     expect(() => Caller.get({ nmae: "x" } as never)).toThrow('Caller.get: unknown option "nmae"');
@@ -224,7 +235,10 @@ describe("in another thread", () => {
     expect(await pure.call(fn("add"), 1, 2)).toBe(3);
     const broken = Caller.get({ name: "broken", loop: "nosuch" });
     const call = broken.call(fn("add"), 1, 2);
-    await expect(broken.ready).rejects.toMatchObject({ name: "ThreadEnded", message: expect.stringMatching(/^The thread "broken" could not start: No host is available for loop="nosuch"/) });
+    await expect(broken.ready).rejects.toMatchObject({
+      name: "ThreadEnded",
+      message: expect.stringMatching(/^The thread "broken" could not start: No host is available for loop="nosuch"/),
+    });
     await expect(call).rejects.toMatchObject({ name: "ThreadEnded" });
   });
 });
@@ -248,7 +262,10 @@ describe("threads ending", () => {
   it("stop() ends a thread even in a synchronous loop; its calls reject", async () => {
     const s = Caller.get({ name: "stopped" });
     // the expectation is attached first: the call rejects while stop() is awaited
-    const busy = expect(s.call(fn("spin"), 60_000)).rejects.toMatchObject({ name: "ThreadEnded", message: 'The thread "stopped" was stopped' });
+    const busy = expect(s.call(fn("spin"), 60_000)).rejects.toMatchObject({
+      name: "ThreadEnded",
+      message: 'The thread "stopped" was stopped',
+    });
     await new Promise((r) => setTimeout(r, 100));
     await s.stop();
     await busy;
@@ -322,7 +339,10 @@ describe("from a caller thread", () => {
     await until(async () => (await target.call(fn("waitingForCancel"))) === 1);
     await caller.stop();
     await until(async () => (await target.call(fn("waitingForCancel"))) === 0);
-    expect(await target.call(fn("lastCancel"))).toEqual({ name: "ThreadEnded", message: 'The thread "doomed", which made the call, ended' });
+    expect(await target.call(fn("lastCancel"))).toEqual({
+      name: "ThreadEnded",
+      message: 'The thread "doomed", which made the call, ended',
+    });
   });
 });
 

@@ -6,7 +6,15 @@ import type { Message } from "../../src/messaging/index.js";
 const msg = (msgType: string, content: Record<string, unknown>, buffers: Buffer[] = []): Message =>
   ({ identities: [], header: { msg_type: msgType }, parent_header: {}, metadata: {}, content, buffers }) as unknown as Message;
 const open = (id: string, state: Record<string, unknown>, paths: unknown[] = [], buffers: Buffer[] = []) =>
-  msg("comm_open", { comm_id: id, target_name: "jupyter.widget", data: { state: { _model_name: "XModel", _model_module: "m", _model_module_version: "1.0.0", ...state }, buffer_paths: paths } }, buffers);
+  msg(
+    "comm_open",
+    {
+      comm_id: id,
+      target_name: "jupyter.widget",
+      data: { state: { _model_name: "XModel", _model_module: "m", _model_module_version: "1.0.0", ...state }, buffer_paths: paths },
+    },
+    buffers,
+  );
 
 describe("WidgetStateRecorder", () => {
   it("folds updates into the opened state, keeps buffers as base64 and drops closed widgets", () => {
@@ -24,7 +32,9 @@ describe("WidgetStateRecorder", () => {
       version_minor: 0,
       state: {
         a: {
-          model_name: "XModel", model_module: "m", model_module_version: "1.0.0",
+          model_name: "XModel",
+          model_module: "m",
+          model_module_version: "1.0.0",
           state: { _model_name: "XModel", _model_module: "m", _model_module_version: "1.0.0", value: 2 },
           buffers: [{ encoding: "base64", path: ["data"], data: "AQI=" }],
         },

@@ -29,12 +29,20 @@ describe("a comm the kernel opens", () => {
   it("publishes comm_open with its target, data, metadata and copies of its buffers", () => {
     const bytes = new Uint8Array([1, 2, 3, 4]);
     const data = { x: 1 };
-    const comm = new Comm("my.target", { data, metadata: { version: "1" }, buffers: [bytes.subarray(1, 3), new DataView(bytes.buffer, 3, 1)] });
+    const comm = new Comm("my.target", {
+      data,
+      metadata: { version: "1" },
+      buffers: [bytes.subarray(1, 3), new DataView(bytes.buffer, 3, 1)],
+    });
     data.x = 2;
     bytes[1] = 99;
     expect(sent).toHaveLength(1);
     const [open] = sent;
-    expect(open).toMatchObject({ msgType: "comm_open", content: { comm_id: comm.commId, target_name: "my.target", data: { x: 1 } }, metadata: { version: "1" } });
+    expect(open).toMatchObject({
+      msgType: "comm_open",
+      content: { comm_id: comm.commId, target_name: "my.target", data: { x: 1 } },
+      metadata: { version: "1" },
+    });
     expect(open!.buffers.map((b) => [...b])).toEqual([[2, 3], [4]]);
     expect(comm.commId).toMatch(/^[0-9a-f]{32}$/);
     expect(manager.info()).toEqual({ [comm.commId]: { target_name: "my.target" } });
@@ -58,10 +66,16 @@ describe("a comm the kernel opens", () => {
   });
 
   it("takes buffers made in another realm (cells run in a vm context)", () => {
-    const [buf, view] = vm.runInNewContext("const b = new Uint8Array([1, 2, 3]); [b.buffer, new DataView(b.buffer, 1)]") as [ArrayBuffer, DataView];
+    const [buf, view] = vm.runInNewContext("const b = new Uint8Array([1, 2, 3]); [b.buffer, new DataView(b.buffer, 1)]") as [
+      ArrayBuffer,
+      DataView,
+    ];
     const comm = new Comm("t");
     comm.send({}, { buffers: [buf, view] });
-    expect(sent[1]!.buffers.map((b) => [...b])).toEqual([[1, 2, 3], [2, 3]]);
+    expect(sent[1]!.buffers.map((b) => [...b])).toEqual([
+      [1, 2, 3],
+      [2, 3],
+    ]);
   });
 
   it("refuses what JSON cannot carry, with a message that says what", () => {
@@ -90,7 +104,9 @@ describe("messages from the frontend", () => {
       throw new Error("boom");
     });
     const stop = comm.onMsg((m) => void seen.push(`c:${String(m.content.data.v)}`));
-    expect(await manager.receive(inbound("comm_msg", { comm_id: "c2", data: { v: 1 } }, [new Uint8Array([7])]))).toEqual({ status: "handled" });
+    expect(await manager.receive(inbound("comm_msg", { comm_id: "c2", data: { v: 1 } }, [new Uint8Array([7])]))).toEqual({
+      status: "handled",
+    });
     stop();
     await manager.receive(inbound("comm_msg", { comm_id: "c2", data: { v: 2 } }));
     expect(seen).toEqual(["a:1:1", "c:1", "a:2:0"]);
@@ -121,7 +137,9 @@ describe("messages from the frontend", () => {
       opened.push({ id: comm.commId, data: msg.content.data });
       comm.onMsg((m) => comm.send({ echo: m.content.data }, { buffers: m.buffers }));
     });
-    expect(await manager.receive(inbound("comm_open", { comm_id: "f1", target_name: "echo", data: { a: 1 } }))).toEqual({ status: "handled" });
+    expect(await manager.receive(inbound("comm_open", { comm_id: "f1", target_name: "echo", data: { a: 1 } }))).toEqual({
+      status: "handled",
+    });
     expect(opened).toEqual([{ id: "f1", data: { a: 1 } }]);
     expect(sent).toEqual([]); // no comm_open goes back
     await manager.receive(inbound("comm_msg", { comm_id: "f1", data: { q: 2 } }, [new Uint8Array([5, 6])]));
@@ -129,7 +147,10 @@ describe("messages from the frontend", () => {
     expect(sent[0]).toMatchObject({ msgType: "comm_msg", content: { comm_id: "f1", data: { echo: { q: 2 } } } });
     expect([...sent[0]!.buffers[0]!]).toEqual([5, 6]);
 
-    expect(await manager.receive(inbound("comm_open", { comm_id: "f2", target_name: "nobody", data: {} }))).toEqual({ status: "unknown target", target: "nobody" });
+    expect(await manager.receive(inbound("comm_open", { comm_id: "f2", target_name: "nobody", data: {} }))).toEqual({
+      status: "unknown target",
+      target: "nobody",
+    });
     expect(sent[1]).toEqual({ msgType: "comm_close", content: { comm_id: "f2", data: {} }, metadata: {}, buffers: [] });
     expect(manager.info("echo")).toEqual({ f1: { target_name: "echo" } });
   });
@@ -160,7 +181,10 @@ describe("messages from the frontend", () => {
 
   it("malformed messages are refused, never thrown", async () => {
     expect(await manager.receive(inbound("comm_msg", { data: {} }))).toMatchObject({ status: "invalid" });
-    expect(await manager.receive(inbound("comm_open", { comm_id: "x" }))).toEqual({ status: "invalid", reason: "comm_open without a target_name" });
+    expect(await manager.receive(inbound("comm_open", { comm_id: "x" }))).toEqual({
+      status: "invalid",
+      reason: "comm_open without a target_name",
+    });
     const comm = new Comm("t", { commId: "c5" });
     let got: unknown;
     comm.onMsg((m) => void (got = m.content.data));

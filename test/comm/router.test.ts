@@ -17,8 +17,18 @@ class Owner implements CommOwner<string> {
 }
 
 let n = 0;
-const inbound = (msgType: string, content: Record<string, unknown>): CommInbound => ({ header: { msg_id: `m${++n}`, msg_type: msgType }, content, metadata: {}, buffers: [] });
-const open = (id: string, target: string): CommOutbound => ({ msgType: "comm_open", content: { comm_id: id, target_name: target, data: {} }, metadata: {}, buffers: [] });
+const inbound = (msgType: string, content: Record<string, unknown>): CommInbound => ({
+  header: { msg_id: `m${++n}`, msg_type: msgType },
+  content,
+  metadata: {},
+  buffers: [],
+});
+const open = (id: string, target: string): CommOutbound => ({
+  msgType: "comm_open",
+  content: { comm_id: id, target_name: target, data: {} },
+  metadata: {},
+  buffers: [],
+});
 const close = (id: string): CommOutbound => ({ msgType: "comm_close", content: { comm_id: id, data: {} }, metadata: {}, buffers: [] });
 
 beforeEach(() => {
@@ -35,7 +45,10 @@ describe("CommRouter", () => {
     router.noteOutbound(thread, open("t1", "jupyter.widget"));
     expect(await router.receive(inbound("comm_msg", { comm_id: "t1", data: {} }), "out-a")).toEqual({ status: "forwarded" });
     await router.receive(inbound("comm_close", { comm_id: "t1", data: {} }), "out-b");
-    expect(thread.got).toEqual([{ type: "comm_msg", id: "t1", output: "out-a" }, { type: "comm_close", id: "t1", output: "out-b" }]);
+    expect(thread.got).toEqual([
+      { type: "comm_msg", id: "t1", output: "out-a" },
+      { type: "comm_close", id: "t1", output: "out-b" },
+    ]);
     // closed by the frontend: the id is unknown now
     expect(await router.receive(inbound("comm_msg", { comm_id: "t1", data: {} }), "x")).toEqual({ status: "unknown comm", commId: "t1" });
   });
@@ -73,7 +86,10 @@ describe("CommRouter", () => {
     expect(mainOpened).toBe(true);
     expect(b.got).toHaveLength(1);
 
-    expect(await router.receive(inbound("comm_open", { comm_id: "f4", target_name: "nobody" }), "o")).toEqual({ status: "unknown target", target: "nobody" });
+    expect(await router.receive(inbound("comm_open", { comm_id: "f4", target_name: "nobody" }), "o")).toEqual({
+      status: "unknown target",
+      target: "nobody",
+    });
     expect(sent.at(-1)).toMatchObject({ msgType: "comm_close", content: { comm_id: "f4" } });
   });
 

@@ -87,7 +87,11 @@ describe("anywidget in JupyterLab", () => {
     await expectText(pickerCell.locator(".picker-label"), /^ink #00aa55$/);
     // the kernel's observer repainted the HTML swatch next to it
     const swatch = pickerCell.locator(".widget-html div[style]");
-    await eventually("the swatch in the new colour", () => swatch.evaluate((d) => getComputedStyle(d).backgroundColor), (c) => c === "rgb(0, 170, 85)");
+    await eventually(
+      "the swatch in the new colour",
+      () => swatch.evaluate((d) => getComputedStyle(d).backgroundColor),
+      (c) => c === "rgb(0, 170, 85)",
+    );
     expect(await kernelValue("picker.value")).toBe("'#00aa55'");
   });
 
@@ -105,7 +109,11 @@ describe("anywidget in JupyterLab", () => {
   it("comes back from the kernel after a page reload, and still talks to it", async () => {
     await nb.toolbarButton("docmanager:save").click();
     const tab = lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", { hasText: NOTEBOOK });
-    await eventually("the notebook saved", () => tab.getAttribute("class"), (c) => !!c && !c.includes("jp-mod-dirty"));
+    await eventually(
+      "the notebook saved",
+      () => tab.getAttribute("class"),
+      (c) => !!c && !c.includes("jp-mod-dirty"),
+    );
     nb = await openNotebook(lab.lab, lab.page, NOTEBOOK, { reload: true });
     counterCell = nb.cell(0);
     // the module and the state come from the kernel (jupyter.widget.control's update_states)

@@ -53,7 +53,11 @@ describe("running and stopping cells", () => {
     await nb.run("let kept = 41;");
     const spinning = await nb.submit("let spins = 0;\nwhile (true) { spins++; }");
     await expectRunning(spinning);
-    await eventually("kernel status busy", () => nb.kernelStatus().getAttribute("data-status"), (s) => s === "busy");
+    await eventually(
+      "kernel status busy",
+      () => nb.kernelStatus().getAttribute("data-status"),
+      (s) => s === "busy",
+    );
 
     await nb.toolbarButton("notebook:interrupt-kernel").click();
     await expectFinished(spinning);
@@ -71,7 +75,11 @@ describe("running and stopping cells", () => {
   it("stops a loop that runs after an await with the Stop button", async () => {
     const spinning = await nb.submit("await new Promise((resolve) => setTimeout(resolve, 50));\nwhile (true) { spins++; }");
     await expectRunning(spinning);
-    await eventually("kernel status busy", () => nb.kernelStatus().getAttribute("data-status"), (s) => s === "busy");
+    await eventually(
+      "kernel status busy",
+      () => nb.kernelStatus().getAttribute("data-status"),
+      (s) => s === "busy",
+    );
     await nb.toolbarButton("notebook:interrupt-kernel").click();
     await expectFinished(spinning);
     await expectText(outputs(spinning, STDERR), "KernelInterrupt");
@@ -114,12 +122,15 @@ describe("Run All with a failing cell", () => {
   const NOTEBOOK = "run-all-stops.ipynb";
   let nb: Notebook;
   beforeAll(async () => {
-    const code = (source: string, i: number) => ({ id: `cell-${i + 1}`, cell_type: "code", metadata: {}, source, outputs: [], execution_count: null });
-    const sources = [
-      '"cell 1 ran"',
-      'throw new Error("cell 2 fails")',
-      ...[3, 4, 5, 6].map((n) => `"cell ${n} ran"`),
-    ];
+    const code = (source: string, i: number) => ({
+      id: `cell-${i + 1}`,
+      cell_type: "code",
+      metadata: {},
+      source,
+      outputs: [],
+      execution_count: null,
+    });
+    const sources = ['"cell 1 ran"', 'throw new Error("cell 2 fails")', ...[3, 4, 5, 6].map((n) => `"cell ${n} ran"`)];
     const notebook = {
       nbformat: 4,
       nbformat_minor: 5,
@@ -141,7 +152,11 @@ describe("Run All with a failing cell", () => {
     await nb.waitForIdle();
     // Every later cell has been answered (no [*] left) ...
     for (const i of [2, 3, 4, 5]) {
-      await eventually(`cell ${i + 1} answered`, () => prompt(nb.cell(i)).textContent(), (t) => t !== "[*]:");
+      await eventually(
+        `cell ${i + 1} answered`,
+        () => prompt(nb.cell(i)).textContent(),
+        (t) => t !== "[*]:",
+      );
     }
     // ... and none of them ran.
     for (const i of [2, 3, 4, 5]) {

@@ -152,9 +152,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const log = join(root, "jupyter-lab.log");
   const logFd = openSync(log, "a");
   const args = [
-    "lab", "--no-browser", "--allow-root",
-    "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`, "--ServerApp.port_retries=0",
-    `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${rootDir}`,
+    "lab",
+    "--no-browser",
+    "--allow-root",
+    "--ServerApp.ip=127.0.0.1",
+    `--ServerApp.port=${port}`,
+    "--ServerApp.port_retries=0",
+    `--IdentityProvider.token=${token}`,
+    `--ServerApp.root_dir=${rootDir}`,
     // Only our kernel in the launcher (the venv also carries ipykernel).
     `--KernelSpecManager.allowed_kernelspecs=${KERNEL_NAME}`,
     "--LabApp.extension_manager=readonly",

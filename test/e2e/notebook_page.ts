@@ -12,13 +12,7 @@ import type { LabServer } from "./lab_server.js";
 export const KERNEL_DISPLAY_NAME = "TypeScript (async)";
 
 /** The flags the issue names: headless, no sandbox (root in CI), no traffic of chromium's own. */
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 export interface LabPage {
   lab: LabServer;
@@ -75,9 +69,17 @@ async function openNewNotebook(lab: LabServer, page: Page, name: string): Promis
   const card = page.locator(`.jp-LauncherCard[data-category="Notebook"][title="${KERNEL_DISPLAY_NAME}"]`);
   await card.click({ timeout: 60_000 });
   const panel = page.locator(".jp-NotebookPanel:visible");
-  await eventually("one notebook panel", () => panel.count(), (n) => n === 1);
+  await eventually(
+    "one notebook panel",
+    () => panel.count(),
+    (n) => n === 1,
+  );
   const notebook = new Notebook(page, panel);
-  await eventually("the notebook's kernel name", () => panel.locator(".jp-Toolbar-kernelName").textContent(), (t) => t === KERNEL_DISPLAY_NAME);
+  await eventually(
+    "the notebook's kernel name",
+    () => panel.locator(".jp-Toolbar-kernelName").textContent(),
+    (t) => t === KERNEL_DISPLAY_NAME,
+  );
   await notebook.waitForIdle();
   await page.locator(".lm-MenuBar-item", { has: page.locator(".lm-MenuBar-itemLabel", { hasText: /^File$/ }) }).click();
   await page.locator('.lm-Menu-item[data-command="docmanager:rename"]').click();
@@ -107,9 +109,18 @@ export async function openNotebook(lab: LabServer, page: Page, path: string, { r
     if (reload) await page.reload();
     else await page.goto(`${lab.baseUrl}lab/tree/${path}?reset&token=${lab.token}`);
     const panel = page.locator(".jp-NotebookPanel:visible");
-    await eventually("one notebook panel", () => panel.count(), (n) => n === 1, 60_000);
+    await eventually(
+      "one notebook panel",
+      () => panel.count(),
+      (n) => n === 1,
+      60_000,
+    );
     const notebook = new Notebook(page, panel);
-    await eventually("the notebook's kernel name", () => panel.locator(".jp-Toolbar-kernelName").textContent(), (t) => t === KERNEL_DISPLAY_NAME);
+    await eventually(
+      "the notebook's kernel name",
+      () => panel.locator(".jp-Toolbar-kernelName").textContent(),
+      (t) => t === KERNEL_DISPLAY_NAME,
+    );
     await notebook.waitForIdle();
     await closeLeftPanel(page);
     return notebook;
@@ -145,7 +156,12 @@ export class Notebook {
   }
 
   async waitForIdle(timeout = 60_000): Promise<void> {
-    await eventually("kernel status idle", () => this.kernelStatus().getAttribute("data-status"), (s) => s === "idle", timeout);
+    await eventually(
+      "kernel status idle",
+      () => this.kernelStatus().getAttribute("data-status"),
+      (s) => s === "idle",
+      timeout,
+    );
   }
 
   /** Index of the active cell (the one Shift+Enter moved to). */
@@ -193,11 +209,21 @@ export function prompt(cell: Locator): Locator {
 }
 
 export async function expectFinished(cell: Locator, timeout = 30_000): Promise<void> {
-  await eventually("the cell's execution count", () => prompt(cell).textContent(), (t) => /^\[\d+\]:$/.test(t ?? ""), timeout);
+  await eventually(
+    "the cell's execution count",
+    () => prompt(cell).textContent(),
+    (t) => /^\[\d+\]:$/.test(t ?? ""),
+    timeout,
+  );
 }
 
 export async function expectRunning(cell: Locator, timeout = 30_000): Promise<void> {
-  await eventually("the cell's busy prompt [*]", () => prompt(cell).textContent(), (t) => t === "[*]:", timeout);
+  await eventually(
+    "the cell's busy prompt [*]",
+    () => prompt(cell).textContent(),
+    (t) => t === "[*]:",
+    timeout,
+  );
 }
 
 /** The cell's outputs of one mime type as JupyterLab rendered them. */

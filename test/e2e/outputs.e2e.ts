@@ -103,7 +103,11 @@ describe("a TypeScript notebook in JupyterLab", () => {
     await item.waitFor({ state: "visible" });
     await lab.page.keyboard.type("toUpper");
     // Typing on filters the open popup.
-    await eventually("the popup narrowed to toUpperCase", () => completer.locator(".jp-Completer-item").evaluateAll((items) => items.map((i) => i.getAttribute("data-value"))), (values) => values.includes("toUpperCase") && !values.includes("toLowerCase"));
+    await eventually(
+      "the popup narrowed to toUpperCase",
+      () => completer.locator(".jp-Completer-item").evaluateAll((items) => items.map((i) => i.getAttribute("data-value"))),
+      (values) => values.includes("toUpperCase") && !values.includes("toLowerCase"),
+    );
     await screenshot(lab.lab, lab.page, "completion.png");
     await item.click();
     await completer.waitFor({ state: "hidden" });

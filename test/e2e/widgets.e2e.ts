@@ -139,7 +139,11 @@ describe("Jupyter widgets in JupyterLab", () => {
     // Saved, so the reloaded page has the widgets' views (outputs naming their model ids).
     await nb.toolbarButton("docmanager:save").click();
     const tab = lab.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", { hasText: NOTEBOOK });
-    await eventually("the notebook saved", () => tab.getAttribute("class"), (c) => !!c && !c.includes("jp-mod-dirty"));
+    await eventually(
+      "the notebook saved",
+      () => tab.getAttribute("class"),
+      (c) => !!c && !c.includes("jp-mod-dirty"),
+    );
 
     // What the reloaded page and the kernel say to each other (kernel websocket frames).
     const sent: string[] = [];

@@ -34,11 +34,7 @@ function makeScopedBackend(name: string): Backend & { ticks: number } {
     async run<T, A extends unknown[]>(func: GuestFunction<T, A>, args: A): Promise<Awaited<T>> {
       return await func(...args);
     },
-    startGuestRun<T, A extends unknown[]>(
-      func: GuestFunction<T, A>,
-      args: A,
-      options: GuestRunOptions<Awaited<T>>,
-    ): ScopedGuestInfo {
+    startGuestRun<T, A extends unknown[]>(func: GuestFunction<T, A>, args: A, options: GuestRunOptions<Awaited<T>>): ScopedGuestInfo {
       const soon = options.runSyncSoonNotThreadsafe ?? options.runSyncSoonThreadsafe;
       let cancelled: unknown;
       let settled = false;

@@ -36,11 +36,7 @@ const spy = {
 const spyBackend: Backend = {
   name: "spy",
   run: nodeBackend.run,
-  startGuestRun<T, A extends unknown[]>(
-    func: GuestFunction<T, A>,
-    args: A,
-    options: GuestRunOptions<Awaited<T>>,
-  ): GuestInfo {
+  startGuestRun<T, A extends unknown[]>(func: GuestFunction<T, A>, args: A, options: GuestRunOptions<Awaited<T>>): GuestInfo {
     const { marker, ...rest } = options;
     spy.calls.push({ ...options });
     void marker;
@@ -59,9 +55,7 @@ afterEach(() => {
 
 describe("Host base class", () => {
   test("a bare host's mainloop without an outcome rejects with the exact message", async () => {
-    await expect(new BareHost().mainloop()).rejects.toThrow(
-      new Error("The mainloop should only exit once done_callback has been called!"),
-    );
+    await expect(new BareHost().mainloop()).rejects.toThrow(new Error("The mainloop should only exit once done_callback has been called!"));
   });
 
   test("a bare host's mainloop returns the delivered outcome", async () => {
@@ -118,15 +112,11 @@ describe("Host.register", () => {
     Host.register(AlphaHost);
     Host.register(AlphaHost);
     expect(Host.registeredLoops()).toContain("alpha");
-    expect(() => Host.register(OtherAlphaHost)).toThrow(
-      'loop="alpha" is already served by AlphaHost; cannot register OtherAlphaHost',
-    );
+    expect(() => Host.register(OtherAlphaHost)).toThrow('loop="alpha" is already served by AlphaHost; cannot register OtherAlphaHost');
   });
 
   test("a class that is not a Host subclass is refused", () => {
-    expect(() => Host.register(NotAHost as unknown as HostClass)).toThrow(
-      new TypeError("NotAHost is not a subclass of Host!"),
-    );
+    expect(() => Host.register(NotAHost as unknown as HostClass)).toThrow(new TypeError("NotAHost is not a subclass of Host!"));
   });
 
   test("a loop name that could not name a module is refused", () => {
@@ -150,10 +140,14 @@ describe("Host.register", () => {
 
 describe("Host.run with a custom host (trio's trivial host checks the contract)", () => {
   test("the node backend runs as the guest and its result is returned", async () => {
-    const result = await run(async (x: string) => {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      return [x];
-    }, ["abc"], custom);
+    const result = await run(
+      async (x: string) => {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return [x];
+      },
+      ["abc"],
+      custom,
+    );
     expect(result).toEqual(["abc"]);
     const [host] = ContractHost.instances;
     expect(host?.violations).toEqual([]);
@@ -262,15 +256,13 @@ describe("Host.run with a custom host (trio's trivial host checks the contract)"
 
   test("a hostClass that is not a Host subclass is a TypeError naming both classes", async () => {
     const settings = { loop: "custom", loopOptions: { hostClass: NotAHost as unknown as HostClass } };
-    await expect(run(async () => 1, [], settings)).rejects.toThrow(
-      new TypeError("NotAHost is not a subclass of Host!"),
-    );
+    await expect(run(async () => 1, [], settings)).rejects.toThrow(new TypeError("NotAHost is not a subclass of Host!"));
   });
 
   test("a specifier naming something that is not a Host subclass is a TypeError too", async () => {
-    await expect(
-      run(async () => 1, [], { loop: "custom", loopOptions: { hostClass: `${relativeFixture}#NotAHost` } }),
-    ).rejects.toThrow(new TypeError("NotAHost is not a subclass of Host!"));
+    await expect(run(async () => 1, [], { loop: "custom", loopOptions: { hostClass: `${relativeFixture}#NotAHost` } })).rejects.toThrow(
+      new TypeError("NotAHost is not a subclass of Host!"),
+    );
   });
 
   test("a specifier for a module that does not exist gives a clear error", async () => {
@@ -281,9 +273,9 @@ describe("Host.run with a custom host (trio's trivial host checks the contract)"
   });
 
   test("a specifier naming a missing export gives a clear error", async () => {
-    await expect(
-      run(async () => 1, [], { loop: "custom", loopOptions: { hostClass: `${relativeFixture}#Nope` } }),
-    ).rejects.toThrow(/the module has no export "Nope"/);
+    await expect(run(async () => 1, [], { loop: "custom", loopOptions: { hostClass: `${relativeFixture}#Nope` } })).rejects.toThrow(
+      /the module has no export "Nope"/,
+    );
   });
 
   test("a host class whose LOOP differs from settings.loop is refused", async () => {
@@ -323,10 +315,14 @@ describe("Host.run rules", () => {
   });
 
   test("two runs started together in one thread: the second is refused", async () => {
-    const first = run(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      return "first";
-    }, [], custom);
+    const first = run(
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return "first";
+      },
+      [],
+      custom,
+    );
     const second = run(async () => "second", [], custom);
     await expect(second).rejects.toThrow("A host is already running in this thread");
     expect(await first).toBe("first");
@@ -376,9 +372,9 @@ describe("Host.run rules", () => {
         return Host.prototype.mainloop.call(this);
       }
     }
-    await expect(
-      run(async () => 1, [], { loop: "custom", loopOptions: { hostClass: QuitterHost } }),
-    ).rejects.toThrow("The mainloop should only exit once done_callback has been called!");
+    await expect(run(async () => 1, [], { loop: "custom", loopOptions: { hostClass: QuitterHost } })).rejects.toThrow(
+      "The mainloop should only exit once done_callback has been called!",
+    );
     expect(Host.current()).toBeUndefined();
     expect(Host.describe()).toBeUndefined();
   });
@@ -402,9 +398,9 @@ describe("Host.run rules", () => {
   });
 
   test("a setup error from the backend rejects the run and unregisters the host", async () => {
-    await expect(
-      run(async () => 1, [], { ...custom, backendOptions: { noSuchOption: true } }),
-    ).rejects.toThrow(/Unknown option "noSuchOption" for backend "node"/);
+    await expect(run(async () => 1, [], { ...custom, backendOptions: { noSuchOption: true } })).rejects.toThrow(
+      /Unknown option "noSuchOption" for backend "node"/,
+    );
     expect(Host.current()).toBeUndefined();
   });
 
@@ -426,9 +422,7 @@ describe("Host.run loop lookup", () => {
   });
 
   test("a loop named like the backend is refused", async () => {
-    await expect(run(async () => 1, [], { loop: "node" })).rejects.toThrow(
-      'loop="node" cannot host backend="node" as a guest of itself',
-    );
+    await expect(run(async () => 1, [], { loop: "node" })).rejects.toThrow('loop="node" cannot host backend="node" as a guest of itself');
   });
 
   test("a host module that does not register its class is reported as not implemented correctly", async () => {

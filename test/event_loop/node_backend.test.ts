@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 
 import type { GuestFunction, GuestInfo, GuestRunOptions, SyncCallback } from "../../src/event_loop/backend.js";
 import { nodeBackend } from "../../src/event_loop/node_backend.js";
-import { Outcome } from "../../src/event_loop/outcome.js";
+import type { Outcome } from "../../src/event_loop/outcome.js";
 import { buildEventLoop, moduleUrl } from "./helpers/build.js";
 
 /**
@@ -111,10 +111,13 @@ describe("node backend run (no host)", () => {
 
 describe("node backend startGuestRun", () => {
   test("the guest runs to completion in a trivial host and returns its result", async () => {
-    const run = trivialGuestRun(async (x: string) => {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      return [x];
-    }, ["abc"]);
+    const run = trivialGuestRun(
+      async (x: string) => {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return [x];
+      },
+      ["abc"],
+    );
     expect(await run.result).toEqual(["abc"]);
     await macrotask();
     expect(run.violations).toEqual([]);
@@ -189,14 +192,17 @@ describe("node backend startGuestRun", () => {
   });
 
   test("a guest that awaits many timers and promises completes", async () => {
-    const run = trivialGuestRun(async (n: number) => {
-      let total = 0;
-      for (let i = 0; i < n; i++) {
-        total += await new Promise<number>((resolve) => setTimeout(() => resolve(i), 0));
-        total += await Promise.resolve(1);
-      }
-      return total;
-    }, [20]);
+    const run = trivialGuestRun(
+      async (n: number) => {
+        let total = 0;
+        for (let i = 0; i < n; i++) {
+          total += await new Promise<number>((resolve) => setTimeout(() => resolve(i), 0));
+          total += await Promise.resolve(1);
+        }
+        return total;
+      },
+      [20],
+    );
     expect(await run.result).toBe(190 + 20);
   });
 
@@ -208,18 +214,16 @@ describe("node backend startGuestRun", () => {
   test("setup errors throw out of startGuestRun", () => {
     const runSyncSoonThreadsafe = (): void => {};
     const doneCallback = (): void => {};
-    expect(() => nodeBackend.startGuestRun(null as never, [], { runSyncSoonThreadsafe, doneCallback })).toThrow(
-      /func must be a function/,
+    expect(() => nodeBackend.startGuestRun(null as never, [], { runSyncSoonThreadsafe, doneCallback })).toThrow(/func must be a function/);
+    expect(() => nodeBackend.startGuestRun(async () => 1, [], { runSyncSoonThreadsafe, doneCallback: undefined as never })).toThrow(
+      /doneCallback must be a function/,
     );
-    expect(() =>
-      nodeBackend.startGuestRun(async () => 1, [], { runSyncSoonThreadsafe, doneCallback: undefined as never }),
-    ).toThrow(/doneCallback must be a function/);
-    expect(() =>
-      nodeBackend.startGuestRun(async () => 1, [], { runSyncSoonThreadsafe: undefined as never, doneCallback }),
-    ).toThrow(/runSyncSoonThreadsafe must be a function/);
-    expect(() =>
-      nodeBackend.startGuestRun(async () => 1, [], { runSyncSoonThreadsafe, doneCallback, taskFactory: 1 }),
-    ).toThrow(/Unknown option "taskFactory" for backend "node"/);
+    expect(() => nodeBackend.startGuestRun(async () => 1, [], { runSyncSoonThreadsafe: undefined as never, doneCallback })).toThrow(
+      /runSyncSoonThreadsafe must be a function/,
+    );
+    expect(() => nodeBackend.startGuestRun(async () => 1, [], { runSyncSoonThreadsafe, doneCallback, taskFactory: 1 })).toThrow(
+      /Unknown option "taskFactory" for backend "node"/,
+    );
   });
 
   test("a host that throws while the start is scheduled makes startGuestRun throw", () => {
@@ -269,13 +273,7 @@ describe("node backend lifetime (compiled, in a child process with --expose-gc)"
       };
       ${body}
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      "--expose-gc",
-      "--no-warnings",
-      "--input-type=module",
-      "-e",
-      script,
-    ]);
+    const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", "--no-warnings", "--input-type=module", "-e", script]);
     return JSON.parse(stdout);
   }
 

@@ -29,9 +29,7 @@ describe("run without a loop (the backend owns the thread)", () => {
   });
 
   test("an unknown backend gives an error listing the known backends", async () => {
-    await expect(run(async () => 1, [], { backend: "trio" })).rejects.toThrow(
-      /Unknown backend "trio"; known backends: "node"/,
-    );
+    await expect(run(async () => 1, [], { backend: "trio" })).rejects.toThrow(/Unknown backend "trio"; known backends: "node"/);
   });
 
   test("backend options reach the backend", async () => {

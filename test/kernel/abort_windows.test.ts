@@ -14,7 +14,7 @@ function date(ms: number, skew = 0, digits = 6): string {
   const at = ORIGIN + ms + skew;
   const whole = Math.floor(at / 1000) * 1000;
   const frac = String(Math.floor(((at - whole) / 1000) * 10 ** digits)).padStart(digits, "0");
-  return new Date(whole).toISOString().slice(0, 19) + (digits ? `.${frac}` : "") + "Z";
+  return `${new Date(whole).toISOString().slice(0, 19) + (digits ? `.${frac}` : "")}Z`;
 }
 
 let ids = 0;
@@ -49,7 +49,8 @@ describe("clientTime", () => {
   });
 
   it("gives nothing for what is not an ISO date", () => {
-    for (const bad of ["", "yesterday", "2025-01-01", "2025-13-45T99:99:99Z", 17, null, undefined, {}]) expect(clientTime(bad)).toBeUndefined();
+    for (const bad of ["", "yesterday", "2025-01-01", "2025-13-45T99:99:99Z", 17, null, undefined, {}])
+      expect(clientTime(bad)).toBeUndefined();
   });
 });
 
@@ -62,7 +63,6 @@ describe("AbortWindows", () => {
     expect(w.arrived(header(1010 - DATE_SLACK_MS + 0.5))).toBe(false);
     expect(w.arrived(header(1010 - DATE_SLACK_MS - 0.5))).toBe(true);
   });
-
 
   it("aborts what the failing client made before the reply went out, whenever it arrives, and nothing it made after", () => {
     const c = clock();

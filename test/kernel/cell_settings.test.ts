@@ -32,7 +32,9 @@ describe("run mode from the first line", () => {
   });
 
   it("refuses bad thread options with a message that names the problem", () => {
-    expect(settingsError(() => cellSettings("// thread nmae=x\n1", undefined, false))).toMatch(/unknown thread option "nmae".*expected name, backend, loop/);
+    expect(settingsError(() => cellSettings("// thread nmae=x\n1", undefined, false))).toMatch(
+      /unknown thread option "nmae".*expected name, backend, loop/,
+    );
     expect(settingsError(() => cellSettings("// thread safe version\n1", undefined, false))).toMatch(/expected key=value pairs/);
     expect(settingsError(() => cellSettings("// thread backend=node\n1", undefined, false))).toMatch(/name=\.\.\. must be given/);
     expect(settingsError(() => cellSettings("// thread name=a name=b\n1", undefined, false))).toMatch(/given twice/);

@@ -5,7 +5,7 @@
  * I/O worker answers while the main thread spins.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { KernelClient, type ExecuteResult } from "../../src/client/kernel_client.js";
+import type { KernelClient, ExecuteResult } from "../../src/client/kernel_client.js";
 import type { LaunchedKernel } from "../../src/client/launcher.js";
 import { useKernelProcess } from "./helpers/kernel_process.js";
 import type { Message } from "../../src/messaging/index.js";
@@ -17,8 +17,15 @@ beforeAll(() => ({ kernel, client } = test));
 
 type Reply = { status: string; execution_count?: number; ename?: string; evalue?: string };
 const reply = (r: ExecuteResult) => r.reply.content as Reply;
-const resultText = (r: ExecuteResult) => (r.outputs.find((m) => m.header.msg_type === "execute_result")?.content as { data: Record<string, string> } | undefined)?.data["text/plain"];
-const stdout = (outputs: Message[]) => outputs.filter((m) => m.header.msg_type === "stream").map((m) => (m.content as { text: string }).text).join("");
+const resultText = (r: ExecuteResult) =>
+  (r.outputs.find((m) => m.header.msg_type === "execute_result")?.content as { data: Record<string, string> } | undefined)?.data[
+    "text/plain"
+  ];
+const stdout = (outputs: Message[]) =>
+  outputs
+    .filter((m) => m.header.msg_type === "stream")
+    .map((m) => (m.content as { text: string }).text)
+    .join("");
 
 /** Tracks whether a request has been answered yet. */
 function track(p: Promise<ExecuteResult>) {
@@ -31,7 +38,11 @@ function track(p: Promise<ExecuteResult>) {
 function spin(options: { subshellId?: string } = {}) {
   let started!: () => void;
   const running = new Promise<void>((r) => (started = r));
-  const done = client.execute('console.log("spinning"); while (true) {}', { onIopub: (m) => m.header.msg_type === "stream" && started() }, options);
+  const done = client.execute(
+    'console.log("spinning"); while (true) {}',
+    { onIopub: (m) => m.header.msg_type === "stream" && started() },
+    options,
+  );
   return { running, done };
 }
 
@@ -103,7 +114,10 @@ describe("run modes", () => {
     expect(reply(r)).toMatchObject({ status: "error", ename: "CellSettingsError" });
     expect(reply(r).evalue).toMatch(/unknown thread option "nmae"/);
     expect(r.outputs.map((m) => m.header.msg_type)).toEqual(["error"]);
-    expect(reply(await client.execute("// thread name=b2 backend=nosuch\n1"))).toMatchObject({ status: "error", evalue: expect.stringMatching(/unknown thread backend "nosuch"/) });
+    expect(reply(await client.execute("// thread name=b2 backend=nosuch\n1"))).toMatchObject({
+      status: "error",
+      evalue: expect.stringMatching(/unknown thread backend "nosuch"/),
+    });
   });
 });
 
@@ -122,22 +136,36 @@ describe("tags", () => {
     const b = client.execute("'b ran'");
     expect(reply(await a).status).toBe("error");
     expect(resultText(await b)).toBe("'b ran'");
-    const c = client.execute("await new Promise((r) => setTimeout(r, 50)); throw new Error('c')", {}, { tags: ["stop_on_error=True"], stopOnError: false });
+    const c = client.execute(
+      "await new Promise((r) => setTimeout(r, 50)); throw new Error('c')",
+      {},
+      { tags: ["stop_on_error=True"], stopOnError: false },
+    );
     const d = client.execute("'d ran'");
     expect(reply(await c).status).toBe("error");
     expect(reply(await d)).toMatchObject({ status: "error", ename: "ExecutionAborted" });
   });
 
   it("timeout cancels an awaiting cell with TimeoutError, keeps the variables and does not stop the queue", async () => {
-    const slow = client.execute("var beforeTimeout = 'kept'; await new Promise((r) => setTimeout(r, 10_000))", {}, { tags: ["timeout=0.3"] });
+    const slow = client.execute(
+      "var beforeTimeout = 'kept'; await new Promise((r) => setTimeout(r, 10_000))",
+      {},
+      { tags: ["timeout=0.3"] },
+    );
     const next = client.execute("beforeTimeout");
     expect(reply(await slow)).toMatchObject({ status: "error", ename: "TimeoutError" });
     expect(resultText(await next)).toBe("'kept'");
   });
 
   it("timeout stops a synchronous loop, on the main thread and in a thread", async () => {
-    expect(reply(await client.execute("while (true) {}", {}, { tags: ["timeout=0.2"] }))).toMatchObject({ status: "error", ename: "TimeoutError" });
-    expect(reply(await client.execute("// thread\nwhile (true) {}", {}, { tags: ["timeout=0.2"] }))).toMatchObject({ status: "error", ename: "TimeoutError" });
+    expect(reply(await client.execute("while (true) {}", {}, { tags: ["timeout=0.2"] }))).toMatchObject({
+      status: "error",
+      ename: "TimeoutError",
+    });
+    expect(reply(await client.execute("// thread\nwhile (true) {}", {}, { tags: ["timeout=0.2"] }))).toMatchObject({
+      status: "error",
+      ename: "TimeoutError",
+    });
   });
 
   it("answers a bad tag value with a clear error", async () => {
@@ -157,7 +185,11 @@ describe("subshells", () => {
     const one = await createSubshell();
     const two = await createSubshell();
     // `one` waits for `two` to wake it: with one queue for both this would never finish.
-    const waiting = client.execute("var sharedAcross = 'set in one'; await new Promise((r) => (globalThis.wake = r))", {}, { subshellId: one });
+    const waiting = client.execute(
+      "var sharedAcross = 'set in one'; await new Promise((r) => (globalThis.wake = r))",
+      {},
+      { subshellId: one },
+    );
     const waking = await client.execute("wake(); sharedAcross", {}, { subshellId: two });
     expect(resultText(waking)).toBe("'set in one'");
     expect(reply(await waiting).status).toBe("ok");
@@ -218,7 +250,11 @@ describe("subshells", () => {
     // (else the delete, on the control socket, could overtake them).
     await client.request("kernel_info_request", {});
     await client.request("delete_subshell_request", { subshell_id: sub }, "control");
-    expect(reply(await running)).toMatchObject({ status: "error", ename: "ExecutionAborted", evalue: expect.stringMatching(/subshell was deleted/) });
+    expect(reply(await running)).toMatchObject({
+      status: "error",
+      ename: "ExecutionAborted",
+      evalue: expect.stringMatching(/subshell was deleted/),
+    });
     expect(reply(await queued)).toMatchObject({ status: "error", ename: "ExecutionAborted" });
     expect(reply(await client.execute("1", {}, { subshellId: sub }))).toMatchObject({ status: "error", ename: "SubshellNotFound" });
   });

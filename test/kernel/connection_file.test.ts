@@ -2,9 +2,25 @@ import { describe, expect, it } from "vitest";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectionFileExposure, endpoint, parseConnectionInfo, ConnectionFileError, readConnectionFile } from "../../src/kernel/connection_file.js";
+import {
+  connectionFileExposure,
+  endpoint,
+  parseConnectionInfo,
+  ConnectionFileError,
+  readConnectionFile,
+} from "../../src/kernel/connection_file.js";
 
-const base = { ip: "127.0.0.1", transport: "tcp", key: "k", signature_scheme: "hmac-sha256", shell_port: 1, iopub_port: 2, stdin_port: 3, control_port: 4, hb_port: 5 };
+const base = {
+  ip: "127.0.0.1",
+  transport: "tcp",
+  key: "k",
+  signature_scheme: "hmac-sha256",
+  shell_port: 1,
+  iopub_port: 2,
+  stdin_port: 3,
+  control_port: 4,
+  hb_port: 5,
+};
 
 describe("connection file", () => {
   it("parses a complete connection file", () => {

@@ -12,7 +12,10 @@ function filled(): History {
 
 describe("History in memory", () => {
   it("answers tail with the last n entries as (session, line, input)", () => {
-    expect(filled().request({ hist_access_type: "tail", n: 2 })).toEqual([[1, 3, "a + b"], [1, 4, "a = 1"]]);
+    expect(filled().request({ hist_access_type: "tail", n: 2 })).toEqual([
+      [1, 3, "a + b"],
+      [1, 4, "a = 1"],
+    ]);
   });
 
   it("answers range with start inclusive and stop exclusive in the current session", () => {
@@ -39,14 +42,19 @@ describe("History in memory", () => {
   it("returns (input, output) pairs when output is asked for", () => {
     const h = filled();
     h.setOutput(3, "3");
-    expect(h.request({ hist_access_type: "tail", n: 2, output: true })).toEqual([[1, 3, ["a + b", "3"]], [1, 4, ["a = 1", null]]]);
+    expect(h.request({ hist_access_type: "tail", n: 2, output: true })).toEqual([
+      [1, 3, ["a + b", "3"]],
+      [1, 4, ["a = 1", null]],
+    ]);
   });
 
   it("cuts very long outputs and ignores outputs for unknown lines", () => {
     const h = filled();
     h.setOutput(1, "x".repeat(MAX_OUTPUT_CHARS + 5));
     h.setOutput(99, "nobody's");
-    const [[, , pair]] = h.request({ hist_access_type: "range", session: 0, start: 1, stop: 2, output: true }) as [[number, number, [string, string]]];
+    const [[, , pair]] = h.request({ hist_access_type: "range", session: 0, start: 1, stop: 2, output: true }) as [
+      [number, number, [string, string]],
+    ];
     expect(pair[1]).toBe("x".repeat(MAX_OUTPUT_CHARS) + TRUNCATED);
     expect(h.request({ hist_access_type: "tail", n: 10 })).toHaveLength(4);
   });
@@ -159,7 +167,11 @@ describe("History on a file", () => {
     run(["a = 1", "a + 1"]);
     run(["b = 2"]);
     const h = start();
-    expect(h.request({ hist_access_type: "tail", n: 10 })).toEqual([[1, 1, "a = 1"], [1, 2, "a + 1"], [2, 1, "b = 2"]]);
+    expect(h.request({ hist_access_type: "tail", n: 10 })).toEqual([
+      [1, 1, "a = 1"],
+      [1, 2, "a + 1"],
+      [2, 1, "b = 2"],
+    ]);
     h.add(1, "c = 3");
     expect(h.request({ hist_access_type: "range", session: 0, start: 1 })).toEqual([[3, 1, "c = 3"]]);
     h.close();
@@ -173,7 +185,10 @@ describe("History on a file", () => {
     h.add(1, "three");
     const range = (session: number) => h.request({ hist_access_type: "range", session, start: 1, stop: null });
     expect(range(0)).toEqual([[3, 1, "three"]]);
-    expect(range(-1)).toEqual([[2, 1, "two"], [2, 2, "two b"]]);
+    expect(range(-1)).toEqual([
+      [2, 1, "two"],
+      [2, 2, "two b"],
+    ]);
     expect(range(-2)).toEqual([[1, 1, "one"]]);
     expect(range(1)).toEqual([[1, 1, "one"]]);
     expect(range(3)).toEqual([[3, 1, "three"]]);
@@ -188,7 +203,10 @@ describe("History on a file", () => {
     expect(h.request({ hist_access_type: "range", session: 0 })).toEqual([]);
     h.add(1, "new");
     h.close();
-    expect(start().request({ hist_access_type: "tail", n: 5 })).toEqual([[1, 1, "old"], [2, 1, "new"]]);
+    expect(start().request({ hist_access_type: "tail", n: 5 })).toEqual([
+      [1, 1, "old"],
+      [2, 1, "new"],
+    ]);
   });
 
   it("searches across sessions, keeping the latest of identical inputs and the last n", () => {
@@ -197,10 +215,23 @@ describe("History on a file", () => {
     const h = start();
     h.add(1, "print(x)");
     const search = (content: Record<string, unknown>) => h.request({ hist_access_type: "search", ...content });
-    expect(search({ pattern: "x = ?" })).toEqual([[1, 1, "x = 1"], [2, 1, "x = 1"], [2, 2, "x = 3"]]);
-    expect(search({ pattern: "x = ?", unique: true })).toEqual([[2, 1, "x = 1"], [2, 2, "x = 3"]]);
-    expect(search({ pattern: "*", unique: true, n: 2 })).toEqual([[2, 2, "x = 3"], [3, 1, "print(x)"]]);
-    expect(search({ pattern: "[xy] = [!1]" })).toEqual([[1, 3, "y = 2"], [2, 2, "x = 3"]]);
+    expect(search({ pattern: "x = ?" })).toEqual([
+      [1, 1, "x = 1"],
+      [2, 1, "x = 1"],
+      [2, 2, "x = 3"],
+    ]);
+    expect(search({ pattern: "x = ?", unique: true })).toEqual([
+      [2, 1, "x = 1"],
+      [2, 2, "x = 3"],
+    ]);
+    expect(search({ pattern: "*", unique: true, n: 2 })).toEqual([
+      [2, 2, "x = 3"],
+      [3, 1, "print(x)"],
+    ]);
+    expect(search({ pattern: "[xy] = [!1]" })).toEqual([
+      [1, 3, "y = 2"],
+      [2, 2, "x = 3"],
+    ]);
   });
 
   it("stores outputs, whether known before or after the input was written", async () => {
@@ -237,7 +268,10 @@ describe("History on a file", () => {
     expect(h.request({ hist_access_type: "tail", n: 10 })).toEqual([[1, 1, "good 1"]]);
     h.add(1, "good 2");
     h.close();
-    expect(start().request({ hist_access_type: "tail", n: 10 })).toEqual([[1, 1, "good 1"], [2, 1, "good 2"]]);
+    expect(start().request({ hist_access_type: "tail", n: 10 })).toEqual([
+      [1, 1, "good 1"],
+      [2, 1, "good 2"],
+    ]);
     // Our session record was not glued to the partial line.
     expect(readFileSync(file, "utf8").split("\n")).toContainEqual(expect.stringMatching(/^\{"kind":"session","session":2,/));
     expect(log.warn).not.toHaveBeenCalled();
@@ -251,8 +285,16 @@ describe("History on a file", () => {
     h.request({ hist_access_type: "tail", n: 1 });
     // 12 > 10: keep 80% of 10, the latest 8.
     const kept = ["b1", "b2", "b3", "b4", "c1", "c2", "c3", "c4"];
-    expect(records().filter((r) => r.kind === "input").map((r) => r.input)).toEqual(kept);
-    expect(records().filter((r) => r.kind === "session").map((r) => r.session)).toEqual([2, 3]);
+    expect(
+      records()
+        .filter((r) => r.kind === "input")
+        .map((r) => r.input),
+    ).toEqual(kept);
+    expect(
+      records()
+        .filter((r) => r.kind === "session")
+        .map((r) => r.session),
+    ).toEqual([2, 3]);
     h.add(1, "d1");
     h.close();
     const tail = start({ maxEntries: 10 }).request({ hist_access_type: "tail", n: 100 });
@@ -270,7 +312,11 @@ describe("History on a file", () => {
     expect(statSync(file).size).toBeLessThanOrEqual(4096 * 0.8);
     expect(tail.length).toBeGreaterThan(4);
     expect(tail.at(-1)).toEqual([s, 2, `${s - 1}:${big}!`]);
-    expect(records().filter((r) => r.kind === "input").map((r) => r.input)).toEqual(tail.map((e) => e[2]));
+    expect(
+      records()
+        .filter((r) => r.kind === "input")
+        .map((r) => r.input),
+    ).toEqual(tail.map((e) => e[2]));
     h.add(1, "next");
     h.close();
     expect(start({ maxBytes: 4096 }).request({ hist_access_type: "tail", n: 1 })).toEqual([[s + 1, 1, "next"]]);
@@ -296,13 +342,17 @@ describe("History on a file", () => {
 
   it("keeps the highest session number when compaction keeps none of its entries", () => {
     // Session 2 wrote only its record (its one cell was too large); session 1 went on appending.
-    const rec = (r: object) => JSON.stringify(r) + "\n";
+    const rec = (r: object) => `${JSON.stringify(r)}\n`;
     mkdirSync(join(dir, "sub"));
     writeFileSync(file, rec({ kind: "session", session: 1, sid: "one" }) + rec({ kind: "session", session: 2, sid: "two" }));
     for (let line = 1; line <= 12; line++) appendFileSync(file, rec({ kind: "input", session: 1, sid: "one", line, input: `a${line}` }));
     const h = start({ maxEntries: 10 });
     expect(h.request({ hist_access_type: "tail", n: 100 }).map((e) => e[1])).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
-    expect(records().filter((r) => r.kind === "session").map((r) => r.session)).toEqual([1, 2]);
+    expect(
+      records()
+        .filter((r) => r.kind === "session")
+        .map((r) => r.session),
+    ).toEqual([1, 2]);
     h.close();
     const next = start({ maxEntries: 10 });
     next.add(1, "after");
@@ -318,7 +368,10 @@ describe("History on a file", () => {
     await h.flush();
     expect(() => h.close()).not.toThrow();
     expect(log.warn).toHaveBeenCalledTimes(1);
-    expect(h.request({ hist_access_type: "tail", n: 5 })).toEqual([[1, 1, "first"], [1, 2, "second"]]);
+    expect(h.request({ hist_access_type: "tail", n: 5 })).toEqual([
+      [1, 1, "first"],
+      [1, 2, "second"],
+    ]);
   });
 
   it("keeps two kernels' interleaved appends apart, even when both claimed the same session", async () => {
@@ -337,14 +390,30 @@ describe("History on a file", () => {
     await b.flush();
     await a.flush();
     // Each answers for itself under the number it took.
-    expect(a.request({ hist_access_type: "range", session: 0 })).toEqual([[1, 1, "a1"], [1, 2, "a2"]]);
-    expect(b.request({ hist_access_type: "range", session: 0 })).toEqual([[1, 1, "b1"], [1, 2, "b2"]]);
+    expect(a.request({ hist_access_type: "range", session: 0 })).toEqual([
+      [1, 1, "a1"],
+      [1, 2, "a2"],
+    ]);
+    expect(b.request({ hist_access_type: "range", session: 0 })).toEqual([
+      [1, 1, "b1"],
+      [1, 2, "b2"],
+    ]);
     const c = start();
-    expect(c.request({ hist_access_type: "range", session: 1, output: true })).toEqual([[1, 1, ["a1", null]], [1, 2, ["a2", null]]]);
-    expect(c.request({ hist_access_type: "range", session: 2, output: true })).toEqual([[2, 1, ["b1", null]], [2, 2, ["b2", "B"]]]);
+    expect(c.request({ hist_access_type: "range", session: 1, output: true })).toEqual([
+      [1, 1, ["a1", null]],
+      [1, 2, ["a2", null]],
+    ]);
+    expect(c.request({ hist_access_type: "range", session: 2, output: true })).toEqual([
+      [2, 1, ["b1", null]],
+      [2, 2, ["b2", "B"]],
+    ]);
     c.add(1, "c1");
     expect(c.request({ hist_access_type: "range", session: 0 })).toEqual([[3, 1, "c1"]]);
-    expect(records().filter((r) => r.kind === "input").map((r) => r.input)).toEqual(["a1", "b1", "b2", "a2"]);
+    expect(
+      records()
+        .filter((r) => r.kind === "input")
+        .map((r) => r.input),
+    ).toEqual(["a1", "b1", "b2", "a2"]);
   });
 
   it("keeps every line whole when two kernels' writes overlap", async () => {

@@ -22,9 +22,16 @@ describe("holdUntilListened (the I/O worker's spawn)", () => {
   });
 
   it("passes on what comes after listening, in order", async () => {
-    const io = holdUntilListened(new Worker(`const { parentPort } = require("node:worker_threads"); parentPort.postMessage(1); parentPort.on("message", (m) => { parentPort.postMessage(m); if (m === 3) parentPort.close(); });`, { eval: true }));
+    const io = holdUntilListened(
+      new Worker(
+        `const { parentPort } = require("node:worker_threads"); parentPort.postMessage(1); parentPort.on("message", (m) => { parentPort.postMessage(m); if (m === 3) parentPort.close(); });`,
+        { eval: true },
+      ),
+    );
     const seen: unknown[] = [];
-    const exited = new Promise<void>((resolve) => io.listen({ message: (m) => seen.push(m), error: (e) => seen.push(e), exit: () => resolve() }));
+    const exited = new Promise<void>((resolve) =>
+      io.listen({ message: (m) => seen.push(m), error: (e) => seen.push(e), exit: () => resolve() }),
+    );
     io.worker.postMessage(2);
     io.worker.postMessage(3);
     await exited;

@@ -32,7 +32,12 @@ describe("Outbox", () => {
     box.flush();
     const items = posted.flatMap((m) => (m as Extract<ToWorker, { type: "send" }>).items);
     expect(items.map((i) => [i.msgType, (i.content as { text?: string }).text])).toEqual([
-      ["stream", "first"], ["stream", "ab"], ["stream", "c"], ["display_data", undefined], ["stream", "d"], ["stream", "e"],
+      ["stream", "first"],
+      ["stream", "ab"],
+      ["stream", "c"],
+      ["display_data", undefined],
+      ["stream", "d"],
+      ["stream", "e"],
     ]);
   });
 
@@ -80,7 +85,13 @@ describe("Outbox", () => {
     const posted: ToWorker[] = [];
     const box = new Outbox((m) => posted.push(m));
     const p = parent("a");
-    const comm = (n: number) => ({ channel: "iopub" as const, msgType: "comm_msg", content: { n }, parent: p, buffers: [new Uint8Array([n])] });
+    const comm = (n: number) => ({
+      channel: "iopub" as const,
+      msgType: "comm_msg",
+      content: { n },
+      parent: p,
+      buffers: [new Uint8Array([n])],
+    });
     box.pushSoon(comm(1)); // the turn's first: at once
     expect(posted).toHaveLength(1);
     box.pushSoon(comm(2)); // within 10 ms of the last post: waits

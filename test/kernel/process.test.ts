@@ -4,7 +4,7 @@
  */
 import * as zmq from "zeromq";
 import { beforeAll, describe, expect, it } from "vitest";
-import { KernelClient } from "../../src/client/kernel_client.js";
+import type { KernelClient } from "../../src/client/kernel_client.js";
 import type { LaunchedKernel } from "../../src/client/launcher.js";
 import { useKernelProcess } from "./helpers/kernel_process.js";
 import { endpoint } from "../../src/kernel/connection_file.js";
@@ -37,7 +37,10 @@ describe("kernel process", () => {
 
   it("sends console output as stream messages and errors as error messages", async () => {
     const out = await client.execute('console.log("hi"); console.error("oops")');
-    expect(out.outputs.filter((m) => m.header.msg_type === "stream").map((m) => (m.content as { text: string }).text)).toEqual(["hi\n", "oops\n"]);
+    expect(out.outputs.filter((m) => m.header.msg_type === "stream").map((m) => (m.content as { text: string }).text)).toEqual([
+      "hi\n",
+      "oops\n",
+    ]);
     const err = await client.execute('throw new RangeError("bad")');
     expect(err.reply.content).toMatchObject({ status: "error", ename: "RangeError", evalue: "bad" });
     expect(types(err.outputs)).toContain("error");
@@ -181,7 +184,10 @@ describe("kernel process", () => {
       await languageReady();
       const { reply, outputs } = await client.execute("// @ts-check\nconst typed: number = 'text' as any as string; typed");
       expect(reply.content).toMatchObject({ status: "ok" });
-      const stderr = outputs.filter((m) => m.header.msg_type === "stream").map((m) => (m.content as { text: string }).text).join("");
+      const stderr = outputs
+        .filter((m) => m.header.msg_type === "stream")
+        .map((m) => (m.content as { text: string }).text)
+        .join("");
       expect(stderr).toMatch(/In\[\d+\]:2:7 - error TS2322/);
       expect(JSON.stringify(outputs)).toContain('"text/plain":"\'text\'"');
       const plain = await client.execute("const untyped: number = 'x' as any as string;");
@@ -191,7 +197,9 @@ describe("kernel process", () => {
 
   it("a timer's uncaught error names the cell's line and column", async () => {
     const line2 = "setTimeout(() => { const o: { p?: { q: number } } = {}; o.p!.q }, 5)";
-    const { reply, outputs } = await client.execute(`const waitMs: number = 200\n${line2}\nawait new Promise((r) => setTimeout(r, waitMs))`);
+    const { reply, outputs } = await client.execute(
+      `const waitMs: number = 200\n${line2}\nawait new Promise((r) => setTimeout(r, waitMs))`,
+    );
     expect(reply.content).toMatchObject({ status: "ok" });
     const stderr = outputs
       .filter((m) => m.header.msg_type === "stream" && (m.content as { name: string }).name === "stderr")
@@ -208,7 +216,9 @@ describe("kernel process", () => {
       const { outputs } = await client.execute(
         "display.html('<b>x</b>'); display('a', { displayId: 'd1' }); updateDisplay('d1', 'b'); clearOutput({ wait: true }); display.plotly({ data: [] })",
       );
-      const shown = outputs.filter((m) => m.header.msg_type !== "execute_input").map((m) => [m.header.msg_type, Object.keys((m.content as { data?: object }).data ?? {})[0] ?? null]);
+      const shown = outputs
+        .filter((m) => m.header.msg_type !== "execute_input")
+        .map((m) => [m.header.msg_type, Object.keys((m.content as { data?: object }).data ?? {})[0] ?? null]);
       expect(shown).toEqual([
         ["display_data", "text/html"],
         ["display_data", "text/plain"],
@@ -234,10 +244,18 @@ describe("kernel process", () => {
     });
 
     it("answers is_complete, user_expressions and history", async () => {
-      expect((await client.request("is_complete_request", { code: "function f() {" })).reply.content).toMatchObject({ status: "incomplete" });
-      expect((await client.request("is_complete_request", { code: "const a: number = 1" })).reply.content).toMatchObject({ status: "complete" });
+      expect((await client.request("is_complete_request", { code: "function f() {" })).reply.content).toMatchObject({
+        status: "incomplete",
+      });
+      expect((await client.request("is_complete_request", { code: "const a: number = 1" })).reply.content).toMatchObject({
+        status: "complete",
+      });
       const { reply } = await client.request("execute_request", {
-        code: "const ue = 4", silent: false, store_history: true, allow_stdin: false, stop_on_error: true,
+        code: "const ue = 4",
+        silent: false,
+        store_history: true,
+        allow_stdin: false,
+        stop_on_error: true,
         user_expressions: { sq: "ue * ue" },
       });
       expect(reply.content).toMatchObject({ status: "ok", user_expressions: { sq: { status: "ok", data: { "text/plain": "16" } } } });

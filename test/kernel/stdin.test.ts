@@ -12,7 +12,7 @@ import type { ToWorker } from "../../src/kernel/bridge.js";
 import { StdinRoute } from "../../src/kernel/io/stdin_route.js";
 import { StdinRequests } from "../../src/kernel/stdin.js";
 
-const header = (msgType: string, id: string): Header => ({ msg_id: id, msg_type: msgType } as Header);
+const header = (msgType: string, id: string): Header => ({ msg_id: id, msg_type: msgType }) as Header;
 
 /** StdinRequests talking to a StdinRoute directly; input_requests are recorded, not sent. */
 function wired(options: { open?: (parent: Header) => boolean } = {}) {
@@ -65,7 +65,13 @@ describe("input()", () => {
     const cell = w.requests.forCell(header("execute_request", "cell-1"), true);
     const answer = cell.ask("Name? ", false, "input");
     expect(w.flushed()).toBe(1);
-    expect(w.sent).toEqual([{ header: header("input_request", "ir-1"), parent: header("execute_request", "cell-1"), content: { prompt: "Name? ", password: false } }]);
+    expect(w.sent).toEqual([
+      {
+        header: header("input_request", "ir-1"),
+        parent: header("execute_request", "cell-1"),
+        content: { prompt: "Name? ", password: false },
+      },
+    ]);
     w.reply("Ada", { cell: "cell-1" });
     expect(await answer).toBe("Ada");
   });
@@ -96,7 +102,14 @@ describe("input()", () => {
   test("a message other than input_reply on stdin is dropped, and answers nothing", async () => {
     const w = wired();
     const answer = w.requests.forCell(header("execute_request", "c"), true).ask("?", false, "input");
-    w.route.received({ identities: [Buffer.from("client-of-c")], header: header("execute_request", "x"), parent_header: {}, metadata: {}, content: { value: "no" }, buffers: [] } as unknown as Message);
+    w.route.received({
+      identities: [Buffer.from("client-of-c")],
+      header: header("execute_request", "x"),
+      parent_header: {},
+      metadata: {},
+      content: { value: "no" },
+      buffers: [],
+    } as unknown as Message);
     expect(w.dropped).toEqual(["unexpected execute_request on stdin"]);
     w.reply("yes", { cell: "c" });
     expect(await answer).toBe("yes");
@@ -131,7 +144,9 @@ describe("input()", () => {
     const pending = cell.ask("?", false, "input");
     cell.close();
     await expect(pending).rejects.toThrow("the cell finished before the frontend answered its input request");
-    await expect(cell.ask("?", false, "input")).rejects.toThrow("input() was called, but its cell has finished: only a running cell can ask for input");
+    await expect(cell.ask("?", false, "input")).rejects.toThrow(
+      "input() was called, but its cell has finished: only a running cell can ask for input",
+    );
     expect(() => cell.askSync("?", false, "confirm")).toThrow("confirm() was called, but its cell has finished");
     w.reply("too late", { cell: "c" });
     await tick();
@@ -151,8 +166,9 @@ describe("input()", () => {
 
   test("a request whose execute_request is over gets an error, not silence", async () => {
     const w = wired({ open: () => false });
-    await expect(w.requests.forCell(header("execute_request", "c"), true).ask("?", false, "input"))
-      .rejects.toThrow("input() was called, but its cell's request is over, so there is no frontend to ask");
+    await expect(w.requests.forCell(header("execute_request", "c"), true).ask("?", false, "input")).rejects.toThrow(
+      "input() was called, but its cell's request is over, so there is no frontend to ask",
+    );
   });
 
   test("at shutdown every pending request fails", async () => {
@@ -172,7 +188,10 @@ describe("prompt() blocks the thread until answered", () => {
     const cell = w.requests.forCell(header("execute_request", "c"), true);
     expect(cell.askSync("q1", false, "prompt")).toBe("answer to q1");
     expect(cell.askSync("q2", true, "prompt")).toBe("answer to q2");
-    expect(w.sent.map((s) => s.content)).toEqual([{ prompt: "q1", password: false }, { prompt: "q2", password: true }]);
+    expect(w.sent.map((s) => s.content)).toEqual([
+      { prompt: "q1", password: false },
+      { prompt: "q2", password: true },
+    ]);
   });
 
   test("another cell's input() answered meanwhile settles too", async () => {
@@ -208,7 +227,12 @@ describe("prompt() blocks the thread until answered", () => {
     });
     const cell = requests.forCell(header("execute_request", "c"), true);
     const wakeOnly = laterInAnotherThread(setup.wake, 30, "Atomics.add(words, 0, 1); Atomics.notify(words, 0);");
-    const answerer = laterInAnotherThread(setup.wake, 150, `port.postMessage({ id: 1, value: "from afar" }); Atomics.add(words, 0, 1); Atomics.notify(words, 0);`, setup.port);
+    const answerer = laterInAnotherThread(
+      setup.wake,
+      150,
+      `port.postMessage({ id: 1, value: "from afar" }); Atomics.add(words, 0, 1); Atomics.notify(words, 0);`,
+      setup.port,
+    );
     try {
       expect(cell.askSync("?", false, "prompt")).toBe("from afar");
     } finally {
@@ -219,7 +243,9 @@ describe("prompt() blocks the thread until answered", () => {
   test("the cell's timeout ends the wait with a TimeoutError; the request is forgotten", () => {
     const w = wired();
     const cell = w.requests.forCell(header("execute_request", "c"), true, 0.1);
-    expect(() => cell.askSync("?", false, "prompt")).toThrow(expect.objectContaining({ name: "TimeoutError", message: "The cell did not finish within its timeout of 0.1 s" }));
+    expect(() => cell.askSync("?", false, "prompt")).toThrow(
+      expect.objectContaining({ name: "TimeoutError", message: "The cell did not finish within its timeout of 0.1 s" }),
+    );
     expect(w.posted.at(-1)).toEqual({ type: "input_forget", ids: [1] });
   });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { MAX_SUBSHELLS, Subshells } from "../../src/kernel/io/subshells.js";
 import type { Header } from "../../src/messaging/index.js";
 
-const header = (subshell_id?: unknown) => ({ msg_id: "m", msg_type: "execute_request", ...(subshell_id === undefined ? {} : { subshell_id }) }) as unknown as Header;
+const header = (subshell_id?: unknown) =>
+  ({ msg_id: "m", msg_type: "execute_request", ...(subshell_id === undefined ? {} : { subshell_id }) }) as unknown as Header;
 
 const created = (s: Subshells): string => {
   const r = s.create();
@@ -24,7 +25,9 @@ describe("Subshells (the I/O worker's registry)", () => {
     const a = created(s);
     expect(s.delete({ subshell_id: a })).toEqual({ id: a });
     expect(s.list()).toEqual([]);
-    expect(s.delete({ subshell_id: a })).toEqual({ error: { status: "error", ename: "SubshellNotFound", evalue: `there is no subshell with id "${a}"`, traceback: [] } });
+    expect(s.delete({ subshell_id: a })).toEqual({
+      error: { status: "error", ename: "SubshellNotFound", evalue: `there is no subshell with id "${a}"`, traceback: [] },
+    });
     const missing = s.delete({});
     expect("error" in missing && missing.error.evalue).toMatch(/needs content.subshell_id/);
   });

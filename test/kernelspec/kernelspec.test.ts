@@ -26,7 +26,9 @@ describe("kernelspec", () => {
 
   it("passes log level, backend, loop and language through to argv", () => {
     const spec = kernelJson({ logLevel: "debug", backend: "node", loop: "pure", language: "javascript", interruptMode: "signal" });
-    expect(spec.argv).toEqual(expect.arrayContaining(["--log-level", "debug", "--backend", "node", "--loop", "pure", "--language", "javascript"]));
+    expect(spec.argv).toEqual(
+      expect.arrayContaining(["--log-level", "debug", "--backend", "node", "--loop", "pure", "--language", "javascript"]),
+    );
     expect(spec.interrupt_mode).toBe("signal");
     expect(spec.language).toBe("javascript");
   });

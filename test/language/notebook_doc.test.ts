@@ -8,10 +8,18 @@ describe("declaredNames", () => {
   it("names what each kind of top-level statement declares", () => {
     expect(names("const a = 1, { b, c: [d, , e] } = o;")).toEqual([["a", "b", "d", "e"]]);
     expect(names("function f() {}\nclass C {}\ninterface I {}\ntype T = 1;\nenum E { A }\nnamespace N {}")).toEqual([
-      ["f"], ["C"], ["I"], ["T"], ["E"], ["N"],
+      ["f"],
+      ["C"],
+      ["I"],
+      ["T"],
+      ["E"],
+      ["N"],
     ]);
     expect(names('import d, * as ns from "x";\nimport { a, b as c } from "y";\nimport "side";\nimport q = require("q");')).toEqual([
-      ["d", "ns"], ["a", "c"], null, ["q"],
+      ["d", "ns"],
+      ["a", "c"],
+      null,
+      ["q"],
     ]);
     expect(names("x = 1;\nfor (;;) {}\nconsole.log(1);")).toEqual([null, null, null]);
   });

@@ -18,9 +18,20 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "tsak-ls-"));
   const pkg = join(dir, "node_modules", "typed-pkg");
   mkdirSync(pkg, { recursive: true });
-  writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "typed-pkg", version: "1.0.0", type: "module", exports: { ".": { types: "./index.d.ts", import: "./index.js" } } }));
+  writeFileSync(
+    join(pkg, "package.json"),
+    JSON.stringify({
+      name: "typed-pkg",
+      version: "1.0.0",
+      type: "module",
+      exports: { ".": { types: "./index.d.ts", import: "./index.js" } },
+    }),
+  );
   writeFileSync(join(pkg, "index.js"), "export function greet(n) { return 'hi ' + n }");
-  writeFileSync(join(pkg, "index.d.ts"), "/** Greets someone. */\nexport declare function greet(name: string): string;\nexport declare const version: number;");
+  writeFileSync(
+    join(pkg, "index.d.ts"),
+    "/** Greets someone. */\nexport declare function greet(name: string): string;\nexport declare const version: number;",
+  );
   ts = new NotebookService({ cwd: dir, language: "typescript", globalsDts: GLOBALS });
 });
 
@@ -42,7 +53,10 @@ describe("npm: specifiers", () => {
       writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "cached-pkg", version: "2.3.0", main: "index.js" }));
       writeFileSync(join(pkg, "index.js"), "exports.shout = (s) => s.toUpperCase();");
       writeFileSync(join(types, "package.json"), JSON.stringify({ name: "@types/cached-pkg", version: "2.0.0", types: "index.d.ts" }));
-      writeFileSync(join(types, "index.d.ts"), "/** Louder. */\nexport declare function shout(s: string): string;\nexport declare const volume: number;");
+      writeFileSync(
+        join(types, "index.d.ts"),
+        "/** Louder. */\nexport declare function shout(s: string): string;\nexport declare const volume: number;",
+      );
       const service = new NotebookService({ cwd: dir, language: "typescript", globalsDts: GLOBALS });
       service.addCell('import * as cp from "npm:cached-pkg@^2.1";');
       expect(service.complete("cp.", 3).matches).toEqual(["shout", "volume"]);
@@ -61,7 +75,10 @@ describe("npm: specifiers", () => {
       mkdirSync(join(later, "node_modules", "later-pkg"), { recursive: true });
       service.addCell('import { late } from "npm:later-pkg@1";');
       expect(service.inspect("late", 4, 0).data["text/plain"] ?? "").not.toContain("boolean");
-      writeFileSync(join(later, "node_modules", "later-pkg", "package.json"), JSON.stringify({ name: "later-pkg", version: "1.0.0", types: "index.d.ts" }));
+      writeFileSync(
+        join(later, "node_modules", "later-pkg", "package.json"),
+        JSON.stringify({ name: "later-pkg", version: "1.0.0", types: "index.d.ts" }),
+      );
       writeFileSync(join(later, "node_modules", "later-pkg", "index.d.ts"), "export declare const late: boolean;");
       writeFileSync(join(later, ".ts-async-kernel-entry.json"), "{}");
       expect(service.inspect("late", 4, 0).data["text/plain"]).toContain("late: boolean");
@@ -83,7 +100,9 @@ describe("completion", () => {
     expect(kernel.complete(named, named.indexOf(" }")).matches).toContain("registerCommTarget");
     const info = kernel.inspect("s.observe", 9, 0);
     expect(info.found).toBe(true);
-    expect(info.data["text/plain"]).toMatch(/^\(method\) Widget<IntSliderState, IntSliderState>.observe<K>\(handler: widgets.Observer<widgets.IntSliderState, K>.*\n\nCall `handler` on every change/);
+    expect(info.data["text/plain"]).toMatch(
+      /^\(method\) Widget<IntSliderState, IntSliderState>.observe<K>\(handler: widgets.Observer<widgets.IntSliderState, K>.*\n\nCall `handler` on every change/,
+    );
   });
 
   it("offers members of a string literal, replacing what is typed after the dot", () => {

@@ -23,9 +23,15 @@ const frame = fc.oneof(
   { weight: 1, arbitrary: fc.constant(Buffer.alloc(0)) },
 );
 /** A routing identity: any bytes but the delimiter. */
-const identity = fc.uint8Array({ minLength: 1, maxLength: 17 }).map((a) => Buffer.from(a)).filter((b) => !b.equals(DELIMITER));
+const identity = fc
+  .uint8Array({ minLength: 1, maxLength: 17 })
+  .map((a) => Buffer.from(a))
+  .filter((b) => !b.equals(DELIMITER));
 const jsonObject = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 });
-const msgType = fc.oneof(fc.constantFrom("execute_request", "kernel_info_request", "comm_msg", "no_such_request"), fc.string({ maxLength: 20 }));
+const msgType = fc.oneof(
+  fc.constantFrom("execute_request", "kernel_info_request", "comm_msg", "no_such_request"),
+  fc.string({ maxLength: 20 }),
+);
 
 /** Deserialize, and say what happened: the message, or the WireError's code. Any other throw fails the test. */
 function outcome(session: Session, frames: Buffer[]): Message | WireErrorCode {
@@ -67,7 +73,16 @@ describe("messaging properties", () => {
           return;
         }
         expect(raw.identities.some((f) => f.equals(DELIMITER))).toBe(false);
-        const rebuilt = [...raw.identities, DELIMITER, raw.signature, raw.header, raw.parentHeader, raw.metadata, raw.content, ...raw.buffers];
+        const rebuilt = [
+          ...raw.identities,
+          DELIMITER,
+          raw.signature,
+          raw.header,
+          raw.parentHeader,
+          raw.metadata,
+          raw.content,
+          ...raw.buffers,
+        ];
         expect(rebuilt).toEqual(frames);
       }),
       RUNS,
@@ -77,13 +92,19 @@ describe("messaging properties", () => {
   it("joinFrames then splitFrames gives back identities, signature, the four frames and the buffers", () => {
     const parts = fc.tuple(frame, frame, frame, frame);
     fc.assert(
-      fc.property(fc.array(identity, { maxLength: 4 }), fc.stringMatching(/^[0-9a-f]{0,64}$/), parts, fc.array(frame, { maxLength: 3 }), (ids, sig, four, buffers) => {
-        const raw = splitFrames(joinFrames(ids, sig, four, buffers));
-        expect(raw.identities).toEqual(ids);
-        expect(raw.signature.toString("latin1")).toBe(sig);
-        expect([raw.header, raw.parentHeader, raw.metadata, raw.content]).toEqual(four);
-        expect(raw.buffers).toEqual(buffers);
-      }),
+      fc.property(
+        fc.array(identity, { maxLength: 4 }),
+        fc.stringMatching(/^[0-9a-f]{0,64}$/),
+        parts,
+        fc.array(frame, { maxLength: 3 }),
+        (ids, sig, four, buffers) => {
+          const raw = splitFrames(joinFrames(ids, sig, four, buffers));
+          expect(raw.identities).toEqual(ids);
+          expect(raw.signature.toString("latin1")).toBe(sig);
+          expect([raw.header, raw.parentHeader, raw.metadata, raw.content]).toEqual(four);
+          expect(raw.buffers).toEqual(buffers);
+        },
+      ),
       RUNS,
     );
   });
@@ -106,11 +127,18 @@ describe("messaging properties", () => {
       fc.uint8Array({ maxLength: 24 }).map((a) => Buffer.from(a)),
       fc.string({ maxLength: 24 }).map((s) => Buffer.from(s, "utf8")),
     );
-    const stringMostly = fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 8 }) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) });
+    const stringMostly = fc.oneof(
+      { weight: 4, arbitrary: fc.string({ maxLength: 8 }) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
+    );
     const header = fc.oneof(
       json,
       // mostly the right types, so that the other fields' types get checked too
-      fc.record({ msg_id: stringMostly, msg_type: stringMostly, subshell_id: fc.jsonValue(), session: fc.jsonValue(), date: fc.jsonValue() }, { requiredKeys: [] })
+      fc
+        .record(
+          { msg_id: stringMostly, msg_type: stringMostly, subshell_id: fc.jsonValue(), session: fc.jsonValue(), date: fc.jsonValue() },
+          { requiredKeys: [] },
+        )
         .map((h) => Buffer.from(JSON.stringify(h))),
     );
     fc.assert(
@@ -169,7 +197,12 @@ describe("messaging properties", () => {
         fc.constantFrom("hmac-sha512", "hmac-sha1", "hmac-md5", "hmac-sha384", "hmac-sha224"),
         (content, otherKey, otherScheme) => {
           const header = Buffer.from(JSON.stringify(new Session({ key: "" }).header("execute_request")));
-          const parts: [Buffer, Buffer, Buffer, Buffer] = [header, Buffer.from("{}"), Buffer.from("{}"), Buffer.from(JSON.stringify(content))];
+          const parts: [Buffer, Buffer, Buffer, Buffer] = [
+            header,
+            Buffer.from("{}"),
+            Buffer.from("{}"),
+            Buffer.from(JSON.stringify(content)),
+          ];
           expect(outcome(receiver, signedFrames(parts, otherKey))).toBe("BAD_SIGNATURE");
           expect(outcome(receiver, signedFrames(parts, KEY, otherScheme))).toBe("BAD_SIGNATURE");
           expect(outcome(receiver, joinFrames([], "", parts))).toBe("UNSIGNED");
@@ -196,19 +229,23 @@ describe("messaging properties", () => {
 
   it("ReplayCache: a signature is refused again exactly while it is among the last `capacity` remembered", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 6 }), fc.array(fc.constantFrom("a", "b", "c", "d", "e", "f", "g", "h"), { maxLength: 60 }), (capacity, sequence) => {
-        const cache = new ReplayCache(capacity);
-        const model: string[] = []; // FIFO of remembered signatures, oldest first
-        for (const sig of sequence) {
-          const expected = model.includes(sig);
-          expect(cache.seen(sig)).toBe(expected);
-          if (!expected && capacity > 0) {
-            if (model.length === capacity) model.shift();
-            model.push(sig);
+      fc.property(
+        fc.integer({ min: 0, max: 6 }),
+        fc.array(fc.constantFrom("a", "b", "c", "d", "e", "f", "g", "h"), { maxLength: 60 }),
+        (capacity, sequence) => {
+          const cache = new ReplayCache(capacity);
+          const model: string[] = []; // FIFO of remembered signatures, oldest first
+          for (const sig of sequence) {
+            const expected = model.includes(sig);
+            expect(cache.seen(sig)).toBe(expected);
+            if (!expected && capacity > 0) {
+              if (model.length === capacity) model.shift();
+              model.push(sig);
+            }
+            expect(cache.size).toBe(model.length);
           }
-          expect(cache.size).toBe(model.length);
-        }
-      }),
+        },
+      ),
       RUNS,
     );
   });

@@ -24,12 +24,7 @@ const requestContent = {
 };
 const identity = Buffer.from("00k8s1ab", "latin1");
 
-const parts = [
-  Buffer.from(JSON.stringify(request)),
-  Buffer.from("{}"),
-  Buffer.from("{}"),
-  Buffer.from(JSON.stringify(requestContent)),
-];
+const parts = [Buffer.from(JSON.stringify(request)), Buffer.from("{}"), Buffer.from("{}"), Buffer.from(JSON.stringify(requestContent))];
 const rawKey = Buffer.from(KEY, "utf8");
 const keyObject = createSecretKey(rawKey);
 
@@ -77,14 +72,7 @@ describe("session hot path", () => {
   });
   bench("status busy + execute_reply + status idle (serialize)", () => {
     session.message("status", { execution_state: "busy" }, request);
-    session.message(
-      "execute_reply",
-      { status: "ok", execution_count: 1, user_expressions: {} },
-      request,
-      {},
-      [],
-      [identity],
-    );
+    session.message("execute_reply", { status: "ok", execution_count: 1, user_expressions: {} }, request, {}, [], [identity]);
     session.message("status", { execution_state: "idle" }, request);
   });
 });

@@ -21,7 +21,12 @@ function handSigned(
 ): Buffer[] {
   const key = options.key ?? KEY;
   const bufs = parts.map((p) => (typeof p === "string" ? b(p) : p));
-  const sig = key === "" ? "" : createHmac(options.hash ?? "sha256", key).update(Buffer.concat(bufs)).digest("hex");
+  const sig =
+    key === ""
+      ? ""
+      : createHmac(options.hash ?? "sha256", key)
+          .update(Buffer.concat(bufs))
+          .digest("hex");
   return [...(options.identities ?? []), DELIMITER, b(sig), ...bufs, ...(options.buffers ?? [])];
 }
 
@@ -64,9 +69,7 @@ describe("messaging/session", () => {
     });
 
     it("rejects an unknown signature scheme with BAD_SCHEME", () => {
-      expect(wireErrorCode(() => new Session({ key: KEY, signatureScheme: "hmac-whirlpool-9000" }))).toBe(
-        "BAD_SCHEME",
-      );
+      expect(wireErrorCode(() => new Session({ key: KEY, signatureScheme: "hmac-whirlpool-9000" }))).toBe("BAD_SCHEME");
       expect(wireErrorCode(() => new Session({ key: KEY, signatureScheme: "sha256" }))).toBe("BAD_SCHEME");
     });
 
@@ -141,10 +144,7 @@ describe("messaging/session", () => {
         const header = sender.header("execute_request");
         const parent = sender.header("kernel_info_request");
         const content = { code: "console.log('héllo ☃ 𝒳')", silent: false, nested: { a: [1, 2, null] } };
-        const frames = sender.serialize(
-          { header, parent_header: parent, metadata: { tag: "x" }, content },
-          [b("router-id")],
-        );
+        const frames = sender.serialize({ header, parent_header: parent, metadata: { tag: "x" }, content }, [b("router-id")]);
         const msg = receiver.deserialize(frames);
         expect(msg.header).toEqual(header);
         expect(msg.parent_header).toEqual(parent);
@@ -209,12 +209,7 @@ describe("messaging/session", () => {
     for (const [index, name] of ["header", "parent_header", "metadata", "content"].entries()) {
       it(`rejects a tampered ${name} with BAD_SIGNATURE`, () => {
         const session = new Session({ key: KEY });
-        const frames = new Session({ key: KEY }).message(
-          "execute_request",
-          { code: "1" },
-          session.header("kernel_info_request"),
-          { m: 1 },
-        );
+        const frames = new Session({ key: KEY }).message("execute_request", { code: "1" }, session.header("kernel_info_request"), { m: 1 });
         const i = 2 + index;
         const tampered = frames.slice();
         tampered[i] = Buffer.from(frames[i]!.toString().replace(/}$/, ', "evil": 1}'));
@@ -324,7 +319,9 @@ describe("messaging/session", () => {
       expect(frames).toHaveLength(10);
       // The signature covers the four JSON frames only.
       expect(frames[1]!.toString()).toBe(
-        createHmac("sha256", KEY).update(Buffer.concat(frames.slice(2, 6))).digest("hex"),
+        createHmac("sha256", KEY)
+          .update(Buffer.concat(frames.slice(2, 6)))
+          .digest("hex"),
       );
       // So changing a buffer in flight does not break verification.
       const altered = frames.slice();
@@ -340,25 +337,22 @@ describe("messaging/session", () => {
     it("rejects frames without a delimiter with NO_DELIMITER", () => {
       const frames = new Session({ key: KEY }).message("kernel_info_request", {});
       const session = new Session({ key: KEY });
-      expect(wireErrorCode(() => session.deserialize(frames.filter((f) => f !== DELIMITER)))).toBe(
-        "NO_DELIMITER",
-      );
+      expect(wireErrorCode(() => session.deserialize(frames.filter((f) => f !== DELIMITER)))).toBe("NO_DELIMITER");
     });
 
     it("rejects frames missing a JSON frame with TOO_FEW_FRAMES", () => {
       const frames = new Session({ key: KEY }).message("kernel_info_request", {});
-      expect(wireErrorCode(() => new Session({ key: KEY }).deserialize(frames.slice(0, 5)))).toBe(
-        "TOO_FEW_FRAMES",
-      );
+      expect(wireErrorCode(() => new Session({ key: KEY }).deserialize(frames.slice(0, 5)))).toBe("TOO_FEW_FRAMES");
     });
 
     for (const [index, name] of ["header", "parent_header", "metadata", "content"].entries()) {
       it(`rejects invalid UTF-8 in the ${name} frame with BAD_JSON`, () => {
         const parts: (string | Buffer)[] = [HEADER_JSON, "{}", "{}", "{}"];
         // A valid JSON shape around bytes that are not UTF-8 (a lone continuation byte and an overlong form).
-        parts[index] = index === 0
-          ? Buffer.concat([b('{"msg_id": "1", "msg_type": "x", "k": "'), Buffer.from([0x80, 0xc0, 0xaf]), b('"}')])
-          : Buffer.concat([b('{"k": "'), Buffer.from([0xff, 0xfe]), b('"}')]);
+        parts[index] =
+          index === 0
+            ? Buffer.concat([b('{"msg_id": "1", "msg_type": "x", "k": "'), Buffer.from([0x80, 0xc0, 0xaf]), b('"}')])
+            : Buffer.concat([b('{"k": "'), Buffer.from([0xff, 0xfe]), b('"}')]);
         expect(wireErrorCode(() => new Session({ key: KEY }).deserialize(handSigned(parts)))).toBe("BAD_JSON");
       });
 
@@ -496,9 +490,7 @@ describe("messaging/session", () => {
     it("builds a reply to a parent with metadata, buffers and identities", () => {
       const client = new Session({ key: KEY, username: "client" });
       const kernel = new Session({ key: KEY });
-      const request = kernel.deserialize(
-        client.message("execute_request", { code: "1" }, {}, {}, [], [b("peer")]),
-      );
+      const request = kernel.deserialize(client.message("execute_request", { code: "1" }, {}, {}, [], [b("peer")]));
       const frames = kernel.message(
         "execute_reply",
         { status: "ok", execution_count: 1, user_expressions: {} },

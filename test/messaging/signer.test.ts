@@ -50,9 +50,7 @@ describe("messaging/signer", () => {
 
     it("encodes a non-ASCII key as UTF-8", () => {
       const key = "clé-ключ-鍵";
-      expect(new Signer("hmac-sha256", key).sign(PARTS)).toBe(
-        reference("sha256", Buffer.from(key, "utf8"), PARTS),
-      );
+      expect(new Signer("hmac-sha256", key).sign(PARTS)).toBe(reference("sha256", Buffer.from(key, "utf8"), PARTS));
     });
 
     it("signs only the frames it is given, in order", () => {

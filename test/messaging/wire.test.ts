@@ -93,15 +93,11 @@ describe("messaging/wire", () => {
     });
 
     it("does not mistake a 9-byte frame that is not the delimiter for it", () => {
-      expect(wireErrorCode(() => splitFrames([b("<IDS|MSX>"), b("sig"), ...JSON_PARTS]))).toBe(
-        "NO_DELIMITER",
-      );
+      expect(wireErrorCode(() => splitFrames([b("<IDS|MSX>"), b("sig"), ...JSON_PARTS]))).toBe("NO_DELIMITER");
     });
 
     it("rejects fewer than signature + 4 frames after the delimiter with TOO_FEW_FRAMES", () => {
-      expect(wireErrorCode(() => splitFrames([DELIMITER, b("sig"), ...JSON_PARTS.slice(0, 3)]))).toBe(
-        "TOO_FEW_FRAMES",
-      );
+      expect(wireErrorCode(() => splitFrames([DELIMITER, b("sig"), ...JSON_PARTS.slice(0, 3)]))).toBe("TOO_FEW_FRAMES");
       expect(wireErrorCode(() => splitFrames([b("id"), DELIMITER]))).toBe("TOO_FEW_FRAMES");
     });
   });
@@ -110,17 +106,7 @@ describe("messaging/wire", () => {
     it("lays out identities, delimiter, signature, JSON frames and buffers", () => {
       const ids = [b("a"), b("b")];
       const frames = joinFrames(ids, "abc123", JSON_PARTS, [b("buf")]);
-      expect(frames.map((f) => f.toString())).toEqual([
-        "a",
-        "b",
-        "<IDS|MSG>",
-        "abc123",
-        '{"h":1}',
-        '{"p":2}',
-        '{"m":3}',
-        '{"c":4}',
-        "buf",
-      ]);
+      expect(frames.map((f) => f.toString())).toEqual(["a", "b", "<IDS|MSG>", "abc123", '{"h":1}', '{"p":2}', '{"m":3}', '{"c":4}', "buf"]);
     });
 
     it("writes an empty signature frame for an empty signature", () => {

@@ -39,7 +39,10 @@ function pack(name: string, version: string, files: Record<string, string>, extr
   writeFileSync(join(dir, "package.json"), JSON.stringify(manifest));
   for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
   const npm = npmCommand();
-  const out = execFileSync(npm.command, [...npm.args, "pack", "--ignore-scripts", "--pack-destination", work, "--json"], { cwd: dir, encoding: "utf8" });
+  const out = execFileSync(npm.command, [...npm.args, "pack", "--ignore-scripts", "--pack-destination", work, "--json"], {
+    cwd: dir,
+    encoding: "utf8",
+  });
   const filename = (JSON.parse(out) as Array<{ filename: string }>)[0]!.filename;
   packages.set(`${name}@${version}`, { tarball: readFileSync(join(work, filename)), manifest });
 }
@@ -93,10 +96,21 @@ beforeAll(async () => {
   process.env.npm_config_registry = `${base}/`;
   process.env.npm_config_cache = join(work, "npm-cache");
   process.env.npm_config_fetch_retries = "0";
-  pack("tsak-typed", "1.0.0", { "index.js": "exports.twice = (n) => 2 * n;\n", "index.d.ts": "export declare function twice(n: number): number;\n" });
-  pack("tsak-typed", "1.1.0", { "index.js": "exports.twice = (n) => 2 * n;\n", "index.d.ts": "export declare function twice(n: number): number;\n" });
+  pack("tsak-typed", "1.0.0", {
+    "index.js": "exports.twice = (n) => 2 * n;\n",
+    "index.d.ts": "export declare function twice(n: number): number;\n",
+  });
+  pack("tsak-typed", "1.1.0", {
+    "index.js": "exports.twice = (n) => 2 * n;\n",
+    "index.d.ts": "export declare function twice(n: number): number;\n",
+  });
   pack("tsak-untyped", "2.0.0", { "index.js": "module.exports = 1;\n" });
-  pack("tsak-scripted", "1.0.0", { "index.js": "module.exports = 1;\n" }, { scripts: { postinstall: "node -e \"require('fs').writeFileSync('ran','')\"" } });
+  pack(
+    "tsak-scripted",
+    "1.0.0",
+    { "index.js": "module.exports = 1;\n" },
+    { scripts: { postinstall: "node -e \"require('fs').writeFileSync('ran','')\"" } },
+  );
 }, 60_000);
 
 afterAll(() => {
@@ -110,7 +124,12 @@ beforeEach(() => {
 });
 
 const lines: string[] = [];
-const options = (extra: Partial<Parameters<typeof installToCache>[1]> = {}) => ({ onLine: (l: string) => lines.push(l), notebookDir: "/the/notebook", root, ...extra });
+const options = (extra: Partial<Parameters<typeof installToCache>[1]> = {}) => ({
+  onLine: (l: string) => lines.push(l),
+  notebookDir: "/the/notebook",
+  root,
+  ...extra,
+});
 
 describe("installToCache", () => {
   it("makes a whole entry under the key, with npm's lines streamed, and finds it afterwards", async () => {
@@ -119,7 +138,11 @@ describe("installToCache", () => {
     const installed = await installToCache(spec, options());
     expect(installed).toEqual({ from: join(root, "tsak-typed@1"), version: "1.1.0", where: "cache" });
     expect(readdirSync(root)).toEqual(["tsak-typed@1"]);
-    expect(JSON.parse(readFileSync(join(root, "tsak-typed@1", ENTRY_MARKER), "utf8"))).toMatchObject({ name: "tsak-typed", range: "1", version: "1.1.0" });
+    expect(JSON.parse(readFileSync(join(root, "tsak-typed@1", ENTRY_MARKER), "utf8"))).toMatchObject({
+      name: "tsak-typed",
+      range: "1",
+      version: "1.1.0",
+    });
     expect(lines.some((l) => l.startsWith("npm http fetch GET 200"))).toBe(true);
     expect(lines.at(-1)).toBe("npm: installed tsak-typed@1.1.0");
     // Its own types: no @types package asked for.
@@ -144,7 +167,9 @@ describe("installToCache", () => {
     const { from } = await installToCache(parseNpmSpecifier("npm:tsak-scripted@1"), options());
     expect(existsSync(join(from, "node_modules", "tsak-scripted", "ran"))).toBe(false);
     expect(lines.find((l) => l.startsWith("npm: install scripts were not run"))).toContain("tsak-scripted (postinstall)");
-    expect(lines).toContain(`npm: if tsak-scripted does not work without them, install it with its scripts into the notebook's folder: cd "/the/notebook" && npm install tsak-scripted@1`);
+    expect(lines).toContain(
+      `npm: if tsak-scripted does not work without them, install it with its scripts into the notebook's folder: cd "/the/notebook" && npm install tsak-scripted@1`,
+    );
   }, 60_000);
 
   it("installs once for callers asking at the same time", async () => {
@@ -194,7 +219,9 @@ describe("installToCache", () => {
   it("a package the registry does not have: a clear error, nothing left", async () => {
     const err = await installToCache(parseNpmSpecifier("npm:tsak-missing@1"), options()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NpmInstallError);
-    expect((err as NpmInstallError).message).toMatch(/^npm: package 'tsak-missing' not found in the registry \(http:\/\/127\.0\.0\.1:\d+\)/);
+    expect((err as NpmInstallError).message).toMatch(
+      /^npm: package 'tsak-missing' not found in the registry \(http:\/\/127\.0\.0\.1:\d+\)/,
+    );
     expect((err as NpmInstallError).code).toBe("ERR_MODULE_NOT_FOUND");
     expect(readdirSync(root)).toEqual([]);
   }, 60_000);
@@ -236,16 +263,29 @@ describe("failure (npm's error lines, their `npm error` / `npm ERR!` prefix alre
   const errorOf = (lines: string[], code = 1) => failure(spec, "/home/me/nb", { code, errors: lines });
 
   it("says what happened: offline, refused, a dependency missing, anything else, no npm at all", () => {
-    const offline = errorOf(["code ENOTFOUND", "syscall getaddrinfo", "errno ENOTFOUND", "network request to https://registry.npmjs.org/left-pad failed, reason: getaddrinfo ENOTFOUND registry.npmjs.org"]);
+    const offline = errorOf([
+      "code ENOTFOUND",
+      "syscall getaddrinfo",
+      "errno ENOTFOUND",
+      "network request to https://registry.npmjs.org/left-pad failed, reason: getaddrinfo ENOTFOUND registry.npmjs.org",
+    ]);
     expect(offline.message).toBe(
       "npm: cannot reach the registry to install 'left-pad@^1' (ENOTFOUND: network request to https://registry.npmjs.org/left-pad failed, reason: getaddrinfo ENOTFOUND registry.npmjs.org). " +
         `Offline? Install it by hand when the registry can be reached: cd "/home/me/nb" && npm install 'left-pad@^1'`,
     );
-    expect(errorOf(["code E403", "403 Forbidden - GET https://registry.npmjs.org/left-pad"]).message).toContain("npm: installing 'left-pad@^1' was refused (E403: 403 Forbidden");
-    expect(errorOf(["code E404", "404 Not Found - GET https://registry.npmjs.org/some-dependency - Not found"]).message).toContain("a package it depends on is not in the registry");
-    expect(errorOf(["code EWHATEVER", "something broke"], 7).message).toBe(`npm: installing 'left-pad@^1' failed (EWHATEVER: something broke). Install it by hand: cd "/home/me/nb" && npm install 'left-pad@^1'`);
+    expect(errorOf(["code E403", "403 Forbidden - GET https://registry.npmjs.org/left-pad"]).message).toContain(
+      "npm: installing 'left-pad@^1' was refused (E403: 403 Forbidden",
+    );
+    expect(errorOf(["code E404", "404 Not Found - GET https://registry.npmjs.org/some-dependency - Not found"]).message).toContain(
+      "a package it depends on is not in the registry",
+    );
+    expect(errorOf(["code EWHATEVER", "something broke"], 7).message).toBe(
+      `npm: installing 'left-pad@^1' failed (EWHATEVER: something broke). Install it by hand: cd "/home/me/nb" && npm install 'left-pad@^1'`,
+    );
     expect(errorOf([], 1).message).toContain("(exit code 1:");
-    expect(failure(spec, "/nb", { code: null, errors: [], spawnError: new Error("spawn npm ENOENT") }).message).toContain("cannot run npm to install 'left-pad@^1' (spawn npm ENOENT");
+    expect(failure(spec, "/nb", { code: null, errors: [], spawnError: new Error("spawn npm ENOENT") }).message).toContain(
+      "cannot run npm to install 'left-pad@^1' (spawn npm ENOENT",
+    );
   });
 
   it("quotes what a shell would read otherwise", () => {

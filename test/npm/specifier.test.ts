@@ -1,6 +1,14 @@
 /** `npm:` specifiers as Deno writes them, the cache's keys, and the messages for other schemes. */
 import { describe, expect, it } from "vitest";
-import { bareSpecifier, best, cacheKey, installArgument, NpmSpecifierError, parseNpmSpecifier, satisfies } from "../../src/npm/specifier.js";
+import {
+  bareSpecifier,
+  best,
+  cacheKey,
+  installArgument,
+  NpmSpecifierError,
+  parseNpmSpecifier,
+  satisfies,
+} from "../../src/npm/specifier.js";
 import { unsupportedSchemeMessage } from "../../src/npm/schemes.js";
 
 describe("parseNpmSpecifier", () => {
@@ -79,7 +87,9 @@ describe("satisfies / best", () => {
     expect(satisfies("4.16.0", spec("npm:lodash@^4.17"))).toBe(false);
     expect(satisfies("3.10.1", spec("npm:lodash"))).toBe(true);
     expect(satisfies("19.0.0", spec("npm:react@next"))).toBe(false);
-    expect(best([{ version: "4.17.0" }, { version: "4.17.21" }, { version: "5.0.0" }], spec("npm:lodash@4"))).toEqual({ version: "4.17.21" });
+    expect(best([{ version: "4.17.0" }, { version: "4.17.21" }, { version: "5.0.0" }], spec("npm:lodash@4"))).toEqual({
+      version: "4.17.21",
+    });
     expect(best([{ version: "3.0.0" }], spec("npm:lodash@4"))).toBeUndefined();
   });
 

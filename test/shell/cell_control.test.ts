@@ -17,7 +17,10 @@ describe("Shell.execute with a CellControl", () => {
     const other = shell.execute("await new Promise((r) => (globalThis.release = r)); 'other'", "In[2]", quiet);
     control.abort(new CellTimeout(3));
     const outcome = await cancelled;
-    expect(outcome).toMatchObject({ status: "error", error: { ename: "TimeoutError", evalue: "The cell did not finish within its timeout of 3 s" } });
+    expect(outcome).toMatchObject({
+      status: "error",
+      error: { ename: "TimeoutError", evalue: "The cell did not finish within its timeout of 3 s" },
+    });
     await shell.execute("release()", "In[3]", quiet);
     expect(await other).toMatchObject({ status: "ok", result: { data: { "text/plain": "'other'" } } });
   });
@@ -26,8 +29,13 @@ describe("Shell.execute with a CellControl", () => {
     const shell = new Shell({ cwd: process.cwd(), language: "typescript" });
     const control = new AbortController();
     control.abort(new Error("too late"));
-    expect(await shell.execute("globalThis.ran = true", "In[1]", quiet, { signal: control.signal })).toMatchObject({ status: "error", error: { evalue: "too late" } });
-    expect(await shell.execute("typeof globalThis.ran", "In[2]", quiet)).toMatchObject({ result: { data: { "text/plain": "'undefined'" } } });
+    expect(await shell.execute("globalThis.ran = true", "In[1]", quiet, { signal: control.signal })).toMatchObject({
+      status: "error",
+      error: { evalue: "too late" },
+    });
+    expect(await shell.execute("typeof globalThis.ran", "In[2]", quiet)).toMatchObject({
+      result: { data: { "text/plain": "'undefined'" } },
+    });
   });
 
   it("stops a synchronous loop that outlives timeoutSeconds as a TimeoutError, and the context lives on", async () => {

@@ -118,10 +118,17 @@ describe("CellRegistry", () => {
     // a `var` some other script of this realm declared (not one of the notebook's names): V8 refuses a `let` of it
     vm.runInThisContext("var declaredElsewhere = 1");
     const source = "const beforeBad = 1\n\nlet declaredElsewhere = 2";
-    const err = await shell.evaluateCell(source, "In[3]").then(() => undefined, (e: unknown) => e);
+    const err = await shell.evaluateCell(source, "In[3]").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CellSyntaxError);
     const syntax = err as CellSyntaxError;
-    expect([syntax.message, syntax.line, syntax.sourceLine]).toEqual(["Identifier 'declaredElsewhere' has already been declared", 3, "let declaredElsewhere = 2"]);
+    expect([syntax.message, syntax.line, syntax.sourceLine]).toEqual([
+      "Identifier 'declaredElsewhere' has already been declared",
+      3,
+      "let declaredElsewhere = 2",
+    ]);
     await expect(shell.evaluateCell("beforeBad", "In[4]")).rejects.toThrow("beforeBad is not defined");
   });
 });

@@ -71,7 +71,9 @@ describe("Deno.jupyter", () => {
 
   test("format() is the bundle the kernel shows a value with", async () => {
     expect(await format({ a: 1 })).toEqual({ "text/plain": "{ a: 1 }" });
-    expect(await format({ [JUPYTER_DISPLAY]: async () => ({ "text/html": "<b>async</b>" }) })).toMatchObject({ "text/html": "<b>async</b>" });
+    expect(await format({ [JUPYTER_DISPLAY]: async () => ({ "text/html": "<b>async</b>" }) })).toMatchObject({
+      "text/html": "<b>async</b>",
+    });
     expect(await format(PNG)).toMatchObject({ "image/png": b64(PNG) });
   });
 
@@ -85,7 +87,11 @@ describe("Deno.jupyter", () => {
       await display([1, 2], { raw: true });
     });
     expect(r.events).toEqual([
-      { kind: "display", data: { "text/html": "<b>x</b>", "text/plain": "<text/html>" }, options: { metadata: {}, displayId: undefined, update: false } },
+      {
+        kind: "display",
+        data: { "text/html": "<b>x</b>", "text/plain": "<text/html>" },
+        options: { metadata: {}, displayId: undefined, update: false },
+      },
       { kind: "display", data: { "text/html": "<i>raw</i>" }, options: { metadata: {}, displayId: "d1", update: false } },
       { kind: "display", data: { "text/html": "<i>new</i>" }, options: { metadata: {}, displayId: "d1", update: true } },
       { kind: "display", data: { "text/plain": "[ 1, 2 ]" }, options: { metadata: {}, displayId: undefined, update: false } },
@@ -116,7 +122,9 @@ describe("Deno.jupyter", () => {
     const bad = (...args: unknown[]) => r.run(() => (broadcast as (...a: unknown[]) => Promise<void>)(...args));
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    await expect(bad("status", { execution_state: "idle" })).rejects.toThrow(/"status" is not a message cells can publish; the kernel publishes display_data, /);
+    await expect(bad("status", { execution_state: "idle" })).rejects.toThrow(
+      /"status" is not a message cells can publish; the kernel publishes display_data, /,
+    );
     await expect(bad(42, {})).rejects.toThrow(/number is not a message cells can publish/);
     await expect(bad("display_data", "html")).rejects.toThrow(/content must be an object, got the string 'html'/);
     await expect(bad("display_data", [1])).rejects.toThrow(/content must be an object, got an array/);
@@ -136,22 +144,44 @@ describe("Deno.jupyter", () => {
     let sent: CommOutbound[];
     beforeEach(() => {
       sent = [];
-      comms.connect({ send: (m) => sent.push(m), reportError: (err) => { throw err; } });
+      comms.connect({
+        send: (m) => sent.push(m),
+        reportError: (err) => {
+          throw err;
+        },
+      });
     });
-    const inbound = (msgType: string, content: Record<string, unknown>): CommInbound => ({ header: { msg_id: `f-${msgType}`, msg_type: msgType }, content, metadata: {}, buffers: [] });
+    const inbound = (msgType: string, content: Record<string, unknown>): CommInbound => ({
+      header: { msg_id: `f-${msgType}`, msg_type: msgType },
+      content,
+      metadata: {},
+      buffers: [],
+    });
 
     test("comm_open opens a comm the frontend's comm_msg reaches; comm_msg and comm_close go through it", async () => {
       const id = `bc-${Math.random().toString(16).slice(2)}`;
       const r = recorder();
-      await r.run(() => broadcast("comm_open", { comm_id: id, target_name: "jupyter.widget", data: { state: { value: 0 } } }, { metadata: { version: "2.1.0" }, buffers: [new Uint8Array([7])] }));
+      await r.run(() =>
+        broadcast(
+          "comm_open",
+          { comm_id: id, target_name: "jupyter.widget", data: { state: { value: 0 } } },
+          { metadata: { version: "2.1.0" }, buffers: [new Uint8Array([7])] },
+        ),
+      );
       expect(sent).toHaveLength(1);
-      expect(sent[0]).toMatchObject({ msgType: "comm_open", content: { comm_id: id, target_name: "jupyter.widget", data: { state: { value: 0 } } }, metadata: { version: "2.1.0" } });
+      expect(sent[0]).toMatchObject({
+        msgType: "comm_open",
+        content: { comm_id: id, target_name: "jupyter.widget", data: { state: { value: 0 } } },
+        metadata: { version: "2.1.0" },
+      });
       expect(sent[0]!.buffers).toEqual([new Uint8Array([7])]);
       const comm = comms.get(id)!;
       expect(comm.targetName).toBe("jupyter.widget");
       const got: unknown[] = [];
       comm.onMsg((m) => void got.push(m.content.data));
-      expect(await comms.receive(inbound("comm_msg", { comm_id: id, data: { method: "update", state: { value: 3 } } }))).toEqual({ status: "handled" });
+      expect(await comms.receive(inbound("comm_msg", { comm_id: id, data: { method: "update", state: { value: 3 } } }))).toEqual({
+        status: "handled",
+      });
       expect(got).toEqual([{ method: "update", state: { value: 3 } }]);
 
       await r.run(() => broadcast("comm_msg", { comm_id: id, data: { method: "update", state: { value: 4 } } }));
@@ -176,7 +206,9 @@ describe("Deno.jupyter", () => {
   test("other Deno APIs throw an error that names the Node equivalent; what objects have still reads", () => {
     const deno = Deno as unknown as Record<string, unknown>;
     expect(() => deno.readTextFile).toThrow(DenoApiUnavailable);
-    expect(() => deno.readTextFile).toThrow(/Deno\.readTextFile is Deno's API.*In Node: await fs\.promises\.readFile\(path, "utf8"\) \(import fs from "node:fs"\)/);
+    expect(() => deno.readTextFile).toThrow(
+      /Deno\.readTextFile is Deno's API.*In Node: await fs\.promises\.readFile\(path, "utf8"\) \(import fs from "node:fs"\)/,
+    );
     expect(() => deno.env).toThrow(/process\.env/);
     expect(() => deno.Command).toThrow(/node:child_process/);
     expect(() => deno.serve).toThrow(/http\.createServer/);
@@ -228,8 +260,12 @@ describe("tslab's module", () => {
 
   test("bad input is a clear TypeError; versions and the default export are tslab's shape", () => {
     const r = recorder();
-    expect(() => r.run(() => tslab.display.html(42 as unknown as string))).toThrow(/tslab display of text\/html: expected a string, got number/);
-    expect(() => r.run(() => tslab.display.png({} as Uint8Array))).toThrow(/expected a string \(or the bytes as a Uint8Array\), got Object/);
+    expect(() => r.run(() => tslab.display.html(42 as unknown as string))).toThrow(
+      /tslab display of text\/html: expected a string, got number/,
+    );
+    expect(() => r.run(() => tslab.display.png({} as Uint8Array))).toThrow(
+      /expected a string \(or the bytes as a Uint8Array\), got Object/,
+    );
     expect(() => r.run(() => tslab.display.raw("nomime", "x"))).toThrow(/"nomime" is not a MIME type/);
     expect(r.events).toEqual([]);
     expect(Object.keys(tslab.versions)).toEqual(["tslab", "typescript", "node"]);
@@ -247,15 +283,27 @@ describe("IJavascript's $$", () => {
     const run = (code: string, signal?: AbortSignal) => shell.execute(code, `In[${++n}]`, r.output, { signal });
     return { run, events: r.events };
   }
-  const stderr = (events: Event[]) => events.filter((e): e is Extract<Event, { kind: "stream" }> => e.kind === "stream" && e.name === "stderr").map((e) => e.text).join("");
+  const stderr = (events: Event[]) =>
+    events
+      .filter((e): e is Extract<Event, { kind: "stream" }> => e.kind === "stream" && e.name === "stderr")
+      .map((e) => e.text)
+      .join("");
 
   test("a result method is the cell's result, exactly that bundle; the cell's own last value is dropped", async () => {
     const nb = notebook();
     expect(await nb.run('$$.html("<b>x</b>"); 42')).toEqual({ status: "ok", result: { data: { "text/html": "<b>x</b>" }, metadata: {} } });
-    expect(await nb.run('$$.mime({ "text/plain": "p", "text/html": "<i>p</i>" })')).toEqual({ status: "ok", result: { data: { "text/plain": "p", "text/html": "<i>p</i>" }, metadata: {} } });
-    expect(await nb.run("$$.sendResult({ a: 1 }); 2")).toEqual({ status: "ok", result: { data: { "text/plain": "{ a: 1 }" }, metadata: {} } });
+    expect(await nb.run('$$.mime({ "text/plain": "p", "text/html": "<i>p</i>" })')).toEqual({
+      status: "ok",
+      result: { data: { "text/plain": "p", "text/html": "<i>p</i>" }, metadata: {} },
+    });
+    expect(await nb.run("$$.sendResult({ a: 1 }); 2")).toEqual({
+      status: "ok",
+      result: { data: { "text/plain": "{ a: 1 }" }, metadata: {} },
+    });
     // a promise is waited for
-    expect(await nb.run("$$.sendResult(new Promise((r) => setTimeout(r, 5, 'later')))")).toMatchObject({ result: { data: { "text/plain": "'later'" } } });
+    expect(await nb.run("$$.sendResult(new Promise((r) => setTimeout(r, 5, 'later')))")).toMatchObject({
+      result: { data: { "text/plain": "'later'" } },
+    });
   });
 
   test("$$.async(): the reply waits for a timer's sendResult, which reaches its own cell", async () => {
@@ -270,10 +318,19 @@ describe("IJavascript's $$", () => {
 
   test("$$.sendError fails the cell with that error, now or from a timer", async () => {
     const nb = notebook();
-    expect(await nb.run("$$.sendError(new RangeError('bad'))")).toMatchObject({ status: "error", error: { ename: "RangeError", evalue: "bad" } });
-    expect(await nb.run("$$.async(); setTimeout(() => $$.sendError(new Error('late')), 5)")).toMatchObject({ status: "error", error: { ename: "Error", evalue: "late" } });
+    expect(await nb.run("$$.sendError(new RangeError('bad'))")).toMatchObject({
+      status: "error",
+      error: { ename: "RangeError", evalue: "bad" },
+    });
+    expect(await nb.run("$$.async(); setTimeout(() => $$.sendError(new Error('late')), 5)")).toMatchObject({
+      status: "error",
+      error: { ename: "Error", evalue: "late" },
+    });
     // a promise that rejects, given as a result, is the cell's error
-    expect(await nb.run("$$.sendResult(Promise.reject(new TypeError('rejected')))")).toMatchObject({ status: "error", error: { ename: "TypeError", evalue: "rejected" } });
+    expect(await nb.run("$$.sendResult(Promise.reject(new TypeError('rejected')))")).toMatchObject({
+      status: "error",
+      error: { ename: "TypeError", evalue: "rejected" },
+    });
   });
 
   test("sending twice, or after the cell ended, is dropped with a note on the cell's stderr", async () => {
@@ -291,7 +348,10 @@ describe("IJavascript's $$", () => {
     expect(await nb.run("$$.done(); 5")).toEqual({ status: "ok" });
     const outcome = await nb.run("$$.text('one', true); $$.html('<b>two</b>', true); setTimeout(() => $$.sendResult('three'), 5)");
     expect(outcome).toMatchObject({ result: { data: { "text/plain": "'three'" } } });
-    expect(nb.events.filter((e) => e.kind === "display").map((e) => (e as { data: MimeBundle }).data)).toEqual([{ "text/plain": "one" }, { "text/html": "<b>two</b>" }]);
+    expect(nb.events.filter((e) => e.kind === "display").map((e) => (e as { data: MimeBundle }).data)).toEqual([
+      { "text/plain": "one" },
+      { "text/html": "<b>two</b>" },
+    ]);
   });
 
   test("an async cell waiting for $$ is cancelled like any await; $$.async(false) ends the wait", async () => {
@@ -306,7 +366,9 @@ describe("IJavascript's $$", () => {
 
   test("$$.display(id): the first output shows, later ones replace it; without an id each is new", async () => {
     const nb = notebook();
-    await nb.run("const dd = $$.display('dd'); dd.text('a'); dd.html('<b>b</b>'); const free = $$.display(); free.text('c'); free.text('d'); dd.close(); dd.text('closed')");
+    await nb.run(
+      "const dd = $$.display('dd'); dd.text('a'); dd.html('<b>b</b>'); const free = $$.display(); free.text('c'); free.text('d'); dd.close(); dd.text('closed')",
+    );
     const shown = nb.events.filter((e) => e.kind === "display") as { data: MimeBundle; options: DisplayOptions }[];
     expect(shown.map((e) => [e.data, e.options.displayId, e.options.update])).toEqual([
       [{ "text/plain": "a" }, "dd", false],
@@ -320,14 +382,30 @@ describe("IJavascript's $$", () => {
   test("a value's _toMime()/_toHtml() show it, after the display symbols; a failing one is reported", async () => {
     const complaints: string[] = [];
     const show = async (v: unknown) => (await showValue(v, (t) => complaints.push(t))).data;
-    expect(await show({ _toHtml: () => "<u>u</u>" })).toEqual({ "text/html": "<u>u</u>", "text/plain": "{ _toHtml: [Function: _toHtml] }" });
-    expect(await show({ _toMime: () => ({ "text/plain": "mine", "text/html": "<b>m</b>" }), _toHtml: () => "<i>not used</i>", _toSvg: () => "<svg/>" })).toEqual({
+    expect(await show({ _toHtml: () => "<u>u</u>" })).toEqual({
+      "text/html": "<u>u</u>",
+      "text/plain": "{ _toHtml: [Function: _toHtml] }",
+    });
+    expect(
+      await show({
+        _toMime: () => ({ "text/plain": "mine", "text/html": "<b>m</b>" }),
+        _toHtml: () => "<i>not used</i>",
+        _toSvg: () => "<svg/>",
+      }),
+    ).toEqual({
       "text/plain": "mine",
       "text/html": "<b>m</b>",
       "image/svg+xml": "<svg/>",
     });
     expect(await show({ [JUPYTER_DISPLAY]: () => ({ "text/html": "deno" }), _toHtml: () => "ijs" })).toMatchObject({ "text/html": "deno" });
-    expect(await show({ _toHtml() { throw new Error("no html"); }, _toPng: () => "iVBOR" })).toMatchObject({ "image/png": "iVBOR" });
+    expect(
+      await show({
+        _toHtml() {
+          throw new Error("no html");
+        },
+        _toPng: () => "iVBOR",
+      }),
+    ).toMatchObject({ "image/png": "iVBOR" });
     expect(complaints.join("\n")).toMatch(/_toHtml\(\) threw, so its part of the value's bundle is left out: Error: no html/);
     expect(await show({ _toMime: () => 42 })).toEqual({ "text/plain": "{ _toMime: [Function: _toMime] }" });
     expect(complaints.join("\n")).toMatch(/_toMime\(\) returned 42, not a MIME bundle/);

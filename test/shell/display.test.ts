@@ -41,7 +41,10 @@ describe("the display protocol", () => {
   test("a Jupyter.display bundle gets the value's text/plain unless it has one", async () => {
     const value = displayable(() => ({ "text/html": "<b>x</b>" }));
     expect(await show(value)).toEqual({ data: { "text/html": "<b>x</b>", "text/plain": plainText(value) }, complaints: [] });
-    expect((await show(displayable(() => ({ "text/html": "<b>x</b>", "text/plain": "x" })))).data).toEqual({ "text/html": "<b>x</b>", "text/plain": "x" });
+    expect((await show(displayable(() => ({ "text/html": "<b>x</b>", "text/plain": "x" })))).data).toEqual({
+      "text/html": "<b>x</b>",
+      "text/plain": "x",
+    });
   });
 
   test("jupyter.mimebundle goes the same way; Jupyter.display wins when both are there", async () => {
@@ -49,7 +52,12 @@ describe("the display protocol", () => {
     const both = { [JUPYTER_DISPLAY]: () => ({ "text/html": "deno" }), [MIMEBUNDLE]: () => ({ "text/html": "ours" }) };
     expect((await show(both)).data["text/html"]).toBe("deno");
     // a function may describe itself too; the method is called with the value as `this`
-    const fn = Object.assign(() => 1, { [JUPYTER_DISPLAY](this: { label: string }) { return { "text/html": this.label }; }, label: "f" });
+    const fn = Object.assign(() => 1, {
+      [JUPYTER_DISPLAY](this: { label: string }) {
+        return { "text/html": this.label };
+      },
+      label: "f",
+    });
     expect((await show(fn)).data["text/html"]).toBe("f");
   });
 
@@ -61,13 +69,22 @@ describe("the display protocol", () => {
     const pending = showValue(slow, () => {});
     expect(pending).toBeInstanceOf(Promise);
     expect((await pending).data["text/html"]).toBe("<i>slow</i>");
-    expect(showValue(displayable(() => ({ "text/html": "now" })), () => {})).not.toBeInstanceOf(Promise);
+    expect(
+      showValue(
+        displayable(() => ({ "text/html": "now" })),
+        () => {},
+      ),
+    ).not.toBeInstanceOf(Promise);
     // any thenable counts
-    expect((await show(displayable(() => ({ then: (ok: (v: unknown) => void) => ok({ "text/html": "thenable" }) })))).data["text/html"]).toBe("thenable");
+    expect(
+      (await show(displayable(() => ({ then: (ok: (v: unknown) => void) => ok({ "text/html": "thenable" }) })))).data["text/html"],
+    ).toBe("thenable");
   });
 
   test("binary entries become base64; BigInts in JSON become numbers (or text when too big)", async () => {
-    const { data } = await show(displayable(() => ({ "image/png": new Uint8Array([1, 2, 3]), "application/json": { n: 1n, big: 2n ** 64n } })));
+    const { data } = await show(
+      displayable(() => ({ "image/png": new Uint8Array([1, 2, 3]), "application/json": { n: 1n, big: 2n ** 64n } })),
+    );
     expect(data["image/png"]).toBe("AQID");
     expect(data["application/json"]).toEqual({ n: 1, big: "18446744073709551616" });
   });
@@ -78,11 +95,23 @@ describe("a display method that fails", () => {
     ["throws", throwing, /threw, so the value is shown as text: Error: gotcha/],
     ["returns a rejecting promise", () => Promise.reject(new RangeError("nope")), /promise that rejected.*RangeError: nope/s],
     ["returns a thenable whose then throws", () => ({ then: throwing }), /promise that rejected.*gotcha/s],
-    ["returns a thenable whose then getter throws", () => ({ get then() { return throwing(); } }), /bundle that cannot be read.*gotcha/s],
+    [
+      "returns a thenable whose then getter throws",
+      () => ({
+        get then() {
+          return throwing();
+        },
+      }),
+      /bundle that cannot be read.*gotcha/s,
+    ],
     ["returns a number", () => 42, /returned 42, not a MIME bundle/],
     ["returns null", () => null, /returned null, not a MIME bundle/],
     ["returns an array", () => [{ "text/html": "x" }], /not a MIME bundle/],
-    ["returns a Proxy whose traps throw", () => new Proxy({}, { ownKeys: throwing, get: throwing, getOwnPropertyDescriptor: throwing }), /cannot be read.*gotcha/s],
+    [
+      "returns a Proxy whose traps throw",
+      () => new Proxy({}, { ownKeys: throwing, get: throwing, getOwnPropertyDescriptor: throwing }),
+      /cannot be read.*gotcha/s,
+    ],
   ];
   test.each(cases)("%s: a complaint that says why, and the value's text", async (_, method, complaint) => {
     const value = displayable(method);
@@ -96,10 +125,14 @@ describe("a display method that fails", () => {
   test("entries that cannot be shown are left out and named; the rest is shown", async () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    const { data, complaints } = await show(displayable(() => ({ "text/html": 7, "application/json": cyclic, nomime: "x", "text/markdown": "*ok*", "text/latex": undefined })));
+    const { data, complaints } = await show(
+      displayable(() => ({ "text/html": 7, "application/json": cyclic, nomime: "x", "text/markdown": "*ok*", "text/latex": undefined })),
+    );
     expect(Object.keys(data).sort()).toEqual(["text/markdown", "text/plain"]);
     expect(complaints).toHaveLength(1);
-    expect(complaints[0]).toMatch(/text\/html must be a string.*application\/json must be JSON data: Converting circular structure.*"nomime" is not a MIME type/s);
+    expect(complaints[0]).toMatch(
+      /text\/html must be a string.*application\/json must be JSON data: Converting circular structure.*"nomime" is not a MIME type/s,
+    );
   });
 
   test("a promise that never settles: the cell's result waits, and cancelling the cell ends the wait", async () => {
@@ -113,10 +146,44 @@ describe("a display method that fails", () => {
 
 describe("hostile values", () => {
   const hostile: [string, () => unknown][] = [
-    ["a Proxy whose every trap throws", () => new Proxy({}, { get: throwing, has: throwing, ownKeys: throwing, getOwnPropertyDescriptor: throwing, getPrototypeOf: throwing })],
-    ["a revoked Proxy", () => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return proxy; }],
-    ["an object whose display method getter throws", () => ({ get [JUPYTER_DISPLAY]() { return throwing(); } })],
-    ["an object whose toDataURL, toSpec, schema and outerHTML getters throw", () => ({ get toDataURL() { return throwing(); }, get toSpec() { return throwing(); }, get schema() { return throwing(); }, get outerHTML() { return throwing(); } })],
+    [
+      "a Proxy whose every trap throws",
+      () =>
+        new Proxy({}, { get: throwing, has: throwing, ownKeys: throwing, getOwnPropertyDescriptor: throwing, getPrototypeOf: throwing }),
+    ],
+    [
+      "a revoked Proxy",
+      () => {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        return proxy;
+      },
+    ],
+    [
+      "an object whose display method getter throws",
+      () => ({
+        get [JUPYTER_DISPLAY]() {
+          return throwing();
+        },
+      }),
+    ],
+    [
+      "an object whose toDataURL, toSpec, schema and outerHTML getters throw",
+      () => ({
+        get toDataURL() {
+          return throwing();
+        },
+        get toSpec() {
+          return throwing();
+        },
+        get schema() {
+          return throwing();
+        },
+        get outerHTML() {
+          return throwing();
+        },
+      }),
+    ],
     ["a null-prototype object", () => Object.create(null)],
     ["a custom inspect method that throws", () => ({ [inspect.custom]: throwing })],
   ];
@@ -139,7 +206,7 @@ describe("hostile values", () => {
     const long = (await show("x".repeat(1_000_000))).data["text/plain"] as string;
     expect(long).toContain("more characters");
     expect(long.length).toBeLessThan(20_000);
-    const html = "<p>" + "y".repeat(5_000_000) + "</p>";
+    const html = `<p>${"y".repeat(5_000_000)}</p>`;
     expect((await show(displayable(() => ({ "text/html": html })))).data["text/html"]).toBe(html);
   });
 });
@@ -158,8 +225,13 @@ describe("what a value looks like (Deno's fallbacks, in its order)", () => {
   test("a chart: toSpec() with a $schema, by its version", async () => {
     const spec = (schema: string) => ({ toSpec: () => ({ $schema: schema, mark: "bar" }) });
     expect(Object.keys((await show(spec(VL5))).data)).toEqual(["application/vnd.vegalite.v5+json", "text/plain"]);
-    expect((await show(spec("https://vega.github.io/schema/vega-lite/v4.json"))).data).toHaveProperty(["application/vnd.vegalite.v4+json", "mark"], "bar");
-    expect((await show(spec("https://vega.github.io/schema/vega-lite/v5.17.0.json"))).data).toHaveProperty("application/vnd.vegalite.v5+json");
+    expect((await show(spec("https://vega.github.io/schema/vega-lite/v4.json"))).data).toHaveProperty(
+      ["application/vnd.vegalite.v4+json", "mark"],
+      "bar",
+    );
+    expect((await show(spec("https://vega.github.io/schema/vega-lite/v5.17.0.json"))).data).toHaveProperty(
+      "application/vnd.vegalite.v5+json",
+    );
     expect((await show(spec("https://vega.github.io/schema/vega/v5.json"))).data).toHaveProperty("application/vnd.vega.v5+json");
     // Deno sends another schema as Vega 5; no schema: not a chart
     expect((await show(spec("https://example.com/chart.json"))).data).toHaveProperty("application/vnd.vega.v5+json");
@@ -177,7 +249,11 @@ describe("what a value looks like (Deno's fallbacks, in its order)", () => {
     const { data, complaints } = await show(frame);
     expect(complaints).toEqual([]);
     const resource = data["application/vnd.dataresource+json"] as { schema: { fields: unknown[] }; data: Record<string, unknown>[] };
-    expect(resource.schema.fields).toEqual([{ name: "n", type: "integer" }, { name: "s", type: "string" }, { name: "when", type: "string" }]);
+    expect(resource.schema.fields).toEqual([
+      { name: "n", type: "integer" },
+      { name: "s", type: "string" },
+      { name: "when", type: "string" },
+    ]);
     expect(resource.data).toHaveLength(50);
     expect(resource.data[3]).toEqual({ n: 3, s: "<3>", when: "2024-01-04T00:00:00.000Z" });
     const html = data["text/html"] as string;
@@ -214,7 +290,10 @@ describe("what a value looks like (Deno's fallbacks, in its order)", () => {
     expect(Object.keys((await show({ ...element, ...frame, ...chart })).data)[0]).toBe("application/vnd.vegalite.v5+json");
     expect(Object.keys((await show({ ...element, ...frame })).data)[0]).toBe("application/vnd.dataresource+json");
     // the display method comes before all of them
-    expect((await show({ ...canvas, [JUPYTER_DISPLAY]: () => ({ "text/html": "own" }) })).data).toEqual({ "text/html": "own", "text/plain": expect.any(String) });
+    expect((await show({ ...canvas, [JUPYTER_DISPLAY]: () => ({ "text/html": "own" }) })).data).toEqual({
+      "text/html": "own",
+      "text/plain": expect.any(String),
+    });
   });
 });
 
@@ -241,10 +320,14 @@ describe("values as Node shows them", () => {
   });
 
   test("an error shows its cell frames and none of the kernel's", () => {
-    showCellFrames((frame) => frame.replace("cell-0000abcd-12:1:5", "In[7]:1:5").replace("cell-0000abcd-12:2:3", "In[7]:2:3"), ["/kernel/dist"]);
+    showCellFrames(
+      (frame) => frame.replace("cell-0000abcd-12:1:5", "In[7]:1:5").replace("cell-0000abcd-12:2:3", "In[7]:2:3"),
+      ["/kernel/dist"],
+    );
     try {
       const err = new RangeError("bad");
-      err.stack = "RangeError: bad\n    at f (cell-0000abcd-12:1:5)\n    at cell-0000abcd-12:2:3\n    at Shell.evaluate (file:///kernel/dist/shell/shell.js:1:1)\n    at node:internal/process/task_queues:95:5";
+      err.stack =
+        "RangeError: bad\n    at f (cell-0000abcd-12:1:5)\n    at cell-0000abcd-12:2:3\n    at Shell.evaluate (file:///kernel/dist/shell/shell.js:1:1)\n    at node:internal/process/task_queues:95:5";
       expect(plainText(err)).toBe("RangeError: bad\n    at f (In[7]:1:5)\n    at In[7]:2:3");
       expect(plainText({ err })).toBe("{\n  err: RangeError: bad\n      at f (In[7]:1:5)\n      at In[7]:2:3\n}");
       // the error itself is left as it was
@@ -261,7 +344,9 @@ describe("display()", () => {
   test("shows at once when the bundle is ready, and returns a promise that resolves", async () => {
     const { scope, events } = recorder();
     const done = scope.run(() => display({ a: 1 }, { metadata: { m: 1 } }));
-    expect(events).toEqual([{ kind: "display", data: { "text/plain": "{ a: 1 }" }, options: { metadata: { m: 1 }, displayId: undefined, update: undefined } }]);
+    expect(events).toEqual([
+      { kind: "display", data: { "text/plain": "{ a: 1 }" }, options: { metadata: { m: 1 }, displayId: undefined, update: undefined } },
+    ]);
     await expect(done).resolves.toBeUndefined();
   });
 

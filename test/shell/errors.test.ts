@@ -16,10 +16,26 @@ const throwing = () => {
 const hostileProxy = () =>
   new Proxy({}, { get: throwing, has: throwing, getPrototypeOf: throwing, ownKeys: throwing, getOwnPropertyDescriptor: throwing });
 const hostileValues: [string, () => unknown][] = [
-  ["an object whose name, message and stack getters throw", () => ({ get name() { return throwing(); }, get message() { return throwing(); }, get stack() { return throwing(); } })],
+  [
+    "an object whose name, message and stack getters throw",
+    () => ({
+      get name() {
+        return throwing();
+      },
+      get message() {
+        return throwing();
+      },
+      get stack() {
+        return throwing();
+      },
+    }),
+  ],
   ["an Error whose message getter throws", () => Object.defineProperty(new Error("x"), "message", { get: throwing })],
   ["a Proxy whose every trap throws", hostileProxy],
-  ["an Error with a message that cannot become a string", () => Object.assign(new Error(), { message: { toString: throwing, [Symbol.toPrimitive]: throwing } })],
+  [
+    "an Error with a message that cannot become a string",
+    () => Object.assign(new Error(), { message: { toString: throwing, [Symbol.toPrimitive]: throwing } }),
+  ],
   ["a null-prototype object", () => Object.create(null)],
   ["undefined", () => undefined],
 ];
@@ -51,7 +67,10 @@ describe("a cell that throws a hostile value", () => {
 
   test.each([
     ["throw new Proxy({}, { get() { throw new Error('gotcha') }, getPrototypeOf() { throw new Error('gotcha') } })", "{}"],
-    ["throw { get name() { throw 1 }, get message() { throw 2 }, get stack() { throw 3 } }", "{ name: [Getter], message: [Getter], stack: [Getter] }"],
+    [
+      "throw { get name() { throw 1 }, get message() { throw 2 }, get stack() { throw 3 } }",
+      "{ name: [Getter], message: [Getter], stack: [Getter] }",
+    ],
     ["await null; throw new Proxy({}, { get() { throw new Error('gotcha') } })", "{}"],
   ])("fails with an error reply that shows it: %s", async (code, shown) => {
     const outcome = await shell.execute(code, "In[1]", silent);

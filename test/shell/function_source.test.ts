@@ -50,7 +50,8 @@ describe("Function.prototype.toString of cell functions", () => {
   });
 
   test("without its cell (not found), the instrumentation is taken out of the text itself", () => {
-    const cell = "async function poll(n: number) {\n  'use strict'\n  for (const x of [1]) n += x\n  for await (const y of [2]) n += y\n  const f = (z: number) => z + 1\n  return await Promise.resolve(f(n))\n}";
+    const cell =
+      "async function poll(n: number) {\n  'use strict'\n  for (const x of [1]) n += x\n  for await (const y of [2]) n += y\n  const f = (z: number) => z + 1\n  return await Promise.resolve(f(n))\n}";
     const { code } = transformCell(cell, { language: "typescript", interruptible: true });
     const instrumented = code.slice(code.indexOf("async function"), code.lastIndexOf("}") + 1);
     expect(instrumented).toContain("__tsak_");

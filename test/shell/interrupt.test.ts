@@ -85,11 +85,19 @@ describe("a deadline raised from another thread (the `timeout` tag)", () => {
       { eval: true, workerData: flag.buffer },
     );
     workers.push(worker);
-    const timed = await shell.execute("await null;\nwhile (true) {}", "In[2]", recorder().output, { timeoutSeconds: 0.1, deadlineToken: 7 });
-    expect(timed).toMatchObject({ status: "error", error: { ename: "TimeoutError", evalue: "The cell did not finish within its timeout of 0.1 s" } });
+    const timed = await shell.execute("await null;\nwhile (true) {}", "In[2]", recorder().output, {
+      timeoutSeconds: 0.1,
+      deadlineToken: 7,
+    });
+    expect(timed).toMatchObject({
+      status: "error",
+      error: { ename: "TimeoutError", evalue: "The cell did not finish within its timeout of 0.1 s" },
+    });
     // while the deadline is still up, other cells' guarded code runs on
     expect(shell.runtime.attention).toBe(ATTENTION_DEADLINE);
-    expect(await run("let total = 0; for (let i = 0; i < 1000; i++) total += i; total")).toMatchObject({ result: { data: { "text/plain": "499500" } } });
+    expect(await run("let total = 0; for (let i = 0; i < 1000; i++) total += i; total")).toMatchObject({
+      result: { data: { "text/plain": "499500" } },
+    });
     lowerDeadline(flag, 7);
     expect(shell.runtime.attention).toBe(0);
     expect(await other).toMatchObject({ status: "ok", result: { data: { "text/plain": "'other finished'" } } });
@@ -101,7 +109,10 @@ describe("Shell.interrupt()", () => {
   test("rejects a running cell's pending await with KernelInterrupt; its catch and finally run", async () => {
     const { shell, run } = shellWithFlag();
     const rec = recorder();
-    const cell = run("try { await new Promise(() => {}) } catch (e) { console.log('caught', (e as Error).name); throw e } finally { console.log('finally') }", rec.output);
+    const cell = run(
+      "try { await new Promise(() => {}) } catch (e) { console.log('caught', (e as Error).name); throw e } finally { console.log('finally') }",
+      rec.output,
+    );
     await sleep(20);
     expect(shell.interrupt()).toBe(1);
     expect(await cell).toMatchObject({ status: "error", interrupted: true, error: { ename: "KernelInterrupt" } });
@@ -111,7 +122,9 @@ describe("Shell.interrupt()", () => {
 
   test("cancels a `for await` waiting for its next value", async () => {
     const { shell, run } = shellWithFlag();
-    const cell = run("async function* never() { yield 1; await new Promise(() => {}) }\nlet got = 0;\nfor await (const v of never()) got += v;");
+    const cell = run(
+      "async function* never() { yield 1; await new Promise(() => {}) }\nlet got = 0;\nfor await (const v of never()) got += v;",
+    );
     await sleep(20);
     shell.interrupt();
     expect(await cell).toMatchObject({ status: "error", error: { ename: "KernelInterrupt" } });
@@ -122,7 +135,9 @@ describe("Shell.interrupt()", () => {
     const { shell, run } = shellWithFlag();
     await run("globalThis.bg = 0; globalThis.bgTimer = setInterval(() => bg++, 5)");
     // the timeout is far off: whether it was cleared is read from the timer, not raced against a clock
-    const cell = run("globalThis.own = 0; setInterval(() => own++, 5); globalThis.lateTimer = setTimeout(() => { globalThis.late = true }, 60_000); await new Promise(() => {})");
+    const cell = run(
+      "globalThis.own = 0; setInterval(() => own++, 5); globalThis.lateTimer = setTimeout(() => { globalThis.late = true }, 60_000); await new Promise(() => {})",
+    );
     await sleep(30);
     shell.interrupt();
     await cell;
@@ -140,7 +155,10 @@ describe("Shell.interrupt()", () => {
   test("with no cell running, stops what earlier cells left going: intervals and pending awaits", async () => {
     const { shell, run } = shellWithFlag();
     const rec = recorder();
-    await run("globalThis.ticks = 0; setInterval(() => ticks++, 5);\n(async () => { try { await new Promise(() => {}) } catch (e) { console.log('background saw', (e as Error).name) } })(); 'started'", rec.output);
+    await run(
+      "globalThis.ticks = 0; setInterval(() => ticks++, 5);\n(async () => { try { await new Promise(() => {}) } catch (e) { console.log('background saw', (e as Error).name) } })(); 'started'",
+      rec.output,
+    );
     await sleep(30);
     expect(shell.interrupt()).toBe(0);
     const g = globalThis as Record<string, unknown>;
@@ -175,7 +193,9 @@ describe("Shell.interrupt()", () => {
 describe("cells run in this realm", () => {
   test("values from Node's APIs are instances of the cells' built-ins", async () => {
     const { run } = shellWithFlag();
-    const outcome = await run('[require("node:fs").readdirSync(".") instanceof Array, Buffer.from("x") instanceof Uint8Array, (() => { try { require("node:fs").readFileSync("/nonexistent") } catch (e) { return e instanceof Error } })()]');
+    const outcome = await run(
+      '[require("node:fs").readdirSync(".") instanceof Array, Buffer.from("x") instanceof Uint8Array, (() => { try { require("node:fs").readFileSync("/nonexistent") } catch (e) { return e instanceof Error } })()]',
+    );
     expect(outcome).toMatchObject({ result: { data: { "text/plain": "[ true, true, true ]" } } });
   });
 
@@ -213,7 +233,9 @@ describe("timers the cell's code starts, and only those, belong to the cell", ()
     const { shell, run } = shellWithFlag();
     // what a package does: its code is not the cell's, it calls the global setTimeout
     (globalThis as Record<string, unknown>).packageLike = (ms: number, fn: () => void) => globalThis.setTimeout(fn, ms);
-    const cell = run("packageLike(60, () => { globalThis.packageTimerFired = true });\nsetTimeout(() => { globalThis.cellTimerFired = true }, 60);\nawait new Promise(() => {})");
+    const cell = run(
+      "packageLike(60, () => { globalThis.packageTimerFired = true });\nsetTimeout(() => { globalThis.cellTimerFired = true }, 60);\nawait new Promise(() => {})",
+    );
     await sleep(10);
     shell.interrupt();
     await cell;

@@ -41,7 +41,11 @@ describe("JSX in cells", () => {
     const data = await nb.run("const who: string = 'world'\nconst el = <div className=\"greet\">\n  Hello, <b>{who}</b>!\n</div>\nel");
     expect(data?.["text/html"]).toBe('<div class="greet">Hello, <b>world</b>!</div>');
     expect(
-      (await nb.run("function Item({ n }: { n: number }) { return <li>item {n}</li> }\n<ul>{[1, 2].map((n) => <Item key={n} n={n} />)}</ul>"))?.["text/html"],
+      (
+        await nb.run(
+          "function Item({ n }: { n: number }) { return <li>item {n}</li> }\n<ul>{[1, 2].map((n) => <Item key={n} n={n} />)}</ul>",
+        )
+      )?.["text/html"],
     ).toBe("<ul><li>item 1</li><li>item 2</li></ul>");
     expect((await nb.run("<>\n  <p>a</p>\n  <p>b</p>\n</>"))?.["text/html"]).toBe("<p>a</p><p>b</p>");
   });
@@ -55,20 +59,31 @@ describe("JSX in cells", () => {
 
   test("@jsxImportSource and @jsx pragmas choose the runtime", async () => {
     const nb = notebook();
-    expect((await nb.run("/** @jsxImportSource preact */\nimport { renderToString } from 'preact-render-to-string'\nrenderToString(<i>pre</i>)"))?.["text/plain"]).toBe(
-      "'<i>pre</i>'",
-    );
-    expect((await nb.run("// @jsx hyper\nconst hyper = (tag: string, _props: unknown, ...children: unknown[]) => ({ tag, children });\n<a>x</a>"))?.["text/plain"]).toBe(
-      "{ tag: 'a', children: [ 'x' ] }",
-    );
+    expect(
+      (
+        await nb.run("/** @jsxImportSource preact */\nimport { renderToString } from 'preact-render-to-string'\nrenderToString(<i>pre</i>)")
+      )?.["text/plain"],
+    ).toBe("'<i>pre</i>'");
+    expect(
+      (
+        await nb.run(
+          "// @jsx hyper\nconst hyper = (tag: string, _props: unknown, ...children: unknown[]) => ({ tag, children });\n<a>x</a>",
+        )
+      )?.["text/plain"],
+    ).toBe("{ tag: 'a', children: [ 'x' ] }");
   });
 
   test("the notebook's tsconfig.json names the runtime", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tsak-jsx-"));
     symlinkSync(join(process.cwd(), "node_modules"), join(dir, "node_modules"));
-    writeFileSync(join(dir, "tsconfig.json"), '{\n  // comments and trailing commas, as tsconfig allows\n  "compilerOptions": { "jsx": "react-jsx", "jsxImportSource": "preact", },\n}\n');
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      '{\n  // comments and trailing commas, as tsconfig allows\n  "compilerOptions": { "jsx": "react-jsx", "jsxImportSource": "preact", },\n}\n',
+    );
     const nb = notebook(dir);
-    expect((await nb.run("import { renderToString as rts } from 'preact-render-to-string'\nrts(<u>cfg</u>)"))?.["text/plain"]).toBe("'<u>cfg</u>'");
+    expect((await nb.run("import { renderToString as rts } from 'preact-render-to-string'\nrts(<u>cfg</u>)"))?.["text/plain"]).toBe(
+      "'<u>cfg</u>'",
+    );
   });
 
   test("an element whose render throws is shown as text, with a note on stderr; lines are kept", async () => {

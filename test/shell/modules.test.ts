@@ -89,14 +89,17 @@ describe("relative imports of TypeScript files", () => {
         "export type Pair = [number, number];",
       ].join("\n"),
     });
-    expect(await shell.value('import Counter, { add } from "./util.ts";\nimport * as U from "./util.ts";\n[add(1, 2), new Counter().n, U.add === add, U.default === Counter]')).toBe(
-      "[ 3, 1, true, true ]",
-    );
+    expect(
+      await shell.value(
+        'import Counter, { add } from "./util.ts";\nimport * as U from "./util.ts";\n[add(1, 2), new Counter().n, U.add === add, U.default === Counter]',
+      ),
+    ).toBe("[ 3, 1, true, true ]");
   });
 
   test(".ts files importing each other: extensionless, `.js` for `.ts`, folders with index.ts, type-only imports", async () => {
     const { shell } = await notebook({
-      "lib/index.ts": 'import { sum } from "./math";\nimport { shout } from "./strings.js";\nimport type { Shape } from "./types.ts";\nconst s: Shape = { n: 2 };\nexport const total: number = sum([1, 2, 3]) * s.n;\nexport { shout };\n',
+      "lib/index.ts":
+        'import { sum } from "./math";\nimport { shout } from "./strings.js";\nimport type { Shape } from "./types.ts";\nconst s: Shape = { n: 2 };\nexport const total: number = sum([1, 2, 3]) * s.n;\nexport { shout };\n',
       "lib/math.ts": "export const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);\n",
       "lib/strings.ts": "export const shout = (s: string): string => s.toUpperCase() + '!';\n",
       "lib/types.ts": "export interface Shape { n: number }\n",
@@ -108,15 +111,22 @@ describe("relative imports of TypeScript files", () => {
   test(".mts is an ES module, .cts CommonJS (named exports included), .ts follows package.json type", async () => {
     const { shell } = await notebook({
       "m.mts": 'export const kind: string = "mts";\nexport const esm: boolean = typeof module === "undefined";\n',
-      "c.cts": 'export const kind: string = "cts";\nexport const cjs: boolean = typeof module === "object" && typeof require === "function";\n',
+      "c.cts":
+        'export const kind: string = "cts";\nexport const cjs: boolean = typeof module === "object" && typeof require === "function";\n',
       "plain.ts": "export const esm: boolean = typeof module === 'undefined';\n",
       "legacy/package.json": pkg({ type: "commonjs" }),
       "legacy/x.ts": "export const cjs: boolean = typeof module === 'object';\n",
     });
-    expect(await shell.value('import { kind as mk, esm } from "./m.mts";\nimport c, { kind as ck, cjs } from "./c.cts";\n[mk, esm, ck, cjs, c.kind]')).toBe(
-      "[ 'mts', true, 'cts', true, 'cts' ]",
-    );
-    expect(await shell.value('import { esm as plainEsm } from "./plain.ts";\nimport { cjs as legacyCjs } from "./legacy/x.ts";\n[plainEsm, legacyCjs]')).toBe("[ true, true ]");
+    expect(
+      await shell.value(
+        'import { kind as mk, esm } from "./m.mts";\nimport c, { kind as ck, cjs } from "./c.cts";\n[mk, esm, ck, cjs, c.kind]',
+      ),
+    ).toBe("[ 'mts', true, 'cts', true, 'cts' ]");
+    expect(
+      await shell.value(
+        'import { esm as plainEsm } from "./plain.ts";\nimport { cjs as legacyCjs } from "./legacy/x.ts";\n[plainEsm, legacyCjs]',
+      ),
+    ).toBe("[ true, true ]");
   });
 
   test("JavaScript files: an ES module (.mjs) and CommonJS (.js with no package type)", async () => {
@@ -148,9 +158,11 @@ describe("edited files", () => {
     expect(await shell.value('import * as A1 from "./a.ts";\nimport * as C1 from "./c.ts";\nC1.state.hits++;\nA1.value')).toBe("'a+b1'");
     expect(await shell.value('import * as A0 from "./a.ts";\nA0 === A1')).toBe("true");
     edit(join(cwd, "b.ts"), 'export const b: string = "b2, edited";\n');
-    expect(await shell.value('import * as A2 from "./a.ts";\nimport * as C2 from "./c.ts";\n[A2.value, A1.value, A2 === A1, C2 === C1, C2.state.hits]')).toBe(
-      "[ 'a+b2, edited', 'a+b1', false, true, 1 ]",
-    );
+    expect(
+      await shell.value(
+        'import * as A2 from "./a.ts";\nimport * as C2 from "./c.ts";\n[A2.value, A1.value, A2 === A1, C2 === C1, C2.state.hits]',
+      ),
+    ).toBe("[ 'a+b2, edited', 'a+b1', false, true, 1 ]");
     expect(await shell.value('import * as A3 from "./a.ts";\nA3 === A2')).toBe("true");
   });
 
@@ -182,7 +194,9 @@ describe("require", () => {
       "util.ts": "export function add(a: number, b: number): number { return a + b; }\nexport default 'dflt';\n",
       "esm.mts": "export const x = 1;\n",
     });
-    expect(await shell.value('const u = require("./util.ts");\n[u.add(2, 3), u.default, require("./util") === u]')).toBe("[ 5, 'dflt', true ]");
+    expect(await shell.value('const u = require("./util.ts");\n[u.add(2, 3), u.default, require("./util") === u]')).toBe(
+      "[ 5, 'dflt', true ]",
+    );
     const mts = await shell.run('require("./esm.mts")');
     expect(mts.status).toBe("error");
     expect(mts.error?.evalue).toMatch(/esm\.mts is an ES module.*import it/);
@@ -190,7 +204,9 @@ describe("require", () => {
 
   test("requires packages from the notebook's node_modules and built-ins", async () => {
     const { shell, cwd } = await notebook(PACKAGES);
-    expect(await shell.value('[require("cjs-pkg").answer, require("dual").kind, require("node:path") === require("path")]')).toBe("[ 42, 'cjs', true ]");
+    expect(await shell.value('[require("cjs-pkg").answer, require("dual").kind, require("node:path") === require("path")]')).toBe(
+      "[ 42, 'cjs', true ]",
+    );
     expect(await shell.value('require.resolve("cjs-pkg")')).toBe(`'${join(cwd, "node_modules", "cjs-pkg", "index.js")}'`);
   });
 });
@@ -198,15 +214,17 @@ describe("require", () => {
 describe("packages", () => {
   test("CommonJS: the default import is module.exports, named imports as Node finds them", async () => {
     const { shell } = await notebook(PACKAGES);
-    expect(await shell.value('import cjs, { answer, greet } from "cjs-pkg";\n[cjs.answer, answer, greet("x"), cjs === require("cjs-pkg")]')).toBe(
-      "[ 42, 42, 'hi x', true ]",
-    );
+    expect(
+      await shell.value('import cjs, { answer, greet } from "cjs-pkg";\n[cjs.answer, answer, greet("x"), cjs === require("cjs-pkg")]'),
+    ).toBe("[ 42, 42, 'hi x', true ]");
     expect(await shell.value('import add, { version } from "cjs-fn";\n[add(1, 2), version]')).toBe("[ 3, '1.0' ]");
   });
 
   test("ESM-only packages: `exports` with only an import condition, and `type: module` with main", async () => {
     const { shell } = await notebook(PACKAGES);
-    expect(await shell.value('import hello, { kind } from "esm-only";\nimport { where } from "esm-main";\n[hello(), kind, where]')).toBe("[ 'hello', 'esm', 'main' ]");
+    expect(await shell.value('import hello, { kind } from "esm-only";\nimport { where } from "esm-main";\n[hello(), kind, where]')).toBe(
+      "[ 'hello', 'esm', 'main' ]",
+    );
   });
 
   test("a dual package gives import its ESM entry and require its CommonJS entry", async () => {
@@ -217,11 +235,13 @@ describe("packages", () => {
   test("scoped package with subpath and pattern exports; unexported subpaths fail as in Node", async () => {
     const { shell } = await notebook(PACKAGES);
     expect(
-      await shell.value('import { name } from "@scope/kit";\nimport { util } from "@scope/kit/util";\nimport { feature } from "@scope/kit/features/alpha";\n[name, util, feature]'),
+      await shell.value(
+        'import { name } from "@scope/kit";\nimport { util } from "@scope/kit/util";\nimport { feature } from "@scope/kit/features/alpha";\n[name, util, feature]',
+      ),
     ).toBe("[ 'kit', 'kit-util', 'alpha' ]");
     const hidden = await shell.run('import "@scope/kit/lib/util.js";');
     expect(hidden.status).toBe("error");
-    expect(hidden.error?.evalue).toContain("not defined by \"exports\"");
+    expect(hidden.error?.evalue).toContain('not defined by "exports"');
   });
 
   test("packages in the node_modules of a parent folder", async () => {
@@ -271,16 +291,20 @@ describe("Node built-ins and import()", () => {
     const { shell } = await notebook({ ...PACKAGES, "util.ts": "export const add = (a: number, b: number): number => a + b;\n" });
     expect(await shell.value('const { add } = await import("./util.ts");\nadd(1, 2)')).toBe("3");
     await shell.value("async function load(specifier: string) { return import(specifier); }");
-    expect(await shell.value('[(await load("./util.ts")).add(2, 2), (await load("esm-only")).kind, (await load("cjs-pkg")).answer, (await load("node:path")).sep]')).toBe(
-      "[ 4, 'esm', 42, '/' ]",
-    );
+    expect(
+      await shell.value(
+        '[(await load("./util.ts")).add(2, 2), (await load("esm-only")).kind, (await load("cjs-pkg")).answer, (await load("node:path")).sep]',
+      ),
+    ).toBe("[ 4, 'esm', 42, '/' ]");
   });
 
   test("import attributes: JSON files, by import and import()", async () => {
     const { shell } = await notebook({ "data.json": '{ "n": 7 }' });
-    expect(await shell.value('import data from "./data.json" with { type: "json" };\nconst again = await import("./data.json", { with: { type: "json" } });\n[data.n, again.default === data]')).toBe(
-      "[ 7, true ]",
-    );
+    expect(
+      await shell.value(
+        'import data from "./data.json" with { type: "json" };\nconst again = await import("./data.json", { with: { type: "json" } });\n[data.n, again.default === data]',
+      ),
+    ).toBe("[ 7, true ]");
   });
 
   test("the loader hooks are registered on the first import that needs them, not before", async () => {
@@ -303,16 +327,21 @@ describe("the ts-async-kernel module", () => {
       ),
     ).toBe("[ true, true, true, true ]");
     const shown = await shell.run('import { display as d2 } from "ts-async-kernel";\nd2.html("<b>hi</b>");');
-    expect(shown.outputs).toEqual([expect.objectContaining({ type: "display", data: { "text/html": "<b>hi</b>", "text/plain": "<text/html>" } })]);
+    expect(shown.outputs).toEqual([
+      expect.objectContaining({ type: "display", data: { "text/html": "<b>hi</b>", "text/plain": "<text/html>" } }),
+    ]);
   });
 
   test("gives a file the cell imports the running kernel's API too", async () => {
     const { shell } = await notebook({
-      "show.ts": 'import { display } from "ts-async-kernel";\nexport function show(s: string): void { display.markdown(s); }\nexport { display };\n',
+      "show.ts":
+        'import { display } from "ts-async-kernel";\nexport function show(s: string): void { display.markdown(s); }\nexport { display };\n',
     });
     const run = await shell.run('import { show, display as fromFile } from "./show.ts";\nshow("*hi*");\nfromFile === display');
     expect(run.result).toBe("true");
-    expect(run.outputs).toEqual([expect.objectContaining({ type: "display", data: { "text/markdown": "*hi*", "text/plain": "<text/markdown>" } })]);
+    expect(run.outputs).toEqual([
+      expect.objectContaining({ type: "display", data: { "text/markdown": "*hi*", "text/plain": "<text/markdown>" } }),
+    ]);
   });
 });
 

@@ -33,7 +33,8 @@ test("exit, reallyExit and abort throw ProcessExit, which says the kernel keeps 
     console.log(JSON.stringify(seen));
   `);
   expect(run.status).toBe(0);
-  const tail = "was called, but the kernel keeps running (with every variable). To end it, shut the kernel down or restart it from the frontend.";
+  const tail =
+    "was called, but the kernel keeps running (with every variable). To end it, shut the kernel down or restart it from the frontend.";
   expect(JSON.parse(run.stdout)).toEqual({
     "exit(3)": `ProcessExit: process.exit(3) ${tail}`,
     "exit()": `ProcessExit: process.exit() ${tail}`,

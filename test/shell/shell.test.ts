@@ -1,10 +1,3 @@
-/**
- * The shell as the kernel drives it (src/shell/shell.ts): cells run through `Shell.execute`, and
- * what is checked is what a user sees — tracebacks that name the cell and point at the line and
- * column of the cell's own text, syntax errors with the cell's line and a caret, and
- * declarations of every kind that can be run again.
- */
-import vm from "node:vm";
 import { describe, expect, test } from "vitest";
 
 import { Shell, type ExecuteOutcome } from "../../src/shell/shell.js";
@@ -35,7 +28,11 @@ function notebook(language: Language = "typescript") {
 }
 
 /** The frames that are in cells (the test's own frames, the callers of `execute`, are not). */
-const cellFrames = (traceback: string[]): string[] => traceback.slice(1).filter((l) => l.includes("In[")).map((l) => l.trim());
+const cellFrames = (traceback: string[]): string[] =>
+  traceback
+    .slice(1)
+    .filter((l) => l.includes("In["))
+    .map((l) => l.trim());
 
 /** 1-based column of the first occurrence of `text` in line `line` (1-based) of `source`. */
 function columnOf(source: string, line: number, text: string): number {
@@ -62,7 +59,8 @@ describe("tracebacks point at the cell's line and column", () => {
 
   test("a function of an earlier cell, called from a later cell, reports the earlier cell's position", async () => {
     const nb = notebook();
-    const first = "\n\nfunction check(value: number, label: string = 'v'): void {\n  if (value < 0) throw new RangeError(`${label} < 0`)\n}";
+    const first =
+      "\n\nfunction check(value: number, label: string = 'v'): void {\n  if (value < 0) throw new RangeError(`${label} < 0`)\n}";
     await nb.ok(first);
     await nb.ok("const unrelated: string[] = []");
     const error = await nb.fails("const x: number = -1\ncheck(x)");
@@ -207,14 +205,14 @@ describe("syntax errors show the cell's line with a caret at the column", () => 
   test("TypeScript, found by acorn after the types are stripped: the column in the original", async () => {
     const line = "let dup: Map<string, number> = new Map(); let dup: string = 'x'";
     const tb = await syntax(`const ok: boolean = true\n${line}`);
-    expect(tb.slice(0, 3)).toEqual(["In[1]:2", line, " ".repeat(line.lastIndexOf("dup")) + "^"]);
+    expect(tb.slice(0, 3)).toEqual(["In[1]:2", line, `${" ".repeat(line.lastIndexOf("dup"))}^`]);
     expect(tb[3]).toContain("Identifier 'dup' has already been declared");
   });
 
   test("found by acorn inside a namespace (the lowered text)", async () => {
     const line = "  export const a: number = 1; let a: string = ''";
     const tb = await syntax(`namespace N {\n${line}\n}`);
-    expect(tb.slice(0, 3)).toEqual(["In[1]:2", line, " ".repeat(line.lastIndexOf("a:")) + "^"]);
+    expect(tb.slice(0, 3)).toEqual(["In[1]:2", line, `${" ".repeat(line.lastIndexOf("a:"))}^`]);
   });
 
   test("found by V8 only (acorn accepts this regular expression, Node.js 20 does not)", async () => {
@@ -223,7 +221,7 @@ describe("syntax errors show the cell's line with a caret at the column", () => 
     const out = await nb.run(`const a: number = 1\n${line}`);
     // a Node.js that accepts duplicate named groups runs the cell; otherwise the error is the cell's
     if (out.status === "error") {
-      expect(out.error.traceback.slice(0, 3)).toEqual(["In[1]:2", line, "\t" + " ".repeat(line.indexOf("/") - 1) + "^"]);
+      expect(out.error.traceback.slice(0, 3)).toEqual(["In[1]:2", line, `\t${" ".repeat(line.indexOf("/") - 1)}^`]);
       expect(out.error.evalue).toContain("Invalid regular expression");
     } else {
       expect(Number(process.versions.node.split(".")[0])).toBeGreaterThan(20);
@@ -237,7 +235,11 @@ describe("syntax errors show the cell's line with a caret at the column", () => 
 
   test("decorators run (tsc compiles the cell); an unknown decorator is the cell's error, at its line", async () => {
     const nb = notebook();
-    expect(await nb.ok("function sealedDec(c: any, _ctx: ClassDecoratorContext) { Object.seal(c) }\n@sealedDec class SealedA {}\nObject.isSealed(SealedA)")).toBe("true");
+    expect(
+      await nb.ok(
+        "function sealedDec(c: any, _ctx: ClassDecoratorContext) { Object.seal(c) }\n@sealedDec class SealedA {}\nObject.isSealed(SealedA)",
+      ),
+    ).toBe("true");
     const err = await nb.fails("class B {\n  @notDefinedDecorator method(a: number) {}\n}");
     expect([err.ename, err.evalue]).toEqual(["ReferenceError", "notDefinedDecorator is not defined"]);
     expect(cellFrames(err.traceback)[0]).toMatch(/In\[2\]:2:4\)?$/);
@@ -279,17 +281,21 @@ describe("declarations can be run again (no 'already declared')", () => {
 
   test("declare: no runtime effect, runs again, and a declared name can be defined later", async () => {
     const nb = notebook();
-    const cell = "declare const dc: number\ndeclare function df(): void\ndeclare class DC {}\ndeclare enum DE { X }\ndeclare namespace DN { const y: number }\ndeclare global { interface Window { z: 1 } }";
+    const cell =
+      "declare const dc: number\ndeclare function df(): void\ndeclare class DC {}\ndeclare enum DE { X }\ndeclare namespace DN { const y: number }\ndeclare global { interface Window { z: 1 } }";
     expect(await nb.ok(cell)).toBeUndefined();
     expect(await nb.ok(cell)).toBeUndefined();
-    expect(await nb.ok("[typeof dc, typeof df, typeof DC, typeof DE, typeof DN]")).toBe("[ 'undefined', 'undefined', 'undefined', 'undefined', 'undefined' ]");
+    expect(await nb.ok("[typeof dc, typeof df, typeof DC, typeof DE, typeof DN]")).toBe(
+      "[ 'undefined', 'undefined', 'undefined', 'undefined', 'undefined' ]",
+    );
     await nb.ok("const dc = 7");
     expect(await nb.ok("dc")).toBe("7");
   });
 
   test("abstract classes, re-declared", async () => {
     const nb = notebook();
-    const cell = "abstract class Shape { abstract area(): number; twice() { return 2 * this.area() } }\nclass Sq extends Shape { constructor(private s: number) { super() } area() { return this.s ** 2 } }";
+    const cell =
+      "abstract class Shape { abstract area(): number; twice() { return 2 * this.area() } }\nclass Sq extends Shape { constructor(private s: number) { super() } area() { return this.s ** 2 } }";
     await nb.ok(cell);
     await nb.ok(cell);
     expect(await nb.ok("new Sq(3).twice()")).toBe("18");
@@ -327,7 +333,8 @@ describe("declarations can be run again (no 'already declared')", () => {
 
   test("for await at the top level", async () => {
     const nb = notebook();
-    const cell = "async function* upTo(n: number) { for (let i = 1; i <= n; i++) yield i }\nlet sum: number = 0\nfor await (const i of upTo(4)) sum += i\nsum";
+    const cell =
+      "async function* upTo(n: number) { for (let i = 1; i <= n; i++) yield i }\nlet sum: number = 0\nfor await (const i of upTo(4)) sum += i\nsum";
     expect(await nb.ok(cell)).toBe("10");
     expect(await nb.ok(cell)).toBe("10");
   });

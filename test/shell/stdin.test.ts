@@ -90,6 +90,8 @@ describe("where no input can be asked for", () => {
 
   test("a cell output without stdin says so", async () => {
     const output: CellOutput = { stream() {}, display() {}, clearOutput() {} };
-    await expect(new CellScope(output).run(() => input())).rejects.toThrow("input() was called, but this cell has no way to ask its frontend for input");
+    await expect(new CellScope(output).run(() => input())).rejects.toThrow(
+      "input() was called, but this cell has no way to ask its frontend for input",
+    );
   });
 });

@@ -33,16 +33,31 @@ for (let i = 0; i < 10; i++) {
   );
 }
 const tsCell50 = ts50.join("\n");
-const jsCell50 = Array.from({ length: 50 }, (_, i) => `const v${i} = [${i}, ${i + 1}].map((x) => x * 2).filter(Boolean).length + ${i};`).join("\n");
+const jsCell50 = Array.from(
+  { length: 50 },
+  (_, i) => `const v${i} = [${i}, ${i + 1}].map((x) => x * 2).filter(Boolean).length + ${i};`,
+).join("\n");
 
 const cases = [
   ["trivial `1 + 1` (typescript)", "1 + 1", "typescript"],
   ["trivial `x = 1` (typescript)", "x = 1", "typescript"],
   ["trivial `1 + 1` (javascript)", "1 + 1", "javascript"],
   ["`const x = 1` (typescript)", "const x = 1", "typescript"],
-  ["function + class cell (typescript)", "function f(a: number): number { return a * 2 }\nclass C { m(): number { return f(1) } }", "typescript"],
-  ["imports + await (typescript)", "import fs from 'node:fs'\nimport {join} from 'node:path'\nconst r = await fs.promises.readdir(join('.', 'x'))\nr.length", "typescript"],
-  ["type declarations (typescript)", "type A = {a: number}\ninterface B extends A { b: string }\nconst b: B = {a: 1, b: 'x'}\nb", "typescript"],
+  [
+    "function + class cell (typescript)",
+    "function f(a: number): number { return a * 2 }\nclass C { m(): number { return f(1) } }",
+    "typescript",
+  ],
+  [
+    "imports + await (typescript)",
+    "import fs from 'node:fs'\nimport {join} from 'node:path'\nconst r = await fs.promises.readdir(join('.', 'x'))\nr.length",
+    "typescript",
+  ],
+  [
+    "type declarations (typescript)",
+    "type A = {a: number}\ninterface B extends A { b: string }\nconst b: B = {a: 1, b: 'x'}\nb",
+    "typescript",
+  ],
   ["namespace (typescript)", "namespace N { export const a = 1; export function f() { return a } }\nN.f()", "typescript"],
   ["50-line TS cell", tsCell50, "typescript"],
   ["50-line JS cell (typescript)", jsCell50, "typescript"],
@@ -75,10 +90,5 @@ console.log("case".padEnd(40), "cold median µs".padStart(15), "cold min µs".pa
 for (const [name, source, language] of cases) {
   const cold = measure(source, language, false);
   const hot = measure(source, language, true);
-  console.log(
-    name.padEnd(40),
-    cold.median.toFixed(1).padStart(15),
-    cold.min.toFixed(1).padStart(12),
-    hot.median.toFixed(1).padStart(17),
-  );
+  console.log(name.padEnd(40), cold.median.toFixed(1).padStart(15), cold.min.toFixed(1).padStart(12), hot.median.toFixed(1).padStart(17));
 }

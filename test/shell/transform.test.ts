@@ -54,7 +54,12 @@ function notebook(language: Language = "typescript", options: { semicolonHidesRe
   let last = "";
   const run = async (source: string, lang: Language = language): Promise<Ran> => {
     const shell = shellFor(lang);
-    const t = transformCell(source, { language: lang, interruptible: true, names: shell.names, semicolonHidesResult: options.semicolonHidesResult === true });
+    const t = transformCell(source, {
+      language: lang,
+      interruptible: true,
+      names: shell.names,
+      semicolonHidesResult: options.semicolonHidesResult === true,
+    });
     last = source;
     const { value, hasResult } = await shell.evaluateCell(source, "In[1]");
     return { t, hasResult, value };
@@ -103,7 +108,15 @@ describe("shape of the script", () => {
     expect([r1.t.mode, r1.t.hasResult, r1.hasResult, r1.value]).toEqual(["script", true, true, 2]);
     const r2 = await nb.run("const a = 1");
     expect([r2.t.mode, r2.t.hasResult, r2.hasResult]).toEqual(["repl", false, false]);
-    for (const cell of ["import 'side'", "await null", "for await (const x of []) {}", "function f() {}", "class K {}", "var v", "if (true) { var inIf = 1 }"]) {
+    for (const cell of [
+      "import 'side'",
+      "await null",
+      "for await (const x of []) {}",
+      "function f() {}",
+      "class K {}",
+      "var v",
+      "if (true) { var inIf = 1 }",
+    ]) {
       expect(transformCell(cell, { language: "typescript" }).mode, cell).toBe("repl");
     }
     for (const cell of ["f()", "async function* g() { await 1 }", "{ let block = 1 }", "x = await1"]) {
@@ -184,7 +197,22 @@ describe("shape of the script", () => {
     });
     expect(present).toBeGreaterThanOrEqual(lines.length - 5);
     const nb = notebook();
-    expect(await nb.value(source)).toEqual(["m-default", "m-a", 1, 1, 1, 6, undefined, 4, 1, 2, 2, 5, "m-b", "file:///notebooks/__notebook__.ts"]);
+    expect(await nb.value(source)).toEqual([
+      "m-default",
+      "m-a",
+      1,
+      1,
+      1,
+      6,
+      undefined,
+      4,
+      1,
+      2,
+      2,
+      5,
+      "m-b",
+      "file:///notebooks/__notebook__.ts",
+    ]);
     expect(nb.imported.map((i) => i.specifier)).toEqual(["m", "n", "side", "m"]);
   });
 
@@ -311,13 +339,17 @@ describe("declarations persist across cells", () => {
 
   test("var declared in top-level loops and blocks is global, as in a script", async () => {
     const nb = notebook("javascript");
-    await nb.run("for (var i = 0; i < 3; i++) {}\nfor (var [k, v] of [[1, 2]]) {}\nfor (var key in {q: 1}) {}\n{ var inBlock = 'b' }\nif (true) var inIf = 'c'");
+    await nb.run(
+      "for (var i = 0; i < 3; i++) {}\nfor (var [k, v] of [[1, 2]]) {}\nfor (var key in {q: 1}) {}\n{ var inBlock = 'b' }\nif (true) var inIf = 'c'",
+    );
     expect(await nb.value("[i, k, v, key, inBlock, inIf]")).toEqual([3, 1, 2, "q", "b", "c"]);
   });
 
   test("var in switch cases, try blocks and labelled blocks is global; in a class static block it is not", async () => {
     const nb = notebook("javascript");
-    await nb.run("switch (1) { case 1: var sv = 2 }\ntry { var tv = 1 } catch {}\nlab: { var lv = 3 }\nclass S { static { var inStatic = 1 } }");
+    await nb.run(
+      "switch (1) { case 1: var sv = 2 }\ntry { var tv = 1 } catch {}\nlab: { var lv = 3 }\nclass S { static { var inStatic = 1 } }",
+    );
     expect(await nb.value("[sv, tv, lv, typeof inStatic]")).toEqual([2, 1, 3, "undefined"]);
   });
 
@@ -338,11 +370,12 @@ describe("functions", () => {
 
   test("async functions and generators are hoisted too", async () => {
     const nb = notebook();
-    expect(await nb.value("const g = [...gen()]\nfunction* gen() { yield 1; yield 2 }\nasync function later() { return 7 }\n[g, await later()]")).toEqual([
-      [1, 2],
-      7,
+    expect(
+      await nb.value("const g = [...gen()]\nfunction* gen() { yield 1; yield 2 }\nasync function later() { return 7 }\n[g, await later()]"),
+    ).toEqual([[1, 2], 7]);
+    expect(await nb.value("async function* agen() { yield 3 }\nconst out = []\nfor await (const x of agen()) out.push(x)\nout")).toEqual([
+      3,
     ]);
-    expect(await nb.value("async function* agen() { yield 3 }\nconst out = []\nfor await (const x of agen()) out.push(x)\nout")).toEqual([3]);
   });
 
   test("redefining a function in a later cell is seen by functions of earlier cells (script semantics)", async () => {
@@ -463,7 +496,9 @@ describe("imports", () => {
 
   test("in TypeScript, a named import the module lacks may be a type: it is undefined", async () => {
     const nb = notebook();
-    expect(await nb.value("import { a as tsA, OnlyAType } from 'm'\nconst o: OnlyAType | undefined = undefined\n;[tsA, OnlyAType, o]")).toEqual(["m-a", undefined, undefined]);
+    expect(
+      await nb.value("import { a as tsA, OnlyAType } from 'm'\nconst o: OnlyAType | undefined = undefined\n;[tsA, OnlyAType, o]"),
+    ).toEqual(["m-a", undefined, undefined]);
   });
 
   test("in JavaScript, a named import the module does not export is a SyntaxError, as in an ES module; nothing is declared", async () => {
@@ -479,9 +514,14 @@ describe("exports are stripped", () => {
   test("export declarations, export default, export lists and re-exports", async () => {
     const nb = notebook();
     const r = await nb.run(
-      ["export const e1 = 1", "export function ef() { return 2 }", "export class EC {}", "export { e1 as renamed }", "export * from 'side'", "export {b} from 'm'"].join(
-        "\n",
-      ),
+      [
+        "export const e1 = 1",
+        "export function ef() { return 2 }",
+        "export class EC {}",
+        "export { e1 as renamed }",
+        "export * from 'side'",
+        "export {b} from 'm'",
+      ].join("\n"),
     );
     expect(r.t.declared).toEqual(["e1", "ef", "EC"]);
     expect(nb.imported.map((i) => i.specifier)).toEqual(["side", "m"]);
@@ -505,7 +545,9 @@ describe("top-level await", () => {
   test("await in declarations, statements, for await and the last expression", async () => {
     const nb = notebook();
     await nb.run("const v = await Promise.resolve(3)");
-    await nb.run("async function* count(n: number) { for (let i = 0; i < n; i++) yield i }\nconst seen: number[] = []\nfor await (const i of count(3)) seen.push(i)");
+    await nb.run(
+      "async function* count(n: number) { for (let i = 0; i < n; i++) yield i }\nconst seen: number[] = []\nfor await (const i of count(3)) seen.push(i)",
+    );
     expect(await nb.value("seen")).toEqual([0, 1, 2]);
     expect(await nb.value("v + (await new Promise<number>((r) => setTimeout(() => r(4), 1)))")).toBe(7);
     expect(await nb.value("await v")).toBe(3);
@@ -557,7 +599,16 @@ describe("results", () => {
 
   test("a cell ending in a declaration (including type-only) has no result", async () => {
     const nb = notebook();
-    for (const cell of ["1\nconst z = 1", "1\nfunction zz() {}", "1\nclass Z {}", "1\nenum Ez { A }", "1\nnamespace Nz { export const a = 1 }", "1\ntype Tz = number", "1\ninterface Iz {}", "1\nimport 'side'"]) {
+    for (const cell of [
+      "1\nconst z = 1",
+      "1\nfunction zz() {}",
+      "1\nclass Z {}",
+      "1\nenum Ez { A }",
+      "1\nnamespace Nz { export const a = 1 }",
+      "1\ntype Tz = number",
+      "1\ninterface Iz {}",
+      "1\nimport 'side'",
+    ]) {
       const r = await nb.run(cell);
       expect(r.t.hasResult, cell).toBe(false);
       expect(r.hasResult, cell).toBe(false);
@@ -713,7 +764,9 @@ describe("TypeScript", () => {
 
   test("an enum's string members have no reverse mapping, as tsc emits them (found by the fuzz run)", async () => {
     const nb = notebook();
-    const r = await nb.value('enum Str { a = "1", b = "1" + "2", c = a + "3", t = `t`, n = 1, m = n + 1, len = "xy".length }\nObject.keys(Str)');
+    const r = await nb.value(
+      'enum Str { a = "1", b = "1" + "2", c = a + "3", t = `t`, n = 1, m = n + 1, len = "xy".length }\nObject.keys(Str)',
+    );
     expect(r).toEqual(["1", "2", "a", "b", "c", "t", "n", "m", "len"]);
   });
 
@@ -841,12 +894,20 @@ describe("the position map: script line and column → the cell's", () => {
     ["typescript", "export default (null as any as {p: number}).p", ["p"]],
     ["typescript", "namespace N {\n  export function f(): never { throw new Error('n') }\n}\nN.f()", ["new Error('n') }", "f()"]],
     ["typescript", "{ a: 1 as number, b: (() => { throw new Error('o') })() }", ["new Error('o') })() }", "() }"]],
-    ["typescript", "class C<T> { constructor(public v: T) {} m(): never { throw new Error('c') } }\nnew C<number>(1).m()", ["new Error('c') } }", "m()"]],
+    [
+      "typescript",
+      "class C<T> { constructor(public v: T) {} m(): never { throw new Error('c') } }\nnew C<number>(1).m()",
+      ["new Error('c') } }", "m()"],
+    ],
     ["typescript", "const a: number = 1\r\n  throw new Error('crlf')", ["new Error('crlf')"]],
     ["typescript", "for (var i: number = 0; i < 1; i++) { (null as any).z }", ["z }"]],
     ["typescript", "enum E { A = 1 }\ntype T = { x: number }\nconst t: T = null!; t.x", ["x"]],
     ["javascript", "const o = {}\n  o.p.q", ["q"]],
-    ["javascript", "#!/usr/bin/env node\nvar v = 1; [1].map((x) => { throw new Error('m' + x) })", ["new Error('m' + x) })", "map((x) => { throw new Error('m' + x) })"]],
+    [
+      "javascript",
+      "#!/usr/bin/env node\nvar v = 1; [1].map((x) => { throw new Error('m' + x) })",
+      ["new Error('m' + x) })", "map((x) => { throw new Error('m' + x) })"],
+    ],
   ];
 
   test.each(cases)("%s: %j", async (language, source, expected) => {
@@ -960,7 +1021,18 @@ describe("script semantics kept", () => {
   test("labels, break/continue, switch and try at the top level", async () => {
     const nb = notebook("javascript");
     const v = await nb.value(
-      ["let hits = 0", "outer: for (let i = 0; i < 3; i++) {", "  for (let j = 0; j < 3; j++) {", "    if (j === 1) continue outer", "    hits++", "  }", "}", "try { throw 1 } catch { hits += 10 } finally { hits += 100 }", "switch (hits) { case 113: hits = -1 }", "hits"].join("\n"),
+      [
+        "let hits = 0",
+        "outer: for (let i = 0; i < 3; i++) {",
+        "  for (let j = 0; j < 3; j++) {",
+        "    if (j === 1) continue outer",
+        "    hits++",
+        "  }",
+        "}",
+        "try { throw 1 } catch { hits += 10 } finally { hits += 100 }",
+        "switch (hits) { case 113: hits = -1 }",
+        "hits",
+      ].join("\n"),
     );
     expect(v).toBe(-1);
   });
@@ -1017,7 +1089,9 @@ describe("interruptible cells (guards, cancellable awaits, the cells' own names)
     const nb = instrumented();
     Atomics.store(nb.flag, 0, 2); // a deadline of no running cell
     try {
-      expect(await nb.value("let n = 0; for (let i = 0; i < 10; i++) n += i; const arrow = (x: number) => x * 2; [n, arrow(4)]")).toEqual([45, 8]);
+      expect(await nb.value("let n = 0; for (let i = 0; i < 10; i++) n += i; const arrow = (x: number) => x * 2; [n, arrow(4)]")).toEqual([
+        45, 8,
+      ]);
       expect(await nb.value("let m = 0; while (m < 3) m++; do m++; while (m < 5); m")).toBe(5);
     } finally {
       nb.lower();
@@ -1026,7 +1100,9 @@ describe("interruptible cells (guards, cancellable awaits, the cells' own names)
 
   test("function bodies start with a guard (recursion without loops stops), directives stay first", async () => {
     const nb = instrumented();
-    await nb.run("function f(n: number): number { return n <= 0 ? 0 : f(n - 1) }\nconst g = (n: number): number => n <= 0 ? 0 : g(n - 1)\nclass C { m() { return 1 } }");
+    await nb.run(
+      "function f(n: number): number { return n <= 0 ? 0 : f(n - 1) }\nconst g = (n: number): number => n <= 0 ? 0 : g(n - 1)\nclass C { m() { return 1 } }",
+    );
     expect(await nb.value("f(2) + g(2) + new C().m()")).toBe(1);
     Atomics.store(nb.flag, 0, ATTENTION_INTERRUPT);
     for (const call of ["f(1)", "g(1)", "new C().m()"]) {
@@ -1037,13 +1113,14 @@ describe("interruptible cells (guards, cancellable awaits, the cells' own names)
     expect(await nb.value("function sloppyThis() { 'use strict'; return this }\nsloppyThis()", "javascript")).toBeUndefined();
     // a directive without its `;` is still a directive, and the guard comes after it
     expect(await nb.value("function strictNoSemi() {\n  'use strict'\n  return this\n}\nstrictNoSemi()", "javascript")).toBeUndefined();
-    expect(await nb.value("function f2() {\n  \"use strict\"\n  return 1\n}\nf2()")).toBe(1);
+    expect(await nb.value('function f2() {\n  "use strict"\n  return 1\n}\nf2()')).toBe(1);
     expect(await nb.value("const obj = () => ({ a: 1 })\nobj().a")).toBe(1);
   });
 
   test("awaits and for-await go through the runtime, results unchanged", async () => {
     const nb = instrumented();
-    const cell = "const a = await Promise.resolve(2)\nlet s = 0\nfor await (const v of [Promise.resolve(1), 2]) s += v\nasync function h() { return (await 3) + 1 }\na + s + await h()";
+    const cell =
+      "const a = await Promise.resolve(2)\nlet s = 0\nfor await (const v of [Promise.resolve(1), 2]) s += v\nasync function h() { return (await 3) + 1 }\na + s + await h()";
     const { t, value } = await nb.run(cell);
     expect(value).toBe(9);
     expect(t.code.match(/__tsak_w\(/g)).toHaveLength(3);
@@ -1079,7 +1156,12 @@ describe("parameter properties as tsc emits them (found by the fuzz run against 
         ";[Object.keys(new Pt(1)), Object.keys(made), JSON.stringify(made), Object.keys(new Over('o'))]",
       ].join("\n"),
     );
-    expect(r).toEqual([["x", "y", "declare", "z"], ["x", "y", "declare", "z", "w", "extra"], '{"x":1,"y":2,"z":0,"w":3,"extra":"e"}', ["a"]]);
+    expect(r).toEqual([
+      ["x", "y", "declare", "z"],
+      ["x", "y", "declare", "z", "w", "extra"],
+      '{"x":1,"y":2,"z":0,"w":3,"extra":"e"}',
+      ["a"],
+    ]);
   });
 });
 
@@ -1126,7 +1208,15 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
   test("accessor fields named by a string or a number (found by the fuzz run against tsc: transform_fuzz.test.ts)", async () => {
     const nb = notebook();
     const r = await nb.value(
-      ['class Named {', '  accessor "w" = 1', "  accessor 2 = 3", "  static accessor 'z' = 4", "}", "const named = new Named();", ";[named.w, named[2], (Named as any).z]"].join("\n"),
+      [
+        "class Named {",
+        '  accessor "w" = 1',
+        "  accessor 2 = 3",
+        "  static accessor 'z' = 4",
+        "}",
+        "const named = new Named();",
+        ";[named.w, named[2], (Named as any).z]",
+      ].join("\n"),
     );
     expect(r).toEqual([1, 3, 4]);
     // an accessor pair on the prototype, as tsc lowers it
@@ -1152,7 +1242,11 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
     const nb = notebook();
     // sucrase fails on its own ("Expected class context ID ..."; "Invalid scope depth ...")
     expect(await nb.value("class Indexed { private [key: string]: unknown; a = 1 }\nnew Indexed().a")).toBe(1);
-    expect(await nb.value("function* yieldsBase() { const K = class extends (yield) {}; return new K() instanceof Object }\nconst g = yieldsBase(); g.next(); g.next(Object).value")).toBe(true);
+    expect(
+      await nb.value(
+        "function* yieldsBase() { const K = class extends (yield) {}; return new K() instanceof Object }\nconst g = yieldsBase(); g.next(); g.next(Object).value",
+      ),
+    ).toBe(true);
     // what tsc refuses too keeps the fast path's error; incomplete input is not asked of tsc
     expect((await nb.fails("let bad = 1 +* 2\nbad")).message).toBe("Unexpected token");
     expect(syntaxError("let open = (1", "typescript").message).toBe('Unexpected token, expected ","');
@@ -1168,16 +1262,22 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
   test("tsc's helpers come from tslib without tslib's globals: a cell's own __awaiter stays, no __decorate appears", async () => {
     const nb = notebook();
     await nb.run("var __awaiter = 'mine'");
-    expect(await nb.value("function mark(v: any, _c: any) { return v }\nclass Marked { @mark m() { return 2 } }\nnew Marked().m()")).toBe(2);
+    expect(await nb.value("function mark(v: any, _c: any) { return v }\nclass Marked { @mark m() { return 2 } }\nnew Marked().m()")).toBe(
+      2,
+    );
     expect(await nb.value("__awaiter")).toBe("mine");
-    expect(Object.getOwnPropertyNames(globalThis).filter((n) => /^__(decorate|esDecorate|extends|generator|runInitializers)$/.test(n))).toEqual([]);
+    expect(
+      Object.getOwnPropertyNames(globalThis).filter((n) => /^__(decorate|esDecorate|extends|generator|runInitializers)$/.test(n)),
+    ).toEqual([]);
   });
 
   test("a JavaScript cell with decorators, and `using` inside a function", async () => {
     const nb = notebook("javascript");
-    expect(await nb.value("function tag(v, ctx) { return function (...a) { return 'tagged ' + v.apply(this, a) } }\nclass J { @tag m() { return 1 } }\nnew J().m()")).toBe(
-      "tagged 1",
-    );
+    expect(
+      await nb.value(
+        "function tag(v, ctx) { return function (...a) { return 'tagged ' + v.apply(this, a) } }\nclass J { @tag m() { return 1 } }\nnew J().m()",
+      ),
+    ).toBe("tagged 1");
     const ts = notebook();
     expect(
       await ts.value(
@@ -1188,7 +1288,8 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
 
   test("errors in a compiled cell point at the cell's own lines and columns", async () => {
     const nb = notebook();
-    const source = "function id(v: any, _c: any) { return v }\nfunction boom(): never { throw new Error('in decorated') }\nclass E {\n  @id\n  m(): number {\n    return boom()\n  }\n}\nnew E().m()";
+    const source =
+      "function id(v: any, _c: any) { return v }\nfunction boom(): never { throw new Error('in decorated') }\nclass E {\n  @id\n  m(): number {\n    return boom()\n  }\n}\nnew E().m()";
     const err = await nb.fails(source);
     const map = cellPositionMap(source, { language: "typescript", interruptible: true, names: nb.shell().names })!;
     const lines = source.split("\n");
@@ -1200,12 +1301,13 @@ describe("syntax the TypeScript compiler lowers (decorators, accessor, using in 
   });
 });
 
-
 describe("hot loops at a cell's top level read the notebook's constants as parameters", () => {
   test("a loop reading constants runs in an arrow that takes them; its results are the same", async () => {
     const nb = notebook();
     await nb.run("class Acc { n = 0; add(k: number) { this.n += k } }\nconst accA = new Acc()\nconst stepA = 3");
-    const r = await nb.run("for (let i = 0; i < 10; i++) accA.add(stepA)\nlet sumA = 0\nfor (const v of [1, 2]) sumA += v * stepA\n;[accA.n, sumA]");
+    const r = await nb.run(
+      "for (let i = 0; i < 10; i++) accA.add(stepA)\nlet sumA = 0\nfor (const v of [1, 2]) sumA += v * stepA\n;[accA.n, sumA]",
+    );
     expect(r.value).toEqual([30, 9]);
     expect(r.t.code).toContain("((accA, stepA) => {for (let i = 0;");
     // a `let` the loop writes is not a parameter (it is read where it lives)
@@ -1234,7 +1336,9 @@ describe("hot loops at a cell's top level read the notebook's constants as param
   test("labels inside the loop, break and continue, and the loop's own label stay as they are", async () => {
     const nb = notebook();
     await nb.run("const rowsC = [[1, 2], [3, 4]]");
-    const r = await nb.run("let seenC: number[] = []\nouterC: for (const row of rowsC) { for (const v of row) { if (v === 2) continue outerC; if (v === 4) break outerC; seenC.push(v) } }\nseenC");
+    const r = await nb.run(
+      "let seenC: number[] = []\nouterC: for (const row of rowsC) { for (const v of row) { if (v === 2) continue outerC; if (v === 4) break outerC; seenC.push(v) } }\nseenC",
+    );
     expect(r.value).toEqual([1, 3]);
     expect(r.t.code).toContain("((rowsC) => {outerC:");
   });

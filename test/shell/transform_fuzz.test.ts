@@ -30,14 +30,18 @@ const EXPECTED: Record<string, string> = {
   "classes.ts:a class declared again in a later cell (scripts may not, cells may)": "a name declared again in a later cell",
   "statements.ts:reading a let before its declaration": "the temporal dead zone in REPL mode: 'X is not defined'",
   // not TypeScript: tsc's checker rejects it, its emitter does not
-  "classes.ts:a namespace declaring a name twice (invalid TypeScript: JavaScript's early error)": "invalid TypeScript: tsc's checker reports an error where the kernel refuses",
+  "classes.ts:a namespace declaring a name twice (invalid TypeScript: JavaScript's early error)":
+    "invalid TypeScript: tsc's checker reports an error where the kernel refuses",
   // tsc 5.9's own output is wrong here; the kernel runs the class as written
-  "classes.ts:a static block names its class that has a private method (tsc's output throws)": "tsc's output is wrong: its class alias is read in a static block before it is assigned",
+  "classes.ts:a static block names its class that has a private method (tsc's output throws)":
+    "tsc's output is wrong: its class alias is read in a static block before it is assigned",
   // a cell has CommonJS names of its own, as a program file does
   "names.ts:a cell's own require and module": "cell-local names (require, module, __filename, __dirname)",
   // in a script these merge into the realm's Intl and Event; a notebook binds its own
-  "names.ts:a namespace named like a global": "a global's name: a script's var, enum or namespace of it is the realm's global; a notebook's is its own",
-  "names.ts:an enum named like a global": "a global's name: a script's var, enum or namespace of it is the realm's global; a notebook's is its own",
+  "names.ts:a namespace named like a global":
+    "a global's name: a script's var, enum or namespace of it is the realm's global; a notebook's is its own",
+  "names.ts:an enum named like a global":
+    "a global's name: a script's var, enum or namespace of it is the realm's global; a notebook's is its own",
 };
 
 interface Result {

@@ -26,7 +26,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const ESM = "export default { render({ model, el }) { el.textContent = String(model.get('value')); } }";
 let n = 0;
 function fromFrontend(commId: string, data: Record<string, unknown>, buffers: Uint8Array[] = []): Promise<unknown> {
-  const msg: CommInbound = { header: { msg_id: `f${++n}`, msg_type: "comm_msg" }, content: { comm_id: commId, data }, metadata: {}, buffers };
+  const msg: CommInbound = {
+    header: { msg_id: `f${++n}`, msg_type: "comm_msg" },
+    content: { comm_id: commId, data },
+    metadata: {},
+    buffers,
+  };
   return comms.receive(msg);
 }
 const dataOf = (m: CommOutbound) => m.content.data as Record<string, unknown>;
@@ -44,10 +49,20 @@ describe("a new AnyWidget", () => {
     expect(open.content.target_name).toBe("jupyter.widget");
     expect(open.metadata).toEqual({ version: "2.1.0" });
     expect(stateOf(open)).toMatchObject({
-      _model_module: "anywidget", _model_module_version: ">=0.9.0 <1.0.0", _model_name: "AnyModel",
-      _view_module: "anywidget", _view_module_version: ">=0.9.0 <1.0.0", _view_name: "AnyView",
-      _esm: ESM, _css: ".c { color: red }", value: 3, label: "n", items: [1, 2],
-      layout: `IPY_MODEL_${sent[0]!.content.comm_id as string}`, _dom_classes: [], tooltip: null,
+      _model_module: "anywidget",
+      _model_module_version: ">=0.9.0 <1.0.0",
+      _model_name: "AnyModel",
+      _view_module: "anywidget",
+      _view_module_version: ">=0.9.0 <1.0.0",
+      _view_name: "AnyView",
+      _esm: ESM,
+      _css: ".c { color: red }",
+      value: 3,
+      label: "n",
+      items: [1, 2],
+      layout: `IPY_MODEL_${sent[0]!.content.comm_id as string}`,
+      _dom_classes: [],
+      tooltip: null,
     });
     expect(stateOf(open)._anywidget_id).toMatch(/^AnyWidget-[0-9a-f]{8}$/);
     expect(w.value).toBe(3);
@@ -118,7 +133,9 @@ describe("a new AnyWidget", () => {
   });
 
   it("refuses what cannot be a module or state, with an error that says why", () => {
-    expect(() => new widgets.AnyWidget({ _esm: 42 as never })).toThrow(/AnyWidget._esm must be an ES module: its source, a .js file path, an http\(s\) URL or a URL, not number 42/);
+    expect(() => new widgets.AnyWidget({ _esm: 42 as never })).toThrow(
+      /AnyWidget._esm must be an ES module: its source, a .js file path, an http\(s\) URL or a URL, not number 42/,
+    );
     expect(() => new widgets.AnyWidget({ _esm: ESM, _css: ["x"] as never })).toThrow(/AnyWidget._css must be CSS.*not an array/);
     expect(() => new widgets.AnyWidget({ value: 1 })).toThrow(/AnyWidget needs _esm/);
     expect(() => new widgets.AnyWidget({ _esm: "  " })).toThrow(/AnyWidget._esm is empty/);
@@ -169,10 +186,17 @@ describe("an AnyWidget and its frontend", () => {
   });
 
   it("carries binary state as buffers both ways", async () => {
-    const w = new widgets.AnyWidget({ _esm: ESM, pixels: new DataView(new Uint8Array([1, 2, 3]).buffer), meta: { raw: new ArrayBuffer(2) } });
+    const w = new widgets.AnyWidget({
+      _esm: ESM,
+      pixels: new DataView(new Uint8Array([1, 2, 3]).buffer),
+      meta: { raw: new ArrayBuffer(2) },
+    });
     const open = msgsOf(w)[0]!;
     expect(dataOf(open).buffer_paths).toEqual([["pixels"], ["meta", "raw"]]);
-    expect(open.buffers.map((b) => [...b])).toEqual([[1, 2, 3], [0, 0]]);
+    expect(open.buffers.map((b) => [...b])).toEqual([
+      [1, 2, 3],
+      [0, 0],
+    ]);
     await fromFrontend(w.modelId, { method: "update", state: {}, buffer_paths: [["pixels"]] }, [new Uint8Array([9, 8])]);
     expect([...(w.pixels as Uint8Array)]).toEqual([9, 8]);
   });
@@ -184,16 +208,25 @@ describe("an AnyWidget and its frontend", () => {
     await fromFrontend(w.modelId, { method: "custom", content: { kind: "ping" } }, [new Uint8Array([7])]);
     await fromFrontend(w.modelId, { method: "custom", content: "just text" });
     await fromFrontend(w.modelId, { method: "custom", content: [1, 2] });
-    expect(got).toEqual([[{ kind: "ping" }, [[7]]], ["just text", []], [[1, 2], []]]);
+    expect(got).toEqual([
+      [{ kind: "ping" }, [[7]]],
+      ["just text", []],
+      [[1, 2], []],
+    ]);
     stop();
     await fromFrontend(w.modelId, { method: "custom", content: 1 });
     expect(got).toHaveLength(3);
     sent = [];
     w.send({ kind: "pong", n: 1 }, [new Uint8Array([1, 2]), new DataView(new ArrayBuffer(1))]);
     w.send("text");
-    expect(sent.map(dataOf)).toEqual([{ method: "custom", content: { kind: "pong", n: 1 } }, { method: "custom", content: "text" }]);
+    expect(sent.map(dataOf)).toEqual([
+      { method: "custom", content: { kind: "pong", n: 1 } },
+      { method: "custom", content: "text" },
+    ]);
     expect(sent[0]!.buffers.map((b) => [...b])).toEqual([[1, 2], [0]]);
     expect(() => w.send({ f: () => 1 })).toThrow(/AnyWidget.send: widget attribute content.f cannot be sent: a function is not JSON/);
-    expect(() => w.send({ bytes: new Uint8Array(1) })).toThrow(/AnyWidget.send: bytes in the content cannot be sent as JSON; pass them as buffers/);
+    expect(() => w.send({ bytes: new Uint8Array(1) })).toThrow(
+      /AnyWidget.send: bytes in the content cannot be sent as JSON; pass them as buffers/,
+    );
   });
 });

@@ -41,7 +41,12 @@ useOutputRouting({
 registerWidgetTargets(comms);
 
 let n = 0;
-function fromFrontend(msgType: string, content: Record<string, unknown>, buffers: Uint8Array[] = [], metadata: Record<string, unknown> = {}): Promise<unknown> {
+function fromFrontend(
+  msgType: string,
+  content: Record<string, unknown>,
+  buffers: Uint8Array[] = [],
+  metadata: Record<string, unknown> = {},
+): Promise<unknown> {
   const msg: CommInbound = { header: { msg_id: `f${++n}`, msg_type: msgType }, content, metadata, buffers };
   return comms.receive(msg);
 }
@@ -63,9 +68,17 @@ describe("a new widget", () => {
     expect(open.metadata).toEqual({ version: "2.1.0" });
     const state = dataOf(open).state as Record<string, unknown>;
     expect(state).toMatchObject({
-      _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0", _view_name: "IntSliderView",
-      value: 5, min: 0, max: 10, step: 1, description: "n", readout_format: "d",
-      layout: `IPY_MODEL_${s.layout.modelId}`, style: `IPY_MODEL_${s.style.modelId}`,
+      _model_module: "@jupyter-widgets/controls",
+      _model_module_version: "2.0.0",
+      _view_name: "IntSliderView",
+      value: 5,
+      min: 0,
+      max: 10,
+      step: 1,
+      description: "n",
+      readout_format: "d",
+      layout: `IPY_MODEL_${s.layout.modelId}`,
+      style: `IPY_MODEL_${s.style.modelId}`,
     });
     expect(dataOf(open).buffer_paths).toEqual([]);
     expect((dataOf(sent[0]!).state as Record<string, unknown>).width).toBe("300px");
@@ -93,14 +106,41 @@ describe("a new widget", () => {
 
 describe("the attributes match the ipywidgets 8 model spec", () => {
   const spec = JSON.parse(readFileSync(new URL("./fixtures/ipywidgets8_models.json", import.meta.url), "utf8")) as {
-    models: Record<string, { model: { module: string; name: string; version: string }; view: { module: string; name: string | null; version: string }; attributes: Record<string, { default?: unknown; reference?: string }> }>;
+    models: Record<
+      string,
+      {
+        model: { module: string; name: string; version: string };
+        view: { module: string; name: string | null; version: string };
+        attributes: Record<string, { default?: unknown; reference?: string }>;
+      }
+    >;
   };
   const classes = {
-    IntSlider: widgets.IntSlider, FloatSlider: widgets.FloatSlider, Text: widgets.Text, Textarea: widgets.Textarea, Checkbox: widgets.Checkbox,
-    Dropdown: widgets.Dropdown, Button: widgets.Button, Label: widgets.Label, HTML: widgets.HTML, Output: widgets.Output, HBox: widgets.HBox,
-    VBox: widgets.VBox, Box: widgets.Box, Play: widgets.Play, Link: widgets.Link, DirectionalLink: widgets.DirectionalLink, Layout: widgets.Layout,
-    SliderStyle: widgets.SliderStyle, DescriptionStyle: widgets.DescriptionStyle, ButtonStyle: widgets.ButtonStyle, CheckboxStyle: widgets.CheckboxStyle,
-    TextStyle: widgets.TextStyle, LabelStyle: widgets.LabelStyle, HTMLStyle: widgets.HTMLStyle, Image: widgets.Image,
+    IntSlider: widgets.IntSlider,
+    FloatSlider: widgets.FloatSlider,
+    Text: widgets.Text,
+    Textarea: widgets.Textarea,
+    Checkbox: widgets.Checkbox,
+    Dropdown: widgets.Dropdown,
+    Button: widgets.Button,
+    Label: widgets.Label,
+    HTML: widgets.HTML,
+    Output: widgets.Output,
+    HBox: widgets.HBox,
+    VBox: widgets.VBox,
+    Box: widgets.Box,
+    Play: widgets.Play,
+    Link: widgets.Link,
+    DirectionalLink: widgets.DirectionalLink,
+    Layout: widgets.Layout,
+    SliderStyle: widgets.SliderStyle,
+    DescriptionStyle: widgets.DescriptionStyle,
+    ButtonStyle: widgets.ButtonStyle,
+    CheckboxStyle: widgets.CheckboxStyle,
+    TextStyle: widgets.TextStyle,
+    LabelStyle: widgets.LabelStyle,
+    HTMLStyle: widgets.HTMLStyle,
+    Image: widgets.Image,
   };
   for (const [name, cls] of Object.entries(classes)) {
     it(name, () => {
@@ -271,7 +311,15 @@ describe("buttons and custom messages", () => {
 
 describe("Dropdown", () => {
   it("syncs labels and index; value and label follow the index, also for observers", async () => {
-    const d = new widgets.Dropdown({ options: [["one", 1], ["two", 2], ["three", 3]], value: 2, description: "pick" });
+    const d = new widgets.Dropdown({
+      options: [
+        ["one", 1],
+        ["two", 2],
+        ["three", 3],
+      ],
+      value: 2,
+      description: "pick",
+    });
     const state = dataOf(msgsOf(d)[0]!).state as Record<string, unknown>;
     expect(state).toMatchObject({ _options_labels: ["one", "two", "three"], index: 1 });
     expect([d.value, d.label]).toEqual([2, "two"]);
@@ -286,7 +334,14 @@ describe("Dropdown", () => {
     expect(() => (d.value = 9)).toThrow(/no option has value 9/);
     d.options = ["x", "y"];
     expect([d.index, d.value, d.label]).toEqual([0, "x", "x"]);
-    expect(seen).toEqual(["index:2->0", "value:3->1", "label:three->one", "_options_labels:one,two,three->x,y", "value:1->x", "label:one->x"]);
+    expect(seen).toEqual([
+      "index:2->0",
+      "value:3->1",
+      "label:three->one",
+      "_options_labels:one,two,three->x,y",
+      "value:1->x",
+      "label:one->x",
+    ]);
   });
 });
 
@@ -295,10 +350,18 @@ describe("boxes and links", () => {
     const a = new widgets.IntSlider();
     const b = new widgets.Play({ interval: 50 });
     const box = new widgets.HBox({ children: [a, b] });
-    expect((dataOf(msgsOf(box)[0]!).state as Record<string, unknown>).children).toEqual([`IPY_MODEL_${a.modelId}`, `IPY_MODEL_${b.modelId}`]);
+    expect((dataOf(msgsOf(box)[0]!).state as Record<string, unknown>).children).toEqual([
+      `IPY_MODEL_${a.modelId}`,
+      `IPY_MODEL_${b.modelId}`,
+    ]);
     const l = widgets.jslink([b, "value"], [a, "value"]);
     const st = dataOf(msgsOf(l)[0]!).state as Record<string, unknown>;
-    expect(st).toMatchObject({ _model_name: "LinkModel", _view_name: null, source: [`IPY_MODEL_${b.modelId}`, "value"], target: [`IPY_MODEL_${a.modelId}`, "value"] });
+    expect(st).toMatchObject({
+      _model_name: "LinkModel",
+      _view_name: null,
+      source: [`IPY_MODEL_${b.modelId}`, "value"],
+      target: [`IPY_MODEL_${a.modelId}`, "value"],
+    });
     expect(l[Symbol.for("jupyter.mimebundle")]()["application/vnd.jupyter.widget-view+json"]).toBeUndefined();
     expect(() => widgets.jslink([a, "valeu"], [b, "value"])).toThrow(/IntSlider has no attribute "valeu"/);
   });
@@ -356,8 +419,17 @@ describe("Output", () => {
     expect(out.outputs[0]).toEqual({ output_type: "stream", name: "stdout", text: "ab\n" });
     expect(out.outputs[1]).toEqual({ output_type: "display_data", data: { "text/html": "<b>y</b>" }, metadata: {} });
     expect(out.outputs[2]).toMatchObject({ ename: "TypeError", evalue: "bad" });
-    expect(outer.map((m) => [m.msgType, (dataOf(m).state as Record<string, unknown>)?._model_name ?? dataOf(m).method])).toContainEqual(["comm_open", "LabelModel"]);
-    expect(outer.filter((m) => m.content.comm_id === out.modelId).map((m) => dataOf(m).method)).toEqual(["update", "update", "update", "update", "update"]);
+    expect(outer.map((m) => [m.msgType, (dataOf(m).state as Record<string, unknown>)?._model_name ?? dataOf(m).method])).toContainEqual([
+      "comm_open",
+      "LabelModel",
+    ]);
+    expect(outer.filter((m) => m.content.comm_id === out.modelId).map((m) => dataOf(m).method)).toEqual([
+      "update",
+      "update",
+      "update",
+      "update",
+      "update",
+    ]);
     out.clear({ wait: true });
     expect(out.outputs).toHaveLength(3);
     out.appendStdout("fresh");
@@ -379,14 +451,19 @@ describe("binary state and the control target", () => {
     expect(sent.map(dataOf)).toEqual([{ method: "update", state: {}, buffer_paths: [["value"]] }]);
     img.value = new Uint8Array([1, 2]); // the same bytes: nothing
     expect(sent).toHaveLength(1);
-    await fromFrontend("comm_msg", { comm_id: img.modelId, data: { method: "update", state: {}, buffer_paths: [["value"]] } }, [new Uint8Array([9])]);
+    await fromFrontend("comm_msg", { comm_id: img.modelId, data: { method: "update", state: {}, buffer_paths: [["value"]] } }, [
+      new Uint8Array([9]),
+    ]);
     expect([...img.value]).toEqual([9]);
     expect(() => (img.value = "png" as never)).toThrow(/Image.value must be bytes/);
   });
 
   it("toWire takes buffers out at their paths; putBuffers puts them back", () => {
     const isW = (v: unknown): v is widgets.SomeWidget => v instanceof widgets.Widget;
-    const wire = toWire({ x: new Uint8Array([1]), list: [1, new Float32Array([1]).buffer, { y: new DataView(new ArrayBuffer(2)) }], plain: "p" }, isW);
+    const wire = toWire(
+      { x: new Uint8Array([1]), list: [1, new Float32Array([1]).buffer, { y: new DataView(new ArrayBuffer(2)) }], plain: "p" },
+      isW,
+    );
     expect(wire.state).toEqual({ list: [1, null, {}], plain: "p" });
     expect(wire.buffer_paths).toEqual([["x"], ["list", 1], ["list", 2, "y"]]);
     expect(wire.buffers.map((b) => b.length)).toEqual([1, 4, 2]);
@@ -399,14 +476,30 @@ describe("binary state and the control target", () => {
   it("a model the frontend opens becomes a widget, binary state included", async () => {
     await fromFrontend(
       "comm_open",
-      { comm_id: "front-1", target_name: "jupyter.widget", data: { state: { _model_name: "ImageModel", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0", format: "png" }, buffer_paths: [["value"]] } },
+      {
+        comm_id: "front-1",
+        target_name: "jupyter.widget",
+        data: {
+          state: { _model_name: "ImageModel", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0", format: "png" },
+          buffer_paths: [["value"]],
+        },
+      },
       [new Uint8Array([137, 80])],
       { version: "2.1.0" },
     );
     const w = widgets.widgetById("front-1")!;
     expect(w.spec.model.name).toBe("ImageModel");
     expect([...(w.get("value") as Uint8Array)]).toEqual([137, 80]);
-    await fromFrontend("comm_open", { comm_id: "front-2", target_name: "jupyter.widget", data: { state: { _model_name: "IntSliderModel", _model_module: "@jupyter-widgets/controls", value: 4 } } }, [], { version: "2.1.0" });
+    await fromFrontend(
+      "comm_open",
+      {
+        comm_id: "front-2",
+        target_name: "jupyter.widget",
+        data: { state: { _model_name: "IntSliderModel", _model_module: "@jupyter-widgets/controls", value: 4 } },
+      },
+      [],
+      { version: "2.1.0" },
+    );
     const s = widgets.widgetById("front-2") as widgets.IntSlider;
     expect(s).toBeInstanceOf(widgets.IntSlider);
     expect(s.value).toBe(4);
@@ -415,7 +508,12 @@ describe("binary state and the control target", () => {
   it("update_states answers request_states with every widget, buffer paths under [id, 'state']", async () => {
     const s = new widgets.IntSlider({ value: 6 });
     const states = localWidgetStates();
-    expect(states.states[s.modelId]).toEqual({ model_name: "IntSliderModel", model_module: "@jupyter-widgets/controls", model_module_version: "2.0.0", state: expect.objectContaining({ value: 6 }) });
+    expect(states.states[s.modelId]).toEqual({
+      model_name: "IntSliderModel",
+      model_module: "@jupyter-widgets/controls",
+      model_module_version: "2.0.0",
+      state: expect.objectContaining({ value: 6 }),
+    });
     expect(states.buffer_paths).toContainEqual(["front-1", "state", "value"]);
     await fromFrontend("comm_open", { comm_id: "ctl", target_name: CONTROL_TARGET, data: {} }, [], { version: "1.0.0" });
     sent = [];

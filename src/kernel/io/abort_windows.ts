@@ -129,7 +129,8 @@ export class AbortWindows {
     this.windows.set(shellOf(failed), {
       until: sentAt + this.windowMs,
       session: failed.session,
-      madeBefore: offset === undefined ? -Infinity : sentAt - offset + Math.min(Math.max(offset, 0), SAME_CLOCK_MS) - this.slackMs + this.windowMs,
+      madeBefore:
+        offset === undefined ? -Infinity : sentAt - offset + Math.min(Math.max(offset, 0), SAME_CLOCK_MS) - this.slackMs + this.windowMs,
       datesUntil: sentAt + Math.max(DATES_MS, this.windowMs),
     });
   }

@@ -143,14 +143,16 @@ function json(value: unknown, item: Outbound): Buffer {
     log.warn({ err, msgType: item.msgType }, "outbound message part is not JSON; sent with its unserializable values replaced");
     const seen = new WeakSet<object>();
     try {
-      return Buffer.from(JSON.stringify(value, (_key, v: unknown) => {
-        if (typeof v === "bigint") return `${v}n`;
-        if (typeof v === "object" && v !== null) {
-          if (seen.has(v)) return "[Circular]";
-          seen.add(v);
-        }
-        return v;
-      }));
+      return Buffer.from(
+        JSON.stringify(value, (_key, v: unknown) => {
+          if (typeof v === "bigint") return `${v}n`;
+          if (typeof v === "object" && v !== null) {
+            if (seen.has(v)) return "[Circular]";
+            seen.add(v);
+          }
+          return v;
+        }),
+      );
     } catch {
       return Buffer.from(JSON.stringify({ error: "this part of the message could not be serialized as JSON" }));
     }
@@ -263,7 +265,15 @@ function forward(msg: Message, channel: "shell" | "control", busyPublished = fal
     watchOutput();
   }
   if (handBack) handBacks.set(msg.header.msg_id, msg);
-  post({ type: "request", channel, msg: toRequest(msg), receivedAt: performance.now(), busySent, ...(handBack ? { handBack } : {}), ...(aborted ? { aborted } : {}) });
+  post({
+    type: "request",
+    channel,
+    msg: toRequest(msg),
+    receivedAt: performance.now(),
+    busySent,
+    ...(handBack ? { handBack } : {}),
+    ...(aborted ? { aborted } : {}),
+  });
   // After the post, so the main thread starts meanwhile; still first on iopub, since this thread
   // sends the main thread's messages only after this function returns.
   if (busySent && !busyPublished) publish("status", { execution_state: "busy" }, msg.header);
@@ -275,16 +285,19 @@ function forward(msg: Message, channel: "shell" | "control", busyPublished = fal
  * (a value typed `any`, a slow or failed service) goes on to the main thread's runtime
  * introspection, and so does what comes while it warms up and the main thread is free.
  */
-const language = new LanguageRoute({
-  answered(msg: Message, reply: NonNullable<QueryReply["content"]>) {
-    const type = msg.header.msg_type === "complete_request" ? "complete_reply" : "inspect_reply";
-    send({ channel: "shell", msgType: type, content: { status: "ok", ...reply }, parent: msg.header });
-    send({ channel: "iopub", msgType: "status", content: { execution_state: "idle" }, parent: msg.header, release: true });
+const language = new LanguageRoute(
+  {
+    answered(msg: Message, reply: NonNullable<QueryReply["content"]>) {
+      const type = msg.header.msg_type === "complete_request" ? "complete_reply" : "inspect_reply";
+      send({ channel: "shell", msgType: type, content: { status: "ok", ...reply }, parent: msg.header });
+      send({ channel: "iopub", msgType: "status", content: { execution_state: "idle" }, parent: msg.header, release: true });
+    },
+    unanswered(msg: Message) {
+      forward(msg, "shell", true);
+    },
   },
-  unanswered(msg: Message) {
-    forward(msg, "shell", true);
-  },
-}, opts.languageService);
+  opts.languageService,
+);
 
 const subshells = new Subshells();
 
@@ -353,7 +366,11 @@ const abortWindows = new AbortWindows(windowFromEnv());
 function openAbortWindow(reply: Outbound, sentAt: number): void {
   if (!reply.parent) return;
   abortWindows.open(reply.parent, sentAt);
-  post({ type: "abort_window", subshell: typeof reply.parent.subshell_id === "string" ? reply.parent.subshell_id : null, openedAt: sentAt });
+  post({
+    type: "abort_window",
+    subshell: typeof reply.parent.subshell_id === "string" ? reply.parent.subshell_id : null,
+    openedAt: sentAt,
+  });
 }
 
 async function shellLoop(): Promise<void> {
@@ -437,7 +454,7 @@ async function controlLoop(): Promise<void> {
         send({ channel: "control", msgType: "kernel_info_reply", content: opts.kernelInfo, parent: msg.header });
         publish("status", { execution_state: "idle" }, msg.header);
         break;
-      case "interrupt_request":
+      case "interrupt_request": {
         publish("status", { execution_state: "busy" }, msg.header);
         // The main thread may be stuck in a cell: the raised flag stops the cell's own code
         // wherever it runs (and a blocked prompt()), and the notice has the main thread cancel
@@ -457,6 +474,7 @@ async function controlLoop(): Promise<void> {
         send({ channel: "control", msgType: "interrupt_reply", content: { status: "ok" }, parent: msg.header });
         publish("status", { execution_state: "idle" }, msg.header);
         break;
+      }
       case "shutdown_request":
         publish("status", { execution_state: "busy" }, msg.header);
         handleShutdown(msg);
@@ -496,7 +514,7 @@ async function stdinLoop(): Promise<void> {
 async function iopubLoop(): Promise<void> {
   for await (const [frame] of iopub) {
     // Subscription events: 0x01 + topic subscribes, 0x00 + topic unsubscribes (ignored).
-    if (!frame || frame[0] !== 1) continue;
+    if (frame?.[0] !== 1) continue;
     const topic = frame.subarray(1);
     const subscription = topic.toString("utf8");
     if (!Buffer.from(subscription, "utf8").equals(topic)) continue; // not UTF-8: ignored (JEP 65)
@@ -560,9 +578,12 @@ function loop(name: string, body: () => Promise<void>, failures = 0): void {
   body().catch((err: unknown) => {
     if (closing) return;
     log.error({ err, socket: name, failures: failures + 1 }, "socket loop failed; listening again");
-    setTimeout(() => {
-      if (!closing) loop(name, body, failures + 1);
-    }, Math.min(1000, 10 * 2 ** Math.min(failures, 7))).unref();
+    setTimeout(
+      () => {
+        if (!closing) loop(name, body, failures + 1);
+      },
+      Math.min(1000, 10 * 2 ** Math.min(failures, 7)),
+    ).unref();
   });
 }
 
@@ -585,7 +606,9 @@ async function main(): Promise<void> {
     } catch (err) {
       await closeSockets();
       const message = (err as Error).message;
-      const hint = /in use/i.test(message) ? " (another kernel, or another process, is using it: a second kernel cannot share a connection file)" : "";
+      const hint = /in use/i.test(message)
+        ? " (another kernel, or another process, is using it: a second kernel cannot share a connection file)"
+        : "";
       post({ type: "fatal", message: `cannot bind ${name} to ${address}: ${message}${hint}` });
       return;
     }
@@ -616,10 +639,13 @@ async function main(): Promise<void> {
       clearTimeout(deadlines.get(m.token));
       deadlines.delete(m.token);
       if (m.ms !== null) {
-        deadlines.set(m.token, setTimeout(() => {
-          deadlines.delete(m.token);
-          raiseDeadline(attention, m.token);
-        }, m.ms));
+        deadlines.set(
+          m.token,
+          setTimeout(() => {
+            deadlines.delete(m.token);
+            raiseDeadline(attention, m.token);
+          }, m.ms),
+        );
       }
     } else if (m.type === "language") {
       if (m.port) language.attach(m.port);

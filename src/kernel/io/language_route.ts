@@ -37,7 +37,10 @@ export class LanguageRoute {
   private warm = false;
 
   /** `expected`: the main thread will start a service, so requests wait for it (up to the timeout). */
-  constructor(private readonly handlers: RouteHandlers, private expected: boolean) {}
+  constructor(
+    private readonly handlers: RouteHandlers,
+    private expected: boolean,
+  ) {}
 
   get available(): boolean {
     return this.port !== undefined || this.expected;
@@ -87,9 +90,10 @@ export class LanguageRoute {
       return;
     }
     const cursor = typeof c.cursor_pos === "number" ? c.cursor_pos : [...c.code].length;
-    const req: QueryRequest = msg.header.msg_type === "complete_request"
-      ? { type: "complete", id, code: c.code, cursor }
-      : { type: "inspect", id, code: c.code, cursor, detail: typeof c.detail_level === "number" ? c.detail_level : 0 };
+    const req: QueryRequest =
+      msg.header.msg_type === "complete_request"
+        ? { type: "complete", id, code: c.code, cursor }
+        : { type: "inspect", id, code: c.code, cursor, detail: typeof c.detail_level === "number" ? c.detail_level : 0 };
     const timer = setTimeout(() => this.settle(id, null), this.warm ? TIMEOUT_MS : WARMUP_TIMEOUT_MS);
     this.pending.set(id, { msg, timer });
     if (this.port) this.port.postMessage(req);

@@ -74,9 +74,10 @@ export class StdinRoute {
       return;
     }
     const parentId = (msg.parent_header as { msg_id?: unknown }).msg_id;
-    const i = typeof parentId === "string" && parentId !== ""
-      ? this.pending.findIndex((p) => p.msgId === parentId)
-      : this.pending.findIndex((p) => sameIdentities(p.identities, msg.identities));
+    const i =
+      typeof parentId === "string" && parentId !== ""
+        ? this.pending.findIndex((p) => p.msgId === parentId)
+        : this.pending.findIndex((p) => sameIdentities(p.identities, msg.identities));
     if (i < 0) {
       this.handlers.dropped("input_reply answers no pending input request", msg);
       return;

@@ -65,6 +65,9 @@ export class Subshells {
   refusal(header: Header): ErrorReply | undefined {
     const id = (header as { subshell_id?: unknown }).subshell_id;
     if (id === undefined || id === null || (typeof id === "string" && this.ids.has(id))) return undefined;
-    return error("SubshellNotFound", `there is no subshell with id ${JSON.stringify(id)} (create one with create_subshell_request on the control channel)`);
+    return error(
+      "SubshellNotFound",
+      `there is no subshell with id ${JSON.stringify(id)} (create one with create_subshell_request on the control channel)`,
+    );
   }
 }

@@ -5,15 +5,11 @@
  */
 import type { CommInbound, CommOutbound } from "../../comm/protocol.js";
 import type { ManagerState } from "../../widgets/index.js";
-import type { Language } from "../kernel_info.js";
 import type { DisplayOptions, MimeBundle } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
 
 /** Why a running cell is cancelled: the error its awaits are rejected with. */
-export type CancelReason =
-  | { kind: "interrupt" }
-  | { kind: "timeout"; seconds: number }
-  | { kind: "aborted"; message: string };
+export type CancelReason = { kind: "interrupt" } | { kind: "timeout"; seconds: number } | { kind: "aborted"; message: string };
 
 export interface RunCellRequest {
   code: string;

@@ -5,7 +5,10 @@
  */
 import type { Callable, Caller } from "../../caller/index.js";
 
-const ATTENTION = { module: new URL("./thread_shell.js", import.meta.url).href, export: "attentionMemory" } as Callable<[], SharedArrayBuffer>;
+const ATTENTION = { module: new URL("./thread_shell.js", import.meta.url).href, export: "attentionMemory" } as Callable<
+  [],
+  SharedArrayBuffer
+>;
 
 /** By Caller object: a thread's Caller is the same object for as long as the thread lives. */
 const memories = new WeakMap<Caller, Promise<Int32Array>>();

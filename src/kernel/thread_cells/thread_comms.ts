@@ -46,15 +46,18 @@ class ThreadCommOwner implements CommOwner<CellOutput> {
 
   /** The state of the thread's widgets; undefined if it does not answer in time (busy). */
   widgetStates(timeoutMs: number): Promise<ManagerState | undefined> {
-    return this.caller.call(STATES).timeout(timeoutMs / 1000).then(
-      (states) => states,
-      () => undefined,
-    );
+    return this.caller
+      .call(STATES)
+      .timeout(timeoutMs / 1000)
+      .then(
+        (states) => states,
+        () => undefined,
+      );
   }
 }
 
 function ownerOf(threadId: number): ThreadCommOwner | undefined {
-  let owner = owners.get(threadId);
+  const owner = owners.get(threadId);
   if (owner) return owner;
   const caller = Caller.ofThread(threadId);
   // the main thread's own comms are the router's local ones
@@ -98,10 +101,15 @@ export function interruptThreadComms(): number {
     const running = [...owner.deliveries];
     if (running.length === 0) continue;
     n += running.length;
-    void attentionOf(owner.caller).then((flag) => {
-      Atomics.store(flag, 0, ATTENTION_INTERRUPT);
-      void Promise.all(running.map((call) => untilFinished(call))).then(() => Atomics.compareExchange(flag, 0, ATTENTION_INTERRUPT, ATTENTION_NONE));
-    }, () => {});
+    void attentionOf(owner.caller).then(
+      (flag) => {
+        Atomics.store(flag, 0, ATTENTION_INTERRUPT);
+        void Promise.all(running.map((call) => untilFinished(call))).then(() =>
+          Atomics.compareExchange(flag, 0, ATTENTION_INTERRUPT, ATTENTION_NONE),
+        );
+      },
+      () => {},
+    );
   }
   return n;
 }

@@ -33,14 +33,26 @@ const threadStdin = refusingStdin("thread cells cannot ask for input: run the ce
 function threadShell(): Promise<Shell> {
   shell ??= import("../../shell/shell.js").then(({ Shell }) => {
     // A worker's breakOnSigint would take the SIGINT meant for the main thread's cell.
-    loaded = new Shell({ cwd: settings!.cwd, language: settings!.language, breakOnSigint: false, attention: attention!, semicolonHidesResult: settings!.semicolonHidesResult === true, npmInstall: settings!.npmInstall });
+    loaded = new Shell({
+      cwd: settings!.cwd,
+      language: settings!.language,
+      breakOnSigint: false,
+      attention: attention!,
+      semicolonHidesResult: settings!.semicolonHidesResult === true,
+      npmInstall: settings!.npmInstall,
+    });
     return loaded;
   });
   return shell;
 }
 
 /** The thread's setup (configured by caller_env.ts), before it serves any call. */
-export async function setup(data: { cwd: string; language: Language; semicolonHidesResult?: boolean; npmInstall?: boolean }): Promise<void> {
+export async function setup(data: {
+  cwd: string;
+  language: Language;
+  semicolonHidesResult?: boolean;
+  npmInstall?: boolean;
+}): Promise<void> {
   settings = data;
   attention = newAttention();
   captureProcessStreams();
@@ -50,7 +62,8 @@ export async function setup(data: { cwd: string; language: Language; semicolonHi
   const { comms } = await import("../../comm/index.js");
   comms.connect({
     send: (msg) => currentOutput()?.comm?.(msg),
-    reportError: (err, context) => currentOutput()?.stream("stderr", `${context}: ${loaded?.errorText(err) ?? String((err as Error)?.stack ?? err)}\n`),
+    reportError: (err, context) =>
+      currentOutput()?.stream("stderr", `${context}: ${loaded?.errorText(err) ?? String((err as Error)?.stack ?? err)}\n`),
   });
   comms.onTargetsChanged((names) => announceCommTargets(names));
 }
@@ -83,13 +96,18 @@ export async function runCell(request: RunCellRequest): Promise<ThreadResult> {
   signal?.addEventListener("abort", () => cancelCalls(() => currentOutput() === out, signal.reason as Error), { once: true });
   const sh = await threadShell();
   try {
-    const outcome = await sh.execute(request.code, request.cellName, out, { signal, timeoutSeconds: request.timeoutSeconds, deadlineToken: request.deadlineToken });
+    const outcome = await sh.execute(request.code, request.cellName, out, {
+      signal,
+      timeoutSeconds: request.timeoutSeconds,
+      deadlineToken: request.deadlineToken,
+    });
     if (outcome.status !== "ok" || !request.userExpressions) return { outcome };
     const userExpressions: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(request.userExpressions)) {
-      userExpressions[k] = typeof v === "string"
-        ? await sh.userExpression(v, out)
-        : { status: "error", ename: "TypeError", evalue: "user expression must be a string", traceback: [] };
+      userExpressions[k] =
+        typeof v === "string"
+          ? await sh.userExpression(v, out)
+          : { status: "error", ename: "TypeError", evalue: "user expression must be a string", traceback: [] };
     }
     return { outcome, userExpressions };
   } finally {

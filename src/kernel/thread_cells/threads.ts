@@ -66,7 +66,11 @@ export interface ThreadCellsOptions {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
-  return { status: "error", error: { ename, evalue, traceback: [`\u001b[0;31m${ename}\u001b[0m: ${evalue}`] }, interrupted: ename === "KernelInterrupt" };
+  return {
+    status: "error",
+    error: { ename, evalue, traceback: [`\u001b[0;31m${ename}\u001b[0m: ${evalue}`] },
+    interrupted: ename === "KernelInterrupt",
+  };
 }
 
 export class ThreadCells {
@@ -123,30 +127,32 @@ export class ThreadCells {
       return call;
     });
     const running: RunningThreadCell = {
-      result: started.then(
-        (result) => result,
-        async (err: unknown) => {
-          // Interrupted or timed out: the call is rejected at once; wait for the thread to take
-          // the cancel. A loop that no guard stops never does: end the thread (the only way to
-          // stop it). Another cell's failure (stop_on_error) or a deleted subshell never ends a thread.
-          if (call && cancelled && cancelled.kind !== "aborted" && !(err instanceof ThreadEnded)) {
-            const tookIt = await Promise.race([untilFinished(call).then(() => true), sleep(CANCEL_GRACE_MS).then(() => false)]);
-            if (!tookIt) {
-              await caller.stop();
-              err = new ThreadEnded("stopped", { stopped: true });
+      result: started
+        .then(
+          (result) => result,
+          async (err: unknown) => {
+            // Interrupted or timed out: the call is rejected at once; wait for the thread to take
+            // the cancel. A loop that no guard stops never does: end the thread (the only way to
+            // stop it). Another cell's failure (stop_on_error) or a deleted subshell never ends a thread.
+            if (call && cancelled && cancelled.kind !== "aborted" && !(err instanceof ThreadEnded)) {
+              const tookIt = await Promise.race([untilFinished(call).then(() => true), sleep(CANCEL_GRACE_MS).then(() => false)]);
+              if (!tookIt) {
+                await caller.stop();
+                err = new ThreadEnded("stopped", { stopped: true });
+              }
             }
-          }
-          return { outcome: this.failure(err, cancelled, target.name) };
-        },
-      ).finally(() => {
-        settled = true;
-        this.running.delete(running);
-        // A pool thread goes back once the cell has let it go (a stopped one is not taken back),
-        // unless it holds comms: they live as long as the thread.
-        void (call ? untilFinished(call) : Promise.resolve()).then(() => {
-          if (!holdsComms(caller)) release();
-        });
-      }),
+            return { outcome: this.failure(err, cancelled, target.name) };
+          },
+        )
+        .finally(() => {
+          settled = true;
+          this.running.delete(running);
+          // A pool thread goes back once the cell has let it go (a stopped one is not taken back),
+          // unless it holds comms: they live as long as the thread.
+          void (call ? untilFinished(call) : Promise.resolve()).then(() => {
+            if (!holdsComms(caller)) release();
+          });
+        }),
       cancel: (reason) => {
         if (settled || cancelled) return;
         cancelled = reason;
@@ -189,9 +195,12 @@ export class ThreadCells {
         return errorOutcome(e.name, `${e.message} (the thread did not stop by itself, so it was ended${lost})`);
       }
       const { failure, stopped, code } = err.exit;
-      const why = failure !== undefined
-        ? `the thread could not start: ${failure}`
-        : stopped ? "the thread was stopped" : `the thread ended (exit code ${code ?? "unknown"}; process.exit() in a thread cell ends its thread)`;
+      const why =
+        failure !== undefined
+          ? `the thread could not start: ${failure}`
+          : stopped
+            ? "the thread was stopped"
+            : `the thread ended (exit code ${code ?? "unknown"}; process.exit() in a thread cell ends its thread)`;
       return errorOutcome("ThreadEnded", `${why}${lost}`);
     }
     const e = err as { name?: unknown; message?: unknown } | null;

@@ -87,7 +87,7 @@ export const DEFAULT_IMPORT_FUNCTION = "__tsak_import";
 export const IMPORT_META_GLOBAL = "__tsak_import_meta";
 
 /** Like the Node REPL: a cell `{ ... }` that parses as an expression is an object literal. */
-const OBJECT_LITERAL_HINT = /^\s*\{[^]*\}\s*$/;
+const OBJECT_LITERAL_HINT = /^\s*\{[\s\S]*\}\s*$/;
 
 /**
  * Results of recent transforms, per (language, import function): the transform is a pure
@@ -269,7 +269,8 @@ function transformSource(source: string, typescript: boolean, s: Settings, jsx?:
         // not JSX after all
       }
     }
-    if (tsc && typescript && jsx === undefined && worthTsc(source, error)) return transformWithTsc(source, typescript, s, error as Error, [], true);
+    if (tsc && typescript && jsx === undefined && worthTsc(source, error))
+      return transformWithTsc(source, typescript, s, error as Error, [], true);
     throw error;
   };
   if (typescript || jsx !== undefined) {
@@ -278,7 +279,8 @@ function transformSource(source: string, typescript: boolean, s: Settings, jsx?:
       compiled = compileTypeScript(source, jsx, typescript);
     } catch (err) {
       // syntax sucrase's parser does not know, which tsc does
-      if (typescript && jsx === undefined && err instanceof CellSyntaxError && needsCompiler(source, err.message)) return transformWithTsc(source, typescript, s, err, []);
+      if (typescript && jsx === undefined && err instanceof CellSyntaxError && needsCompiler(source, err.message))
+        return transformWithTsc(source, typescript, s, err, []);
       return fallBack(err, true);
     }
     js = compiled.js;
@@ -293,7 +295,8 @@ function transformSource(source: string, typescript: boolean, s: Settings, jsx?:
     program = parseCell(js);
   } catch (err) {
     const error = toCellSyntaxError(err, js, source, js === source ? undefined : jsToSource()) ?? err;
-    if (error instanceof CellSyntaxError && needsCompiler(source, error.message)) return transformWithTsc(source, typescript, s, error, typeNames);
+    if (error instanceof CellSyntaxError && needsCompiler(source, error.message))
+      return transformWithTsc(source, typescript, s, error, typeNames);
     return fallBack(error, false);
   }
 
@@ -317,7 +320,8 @@ function transformSource(source: string, typescript: boolean, s: Settings, jsx?:
     });
   } catch (err) {
     // `using` below the top level, on a Node.js without it
-    if (err instanceof CellSyntaxError && needsCompiler(source, err.message)) return transformWithTsc(source, typescript, s, err, typeNames);
+    if (err instanceof CellSyntaxError && needsCompiler(source, err.message))
+      return transformWithTsc(source, typescript, s, err, typeNames);
     throw err;
   }
 
@@ -359,7 +363,14 @@ function worthTsc(source: string, err: unknown): boolean {
  * the fast path's error (`fastError`) is. `fallback`: the fast path refused a cell it should have
  * run, and its error stays the cell's if tsc refuses the cell too.
  */
-function transformWithTsc(source: string, typescript: boolean, s: Settings, fastError: Error, typeNames: string[], fallback = false): Transformed {
+function transformWithTsc(
+  source: string,
+  typescript: boolean,
+  s: Settings,
+  fastError: Error,
+  typeNames: string[],
+  fallback = false,
+): Transformed {
   let compiled;
   try {
     compiled = compileWithTsc(source, typescript, { ...s.decorators, ...pragmaOptions(source) });
@@ -414,7 +425,8 @@ function jsxRuntime(source: string, notebook: JsxSettings | undefined): JsxRunti
   if (importSource) return { runtime: "automatic", importSource };
   const factory = /@jsx\s+([\w$.]+)/.exec(comments)?.[1];
   if (factory) return { runtime: "classic", factory, fragment: /@jsxFrag\s+([\w$.]+)/.exec(comments)?.[1] ?? "React.Fragment" };
-  if (notebook?.runtime === "classic") return { runtime: "classic", factory: notebook.factory ?? "React.createElement", fragment: notebook.fragment ?? "React.Fragment" };
+  if (notebook?.runtime === "classic")
+    return { runtime: "classic", factory: notebook.factory ?? "React.createElement", fragment: notebook.fragment ?? "React.Fragment" };
   return { runtime: "automatic", importSource: notebook?.importSource ?? "react" };
 }
 

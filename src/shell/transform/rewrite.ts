@@ -27,7 +27,17 @@
  */
 import vm from "node:vm";
 import { Parser } from "acorn";
-import type { ExpressionStatement, Identifier, ImportDeclaration, Literal, ModuleDeclaration, Options, Pattern, Program, Statement } from "acorn";
+import type {
+  ExpressionStatement,
+  Identifier,
+  ImportDeclaration,
+  Literal,
+  ModuleDeclaration,
+  Options,
+  Pattern,
+  Program,
+  Statement,
+} from "acorn";
 import { Edits } from "./edits.js";
 import { syntaxErrorAt } from "./errors.js";
 import type { OffsetMap } from "./positions.js";
@@ -298,7 +308,9 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   /** A module loaded before the script for its side effects only (`import "m"`, `export * from "m"`). */
   const loadOnly = (source: Literal, attributes: ImportDeclaration["attributes"] | undefined): void => {
     const attrs = attributesOf(attributes);
-    imports.push(attrs ? { specifier: String(source.value), attributes: attrs, names: [] } : { specifier: String(source.value), names: [] });
+    imports.push(
+      attrs ? { specifier: String(source.value), attributes: attrs, names: [] } : { specifier: String(source.value), names: [] },
+    );
   };
 
   /** `import d, {a, b as c} from "m"` → bound on line 1 (`const {default: d, a, b: c} = __tsak_m(k)`). */
@@ -344,9 +356,9 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     const call = stmt.expression;
     if (call.type !== "CallExpression" || call.callee.type !== "FunctionExpression") return false;
     const param = call.callee.params[0];
-    if (!param || param.type !== "Identifier") return false;
+    if (param?.type !== "Identifier") return false;
     const decl = prev.type === "ExportNamedDeclaration" ? prev.declaration : prev;
-    if (!decl || decl.type !== "VariableDeclaration" || decl.kind !== "var" || decl.declarations.length !== 1) return false;
+    if (decl?.type !== "VariableDeclaration" || decl.kind !== "var" || decl.declarations.length !== 1) return false;
     const id = decl.declarations[0]!.id;
     return id.type === "Identifier" && id.name === namespaceName(param.name) && decl.declarations[0]!.init == null;
   };
@@ -518,7 +530,13 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
     if (key.type !== "MemberExpression" || !key["computed"] || value.type !== "Identifier") return;
     const keyObject = key["object"] as Loose;
     const keyName = key["property"] as Loose;
-    if (keyObject.type !== "Identifier" || keyObject["name"] !== e["name"] || keyName.type !== "Literal" || keyName["value"] !== name["value"]) return;
+    if (
+      keyObject.type !== "Identifier" ||
+      keyObject["name"] !== e["name"] ||
+      keyName.type !== "Literal" ||
+      keyName["value"] !== name["value"]
+    )
+      return;
     const v = value["name"] as string;
     edits.insert(node.start, `if (typeof ${v} === "string") ${js.slice(key.start, key.end)} = ${v}; else `);
   };
@@ -654,7 +672,11 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
       case "ExpressionStatement":
         if (isLast && !isDirective(stmt) && !isEnumLikePair(stmt, body[k - 1]) && isResult(stmt)) {
           // the statement's text without its `;` (a parenthesized expression's parentheses are outside its node)
-          result = { start: stmt.start, end: endsWithSemicolon(stmt) ? stmt.end - 1 : stmt.end, sequence: stmt.expression.type === "SequenceExpression" };
+          result = {
+            start: stmt.start,
+            end: endsWithSemicolon(stmt) ? stmt.end - 1 : stmt.end,
+            sequence: stmt.expression.type === "SequenceExpression",
+          };
         }
         walk(stmt);
         break;
@@ -707,8 +729,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   }
 
   for (const { stmt, constants } of loops) {
-    const isConstant = (name: string): boolean =>
-      constants.has(name) || (!declared.has(name) && names.constant?.(name) === true);
+    const isConstant = (name: string): boolean => constants.has(name) || (!declared.has(name) && names.constant?.(name) === true);
     readConstantsAsParameters(stmt, program, isConstant, idOf, edits);
   }
 
@@ -727,7 +748,9 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   if (importBindings.length > 0) {
     const parts = importBindings.map(({ module, def, ns, props }) => {
       const source = `${MODULE}(${module})`;
-      const fields = props.map(([imported, local]) => `${/^[A-Za-z_$][\w$]*$/.test(imported) ? imported : stringify(imported)}: ${idOf(local)}`);
+      const fields = props.map(
+        ([imported, local]) => `${/^[A-Za-z_$][\w$]*$/.test(imported) ? imported : stringify(imported)}: ${idOf(local)}`,
+      );
       if (def !== undefined) fields.unshift(`default: ${idOf(def)}`);
       const out: string[] = [];
       if (fields.length > 0) out.push(`{${fields.join(", ")}} = ${source}`);
@@ -864,7 +887,9 @@ function topLevelDeclarations(body: readonly TopNode[]): Map<number, Loose> {
 }
 
 function isAnonymous(node: Loose): boolean {
-  return node.type === "ArrowFunctionExpression" || ((node.type === "FunctionExpression" || node.type === "ClassExpression") && !node["id"]);
+  return (
+    node.type === "ArrowFunctionExpression" || ((node.type === "FunctionExpression" || node.type === "ClassExpression") && !node["id"])
+  );
 }
 
 /** Does `js` contain any of these names (as a word)? A cheap test before the scope walk. */
@@ -882,9 +907,10 @@ function mentionsAny(js: string, names: ReadonlyMap<string, string>): boolean {
 }
 
 function isIdentifierChar(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 36 || code === 95 || code > 127;
+  return (
+    (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 36 || code === 95 || code > 127
+  );
 }
-
 
 /**
  * Make a cell stoppable wherever its own code runs, also after an `await` and in callbacks

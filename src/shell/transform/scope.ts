@@ -329,7 +329,8 @@ export function notebookReferences(program: Program, names: NameSet): NotebookRe
           const v = node[key];
           if (v === null || typeof v !== "object") continue;
           if (Array.isArray(v)) {
-            for (const c of v as unknown[]) if (c !== null && typeof c === "object" && typeof (c as Loose).type === "string") walk(c as Loose, scope);
+            for (const c of v as unknown[])
+              if (c !== null && typeof c === "object" && typeof (c as Loose).type === "string") walk(c as Loose, scope);
           } else if (typeof (v as Loose).type === "string") walk(v as Loose, scope);
         }
     }

@@ -143,5 +143,9 @@ export function compileWithTsc(source: string, typescript: boolean, decorators: 
   const map = out.sourceMapText;
   const statements = ts.createSourceFile(typescript ? "cell.ts" : "cell.js", source, ts.ScriptTarget["ES2022"]!).statements;
   const endsWithExpression = statements.length > 0 && statements[statements.length - 1]!.kind === ts.SyntaxKind["ExpressionStatement"];
-  return { js, toSource: () => (map ? sourceMapOffsets(map, js, source) : (offset) => Math.min(offset, source.length)), endsWithExpression };
+  return {
+    js,
+    toSource: () => (map ? sourceMapOffsets(map, js, source) : (offset) => Math.min(offset, source.length)),
+    endsWithExpression,
+  };
 }

@@ -83,17 +83,7 @@ const TOKEN_TYPES = [
   "nonNullAssertion",
 ] as const;
 
-const CONTEXTUAL_KEYWORDS = [
-  "_namespace",
-  "_module",
-  "_global",
-  "_declare",
-  "_type",
-  "_interface",
-  "_abstract",
-  "_from",
-  "_as",
-] as const;
+const CONTEXTUAL_KEYWORDS = ["_namespace", "_module", "_global", "_declare", "_type", "_interface", "_abstract", "_from", "_as"] as const;
 
 interface Internals {
   parse(input: string, isJSXEnabled: boolean, isTypeScriptEnabled: boolean, isFlowEnabled: boolean): SucraseFile;
@@ -272,7 +262,12 @@ export function compileTypeScript(src: string, jsx?: JsxRuntime, typescript = tr
     const out = runTokens(I, text, src, toSource, undefined, options, jsx !== undefined);
     return result(out.code, () => composeMaps(out.map(), toSource));
   }
-  if (!scan.hasTypeScript && jsx === undefined) return result(src, () => identityMap, (offset) => offset);
+  if (!scan.hasTypeScript && jsx === undefined)
+    return result(
+      src,
+      () => identityMap,
+      (offset) => offset,
+    );
   if (I.transformTokens) {
     const out = runTokens(I, src, src, identityMap, file, options, jsx !== undefined);
     const { tokens } = file;
@@ -477,7 +472,11 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
       break;
     }
     if (names.length === 0) return;
-    const fields = names.map((name) => (/^(declare|readonly|public|private|protected|abstract|override|static|get|set|async|accessor)$/.test(name) ? `"${name}";` : `${name};`));
+    const fields = names.map((name) =>
+      /^(declare|readonly|public|private|protected|abstract|override|static|get|set|async|accessor)$/.test(name)
+        ? `"${name}";`
+        : `${name};`,
+    );
     edits.insert(toks[b]!.end, ` ${fields.join(" ")}`);
   };
 
@@ -509,7 +508,11 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
     }
     const next = toks[j + 1];
     if (next === undefined || next.isType) return;
-    const opensDeclaration = next.type === BRACE_L || next.type === tt._function || next.type === CLASS || (next.type === tt.name && text(next) === "async" && toks[j + 2]?.type === tt._function);
+    const opensDeclaration =
+      next.type === BRACE_L ||
+      next.type === tt._function ||
+      next.type === CLASS ||
+      (next.type === tt.name && text(next) === "async" && toks[j + 2]?.type === tt._function);
     if (opensDeclaration) edits.insert(toks[i]!.start, "0, ");
   };
   const inNamespace = (): boolean => stack.some((entry) => entry !== null);
@@ -590,7 +593,10 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
     if (kw === ck._declare && t.isType) {
       const next = toks[i + 1];
       if (top) typeStatementStarts.push(t.start);
-      if (next && (next.contextualKeyword === ck._namespace || next.contextualKeyword === ck._module || next.contextualKeyword === ck._global)) {
+      if (
+        next &&
+        (next.contextualKeyword === ck._namespace || next.contextualKeyword === ck._module || next.contextualKeyword === ck._global)
+      ) {
         if (top && next.contextualKeyword !== ck._global && isName(toks[i + 2])) typeNames.add(text(toks[i + 2]));
         // skip the ambient block: nothing inside it is a value
         let b = i + 2;
@@ -631,7 +637,11 @@ function scanTokens(I: Internals, src: string, toks: SucraseToken[]): Scan {
       }
       const brace = toks[j];
       if (brace?.type !== tt.braceL) continue;
-      edits.replace(t.start, brace.end, header(names, classes.get(stack.length)?.has(names[0]!) === true, declaresOwnName(j, names[names.length - 1]!)));
+      edits.replace(
+        t.start,
+        brace.end,
+        header(names, classes.get(stack.length)?.has(names[0]!) === true, declaresOwnName(j, names[names.length - 1]!)),
+      );
       stack.push(names);
       i = j;
       continue;
@@ -693,5 +703,5 @@ function footer(names: string[]): string {
     const outer = names[k - 1]!;
     out += `})(${inner} = ${outer}.${inner} || (${outer}.${inner} = {})); `;
   }
-  return out + `})(${names[0]!} || (${names[0]!} = {}));`;
+  return `${out}})(${names[0]!} || (${names[0]!} = {}));`;
 }

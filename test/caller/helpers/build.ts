@@ -27,7 +27,11 @@ async function sourceHash(): Promise<string> {
   for (const file of [config, join(src, "..", "tsconfig.json"), tsc]) hash.update(file).update(await readFile(file));
   for (const folder of folders) {
     for (const name of (await readdir(folder)).sort()) {
-      if (/\.(ts|mjs)$/.test(name)) hash.update(folder).update(name).update(await readFile(join(folder, name)));
+      if (/\.(ts|mjs)$/.test(name))
+        hash
+          .update(folder)
+          .update(name)
+          .update(await readFile(join(folder, name)));
     }
   }
   return hash.digest("hex").slice(0, 16);

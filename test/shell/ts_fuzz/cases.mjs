@@ -52,7 +52,8 @@ export function parseTestFile(name, text, fileName = name.replace(/^.*\//, "")) 
 export function parseFixture(fileName, text) {
   const out = [];
   const parts = text.split(/^\/\/ ==== (.+)$/m);
-  for (let k = 1; k < parts.length; k += 2) out.push(parseTestFile(`${fileName}:${parts[k].trim()}`, parts[k + 1], fileName.replace(/^.*\//, "")));
+  for (let k = 1; k < parts.length; k += 2)
+    out.push(parseTestFile(`${fileName}:${parts[k].trim()}`, parts[k + 1], fileName.replace(/^.*\//, "")));
   return out;
 }
 
@@ -64,7 +65,9 @@ const isTrue = (v) => v !== undefined && /^true\b/i.test(v);
  * decorator options as the kernel's cell pragma on top); `js` is tsc's output for it.
  */
 export function prepare(test) {
-  const pragma = PRAGMAS.filter((p) => isTrue(test.options[p.toLowerCase()])).map((p) => `// @${p}: true\n`).join("");
+  const pragma = PRAGMAS.filter((p) => isTrue(test.options[p.toLowerCase()]))
+    .map((p) => `// @${p}: true\n`)
+    .join("");
   const files = test.files.filter((f) => f.text.trim() !== "");
   if (files.length === 0) return { name: test.name, skip: "empty" };
   const cells = [];
@@ -103,7 +106,8 @@ export function prepare(test) {
     const statements = ts.createSourceFile(f.name, source, ts.ScriptTarget.ES2022).statements;
     const last = statements[statements.length - 1];
     // ("use strict" alone is a directive: no result, as for the kernel)
-    const hasResult = last?.kind === ts.SyntaxKind.ExpressionStatement && !(ts.isStringLiteral(last.expression) && last.expression.text === "use strict");
+    const hasResult =
+      last?.kind === ts.SyntaxKind.ExpressionStatement && !(ts.isStringLiteral(last.expression) && last.expression.text === "use strict");
     cells.push({ file: f.name, language, source, js, hasResult });
   }
   if (cells.length === 0) return { name: test.name, skip: "declaration files only" };
@@ -206,7 +210,8 @@ export function tscErrorsOnLine(kase, cellIndex, line) {
   const out = [];
   for (const d of [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)]) {
     if (d.category !== ts.DiagnosticCategory.Error || d.start === undefined) continue;
-    if (file.getLineAndCharacterOfPosition(d.start).line + 1 === line) out.push(`TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`);
+    if (file.getLineAndCharacterOfPosition(d.start).line + 1 === line)
+      out.push(`TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`);
   }
   return out;
 }

@@ -26,7 +26,9 @@ export const CLASSES = [
     name: "the case is not deterministic (Math.random, the time)",
     inherent: true,
     why: "Two runs of `Math.random()` or `Date.now()` differ, whoever runs them.",
-    test: (d, c) => c !== undefined && c.cells.some((cell) => /\bMath\.random\b|\bDate\.now\b|\bnew Date\(\)|performance\.now/.test(cell.source)) && /^(value|value of .*|output)$/.test(what(d)),
+    test: (d, c) =>
+      c?.cells.some((cell) => /\bMath\.random\b|\bDate\.now\b|\bnew Date\(\)|performance\.now/.test(cell.source)) &&
+      /^(value|value of .*|output)$/.test(what(d)),
   },
   {
     name: "a global's name: a script's var, enum or namespace of it is the realm's global; a notebook's is its own",
@@ -49,7 +51,9 @@ export const CLASSES = [
     test: (d, c) =>
       c !== undefined &&
       c.cells.length > 1 &&
-      (mentions(d.reference, /has already been declared/) || (/^value of /.test(what(d)) && c.cells.filter((cell) => new RegExp(`\\b(class|let|const)\\s+${what(d).slice(9)}\\b`).test(cell.source)).length > 1)),
+      (mentions(d.reference, /has already been declared/) ||
+        (/^value of /.test(what(d)) &&
+          c.cells.filter((cell) => new RegExp(`\\b(class|let|const)\\s+${what(d).slice(9)}\\b`).test(cell.source)).length > 1)),
   },
   {
     name: "the temporal dead zone in REPL mode: 'X is not defined'",
@@ -57,7 +61,12 @@ export const CLASSES = [
     why:
       "V8's REPL mode, which keeps a cell's `let`/`const`/`class` redeclarable, reports a read before the " +
       "declaration as `ReferenceError: X is not defined` where a script says `Cannot access 'X' before initialization`.",
-    test: (d) => what(d) === "error" && d.reference?.name === "ReferenceError" && d.kernel?.name === "ReferenceError" && /before initialization/.test(d.reference.message) && /is not defined/.test(d.kernel.message),
+    test: (d) =>
+      what(d) === "error" &&
+      d.reference?.name === "ReferenceError" &&
+      d.kernel?.name === "ReferenceError" &&
+      /before initialization/.test(d.reference.message) &&
+      /is not defined/.test(d.kernel.message),
   },
   {
     name: "invalid TypeScript: tsc's checker reports an error where the kernel refuses",

@@ -26,7 +26,7 @@ export async function compareCases(cases, options) {
   const kernels = await runKernels(cases, references, { ...options, timeoutMs });
   const differences = cases.map((c, k) => diff(c, references[k], kernels[k]));
   // what differs is run again alone, in fresh workers
-  const again = cases.flatMap((c, k) => (differences[k].length > 0 && options.batch !== 1 ? [k] : []));
+  const again = cases.flatMap((_c, k) => (differences[k].length > 0 && options.batch !== 1 ? [k] : []));
   if (again.length > 0) {
     progress?.(`again alone: ${again.length}`);
     const rerun = await runKernels(
@@ -185,18 +185,25 @@ const isUndefined = (outcome) => !outcome.hasResult || outcome.value?.t === "und
 export function diff(c, ref, kernel) {
   const out = [];
   // a cell that runs forever: vm's timeout ends the reference's synchronous part, the worker's watchdog the kernel's
-  if (!ref.stopped && ref.outcomes.some((o) => !o.ok && /^Script execution timed out/.test(o.error?.message ?? ""))) ref = { stopped: "timeout" };
+  if (!ref.stopped && ref.outcomes.some((o) => !o.ok && /^Script execution timed out/.test(o.error?.message ?? "")))
+    ref = { stopped: "timeout" };
   if (ref.stopped || kernel.stopped) {
-    if (ref.stopped !== kernel.stopped) out.push({ what: "run", reference: ref.stopped ?? "completed", kernel: kernel.stopped ?? "completed" });
+    if (ref.stopped !== kernel.stopped)
+      out.push({ what: "run", reference: ref.stopped ?? "completed", kernel: kernel.stopped ?? "completed" });
     return out;
   }
   ref.outcomes.forEach((r, k) => {
     const m = kernel.outcomes[k];
     const where = c.cells.length > 1 ? `cell ${k}: ` : "";
     if (r.ok !== m.ok) {
-      out.push({ what: `${where}outcome`, reference: r.ok ? "ok" : r.error, kernel: m.ok ? "ok" : { ...m.error, ...(m.refused ? { refused: m.refused } : {}) } });
+      out.push({
+        what: `${where}outcome`,
+        reference: r.ok ? "ok" : r.error,
+        kernel: m.ok ? "ok" : { ...m.error, ...(m.refused ? { refused: m.refused } : {}) },
+      });
     } else if (!r.ok) {
-      if (!same(r.error, m.error)) out.push({ what: `${where}error`, reference: r.error, kernel: { ...m.error, ...(m.refused ? { refused: m.refused } : {}) } });
+      if (!same(r.error, m.error))
+        out.push({ what: `${where}error`, reference: r.error, kernel: { ...m.error, ...(m.refused ? { refused: m.refused } : {}) } });
     } else if (isUndefined(r) && isUndefined(m)) {
       // nothing to show either way
     } else if (r.hasResult !== m.hasResult) {

@@ -61,7 +61,18 @@ class Program {
     return this.pick(TYPES);
   }
   literal() {
-    return this.pick([String(this.int(100)), `"s${this.int(10)}"`, "true", "null", "[1, 2]", "{ a: 1 }", `${this.int(9)}n`, "undefined", "-0", "0.5"]);
+    return this.pick([
+      String(this.int(100)),
+      `"s${this.int(10)}"`,
+      "true",
+      "null",
+      "[1, 2]",
+      "{ a: 1 }",
+      `${this.int(9)}n`,
+      "undefined",
+      "-0",
+      "0.5",
+    ]);
   }
 
   build() {
@@ -146,7 +157,8 @@ class Program {
     const members = [];
     let numeric = this.chance(0.6);
     for (let i = 0, m = 1 + this.int(4); i < m; i++) {
-      if (numeric) members.push(this.chance(0.3) ? `M${i} = ${this.int(10)}` : this.chance(0.2) && i > 0 ? `M${i} = M${i - 1} << 1` : `M${i}`);
+      if (numeric)
+        members.push(this.chance(0.3) ? `M${i} = ${this.int(10)}` : this.chance(0.2) && i > 0 ? `M${i} = M${i - 1} << 1` : `M${i}`);
       else members.push(`M${i} = "v${i}"`);
       if (this.chance(0.2)) numeric = !numeric && i > 0 ? false : numeric;
     }
@@ -158,7 +170,8 @@ class Program {
     const name = this.name("N");
     const body = [];
     const merged = this.chance(0.25) ? this.pick(["class", "function"]) : undefined;
-    const pre = merged === "class" ? `class ${name} { static own = 1; }\n` : merged === "function" ? `function ${name}() { return "called"; }\n` : "";
+    const pre =
+      merged === "class" ? `class ${name} { static own = 1; }\n` : merged === "function" ? `function ${name}() { return "called"; }\n` : "";
     body.push(`  export let count: number = ${this.int(5)};`);
     body.push(`  export function bump(by = 1) { count += by; return count; }`);
     if (this.chance(0.5)) body.push(`  export const { x, y = ${this.int(9)} } = { x: ${this.literal()} } as any;`);
@@ -211,7 +224,22 @@ class Program {
 
   /** Declarations named like the realm's globals (the notebook binds them under other identifiers). */
   globalNames() {
-    const name = this.pick(["name", "status", "fetch", "performance", "queueMicrotask", "structuredClone", "btoa", "URL", "Buffer", "process", "setTimeout", "require", "module", "Deno"]);
+    const name = this.pick([
+      "name",
+      "status",
+      "fetch",
+      "performance",
+      "queueMicrotask",
+      "structuredClone",
+      "btoa",
+      "URL",
+      "Buffer",
+      "process",
+      "setTimeout",
+      "require",
+      "module",
+      "Deno",
+    ]);
     // (not `var X;`, `enum X` or `namespace X`: in a script those are the realm's X; classify.mjs)
     const kind = this.pick(["const", "let", "function", "class"]);
     const inside = this.pick(["function", "class", "arrow", "namespace"]);
@@ -229,7 +257,16 @@ class Program {
         : kind === "class"
           ? `class ${name} { static mine = true; }`
           : `${kind} ${name} = { mine: ${this.int(9)} } as any;`;
-    this.probes.push(`typeof ${name}`, inside === "function" ? `use_${name}()` : inside === "class" ? `Use_${name}.seen` : inside === "arrow" ? `typeof use_${name}().${name}` : `Use_${name}.seen`);
+    this.probes.push(
+      `typeof ${name}`,
+      inside === "function"
+        ? `use_${name}()`
+        : inside === "class"
+          ? `Use_${name}.seen`
+          : inside === "arrow"
+            ? `typeof use_${name}().${name}`
+            : `Use_${name}.seen`,
+    );
     return `${decl}\n${use}`;
   }
 

@@ -9,7 +9,7 @@ import { setImmediate, setTimeout } from "node:timers";
 
 // The realm's own, as they were: a case's global `const Set = ...` or `var Object` would
 // otherwise be what this module's free names mean.
-const { Object, Reflect, Set, Array, String, Number, Function, Error, ArrayBuffer, DataView, Symbol, Promise, Date, JSON } = globalThis;
+const { Object, Reflect, Set, Array, String, Number, Function, Error, ArrayBuffer, DataView, Promise, Date } = globalThis;
 
 const MAX_DEPTH = 3;
 const MAX_KEYS = 40;
@@ -52,7 +52,7 @@ function functionKind(fn) {
   const ctor = Object.getPrototypeOf(fn)?.constructor?.name;
   if (ctor === "AsyncFunction" || ctor === "GeneratorFunction" || ctor === "AsyncGeneratorFunction") return ctor;
   if (/\[native code\]\s*\}$/.test(source)) return "native";
-  return Object.prototype.hasOwnProperty.call(fn, "prototype") ? "function" : "arrow-or-method";
+  return Object.hasOwn(fn, "prototype") ? "function" : "arrow-or-method";
 }
 
 function describeFunction(fn, depth, seen) {

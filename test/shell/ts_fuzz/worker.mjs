@@ -83,7 +83,11 @@ if (workerData.mode === "reference") {
   const { attention } = workerData;
   const shellFor = (language) => (shells[language] ??= new Shell({ cwd: workerData.cwd, language, breakOnSigint: false, attention }));
   shellFor("typescript");
-  const output = { stream: (name, text) => log.write(name, text), display: () => log.write("display", "<display>\n"), clearOutput: () => {} };
+  const output = {
+    stream: (name, text) => log.write(name, text),
+    display: () => log.write("display", "<display>\n"),
+    clearOutput: () => {},
+  };
   /** The notebook's names as namespace() lists them (a cell-local name only once the notebook declares it). */
   const notebookNames = () => {
     const shell = shellFor("typescript");
