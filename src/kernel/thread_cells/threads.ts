@@ -18,7 +18,7 @@
 import { setTimeout } from "node:timers";
 import { backendNames } from "../../event_loop/backend.js";
 import { borrowThread, Caller, ThreadEnded, untilFinished, type Pending } from "../../caller/index.js";
-import { ATTENTION_INTERRUPT, ATTENTION_NONE, raiseDeadline } from "../../shell/attention.js";
+import { lowerInterrupt, raiseDeadline, raiseInterrupt } from "../../shell/attention.js";
 import { CellScope } from "../../shell/cell_scope.js";
 import type { CellOutput } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
@@ -161,8 +161,8 @@ export class ThreadCells {
         // The flag stops the cell's own code at its next guard even while the thread is stuck
         // in it (no message could reach it there); lowered once the thread has taken the cancel.
         if (reason.kind === "interrupt") {
-          Atomics.store(memory, 0, ATTENTION_INTERRUPT);
-          void untilFinished(call).then(() => Atomics.compareExchange(memory, 0, ATTENTION_INTERRUPT, ATTENTION_NONE));
+          raiseInterrupt(memory);
+          void untilFinished(call).then(() => lowerInterrupt(memory));
         } else if (reason.kind === "timeout" && request.deadlineToken !== undefined) {
           // the thread lowers it when the cell ends (thread_shell.ts)
           raiseDeadline(memory, request.deadlineToken);
