@@ -136,13 +136,8 @@ export class Kernel {
       // The shell first: with it come the comms that thread cells' comms are routed through.
       const [{ ThreadCells }] = await Promise.all([import("./thread_cells/threads.js"), this.getShell()]);
       if (this.shuttingDown) throw new Error("the kernel is shutting down");
-      this.threadCells ??= new ThreadCells({
-        cwd: this.options.cwd,
-        language: this.options.language,
-        log: this.log,
-        semicolonHidesResult: this.options.semicolonHidesResult === true,
-        npmInstall: this.options.npmInstall,
-      });
+      // (the Caller threads they run in were configured with the shell)
+      this.threadCells ??= new ThreadCells();
     }
     return this.threadCells;
   }
@@ -312,7 +307,10 @@ export class Kernel {
         this.options.semicolonHidesResult === true,
         this.options.npmInstall !== false,
       );
-      useMainThreadEnvironment(shell, this.options.cwd, this.options.language);
+      useMainThreadEnvironment(shell, this.options.cwd, this.options.language, {
+        outbound: threadComms.commOutbound,
+        targets: threadComms.commTargets,
+      });
       this.shell = shell;
       return shell;
     });

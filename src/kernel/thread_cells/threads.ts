@@ -14,6 +14,9 @@
  *
  * Comms a thread cell opens live in its thread (thread_comms.ts); a pool thread that holds comms
  * (widgets) is never given back to the pool, so it lives as long as the kernel does.
+ *
+ * The kernel configures Caller threads (caller_env.ts `configureCallerThreads`) when it makes its
+ * shell, before the first thread cell.
  */
 import { setTimeout } from "node:timers";
 import { backendNames } from "../../event_loop/backend.js";
@@ -22,11 +25,8 @@ import { lowerInterrupt, raiseDeadline, raiseInterrupt } from "../../shell/atten
 import { CellScope } from "../../shell/cell_scope.js";
 import type { CellOutput } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
-import { configureCallerThreads } from "../caller_env.js";
 import { cancelError } from "../cancel.js";
 import { CellSettingsError, type ThreadTarget } from "../cell_settings.js";
-import type { Language } from "../kernel_info.js";
-import type { Log } from "../log.js";
 import type { CancelReason, RunCellRequest, ThreadResult } from "./protocol.js";
 import { attentionOf } from "./thread_attention.js";
 import { holdsComms } from "./thread_comms.js";
@@ -54,15 +54,6 @@ export interface RunningThreadCell {
   cancel(reason: CancelReason): void;
 }
 
-export interface ThreadCellsOptions {
-  cwd: string;
-  language: Language;
-  log: Log;
-  semicolonHidesResult?: boolean;
-  /** Install `npm:` packages that are not there (false: `--no-npm-install`). */
-  npmInstall?: boolean;
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
@@ -76,10 +67,6 @@ function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
 export class ThreadCells {
   private readonly running = new Set<RunningThreadCell>();
   private closed = false;
-
-  constructor(options: ThreadCellsOptions) {
-    configureCallerThreads(options.cwd, options.language, options.semicolonHidesResult === true, options.npmInstall !== false);
-  }
 
   /**
    * Run a cell in the thread `target` names (a pool thread without a name).
