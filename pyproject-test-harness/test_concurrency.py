@@ -253,7 +253,7 @@ def _date_ms(date: Any) -> float:
     return date.timestamp() * 1000
 
 
-# src/kernel/io/abort_windows.ts DATE_SLACK_MS: a request made less than this before the reply runs.
+# src/io/abort_windows.ts DATE_SLACK_MS: a request made less than this before the reply runs.
 DATE_SLACK_MS = 2
 
 

@@ -4,8 +4,8 @@
  */
 import * as zmq from "zeromq";
 import { Session, type Header, type Message } from "../messaging/index.js";
-import { endpoint, type ConnectionInfo } from "../kernel/connection_file.js";
-import { SocketWriter } from "../kernel/io/socket_writer.js";
+import { endpoint, type ConnectionInfo } from "../io/connection_file.js";
+import { SocketWriter } from "../io/socket_writer.js";
 
 export interface ExecuteResult {
   reply: Message;

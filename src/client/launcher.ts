@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ConnectionInfo } from "../kernel/connection_file.js";
+import type { ConnectionInfo } from "../io/connection_file.js";
 import { KERNEL_ENV } from "../kernelspec/kernel_env.js";
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "..", "cli", "main.js");

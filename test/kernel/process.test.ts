@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { KernelClient } from "../../src/client/kernel_client.js";
 import type { LaunchedKernel } from "../../src/client/launcher.js";
 import { useKernelProcess } from "./helpers/kernel_process.js";
-import { endpoint } from "../../src/kernel/connection_file.js";
+import { endpoint } from "../../src/io/connection_file.js";
 import { Session, type Message } from "../../src/messaging/index.js";
 
 const test = useKernelProcess();

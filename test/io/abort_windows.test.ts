@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AbortWindows, clientTime, DATE_SLACK_MS, DATES_MS, SAME_CLOCK_MS, windowFromEnv } from "../../src/kernel/io/abort_windows.js";
+import { AbortWindows, clientTime, DATE_SLACK_MS, DATES_MS, SAME_CLOCK_MS, windowFromEnv } from "../../src/io/abort_windows.js";
 import type { Header } from "../../src/messaging/index.js";
 
 /** A clock the test moves; 0 on it is ORIGIN ms since the epoch. */

@@ -25,7 +25,7 @@
  * do, and the moment is exact. For a client whose clock is off, the moment is early by the
  * shortest transit (refusing less), or, if its clock is behind ours, late by SAME_CLOCK_MS at most.
  */
-import type { Header } from "../../messaging/index.js";
+import type { Header } from "../messaging/index.js";
 
 export const WINDOW_ENV = "TS_ASYNC_KERNEL_STOP_ON_ERROR_MS";
 /** How long after the reply a request's date is still read (its delivery may have been that slow). */
