@@ -28,10 +28,7 @@ export function errorReply(ename: string, evalue: string, traceback: string[] = 
   return { status: "error", ename, evalue, traceback };
 }
 
-/** The traceback of an error with no stack worth showing (a refused or aborted request): one red line. */
-export function oneLineTraceback(ename: string, evalue: string): string[] {
-  return [`\u001b[0;31m${ename}\u001b[0m: ${evalue}`];
-}
+export { oneLineTraceback } from "../messaging/traceback.js";
 
 /** The type of the reply to request type `T`. */
 type ReplyType<T extends string> = T extends `${infer Base}_request` ? `${Base}_reply` : never;

@@ -16,3 +16,4 @@ export type { Header, Message, OutgoingMessage, SessionOptions } from "./session
 export * from "./messages.js";
 export { codePointToIndex, indexToCodePoint } from "./positions.js";
 export * from "./validate.js";
+export { errorLine, oneLineTraceback } from "./traceback.js";
