@@ -50,6 +50,14 @@ export class KernelClient {
 
   constructor(private readonly connection: ConnectionInfo) {
     this.session = new Session({ key: connection.key, signatureScheme: connection.signature_scheme, username: "client" });
+    if (connection.curve) {
+      // jupyter_client's way: the kernel's key pair is the client's too, its public key the server's
+      for (const socket of [this.shell, this.control, this.stdin, this.iopub]) {
+        socket.curveServerKey = connection.curve.publicKey;
+        socket.curvePublicKey = connection.curve.publicKey;
+        socket.curveSecretKey = connection.curve.secretKey;
+      }
+    }
     const identity = Buffer.from(this.session.id);
     this.shell.routingId = identity.toString();
     this.stdin.routingId = identity.toString();

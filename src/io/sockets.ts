@@ -58,8 +58,20 @@ export class KernelSockets {
     this.writers[channel].send(frames);
   }
 
-  /** Bind every socket to the connection file's ports; the ports bound, or why not (then all are closed). */
+  /**
+   * Bind every socket to the connection file's ports (as Curve servers when it has Curve keys); the
+   * ports bound, or why not (then all are closed).
+   */
   async bind(conn: ConnectionInfo): Promise<{ ports: Record<PortName, number> } | { error: string }> {
+    if (conn.curve) {
+      if (!zmq.capability.curve) return { error: "the connection file asks for CurveZMQ, which this build of zeromq lacks" };
+      // before binding: a socket's security mechanism is fixed when it binds
+      for (const socket of [this.shell, this.control, this.stdin, this.iopub, this.hb]) {
+        socket.curveServer = true;
+        socket.curveSecretKey = conn.curve.secretKey;
+        socket.curvePublicKey = conn.curve.publicKey;
+      }
+    }
     const ports = {} as Record<PortName, number>;
     const plan: [PortName, zmq.Socket, number][] = [
       ["shell_port", this.shell, conn.shell_port],
