@@ -6,9 +6,9 @@
  * rest of the kernel while it boots.
  */
 import process from "node:process";
-import { ConnectionFileError, connectionFileExposure, readConnectionFile } from "./connection_file.js";
+import { ConnectionFileError, connectionFileExposure, readConnectionFile } from "../io/connection_file.js";
 import { newAttention } from "../shared_memory/layout.js";
-import { spawnIoWorker } from "./io/spawn.js";
+import { spawnIoWorker } from "../io/spawn.js";
 import { kernelInfo, type Language } from "./kernel_info.js";
 import { createLogger, resolveLogLevel } from "./log.js";
 

@@ -58,6 +58,8 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
     env: { ...KERNEL_ENV },
     metadata: {
       debugger: false,
+      // jupyter_client 8.9+ provisions CurveZMQ keys for kernels that say they take them
+      supported_encryption: ["curve"],
       ts_async_kernel: {
         backend: options.backend ?? "node",
         loop: options.loop ?? null,

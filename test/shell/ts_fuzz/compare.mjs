@@ -147,7 +147,7 @@ function startKernel(options) {
 
 /** A cell still running after this long is interrupted (before an endless spread fills the heap, which ends the process). */
 const RUNAWAY_MS = 2000;
-const ATTENTION_INTERRUPT = 1; // src/shell/attention.ts
+const ATTENTION_INTERRUPT = 1; // src/shared_memory/layout.ts AttentionFlag.INTERRUPT
 
 function kernelCase(worker, id, c, names, timeoutMs) {
   return new Promise((resolve) => {
