@@ -18,10 +18,11 @@ import { type Header, Session } from "../messaging/index.js";
 import { killChildren } from "../kernel/children.js";
 import { createLogger } from "../kernel/log.js";
 import { raiseDeadline } from "../shell/attention.js";
-import { AbortWindows, windowFromEnv } from "./abort_windows.js";
+import { AbortWindows } from "./abort_windows.js";
 import { announce } from "./announce.js";
 import type { Outbound, ToMain, ToWorker, WorkerOptions } from "./bridge.js";
 import { Control } from "./control.js";
+import { FailureHold, holdFromEnv } from "./failure_hold.js";
 import { Inbound } from "./inbound.js";
 import { LanguageRoute } from "./language_route.js";
 import { OutputWatch } from "./output_watch.js";
@@ -50,7 +51,7 @@ const send = (item: Outbound): void => void requests.send(item);
 const outputWatch = new OutputWatch(attention, () => requests.inFlight);
 const subshells = new Subshells();
 /** stop_on_error: which execute requests arriving after a failing reply were made before it. */
-const abortWindows = new AbortWindows(windowFromEnv());
+const abortWindows = new AbortWindows(0);
 
 /** Input requests of cells (the main thread asks) and the input_replies that answer them. */
 const stdinRoute = new StdinRoute({
@@ -127,6 +128,20 @@ function openAbortWindow(reply: Outbound, sentAt: number): void {
   });
 }
 
+/** One message of the main thread's, sent now; a failing reply that stops its queue opens its shell's abort window. */
+function sendNow(item: Outbound): void {
+  const sentAt = item.stopsQueue ? performance.now() : 0;
+  try {
+    requests.send(item);
+  } catch (err) {
+    // one bad message must not end this thread (and the process), nor hold up the rest
+    log.error({ err, msgType: item.msgType }, "cannot send an outbound message; dropped");
+  }
+  if (item.stopsQueue) openAbortWindow(item, sentAt);
+}
+/** Failing replies wait a moment, so that a burst sent blind after them is aborted (failure_hold.ts). */
+const failureHold = new FailureHold(holdFromEnv(), sendNow);
+
 /** Timers of main-thread cells' deadlines, by token (see the `deadline` message). */
 const deadlines = new Map<number, NodeJS.Timeout>();
 
@@ -134,16 +149,7 @@ function fromMain(m: ToWorker): void {
   switch (m.type) {
     case "send":
       outputWatch.batchCame();
-      for (const item of m.items) {
-        const sentAt = item.stopsQueue ? performance.now() : 0;
-        try {
-          requests.send(item);
-        } catch (err) {
-          // one bad message must not end this thread (and the process), nor hold up the rest
-          log.error({ err, msgType: item.msgType }, "cannot send an outbound message; dropped");
-        }
-        if (item.stopsQueue) openAbortWindow(item, sentAt);
-      }
+      for (const item of m.items) failureHold.pass(item);
       break;
     case "input":
       stdinRoute.request(m.id, m.parent, m.prompt, m.password);
@@ -177,6 +183,7 @@ function fromMain(m: ToWorker): void {
       break;
     case "close":
       language.detach();
+      failureHold.releaseAll();
       // Close every socket, then let this thread end by itself: the process must not exit while
       // zeromq still tears down sockets in this thread (that aborts the process).
       void sockets.close().then(() => {
