@@ -84,9 +84,9 @@ export class Control {
    * package's loop in a cell's synchronous part (vm breakOnSigint) but ends that evaluation
    * wherever it is, with no `finally` run. The signal helps only the evaluation running now (a
    * signal outside one stops nothing), and must not reach a later cell's: it is sent only while
-   * that evaluation still runs.
+   * that evaluation still runs. Also what the gateway's comm port asks for (gateway_listener.ts).
    */
-  private interrupt(): void {
+  interrupt(): void {
     const { attention } = this.options;
     const evaluation = evaluationNow(attention);
     const request = requestInterrupt(attention);

@@ -19,6 +19,7 @@ import { killChildren } from "../kernel/children.js";
 import { createLogger } from "../kernel/log.js";
 import { raiseDeadline } from "../shell/attention.js";
 import { AbortWindows } from "./abort_windows.js";
+import { announce } from "./announce.js";
 import type { Outbound, ToMain, ToWorker, WorkerOptions } from "./bridge.js";
 import { Control } from "./control.js";
 import { FailureHold, holdFromEnv } from "./failure_hold.js";
@@ -65,6 +66,14 @@ const stdinRoute = new StdinRoute({
   },
 });
 
+/** The last resort: close the sockets, end the cells' processes, end this process. */
+function exitNow(): void {
+  void sockets.close().finally(() => {
+    killChildren();
+    process.kill(process.pid, "SIGKILL");
+  });
+}
+
 const control = new Control({
   send,
   post,
@@ -74,11 +83,7 @@ const control = new Control({
   stdin: stdinRoute,
   abortWindows,
   closing: () => sockets.closed,
-  exitNow: () =>
-    void sockets.close().finally(() => {
-      killChildren();
-      process.kill(process.pid, "SIGKILL");
-    }),
+  exitNow,
   log,
 });
 
@@ -226,6 +231,26 @@ async function main(): Promise<void> {
   sockets.loop("stdin", stdinLoop);
   sockets.loop("iopub", () => sockets.subscriptions(welcome));
   sockets.loop("hb", () => sockets.heartbeat());
+  if (opts.announce) {
+    // the sockets are served before anyone learns of them
+    const announced = await announce(opts.announce, {
+      connection: opts.connection,
+      ports: bound.ports,
+      actions: {
+        interrupt: () => control.interrupt(),
+        shutdown: () => control.shutdown(false),
+        kill: exitNow,
+        log,
+      },
+    });
+    if ("error" in announced) {
+      await sockets.close();
+      post({ type: "fatal", message: announced.error });
+      port.close();
+      return;
+    }
+    if (announced.commPort) void closed.then(() => announced.commPort?.close());
+  }
   post({ type: "ready", ports: bound.ports });
   await closed;
 }
