@@ -6,11 +6,10 @@
  */
 import process from "node:process";
 import { readFileSync } from "node:fs";
-import type { ConnectionInfo } from "./connection_file.js";
+import type { ConnectionInfo, PortName } from "./connection_file.js";
 import { CommPort, type CommPortActions, sendToResponseAddress } from "./gateway_listener.js";
 import { encryptConnectionInfo, parsePublicKey } from "./gateway_payload.js";
 import { type Registration, register } from "./registration.js";
-import type { PortName } from "./sockets.js";
 
 /** Started by a gateway: where to report, with what key, and the comm port to serve. */
 export interface GatewayLaunch {

@@ -11,8 +11,7 @@
 import { readFileSync } from "node:fs";
 import * as zmq from "zeromq";
 import { DELIMITER, Signer } from "../messaging/index.js";
-import { ConnectionFileError, type ConnectionInfo, parseConnectionInfo } from "./connection_file.js";
-import type { PortName } from "./sockets.js";
+import { ConnectionFileError, type ConnectionInfo, type PortName, parseConnectionInfo } from "./connection_file.js";
 
 export interface Registration {
   kernelId: string;

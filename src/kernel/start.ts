@@ -16,7 +16,7 @@ import {
   readConnectionFile,
 } from "../io/connection_file.js";
 import { readRegistrationFile, registrationTimeout } from "../io/registration.js";
-import { newAttention } from "../shell/attention.js";
+import { newAttention } from "../shared_memory/layout.js";
 import { spawnIoWorker } from "../io/spawn.js";
 import { kernelInfo, type Language } from "./kernel_info.js";
 import { createLogger, resolveLogLevel } from "./log.js";

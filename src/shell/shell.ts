@@ -55,7 +55,8 @@ import { completeAt, inspectAt, type CompletionReply, type InspectionReply } fro
 import { CellRegistry } from "./cells.js";
 import { CellScope, currentScope, liveScopes } from "./cell_scope.js";
 import { CellRuntime, trackedTimers } from "./cell_runtime.js";
-import { evaluationBegins, evaluationEnds, newAttention } from "./attention.js";
+import { evaluationBegins, evaluationEnds } from "./attention.js";
+import { newAttention } from "../shared_memory/layout.js";
 import type { CancelSignal } from "./cell_canceller.js";
 import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
 import { demangle, NotebookNames } from "./notebook_names.js";
