@@ -2,18 +2,18 @@
 // kernel_info_reply comes from it), and loading ~20 separate ES modules in a fresh worker isolate
 // cost ~18 ms of a ~165 ms start here, where one file costs ~1 ms (docs/performance.md).
 // zeromq stays external (a native addon, loaded from node_modules); pino is required lazily at
-// run time (src/kernel/log.ts). src/kernel/io/spawn.ts starts the bundle when it exists.
+// run time (src/kernel/log.ts). src/io/spawn.ts starts the bundle when it exists.
 import { defineConfig } from "rolldown";
 
 export default defineConfig({
-  input: { "io_worker.bundle": "dist/kernel/io/io_worker.js" },
+  input: { "worker.bundle": "dist/io/worker.js" },
   platform: "node",
   external: ["zeromq", "pino"],
   output: {
-    dir: "dist/kernel/io",
+    dir: "dist/io",
     format: "esm",
     entryFileNames: "[name].js",
-    chunkFileNames: "io_worker.bundle.[name].js",
+    chunkFileNames: "worker.bundle.[name].js",
     sourcemap: true,
   },
 });

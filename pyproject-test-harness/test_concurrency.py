@@ -253,7 +253,7 @@ def _date_ms(date: Any) -> float:
     return date.timestamp() * 1000
 
 
-# src/kernel/io/abort_windows.ts DATE_SLACK_MS: a request made less than this before the reply runs.
+# src/io/abort_windows.ts DATE_SLACK_MS: a request made less than this before the reply runs.
 DATE_SLACK_MS = 2
 
 
@@ -339,30 +339,53 @@ def test_stop_on_error_aborts_every_later_cell_made_before_the_failure_went_out(
         assert control_request(kc, "delete_subshell_request", {"subshell_id": subshell})["content"]["status"] == "ok"
 
 
-@pytest.mark.timeout(180)
-def test_with_a_stop_on_error_window_no_later_cell_of_a_blind_burst_runs() -> None:
-    """TS_ASYNC_KERNEL_STOP_ON_ERROR_MS (as ipykernel's stop_on_error_timeout) also aborts what the
-    failing client sent in that time after the reply, while the reply was on its way: then no
-    later cell of a burst sent without reading replies runs, however fast the kernel failed. (By
-    default the window is 0, so that a client answering an error at once is never refused.)"""
+@pytest.mark.timeout(240)
+def test_no_later_cell_of_a_blind_burst_runs() -> None:
+    """JupyterLab's Run All, with the kernel's default settings: a failing cell and four later ones
+    sent back to back (gaps of 0 to 2 ms) without reading replies, 200 times. The failing reply is
+    held a moment before it goes out (src/io/failure_hold.ts), so the later cells of a burst are
+    made before it, and every cell made before it is aborted: none runs. (Should this client be
+    descheduled for longer than the hold mid-burst, a cell made after the reply went out may run,
+    as it would for a client that answers the error: those are counted, and reported.) The next
+    burst's failing cell, sent once the replies are read, is never aborted."""
     import os
-    env = {**os.environ, "TS_ASYNC_KERNEL_STOP_ON_ERROR_MS": "50", "TS_ASYNC_KERNEL_HISTORY": "off"}
+    env = {**os.environ, "TS_ASYNC_KERNEL_HISTORY": "off"}
+    env.pop("TS_ASYNC_KERNEL_STOP_ON_ERROR_MS", None)
     with running_kernel(KERNEL_NAME, start_kwargs={"env": env}) as (km, kc):
         s = Sorter(kc)
         assert s.execution(send_execute(kc, "globalThis.blind = []; 0")).content["status"] == "ok"
         rng = random.Random(7)
-        later: list[str] = []
-        for burst in range(100):
+        made_before = ran_after_reply = 0
+        for burst in range(200):
             failing = send_execute(kc, f"throw new Error('burst {burst}')")
+            later: list[tuple[str, float]] = []
             for i in range(4):
                 gap = time.perf_counter() + rng.uniform(0, 0.002)
                 while time.perf_counter() < gap:
                     pass
-                later.append(send_execute(kc, f"globalThis.blind.push('{burst}.{i}'); 1"))
+                msg = kc.session.msg("execute_request", {
+                    "code": f"globalThis.blind.push('{burst}.{i}'); 1", "silent": False, "store_history": True,
+                    "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+                kc.shell_channel.send(msg)
+                later.append((msg["header"]["msg_id"], _date_ms(msg["header"]["date"])))
             # replies read only now: the burst was sent blind
-            assert s.reply(failing)["content"]["ename"] == "Error"
-            for msg_id in later[-4:]:
-                assert s.reply(msg_id)["content"]["ename"] == "ExecutionAborted"
-            time.sleep(0.06)  # past the window: the next burst's failing cell is not aborted
+            reply = s.reply(failing)
+            assert reply["content"]["ename"] == "Error", f"burst {burst}'s failing cell: {reply['content']}"
+            went_out = _date_ms(reply["header"]["date"])
+            for msg_id, made in later:
+                c = s.reply(msg_id)["content"]
+                before = made < went_out - DATE_SLACK_MS
+                made_before += before
+                if c["status"] == "ok":
+                    assert not before, f"burst {burst}: a cell made before the failing reply went out ran"
+                    ran_after_reply += 1
+                else:
+                    assert c["ename"] == "ExecutionAborted", c
         ran = s.execution(send_execute(kc, "globalThis.blind.length")).result_text
-        assert ran == "0", f"{ran} later cells ran"
+        report_figure(f"blind bursts: 200 bursts, 800 later cells, {made_before} made before the failing reply went out, "
+                      f"{ran} ran (all made after it)")
+        assert int(ran) == ran_after_reply
+        # Without the hold most later cells of a burst are made after a quick failure's reply and
+        # run (481 of 800 here with TS_ASYNC_KERNEL_STOP_ON_ERROR_MS=0); with it none does, bar a client descheduled for
+        # longer than the hold (at most 1 % is tolerated for that, never a cell made before).
+        assert ran_after_reply <= 8, f"{ran_after_reply} of 800 later cells ran"

@@ -239,6 +239,36 @@ def test_signatures_over_wrong_types_and_missing_fields_do_not_crash(km, kc) -> 
     assert evaluate(kc, "'still here'") == "'still here'"
 
 
+def test_requests_of_the_wrong_shape_get_an_error_reply_naming_the_field(kc) -> None:
+    """Each request's content is checked against its type where it arrives (src/messaging/validate.ts):
+    a field of the wrong type or a required one missing gets an error reply that names it, between
+    busy and idle, and runs nothing; an execute request's error is also shown on iopub, with
+    execution_count 0. A comm message (no reply) is ignored between busy and idle."""
+    flag = f"__shape_{uuid.uuid4().hex[:8]}"
+    cases = [
+        ("execute_request", {"code": f"globalThis.{flag} = 1", "silent": "no"}, "content.silent must be a boolean, got string"),
+        ("execute_request", {"store_history": True}, "content.code is missing (a string)"),
+        ("complete_request", {"code": None, "cursor_pos": 1}, "content.code must be a string, got null"),
+        ("inspect_request", {"code": "x", "cursor_pos": 1, "detail_level": 3}, "content.detail_level must be one of 0, 1, got 3"),
+        ("history_request", {"hist_access_type": "nonsense"}, 'content.hist_access_type must be one of "range", "tail", "search", got "nonsense"'),
+        ("is_complete_request", {"code": ["x"]}, "content.code must be a string, got an array"),
+    ]
+    for msg_type, content, problem in cases:
+        msg_id = send_shell(kc, msg_type, content)
+        reply = get_reply(kc, msg_id)["content"]
+        assert reply["status"] == "error" and reply["ename"] == "InvalidRequest", reply
+        assert reply["evalue"] == f"{msg_type}: {problem}", reply
+        got = collect_iopub(kc, msg_id)
+        states = [m["content"]["execution_state"] for m in got if m["msg_type"] == "status"]
+        assert states == ["busy", "idle"], [summarize(m) for m in got]
+        if msg_type == "execute_request":
+            assert reply["execution_count"] == 0
+            assert [m["content"]["evalue"] for m in got if m["msg_type"] == "error"] == [f"{msg_type}: {problem}"]
+    comm = send_shell(kc, "comm_msg", {"data": {}})
+    assert [m["msg_type"] for m in collect_iopub(kc, comm)] == ["status", "status"]
+    assert evaluate(kc, f"typeof globalThis.{flag}") == "'undefined'"
+
+
 @pytest.mark.parametrize("scheme,key", [
     ("hmac-sha256", None),
     ("hmac-sha512", None),

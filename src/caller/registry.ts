@@ -159,7 +159,6 @@ function spawn(info: ThreadInfo, pooled: boolean): Entry {
     workerData: { caller: boot },
     name: info.name !== undefined ? `caller ${info.name}` : "caller",
   });
-  worker.unref();
   info.threadId = worker.threadId;
   let exited!: (exit: ThreadExit) => void;
   let started!: () => void;
@@ -193,6 +192,9 @@ function spawn(info: ThreadInfo, pooled: boolean): Entry {
     exited(entry.exit);
     void endedError(entry).then((err) => entry.connection?.end(err));
   });
+  // After the listeners: a "message" listener refs the worker's port again (Node), which kept a
+  // program that used a Caller thread running until that thread ended.
+  worker.unref();
   return entry;
 }
 

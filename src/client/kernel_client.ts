@@ -4,8 +4,8 @@
  */
 import * as zmq from "zeromq";
 import { Session, type Header, type Message } from "../messaging/index.js";
-import { endpoint, type ConnectionInfo } from "../kernel/connection_file.js";
-import { SocketWriter } from "../kernel/io/socket_writer.js";
+import { endpoint, type ConnectionInfo } from "../io/connection_file.js";
+import { SocketWriter } from "../io/socket_writer.js";
 
 export interface ExecuteResult {
   reply: Message;
@@ -30,6 +30,20 @@ export interface RequestOptions {
 
 type Waiter = { reply?: Message; idle: boolean; outputs: Message[]; handlers: ExecuteHandlers; done: (r: ExecuteResult) => void };
 
+/**
+ * A socket that talks to the kernel of `connection`: a Curve client when the kernel is a Curve
+ * server (jupyter_client's way: the kernel's key pair is the client's too, its public key the
+ * server's). Before connecting.
+ */
+export function curveClient<S extends zmq.Socket>(socket: S, connection: ConnectionInfo): S {
+  if (connection.curve) {
+    socket.curveServerKey = connection.curve.publicKey;
+    socket.curvePublicKey = connection.curve.publicKey;
+    socket.curveSecretKey = connection.curve.secretKey;
+  }
+  return socket;
+}
+
 export class KernelClient {
   private readonly session: Session;
   private readonly shell = new zmq.Dealer({ linger: 0 });
@@ -50,6 +64,7 @@ export class KernelClient {
 
   constructor(private readonly connection: ConnectionInfo) {
     this.session = new Session({ key: connection.key, signatureScheme: connection.signature_scheme, username: "client" });
+    for (const socket of [this.shell, this.control, this.stdin, this.iopub]) curveClient(socket, connection);
     const identity = Buffer.from(this.session.id);
     this.shell.routingId = identity.toString();
     this.stdin.routingId = identity.toString();

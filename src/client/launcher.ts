@@ -6,7 +6,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ConnectionInfo } from "../kernel/connection_file.js";
+import * as zmq from "zeromq";
+import { type ConnectionInfo, connectionFileText } from "../io/connection_file.js";
 import { KERNEL_ENV } from "../kernelspec/kernel_env.js";
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), "..", "cli", "main.js");
@@ -37,6 +38,8 @@ export interface LaunchOptions {
   cli?: string;
   /** The kernel's environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** CurveZMQ on every socket (default, when zeromq has it), or none. */
+  encryption?: "curve" | "none";
 }
 
 export async function launchKernel(options: LaunchOptions = {}): Promise<LaunchedKernel> {
@@ -52,9 +55,11 @@ export async function launchKernel(options: LaunchOptions = {}): Promise<Launche
     key: randomBytes(16).toString("hex"),
     signature_scheme: "hmac-sha256",
   };
+  // as jupyter_client's transport_encryption "auto": encrypted whenever zeromq can
+  if ((options.encryption ?? "curve") === "curve" && zmq.capability.curve) connection.curve = zmq.curveKeyPair();
   const dir = mkdtempSync(join(tmpdir(), "ts-async-kernel-"));
   const file = join(dir, "kernel.json");
-  writeFileSync(file, JSON.stringify(connection), { mode: 0o600 });
+  writeFileSync(file, connectionFileText(connection), { mode: 0o600 });
   const child = spawn(process.execPath, [options.cli ?? CLI, "start", "-f", file, ...(options.extraArgs ?? [])], {
     cwd: options.cwd ?? process.cwd(),
     // As jupyter_client does: the kernel shuts down if this process ends without disposing it.

@@ -11,7 +11,7 @@
 import { CommRouter, type CommHeader, type CommInbound, type CommManager, type CommOutbound, type CommOwner } from "../comm/index.js";
 import type { CellOutput } from "../shell/output.js";
 import { registerWidgetTargets, useRemoteWidgetStates, WIDGET_TARGET_NAME, type ManagerState } from "../widgets/index.js";
-import type { InboundRequest } from "./bridge.js";
+import type { InboundRequest } from "../io/bridge.js";
 import { cellOutput } from "./execute_scheduler.js";
 import type { Log } from "./log.js";
 import type { Outbox } from "./outbox.js";
@@ -90,11 +90,11 @@ export class KernelComms implements ThreadCommHost {
   }
 
   /** One comm_open / comm_msg / comm_close from the frontend; settles once its handlers have. */
-  async receive(req: InboundRequest): Promise<void> {
+  async receive(req: InboundRequest<"comm_open" | "comm_msg" | "comm_close">): Promise<void> {
     const out = cellOutput(this.options.outbox, req.header, false);
     const msg: CommInbound = {
       header: req.header as unknown as CommHeader,
-      content: req.content,
+      content: { ...req.content },
       metadata: req.metadata,
       buffers: req.buffers,
     };

@@ -15,12 +15,13 @@
  * (io/abort_windows.ts): they are answered with ExecutionAborted and no execution count. It also
  * cancels the shell's other running cells that stop on error, as async-kernel does.
  */
-import type { Header } from "../messaging/index.js";
+import type { Header, IExecutePayload } from "../messaging/index.js";
 import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { ExecuteOutcome, Shell } from "../shell/shell.js";
 import { CellCanceller } from "../shell/cell_canceller.js";
 import { formatError, KernelInterrupt } from "../shell/errors.js";
-import type { InboundRequest } from "./bridge.js";
+import type { InboundRequest } from "../io/bridge.js";
+import { Envelope, oneLineTraceback } from "../io/envelope.js";
 import { cancelError } from "./cancel.js";
 import { cellSettings, CellSettingsError, stopsOnError, type CellSettings } from "./cell_settings.js";
 import type { Log } from "./log.js";
@@ -31,7 +32,7 @@ import type { ThreadCells } from "./thread_cells/threads.js";
 import { clearTimeout, setImmediate, setTimeout } from "node:timers";
 
 export interface ExecuteRequest {
-  req: InboundRequest;
+  req: InboundRequest<"execute_request">;
   channel: "shell" | "control";
   /** performance.now() when the I/O worker received it (the same clock in every thread). */
   receivedAt: number;
@@ -99,6 +100,7 @@ export class ExecuteScheduler {
   /** Requests inside `guarded` (started, not yet answered), and who waits for none to be left. */
   private active = 0;
   private readonly settledWaiters: (() => void)[] = [];
+  private readonly envelopes = new WeakMap<ExecuteRequest, Envelope<"execute_request">>();
   /** Set once the subshell is deleted: why its requests are refused. */
   private closedReason?: string;
 
@@ -119,7 +121,7 @@ export class ExecuteScheduler {
     }
     let settings: CellSettings;
     try {
-      settings = cellSettings(typeof c.code === "string" ? c.code : "", request.req.metadata?.tags, c.silent === true);
+      settings = cellSettings(c.code, request.req.metadata?.tags, c.silent === true);
     } catch (err) {
       if (!(err instanceof CellSettingsError)) throw err;
       this.guard(request, async () => this.refuse(request, err.name, err.message, true));
@@ -181,14 +183,9 @@ export class ExecuteScheduler {
       } catch {
         // whatever was thrown, the request still gets its reply
       }
-      this.reply(request, {
-        status: "error",
-        execution_count: this.executionCount,
-        ename: "KernelError",
-        evalue: `internal error: ${formatError(err).evalue}`,
-        traceback: [],
-      });
-      this.idle(request.req.header);
+      const envelope = this.envelope(request);
+      envelope.error("KernelError", `internal error: ${formatError(err).evalue}`, [], { execution_count: this.executionCount });
+      envelope.idle();
       this.host.outbox.flush();
     } finally {
       if (--this.active === 0) for (const settled of this.settledWaiters.splice(0)) settled();
@@ -207,13 +204,12 @@ export class ExecuteScheduler {
    * for clients that read it into an integer.
    */
   private refuse(request: ExecuteRequest, ename: string, evalue: string, show = false): void {
-    const parent = request.req.header;
-    this.busy(request);
-    const error = { ename, evalue, traceback: [`\u001b[0;31m${ename}\u001b[0m: ${evalue}`] };
-    if (show && request.req.content.silent !== true) this.host.outbox.publish("error", error, parent);
-    const count = ename === "ExecutionAborted" ? 0 : this.executionCount;
-    this.reply(request, { status: "error", execution_count: count, ...error });
-    this.idle(parent);
+    const envelope = this.envelope(request);
+    envelope.busy();
+    const traceback = oneLineTraceback(ename, evalue);
+    if (show && request.req.content.silent !== true) envelope.publish("error", { ename, evalue, traceback });
+    envelope.error(ename, evalue, traceback, { execution_count: ename === "ExecutionAborted" ? 0 : this.executionCount });
+    envelope.idle();
     this.host.outbox.flush();
   }
 
@@ -236,17 +232,14 @@ export class ExecuteScheduler {
     const silent = c.silent === true;
     const storeHistory = !silent && c.store_history !== false;
     const stopOnError = stopsOnError(settings, c.stop_on_error);
-    if (typeof c.code !== "string") {
-      this.refuse(request, "TypeError", "execute_request content.code must be a string");
-      return;
-    }
     if (this.aborts(request)) {
       // Sent before the client could see the earlier error: aborted, as stop_on_error asks.
       // status "error" rather than the deprecated "aborted" (messaging spec 5.1).
       this.refuse(request, "ExecutionAborted", "Aborted because an earlier cell failed (stop_on_error)");
       return;
     }
-    this.busy(request);
+    const envelope = this.envelope(request);
+    envelope.busy();
     const code = c.code;
     if (storeHistory) this.executionCount++;
     const count = this.executionCount;
@@ -281,9 +274,9 @@ export class ExecuteScheduler {
       : undefined;
     let outcome: ExecuteOutcome;
     let userExpressions: Record<string, unknown> | undefined;
-    const payload: unknown[] = [];
-    const exprs =
-      c.user_expressions && typeof c.user_expressions === "object" ? (c.user_expressions as Record<string, unknown>) : undefined;
+    const payload: IExecutePayload[] = [];
+    // typed as strings by the spec, checked one by one below (a client may send anything)
+    const exprs: Record<string, unknown> | undefined = c.user_expressions;
     let deadlineToken: number | undefined;
     try {
       if (pager) {
@@ -333,7 +326,7 @@ export class ExecuteScheduler {
         // A thread that cannot be had (unknown backend, a named thread asked with other settings).
         outcome = {
           status: "error",
-          error: { ename: err.name, evalue: err.message, traceback: [`\u001b[0;31m${err.name}\u001b[0m: ${err.message}`] },
+          error: { ename: err.name, evalue: err.message, traceback: oneLineTraceback(err.name, err.message) },
           interrupted: false,
         };
       } else if (cancelled) {
@@ -342,7 +335,7 @@ export class ExecuteScheduler {
         const { name, message } = cancelError(cancelled);
         outcome = {
           status: "error",
-          error: { ename: name, evalue: message, traceback: [`\u001b[0;31m${name}\u001b[0m: ${message}`] },
+          error: { ename: name, evalue: message, traceback: oneLineTraceback(name, message) },
           interrupted: cancelled.kind === "interrupt",
         };
       } else {
@@ -362,7 +355,7 @@ export class ExecuteScheduler {
         error: {
           ename: "AssertionError",
           evalue,
-          traceback: [`\u001b[0;31mAssertionError\u001b[0m: ${evalue} (the cell has the raises-exception tag)`],
+          traceback: oneLineTraceback("AssertionError", `${evalue} (the cell has the raises-exception tag)`),
         },
         interrupted: false,
       };
@@ -376,15 +369,15 @@ export class ExecuteScheduler {
       }
       const text = outcome.result?.data["text/plain"];
       if (storeHistory && typeof text === "string") this.host.history?.setOutput(count, text);
-      this.reply(request, { status: "ok", execution_count: count, payload, user_expressions: userExpressions ?? {} }, metadata);
+      envelope.reply({ status: "ok", execution_count: count, payload, user_expressions: userExpressions ?? {} }, metadata);
     } else {
       if (!silent) outbox.publish("error", outcome.error, parent);
       // A cell aborted because of another's failure (or its subshell's deletion) stops nothing more.
       const stops = stopOnError && !silent && cancelled?.kind !== "aborted";
-      this.reply(request, { status: "error", execution_count: count, ...outcome.error }, metadata, stops);
+      envelope.reply({ status: "error", execution_count: count, ...outcome.error }, metadata, stops);
       if (stops) this.stopOnError(self, cancelled?.kind === "interrupt" || (outcome.status === "error" && outcome.interrupted));
     }
-    this.idle(parent);
+    envelope.idle();
     outbox.flush();
   }
 
@@ -405,24 +398,19 @@ export class ExecuteScheduler {
     }
   }
 
-  private busy({ req, busySent }: ExecuteRequest): void {
-    if (!busySent) this.host.outbox.publish("status", { execution_state: "busy" }, req.header);
-  }
-
-  /** The last message of every request: the worker then forgets the request. */
-  private idle(parent: Header): void {
-    this.host.outbox.push({ channel: "iopub", msgType: "status", content: { execution_state: "idle" }, parent, release: true });
-  }
-
-  private reply({ req, channel }: ExecuteRequest, content: unknown, metadata?: Record<string, unknown>, stopsQueue = false): void {
-    this.host.outbox.push({
-      channel,
-      msgType: "execute_reply",
-      content,
-      parent: req.header,
-      metadata,
-      ...(stopsQueue ? { stopsQueue } : {}),
-    });
+  /** The request's envelope (busy, reply, idle: envelope.ts), one per request. */
+  private envelope(request: ExecuteRequest): Envelope<"execute_request"> {
+    let envelope = this.envelopes.get(request);
+    if (!envelope) {
+      envelope = new Envelope<"execute_request">(
+        (item) => this.host.outbox.push(item),
+        request.req.header,
+        request.channel,
+        request.busySent,
+      );
+      this.envelopes.set(request, envelope);
+    }
+    return envelope;
   }
 }
 

@@ -38,6 +38,7 @@
  *
  * Failure: if the file cannot be read or written, history goes on in memory with one warning.
  */
+import type { HistoryRequestContent } from "../messaging/index.js";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
@@ -154,7 +155,9 @@ export class History {
     if (entry.written) this.enqueue({ kind: "output", entry });
   }
 
-  request(content: Record<string, unknown>): HistoryItem[] {
+  request(request: HistoryRequestContent | Record<string, unknown>): HistoryItem[] {
+    // the fields of every access type, read as they came (validate.ts checked their types)
+    const content: Record<string, unknown> = { ...request };
     this.loadSync();
     const withOutput = content.output === true;
     const type = content.hist_access_type;

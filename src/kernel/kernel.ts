@@ -18,8 +18,10 @@ import type { Worker } from "node:worker_threads";
 import type { Header } from "../messaging/index.js";
 import type { Shell } from "../shell/shell.js";
 import type { CellOutput } from "../shell/output.js";
-import type { InboundRequest, ToMain, ToWorker } from "./bridge.js";
-import type { IoWorker } from "./io/spawn.js";
+import type { InboundRequest, ToMain, ToWorker } from "../io/bridge.js";
+import { Envelope } from "../io/envelope.js";
+import { answeredBy, type QueuedType } from "../io/routes.js";
+import type { IoWorker } from "../io/spawn.js";
 import type { KernelComms } from "./comms.js";
 import { ExecuteScheduler, type SchedulerHost } from "./execute_scheduler.js";
 import { History, historyFile } from "./history.js";
@@ -326,16 +328,16 @@ export class Kernel {
     this.onInterrupt();
     switch (m.type) {
       case "request":
-        if (m.msg.header.msg_type === "execute_request") {
+        if (answeredBy(m.msg.msgType, m.channel) === "main-queued") {
           this.schedulerOf(m.msg.header).submit({
-            req: m.msg,
+            req: m.msg as InboundRequest<QueuedType>,
             channel: m.channel,
             receivedAt: m.receivedAt,
             busySent: m.busySent,
             aborted: m.aborted,
           });
         } else {
-          void this.handleOther(m.msg, m.channel, m.busySent, m.handBack === true);
+          void this.handleNow(m.msg, m.channel, m.busySent, m.handBack === true);
         }
         break;
       case "abort_window":
@@ -414,69 +416,44 @@ export class Kernel {
     }
   }
 
-  private busy(parent: Header, alreadySent: boolean): void {
-    if (!alreadySent) this.outbox.publish("status", { execution_state: "busy" }, parent);
-  }
-
-  /** The last message of every request: the worker then forgets the request. */
-  private idle(parent: Header): void {
-    this.outbox.push({ channel: "iopub", msgType: "status", content: { execution_state: "idle" }, parent, release: true });
-  }
-
-  private reply(
-    req: InboundRequest,
-    channel: "shell" | "control",
-    msgType: string,
-    content: unknown,
-    metadata?: Record<string, unknown>,
-  ): void {
-    this.outbox.push({ channel, msgType, content, parent: req.header, metadata });
-  }
-
   private wantsCheck(code: string): boolean {
     const m = TS_CHECK.exec(code);
     return m ? m[1] === undefined : this.options.typeCheck === true;
   }
 
-  private async handleOther(req: InboundRequest, channel: "shell" | "control", busySent: boolean, handBack = false): Promise<void> {
-    const parent = req.header;
-    const type = parent.msg_type as string;
-    const c = req.content;
-    this.busy(parent, busySent);
+  /** A request the routing table gives the main thread at once (routes.ts `main-now`, and the runtime's completion). */
+  private async handleNow(req: InboundRequest, channel: "shell" | "control", busySent: boolean, handBack = false): Promise<void> {
+    const envelope = new Envelope((item) => this.outbox.push(item), req.header, channel, busySent);
+    envelope.busy();
     try {
-      switch (type) {
+      switch (req.msgType) {
         case "kernel_info_request":
-          this.reply(req, channel, "kernel_info_reply", this.info);
+          envelope.reply(this.info);
           break;
-        case "complete_request":
-        case "inspect_request":
-        case "is_complete_request": {
-          const shell = await this.getShell();
-          const code = typeof c.code === "string" ? c.code : "";
-          const cursor = typeof c.cursor_pos === "number" ? c.cursor_pos : [...code].length;
-          if (type === "complete_request") {
-            const completion = shell.complete(code, cursor);
-            if (handBack && completion.matches.length === 0) return this.handBack(req);
-            this.reply(req, channel, "complete_reply", { status: "ok", ...completion });
-          } else if (type === "inspect_request") {
-            const detail = typeof c.detail_level === "number" ? c.detail_level : 0;
-            const inspection = shell.inspect(code, cursor, detail);
-            if (handBack && !inspection.found) return this.handBack(req);
-            this.reply(req, channel, "inspect_reply", { status: "ok", ...inspection });
-          } else {
-            this.reply(req, channel, "is_complete_reply", shell.isComplete(code));
-          }
+        case "complete_request": {
+          const { code, cursor_pos } = req.content;
+          const completion = (await this.getShell()).complete(code, cursor_pos ?? [...code].length);
+          if (handBack && completion.matches.length === 0) return this.handBack(req);
+          envelope.reply({ status: "ok", ...completion });
           break;
         }
+        case "inspect_request": {
+          const { code, cursor_pos, detail_level } = req.content;
+          const inspection = (await this.getShell()).inspect(code, cursor_pos ?? [...code].length, detail_level ?? 0);
+          if (handBack && !inspection.found) return this.handBack(req);
+          envelope.reply({ status: "ok", ...inspection });
+          break;
+        }
+        case "is_complete_request":
+          envelope.reply((await this.getShell()).isComplete(req.content.code));
+          break;
         case "history_request":
-          this.reply(req, channel, "history_reply", { status: "ok", history: this.history.request(c) });
+          envelope.reply({ status: "ok", history: this.history.request(req.content) });
           break;
-        case "comm_info_request": {
+        case "comm_info_request":
           // No shell yet, no comm yet: nothing to load for that answer.
-          const target = typeof c.target_name === "string" ? c.target_name : undefined;
-          this.reply(req, channel, "comm_info_reply", { status: "ok", comms: this.comms?.info(target) ?? {} });
+          envelope.reply({ status: "ok", comms: this.comms?.info(req.content.target_name ?? undefined) ?? {} });
           break;
-        }
         case "comm_open":
         case "comm_msg":
         case "comm_close":
@@ -486,7 +463,7 @@ export class Kernel {
           break;
         case "connect_request": {
           const p = this.ports;
-          this.reply(req, channel, "connect_reply", {
+          envelope.reply({
             status: "ok",
             shell_port: p.shell_port,
             iopub_port: p.iopub_port,
@@ -496,32 +473,15 @@ export class Kernel {
           });
           break;
         }
-        case "shutdown_request": {
-          // Deprecated on shell since 5.4, still honoured.
-          const restart = c.restart === true;
-          this.reply(req, channel, "shutdown_reply", { status: "ok", restart });
-          this.outbox.publish("shutdown_reply", { status: "ok", restart }, parent);
-          this.idle(parent);
-          this.outbox.flush();
-          void this.shutdown(restart);
-          return;
-        }
-        default:
-          this.log.warn({ msgType: type, channel }, "unknown message type; ignored");
+        case "execute_request":
+          // the routing table queues these (onWorkerMessage): never here
+          break;
       }
     } catch (err) {
-      this.log.error({ err, msgType: type }, "request failed");
-      const reply = type.endsWith("_request") ? type.replace(/_request$/, "_reply") : undefined;
-      if (reply) {
-        this.reply(req, channel, reply, {
-          status: "error",
-          ename: (err as Error).name ?? "Error",
-          evalue: String((err as Error).message ?? err),
-          traceback: [],
-        });
-      }
+      this.log.error({ err, msgType: req.msgType }, "request failed");
+      if (req.msgType.endsWith("_request")) envelope.error((err as Error).name ?? "Error", String((err as Error).message ?? err));
     }
-    this.idle(parent);
+    envelope.idle();
     this.outbox.flush();
     this.preloadShell();
   }

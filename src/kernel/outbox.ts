@@ -5,7 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
-import type { Outbound, ToWorker } from "./bridge.js";
+import type { Outbound, ToWorker } from "../io/bridge.js";
 import { setImmediate } from "node:timers";
 import { outputHandedOver, outputPending } from "../shell/attention.js";
 

@@ -20,7 +20,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:wor
 import type { Header } from "../messaging/index.js";
 import { CellTimeout, KernelInterrupt } from "../shell/errors.js";
 import { StdinUnavailable, type CellStdin, type StdinCaller } from "../shell/stdin.js";
-import type { StdinAnswer, ToWorker } from "./bridge.js";
+import type { StdinAnswer, ToWorker } from "../io/bridge.js";
 import { createWakeBuffer, SIGINTS, WAKE } from "./stdin_wake.js";
 
 export interface StdinOptions {

@@ -15,3 +15,5 @@ export { Session } from "./session.js";
 export type { Header, Message, OutgoingMessage, SessionOptions } from "./session.js";
 export * from "./messages.js";
 export { codePointToIndex, indexToCodePoint } from "./positions.js";
+export * from "./validate.js";
+export { errorLine, oneLineTraceback } from "./traceback.js";

@@ -54,7 +54,11 @@ export interface Message<C = Record<string, unknown>> {
 /** The parts of a message to send; {@link Session.serialize} fills in `{}` for what is missing. */
 export interface OutgoingMessage {
   header: Header;
-  parent_header?: Header | EmptyParentHeader;
+  /**
+   * The request's header, or its frame as received ({@link Message.rawHeader}): a kernel sends
+   * that frame as is, rather than serializing the same header again for each of a request's messages.
+   */
+  parent_header?: Header | EmptyParentHeader | Buffer;
   metadata?: Record<string, unknown>;
   content: unknown;
   buffers?: readonly (Buffer | ArrayBufferView)[];
@@ -203,7 +207,11 @@ export class Session {
   serialize(msg: OutgoingMessage, identities: readonly Buffer[] = NO_IDENTITIES): Buffer[] {
     const parts: [Buffer, Buffer, Buffer, Buffer] = [
       Buffer.from(JSON.stringify(msg.header), "utf8"),
-      msg.parent_header === undefined ? EMPTY_OBJECT : Buffer.from(JSON.stringify(msg.parent_header), "utf8"),
+      msg.parent_header === undefined
+        ? EMPTY_OBJECT
+        : Buffer.isBuffer(msg.parent_header)
+          ? msg.parent_header
+          : Buffer.from(JSON.stringify(msg.parent_header), "utf8"),
       msg.metadata === undefined ? EMPTY_OBJECT : Buffer.from(JSON.stringify(msg.metadata), "utf8"),
       msg.content === undefined ? EMPTY_OBJECT : Buffer.from(JSON.stringify(msg.content), "utf8"),
     ];

@@ -1,5 +1,6 @@
 /** Turning whatever a cell throws into Jupyter's ename / evalue / traceback. */
 import { inspect } from "node:util";
+import { errorLine } from "../messaging/traceback.js";
 
 /** Taken at load: a cell may replace the global `Error` (cells run in this realm). */
 const BuiltinError = Error;
@@ -9,9 +10,6 @@ export interface ErrorContent {
   evalue: string;
   traceback: string[];
 }
-
-const RED = "\u001b[0;31m";
-const RESET = "\u001b[0m";
 
 /** Frames from the kernel itself and from Node internals say nothing about the user's code. */
 function isInternalFrame(line: string, internalPaths: readonly string[]): boolean {
@@ -57,7 +55,7 @@ export function formatError(
     // A hostile value (a getter or a Proxy trap that throws) must not throw again from here:
     // this runs in the kernel's error paths, where a second throw would end the process.
     const evalue = showThrown(err);
-    return { ename: "Uncaught", evalue, traceback: [`${RED}Uncaught${RESET} ${evalue}`] };
+    return { ename: "Uncaught", evalue, traceback: [errorLine("Uncaught", evalue, " ")] };
   }
 }
 
@@ -68,10 +66,10 @@ function describeError(err: unknown, internalPaths: readonly string[], rename?: 
     const evalue = typeof e.message === "string" ? e.message : String(e.message);
     const stack = typeof e.stack === "string" ? e.stack.split("\n") : [];
     const frames = stack.filter((l) => FRAME.test(l)).flatMap((l) => userFrame(l, internalPaths, rename));
-    return { ename, evalue, traceback: [`${RED}${ename}${RESET}: ${evalue}`, ...frames] };
+    return { ename, evalue, traceback: [errorLine(ename, evalue), ...frames] };
   }
   const evalue = inspect(err, { depth: 2 });
-  return { ename: "Uncaught", evalue, traceback: [`${RED}Uncaught${RESET} ${evalue}`] };
+  return { ename: "Uncaught", evalue, traceback: [errorLine("Uncaught", evalue, " ")] };
 }
 
 /** util.inspect shows a Proxy's target and getters as `[Getter]` without calling them. */

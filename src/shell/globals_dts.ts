@@ -9,9 +9,10 @@
  * (`require`, `module`, `__filename`, `__dirname`, `process`...) come from @types/node; the
  * kernel's `__tsak_*` internals are left out on purpose.
  *
- * The comm and widget APIs are declared by their own compiled declarations: the module names
- * "ts-async-kernel/comm" and "ts-async-kernel/widgets" lead there through KERNEL_TYPE_PATHS (the
- * language service's `paths`), so completion knows every widget class and attribute.
+ * The comm and widget APIs, the Caller's and the event loop's are declared by their own compiled
+ * declarations: the module names "ts-async-kernel/comm", "/widgets", "/caller" and "/event_loop"
+ * lead there through KERNEL_TYPE_PATHS (the language service's `paths`), so completion knows
+ * every widget class and attribute.
  *
  * It is a script (no top-level import or export), so its top-level `declare`s are globals; the
  * `widgets` global is declared inside the module (a global augmentation), so that it is a
@@ -19,12 +20,17 @@
  * test/shell/globals_dts.test.ts checks it against the implementation (display.ts, stdin.ts).
  */
 import { fileURLToPath } from "node:url";
+import { KERNEL_MODULES } from "./loader_protocol.js";
 
-/** Where the declarations of the kernel's comm and widget modules are (next to this file's, in dist/ or src/). */
-export const KERNEL_TYPE_PATHS: Record<string, string[]> = {
-  "ts-async-kernel/comm": [fileURLToPath(new URL("../comm/api.js", import.meta.url))],
-  "ts-async-kernel/widgets": [fileURLToPath(new URL("../widgets/api.js", import.meta.url))],
-};
+/** The modules declared in GLOBALS_DTS itself. */
+const DECLARED_HERE = new Set(["ts-async-kernel", "ts-async-kernel/display"]);
+
+/** Where the declarations of the kernel's other public modules are (next to this file's, in dist/ or src/). */
+export const KERNEL_TYPE_PATHS: Record<string, string[]> = Object.fromEntries(
+  [...KERNEL_MODULES]
+    .filter(([name]) => !DECLARED_HERE.has(name))
+    .map(([name, path]) => [name, [fileURLToPath(new URL(`../${path}`, import.meta.url))]]),
+);
 
 export const GLOBALS_DTS = `declare module "ts-async-kernel" {
   /** Options of display() and of its helpers. */

@@ -27,6 +27,8 @@ const api = createDisplayApi();
 export const display = api.display;
 export const updateDisplay = api.updateDisplay;
 export const clearOutput = api.clearOutput;
+/** The type of `display` (cells' declarations name it `Display` too: globals_dts.ts). */
+export type Display = typeof display;
 
 // The Caller (src/caller): call functions in other threads. One instance per thread, like the
 // display API: the module is loaded once per thread, and the Caller's state is that thread's.

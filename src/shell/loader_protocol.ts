@@ -4,12 +4,20 @@
  */
 import type { Options } from "sucrase";
 
-/** Names under which user code imports the running kernel's API (kernel_module.ts). */
-export const KERNEL_MODULE_NAMES: ReadonlySet<string> = new Set([
-  "ts-async-kernel",
-  "ts-async-kernel/display",
-  "ts-async-kernel/comm",
-  "ts-async-kernel/widgets",
+/**
+ * The package's public entries (`exports` in package.json), each with its module's path in the
+ * kernel's build (dist/). Cells, the files they import and the packages those import all get the
+ * running kernel's instance of each, never a copy of their own: a library that imports
+ * `ts-async-kernel` displays through the kernel that runs it. test/package/exports.test.ts
+ * checks that this table and package.json agree.
+ */
+export const KERNEL_MODULES: ReadonlyMap<string, string> = new Map([
+  ["ts-async-kernel", "shell/kernel_module.js"],
+  ["ts-async-kernel/display", "shell/kernel_module.js"],
+  ["ts-async-kernel/comm", "comm/api.js"],
+  ["ts-async-kernel/widgets", "widgets/api.js"],
+  ["ts-async-kernel/caller", "caller/api.js"],
+  ["ts-async-kernel/event_loop", "event_loop/index.js"],
 ]);
 
 /**
@@ -20,8 +28,8 @@ export const TSLAB_MODULE_NAME = "tslab";
 
 /** What `register()` hands the hooks' `initialize`. */
 export interface HooksData {
-  /** file: URL of kernel_module.js: the instance the shell itself loaded. */
-  kernelModule: string;
+  /** file: URLs of the KERNEL_MODULES by name: the instances the shell itself loaded. */
+  kernelModules: Record<string, string>;
   /** file: URL of tslab.js, likewise. */
   tslabModule: string;
 }

@@ -9,9 +9,10 @@
  *   `./util.js` that does not exist finds `./util.ts`, as TypeScript's own resolution would;
  * - the newest version of an edited file: a cell's import checks the user's files loaded so far
  *   and loads an edited one, and the files that import it, again under a new URL (`?v=2`);
- * - `ts-async-kernel` as the running kernel's API (kernel_module.ts), and `tslab` as the kernel's
- *   version of tslab's API (tslab.ts), also where the real tslab is installed (its display works
- *   only in tslab's own kernel).
+ * - `ts-async-kernel` and its subpaths as the running kernel's modules (KERNEL_MODULES:
+ *   kernel_module.ts, ...), also for packages, which otherwise pass through; and `tslab` as the
+ *   kernel's version of tslab's API (tslab.ts), also where the real tslab is installed (its
+ *   display works only in tslab's own kernel).
  * - `npm:` specifiers in the user's files, when the package is installed (the notebook's
  *   node_modules or the kernel's cache: src/npm/cache.ts); installing is for cells, which can
  *   show npm's progress and be interrupted, so a file's import of a missing one says so.
@@ -25,14 +26,7 @@ import process from "node:process";
 import type { InitializeHook, LoadHook, ResolveFnOutput, ResolveHook } from "node:module";
 import { dirname, join, sep } from "node:path";
 import { fileURLToPath, pathToFileURL, URL } from "node:url";
-import {
-  isTypeScriptFile,
-  KERNEL_MODULE_NAMES,
-  parseCellImportUrl,
-  sucraseOptions,
-  TSLAB_MODULE_NAME,
-  type HooksData,
-} from "./loader_protocol.js";
+import { isTypeScriptFile, parseCellImportUrl, sucraseOptions, TSLAB_MODULE_NAME, type HooksData } from "./loader_protocol.js";
 import { stampOf } from "./file_stamp.js";
 import { unsupportedSchemeMessage } from "../npm/schemes.js";
 
@@ -47,11 +41,11 @@ interface UserFile {
 
 const userFiles = new Map<string, UserFile>();
 const NODE_MODULES = `${sep}node_modules${sep}`;
-let kernelModule = "";
+let kernelModules: Record<string, string> = {};
 let tslabModule = "";
 
 export const initialize: InitializeHook<HooksData> = (data) => {
-  kernelModule = data.kernelModule;
+  kernelModules = data.kernelModules;
   tslabModule = data.tslabModule;
 };
 
@@ -61,6 +55,9 @@ export const resolve: ResolveHook = async (specifier, context, nextResolve) => {
     reloadEdited();
     return resolveFromUserCode(cell.specifier, { ...context, parentURL: cell.parentURL }, nextResolve, undefined);
   }
+  // Whoever imports it, a package included: a library's `ts-async-kernel` (its peer dependency)
+  // must be the kernel that runs it, not a copy of its own, whose display reaches no cell.
+  if (Object.hasOwn(kernelModules, specifier)) return { url: kernelModules[specifier]!, shortCircuit: true };
   const importer = context.parentURL === undefined ? undefined : userFilePath(context.parentURL);
   if (importer === undefined) return nextResolve(specifier, context);
   return resolveFromUserCode(specifier, context, nextResolve, importer);
@@ -88,7 +85,7 @@ async function resolveFromUserCode(
   nextResolve: NextResolve,
   importer: string | undefined,
 ): Promise<ResolveFnOutput> {
-  if (KERNEL_MODULE_NAMES.has(specifier)) return { url: kernelModule, shortCircuit: true };
+  if (Object.hasOwn(kernelModules, specifier)) return { url: kernelModules[specifier]!, shortCircuit: true };
   if (specifier === TSLAB_MODULE_NAME) return { url: tslabModule, shortCircuit: true };
   if (specifier.startsWith("npm:")) return resolveNpm(specifier, context, nextResolve);
   const refused = unsupportedSchemeMessage(specifier);

@@ -18,7 +18,7 @@ import { createRequire, isBuiltin, register } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL, URL } from "node:url";
 import { transform } from "sucrase";
-import { cellImportUrl, KERNEL_MODULE_NAMES, sucraseOptions, TSLAB_MODULE_NAME, type HooksData } from "./loader_protocol.js";
+import { cellImportUrl, KERNEL_MODULES, sucraseOptions, TSLAB_MODULE_NAME, type HooksData } from "./loader_protocol.js";
 import { forgetEditedModules, stampNewModules } from "./require_reload.js";
 import * as tslabModule from "./tslab.js";
 import { NpmImports, type NpmTarget } from "./npm_imports.js";
@@ -27,8 +27,10 @@ import { unsupportedSchemeMessage } from "../npm/schemes.js";
 
 export type Importer = (specifier: unknown, options?: ImportCallOptions) => Promise<unknown>;
 
-/** The kernel API's module: the instance shell.ts loaded (same URL, same module). */
-const KERNEL_MODULE_URL = new URL("./kernel_module.js", import.meta.url).href;
+/** The kernel's public modules by name, as URLs of its own files: the instances the kernel itself runs. */
+const KERNEL_MODULE_URLS: Record<string, string> = Object.fromEntries(
+  [...KERNEL_MODULES].map(([name, path]) => [name, new URL(`../${path}`, import.meta.url).href]),
+);
 /** tslab's API: the instance imported above. */
 const TSLAB_MODULE_URL = new URL("./tslab.js", import.meta.url).href;
 
@@ -37,7 +39,7 @@ let hooksRegistered = false;
 function registerHooks(): void {
   if (hooksRegistered) return;
   hooksRegistered = true;
-  const data: HooksData = { kernelModule: KERNEL_MODULE_URL, tslabModule: TSLAB_MODULE_URL };
+  const data: HooksData = { kernelModules: KERNEL_MODULE_URLS, tslabModule: TSLAB_MODULE_URL };
   register(new URL("./module_hooks.js", import.meta.url), { data });
 }
 
@@ -66,7 +68,7 @@ export function createImporter(cwd: string, options: ImporterOptions = {}): { im
     if (typeof specifier === "symbol") throw new TypeError("Cannot convert a Symbol value to a string");
     const spec = String(specifier); // as import() does: a URL object names its href
     if (isBuiltin(spec) || spec.startsWith("data:")) return import(spec, options);
-    if (KERNEL_MODULE_NAMES.has(spec)) return import(KERNEL_MODULE_URL);
+    if (Object.hasOwn(KERNEL_MODULE_URLS, spec)) return import(KERNEL_MODULE_URLS[spec]!);
     if (spec === TSLAB_MODULE_NAME) return tslabModule;
     refuseScheme(spec);
     const target = isNpmSpecifier(spec) ? await npm.locate(spec) : undefined;

@@ -23,6 +23,7 @@
  * cancellable), so a cell is stopped after an `await` and in its timers too. Cancelling a cell
  * rejects its pending awaits and clears its timers (cell_scope.ts).
  */
+import { errorLine } from "../messaging/traceback.js";
 import vm from "node:vm";
 import { createRequire } from "node:module";
 import { types } from "node:util";
@@ -530,7 +531,7 @@ export class Shell {
         error: {
           ename: "SyntaxError",
           evalue: syntax.message,
-          traceback: [`${cellName}:${syntax.line}`, syntax.sourceLine, pointer, `\u001b[0;31mSyntaxError\u001b[0m: ${syntax.message}`],
+          traceback: [`${cellName}:${syntax.line}`, syntax.sourceLine, pointer, errorLine("SyntaxError", syntax.message)],
         },
       };
     }

@@ -346,6 +346,33 @@ describe("from a caller thread", () => {
   });
 });
 
+describe("a program of its own", () => {
+  it("ends by itself once its calls are done, with a named thread and a pool thread still idle", async () => {
+    const { execFile } = await import("node:child_process");
+    const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { promisify } = await import("node:util");
+    const dir = await mkdtemp(join(tmpdir(), "tsak-caller-program-"));
+    const program = join(dir, "program.mjs");
+    await writeFile(
+      program,
+      `import { Caller } from ${JSON.stringify(moduleUrl(await buildCaller(), "caller/api.js"))};
+const named = await Caller.get({ name: "w" }).call({ module: "node:path", export: "join" }, "a", "b");
+const pooled = await Caller.toThread({ module: "node:path", export: "basename" }, "/x/y");
+console.log(named, pooled);
+`,
+    );
+    try {
+      // Hung, the process would outlive the timeout (the named thread forever, the pool's for 60 s).
+      const run = promisify(execFile)(process.execPath, [program], { timeout: 30_000 });
+      await expect(run).resolves.toMatchObject({ stdout: "a/b y\n" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
+});
+
 describe("scopes and shutdown", () => {
   it("cancelCalls cancels the unsettled calls made in a context", async () => {
     const { AsyncLocalStorage } = await import("node:async_hooks");

@@ -8,7 +8,7 @@ import {
   parseConnectionInfo,
   ConnectionFileError,
   readConnectionFile,
-} from "../../src/kernel/connection_file.js";
+} from "../../src/io/connection_file.js";
 
 const base = {
   ip: "127.0.0.1",

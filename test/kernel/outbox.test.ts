@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Outbox } from "../../src/kernel/outbox.js";
-import type { ToWorker } from "../../src/kernel/bridge.js";
+import type { ToWorker } from "../../src/io/bridge.js";
 import type { Header } from "../../src/messaging/index.js";
 
 const parent = (id: string) => ({ msg_id: id, msg_type: "execute_request" }) as unknown as Header;

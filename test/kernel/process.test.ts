@@ -4,10 +4,10 @@
  */
 import * as zmq from "zeromq";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { KernelClient } from "../../src/client/kernel_client.js";
+import { curveClient, type KernelClient } from "../../src/client/kernel_client.js";
 import type { LaunchedKernel } from "../../src/client/launcher.js";
 import { useKernelProcess } from "./helpers/kernel_process.js";
-import { endpoint } from "../../src/kernel/connection_file.js";
+import { endpoint } from "../../src/io/connection_file.js";
 import { Session, type Message } from "../../src/messaging/index.js";
 
 const test = useKernelProcess();
@@ -60,7 +60,8 @@ describe("kernel process", () => {
     await running;
     const info = await client.request("kernel_info_request", {}, "control");
     expect(info.reply.content).toMatchObject({ status: "ok", implementation: "ts-async-kernel" });
-    const hb = new zmq.Request({ linger: 0, receiveTimeout: 2000 });
+    // over Curve, as every socket of the launcher's kernels
+    const hb = curveClient(new zmq.Request({ linger: 0, receiveTimeout: 2000 }), kernel.connection);
     hb.connect(endpoint(kernel.connection, kernel.connection.hb_port));
     await hb.send("ping");
     const [pong] = await hb.receive();
@@ -96,7 +97,7 @@ describe("kernel process", () => {
   });
 
   it("drops badly signed and malformed messages and still answers", async () => {
-    const shell = new zmq.Dealer({ linger: 0 });
+    const shell = curveClient(new zmq.Dealer({ linger: 0 }), kernel.connection);
     shell.connect(endpoint(kernel.connection, kernel.connection.shell_port));
     const wrongKey = new Session({ key: "not-the-key" });
     await shell.send(wrongKey.serialize({ header: wrongKey.header("execute_request"), content: { code: "globalThis.hacked = 1" } }));

@@ -1,6 +1,6 @@
 /**
  * The main thread's stdin (src/kernel/stdin.ts) wired to the I/O worker's route
- * (src/kernel/io/stdin_route.ts) in one thread, with the stdin socket faked: what goes out as an
+ * (src/io/stdin_route.ts) in one thread, with the stdin socket faked: what goes out as an
  * input_request, which reply answers which request, and how requests end (answered, interrupted,
  * cancelled, their cell closed). The blocking prompt() is answered and interrupted from other
  * threads, as in the kernel.
@@ -8,8 +8,8 @@
 import { Worker, type MessagePort } from "node:worker_threads";
 import { describe, expect, test } from "vitest";
 import type { Header, Message } from "../../src/messaging/index.js";
-import type { ToWorker } from "../../src/kernel/bridge.js";
-import { StdinRoute } from "../../src/kernel/io/stdin_route.js";
+import type { ToWorker } from "../../src/io/bridge.js";
+import { StdinRoute } from "../../src/io/stdin_route.js";
 import { StdinRequests } from "../../src/kernel/stdin.js";
 
 const header = (msgType: string, id: string): Header => ({ msg_id: id, msg_type: msgType }) as Header;

@@ -105,6 +105,16 @@ describe("completion", () => {
     );
   });
 
+  it("knows the types of each of the package's entries: the Caller's and the event loop's too", () => {
+    const kernel = new NotebookService({ cwd: dir, language: "typescript", globalsDts: GLOBALS_DTS, modulePaths: KERNEL_TYPE_PATHS });
+    kernel.addCell('import { Caller } from "ts-async-kernel/caller";\nimport { run } from "ts-async-kernel/event_loop";');
+    kernel.addCell("const answer = await run(async () => 42, []);");
+    expect(kernel.complete("answer.toFix", 12).matches).toEqual(["toFixed"]);
+    expect(kernel.complete("Caller.toThr", 12).matches).toEqual(["toThread"]);
+    const named = 'import { Dropd } from "ts-async-kernel/widgets";';
+    expect(kernel.complete(named, named.indexOf(" }")).matches).toContain("Dropdown");
+  });
+
   it("offers members of a string literal, replacing what is typed after the dot", () => {
     const c = ts.complete('"abc".', 6);
     expect(c.matches).toContain("toUpperCase");

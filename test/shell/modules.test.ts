@@ -343,6 +343,31 @@ describe("the ts-async-kernel module", () => {
       expect.objectContaining({ type: "display", data: { "text/markdown": "*hi*", "text/plain": "<text/markdown>" } }),
     ]);
   });
+
+  test("gives a package the running kernel's API too, not a copy of its own", async () => {
+    // A library with ts-async-kernel as its peer dependency: nothing of it in node_modules.
+    const { shell } = await notebook({
+      "node_modules/chart-lib/package.json": pkg({ name: "chart-lib", type: "module", exports: "./index.js" }),
+      "node_modules/chart-lib/index.js":
+        'import { display } from "ts-async-kernel";\nexport const chart = (s) => display.html(`<i>${s}</i>`);\nexport { display };\n',
+    });
+    const run = await shell.run('import { chart, display as theirs } from "chart-lib";\nchart("lib");\ntheirs === display');
+    expect(run.result).toBe("true");
+    expect(run.outputs).toEqual([
+      expect.objectContaining({ type: "display", data: { "text/html": "<i>lib</i>", "text/plain": "<text/html>" } }),
+    ]);
+  });
+
+  test("each of the package's entries is the kernel's own module", async () => {
+    const { shell } = await notebook({});
+    expect(
+      await shell.value(
+        'import * as K from "ts-async-kernel";\nimport { Caller } from "ts-async-kernel/caller";\nimport { run } from "ts-async-kernel/event_loop";\n' +
+          'import { Comm } from "ts-async-kernel/comm";\nimport * as W from "ts-async-kernel/widgets";\n' +
+          '[Caller === K.Caller, Comm === K.Comm, W.IntSlider === K.IntSlider, "display" in W, await run(async (n: number) => n + 1, [6])]',
+      ),
+    ).toBe("[ true, true, true, false, 7 ]");
+  });
 });
 
 describe("tslab's module", () => {

@@ -17,6 +17,7 @@
  */
 import { setTimeout } from "node:timers";
 import { backendNames } from "../../event_loop/backend.js";
+import { oneLineTraceback } from "../../messaging/traceback.js";
 import { borrowThread, Caller, ThreadEnded, untilFinished, type Pending } from "../../caller/index.js";
 import { ATTENTION_INTERRUPT, ATTENTION_NONE, raiseDeadline } from "../../shell/attention.js";
 import { CellScope } from "../../shell/cell_scope.js";
@@ -68,7 +69,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
   return {
     status: "error",
-    error: { ename, evalue, traceback: [`\u001b[0;31m${ename}\u001b[0m: ${evalue}`] },
+    error: { ename, evalue, traceback: oneLineTraceback(ename, evalue) },
     interrupted: ename === "KernelInterrupt",
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_SUBSHELLS, Subshells } from "../../src/kernel/io/subshells.js";
+import { MAX_SUBSHELLS, Subshells } from "../../src/io/subshells.js";
 import type { Header } from "../../src/messaging/index.js";
 
 const header = (subshell_id?: unknown) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AbortWindows, clientTime, DATE_SLACK_MS, DATES_MS, SAME_CLOCK_MS, windowFromEnv } from "../../src/kernel/io/abort_windows.js";
+import { AbortWindows, clientTime, DATE_SLACK_MS, DATES_MS, SAME_CLOCK_MS } from "../../src/io/abort_windows.js";
 import type { Header } from "../../src/messaging/index.js";
 
 /** A clock the test moves; 0 on it is ORIGIN ms since the epoch. */
@@ -156,11 +156,5 @@ describe("AbortWindows", () => {
     failedAt(w2, c2, 1002, { date: "not a date" });
     c2.set(1003);
     expect(w2.arrived(header(1000))).toBe(false);
-  });
-
-  it("reads its window from TS_ASYNC_KERNEL_STOP_ON_ERROR_MS", () => {
-    expect(windowFromEnv({})).toBe(0);
-    expect(windowFromEnv({ TS_ASYNC_KERNEL_STOP_ON_ERROR_MS: "20" })).toBe(20);
-    for (const bad of ["", "-1", "soon", "Infinity"]) expect(windowFromEnv({ TS_ASYNC_KERNEL_STOP_ON_ERROR_MS: bad })).toBe(0);
   });
 });

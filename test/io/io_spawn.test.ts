@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { holdUntilListened } from "../../src/kernel/io/spawn.js";
+import { holdUntilListened } from "../../src/io/spawn.js";
 
 /** A worker that says something and ends at once, as the I/O worker does when it cannot bind. */
 function quickWorker(): Worker {

@@ -12,8 +12,8 @@
  * the types know) it hands back, and it is asked here then.
  */
 import type { MessagePort } from "node:worker_threads";
-import type { Message } from "../../messaging/index.js";
-import type { QueryReply, QueryRequest, ToIoFromLanguage } from "../../language/protocol.js";
+import type { Message } from "../messaging/index.js";
+import type { QueryReply, QueryRequest, ToIoFromLanguage } from "../language/protocol.js";
 
 /** Past this, the request goes to the runtime instead (the service may be checking a huge cell). */
 const TIMEOUT_MS = 3000;

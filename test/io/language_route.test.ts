@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
-import { LanguageRoute } from "../../src/kernel/io/language_route.js";
+import { LanguageRoute } from "../../src/io/language_route.js";
 import type { Message } from "../../src/messaging/index.js";
 import type { QueryRequest, ToIoFromLanguage } from "../../src/language/protocol.js";
 

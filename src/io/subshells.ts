@@ -10,28 +10,18 @@
  * exist has failed, so it is an error (async-kernel answers ok; ipykernel answers an error).
  */
 import { randomUUID } from "node:crypto";
-import type { Header } from "../../messaging/index.js";
-
-export interface ErrorReply {
-  status: "error";
-  ename: string;
-  evalue: string;
-  traceback: string[];
-}
+import type { Header } from "../messaging/index.js";
+import { type ErrorReplyContent, errorReply as error } from "./envelope.js";
 
 /** More would only be a client creating subshells in a loop: bound the memory they take. */
 export const MAX_SUBSHELLS = 1000;
-
-function error(ename: string, evalue: string): ErrorReply {
-  return { status: "error", ename, evalue, traceback: [] };
-}
 
 export class Subshells {
   /** In creation order (list replies keep it). */
   private readonly ids = new Set<string>();
 
   /** A new subshell's id, or the error when there are too many. */
-  create(): { id: string } | { error: ErrorReply } {
+  create(): { id: string } | { error: ErrorReplyContent } {
     if (this.ids.size >= MAX_SUBSHELLS) {
       return { error: error("SubshellLimit", `cannot create more than ${MAX_SUBSHELLS} subshells; delete some first`) };
     }
@@ -41,7 +31,7 @@ export class Subshells {
   }
 
   /** Delete the subshell `content.subshell_id` names: its id, or the error. */
-  delete(content: Record<string, unknown>): { id: string } | { error: ErrorReply } {
+  delete(content: Record<string, unknown>): { id: string } | { error: ErrorReplyContent } {
     const id = content.subshell_id;
     if (typeof id !== "string") {
       return { error: error("SubshellNotFound", "delete_subshell_request needs content.subshell_id, the id of a subshell (a string)") };
@@ -62,7 +52,7 @@ export class Subshells {
    * For a shell request: undefined when the main shell (no `subshell_id`, or null) or a live
    * subshell takes it; else the error to answer with.
    */
-  refusal(header: Header): ErrorReply | undefined {
+  refusal(header: Header): ErrorReplyContent | undefined {
     const id = (header as { subshell_id?: unknown }).subshell_id;
     if (id === undefined || id === null || (typeof id === "string" && this.ids.has(id))) return undefined;
     return error(

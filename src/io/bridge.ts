@@ -9,18 +9,25 @@
  * Identities never cross: the worker remembers each request's routing identities by msg_id.
  */
 import type { MessagePort } from "node:worker_threads";
-import type { Header } from "../messaging/index.js";
+import type { Header, RequestContent } from "../messaging/index.js";
+import type { MainType } from "./routes.js";
 
 export type Channel = "shell" | "control" | "stdin" | "iopub";
 
-/** A request parsed and verified by the worker. */
-export interface InboundRequest {
-  header: Header;
-  parent_header: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  content: Record<string, unknown>;
-  buffers: Uint8Array[];
-}
+/**
+ * A request parsed, verified and checked by the worker (messaging/validate.ts), for the main
+ * thread: `msgType` (its header's) says which, and types its content.
+ */
+export type InboundRequest<T extends MainType = MainType> = {
+  [K in T]: {
+    msgType: K;
+    header: Header;
+    parent_header: Record<string, unknown>;
+    metadata: Record<string, unknown>;
+    content: RequestContent<K>;
+    buffers: Uint8Array[];
+  };
+}[T];
 
 /** One message for the worker to serialize, sign and send. */
 export interface Outbound {
@@ -120,4 +127,6 @@ export interface WorkerOptions {
   languageService: boolean;
   /** The main shell's attention memory (src/shell/attention.ts, src/kernel/interrupts.ts). */
   attention: SharedArrayBuffer;
+  /** Whom to tell the bound ports (a gateway, a JEP 66 registration service): announce.ts. */
+  announce?: import("./announce.js").Announce;
 }

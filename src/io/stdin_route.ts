@@ -14,9 +14,9 @@
  * reply is dropped instead of answering a newer request.
  */
 import type { MessagePort } from "node:worker_threads";
-import type { Header, Message } from "../../messaging/index.js";
-import type { StdinAnswer } from "../bridge.js";
-import { countSigint, wakeUp } from "../stdin_wake.js";
+import type { Header, Message } from "../messaging/index.js";
+import type { StdinAnswer } from "./bridge.js";
+import { countSigint, wakeUp } from "../kernel/stdin_wake.js";
 
 export interface StdinRouteHandlers {
   /**

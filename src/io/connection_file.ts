@@ -1,6 +1,7 @@
 /** Reading and checking a Jupyter connection file (jupyter_client docs/kernels.rst "Connection files"). */
 import { readFileSync, statSync } from "node:fs";
 import process from "node:process";
+import { type CurveKeys, curveKeys } from "./curve.js";
 
 export interface ConnectionInfo {
   transport: "tcp" | "ipc";
@@ -13,6 +14,8 @@ export interface ConnectionInfo {
   key: string;
   signature_scheme: string;
   kernel_name?: string;
+  /** CurveZMQ (curve.ts): every bound socket is a Curve server with these keys. */
+  curve?: CurveKeys;
 }
 
 const PORTS = ["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"] as const;
@@ -56,7 +59,19 @@ export function parseConnectionInfo(raw: unknown, source = "connection info"): C
     info[p] = v;
   }
   if (typeof o.kernel_name === "string") info.kernel_name = o.kernel_name;
+  try {
+    const curve = curveKeys(o);
+    if (curve) info.curve = curve;
+  } catch (err) {
+    throw new ConnectionFileError(`${source}: ${(err as Error).message}`);
+  }
   return info as unknown as ConnectionInfo;
+}
+
+/** The connection file's JSON for `info` (Curve keys as jupyter_client writes them). */
+export function connectionFileText(info: ConnectionInfo): string {
+  const { curve, ...fields } = info;
+  return JSON.stringify(curve ? { ...fields, curve_publickey: curve.publicKey, curve_secretkey: curve.secretKey } : fields);
 }
 
 /** ZeroMQ endpoint for one channel. Port 0 on tcp asks the OS for a free port (`tcp://ip:*`). */

@@ -11,12 +11,11 @@
  * - the failing request's client made it before the reply went out: by its `header.date` (the
  *   latest moment the date's precision allows), before the moment the reply was sent, told on
  *   that client's clock (below); or
- * - it arrives within `windowMs` of the reply, or was made within `windowMs` after it
- *   (TS_ASYNC_KERNEL_STOP_ON_ERROR_MS; default 0, as ipykernel's `stop_on_error_timeout`).
+ * - it arrives within `windowMs` of the reply, or was made within `windowMs` after it (0 in the
+ *   kernel, which holds the failing reply instead: failure_hold.ts).
  * A request made after the reply went out runs: a client that sends its next cell as soon as it
- * has the error's reply is never refused. The requests this cannot place are those made while the
- * reply was on its way to the client (`windowMs` covers them, at the price of refusing clients
- * that answer faster).
+ * has the error's reply is never refused. The reply is held for a moment before it goes out
+ * (failure_hold.ts), so that a burst sent blind after the failing cell is made before it.
  *
  * The client's clock: per session, the smallest `received - date` of late is the offset (this
  * clock less the client's, plus the shortest transit). The reply's moment on the client's clock
@@ -25,9 +24,8 @@
  * do, and the moment is exact. For a client whose clock is off, the moment is early by the
  * shortest transit (refusing less), or, if its clock is behind ours, late by SAME_CLOCK_MS at most.
  */
-import type { Header } from "../../messaging/index.js";
+import type { Header } from "../messaging/index.js";
 
-export const WINDOW_ENV = "TS_ASYNC_KERNEL_STOP_ON_ERROR_MS";
 /** How long after the reply a request's date is still read (its delivery may have been that slow). */
 export const DATES_MS = 1000;
 /**
@@ -43,13 +41,6 @@ export const SAME_CLOCK_MS = 1;
 const OFFSET_PERIOD_MS = 10_000;
 /** Sessions whose offset is kept (the oldest is forgotten first). */
 const MAX_SESSIONS = 256;
-
-/** `windowMs` from the environment (a number of ms ≥ 0), else 0. */
-export function windowFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[WINDOW_ENV];
-  const ms = raw === undefined || raw.trim() === "" ? NaN : Number(raw);
-  return Number.isFinite(ms) && ms >= 0 ? ms : 0;
-}
 
 /**
  * A header's `date` on the client's clock: ms since the epoch as written (with the sub-millisecond
