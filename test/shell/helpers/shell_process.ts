@@ -35,7 +35,8 @@ export function buildShell(): string {
       }
     }
   };
-  for (const folder of ["shell", "messaging", "comm", "widgets", "caller", "event_loop", "npm", "shared_memory"]) walk(join(srcRoot, folder));
+  for (const folder of ["shell", "messaging", "comm", "widgets", "caller", "event_loop", "npm", "shared_memory"])
+    walk(join(srcRoot, folder));
   // The folder lies outside the package: it needs its own ESM marker and the kernel's dependencies.
   writeFileSync(join(out, "package.json"), '{ "type": "module" }\n');
   symlinkSync(join(repo, "node_modules"), join(out, "node_modules"), "dir");
