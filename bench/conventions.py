@@ -36,14 +36,25 @@ from pathlib import Path
 
 import zmq
 
-from bench import BENCH, KernelDied, Run, Timeout, _deno_binary, _pkg_version, _run_out, kernel_table, phase_startup, \
-    wait_iopub_ready  # fmt: skip
+from bench import (
+    BENCH,
+    KernelDied,
+    Run,
+    Timeout,
+    _deno_binary,
+    _pkg_version,
+    _run_out,
+    kernel_table,
+    phase_startup,
+    wait_iopub_ready,
+)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # (id, code, settle): after the cell's idle, keep listening until `settle` seconds pass without a
-# message before the next cell is sent (late output; 0: send the next cell at once). Names are unique across probes: tslab type-checks each cell against
-# the earlier ones.
+# message before the next cell is sent (late output; 0: send the next cell at once). The names
+# cells declare are unique across probes (tslab type-checks each cell against the earlier ones),
+# but for `k1`, declared again on purpose.
 PROBES: list[tuple[str, str, float]] = [
     ("str_dq", '"a"', 0.2),
     ("str_sq", "'it\\'s'", 0.2),
