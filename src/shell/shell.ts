@@ -27,7 +27,6 @@ import { errorLine } from "../messaging/traceback.js";
 import vm from "node:vm";
 import { createRequire } from "node:module";
 import { types } from "node:util";
-import { Console } from "node:console";
 import process from "node:process";
 import { setImmediate } from "node:timers";
 import { dirname } from "node:path";
@@ -45,7 +44,8 @@ import {
 import { notebookSettings } from "./tsconfig.js";
 import { useNotebookDir } from "./jsx_render.js";
 import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL } from "./transform/rewrite.js";
-import { currentOutput, routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
+import { cellConsole } from "./cell_console.js";
+import { currentOutput, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { resultOf, showValue, complainTo } from "./display.js";
 import { showCellFrames } from "./inspection.js";
 import { clearOutput, confirm, display, input, prompt, updateDisplay, widgets } from "./kernel_module.js";
@@ -170,13 +170,8 @@ export class Shell {
     this.runtime = new CellRuntime(options.attention ?? newAttention(), locals);
     this.evaluator = Evaluator.realm;
     if (options.flushOutput) this.runtime.flushOutput = options.flushOutput;
-    const fallbackWrite = (name: "stdout" | "stderr") => (text: string) => process[name].write(text);
     const globals: Record<string, unknown> = {
-      console: new Console({
-        stdout: routedStream("stdout", fallbackWrite("stdout")) as unknown as NodeJS.WritableStream,
-        stderr: routedStream("stderr", fallbackWrite("stderr")) as unknown as NodeJS.WritableStream,
-        colorMode: false,
-      }),
+      console: cellConsole((name, text) => process[name].write(text)),
       display,
       updateDisplay,
       clearOutput,
