@@ -59,6 +59,7 @@ import { evaluationBegins, evaluationEnds, newAttention } from "./attention.js";
 import type { CancelSignal } from "./cell_canceller.js";
 import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
 import { demangle, NotebookNames } from "./notebook_names.js";
+import { DEBUG_VIEW_GLOBAL, type DebugView } from "./debug_view.js";
 import { installFunctionSource, scriptText } from "./function_source.js";
 import { denoForCells } from "./deno.js";
 import { beginCell, cellEnd, finishCell, installDollar, type CellEnd } from "./ijavascript.js";
@@ -204,6 +205,29 @@ export class Shell {
     showCellFrames(this.renameFrames, this.internalPaths);
     installFunctionSource((text) => this.cells.functionText(text)?.js);
     this.declareRuntime();
+    Object.defineProperty(globalThis, DEBUG_VIEW_GLOBAL, {
+      value: this.debugView(),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+
+  /** What the debug adapter in the I/O worker asks of this thread (debug_view.ts). */
+  private debugView(): DebugView {
+    return {
+      locate: (positions) =>
+        positions.map(([file, line, column]) => {
+          const at = this.cells.locate(file, line, column);
+          return at === undefined ? null : at;
+        }),
+      notebook: () => {
+        const values: Record<string, unknown> = Object.create(null);
+        for (const [name, id] of this.names.declared()) values[name] = this.valueOf(id);
+        return values;
+      },
+      flush: () => this.runtime.flushOutput?.(),
+    };
   }
 
   /**
