@@ -421,15 +421,41 @@ def test_paused_kernel_answers_control_and_interrupt_resumes_and_stops_the_cell(
         assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
 
 
-def test_shutdown_while_paused() -> None:
+def test_pause_stops_a_running_cell_in_its_own_code() -> None:
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        dap = Dap(kc)
+        dap.start()
+        code = "let laps = 0;\nwhile (true) {\n  laps++;\n}"
+        msg_id = kc.execute(code)
+        # the cell runs (it never ends by itself) when the frontend asks for a pause
+        dap.wait_iopub(lambda m: m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "execute_input",
+                       "the cell's execute_input")
+        dap.ok("pause", {"threadId": 1})
+        stopped(dap, "pause")
+        frames = dap.frames()
+        # in the cell's loop (not in the kernel's code, nor on the guard the transform put there)
+        assert len(frames) == 1 and frames[0]["line"] in (2, 3), frames
+        laps = int(dap.ok("evaluate", {"expression": "laps", "frameId": frames[0]["id"]})["result"])
+        dap.ok("next", {"threadId": 1})
+        stopped(dap, "step")
+        assert int(dap.ok("evaluate", {"expression": "laps", "frameId": 0})["result"]) in (laps, laps + 1)
+        dap.ok("continue", {"threadId": 1})
+        get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
+        assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
+
+
+def test_shutdown_while_paused_is_an_orderly_one() -> None:
+    """The paused cell is let go: it is cancelled with a reply, and the process ends by itself
+    (exit code 0), not by the worker's last resort (SIGKILL) for a main thread that never acts."""
     with running_kernel(KERNEL_NAME) as (km, kc):
         dap = Dap(kc)
         dap.start()
         code = "let n = 1;\nn++;\nn"
         dap.breakpoints(code, [2])
-        kc.execute(code)
+        msg_id = kc.execute(code)
         stopped(dap, "breakpoint")
         proc = kernel_process(km)
         reply = get_reply(kc, send_control(kc, "shutdown_request", {"restart": False}), channel="control")
         assert reply["content"]["status"] == "ok"
-        assert wait_exit(proc, timeout=10) is not None, "the kernel did not exit after a shutdown while paused"
+        assert get_reply(kc, msg_id)["content"]["status"] in ("ok", "error")
+        assert wait_exit(proc, timeout=10) == 0, f"exit code {proc.poll()}"
