@@ -283,6 +283,22 @@ def test_breakpoint_on_a_cells_first_line_stops_before_it_and_steps_to_the_next(
     assert get_reply(kc, msg_id)["content"]["status"] == "ok"
 
 
+def test_what_a_cell_printed_before_its_breakpoint_shows_while_it_is_paused(kernel, dap) -> None:
+    km, kc = kernel
+    dap.start()
+    code = "console.log('one');\nconsole.log('two');\nlet printed = 2;"
+    dap.breakpoints(code, [3])
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    text = ""
+    while text != "one\ntwo\n":
+        m = dap.wait_iopub(lambda m: m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream",
+                           f"the cell's output so far ({text!r})")
+        text += m["content"]["text"]
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
 def test_breakpoint_in_a_cell_that_ran_before_attach(kernel, dap) -> None:
     """A function of an earlier cell (never dumped): its frame names that cell's file."""
     km, kc = kernel
