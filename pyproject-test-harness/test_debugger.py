@@ -437,6 +437,29 @@ def test_paused_kernel_answers_control_and_interrupt_resumes_and_stops_the_cell(
         assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
 
 
+def test_breakpoints_in_files_the_notebook_imports(tmp_path) -> None:
+    (tmp_path / "geometry.ts").write_text(
+        "interface Box {\n  w: number;\n  h: number;\n}\n"
+        "export function area(b: Box): number {\n  const a: number = b.w * b.h;\n  return a;\n}\n")
+    (tmp_path / "legacy.js").write_text("exports.half = function half(n) {\n  const h = n / 2;\n  return h;\n};\n")
+    with running_kernel(KERNEL_NAME, start_kwargs={"cwd": str(tmp_path)}) as (km, kc):
+        dap = Dap(kc)
+        dap.start()
+        for name, line in (("geometry.ts", 7), ("legacy.js", 3)):
+            body = dap.ok("setBreakpoints", {"source": {"path": str(tmp_path / name)}, "breakpoints": [{"line": line}]})
+            assert body["breakpoints"][0]["verified"] is True, body
+        msg_id = kc.execute("import { area } from './geometry.ts';\nconst { half } = require('./legacy.js');\narea({ w: 2, h: 3 }) + half(8)")
+        for name, line, local in (("geometry.ts", 7, ("a", "6")), ("legacy.js", 3, ("h", "4"))):
+            stopped(dap, "breakpoint")
+            frames = dap.frames()
+            assert (frames[0]["source"]["path"], frames[0]["line"]) == (str(tmp_path / name), line), frames
+            assert frames[1]["name"].startswith("In["), frames
+            assert dap.variables(frames[0]["id"], "Locals")[local[0]] == local[1]
+            dap.ok("continue", {"threadId": 1})
+        reply = get_reply(kc, msg_id)
+        assert reply["content"]["status"] == "ok", reply["content"]
+
+
 def test_pause_stops_a_running_cell_in_its_own_code() -> None:
     with running_kernel(KERNEL_NAME) as (km, kc):
         dap = Dap(kc)
