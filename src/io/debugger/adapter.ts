@@ -91,7 +91,7 @@ export class DebugAdapter {
   private seq = 0;
   private readonly breakpoints = new Map<string, Breakpoints>();
   private exceptionFilters: string[] = [];
-  /** Script URLs by V8's script id (CallFrame.url is empty in Node 20). */
+  /** The URLs of the user's scripts (cells, the notebook's files) by V8's script id (CallFrame.url is empty in Node 20). */
   private readonly urls = new Map<string, string>();
   /** Cell scripts' sources by script id, for the inserted-statement check. */
   private readonly sources = new Map<string, string[]>();
@@ -227,7 +227,10 @@ export class DebugAdapter {
     const cdp = this.options.connect();
     this.cdp = cdp;
     cdp.on("Debugger.scriptParsed", (p) => {
-      this.urls.set(p["scriptId"] as string, p["url"] as string);
+      // only the user's scripts: an unknown script is the kernel's (hidden), and the kernel
+      // compiles one for every evaluation
+      const url = p["url"] as string;
+      if (!this.kernelUrl(url)) this.urls.set(p["scriptId"] as string, url);
     });
     cdp.on("Debugger.paused", (p) => {
       this.threadPaused = true;
