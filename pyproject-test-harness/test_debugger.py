@@ -353,6 +353,42 @@ def test_line_numbers_of_a_cell_tsc_compiles(kernel, dap) -> None:
     assert get_reply(kc, msg_id)["content"]["status"] == "ok"
 
 
+def test_breakpoints_in_a_cell_tsc_compiles_stop_on_the_cells_lines(kernel, dap) -> None:
+    """The script of a decorated class's cell has lines of its own: breakpoints set on the cell's
+    lines (before it ever ran) stop on those lines."""
+    km, kc = kernel
+    dap.start()
+    code = (
+        "function tracked(value: any, context: ClassDecoratorContext) {}\n"
+        "@tracked\n"
+        "class Gauge {\n"
+        "  read(): number {\n"
+        "    const reading: number = 42;\n"
+        "    return reading;\n"
+        "  }\n"
+        "}\n"
+        "const gauge = new Gauge();\n"
+        "const shown = gauge.read();\n"
+        "shown"
+    )
+    dap.breakpoints(code, [6, 10])
+    msg_id = kc.execute(code)
+    for line, local in ((10, ("gauge", "Gauge {}")), (6, ("reading", "42"))):
+        stopped(dap, "breakpoint")
+        frames = dap.frames()
+        assert frames[0]["line"] == line, frames
+        assert dap.variables(frames[0]["id"], "Locals")[local[0]] == local[1]
+        dap.ok("continue", {"threadId": 1})
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    # run again (a new script): the breakpoints move to it too
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    assert dap.frames()[0]["line"] == 10
+    dap.ok("disconnect", {})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
 def test_debugger_statement_pauses_only_while_attached(kernel, dap) -> None:
     km, kc = kernel
     # no debugger: a `debugger;` statement is nothing

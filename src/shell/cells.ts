@@ -95,6 +95,17 @@ export class CellRegistry {
   }
 
   /**
+   * For a cell whose script has lines of its own (tsc compiled it), where each of its lines is
+   * in the script (CellPositionMap.scriptLinesOfCell); undefined for a file that is not a kept
+   * cell. For the debugger's breakpoints (debug_view.ts).
+   */
+  scriptLines(file: string): number[] | undefined {
+    const cell = this.cells.get(file);
+    const map = cell === undefined ? undefined : this.mapOf(file, cell);
+    return map === undefined ? undefined : Array.from(map.scriptLinesOfCell());
+  }
+
+  /**
    * A stack frame with every script location shown as the cell's `In[n]:line:column`.
    * `undefined` drops the frame: it is on the wrapper's closing line, which holds no cell code.
    */

@@ -19,12 +19,26 @@ export interface CellLocation {
   column?: number;
 }
 
+/**
+ * Appended to the script of a cell whose lines moved (tsc compiled it; TransformResult.linesKept
+ * is false): a source map with no mappings, only so that the script has one, which makes V8 stop
+ * before running it when a debugger asked for that (`Debugger.setInstrumentationBreakpoint`
+ * `beforeScriptWithSourceMapExecution`): the adapter then moves the breakpoints set on the
+ * cell's lines to the script's lines, before any of them could be passed.
+ */
+export const MOVED_LINES_MARK = `\n//# sourceMappingURL=data:application/json;base64,${btoa('{"version":3,"sources":[],"names":[],"mappings":""}')}`;
+
 export interface DebugView {
   /**
    * Script positions (file name, 1-based line, 1-based column) → where each is in its cell; null
    * for one that is not in a cell's code.
    */
   locate(positions: ReadonlyArray<readonly [file: string, line: number, column: number]>): Array<CellLocation | null>;
+  /**
+   * For a cell whose script has lines of its own (tsc compiled it), the script line of each of
+   * its lines (index: cell line - 1; 0: none); null for a file that is not a kept cell.
+   */
+  scriptLines(file: string): number[] | null;
   /** The notebook's names and their values now, in one object (without the kernel's own names). */
   notebook(): Record<string, unknown>;
   /** Hand the output this thread holds over to the I/O worker (what a paused cell printed shows). */

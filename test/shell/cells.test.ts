@@ -81,6 +81,37 @@ describe("CellRegistry", () => {
     expect(registry.locate(file, afterLine, 1)).toMatchObject({ line: 8 });
   });
 
+  test("scriptLines: where each line of a cell tsc compiled is in its script (its breakpoints go there)", () => {
+    const registry = new CellRegistry(options);
+    const source = [
+      "function tracked(value: any, context: ClassDecoratorContext) {}",
+      "@tracked",
+      "class Gauge {",
+      "  read(): number {",
+      "    const reading: number = 42;",
+      "    return reading;",
+      "  }",
+      "}",
+      "",
+      "const shown = new Gauge().read();",
+    ].join("\n");
+    const file = registry.add(source, "In[4]");
+    const t = transformCell(source, options);
+    expect(t.linesKept).toBe(false);
+    const script = t.code.split("\n");
+    const lines = registry.scriptLines(file)!;
+    const at = (cellLine: number) => script[lines[cellLine - 1]! - 1]!.trim();
+    expect([at(5), at(6), at(10)]).toEqual(["const reading = 42;", "return reading;", "const shown = new Gauge().read();"]);
+    // tsc's helper lines come first in the script: the statement is found, not a helper
+    expect(lines[9]).toBeGreaterThan(10);
+    expect(lines[8]).toBe(0);
+    expect(registry.scriptLines("cell-00000000-1")).toBeUndefined();
+    // a cell whose lines are kept: each line is its own
+    const kept = "let a = 1;\n\nlet b: number = a;";
+    expect(transformCell(kept, options).linesKept).toBe(true);
+    expect(registry.scriptLines(registry.add(kept, "In[5]"))).toEqual([1, 0, 3]);
+  });
+
   test("the statements the transform inserts start as the debugger expects (debug_view.ts)", () => {
     const script = transformCell("let i = 0;\nwhile (i < 2) {\n  i++;\n}", options).code;
     const [begin, guard] = INSERTED_STATEMENTS;

@@ -93,6 +93,11 @@ export class DebugAdapter {
   private exceptionFilters: string[] = [];
   /** The URLs of the user's scripts (cells, the notebook's files) by V8's script id (CallFrame.url is empty in Node 20). */
   private readonly urls = new Map<string, string>();
+  /**
+   * Cells whose scripts have lines of their own (tsc compiled them), by script URL: the latest
+   * script and, for each cell line, its line there (0: none). Their breakpoints go by script id.
+   */
+  private readonly moved = new Map<string, { scriptId: string; lines: number[] }>();
   /** Cell scripts' sources by script id, for the inserted-statement check. */
   private readonly sources = new Map<string, string[]>();
   /** Stopped, and told the frontend so. */
@@ -242,6 +247,9 @@ export class DebugAdapter {
     });
     await cdp.post("Debugger.enable", {});
     await cdp.post("Debugger.setBlackboxPatterns", { patterns: this.kernelPatterns() });
+    // a cell whose lines moved has a source map (shell/debug_view.ts MOVED_LINES_MARK): V8 stops
+    // before running it, and its breakpoints move to its lines (movedScript)
+    await cdp.post("Debugger.setInstrumentationBreakpoint", { instrumentation: "beforeScriptWithSourceMapExecution" });
     for (const [path, b] of this.breakpoints) await this.place(path, b);
     await this.applyExceptionFilters();
   }
@@ -263,6 +271,7 @@ export class DebugAdapter {
       cdp.disconnect();
       this.urls.clear();
       this.sources.clear();
+      this.moved.clear();
       for (const b of this.breakpoints.values()) b.placed = [];
     }
     if (wasPaused) this.emit("continued", { threadId: MAIN_THREAD, allThreadsContinued: true });
@@ -359,12 +368,24 @@ export class DebugAdapter {
       } else if ("lines" in target && b.line > target.lines) {
         out.push({ ...shown, verified: false, message: `line ${b.line} is past the end of the cell (${target.lines} lines)` });
       } else if (this.cdp) {
-        const where = "url" in target ? { url: target.url } : { urlRegex: target.urlRegex };
-        const set = await this.cdp.post<{ breakpointId: string }>("Debugger.setBreakpointByUrl", {
-          ...where,
-          lineNumber: b.line - 1,
-          ...(b.condition ? { condition: b.condition } : {}),
-        });
+        const condition = b.condition ? { condition: b.condition } : {};
+        const moved = "url" in target ? this.moved.get(target.url) : undefined;
+        let set: { breakpointId: string };
+        if (moved) {
+          // the cell's line in its script (or the next line that has code)
+          const line = moved.lines.slice(b.line - 1).find((l) => l > 0);
+          if (line === undefined) {
+            out.push({ ...shown, verified: false, message: `no code on or after line ${b.line}` });
+            continue;
+          }
+          set = await this.cdp.post("Debugger.setBreakpoint", {
+            location: { scriptId: moved.scriptId, lineNumber: line - 1 },
+            ...condition,
+          });
+        } else {
+          const where = "url" in target ? { url: target.url } : { urlRegex: target.urlRegex };
+          set = await this.cdp.post("Debugger.setBreakpointByUrl", { ...where, lineNumber: b.line - 1, ...condition });
+        }
         entry.placed.push(set.breakpointId);
         out.push({ ...shown, verified: true });
       } else {
@@ -419,6 +440,16 @@ export class DebugAdapter {
   private async onPaused(p: Debugger.PausedEventDataType): Promise<void> {
     const cdp = this.cdp;
     if (!cdp) return;
+    if (p.reason === "instrumentation") {
+      // before a script with a source map runs: a cell whose lines moved
+      try {
+        await this.movedScript(p.data as { scriptId: string; url: string });
+      } catch (err) {
+        this.options.log.warn({ err }, "debugger: cannot move the breakpoints of a cell tsc compiled");
+      }
+      await cdp.post("Debugger.resume").catch(() => {});
+      return;
+    }
     const generation = ++this.generation;
     this.firstReason ??= this.reasonOf(p);
     const top = p.callFrames[0];
@@ -460,6 +491,23 @@ export class DebugAdapter {
       body.description = "Paused on exception";
     }
     this.emit("stopped", body);
+  }
+
+  /**
+   * A cell's script whose lines are not the cell's is about to run: learn where the cell's lines
+   * are in it (the shell's position maps), and set that cell's breakpoints there, by script id,
+   * instead of on its URL (where they would be on the cell's line numbers).
+   */
+  private async movedScript(data: { scriptId: string; url: string }): Promise<void> {
+    if (!isCellScript(data.url ?? "")) return;
+    const lines = await this.view<number[] | null>(`${DEBUG_VIEW_GLOBAL}.scriptLines(${JSON.stringify(data.url)})`);
+    if (!lines) return;
+    this.moved.set(data.url, { scriptId: data.scriptId, lines });
+    for (const [path, entry] of this.breakpoints) {
+      if (this.options.files.cellAt(path)?.url !== data.url) continue;
+      for (const id of entry.placed.splice(0)) await this.cdp?.post("Debugger.removeBreakpoint", { breakpointId: id }).catch(() => {});
+      await this.place(path, entry);
+    }
   }
 
   private reasonOf(p: Debugger.PausedEventDataType): string {

@@ -119,10 +119,11 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
     expect(posted.map(([m]) => m)).toEqual([
       "Debugger.enable",
       "Debugger.setBlackboxPatterns",
+      "Debugger.setInstrumentationBreakpoint",
       "Debugger.setBreakpointByUrl",
       "Debugger.setPauseOnExceptions",
     ]);
-    expect(posted[2]![1]).toEqual({ url, lineNumber: 1 });
+    expect(posted[3]![1]).toEqual({ url, lineNumber: 1 });
     await new Promise((r) => setImmediate(r));
     expect(events).toEqual(["initialized"]);
     // set again: the old one goes, the new ones come (a condition passed on)
