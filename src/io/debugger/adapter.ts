@@ -41,6 +41,8 @@ const EXCEPTION_FILTERS: DAP.ExceptionBreakpointsFilter[] = [
 
 /** How many statements the transform inserted a pause may step past in a row (a guard per loop turn). */
 const MAX_AUTO_STEPS = 100;
+/** How long a pause request is asked again of V8 until it lands in the user's code. */
+const PAUSE_RETRY_MS = 5000;
 /** How long pauses stay off after an interrupt resumed a paused cell, at most (until the main thread has acted). */
 const INTERRUPT_SKIP_MS = 5000;
 
@@ -194,10 +196,7 @@ export class DebugAdapter {
         await this.cdp!.post(command === "next" ? "Debugger.stepOver" : command === "stepIn" ? "Debugger.stepInto" : "Debugger.stepOut");
         return undefined;
       case "pause":
-        if (this.paused === undefined && this.cdp) {
-          this.pauseAsked = true;
-          await this.cdp.post("Debugger.pause");
-        }
+        if (this.paused === undefined && this.cdp) this.askPause(this.cdp);
         return undefined;
       case "disconnect":
         await this.detach();
@@ -476,7 +475,10 @@ export class DebugAdapter {
         this.autoSteps++;
         await cdp.post("Debugger.stepOver").catch(() => {});
       } else {
+        // (a pause asked for stays asked: askPause tries again, until it lands in the user's code)
+        const asked = this.pauseAsked;
         this.resetStop();
+        this.pauseAsked = asked;
         await cdp.post("Debugger.resume").catch(() => {});
       }
       return;
@@ -491,6 +493,25 @@ export class DebugAdapter {
       body.description = "Paused on exception";
     }
     this.emit("stopped", body);
+  }
+
+  /**
+   * Stop the main thread where it is, in the user's code. V8 drops a pause asked for while only
+   * blackboxed code runs (the kernel's, between cells) and may stop in Node's internals (then the
+   * adapter resumes): asked again until a stop is reported, for a while.
+   */
+  private askPause(cdp: Cdp): void {
+    this.pauseAsked = true;
+    const until = performance.now() + PAUSE_RETRY_MS;
+    const ask = (): void => {
+      if (!this.pauseAsked || this.cdp !== cdp || this.paused !== undefined || performance.now() > until) {
+        clearInterval(timer);
+        return;
+      }
+      if (!this.threadPaused) void cdp.post("Debugger.pause").catch(() => {});
+    };
+    const timer = setInterval(ask, 25);
+    ask();
   }
 
   /**
