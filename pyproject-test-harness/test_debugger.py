@@ -389,6 +389,32 @@ def test_breakpoints_in_a_cell_tsc_compiles_stop_on_the_cells_lines(kernel, dap)
     assert get_reply(kc, msg_id)["content"]["status"] == "ok"
 
 
+def test_inspect_variables_idle_and_while_a_cell_runs(kernel, dap) -> None:
+    """JupyterLab's Variables panel when nothing is stopped: the notebook's names, asked at every
+    output of a cell (DebuggerHandler), also while the cell keeps the main thread busy."""
+    km, kc = kernel
+    # no debugger attached: nothing to ask, nothing shown
+    assert dap.ok("inspectVariables")["variables"] == []
+    dap.start()
+    assert execute(kc, "const inventory = { apples: 3 };\nlet counted = 7").content["status"] == "ok"
+    got = {v["name"]: v for v in dap.ok("inspectVariables")["variables"]}
+    assert got["counted"]["value"] == "7" and got["inventory"]["value"] == "{apples: 3}", got
+    assert not ({"require", "display", "console", "process"} & set(got)), sorted(got)
+    assert not any(name.startswith("__tsak") for name in got), sorted(got)
+    inner = dap.ok("variables", {"variablesReference": got["inventory"]["variablesReference"]})["variables"]
+    assert {v["name"]: v["value"] for v in inner}["apples"] == "3", inner
+    msg_id = kc.execute("while (true) {\n  counted++;\n}")
+    dap.wait_iopub(lambda m: m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "execute_input",
+                   "the cell's execute_input")
+    # the loop never yields: a value past 7 was read while it ran
+    seen = []
+    while len(seen) < 50 and (not seen or int(seen[-1]) <= 7):
+        seen.append({v["name"]: v["value"] for v in dap.ok("inspectVariables")["variables"]}["counted"])
+    assert int(seen[-1]) > 7, seen
+    get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
+    assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
+
+
 def test_debugger_statement_pauses_only_while_attached(kernel, dap) -> None:
     km, kc = kernel
     # no debugger: a `debugger;` statement is nothing

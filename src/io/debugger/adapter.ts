@@ -16,8 +16,8 @@
  * - One DAP thread: the main thread, where main-thread cells run (`// thread` cells' threads are
  *   not reachable from here yet).
  *
- * Which requests work before `initialize` follows ipykernel (`debugger.py`): debugInfo and
- * source; everything else asks for a started debugger. No request ever throws: a malformed or
+ * Which requests work before `initialize` follows ipykernel (`debugger.py`): debugInfo,
+ * inspectVariables and source; everything else asks for a started debugger. No request ever throws: a malformed or
  * unknown one gets `success: false` and a message that says why.
  */
 import { readFileSync } from "node:fs";
@@ -116,6 +116,10 @@ export class DebugAdapter {
   private autoSteps = 0;
   private firstReason: string | undefined;
   private nextRef = 1;
+  /** References of the values inspectVariables gave, while the thread is not stopped. */
+  private readonly idleRefs = new Map<number, Ref>();
+  /** The inspectVariables under way (later ones share its answer). */
+  private inspecting: Promise<{ variables: DAP.Variable[] }> | undefined;
   private nextBreakpointId = 1;
 
   constructor(private readonly options: DebugAdapterOptions) {}
@@ -156,6 +160,8 @@ export class DebugAdapter {
         return this.debugInfo();
       case "source":
         return this.source(args);
+      case "inspectVariables":
+        return this.inspectVariables();
     }
     if (!this.started) throw new DapError(`${command}: the debugger is not started (send initialize first)`);
     switch (command) {
@@ -271,6 +277,7 @@ export class DebugAdapter {
       this.urls.clear();
       this.sources.clear();
       this.moved.clear();
+      this.idleRefs.clear();
       for (const b of this.breakpoints.values()) b.placed = [];
     }
     if (wasPaused) this.emit("continued", { threadId: MAIN_THREAD, allThreadsContinued: true });
@@ -695,10 +702,14 @@ export class DebugAdapter {
   }
 
   private async variables(args: Record<string, unknown>): Promise<DAP.VariablesResponse["body"]> {
-    const paused = this.stopped("variables");
+    // while stopped, the stop's references; else those of the last inspectVariables
+    const refs = this.paused?.refs ?? this.idleRefs;
     const n = int(args, "variablesReference", "variables");
-    const r = paused.refs.get(n);
-    if (r === undefined) throw new DapError(`variables: no variablesReference ${n} (references last while the kernel stays stopped)`);
+    const r = this.cdp ? refs.get(n) : undefined;
+    if (r === undefined)
+      throw new DapError(
+        `variables: no variablesReference ${n} (references last while the kernel stays stopped, or until the next inspectVariables)`,
+      );
     const start = optInt(args, "start", "variables") ?? 0;
     const count = optInt(args, "count", "variables") ?? 0;
     const cdp = this.cdp!;
@@ -735,16 +746,16 @@ export class DebugAdapter {
         variables.push({ name: p.name, value: "(…)", type: "accessor", variablesReference: 0 });
         continue;
       }
-      variables.push(this.variable(paused, p.name, value));
+      variables.push(this.variable(refs, p.name, value));
     }
     return { variables: count > 0 ? variables.slice(start, start + count) : variables.slice(start) };
   }
 
-  private variable(paused: Paused, name: string, value: Runtime.RemoteObject): DAP.Variable {
+  private variable(refs: Map<number, Ref>, name: string, value: Runtime.RemoteObject): DAP.Variable {
     let reference = 0;
     if (expandable(value)) {
       reference = this.nextRef++;
-      paused.refs.set(reference, { kind: "object", objectId: value.objectId! });
+      refs.set(reference, { kind: "object", objectId: value.objectId! });
     }
     return { name, value: valueText(value), type: valueType(value), variablesReference: reference };
   }
@@ -761,8 +772,40 @@ export class DebugAdapter {
       const thrown = r.exceptionDetails.exception;
       throw new DapError(thrown ? (thrown.description ?? valueText(thrown)) : r.exceptionDetails.text);
     }
-    const shown = this.variable(paused, expression, r.result);
+    const shown = this.variable(paused.refs, expression, r.result);
     return { result: shown.value, type: shown.type, variablesReference: shown.variablesReference };
+  }
+
+  /**
+   * The notebook's names and values, stopped or not (JupyterLab asks at every output of a cell
+   * while its debugger is on, for its Variables panel). The main thread answers through the
+   * inspector even while a cell runs. Requests that come while one is answered share its answer.
+   * Without a session (before attach) there is nothing to ask: no variables.
+   */
+  private inspectVariables(): Promise<{ variables: DAP.Variable[] }> {
+    const cdp = this.cdp;
+    if (!cdp) return Promise.resolve({ variables: [] });
+    this.inspecting ??= (async () => {
+      try {
+        await cdp.post("Runtime.releaseObjectGroup", { objectGroup: "inspect" });
+        this.idleRefs.clear();
+        const nb = await cdp.post<{ result: Runtime.RemoteObject }>("Runtime.evaluate", {
+          expression: `${DEBUG_VIEW_GLOBAL}.notebook()`,
+          objectGroup: "inspect",
+          silent: true,
+        });
+        if (!nb.result.objectId) return { variables: [] };
+        const got = await cdp.post<{ result: Runtime.PropertyDescriptor[] }>("Runtime.getProperties", {
+          objectId: nb.result.objectId,
+          ownProperties: true,
+          generatePreview: true,
+        });
+        return { variables: got.result.filter((p) => p.value !== undefined).map((p) => this.variable(this.idleRefs, p.name, p.value!)) };
+      } finally {
+        this.inspecting = undefined;
+      }
+    })();
+    return this.inspecting;
   }
 
   private source(args: Record<string, unknown>): DAP.SourceResponse["body"] {
