@@ -87,7 +87,8 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
     interrupt_mode: options.interruptMode ?? "message",
     env: { ...KERNEL_ENV },
     metadata: {
-      debugger: false,
+      // JupyterLab offers its debugger panel for kernels whose kernelspec says so (debugger service isAvailable)
+      debugger: true,
       // jupyter_client 8.9+ provisions CurveZMQ keys for kernels that say they take them
       // (gateway_provisioners 0.5+ asks the launcher for them: `--transport-encryption`)
       supported_encryption: ["curve"],
