@@ -26,6 +26,7 @@ Commands:
   list      List installed kernelspecs of this kernel
   start     Run a kernel: start -f <connection_file> [--log-level L] [--backend B] [--loop L] [--type-check]
             [--semicolon-hides-result] [--private-connection-file] [--no-npm-install]
+            [--interrupt-mode message|signal] (how the kernelspec says interrupts come)
   console   An interactive console on a new kernel
   run       Execute a notebook: run <notebook.ipynb> [--output <file>] [--quiet]
             (writes the outputs back; exits 1 if a cell fails)
@@ -81,12 +82,12 @@ async function main(argv: string[]): Promise<number> {
   if (language !== undefined && language !== "typescript" && language !== "javascript") {
     throw new Error(`--language must be typescript or javascript, got "${language}"`);
   }
+  const mode = values["interrupt-mode"];
+  if (mode !== undefined && mode !== "message" && mode !== "signal") {
+    throw new Error(`--interrupt-mode must be message or signal, got "${mode}"`);
+  }
   switch (command) {
     case "install": {
-      const mode = values["interrupt-mode"];
-      if (mode !== undefined && mode !== "message" && mode !== "signal") {
-        throw new Error(`--interrupt-mode must be message or signal, got "${mode}"`);
-      }
       const { installSpec } = await specs();
       const dir = installSpec(dataDir(values), {
         name: values.name,
@@ -135,6 +136,7 @@ async function main(argv: string[]): Promise<number> {
         privateConnectionFile: values["private-connection-file"],
         semicolonHidesResult: values["semicolon-hides-result"],
         npmInstall: values["no-npm-install"] ? false : undefined,
+        signalInterrupts: mode === "signal",
       });
     }
     case "console": {

@@ -27,6 +27,8 @@ export interface StartOptions {
   npmInstall?: boolean;
   /** Refuse a connection file that others may read (by default a warning is logged). */
   privateConnectionFile?: boolean;
+  /** Interrupts come as SIGINT (the kernelspec's `signal` mode: `--interrupt-mode signal`). */
+  signalInterrupts?: boolean;
 }
 
 export async function startKernel(options: StartOptions): Promise<number> {
@@ -68,6 +70,7 @@ export async function startKernel(options: StartOptions): Promise<number> {
         typeCheck: options.typeCheck,
         semicolonHidesResult: options.semicolonHidesResult,
         npmInstall: options.npmInstall,
+        signalInterrupts: options.signalInterrupts,
       });
       const ports = await kernel.start();
       log.info({ ports, connectionFile: options.connectionFile }, "kernel started");

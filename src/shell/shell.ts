@@ -44,7 +44,7 @@ import {
 } from "./transform/index.js";
 import { notebookSettings } from "./tsconfig.js";
 import { useNotebookDir } from "./jsx_render.js";
-import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL } from "./transform/rewrite.js";
+import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL, TERMINABLE } from "./transform/rewrite.js";
 import { currentOutput, routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { resultOf, showValue, complainTo } from "./display.js";
 import { showCellFrames } from "./inspection.js";
@@ -78,6 +78,12 @@ export interface ShellOptions {
    */
   breakOnSigint?: boolean;
   /**
+   * Interrupts come as SIGINT (the kernelspec's `signal` interrupt mode), which ends a cell's
+   * synchronous part at once, before its guards could stop it: no `finally` runs, so top-level
+   * loops work on the notebook's variables themselves (transform/loop_locals.ts). Default false.
+   */
+  signalInterrupts?: boolean;
+  /**
    * The shared attention flag the cells' guards read (cell_runtime.ts); the kernel gives the
    * threads that set it the same memory. Default: a flag of the shell's own.
    */
@@ -106,6 +112,22 @@ export interface CellControl {
   deadlineToken?: number;
 }
 
+/**
+ * Tell the cells' top-level loops whether a V8 termination may end them (loop_locals.ts
+ * TERMINABLE): while `terminable`, or an evaluation this one runs inside is; returns what to give
+ * back after.
+ */
+function setTerminable(terminable: boolean): boolean {
+  const global = globalThis as Record<string, unknown>;
+  const outer = global[TERMINABLE] === true;
+  global[TERMINABLE] = terminable || outer;
+  return outer;
+}
+
+function restoreTerminable(outer: boolean): void {
+  (globalThis as Record<string, unknown>)[TERMINABLE] = outer;
+}
+
 /** Paths of the kernel's own code: stack frames there are hidden from users. */
 const KERNEL_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -124,6 +146,7 @@ export class Shell {
   readonly runtime: CellRuntime;
   private readonly running = new Set<Running>();
   private readonly breakOnSigint: boolean;
+  private readonly signalInterrupts: boolean;
   private readonly onSigint: (() => void) | undefined;
   /** Frames of the kernel's own code and scripts (the evaluator's `<ts-async-kernel>`), hidden from users. */
   private readonly internalPaths = [KERNEL_DIR, "<ts-async-kernel"];
@@ -148,6 +171,7 @@ export class Shell {
   constructor(options: ShellOptions) {
     this.language = options.language;
     this.breakOnSigint = options.breakOnSigint ?? true;
+    this.signalInterrupts = options.signalInterrupts ?? false;
     this.onSigint = options.onSigint;
     this.semicolonHidesResult = options.semicolonHidesResult ?? false;
     const settings = notebookSettings(options.cwd);
@@ -228,6 +252,8 @@ export class Shell {
       [begin, this.evaluator.begin],
       ...CELL_LOCALS.map((name): [string, unknown] => [NotebookNames.cellLocal(name), rt.locals[name]]),
     ];
+    // false but while a synchronous part that a termination may end runs (`evaluate`)
+    values.push([TERMINABLE, false]);
     for (const [name, value] of values) {
       Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
     }
@@ -428,9 +454,12 @@ export class Shell {
     const filename = this.cells.add(code, cellName);
     const run: RunOptions = { breakOnSigint: this.breakOnSigint };
     if (timeoutSeconds) run.timeout = Math.max(1, Math.round(timeoutSeconds * 1000));
+    // V8 may end this evaluation before the guards act (a SIGINT in signal mode, the vm timeout)
+    const terminable = (this.breakOnSigint && this.signalInterrupts) || run.timeout !== undefined;
     if (t.mode === "script") {
       let value: unknown;
       evaluationBegins(this.runtime.flag);
+      const outer = setTerminable(terminable);
       try {
         value = this.evaluator.runScript(t.code, filename, run);
       } catch (err) {
@@ -440,6 +469,7 @@ export class Shell {
         }
         throw this.stopped(err) ?? err;
       } finally {
+        restoreTerminable(outer);
         evaluationEnds(this.runtime.flag);
       }
       return { value, hasResult: t.hasResult };
@@ -453,9 +483,11 @@ export class Shell {
     this.runtime.modules = modules;
     let done: Promise<void>;
     evaluationBegins(this.runtime.flag);
+    const outer = setTerminable(terminable);
     try {
       done = this.evaluator.runRepl(t.code, filename, run);
     } finally {
+      restoreTerminable(outer);
       evaluationEnds(this.runtime.flag);
       this.runtime.modules = [];
     }

@@ -85,6 +85,31 @@ describe("a top-level loop over the notebook's variables", () => {
   });
 });
 
+describe("a loop that V8 may end by termination (no `finally` runs) works on the variables themselves", () => {
+  test("in a cell with a timeout (the vm timeout may come before the deadline's guard)", async () => {
+    const nb = notebook();
+    await nb.value("let spinT = 0; 0");
+    const outcome = await nb.shell.execute("while (true) spinT++", "In[9]", quiet, { timeoutSeconds: 0.05 });
+    expect(outcome).toMatchObject({ status: "error", error: { ename: "TimeoutError" } });
+    expect(Number(await nb.value("spinT"))).toBeGreaterThan(0);
+    // after an await no termination can come (the vm timeout watches the synchronous part): its interrupt keeps what it wrote
+    await nb.value("let spinU = 0; 0");
+    workers.push(
+      new Worker(
+        `const { workerData } = require("node:worker_threads");
+         setTimeout(() => Atomics.store(new Int32Array(workerData), 0, ${ATTENTION_INTERRUPT}), 50);`,
+        { eval: true, workerData: nb.flag.buffer },
+      ),
+    );
+    expect(await nb.shell.execute("await null;\nwhile (true) spinU++", "In[10]", quiet, { timeoutSeconds: 30 })).toMatchObject({
+      status: "error",
+      error: { ename: "KernelInterrupt" },
+    });
+    nb.shell.runtime.clearAttention();
+    expect(Number(await nb.value("spinU"))).toBeGreaterThan(0);
+  });
+});
+
 describe("a loop whose variables other code could read while it runs is run as written", () => {
   test("a function it calls sees the current value", async () => {
     const nb = notebook();

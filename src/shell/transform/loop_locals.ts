@@ -7,7 +7,7 @@
  *
  *     for (...) acc += k          →
  *     ;{let __tsak_loc_acc, __tsak_loc_k, __tsak_lok = false; try {__tsak_loc_acc = acc;
- *       __tsak_loc_k = k; __tsak_lok = <both hold primitives>} catch {} if (__tsak_lok) {try {
+ *       __tsak_loc_k = k; __tsak_lok = !__tsak_t && <both hold primitives>} catch {} if (__tsak_lok) {try {
  *     for (...) __tsak_loc_acc += __tsak_loc_k
  *     } finally {acc = __tsak_loc_acc;}} else for (...) {acc += k;}}
  *
@@ -34,8 +34,8 @@
  *
  * The locals are written back in a `finally`, so a loop that throws (a guard's interrupt or
  * timeout, a TypeError of mixing BigInt and numbers) leaves what it wrote. A V8 termination runs
- * no `finally`: a loop ended by SIGINT (signal-mode interrupts) or by a `vm` timeout leaves the
- * variables as they were before it (docs/cells.md).
+ * no `finally`: where one may end the loop before its guards do (`TERMINABLE`), the loop runs as
+ * written too.
  */
 import type { Identifier, Program } from "acorn";
 import type { Edits } from "./edits.js";
@@ -62,6 +62,15 @@ export interface LoopContext {
   /** The offsets of identifiers this pass replaced (the renaming pass leaves them alone). */
   replaced: Set<number>;
 }
+
+/**
+ * A global the shell sets while a V8 termination may end the code before its guards could stop
+ * it: the synchronous part of a cell run with a `vm` timeout, or with SIGINT as the interrupt
+ * (shell.ts `evaluate`). A terminated loop runs no `finally`, so there the loop works on the
+ * variables themselves. (Undefined outside the shell: the read throws, and the loop runs as
+ * written.)
+ */
+export const TERMINABLE = "__tsak_t";
 
 const SAFE_GLOBALS = new Set(["undefined", "NaN", "Infinity"]);
 const LOCAL_PREFIX = "__tsak_loc_";
@@ -94,7 +103,7 @@ export function localizeLoop(stmt: Loose, program: Program, ctx: LoopContext): b
   const primitive = names
     .map((n) => `(typeof ${local(n)} !== "object" || ${local(n)} === null) && typeof ${local(n)} !== "function"`)
     .join(" && ");
-  const opener = `;{let ${names.map(local).join(", ")}, ${OK} = false; try {${copies} ${OK} = ${primitive};} catch {} if (${OK}) {`;
+  const opener = `;{let ${names.map(local).join(", ")}, ${OK} = false; try {${copies} ${OK} = !${TERMINABLE} && ${primitive};} catch {} if (${OK}) {`;
   const writeBack = [...written].map((n) => `${ctx.idOf(n)} = ${local(n)};`).join(" ");
   const slow = printStatement(stmt, ctx, new Map(refs.map((r) => [r.node.start, ctx.idOf(r.node.name)])));
   const closer = `${written.size > 0 ? `} finally {${writeBack}}` : ""}} else ${slow}}`;

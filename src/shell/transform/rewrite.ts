@@ -42,6 +42,7 @@ import { Edits } from "./edits.js";
 import { syntaxErrorAt } from "./errors.js";
 import type { OffsetMap } from "./positions.js";
 import { localizeLoop, type LoopName } from "./loop_locals.js";
+export { TERMINABLE } from "./loop_locals.js";
 import { notebookReferences } from "./scope.js";
 import { NAMESPACE_MARKER, namespaceName } from "./typescript.js";
 
