@@ -250,10 +250,10 @@ export class Shell {
       [result, rt.result],
       [module, rt.module],
       [begin, this.evaluator.begin],
+      // true only while a synchronous part that a termination may end runs (`evaluate`)
+      [TERMINABLE, false],
       ...CELL_LOCALS.map((name): [string, unknown] => [NotebookNames.cellLocal(name), rt.locals[name]]),
     ];
-    // false but while a synchronous part that a termination may end runs (`evaluate`)
-    values.push([TERMINABLE, false]);
     for (const [name, value] of values) {
       Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
     }
