@@ -91,6 +91,17 @@ def test_busy_loop_at_the_top_level(kernel) -> None:
     assert_state_kept_and_answering(kc)
 
 
+def test_a_top_level_loop_keeps_what_it_wrote_to_the_notebook(kernel) -> None:
+    """A loop over notebook variables may work on copies (docs/cells.md, "Hot loops"): what it
+    wrote is there after the interrupt, whichever stops it (the guard in message mode, the SIGINT's
+    termination, which runs no `finally`, in signal mode)."""
+    km, kc = kernel
+    reply, iopub, elapsed = interrupt_running(km, kc, 'let spun = 0; console.log("spinning"); while (true) spun++', "spinning")
+    assert_interrupted(reply, iopub, elapsed, "top-level loop over a notebook variable")
+    assert evaluate(kc, "spun > 0") == "true", evaluate(kc, "spun")
+    assert_state_kept_and_answering(kc)
+
+
 def test_busy_loop_after_an_await(kernel) -> None:
     km, kc = kernel
     code = 'await new Promise((r) => setTimeout(r, 10));\nconsole.log("spinning");\nlet n = 0;\nwhile (true) { n++ }'

@@ -31,6 +31,7 @@ Commands:
   list      List installed kernelspecs of this kernel
   start     Run a kernel: start -f <connection_file> [--log-level L] [--backend B] [--loop L] [--type-check]
             [--semicolon-hides-result] [--private-connection-file] [--no-npm-install]
+            [--interrupt-mode message|signal] (how the kernelspec says interrupts come)
             -f may name a JEP 66 registration file: the kernel picks its ports, registers them
             and writes <file>-connection.json (TS_ASYNC_KERNEL_REGISTRATION_TIMEOUT_MS, default 30000)
   launch    Run a kernel for a gateway (what an --gateway kernelspec runs; docs/remote.md):
@@ -111,12 +112,12 @@ async function main(argv: string[]): Promise<number> {
   if (language !== undefined && language !== "typescript" && language !== "javascript") {
     throw new Error(`--language must be typescript or javascript, got "${language}"`);
   }
+  const mode = values["interrupt-mode"];
+  if (mode !== undefined && mode !== "message" && mode !== "signal") {
+    throw new Error(`--interrupt-mode must be message or signal, got "${mode}"`);
+  }
   switch (command) {
     case "install": {
-      const mode = values["interrupt-mode"];
-      if (mode !== undefined && mode !== "message" && mode !== "signal") {
-        throw new Error(`--interrupt-mode must be message or signal, got "${mode}"`);
-      }
       const { installSpec } = await specs();
       const gateway = values.gateway
         ? { provisioner: values.provisioner, config: provisionerConfig(values["provisioner-config"]) }
@@ -172,6 +173,7 @@ async function main(argv: string[]): Promise<number> {
         privateConnectionFile: values["private-connection-file"],
         semicolonHidesResult: values["semicolon-hides-result"],
         npmInstall: values["no-npm-install"] ? false : undefined,
+        signalInterrupts: mode === "signal",
       });
     }
     case "launch": {

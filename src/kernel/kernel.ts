@@ -53,6 +53,8 @@ export interface KernelOptions {
   semicolonHidesResult?: boolean;
   /** Install `npm:` packages cells import that are not there (false: `--no-npm-install`). */
   npmInstall?: boolean;
+  /** Interrupts come as SIGINT (the kernelspec's `signal` mode; Shell `signalInterrupts`). */
+  signalInterrupts?: boolean;
 }
 
 /** A cell's own say on type checking: `// @ts-check` or `// @ts-nocheck` on its first line. */
@@ -284,6 +286,7 @@ export class Kernel {
         flushOutput: this.outbox.flush,
         semicolonHidesResult: this.options.semicolonHidesResult,
         npmInstall: this.options.npmInstall,
+        signalInterrupts: this.options.signalInterrupts,
       });
       // Before any cell runs: cells may open comms (widgets) at once.
       const [{ KernelComms }, { comms }, threadComms] = await Promise.all([

@@ -39,6 +39,8 @@ export interface StartOptions {
   npmInstall?: boolean;
   /** Refuse a connection file that others may read (by default a warning is logged). */
   privateConnectionFile?: boolean;
+  /** Interrupts come as SIGINT (the kernelspec's `signal` mode: `--interrupt-mode signal`). */
+  signalInterrupts?: boolean;
 }
 
 export async function startKernel(options: StartOptions): Promise<number> {
@@ -84,6 +86,7 @@ export async function startKernel(options: StartOptions): Promise<number> {
         typeCheck: options.typeCheck,
         semicolonHidesResult: options.semicolonHidesResult,
         npmInstall: options.npmInstall,
+        signalInterrupts: options.signalInterrupts,
       });
       const ports = await kernel.start();
       // JEP 66: the kernel writes its connection info for other clients (readable by its owner only)

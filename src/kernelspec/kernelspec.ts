@@ -76,6 +76,8 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
   if (options.privateConnectionFile) argv.push("--private-connection-file");
   if (options.semicolonHidesResult) argv.push("--semicolon-hides-result");
   if (options.noNpmInstall) argv.push("--no-npm-install");
+  // the kernel needs to know that a SIGINT, not its guards, may stop a cell first (docs/cells.md)
+  if (options.interruptMode === "signal") argv.push("--interrupt-mode", "signal");
   const language = options.language ?? "typescript";
   return {
     argv,

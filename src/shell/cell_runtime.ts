@@ -1,9 +1,10 @@
 /**
- * What cell scripts call (transform/rewrite.ts declares these as script-scope constants of the
- * realm: `__tsak_g`, `__tsak_x`, ...): the attention flag their guards read, the check that throws
- * once it is set, the cancellable await and async iteration, the hand-over of a REPL script's
- * result and of the modules it imports. Also the cells' own names (`require`, `module`, the timer
- * functions, which record each timer in the cell's scope so that cancelling the cell clears them).
+ * What cell scripts call (shell.ts `declareRuntime` makes these properties of the realm's global
+ * object: `__tsak_g`, `__tsak_x`, ...): the attention flag their guards read, the check that
+ * throws once it is set (a getter, which guards read: rewrite.ts GUARD says why), the cancellable
+ * await and async iteration, the hand-over of a REPL script's result and of the modules it
+ * imports. Also the cells' own names (`require`, `module`, the timer functions, which record each
+ * timer in the cell's scope so that cancelling the cell clears them).
  *
  * The attention flag lives in shared memory: another thread (the I/O worker on
  * `interrupt_request`, the SIGINT watcher on a signal) sets it while this thread is stuck in a

@@ -43,6 +43,12 @@ export interface DebugView {
   notebook(): Record<string, unknown>;
   /** Hand the output this thread holds over to the I/O worker (what a paused cell printed shows). */
   flush(): void;
+  /**
+   * A debugger attached (or detached): while one is, top-level loops work on the notebook's
+   * variables themselves, not on local copies (transform/loop_locals.ts), so what it inspects
+   * while a loop runs is the loop's current value.
+   */
+  attached(on: boolean): void;
 }
 
 /**
@@ -50,4 +56,4 @@ export interface DebugView {
  * `BEGIN`, and the interrupt guard, `GUARD`, at the start of every loop and function body). The
  * user never wrote them: a pause at one steps on to the user's next statement.
  */
-export const INSERTED_STATEMENTS: readonly string[] = ["__tsak_b();", "if (__tsak_g[0] !== 0) __tsak_x();"];
+export const INSERTED_STATEMENTS: readonly string[] = ["__tsak_b();", "if (__tsak_g[0] !== 0) void __tsak_x;"];

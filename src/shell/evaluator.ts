@@ -57,7 +57,8 @@ let realmEvaluator: Evaluator | undefined;
 const SCRIPT_CACHE = 64;
 
 export class Evaluator {
-  private readonly scripts = new Map<string, vm.Script>();
+  /** Compiled `script` cells by file name, with the code compiled (the same cell may transform otherwise later). */
+  private readonly scripts = new Map<string, { code: string; script: vm.Script }>();
   private session: Session | undefined;
   /** The call the `trampoline` script makes: set just before it runs. */
   private pending: (() => void) | undefined;
@@ -104,19 +105,19 @@ export class Evaluator {
    * around V8's syntax error for a script it did not compile.
    */
   runScript(code: string, filename: string, options: RunOptions): unknown {
-    let script = this.scripts.get(filename);
-    if (script === undefined) {
+    // the same cell's code changes when the notebook's names do, or a debugger attaches
+    let entry = this.scripts.get(filename);
+    if (entry === undefined || entry.code !== code) {
       try {
-        script = new vm.Script(code, { filename });
+        entry = { code, script: new vm.Script(code, { filename }) };
       } catch (err) {
         throw new ScriptCompileError(err);
       }
-      if (this.scripts.size >= SCRIPT_CACHE) this.scripts.delete(this.scripts.keys().next().value!);
-    } else {
-      this.scripts.delete(filename);
+      if (!this.scripts.has(filename) && this.scripts.size >= SCRIPT_CACHE) this.scripts.delete(this.scripts.keys().next().value!);
     }
-    this.scripts.set(filename, script);
-    return script.runInThisContext(options);
+    this.scripts.delete(filename);
+    this.scripts.set(filename, entry);
+    return entry.script.runInThisContext(options);
   }
 
   /**

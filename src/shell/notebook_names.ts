@@ -79,6 +79,15 @@ export class NotebookNames implements NameScope {
     return id !== undefined && (this.renamed.get(name) ?? name) === id;
   }
 
+  /** The kind of the name's current binding (the latest declaration's); undefined if never declared. */
+  family(name: string): Family | undefined {
+    const known = this.ids.get(name);
+    if (known === undefined) return undefined;
+    const id = this.renamed.get(name) ?? name;
+    for (const family of ["let", "const", "var"] as const) if (known[family] === id) return family;
+    return undefined;
+  }
+
   /** Has the notebook declared this name? */
   declares(name: string): boolean {
     return this.ids.has(name);

@@ -43,7 +43,7 @@ import {
 } from "./transform/index.js";
 import { notebookSettings } from "./tsconfig.js";
 import { useNotebookDir } from "./jsx_render.js";
-import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL } from "./transform/rewrite.js";
+import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL, TERMINABLE } from "./transform/rewrite.js";
 import { cellConsole } from "./cell_console.js";
 import { currentOutput, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { resultOf, showValue, complainTo } from "./display.js";
@@ -80,6 +80,12 @@ export interface ShellOptions {
    */
   breakOnSigint?: boolean;
   /**
+   * Interrupts come as SIGINT (the kernelspec's `signal` interrupt mode), which ends a cell's
+   * synchronous part at once, before its guards could stop it: no `finally` runs, so top-level
+   * loops work on the notebook's variables themselves (transform/loop_locals.ts). Default false.
+   */
+  signalInterrupts?: boolean;
+  /**
    * The shared attention flag the cells' guards read (cell_runtime.ts); the kernel gives the
    * threads that set it the same memory. Default: a flag of the shell's own.
    */
@@ -108,6 +114,22 @@ export interface CellControl {
   deadlineToken?: number;
 }
 
+/**
+ * Tell the cells' top-level loops whether a V8 termination may end them (loop_locals.ts
+ * TERMINABLE): while `terminable`, or an evaluation this one runs inside is; returns what to give
+ * back after.
+ */
+function setTerminable(terminable: boolean): boolean {
+  const global = globalThis as Record<string, unknown>;
+  const outer = global[TERMINABLE] === true;
+  global[TERMINABLE] = terminable || outer;
+  return outer;
+}
+
+function restoreTerminable(outer: boolean): void {
+  (globalThis as Record<string, unknown>)[TERMINABLE] = outer;
+}
+
 /** Paths of the kernel's own code: stack frames there are hidden from users. */
 const KERNEL_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -126,6 +148,9 @@ export class Shell {
   readonly runtime: CellRuntime;
   private readonly running = new Set<Running>();
   private readonly breakOnSigint: boolean;
+  private readonly signalInterrupts: boolean;
+  /** A debugger is attached (debug_view.ts `attached`): loops keep the notebook's variables current. */
+  private debuggerAttached = false;
   private readonly onSigint: (() => void) | undefined;
   /** Frames of the kernel's own code and scripts (the evaluator's `<ts-async-kernel>`), hidden from users. */
   private readonly internalPaths = [KERNEL_DIR, "<ts-async-kernel"];
@@ -150,6 +175,7 @@ export class Shell {
   constructor(options: ShellOptions) {
     this.language = options.language;
     this.breakOnSigint = options.breakOnSigint ?? true;
+    this.signalInterrupts = options.signalInterrupts ?? false;
     this.onSigint = options.onSigint;
     this.semicolonHidesResult = options.semicolonHidesResult ?? false;
     const settings = notebookSettings(options.cwd);
@@ -224,6 +250,9 @@ export class Shell {
         return values;
       },
       flush: () => this.runtime.flushOutput?.(),
+      attached: (on) => {
+        this.debuggerAttached = on;
+      },
     };
   }
 
@@ -233,19 +262,22 @@ export class Shell {
    * defined once per shell (a later shell of this realm, as tests make, defines them again).
    * Global properties that are never written are constants to V8's optimizing compiler, so a
    * guard costs one load of the flag: a script-scope `const` of a REPL script is not (it may be
-   * declared again), and cost a tight loop of method calls half again as much.
+   * declared again), and cost a tight loop of method calls half again as much. The check is a
+   * getter that guards read (rewrite.ts GUARD says why a read, not a call).
    */
   private declareRuntime(): void {
     const rt = this.runtime;
     const [flag, check, wait, iterate, result, module, begin] = RUNTIME_CONSTANTS;
+    Object.defineProperty(globalThis, check, { get: rt.check, configurable: true, enumerable: false });
     const values: Array<[string, unknown]> = [
       [flag, rt.flag],
-      [check, rt.check],
       [wait, rt.await],
       [iterate, rt.iterate],
       [result, rt.result],
       [module, rt.module],
       [begin, this.evaluator.begin],
+      // true only while a synchronous part that a termination may end runs (`evaluate`)
+      [TERMINABLE, false],
       ...CELL_LOCALS.map((name): [string, unknown] => [NotebookNames.cellLocal(name), rt.locals[name]]),
     ];
     for (const [name, value] of values) {
@@ -450,9 +482,13 @@ export class Shell {
     const script = t.linesKept ? t.code : t.code + MOVED_LINES_MARK;
     const run: RunOptions = { breakOnSigint: this.breakOnSigint };
     if (timeoutSeconds) run.timeout = Math.max(1, Math.round(timeoutSeconds * 1000));
+    // V8 may end this evaluation before the guards act (a SIGINT in signal mode, the vm timeout)
+    // (or a debugger may look at the notebook's variables while a loop runs: debug_view.ts `attached`)
+    const terminable = (this.breakOnSigint && this.signalInterrupts) || run.timeout !== undefined || this.debuggerAttached;
     if (t.mode === "script") {
       let value: unknown;
       evaluationBegins(this.runtime.flag);
+      const outer = setTerminable(terminable);
       try {
         value = this.evaluator.runScript(script, filename, run);
       } catch (err) {
@@ -462,6 +498,7 @@ export class Shell {
         }
         throw this.stopped(err) ?? err;
       } finally {
+        restoreTerminable(outer);
         evaluationEnds(this.runtime.flag);
       }
       return { value, hasResult: t.hasResult };
@@ -475,9 +512,11 @@ export class Shell {
     this.runtime.modules = modules;
     let done: Promise<void>;
     evaluationBegins(this.runtime.flag);
+    const outer = setTerminable(terminable);
     try {
       done = this.evaluator.runRepl(script, filename, run);
     } finally {
+      restoreTerminable(outer);
       evaluationEnds(this.runtime.flag);
       this.runtime.modules = [];
     }
@@ -503,6 +542,8 @@ export class Shell {
     return {
       language: this.language,
       interruptible: true,
+      // a debugger steps through loops as written and reads the notebook's variables while they run
+      loopLocals: !this.debuggerAttached,
       names: this.names,
       semicolonHidesResult: this.semicolonHidesResult,
       decorators: this.decorators,

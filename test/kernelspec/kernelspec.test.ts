@@ -63,6 +63,11 @@ describe("kernelspec", () => {
     expect(spec.language).toBe("javascript");
   });
 
+  it("tells the kernel that interrupts come as SIGINT in signal mode (its top-level loops then keep no locals)", () => {
+    expect(kernelJson({ interruptMode: "signal" }).argv).toEqual(expect.arrayContaining(["--interrupt-mode", "signal"]));
+    expect(kernelJson({}).argv).not.toContain("--interrupt-mode");
+  });
+
   it("passes --no-npm-install to the kernel only when asked", () => {
     expect(kernelJson({ noNpmInstall: true }).argv).toContain("--no-npm-install");
     expect(kernelJson({ noNpmInstall: true }).metadata).toMatchObject({ ts_async_kernel: { npm_install: false } });

@@ -257,6 +257,10 @@ export class DebugAdapter {
     await cdp.post("Debugger.setInstrumentationBreakpoint", { instrumentation: "beforeScriptWithSourceMapExecution" });
     for (const [path, b] of this.breakpoints) await this.place(path, b);
     await this.applyExceptionFilters();
+    // loops then keep the notebook's variables up to date, for inspectVariables while they run
+    await this.view(`${DEBUG_VIEW_GLOBAL}.attached(true)`).catch((err: unknown) =>
+      this.options.log.warn({ err }, "debugger: the shell did not take the attach"),
+    );
   }
 
   /** Resume everything, drop every breakpoint, end the session. */
@@ -269,6 +273,7 @@ export class DebugAdapter {
     this.resetStop();
     this.threadPaused = false;
     try {
+      await this.viewOf(cdp, `${DEBUG_VIEW_GLOBAL}.attached(false)`).catch(() => {});
       await cdp.post("Debugger.setSkipAllPauses", { skip: true });
       await cdp.post("Debugger.resume").catch(() => {});
       await cdp.post("Debugger.disable");
@@ -632,8 +637,12 @@ export class DebugAdapter {
   }
 
   /** Evaluate an expression of the main thread's debug view (shell/debug_view.ts); its value. */
-  private async view<T>(expression: string): Promise<T> {
-    const r = await this.cdp!.post<{ result: Runtime.RemoteObject; exceptionDetails?: Runtime.ExceptionDetails }>("Runtime.evaluate", {
+  private view<T>(expression: string): Promise<T> {
+    return this.viewOf<T>(this.cdp!, expression);
+  }
+
+  private async viewOf<T>(cdp: NonNullable<typeof this.cdp>, expression: string): Promise<T> {
+    const r = await cdp.post<{ result: Runtime.RemoteObject; exceptionDetails?: Runtime.ExceptionDetails }>("Runtime.evaluate", {
       expression,
       returnByValue: true,
       silent: true,

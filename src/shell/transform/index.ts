@@ -41,6 +41,12 @@ export interface TransformOptions {
    * then reads the kernel's runtime object `__tsak_rt` (src/shell/cell_runtime.ts). Default false.
    */
   interruptible?: boolean;
+  /**
+   * Top-level loops of operators may keep the notebook's variables in locals while they run
+   * (loop_locals.ts). Default true; off while a debugger is attached (it steps through the loop as
+   * written and reads the variables while it runs).
+   */
+  loopLocals?: boolean;
   /** The notebook's names (which identifier each binding has); default: every name is itself. */
   names?: NameScope;
   /** IPython's convention: a last expression statement ending in `;` is no result. Default false. */
@@ -109,7 +115,7 @@ export function transformCell(source: string, options: TransformOptions): Transf
   const interruptible = options.interruptible === true;
   const decorators = options.decorators;
   const jsx = options.jsx;
-  const cacheKey = `${typescript ? "ts" : "js"} ${interruptible ? "i" : "-"} ${options.semicolonHidesResult ? ";" : "-"} ${options.names?.version ?? 0} ${decorators?.experimentalDecorators ? "x" : "-"}${decorators?.emitDecoratorMetadata ? "m" : "-"} ${jsx ? `${jsx.runtime}:${jsx.importSource ?? ""}:${jsx.factory ?? ""}:${jsx.fragment ?? ""}` : "-"} ${importFunction}`;
+  const cacheKey = `${typescript ? "ts" : "js"} ${interruptible ? "i" : "-"}${options.loopLocals === false ? "" : "l"} ${options.semicolonHidesResult ? ";" : "-"} ${options.names?.version ?? 0} ${decorators?.experimentalDecorators ? "x" : "-"}${decorators?.emitDecoratorMetadata ? "m" : "-"} ${jsx ? `${jsx.runtime}:${jsx.importSource ?? ""}:${jsx.factory ?? ""}:${jsx.fragment ?? ""}` : "-"} ${importFunction}`;
   let cache = caches.get(cacheKey);
   const hit = cache?.get(source);
   if (hit !== undefined) {
@@ -153,6 +159,7 @@ function copy(r: TransformResult): TransformResult {
 interface Settings {
   importFunction: string;
   interruptible: boolean;
+  loopLocals: boolean;
   names: NameScope | undefined;
   semicolonHidesResult: boolean;
   decorators: DecoratorOptions;
@@ -163,6 +170,7 @@ function settings(options: TransformOptions): Settings {
   return {
     importFunction: options.importFunction ?? DEFAULT_IMPORT_FUNCTION,
     interruptible: options.interruptible === true,
+    loopLocals: options.loopLocals !== false,
     names: options.names,
     semicolonHidesResult: options.semicolonHidesResult === true,
     decorators: options.decorators ?? {},
@@ -440,6 +448,14 @@ function jsxRuntime(source: string, notebook: JsxSettings | undefined): JsxRunti
 }
 
 /** What the rewrite takes of the settings. */
-function rewriteSettings(s: Settings): Pick<Settings, "importFunction" | "interruptible" | "names" | "semicolonHidesResult"> {
-  return { importFunction: s.importFunction, interruptible: s.interruptible, names: s.names, semicolonHidesResult: s.semicolonHidesResult };
+function rewriteSettings(
+  s: Settings,
+): Pick<Settings, "importFunction" | "interruptible" | "loopLocals" | "names" | "semicolonHidesResult"> {
+  return {
+    importFunction: s.importFunction,
+    interruptible: s.interruptible,
+    loopLocals: s.loopLocals,
+    names: s.names,
+    semicolonHidesResult: s.semicolonHidesResult,
+  };
 }

@@ -42,6 +42,8 @@ import { AttentionFlag, AttentionWord } from "../../shared_memory/layout.js";
 import { Edits } from "./edits.js";
 import { syntaxErrorAt } from "./errors.js";
 import type { OffsetMap } from "./positions.js";
+import { localizeLoop, type LoopName } from "./loop_locals.js";
+export { TERMINABLE } from "./loop_locals.js";
 import { notebookReferences } from "./scope.js";
 import { NAMESPACE_MARKER, namespaceName } from "./typescript.js";
 
@@ -88,6 +90,8 @@ export interface NameScope {
   idFor(name: string, family: Family): string;
   /** Is the name's current binding a `const` (or an import)? */
   constant?(name: string): boolean;
+  /** The kind of the name's current binding; undefined when the notebook has not declared it. */
+  family?(name: string): Family | undefined;
 }
 
 /** A module a cell imports (or re-exports): loaded by the shell before the cell's script runs. */
@@ -137,16 +141,24 @@ export const CELL_LOCALS = [
   "Deno",
 ] as const;
 
-/** A guard statement: one load and compare while nothing asks for attention. */
-export const GUARD = `if (${FLAG}[${AttentionWord.FLAG}] !== ${AttentionFlag.NONE}) ${CHECK}();`;
 /**
- * A loop body that is not a block: one statement whose prefix is the guard, `if (flag && check());
- * else <body>` (check returns nothing when it does not throw, so the body always runs; an `if`
- * with its own `else` leaves a following `else` to the statement it belonged to).
+ * A guard statement: one load and compare while nothing asks for attention. The check is a
+ * getter (`CHECK` is an accessor of the global object: shell.ts `declareRuntime`), read, not
+ * called: a call that never ran has no type feedback, and V8's optimizing compiler turns it into
+ * a deoptimization exit, which keeps it from peeling the loop and from keeping the loop's
+ * variables untagged in registers (a top-level numeric loop took 1.15x as long with the call). A
+ * global read without feedback stays a call of the load IC in the cold branch; `void` makes the
+ * branch's value known (undefined), so both ways join before the body.
  */
-export const GUARD_ELSE = `if (${FLAG}[${AttentionWord.FLAG}] !== ${AttentionFlag.NONE} && ${CHECK}()); else `;
-/** An arrow's expression body: `flag && check() ? 0 : <body>`, again a prefix only. */
-export const GUARD_EXPR = `${FLAG}[${AttentionWord.FLAG}] !== ${AttentionFlag.NONE} && ${CHECK}() ? 0 : `;
+export const GUARD = `if (${FLAG}[${AttentionWord.FLAG}] !== ${AttentionFlag.NONE}) void ${CHECK};`;
+/**
+ * A loop body that is not a block: one statement whose prefix is the guard, `if (flag && void
+ * check); else <body>` (the condition is always false, so the body always runs; an `if` with its
+ * own `else` leaves a following `else` to the statement it belonged to).
+ */
+export const GUARD_ELSE = `if (${FLAG}[${AttentionWord.FLAG}] !== ${AttentionFlag.NONE} && void ${CHECK}); else `;
+/** An arrow's expression body: `flag && void check ? 0 : <body>`, again a prefix only. */
+export const GUARD_EXPR = `${FLAG}[${AttentionWord.FLAG}] !== ${AttentionFlag.NONE} && void ${CHECK} ? 0 : `;
 
 export interface RewriteOptions {
   /** The JS source that `program` was parsed from. */
@@ -162,6 +174,8 @@ export interface RewriteOptions {
   typeStatementAfter?: (jsOffset: number) => boolean;
   /** Make the cell interruptible anywhere (see `instrument`). */
   interruptible?: boolean;
+  /** Top-level loops of operators may keep notebook variables in locals (loop_locals.ts); default true. */
+  loopLocals?: boolean;
   names?: NameScope;
   /** IPython's convention: a last expression ending in `;` is no result. */
   semicolonHidesResult?: boolean;
@@ -585,8 +599,8 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
 
   /** The cell's own constants declared so far (imports are bound before anything runs). */
   const constantsBefore = new Set<string>();
-  /** Top-level loops, with the cell's constants declared before each. */
-  const loops: Array<{ stmt: TopNode; constants: ReadonlySet<string> }> = [];
+  /** Top-level loops, with the cell's constants and names declared before each. */
+  const loops: Array<{ stmt: TopNode; constants: ReadonlySet<string>; before: ReadonlySet<string> }> = [];
   const noteConstants = (node: Loose | null | undefined): void => {
     if (node?.type === "VariableDeclaration" && node["kind"] === "const") {
       const found: string[] = [];
@@ -599,7 +613,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   for (let k = 0; k <= lastIndex; k++) {
     const stmt = body[k]!;
     const isLast = k === lastIndex;
-    if (isLoop(stmt)) loops.push({ stmt, constants: new Set(constantsBefore) });
+    if (isLoop(stmt)) loops.push({ stmt, constants: new Set(constantsBefore), before: new Set(declared.keys()) });
     noteConstants((stmt.type === "ExportNamedDeclaration" ? stmt.declaration : stmt) as unknown as Loose);
     if ((stmt.type === "VariableDeclaration" || stmt.type === "ExportNamedDeclaration") && isTypeOnlyNamespace(stmt, body[k + 1])) {
       const next = body[k + 1]!;
@@ -702,13 +716,33 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   for (const [name, id] of names.renamed) if (!declared.has(name)) renameTo.set(name, id);
   if (opts.helpers) for (const [name, id] of opts.helpers) if (!declared.has(name)) renameTo.set(name, id);
   const idOf = (name: string): string => renameTo.get(name) ?? name;
+
+  /** Identifiers the loops' locals replaced (loop_locals.ts), which the renaming leaves alone. */
+  const localized = new Set<number>();
+  /** Loops that keep the notebook's variables in locals. */
+  const localLoops = new Set<TopNode>();
+  for (const { stmt, before } of loops) {
+    const meaning = (name: string): LoopName => {
+      if (declared.has(name)) {
+        const family = declared.get(name);
+        return before.has(name) && family !== "var" ? family! : "other";
+      }
+      const family = names.family?.(name);
+      if (family !== undefined) return family === "var" ? "other" : family;
+      return names.renamed.has(name) ? "other" : "global"; // a cell-local name is the kernel's
+    };
+    const guard = opts.interruptible ? GUARD : undefined;
+    if (opts.loopLocals !== false && localizeLoop(stmt as unknown as Loose, program, { edits, meaning, idOf, guard, replaced: localized }))
+      localLoops.add(stmt);
+  }
+
   /** `Object.defineProperty(...)` of renamed function declarations, run first (they are hoisted). */
   let nameFixes = "";
   if (renameTo.size > 0 && mentionsAny(js, renameTo)) {
     const declarations = topLevelDeclarations(body);
     for (const { node, shorthand } of notebookReferences(program, new Set(renameTo.keys()))) {
-      // a namespace's exported variable, already `N.name` (rewriteNamespaceBody)
-      if (namespaceMembers.has(node.start)) continue;
+      // a namespace's exported variable, already `N.name` (rewriteNamespaceBody); a loop's local
+      if (namespaceMembers.has(node.start) || localized.has(node.start)) continue;
       const id = renameTo.get(node.name)!;
       const decl = declarations.get(node.start);
       if (decl?.type === "ClassDeclaration") {
@@ -730,6 +764,7 @@ export function rewriteCell(opts: RewriteOptions): RewriteResult {
   }
 
   for (const { stmt, constants } of loops) {
+    if (localLoops.has(stmt)) continue;
     const isConstant = (name: string): boolean => constants.has(name) || (!declared.has(name) && names.constant?.(name) === true);
     readConstantsAsParameters(stmt, program, isConstant, idOf, edits);
   }

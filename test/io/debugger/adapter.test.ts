@@ -122,6 +122,8 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
       "Debugger.setInstrumentationBreakpoint",
       "Debugger.setBreakpointByUrl",
       "Debugger.setPauseOnExceptions",
+      // the shell is told (loops keep the notebook's variables current while a debugger looks)
+      "Runtime.evaluate",
     ]);
     expect(posted[3]![1]).toEqual({ url, lineNumber: 1 });
     await new Promise((r) => setImmediate(r));
@@ -160,7 +162,14 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
     await request("setBreakpoints", { source: { path }, breakpoints: [{ line: 2 }] });
     posted.length = 0;
     expect((await request("disconnect", { restart: false, terminateDebuggee: false })).success).toBe(true);
-    expect(posted.map(([m]) => m)).toEqual(["Debugger.setSkipAllPauses", "Debugger.resume", "Debugger.disable", "disconnect"]);
+    expect(posted.map(([m]) => m)).toEqual([
+      "Runtime.evaluate",
+      "Debugger.setSkipAllPauses",
+      "Debugger.resume",
+      "Debugger.disable",
+      "disconnect",
+    ]);
+    expect(posted[0]![1]).toMatchObject({ expression: "__tsak_dbg.attached(false)" });
     expect((await request("debugInfo")).body).toMatchObject({ isStarted: false, breakpoints: [] });
   });
 });
