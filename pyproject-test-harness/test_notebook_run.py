@@ -76,6 +76,96 @@ def test_run_failing_cell_gives_nonzero_exit(tmp_path: Path) -> None:
         failing.outputs)
 
 
+def make_tagged_notebook(path: Path, cells: list[tuple[str, list[str]]]) -> None:
+    """A markdown cell, then code cells with their tags, and a markdown cell between every two."""
+    nb = new_notebook(metadata={"kernelspec": {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME,
+                                               "language": "typescript"}})
+    for i, (source, tags) in enumerate(cells):
+        nb.cells.append(new_markdown_cell(f"## step {i + 1}"))
+        cell = new_code_cell(source)
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    nbformat.write(nb, str(path))
+
+
+def ran(path: Path) -> list:
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_run_goes_on_after_a_cell_tagged_stop_on_error_false(tmp_path: Path) -> None:
+    path = tmp_path / "tags.ipynb"
+    make_tagged_notebook(path, [
+        ("'first'", []),
+        ("throw new Error('expected ' + 'to fail')", ["stop-on-error=false"]),
+        ("'after the failure'", []),
+    ])
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 1, "a failed cell still gives exit status 1\n" + describe(proc)
+    # Named as the user sees them: the count and the code cell's place, markdown cells not counted.
+    assert "In [2] (code cell 2) failed (Error); going on (stop-on-error=false)" in proc.stderr, describe(proc)
+    first, failing, after = ran(path)
+    assert [o.ename for o in failing.outputs if o.output_type == "error"] == ["Error"], failing.outputs
+    assert after.execution_count == 3 and after.outputs[0].data["text/plain"] == "'after the failure'", after.outputs
+
+
+def test_run_goes_on_after_a_cell_that_timed_out(tmp_path: Path) -> None:
+    path = tmp_path / "timeout.ipynb"
+    make_tagged_notebook(path, [
+        ("var before = 'kept'; await new Promise(() => {})", ["timeout=0.5"]),
+        ("before", []),
+        ("throw new Error('this one stops the run')", []),
+        ("'never run'", []),
+    ])
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 1, describe(proc)
+    assert "In [1] (code cell 1) failed (TimeoutError); going on (timeout=0.5)" in proc.stderr, describe(proc)
+    assert "In [3] (code cell 3) failed (Error); stopping" in proc.stderr, describe(proc)
+    timed_out, after, failing, never = ran(path)
+    assert [o.ename for o in timed_out.outputs if o.output_type == "error"] == ["TimeoutError"], timed_out.outputs
+    assert after.outputs[0].data["text/plain"] == "'kept'", after.outputs
+    assert never.execution_count is None and not never.outputs, never
+
+
+def test_run_reads_the_settings_of_a_cells_first_lines(tmp_path: Path) -> None:
+    """The same settings without tags (what nbclient and `jupyter execute` can carry): the kernel
+    reads them, and `run` goes on where the kernel does."""
+    path = tmp_path / "comments.ipynb"
+    make_tagged_notebook(path, [
+        ("// stop-on-error=false\nthrow new Error('noted')", []),
+        ("// raises-exception\nthrow new RangeError('expected')", []),
+        ("'ran to the end'", []),
+    ])
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 1, describe(proc)
+    assert "In [1] (code cell 1) failed (Error); going on (stop-on-error=false)" in proc.stderr, describe(proc)
+    assert "code cell 2" not in proc.stderr, "an expected error was reported as a failure\n" + describe(proc)
+    assert ran(path)[2].outputs[0].data["text/plain"] == "'ran to the end'"
+
+
+def test_run_prints_output_that_comes_after_its_cells_reply_under_that_cell(tmp_path: Path) -> None:
+    path = tmp_path / "late.ipynb"
+    make_tagged_notebook(path, [
+        # The promise reaction is this cell's, and runs only when the next cell opens the gate:
+        # after this cell's reply.
+        ("let open: () => void; const gate = new Promise<void>((r) => (open = r));\n"
+         "void gate.then(() => console.log('late from ' + 'the first cell'));\n'first'", []),
+        ("open(); await gate; await null; console.log('second ' + 'cell'); 'second'", []),
+    ])
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, describe(proc)
+    assert proc.stdout == ("Out[1]: 'first'\n"
+                           "[output of In [1] (code cell 1), after its reply]\n"
+                           "late from the first cell\n"
+                           "[output of In [2] (code cell 2)]\n"
+                           "second cell\n"
+                           "Out[2]: 'second'\n"), describe(proc)
+    first, second = ran(path)
+    assert [o.text for o in first.outputs if o.output_type == "stream"] == ["late from the first cell\n"], first.outputs
+
+
 def test_run_example_notebook(tmp_path: Path) -> None:
     """examples/hello.ipynb (the README's sample) runs clean; run on a copy, never in place."""
     from conftest import REPO_DIR
