@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -217,6 +218,39 @@ def tour(tmp_path_factory: pytest.TempPathFactory, examples_node_modules):
     nb = nbformat.read(str(out), as_version=4)
     nbformat.validate(nb)
     return nb
+
+
+def test_the_readmes_command_for_the_tour_works_on_a_fresh_copy(tmp_path: Path) -> None:
+    """The tour imports packages pinned in examples/package.json: the README's fresh-machine
+    section gives the command that installs them and runs it. Followed as written in a fresh copy
+    of examples/ (no node_modules), the tour runs clean."""
+    import re
+    import shutil
+    import subprocess
+
+    from conftest import MAIN_JS, REPO_DIR
+
+    readme = (REPO_DIR / "README.md").read_text()
+    fresh = readme.split("## On a fresh machine", 1)[1].split("\n## ", 1)[0]
+    commands = [line for line in re.findall(r"```\n(.*?)```", fresh, re.S) for line in line.splitlines()
+                if "tour.ipynb" in line]
+    assert len(commands) == 1 and "npm ci --prefix examples" in commands[0], fresh
+    copy = tmp_path / "examples"
+    copy.mkdir()
+    for name in ("tour.ipynb", "package.json", "package-lock.json"):
+        shutil.copy(EXAMPLES_DIR / name, copy / name)
+    import conftest
+
+    command = commands[0].replace("node dist/cli/main.js", f"node {MAIN_JS}")
+    # (TMPDIR as run_cli sets it: the kernel's connection file where the leak sweep looks)
+    assert conftest.TMP_ROOT is not None
+    (conftest.TMP_ROOT / "tmp").mkdir(exist_ok=True)
+    proc = subprocess.run(command, shell=True, cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=150, env=dict(os.environ, TMPDIR=str(conftest.TMP_ROOT / "tmp")))
+    assert proc.returncode == 0, describe(proc)
+    nb = nbformat.read(str(tmp_path / "tour.out.ipynb"), as_version=4)
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        assert not outputs_of(cell, "error"), f"cell {cell.id} failed: {cell.outputs}"
 
 
 def test_tour_runs_clean(tour) -> None:
