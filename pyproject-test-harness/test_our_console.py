@@ -158,6 +158,20 @@ class Console:
         self.send(line + "\r")
         self.wait_for(then, what)
 
+    def tab_until(self, line: str, what: str) -> None:
+        """Press Tab until the cursor's line reads `line`, as a person presses it again when
+        nothing happened: in the first seconds after a start the language service is loading
+        (the kernel then completes from live values only), and a completion that takes the
+        console more than its wait is given up."""
+        deadline = time.monotonic() + WAIT
+        while self.screen.current_line() != line and time.monotonic() < deadline:
+            self.send("\t")
+            for _ in range(10):
+                self.pump(0.2)
+                if self.screen.current_line() == line:
+                    break
+        self.wait_until(lambda s: s.current_line() == line, what)
+
     def exit(self) -> int | None:
         self.send("\x04")  # Ctrl-D at an empty prompt
         self.child.expect(pexpect.EOF, timeout=WAIT)
@@ -204,25 +218,17 @@ def test_a_password_prompt_is_shown_and_the_typed_text_is_not(console: Console) 
 
 def test_tab_completes_through_the_kernel(console: Console) -> None:
     console.enter("const user = { name: 'Ada', age: 36 }", r"^In \[2\]:$", "the second prompt")
-    console.send("user.na\t")
-    console.wait_until(lambda s: s.current_line() == "In [2]: user.name", "completion of user.na")
+    console.send("user.na")
+    console.tab_until("In [2]: user.name", "completion of user.na")
     console.enter("", r"^Out\[2\]: 'Ada'$", "the completed cell's result")
     # Inside a cell of several lines, the lines before count: `innerValue` is declared on the second.
     console.send("function triple() {\r")
     console.wait_until(lambda s: s.current_line() == "   ...:   ", "a continuation prompt")
     console.send("const innerValue = 5;\r")
     console.wait_until(lambda s: s.current_line() == "   ...:   ", "the third line's prompt")
-    # The names of code not yet run come from the language service, which loads in the first
-    # seconds after a start (until then the kernel completes from live values): press Tab again
-    # until it has, as a person would.
+    # The names of code not yet run come from the language service.
     console.send("return innerV")
-    completed = lambda s: s.current_line() == "   ...:   return innerValue"  # noqa: E731
-    deadline = time.monotonic() + WAIT
-    while not completed(console.screen) and time.monotonic() < deadline:
-        console.send("\t")
-        for _ in range(10):
-            console.pump(0.2)
-    console.wait_until(completed, "completion from an earlier line of the cell")
+    console.tab_until("   ...:   return innerValue", "completion from an earlier line of the cell")
     console.send(" * 3\r")
     console.wait_until(lambda s: s.current_line() == "   ...:   ", "the last line's prompt")
     console.send("}\r")
