@@ -6,6 +6,7 @@ key is not heard at all; malformed keys stop the kernel with the reason, never p
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import zmq
@@ -29,8 +30,29 @@ def test_jupyter_client_requiring_encryption_runs_cells_over_curve() -> None:
         assert kc.get_stdin_msg(timeout=20)["content"]["prompt"] == "name?"
         kc.input("ada")
         assert kc.get_shell_msg(timeout=20)["parent_header"]["msg_id"] == msg_id
-        # every socket, heartbeat included, is a Curve server: the heartbeat still beats for kc
-        assert kc.hb_channel.is_beating()
+        # every socket, heartbeat included, is a Curve server: a ping with the keys is echoed
+        hb = zmq.Context.instance().socket(zmq.REQ)
+        hb.linger = 0
+        hb.curve_serverkey = info["curve_publickey"].encode()
+        hb.curve_publickey, hb.curve_secretkey = info["curve_publickey"].encode(), info["curve_secretkey"].encode()
+        hb.connect(f"tcp://{info['ip']}:{info['hb_port']}")
+        try:
+            hb.send(b"ping")
+            assert hb.poll(20_000) and hb.recv() == b"ping"
+        finally:
+            hb.close()
+        # interrupt (on control) and restart (a new kernel, new keys written by jupyter_client)
+        assert evaluate(kc, "var kept = 7; kept") == "7"
+        spinning = kc.execute("while (true) {}")
+        time.sleep(0.3)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=20)
+        assert reply["parent_header"]["msg_id"] == spinning and reply["content"]["ename"] == "KernelInterrupt", reply["content"]
+        assert evaluate(kc, "kept") == "7"
+        km.restart_kernel(now=False)
+        kc.wait_for_ready(timeout=60)
+        assert evaluate(kc, "typeof kept") == "'undefined'"
+        assert evaluate(kc, "6 * 7") == "42"
 
 
 def test_a_client_without_the_server_key_is_not_heard() -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import re
 import time
+import uuid
 from queue import Empty
 from typing import Any, Iterator
 
 import pytest
+from jupyter_client.session import Session
 
 from conftest import KERNEL_NAME
 from kernel_helpers import (
@@ -85,6 +87,50 @@ def test_errors_thrown_later_show_on_the_cell_that_started_them(km, kc) -> None:
     assert re.search(r"\(In\[\d+\]:1:\d+\)", text), f"no cell frame in {text!r}"
     assert get_reply(kc, running)["content"]["status"] == "ok"
     assert_alive(km, kc)
+
+
+def test_errors_thrown_later_are_the_cells_output_not_the_kernels_log(tmp_path) -> None:
+    """What a cell's code throws after the cell (a timer, a rejection nobody handles, a comm
+    handler, a thread cell's timer) is the user's output: a traceback on the cell's stderr. The
+    kernel's own stderr, which jupyter console, `run` and CI logs show, gets no line for it at the
+    default log level; a fault that is not the user's (a message signed with the wrong key) does."""
+    env = {k: v for k, v in os.environ.items() if k != "TS_ASYNC_KERNEL_LOG_LEVEL"}
+    log_path = tmp_path / "kernel.stderr"
+    with open(log_path, "w") as log, running_kernel(KERNEL_NAME, {"env": env, "stderr": log}) as (km, kc):
+        timer = execute(kc, "setTimeout(() => { throw new Error('late timer') }, 10);\n'started'")
+        text = stderr_of(kc, timer.msg_id, ("Uncaught exception: Error: late timer",))
+        assert re.search(r"\(In\[\d+\]:1:\d+\)", text), f"no cell frame in {text!r}"
+
+        rejection = execute(kc, "Promise.reject(new Error('nobody catches'));\n'started'")
+        stderr_of(kc, rejection.msg_id, ("Unhandled promise rejection: Error: nobody catches",))
+
+        target = f"test.fail.{uuid.uuid4().hex[:6]}"
+        registered = execute(kc, f"""
+import {{ registerCommTarget }} from "ts-async-kernel";
+registerCommTarget("{target}", (comm) => comm.onMsg(() => {{ throw new RangeError("handler broke") }}));
+""")
+        assert registered.content["status"] == "ok", registered.describe()
+        comm_id = uuid.uuid4().hex
+        for msg_type, content in [("comm_open", {"comm_id": comm_id, "target_name": target, "data": {}}),
+                                  ("comm_msg", {"comm_id": comm_id, "data": {}})]:
+            msg = kc.session.msg(msg_type, content)
+            kc.session.send(kc.shell_channel.socket, msg)
+        stderr_of(kc, msg["header"]["msg_id"], ("RangeError: handler broke",))
+
+        thread = execute(kc, "// thread\nsetTimeout(() => { throw new Error('late in a thread') }, 10);\n'started'")
+        stderr_of(kc, thread.msg_id, ("Uncaught exception: Error: late in a thread",))
+
+        # The kernel's log is there and read: a fault of the kernel's input is logged at once.
+        forger = Session(key=b"not the kernel's key", signature_scheme=kc.session.signature_scheme)
+        forger.send(kc.shell_channel.socket, forger.msg("kernel_info_request", {}))
+        deadline = time.monotonic() + TIMEOUT
+        while "dropped invalid message" not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert_alive(km, kc)
+    kernel_log = log_path.read_text()
+    assert "dropped invalid message" in kernel_log, kernel_log
+    for marker in ("late timer", "nobody catches", "handler broke", "late in a thread"):
+        assert marker not in kernel_log, f"{marker!r} is on the kernel's stderr:\n{kernel_log}"
 
 
 HOSTILE_LATER = {

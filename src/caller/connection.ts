@@ -8,9 +8,8 @@
 import type { MessagePort } from "node:worker_threads";
 import { deliverOutput } from "./environment.js";
 import { errorData, rebuildError, ThreadEnded } from "./errors.js";
-import type { FunctionRef } from "./functions.js";
 import { deferred, setFinished, type Deferred, type Pending } from "./pending.js";
-import type { CallMode, FromTarget, ToTarget } from "./protocol.js";
+import type { CallMode, FromTarget, FunctionRef, ToTarget } from "./protocol.js";
 import { captureContext, trackCall, type Context } from "./scope.js";
 
 // Taken now: a cell may declare a global of the same name (cells share their thread's realm).

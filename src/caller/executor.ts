@@ -7,8 +7,8 @@
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { cancelReason, setFinished, whenCancelled, type Deferred, type Pending } from "./pending.js";
-import { resolveRef, type FunctionRef } from "./functions.js";
-import type { CallMode } from "./protocol.js";
+import { resolveRef } from "./functions.js";
+import type { CallMode, FunctionRef } from "./protocol.js";
 
 type AnyFunction = (...args: unknown[]) => unknown;
 

@@ -10,8 +10,7 @@ import { isBuiltin, createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { threadEnvironment } from "./environment.js";
-
-export type FunctionRef = { module: string; export?: string } | { source: string };
+import type { FunctionRef } from "./protocol.js";
 
 /** A function of this thread, or the name of one that the target thread can find. */
 export type Callable<A extends unknown[] = unknown[], R = unknown> = ((...args: A) => R) | FunctionRef;

@@ -7,8 +7,8 @@
 export { borrowThread, Caller, POOL_CANCEL_GRACE_MS, type CallerOptions } from "./caller.js";
 export { Pending, untilFinished } from "./pending.js";
 export { CallTimeout, PendingCancelled, ThreadEnded, type ThreadExit } from "./errors.js";
-export type { Callable, FunctionRef } from "./functions.js";
-export type { OutputEvent, ThreadInfo, ThreadSetup } from "./protocol.js";
+export type { Callable } from "./functions.js";
+export type { FunctionRef, OutputEvent, ThreadInfo, ThreadSetup } from "./protocol.js";
 export { setThreadEnvironment, type IncomingCall, type ThreadEnvironment } from "./environment.js";
 export { cancelCalls } from "./scope.js";
 export { configureThreads, stopAllThreads, MAX_IDLE_POOL_THREADS } from "./registry.js";

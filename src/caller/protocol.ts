@@ -9,8 +9,10 @@
  *   calls, cancels and output one way, outcomes and output the other.
  */
 import type { MessagePort } from "node:worker_threads";
-import type { FunctionRef } from "./functions.js";
 import type { ErrorData } from "./errors.js";
+
+/** A function named so that the target thread finds it (functions.ts): an export of a module, or source text. */
+export type FunctionRef = { module: string; export?: string } | { source: string };
 
 /** How a target thread should run a call. */
 export type CallMode = "call" | "soon" | "later" | "queue";

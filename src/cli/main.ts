@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { sysPrefix, systemDataDirs, userDataDir } from "../kernelspec/paths.js";
+import { LAUNCH_OPTIONS } from "./launch_options.js";
 
 // Only `start` is on a kernel's start-up path: everything else is imported when its command runs.
 const DEFAULT_NAME = "ts-async";
@@ -22,10 +23,21 @@ Commands:
             --private-connection-file   refuse a connection file others may read (else a warning)
             --no-npm-install   an import of an npm: package that is not installed fails (saying how
                            to install it) instead of installing it into the kernel's cache
+            --gateway   a kernelspec for Jupyter Enterprise Gateway / gateway_provisioners (named
+                           <name>-eg): its argv is \`launch\` with the gateway's placeholders
+            --provisioner <name> (default distributed-provisioner)  --provisioner-config <json>
+                           the gateway provisioner it selects, and that provisioner's config
   remove    Remove an installed kernelspec (same location options, --name)
   list      List installed kernelspecs of this kernel
   start     Run a kernel: start -f <connection_file> [--log-level L] [--backend B] [--loop L] [--type-check]
             [--semicolon-hides-result] [--private-connection-file] [--no-npm-install]
+            -f may name a JEP 66 registration file: the kernel picks its ports, registers them
+            and writes <file>-connection.json (TS_ASYNC_KERNEL_REGISTRATION_TIMEOUT_MS, default 30000)
+  launch    Run a kernel for a gateway (what an --gateway kernelspec runs; docs/remote.md):
+            --kernel-id <id> --response-address <ip:port> --public-key <base64 RSA>
+            [--port-range <lower>..<upper>] [--transport-encryption auto|required] [--ip <address>]
+            (each also as --RemoteProcessProxy.<name>); binds on all interfaces (--ip: one), sends its
+            connection info to the response address, serves the gateway's comm port; kernel options as start
   console   A console on a new kernel: console [FILE]
             On a terminal it is interactive (Tab completes, Ctrl-C interrupts, Ctrl-D exits).
             From a pipe or FILE it runs the cells it reads, prints their output and exits (1 if
@@ -40,6 +52,19 @@ Log level: --log-level, else TS_ASYNC_KERNEL_LOG_LEVEL, else "warn" (logs go to 
 npm: imports install into TS_ASYNC_KERNEL_CACHE_DIR (default: $XDG_CACHE_HOME or ~/.cache, then
 ts-async-kernel)/npm; TS_ASYNC_KERNEL_NPM_INSTALL=off turns installing off as --no-npm-install does.`;
 
+/** `--provisioner-config`: a JSON object (e.g. {"remote_hosts": ["host1"], "launch_timeout": 60}). */
+function provisionerConfig(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`--provisioner-config must be a JSON object: ${(err as Error).message}`);
+  }
+  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new Error("--provisioner-config must be a JSON object");
+  return config as Record<string, unknown>;
+}
+
 function dataDir(values: Record<string, unknown>): string {
   if (typeof values.prefix === "string") return join(values.prefix, "share", "jupyter");
   if (values["sys-prefix"]) {
@@ -52,7 +77,8 @@ function dataDir(values: Record<string, unknown>): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...given] = argv;
+  const rest = command === "launch" ? (await import("./launch.js")).withoutProxyPrefix(given) : given;
   const common = {
     user: { type: "boolean" },
     "sys-prefix": { type: "boolean" },
@@ -69,6 +95,10 @@ async function main(argv: string[]): Promise<number> {
     "semicolon-hides-result": { type: "boolean" },
     "private-connection-file": { type: "boolean" },
     "no-npm-install": { type: "boolean" },
+    gateway: { type: "boolean" },
+    provisioner: { type: "string" },
+    "provisioner-config": { type: "string" },
+    ...LAUNCH_OPTIONS,
     f: { type: "string", short: "f" },
     output: { type: "string", short: "o" },
     quiet: { type: "boolean", short: "q" },
@@ -102,8 +132,15 @@ async function main(argv: string[]): Promise<number> {
         throw new Error(`--interrupt-mode must be message or signal, got "${mode}"`);
       }
       const { installSpec } = await specs();
+      const gateway = values.gateway
+        ? { provisioner: values.provisioner, config: provisionerConfig(values["provisioner-config"]) }
+        : undefined;
+      if (!gateway && (values.provisioner || values["provisioner-config"]))
+        throw new Error("--provisioner and --provisioner-config go with --gateway");
+      const name = values.name ?? (gateway ? `${DEFAULT_NAME}-eg` : DEFAULT_NAME);
       const dir = installSpec(dataDir(values), {
-        name: values.name,
+        gateway,
+        name,
         displayName: values["display-name"],
         interruptMode: mode,
         language,
@@ -115,7 +152,7 @@ async function main(argv: string[]): Promise<number> {
         semicolonHidesResult: values["semicolon-hides-result"],
         noNpmInstall: values["no-npm-install"],
       });
-      process.stdout.write(`Installed kernelspec ${values.name ?? DEFAULT_NAME} in ${dir}\n`);
+      process.stdout.write(`Installed kernelspec ${name} in ${dir}\n`);
       return 0;
     }
     case "remove": {
@@ -147,6 +184,21 @@ async function main(argv: string[]): Promise<number> {
         loop: values.loop,
         typeCheck: values["type-check"],
         privateConnectionFile: values["private-connection-file"],
+        semicolonHidesResult: values["semicolon-hides-result"],
+        npmInstall: values["no-npm-install"] ? false : undefined,
+      });
+    }
+    case "launch": {
+      const { planLaunch } = await import("./launch.js");
+      const plan = await planLaunch(values);
+      const { startKernel } = await import("../kernel/start.js");
+      return startKernel({
+        launch: { connection: plan.connection, announce: { gateway: plan.gateway }, warnings: plan.warnings },
+        logLevel: values["log-level"],
+        language,
+        backend: values.backend,
+        loop: values.loop,
+        typeCheck: values["type-check"],
         semicolonHidesResult: values["semicolon-hides-result"],
         npmInstall: values["no-npm-install"] ? false : undefined,
       });

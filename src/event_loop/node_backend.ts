@@ -1,5 +1,5 @@
 import process from "node:process";
-import type { Backend, BackendOptions, GuestFunction, GuestInfo, GuestRunOptions } from "./backend.js";
+import type { Backend, BackendOptions, GuestFunction, GuestInfo, GuestRunOptions } from "./contract.js";
 import { Outcome } from "./outcome.js";
 
 /*

@@ -1,7 +1,7 @@
 import process from "node:process";
 import { setImmediate } from "node:timers";
 
-import type { SyncCallback } from "./backend.js";
+import type { SyncCallback } from "./contract.js";
 import { Host, type HostOptions } from "./host.js";
 import type { Outcome } from "./outcome.js";
 

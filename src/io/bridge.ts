@@ -127,4 +127,6 @@ export interface WorkerOptions {
   languageService: boolean;
   /** The main shell's attention memory (src/shell/attention.ts, src/kernel/interrupts.ts). */
   attention: SharedArrayBuffer;
+  /** Whom to tell the bound ports (a gateway, a JEP 66 registration service): announce.ts. */
+  announce?: import("./announce.js").Announce;
 }

@@ -19,6 +19,8 @@ export interface ConnectionInfo {
 }
 
 const PORTS = ["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"] as const;
+/** The five ports a connection file names. */
+export type PortName = (typeof PORTS)[number];
 
 export class ConnectionFileError extends Error {
   override name = "ConnectionFileError";

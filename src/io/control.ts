@@ -1,6 +1,7 @@
 /**
  * The requests the I/O worker answers itself (routes.ts: `io`), at once, even while a cell keeps
- * the main thread busy: kernel_info, interrupt, shutdown, and create/delete/list of subshells.
+ * the main thread busy (or paused at a breakpoint): kernel_info, interrupt, shutdown,
+ * create/delete/list of subshells, and debug requests (the debug adapter, debugger/adapter.ts).
  * Also the shutdown's escalation: however stuck the main thread is, the process ends within
  * seconds of a shutdown request, or of the end of the process that launched the kernel.
  */
@@ -36,6 +37,12 @@ export interface ControlOptions {
   /** The last resort of a shutdown the main thread does not carry out: close, end children, kill. */
   exitNow(): void;
   log: { warn(fields: object, message: string): void; error(message: string): void };
+  /** The debug adapter (debugger/adapter.ts): debug requests, and a paused cell let go on interrupt and shutdown. */
+  debugger?: {
+    request(content: unknown): Promise<unknown>;
+    interrupted(request: number): void;
+    shutdown(): void;
+  };
 }
 
 export class Control {
@@ -74,6 +81,9 @@ export class Control {
       case "delete_subshell_request":
         this.subshell(msg, envelope);
         break;
+      case "debug_request":
+        this.debug(msg, envelope);
+        break;
     }
   }
 
@@ -84,18 +94,33 @@ export class Control {
    * package's loop in a cell's synchronous part (vm breakOnSigint) but ends that evaluation
    * wherever it is, with no `finally` run. The signal helps only the evaluation running now (a
    * signal outside one stops nothing), and must not reach a later cell's: it is sent only while
-   * that evaluation still runs.
+   * that evaluation still runs. Also what the gateway's comm port asks for (gateway_listener.ts).
    */
-  private interrupt(): void {
+  interrupt(): void {
     const { attention } = this.options;
     const evaluation = evaluationNow(attention);
     const request = requestInterrupt(attention);
+    // a cell paused at a breakpoint runs on, to its next guard (the flag is up already)
+    this.options.debugger?.interrupted(request);
     this.options.stdin.interrupted();
     this.options.post({ type: "interrupt" });
     setTimeout(() => {
       const stillRunning = evaluation % 2 === 1 && evaluationNow(attention) === evaluation;
       if (!interruptHandled(attention, request) && !this.options.closing() && stillRunning) sendSelfSigint(attention);
     }, SELF_SIGINT_AFTER_MS);
+  }
+
+  /** A DAP request: its response is the reply's content (no Jupyter `status`; DAP's `success`). */
+  private debug(msg: Message, envelope: Envelope): void {
+    envelope.busy();
+    const adapter = this.options.debugger;
+    const done = adapter
+      ? adapter.request(msg.content)
+      : Promise.resolve({ type: "response", request_seq: 0, success: false, command: "", message: "this kernel has no debugger" });
+    void done.then((response) => {
+      envelope.reply(response);
+      envelope.idle();
+    });
   }
 
   private subshell(msg: Message, envelope: Envelope): void {
@@ -118,6 +143,8 @@ export class Control {
     this.shutdownRequested = true;
     // A cell blocked in prompt() would hold the main thread: its wait ends with this error.
     this.options.stdin.failAll("the kernel is shutting down");
+    // a main thread paused at a breakpoint must run again to shut down
+    this.options.debugger?.shutdown();
     this.options.post({ type: "shutdown", restart });
     // If the main thread is stuck in user code it cannot exit: stop its cell as an interrupt
     // does, and as a last resort end the process, so a shutdown is never ignored.

@@ -22,6 +22,8 @@ export const ANSWERED_BY = {
   create_subshell_request: "io",
   delete_subshell_request: "io",
   list_subshell_request: "io",
+  // the debug adapter (io/debugger): answered while the main thread is paused at a breakpoint
+  debug_request: "io",
   complete_request: "language",
   inspect_request: "language",
   execute_request: "main-queued",

@@ -9,11 +9,9 @@
 import { rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import * as zmq from "zeromq";
-import { type ConnectionInfo, endpoint } from "./connection_file.js";
+import { type ConnectionInfo, endpoint, type PortName } from "./connection_file.js";
 import type { Channel } from "./bridge.js";
 import { SocketWriter } from "./socket_writer.js";
-
-export type PortName = "shell_port" | "control_port" | "stdin_port" | "iopub_port" | "hb_port";
 
 export interface SocketsLog {
   warn(fields: object, message: string): void;

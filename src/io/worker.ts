@@ -12,6 +12,8 @@
  *   (stdin_route.ts), so a cell blocked in prompt() gets its answer though the main thread takes
  *   no messages.
  */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import { run } from "../event_loop/run.js";
 import { type Header, Session } from "../messaging/index.js";
@@ -19,9 +21,13 @@ import { killChildren } from "../kernel/children.js";
 import { createLogger } from "../kernel/log.js";
 import { raiseDeadline } from "../shell/attention.js";
 import { AbortWindows } from "./abort_windows.js";
+import { announce } from "./announce.js";
 import type { Outbound, ToMain, ToWorker, WorkerOptions } from "./bridge.js";
 import { Control } from "./control.js";
 import { FailureHold, holdFromEnv } from "./failure_hold.js";
+import { DebugAdapter } from "./debugger/adapter.js";
+import { connectToMainThread } from "./debugger/cdp.js";
+import { CellFiles } from "./debugger/cell_files.js";
 import { Inbound } from "./inbound.js";
 import { LanguageRoute } from "./language_route.js";
 import { OutputWatch } from "./output_watch.js";
@@ -65,6 +71,29 @@ const stdinRoute = new StdinRoute({
   },
 });
 
+/**
+ * The debug adapter (debugger/adapter.ts): debug requests on control, debug events on iopub. It
+ * connects to the main thread's inspector only when a frontend attaches.
+ */
+const debugAdapter = new DebugAdapter({
+  files: new CellFiles((opts.kernelInfo["language_info"] as { file_extension?: string } | undefined)?.file_extension ?? ".ts"),
+  event: (event) => send({ channel: "iopub", msgType: "debug_event", content: event, parent: null }),
+  connect: connectToMainThread,
+  // this file is dist/io/worker.bundle.js (or dist/io/worker.js)
+  kernelRoot: resolve(dirname(fileURLToPath(import.meta.url)), "../.."),
+  attention,
+  log,
+});
+
+/** The last resort: close the sockets, end the cells' processes, end this process. */
+function exitNow(): void {
+  void sockets.close().finally(() => {
+    debugAdapter.close();
+    killChildren();
+    process.kill(process.pid, "SIGKILL");
+  });
+}
+
 const control = new Control({
   send,
   post,
@@ -74,11 +103,8 @@ const control = new Control({
   stdin: stdinRoute,
   abortWindows,
   closing: () => sockets.closed,
-  exitNow: () =>
-    void sockets.close().finally(() => {
-      killChildren();
-      process.kill(process.pid, "SIGKILL");
-    }),
+  debugger: debugAdapter,
+  exitNow,
   log,
 });
 
@@ -179,6 +205,7 @@ function fromMain(m: ToWorker): void {
     case "close":
       language.detach();
       failureHold.releaseAll();
+      debugAdapter.close();
       // Close every socket, then let this thread end by itself: the process must not exit while
       // zeromq still tears down sockets in this thread (that aborts the process).
       void sockets.close().then(() => {
@@ -226,6 +253,26 @@ async function main(): Promise<void> {
   sockets.loop("stdin", stdinLoop);
   sockets.loop("iopub", () => sockets.subscriptions(welcome));
   sockets.loop("hb", () => sockets.heartbeat());
+  if (opts.announce) {
+    // the sockets are served before anyone learns of them
+    const announced = await announce(opts.announce, {
+      connection: opts.connection,
+      ports: bound.ports,
+      actions: {
+        interrupt: () => control.interrupt(),
+        shutdown: () => control.shutdown(false),
+        kill: exitNow,
+        log,
+      },
+    });
+    if ("error" in announced) {
+      await sockets.close();
+      post({ type: "fatal", message: announced.error });
+      port.close();
+      return;
+    }
+    if (announced.commPort) void closed.then(() => announced.commPort?.close());
+  }
   post({ type: "ready", ports: bound.ports });
   await closed;
 }

@@ -10,7 +10,8 @@
  *   awaits rejected, its timers cleared);
  * - errors crossing back name cell frames `In[n]`, as tracebacks do;
  * - comm messages of a thread's code travel with the output of the call that sent them, to the
- *   main thread, which publishes them and routes the frontend's answers back (thread_comms.ts).
+ *   main thread, which publishes them and routes the frontend's answers back (thread_comms.ts,
+ *   handed to the main thread's environment as its `threadComms`).
  */
 import process from "node:process";
 import { threadId } from "node:worker_threads";
@@ -22,18 +23,27 @@ import type { Importer } from "../shell/modules.js";
 import type { Shell } from "../shell/shell.js";
 import { refusingStdin } from "../shell/stdin.js";
 import type { Language } from "./kernel_info.js";
-import { commOutbound, commTargets } from "./thread_cells/thread_comms.js";
 
-export interface CallerEnvironmentOptions {
+/** On the main thread: where the comm messages and comm targets of Caller threads go (thread_cells/thread_comms.ts). */
+export interface ThreadCommSink {
+  /** A comm message of thread `threadId`, with the output of the call that sent it (none: forgotten). */
+  outbound(threadId: number, msg: CommOutbound, out: CellOutput | undefined): void;
+  /** The comm targets thread `threadId` serves now. */
+  targets(threadId: number, names: readonly string[]): void;
+}
+
+export type CallerEnvironmentOptions = {
   cwd: string;
   language: Language;
   /** The thread's Shell, made if need be (source text is cell code: it needs the cells' runtime). */
   shell(): Promise<Shell>;
   /** The Shell if there is one already (for error frames; never makes one). */
   loadedShell(): Shell | undefined;
-  /** The main thread: calls from other threads do not become the destination of stray output. */
-  main: boolean;
-}
+} & (
+  | { main: false }
+  /** The main thread: calls from other threads do not become the destination of stray output; threads' comms go to `threadComms`. */
+  | { main: true; threadComms: ThreadCommSink }
+);
 
 /** Input requests belong to the main thread's cells (docs/stdin.md). */
 const callStdin = refusingStdin("code called from another thread cannot ask for input");
@@ -59,7 +69,7 @@ export function callerEnvironment(options: CallerEnvironmentOptions): ThreadEnvi
       if (event.kind === "custom") {
         // comm messages are never dropped; on the main thread they are published, elsewhere
         // passed on with the output of the call that runs here (to end on the main thread)
-        if (options.main) deliverCustom(event, routed ? out : undefined);
+        if (options.main) deliverCustom(options.threadComms, event, routed ? out : undefined);
         else forwardOf(out)?.(event);
         return;
       }
@@ -76,8 +86,8 @@ export function callerEnvironment(options: CallerEnvironmentOptions): ThreadEnvi
 }
 
 /** The main thread's environment, once its Shell exists. */
-export function useMainThreadEnvironment(shell: Shell, cwd: string, language: Language): void {
-  setThreadEnvironment(callerEnvironment({ cwd, language, shell: async () => shell, loadedShell: () => shell, main: true }));
+export function useMainThreadEnvironment(shell: Shell, cwd: string, language: Language, threadComms: ThreadCommSink): void {
+  setThreadEnvironment(callerEnvironment({ cwd, language, shell: async () => shell, loadedShell: () => shell, main: true, threadComms }));
 }
 
 /** Every Caller thread starts with thread_cells/thread_shell.ts as its setup (its environment, its Shell). */
@@ -135,13 +145,13 @@ export function announceCommTargets(names: string[]): void {
   forwardOf(currentOutput())?.({ kind: "custom", name: "comm_targets", data: { owner: threadId, names } satisfies TargetsEvent });
 }
 
-function deliverCustom(event: Extract<OutputEvent, { kind: "custom" }>, out: CellOutput | undefined): void {
+function deliverCustom(sink: ThreadCommSink, event: Extract<OutputEvent, { kind: "custom" }>, out: CellOutput | undefined): void {
   if (event.name === "comm") {
     const { owner, msg } = event.data as CommEvent;
-    commOutbound(owner, msg, out);
+    sink.outbound(owner, msg, out);
   } else if (event.name === "comm_targets") {
     const { owner, names } = event.data as TargetsEvent;
-    commTargets(owner, names);
+    sink.targets(owner, names);
   }
 }
 

@@ -12,9 +12,8 @@ import { CommRouter, type CommHeader, type CommInbound, type CommManager, type C
 import type { CellOutput } from "../shell/output.js";
 import { registerWidgetTargets, useRemoteWidgetStates, WIDGET_TARGET_NAME, type ManagerState } from "../widgets/index.js";
 import type { InboundRequest } from "../io/bridge.js";
-import { cellOutput } from "./execute_scheduler.js";
 import type { Log } from "./log.js";
-import type { Outbox } from "./outbox.js";
+import { cellOutput, type Outbox } from "./outbox.js";
 
 export interface KernelCommsOptions {
   outbox: Outbox;

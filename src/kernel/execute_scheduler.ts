@@ -15,8 +15,7 @@
  * (io/abort_windows.ts): they are answered with ExecutionAborted and no execution count. It also
  * cancels the shell's other running cells that stop on error, as async-kernel does.
  */
-import type { Header, IExecutePayload } from "../messaging/index.js";
-import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
+import type { IExecutePayload } from "../messaging/index.js";
 import type { ExecuteOutcome, Shell } from "../shell/shell.js";
 import { CellCanceller } from "../shell/cell_canceller.js";
 import { formatError, KernelInterrupt } from "../shell/errors.js";
@@ -25,8 +24,8 @@ import { Envelope, oneLineTraceback } from "../io/envelope.js";
 import { cancelError } from "./cancel.js";
 import { cellSettings, CellSettingsError, stopsOnError, type CellSettings } from "./cell_settings.js";
 import type { Log } from "./log.js";
-import type { Outbox } from "./outbox.js";
-import type { CellInput, StdinRequests } from "./stdin.js";
+import { cellOutput, type Outbox } from "./outbox.js";
+import type { StdinRequests } from "./stdin.js";
 import type { CancelReason } from "./thread_cells/protocol.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
 import { clearTimeout, setImmediate, setTimeout } from "node:timers";
@@ -412,34 +411,4 @@ export class ExecuteScheduler {
     }
     return envelope;
   }
-}
-
-/** Where a cell's output goes: the outbox, with the request as parent (nothing but comm messages when silent). */
-export function cellOutput(outbox: Outbox, parent: Header, silent: boolean, stdin?: CellInput): CellOutput {
-  return {
-    stdin,
-    stream(name, text) {
-      if (!silent) outbox.stream(parent, name, text);
-    },
-    display(data: MimeBundle, opts: DisplayOptions = {}) {
-      if (silent) return;
-      const content: Record<string, unknown> = { data, metadata: opts.metadata ?? {}, transient: {} };
-      if (opts.displayId) content.transient = { display_id: opts.displayId };
-      outbox.publish(opts.update ? "update_display_data" : "display_data", content, parent);
-    },
-    clearOutput(wait) {
-      if (!silent) outbox.publish("clear_output", { wait }, parent);
-    },
-    // Comm messages keep both sides' state in step: they go out even for a silent request.
-    comm(msg) {
-      outbox.pushSoon({
-        channel: "iopub",
-        msgType: msg.msgType,
-        content: msg.content,
-        parent,
-        metadata: msg.metadata,
-        buffers: msg.buffers,
-      });
-    },
-  };
 }

@@ -1,6 +1,6 @@
 /**
  * Interrupt requests across the kernel's threads, in the shared attention memory of the main
- * thread's shell (src/shell/attention.ts: word 0 is the flag the cells' guards read).
+ * thread's shell (its words: src/shared_memory/layout.ts; the flag is the word the cells' guards read).
  *
  * An interrupt may be asked for by the I/O worker (`interrupt_request`), by the SIGINT watcher
  * (a signal while no cell evaluation watches), or found by the main thread itself (a
@@ -13,24 +13,16 @@
  * self-sent signals are counted and taken back by their catcher.
  */
 import process from "node:process";
-import { ATTENTION_INTERRUPT, ATTENTION_NONE } from "../shell/attention.js";
+import { AttentionFlag, AttentionWord } from "../shared_memory/layout.js";
 
 // Taken now: on the main thread a cell may declare a global of the same name (cells share its realm).
 const { add, compareExchange, load, store } = Atomics;
-
-/**
- * Word 0: the shell's attention flag; 1: interrupt requests made; 2: self-sent SIGINTs not yet
- * caught; 5: requests the main thread has acted on (words 3, 4 and 6 are attention.ts's).
- */
-const FLAG = 0;
-const REQUESTS = 1;
-const SELF_SIGNALS = 2;
-const HANDLED = 5;
+const { FLAG, REQUESTS, SELF_SIGNALS, HANDLED } = AttentionWord;
 
 /** Ask for an interrupt: the cells' guards throw from now on, until the main thread acts. */
 export function requestInterrupt(words: Int32Array): number {
   // The flag first: whoever sees the new count lowers the flag after it was raised, never before.
-  store(words, FLAG, ATTENTION_INTERRUPT);
+  store(words, FLAG, AttentionFlag.INTERRUPT);
   return add(words, REQUESTS, 1) + 1;
 }
 
@@ -74,8 +66,8 @@ export class InterruptLedger {
     this.handled = requested;
     store(this.words, HANDLED, requested);
     // (a deadline raised meanwhile stays up)
-    compareExchange(this.words, FLAG, ATTENTION_INTERRUPT, ATTENTION_NONE);
-    if (load(this.words, REQUESTS) !== requested) store(this.words, FLAG, ATTENTION_INTERRUPT);
+    compareExchange(this.words, FLAG, AttentionFlag.INTERRUPT, AttentionFlag.NONE);
+    if (load(this.words, REQUESTS) !== requested) store(this.words, FLAG, AttentionFlag.INTERRUPT);
     return true;
   }
 }

@@ -138,13 +138,8 @@ export class Kernel {
       // The shell first: with it come the comms that thread cells' comms are routed through.
       const [{ ThreadCells }] = await Promise.all([import("./thread_cells/threads.js"), this.getShell()]);
       if (this.shuttingDown) throw new Error("the kernel is shutting down");
-      this.threadCells ??= new ThreadCells({
-        cwd: this.options.cwd,
-        language: this.options.language,
-        log: this.log,
-        semicolonHidesResult: this.options.semicolonHidesResult === true,
-        npmInstall: this.options.npmInstall,
-      });
+      // (the Caller threads they run in were configured with the shell)
+      this.threadCells ??= new ThreadCells();
     }
     return this.threadCells;
   }
@@ -314,7 +309,10 @@ export class Kernel {
         this.options.semicolonHidesResult === true,
         this.options.npmInstall !== false,
       );
-      useMainThreadEnvironment(shell, this.options.cwd, this.options.language);
+      useMainThreadEnvironment(shell, this.options.cwd, this.options.language, {
+        outbound: threadComms.commOutbound,
+        targets: threadComms.commTargets,
+      });
       this.shell = shell;
       return shell;
     });
@@ -403,14 +401,16 @@ export class Kernel {
    */
   private onStrayError(err: unknown, kind: string): void {
     try {
-      // a callback stopped by an interrupt is what the user asked for, not a kernel problem
-      const text = strayErrorText(err);
-      if (text.startsWith("KernelInterrupt")) this.log.debug({ error: text }, kind);
-      else this.log.warn({ error: text }, kind);
       // No shell yet: no cell has run, so there is no cell to show it on.
-      if (!this.shell || !this.currentOutput) return;
+      const out = this.shell && this.currentOutput?.();
       // the shell names cell frames `In[n]:line:column`
-      this.currentOutput()?.stream("stderr", `${kind}: ${this.shell.errorText(err)}\n`);
+      if (this.shell && out) out.stream("stderr", `${kind}: ${this.shell.errorText(err)}\n`);
+      // Shown to the user as their cell's output, it is no kernel warning: the kernel's stderr is
+      // what jupyter console, `run` and CI logs show. Shown nowhere, it is logged for someone to
+      // see, unless a callback was stopped by an interrupt (what the user asked for).
+      const text = strayErrorText(err);
+      if (out || text.startsWith("KernelInterrupt")) this.log.debug({ error: text }, kind);
+      else this.log.warn({ error: text }, kind);
     } catch {
       // reporting must not be what ends the kernel
     }

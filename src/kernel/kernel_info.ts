@@ -24,6 +24,8 @@ export type Language = "typescript" | "javascript";
 export const SUPPORTED_FEATURES: string[] = [
   // JEP 91: create/delete/list_subshell on control, `subshell_id` in shell request headers.
   "kernel subshells",
+  // debug_request / debug_event (messaging 5.5): the debug adapter in the I/O worker (src/io/debugger)
+  "debugger",
 ];
 
 export function kernelInfo(language: Language): Record<string, unknown> {
@@ -50,7 +52,8 @@ export function kernelInfo(language: Language): Record<string, unknown> {
       { text: "TypeScript handbook", url: "https://www.typescriptlang.org/docs/handbook/" },
       { text: "Node.js API", url: "https://nodejs.org/api/" },
     ],
-    debugger: false,
+    // (deprecated by supported_features in 5.5; JupyterLab and older clients read it)
+    debugger: true,
     supported_features: SUPPORTED_FEATURES,
     status: "ok",
   };

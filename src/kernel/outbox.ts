@@ -2,12 +2,15 @@
  * Messages from the main thread to the I/O worker, batched: everything emitted within one turn
  * of the event loop goes in one postMessage, in order. Consecutive writes to the same stream of
  * the same request are merged into one `stream` message, as ipykernel's buffered streams do.
+ * `cellOutput` is a request's CellOutput (what the shell emits through) over the outbox.
  */
 import { performance } from "node:perf_hooks";
 import type { Header } from "../messaging/index.js";
+import type { CellOutput, DisplayOptions, MimeBundle } from "../shell/output.js";
 import type { Outbound, ToWorker } from "../io/bridge.js";
 import { setImmediate } from "node:timers";
 import { outputHandedOver, outputPending } from "../shell/attention.js";
+import type { CellInput } from "./stdin.js";
 
 /** Flush at once past this much buffered stream text, so memory and latency stay bounded. */
 const MAX_BUFFERED = 1 << 20;
@@ -107,4 +110,34 @@ export class Outbox {
     this.scheduled = true;
     setImmediate(this.endOfTurn);
   }
+}
+
+/** Where a cell's output goes: the outbox, with the request as parent (nothing but comm messages when silent). */
+export function cellOutput(outbox: Outbox, parent: Header, silent: boolean, stdin?: CellInput): CellOutput {
+  return {
+    stdin,
+    stream(name, text) {
+      if (!silent) outbox.stream(parent, name, text);
+    },
+    display(data: MimeBundle, opts: DisplayOptions = {}) {
+      if (silent) return;
+      const content: Record<string, unknown> = { data, metadata: opts.metadata ?? {}, transient: {} };
+      if (opts.displayId) content.transient = { display_id: opts.displayId };
+      outbox.publish(opts.update ? "update_display_data" : "display_data", content, parent);
+    },
+    clearOutput(wait) {
+      if (!silent) outbox.publish("clear_output", { wait }, parent);
+    },
+    // Comm messages keep both sides' state in step: they go out even for a silent request.
+    comm(msg) {
+      outbox.pushSoon({
+        channel: "iopub",
+        msgType: msg.msgType,
+        content: msg.content,
+        parent,
+        metadata: msg.metadata,
+        buffers: msg.buffers,
+      });
+    },
+  };
 }

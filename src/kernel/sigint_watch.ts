@@ -5,9 +5,10 @@
  */
 import { URL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { newSigintControl, SigintControl, SigintControlWord } from "../shared_memory/layout.js";
 
 export interface SigintWorkerData {
-  /** [0] = 1: end; [1] = 1: arm. */
+  /** The SigintControlWord words: end, arm. */
   control: SharedArrayBuffer;
   /** The main shell's attention memory. */
   attention: SharedArrayBuffer;
@@ -36,8 +37,12 @@ export function watchSigint(
   wake: SharedArrayBuffer,
   onFailure: (err: unknown) => void,
 ): SigintWatch {
-  const shared = new SharedArrayBuffer(8);
+  const shared = newSigintControl();
   const flag = new Int32Array(shared);
+  const raise = (word: number) => {
+    Atomics.store(flag, word, SigintControl.RAISED);
+    Atomics.notify(flag, word);
+  };
   const workerData: SigintWorkerData = { control: shared, attention: attention.buffer as SharedArrayBuffer, wake };
   const worker = new Worker(new URL("./sigint_worker.js", import.meta.url), { workerData, stdout: false, stderr: false });
   worker.unref();
@@ -56,17 +61,14 @@ export function watchSigint(
   });
   worker.once("online", () => {
     beforeArming();
-    Atomics.store(flag, 1, 1);
-    Atomics.notify(flag, 1);
+    raise(SigintControlWord.ARM);
   });
   return {
     armed,
     stop() {
       stopped = true;
-      Atomics.store(flag, 0, 1);
-      Atomics.notify(flag, 0);
-      Atomics.store(flag, 1, 1);
-      Atomics.notify(flag, 1);
+      raise(SigintControlWord.END);
+      raise(SigintControlWord.ARM);
     },
   };
 }

@@ -16,15 +16,17 @@
  * itself, see interrupts.ts): the main thread may be stuck in a cell's code after an `await`,
  * which only the flag can stop.
  *
- * Shared flags: [0] = 1 asks this thread to end; [1] = 1 lets it arm (the main thread first drops
- * its own SIGINT listener: libuv resets SIGINT to its default when the last listener goes, which
- * would undo the watchdog's handler if that came after).
+ * Control words (src/shared_memory/layout.ts SigintControlWord): END raised asks this thread to
+ * end; ARM raised lets it arm (the main thread first drops its own SIGINT listener: libuv resets
+ * SIGINT to its default when the last listener goes, which would undo the watchdog's handler if
+ * that came after).
  *
  * Each SIGINT also bumps the stdin wake words (stdin_wake.ts): a cell blocked in prompt() takes no
  * messages, so the report alone would never reach it.
  */
 import vm from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
+import { SigintControl, SigintControlWord } from "../shared_memory/layout.js";
 import { sigintCaught } from "./interrupts.js";
 import type { SigintWorkerData } from "./sigint_watch.js";
 import { countSigint } from "./stdin_wake.js";
@@ -38,7 +40,7 @@ const interrupted = (err: unknown) => (err as { code?: string }).code === "ERR_S
 
 /** Run `script` under breakOnSigint again and again, reporting each SIGINT, until asked to end. */
 function watch(script: vm.Script, context: vm.Context): void {
-  while (Atomics.load(flag, 0) === 0) {
+  while (Atomics.load(flag, SigintControlWord.END) === SigintControl.LOWERED) {
     try {
       script.runInContext(context, { breakOnSigint: true });
     } catch (err) {
@@ -51,7 +53,7 @@ function watch(script: vm.Script, context: vm.Context): void {
 }
 
 const inner = vm.createContext({ Atomics, flag });
-const wait = new vm.Script("Atomics.wait(flag, 0, 0)");
+const wait = new vm.Script(`Atomics.wait(flag, ${SigintControlWord.END}, ${SigintControl.LOWERED})`);
 // The outer watch runs the inner one: while the inner one is re-armed, the outer one watches.
 const outer = vm.createContext({
   watchInner: () => {
@@ -60,5 +62,5 @@ const outer = vm.createContext({
   },
 });
 
-Atomics.wait(flag, 1, 0);
+Atomics.wait(flag, SigintControlWord.ARM, SigintControl.LOWERED);
 watch(new vm.Script("watchInner()"), outer);

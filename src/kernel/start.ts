@@ -5,15 +5,27 @@
  * zeromq and binds the sockets, the longest step) is spawned first, and the main thread loads the
  * rest of the kernel while it boots.
  */
+import { writeFileSync } from "node:fs";
 import process from "node:process";
-import { ConnectionFileError, connectionFileExposure, readConnectionFile } from "../io/connection_file.js";
-import { newAttention } from "../shell/attention.js";
+import type { Announce } from "../io/announce.js";
+import {
+  ConnectionFileError,
+  type ConnectionInfo,
+  connectionFileExposure,
+  connectionFileText,
+  readConnectionFile,
+} from "../io/connection_file.js";
+import { readRegistrationFile, registrationTimeout } from "../io/registration.js";
+import { newAttention } from "../shared_memory/layout.js";
 import { spawnIoWorker } from "../io/spawn.js";
 import { kernelInfo, type Language } from "./kernel_info.js";
 import { createLogger, resolveLogLevel } from "./log.js";
 
 export interface StartOptions {
-  connectionFile: string;
+  /** A connection file, or a JEP 66 registration file (the kernel picks its ports and registers them). */
+  connectionFile?: string;
+  /** `launch` (a gateway): the connection the launcher made, and whom to tell. */
+  launch?: { connection: ConnectionInfo; announce: Announce; warnings: string[] };
   logLevel?: string;
   language?: Language;
   /** Event-loop settings for the main thread (backend, optional host loop). */
@@ -32,10 +44,13 @@ export interface StartOptions {
 export async function startKernel(options: StartOptions): Promise<number> {
   const level = resolveLogLevel(options.logLevel);
   const log = createLogger(level, "ts-async-kernel");
-  const connection = readConnectionFile(options.connectionFile);
-  const exposure = connectionFileExposure(options.connectionFile);
-  if (exposure && options.privateConnectionFile) throw new ConnectionFileError(`${exposure} (refused: --private-connection-file)`);
-  if (exposure) log.warn(exposure);
+  const { connection, announce, writeTo } = kernelFile(options);
+  if (options.connectionFile) {
+    const exposure = connectionFileExposure(options.connectionFile);
+    if (exposure && options.privateConnectionFile) throw new ConnectionFileError(`${exposure} (refused: --private-connection-file)`);
+    if (exposure) log.warn(exposure);
+  }
+  for (const warning of options.launch?.warnings ?? []) log.warn(warning);
   if (connection.key === "") {
     log.warn(
       { connectionFile: options.connectionFile },
@@ -52,6 +67,7 @@ export async function startKernel(options: StartOptions): Promise<number> {
     kernelInfo: info,
     languageService: true,
     attention: attention.buffer as SharedArrayBuffer,
+    ...(announce ? { announce } : {}),
   });
   const [{ run }, { Kernel }] = await Promise.all([import("../event_loop/run.js"), import("./kernel.js")]);
   const settings: { backend: string; loop?: string } = { backend: options.backend ?? "node" };
@@ -70,10 +86,31 @@ export async function startKernel(options: StartOptions): Promise<number> {
         npmInstall: options.npmInstall,
       });
       const ports = await kernel.start();
-      log.info({ ports, connectionFile: options.connectionFile }, "kernel started");
+      // JEP 66: the kernel writes its connection info for other clients (readable by its owner only)
+      if (writeTo) writeFileSync(writeTo, connectionFileText({ ...connection, ...ports }), { mode: 0o600 });
+      log.info({ ports, connectionFile: options.connectionFile, wrote: writeTo }, "kernel started");
       return kernel.closed;
     },
     [],
     settings,
   );
+}
+
+/** The connection to bind, whom to announce it to, and where to write it once bound. */
+function kernelFile(options: StartOptions): { connection: ConnectionInfo; announce?: Announce; writeTo?: string } {
+  if (options.launch) return { connection: options.launch.connection, announce: options.launch.announce };
+  const file = options.connectionFile;
+  if (!file) throw new ConnectionFileError("no connection file given");
+  const registration = readRegistrationFile(file);
+  if (!registration) return { connection: readConnectionFile(file) };
+  return {
+    connection: registration.connection,
+    announce: { registration: registration.registration, timeoutMs: registrationTimeout() },
+    writeTo: registeredConnectionFile(file),
+  };
+}
+
+/** Where a registered kernel writes its connection file: beside the registration file. */
+export function registeredConnectionFile(registrationFile: string): string {
+  return `${registrationFile.replace(/\.json$/i, "")}-connection.json`;
 }

@@ -21,7 +21,7 @@ import type { Header } from "../messaging/index.js";
 import { CellTimeout, KernelInterrupt } from "../shell/errors.js";
 import { StdinUnavailable, type CellStdin, type StdinCaller } from "../shell/stdin.js";
 import type { StdinAnswer, ToWorker } from "../io/bridge.js";
-import { createWakeBuffer, SIGINTS, WAKE } from "./stdin_wake.js";
+import { newStdinWake, StdinWakeWord } from "../shared_memory/layout.js";
 
 export interface StdinOptions {
   /** Post to the I/O worker. */
@@ -39,7 +39,7 @@ interface Pending {
 
 export class StdinRequests {
   /** Shared with the I/O worker and the SIGINT watcher (stdin_wake.ts). */
-  readonly wakeBuffer = createWakeBuffer();
+  readonly wakeBuffer = newStdinWake();
   private readonly words = new Int32Array(this.wakeBuffer);
   private readonly port: MessagePort;
   private readonly pending = new Map<number, Pending>();
@@ -80,12 +80,12 @@ export class StdinRequests {
 
   /** @internal Block until the answer comes, a SIGINT, or the cell's timeout. */
   askSync(cell: CellInput, prompt: string, password: boolean, caller: StdinCaller): string {
-    const sigints = Atomics.load(this.words, SIGINTS);
+    const sigints = Atomics.load(this.words, StdinWakeWord.SIGINTS);
     const id = this.register(cell, { cell, caller });
     this.send(id, cell, prompt, password);
     try {
       for (;;) {
-        const seen = Atomics.load(this.words, WAKE);
+        const seen = Atomics.load(this.words, StdinWakeWord.WAKE);
         for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) {
           const answer = m.message as StdinAnswer;
           if (answer.id !== id) {
@@ -96,14 +96,14 @@ export class StdinRequests {
           if ("error" in answer) throw new StdinUnavailable(`${caller}() was called, but ${answer.error}`);
           return answer.value;
         }
-        if (Atomics.load(this.words, SIGINTS) !== sigints) throw new KernelInterrupt();
+        if (Atomics.load(this.words, StdinWakeWord.SIGINTS) !== sigints) throw new KernelInterrupt();
         const { timeout } = cell;
         if (!timeout) {
-          Atomics.wait(this.words, WAKE, seen);
+          Atomics.wait(this.words, StdinWakeWord.WAKE, seen);
         } else {
           const left = timeout.deadline - performance.now();
           if (left <= 0) throw new CellTimeout(timeout.seconds);
-          Atomics.wait(this.words, WAKE, seen, left);
+          Atomics.wait(this.words, StdinWakeWord.WAKE, seen, left);
         }
       }
     } finally {

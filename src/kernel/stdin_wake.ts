@@ -3,17 +3,12 @@
  * the main thread cannot take messages. Two threads wake it: the I/O worker, when it has posted an
  * answer, and the SIGINT watcher (sigint_worker.ts), when it catches a SIGINT, which then is an
  * interrupt of the prompt (a SIGINT during a cell's synchronous part breaks the wait by itself:
- * vm `breakOnSigint` terminates the evaluation, Atomics.wait included).
+ * vm `breakOnSigint` terminates the evaluation, Atomics.wait included). The words and who
+ * writes them: src/shared_memory/layout.ts (StdinWakeWord).
  */
+import { StdinWakeWord } from "../shared_memory/layout.js";
 
-/** Bumped, with a notify, whenever the waiting thread should look again. */
-export const WAKE = 0;
-/** SIGINTs the watcher caught; a wait that sees it change was interrupted. */
-export const SIGINTS = 1;
-
-export function createWakeBuffer(): SharedArrayBuffer {
-  return new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
-}
+const { WAKE, SIGINTS } = StdinWakeWord;
 
 export function wakeUp(words: Int32Array): void {
   Atomics.add(words, WAKE, 1);

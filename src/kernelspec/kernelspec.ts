@@ -29,7 +29,33 @@ export interface SpecOptions {
   semicolonHidesResult?: boolean;
   /** Cells' `npm:` imports never install (`--no-npm-install`; also `TS_ASYNC_KERNEL_NPM_INSTALL=off`). */
   noNpmInstall?: boolean;
+  /**
+   * A kernelspec for Jupyter Enterprise Gateway / gateway_provisioners (`install --gateway`): the
+   * argv is our `launch` with the gateway's placeholders, the metadata names the provisioner.
+   */
+  gateway?: { provisioner?: string; config?: Record<string, unknown> };
 }
+
+/** The provisioner of `install --gateway` unless told otherwise: kernels on hosts reached over SSH (or this one). */
+export const DEFAULT_PROVISIONER = "distributed-provisioner";
+
+/**
+ * The gateway's placeholders (gateway_provisioners `remote_provisioner.py` `pre_launch`; Enterprise
+ * Gateway substitutes the first four, and leaves `{transport_encryption}` as it is, which `launch`
+ * reads as no encryption asked).
+ */
+const GATEWAY_ARGV = [
+  "--kernel-id",
+  "{kernel_id}",
+  "--port-range",
+  "{port_range}",
+  "--response-address",
+  "{response_address}",
+  "--public-key",
+  "{public_key}",
+  "--transport-encryption",
+  "{transport_encryption}",
+];
 
 export function validateName(name: string): string {
   if (!/^[a-z0-9._-]+$/i.test(name)) {
@@ -39,7 +65,9 @@ export function validateName(name: string): string {
 }
 
 export function kernelJson(options: SpecOptions): Record<string, unknown> {
-  const argv = [process.execPath, CLI, "start", "-f", "{connection_file}"];
+  const argv = options.gateway
+    ? [process.execPath, CLI, "launch", ...GATEWAY_ARGV]
+    : [process.execPath, CLI, "start", "-f", "{connection_file}"];
   if (options.language && options.language !== "typescript") argv.push("--language", options.language);
   if (options.logLevel) argv.push("--log-level", options.logLevel);
   if (options.backend) argv.push("--backend", options.backend);
@@ -51,15 +79,28 @@ export function kernelJson(options: SpecOptions): Record<string, unknown> {
   const language = options.language ?? "typescript";
   return {
     argv,
-    display_name: options.displayName ?? (language === "typescript" ? DEFAULT_DISPLAY_NAME : "JavaScript (async)"),
+    display_name:
+      options.displayName ??
+      `${language === "typescript" ? DEFAULT_DISPLAY_NAME : "JavaScript (async)"}${options.gateway ? " on a gateway" : ""}`,
     language,
     // message mode works everywhere (no process-group signals needed); SIGINT is handled too.
     interrupt_mode: options.interruptMode ?? "message",
     env: { ...KERNEL_ENV },
     metadata: {
-      debugger: false,
+      // JupyterLab offers its debugger panel for kernels whose kernelspec says so (debugger service isAvailable)
+      debugger: true,
       // jupyter_client 8.9+ provisions CurveZMQ keys for kernels that say they take them
+      // (gateway_provisioners 0.5+ asks the launcher for them: `--transport-encryption`)
       supported_encryption: ["curve"],
+      ...(options.gateway
+        ? {
+            // selects the gateway's provisioner (jupyter_client kernel_provisioner, an entry point of gateway_provisioners)
+            kernel_provisioner: {
+              provisioner_name: options.gateway.provisioner ?? DEFAULT_PROVISIONER,
+              config: options.gateway.config ?? {},
+            },
+          }
+        : {}),
       ts_async_kernel: {
         backend: options.backend ?? "node",
         loop: options.loop ?? null,

@@ -19,7 +19,7 @@ import {
   setInterval as nodeSetInterval,
   setTimeout as nodeSetTimeout,
 } from "node:timers";
-import { ATTENTION_DEADLINE, ATTENTION_FLUSH, ATTENTION_INTERRUPT, ATTENTION_NONE, DEADLINE_WORD } from "./attention.js";
+import { AttentionFlag, AttentionWord } from "../shared_memory/layout.js";
 import { currentScope, type CellScope } from "./cell_scope.js";
 import { CellTimeout, KernelInterrupt } from "./errors.js";
 
@@ -31,7 +31,7 @@ export class CellRuntime {
   readonly flag: Int32Array;
   /** The cells' own `require`, `module`, `__filename`, `__dirname` and timer functions (rewrite.ts CELL_LOCALS). */
   readonly locals: Readonly<Record<string, unknown>>;
-  /** Hands over the output this thread holds (a guard calls it when asked: ATTENTION_FLUSH). */
+  /** Hands over the output this thread holds (a guard calls it when asked: AttentionFlag.FLUSH). */
   flushOutput?: () => void;
   /** The modules the REPL script about to run imports, read by its first line (`__tsak_m(k)`). */
   modules: readonly unknown[] = [];
@@ -46,17 +46,19 @@ export class CellRuntime {
    * code of the cell whose deadline passed). Keeps throwing until the flag is lowered.
    */
   readonly check = (): void => {
-    const attention = load(this.flag, 0);
-    if (attention === ATTENTION_INTERRUPT) throw new KernelInterrupt();
-    if (attention === ATTENTION_FLUSH) {
+    const attention = load(this.flag, AttentionWord.FLAG);
+    if (attention === AttentionFlag.INTERRUPT) throw new KernelInterrupt();
+    if (attention === AttentionFlag.FLUSH) {
       // whoever flushes lowers the flag; without a flusher, lower it here
       if (this.flushOutput) this.flushOutput();
-      else compareExchange(this.flag, 0, ATTENTION_FLUSH, ATTENTION_NONE);
+      else compareExchange(this.flag, AttentionWord.FLAG, AttentionFlag.FLUSH, AttentionFlag.NONE);
       return;
     }
-    if (attention === ATTENTION_DEADLINE) {
+    if (attention === AttentionFlag.DEADLINE) {
       const deadline = currentScope()?.deadline;
-      if (deadline !== undefined && deadline.token === load(this.flag, DEADLINE_WORD)) throw new CellTimeout(deadline.seconds);
+      if (deadline !== undefined && deadline.token === load(this.flag, AttentionWord.DEADLINE_TOKEN)) {
+        throw new CellTimeout(deadline.seconds);
+      }
     }
   };
 
@@ -84,11 +86,11 @@ export class CellRuntime {
   readonly module = (k: number): unknown => this.modules[k];
 
   clearAttention(): void {
-    store(this.flag, 0, ATTENTION_NONE);
+    store(this.flag, AttentionWord.FLAG, AttentionFlag.NONE);
   }
 
   get attention(): number {
-    return load(this.flag, 0);
+    return load(this.flag, AttentionWord.FLAG);
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
-import type { CellOutput } from "./output.js";
+import type { CellOutput } from "./cell_output.js";
 import { installInspection } from "./inspection.js";
 
 type Timer = NodeJS.Timeout | NodeJS.Immediate;

@@ -10,6 +10,9 @@
  * are forgotten (frames keep the script's file name).
  */
 import { cellPositionMap, CellSyntaxError, originalText, type CellPositionMap, type TransformOptions } from "./transform/index.js";
+import { scriptName } from "./script_name.js";
+
+export { scriptName } from "./script_name.js";
 
 /** Taken at load: a cell may replace the global `Error` (cells run in this realm). */
 const BuiltinError = Error;
@@ -75,6 +78,31 @@ export class CellRegistry {
   /** Which cell a script file name belongs to, if it is one of ours. */
   nameOf(file: string): string | undefined {
     return this.cells.get(file)?.name;
+  }
+
+  /**
+   * Where a script position is in its cell, for the debugger (debug_view.ts): the cell's name,
+   * its source when still kept, and the cell's line and column (1-based; the column only when it
+   * can be mapped). `line` and `column` are 1-based, as in stack frames. undefined for a file
+   * that is not a cell, or a position on the script's own lines.
+   */
+  locate(file: string, line: number, column: number): { name: string; source?: string; line: number; column?: number } | undefined {
+    const cell = this.cells.get(file);
+    if (cell === undefined) return undefined;
+    const at = this.position(file, cell, line, column);
+    if (at === undefined) return undefined;
+    return cell.source === undefined ? { name: cell.name, ...at } : { name: cell.name, source: cell.source, ...at };
+  }
+
+  /**
+   * For a cell whose script has lines of its own (tsc compiled it), where each of its lines is
+   * in the script (CellPositionMap.scriptLinesOfCell); undefined for a file that is not a kept
+   * cell. For the debugger's breakpoints (debug_view.ts).
+   */
+  scriptLines(file: string): number[] | undefined {
+    const cell = this.cells.get(file);
+    const map = cell === undefined ? undefined : this.mapOf(file, cell);
+    return map === undefined ? undefined : Array.from(map.scriptLinesOfCell());
   }
 
   /**
@@ -198,17 +226,6 @@ export class CellRegistry {
       if (this.cells.size > this.limits.entries) this.cells.delete(file);
     }
   }
-}
-
-/**
- * A file name from the cell's source (FNV-1a and length): stable across runs of the same cell.
- * From the source, not the script: cells differing only in types have the same script, and their
- * columns differ.
- */
-export function scriptName(source: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < source.length; i++) h = Math.imul(h ^ source.charCodeAt(i), 0x01000193);
-  return `cell-${(h >>> 0).toString(16).padStart(8, "0")}-${source.length}`;
 }
 
 function countLines(text: string): number {

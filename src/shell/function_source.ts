@@ -11,18 +11,13 @@
  * instrumentation is taken out of the text itself. It looks native to whoever inspects it.
  */
 import { demangle } from "./notebook_names.js";
-import { AWAIT, CHECK, FLAG, ITERATE } from "./transform/rewrite.js";
+import { AWAIT, GUARD, GUARD_ELSE, GUARD_EXPR, ITERATE } from "./transform/rewrite.js";
 
 const MARKER = "__tsak_";
 const INSTALLED = Symbol.for("ts-async-kernel.function-source");
 
 /** The guard texts rewrite.ts inserts (longest first: one contains another). */
-const GUARDS = [
-  `if (${FLAG}[0] !== 0 && ${CHECK}()); else `,
-  `${FLAG}[0] !== 0 && ${CHECK}() ? 0 : `,
-  `;if (${FLAG}[0] !== 0) ${CHECK}();`,
-  `if (${FLAG}[0] !== 0) ${CHECK}();`,
-];
+const GUARDS = [GUARD_ELSE, GUARD_EXPR, `;${GUARD}`, GUARD];
 
 /**
  * Replace `Function.prototype.toString` in this realm (once; a later call changes where cell

@@ -5,31 +5,10 @@
  */
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import type { CommOutbound } from "../comm/protocol.js";
+import type { CellOutput } from "./cell_output.js";
 import { CellScope, currentScope } from "./cell_scope.js";
-import type { CellStdin } from "./stdin.js";
 
-export type MimeBundle = Record<string, unknown>;
-
-export interface DisplayOptions {
-  metadata?: Record<string, unknown>;
-  /** `transient.display_id`: lets a later update replace this output. */
-  displayId?: string;
-  update?: boolean;
-}
-
-export interface CellOutput {
-  stream(name: "stdout" | "stderr", text: string): void;
-  display(data: MimeBundle, options?: DisplayOptions): void;
-  clearOutput(wait: boolean): void;
-  /** Where the cell's input(), prompt() and confirm() ask (stdin.ts); none: they fail and say so. */
-  stdin?: CellStdin;
-  /**
-   * A comm message sent by code running for this request (a cell, or the handler of a frontend
-   * comm message): published with the request as parent, also when the request is silent.
-   */
-  comm?(msg: CommOutbound): void;
-}
+export type { CellOutput, DisplayOptions, MimeBundle } from "./cell_output.js";
 
 let fallback: CellOutput | undefined;
 

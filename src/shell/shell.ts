@@ -27,7 +27,6 @@ import { errorLine } from "../messaging/traceback.js";
 import vm from "node:vm";
 import { createRequire } from "node:module";
 import { types } from "node:util";
-import { Console } from "node:console";
 import process from "node:process";
 import { setImmediate } from "node:timers";
 import { dirname } from "node:path";
@@ -45,7 +44,8 @@ import {
 import { notebookSettings } from "./tsconfig.js";
 import { useNotebookDir } from "./jsx_render.js";
 import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL } from "./transform/rewrite.js";
-import { currentOutput, routedStream, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
+import { cellConsole } from "./cell_console.js";
+import { currentOutput, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
 import { resultOf, showValue, complainTo } from "./display.js";
 import { showCellFrames } from "./inspection.js";
 import { clearOutput, confirm, display, input, prompt, updateDisplay, widgets } from "./kernel_module.js";
@@ -55,10 +55,12 @@ import { completeAt, inspectAt, type CompletionReply, type InspectionReply } fro
 import { CellRegistry } from "./cells.js";
 import { CellScope, currentScope, liveScopes } from "./cell_scope.js";
 import { CellRuntime, trackedTimers } from "./cell_runtime.js";
-import { evaluationBegins, evaluationEnds, newAttention } from "./attention.js";
+import { evaluationBegins, evaluationEnds } from "./attention.js";
+import { newAttention } from "../shared_memory/layout.js";
 import type { CancelSignal } from "./cell_canceller.js";
 import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
 import { demangle, NotebookNames } from "./notebook_names.js";
+import { DEBUG_VIEW_GLOBAL, type DebugView, MOVED_LINES_MARK } from "./debug_view.js";
 import { installFunctionSource, scriptText } from "./function_source.js";
 import { denoForCells } from "./deno.js";
 import { beginCell, cellEnd, finishCell, installDollar, type CellEnd } from "./ijavascript.js";
@@ -169,13 +171,8 @@ export class Shell {
     this.runtime = new CellRuntime(options.attention ?? newAttention(), locals);
     this.evaluator = Evaluator.realm;
     if (options.flushOutput) this.runtime.flushOutput = options.flushOutput;
-    const fallbackWrite = (name: "stdout" | "stderr") => (text: string) => process[name].write(text);
     const globals: Record<string, unknown> = {
-      console: new Console({
-        stdout: routedStream("stdout", fallbackWrite("stdout")) as unknown as NodeJS.WritableStream,
-        stderr: routedStream("stderr", fallbackWrite("stderr")) as unknown as NodeJS.WritableStream,
-        colorMode: false,
-      }),
+      console: cellConsole((name, text) => process[name].write(text)),
       display,
       updateDisplay,
       clearOutput,
@@ -204,6 +201,30 @@ export class Shell {
     showCellFrames(this.renameFrames, this.internalPaths);
     installFunctionSource((text) => this.cells.functionText(text)?.js);
     this.declareRuntime();
+    Object.defineProperty(globalThis, DEBUG_VIEW_GLOBAL, {
+      value: this.debugView(),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+
+  /** What the debug adapter in the I/O worker asks of this thread (debug_view.ts). */
+  private debugView(): DebugView {
+    return {
+      scriptLines: (file) => this.cells.scriptLines(file) ?? null,
+      locate: (positions) =>
+        positions.map(([file, line, column]) => {
+          const at = this.cells.locate(file, line, column);
+          return at === undefined ? null : at;
+        }),
+      notebook: () => {
+        const values: Record<string, unknown> = Object.create(null);
+        for (const [name, id] of this.names.declared()) values[name] = this.valueOf(id);
+        return values;
+      },
+      flush: () => this.runtime.flushOutput?.(),
+    };
   }
 
   /**
@@ -425,13 +446,15 @@ export class Shell {
     const t = transformCell(code, this.transformOptions());
     // Same source, same file name: a `script` cell run again is not compiled again.
     const filename = this.cells.add(code, cellName);
+    // a script whose lines are not the cell's says so, for a debugger (debug_view.ts)
+    const script = t.linesKept ? t.code : t.code + MOVED_LINES_MARK;
     const run: RunOptions = { breakOnSigint: this.breakOnSigint };
     if (timeoutSeconds) run.timeout = Math.max(1, Math.round(timeoutSeconds * 1000));
     if (t.mode === "script") {
       let value: unknown;
       evaluationBegins(this.runtime.flag);
       try {
-        value = this.evaluator.runScript(t.code, filename, run);
+        value = this.evaluator.runScript(script, filename, run);
       } catch (err) {
         if (isInstance(err, ScriptCompileError)) {
           const { error } = err as ScriptCompileError;
@@ -453,7 +476,7 @@ export class Shell {
     let done: Promise<void>;
     evaluationBegins(this.runtime.flag);
     try {
-      done = this.evaluator.runRepl(t.code, filename, run);
+      done = this.evaluator.runRepl(script, filename, run);
     } finally {
       evaluationEnds(this.runtime.flag);
       this.runtime.modules = [];

@@ -10,22 +10,14 @@
  * sent `allow_stdin: false`, a cell that has finished) the functions fail with `StdinUnavailable`,
  * which says why.
  */
+import type { CellStdin, StdinCaller } from "./cell_output.js";
 import { currentOutput } from "./output.js";
+
+export type { CellStdin, StdinCaller } from "./cell_output.js";
 
 export interface InputOptions {
   /** The frontend hides what is typed (a password field). */
   password?: boolean;
-}
-
-/** The cell-facing function that asked: named in errors. */
-export type StdinCaller = "input" | "prompt" | "confirm";
-
-/** How a cell asks its frontend for a line of input; the kernel gives each running cell one. */
-export interface CellStdin {
-  /** Send an input_request; resolves with the frontend's answer. */
-  ask(prompt: string, password: boolean, caller: StdinCaller): Promise<string>;
-  /** The same, blocking this thread until the answer comes (or an interrupt). */
-  askSync(prompt: string, password: boolean, caller: StdinCaller): string;
 }
 
 /** input(), prompt() or confirm() where no input can be asked for; the message says why. */

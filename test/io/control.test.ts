@@ -3,7 +3,7 @@ import type { Outbound, ToMain } from "../../src/io/bridge.js";
 import { Control } from "../../src/io/control.js";
 import { Subshells } from "../../src/io/subshells.js";
 import { type Message, Session } from "../../src/messaging/index.js";
-import { ATTENTION_INTERRUPT, newAttention } from "../../src/shell/attention.js";
+import { AttentionFlag, AttentionWord, newAttention } from "../../src/shared_memory/layout.js";
 
 const session = new Session({ key: "" });
 const request = (msgType: string, content: Record<string, unknown> = {}): Message => ({
@@ -57,7 +57,7 @@ describe("Control (what the I/O worker answers itself)", () => {
     vi.useFakeTimers();
     const f = fakeControl();
     f.control.handle(request("interrupt_request"), "control");
-    expect(Atomics.load(f.attention, 0)).toBe(ATTENTION_INTERRUPT);
+    expect(Atomics.load(f.attention, AttentionWord.FLAG)).toBe(AttentionFlag.INTERRUPT);
     expect(f.events).toEqual(["sent status", "stdin interrupted", "posted interrupt", "sent interrupt_reply", "sent status"]);
   });
 

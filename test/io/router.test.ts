@@ -45,7 +45,7 @@ function fakeRouter(opts: { languageWarm?: boolean; unknownSubshell?: boolean } 
 describe("Router (where each request goes, by routes.ts)", () => {
   it("answers the I/O worker's types here; kernel_info on control here, on shell in its turn on the main thread", () => {
     const f = fakeRouter();
-    for (const type of ["interrupt_request", "shutdown_request", "create_subshell_request", "list_subshell_request"]) {
+    for (const type of ["interrupt_request", "shutdown_request", "create_subshell_request", "list_subshell_request", "debug_request"]) {
       f.router.route(request(type, {}), "control");
     }
     f.router.route(request("delete_subshell_request", { subshell_id: "s" }), "shell");
@@ -56,6 +56,7 @@ describe("Router (where each request goes, by routes.ts)", () => {
       "shutdown_request",
       "create_subshell_request",
       "list_subshell_request",
+      "debug_request",
       "delete_subshell_request",
       "kernel_info_request",
     ]);
@@ -110,7 +111,7 @@ describe("Router (where each request goes, by routes.ts)", () => {
 
   it("ignores, with a log line and between busy and idle, unknown types and malformed messages that have no reply", () => {
     const f = fakeRouter();
-    f.router.route(request("debug_request", { command: "initialize" }), "control");
+    f.router.route(request("no_such_request", { command: "initialize" }), "control");
     f.router.route(request("comm_msg", { data: {} }), "shell");
     expect(f.dropped).toEqual(["unknown message type; ignored", "message refused; ignored"]);
     expect(f.sent.map((m) => (m.content as { execution_state: string }).execution_state)).toEqual(["busy", "idle", "busy", "idle"]);

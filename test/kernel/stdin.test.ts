@@ -11,6 +11,7 @@ import type { Header, Message } from "../../src/messaging/index.js";
 import type { ToWorker } from "../../src/io/bridge.js";
 import { StdinRoute } from "../../src/io/stdin_route.js";
 import { StdinRequests } from "../../src/kernel/stdin.js";
+import { StdinWakeWord } from "../../src/shared_memory/layout.js";
 
 const header = (msgType: string, id: string): Header => ({ msg_id: id, msg_type: msgType }) as Header;
 
@@ -206,11 +207,15 @@ describe("prompt() blocks the thread until answered", () => {
     expect(await other).toBe("for the other");
   });
 
-  /** A thread that, after `ms`, runs `body` with `words` (the wake words) and `port` (the answer port, if given). */
+  /**
+   * A thread that, after `ms`, runs `body` with `words` (the wake words), `WAKE` and `SIGINTS`
+   * (their indices) and `port` (the answer port, if given).
+   */
   function laterInAnotherThread(wake: SharedArrayBuffer, ms: number, body: string, port?: MessagePort): Worker {
     return new Worker(
       `const { workerData: { wake, port } } = require("node:worker_threads");
        const words = new Int32Array(wake);
+       const { WAKE, SIGINTS } = ${JSON.stringify(StdinWakeWord)};
        setTimeout(() => { ${body} }, ${ms});`,
       { eval: true, workerData: { wake, port }, transferList: port ? [port] : [] },
     );
@@ -226,11 +231,11 @@ describe("prompt() blocks the thread until answered", () => {
       flushOutput: () => {},
     });
     const cell = requests.forCell(header("execute_request", "c"), true);
-    const wakeOnly = laterInAnotherThread(setup.wake, 30, "Atomics.add(words, 0, 1); Atomics.notify(words, 0);");
+    const wakeOnly = laterInAnotherThread(setup.wake, 30, "Atomics.add(words, WAKE, 1); Atomics.notify(words, WAKE);");
     const answerer = laterInAnotherThread(
       setup.wake,
       150,
-      `port.postMessage({ id: 1, value: "from afar" }); Atomics.add(words, 0, 1); Atomics.notify(words, 0);`,
+      `port.postMessage({ id: 1, value: "from afar" }); Atomics.add(words, WAKE, 1); Atomics.notify(words, WAKE);`,
       setup.port,
     );
     try {
@@ -253,7 +258,11 @@ describe("prompt() blocks the thread until answered", () => {
     const w = wired();
     const cell = w.requests.forCell(header("execute_request", "c"), true);
     const { wake } = w.posted.find((m) => m.type === "stdin") as Extract<ToWorker, { type: "stdin" }>;
-    const sigint = laterInAnotherThread(wake, 50, "Atomics.add(words, 1, 1); Atomics.add(words, 0, 1); Atomics.notify(words, 0);");
+    const sigint = laterInAnotherThread(
+      wake,
+      50,
+      "Atomics.add(words, SIGINTS, 1); Atomics.add(words, WAKE, 1); Atomics.notify(words, WAKE);",
+    );
     try {
       expect(() => cell.askSync("?", false, "confirm")).toThrow(expect.objectContaining({ name: "KernelInterrupt" }));
     } finally {

@@ -24,6 +24,36 @@ describe("kernelspec", () => {
     for (const logo of ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"]) expect(existsSync(join(dir, logo))).toBe(true);
   });
 
+  it("for a gateway: launch with the gateway's placeholders, and the provisioner in the metadata", () => {
+    const spec = kernelJson({ gateway: {}, typeCheck: true }) as {
+      argv: string[];
+      display_name: string;
+      metadata: Record<string, unknown>;
+    };
+    expect(spec.argv.slice(2)).toEqual([
+      "launch",
+      "--kernel-id",
+      "{kernel_id}",
+      "--port-range",
+      "{port_range}",
+      "--response-address",
+      "{response_address}",
+      "--public-key",
+      "{public_key}",
+      "--transport-encryption",
+      "{transport_encryption}",
+      "--type-check",
+    ]);
+    expect(spec.display_name).toBe("TypeScript (async) on a gateway");
+    expect(spec.metadata.kernel_provisioner).toEqual({ provisioner_name: "distributed-provisioner", config: {} });
+    expect(spec.metadata.supported_encryption).toEqual(["curve"]);
+    const yarn = kernelJson({ gateway: { provisioner: "yarn-provisioner", config: { launch_timeout: 60 } } }) as {
+      metadata: Record<string, unknown>;
+    };
+    expect(yarn.metadata.kernel_provisioner).toEqual({ provisioner_name: "yarn-provisioner", config: { launch_timeout: 60 } });
+    expect("kernel_provisioner" in (kernelJson({}) as { metadata: object }).metadata).toBe(false);
+  });
+
   it("passes log level, backend, loop and language through to argv", () => {
     const spec = kernelJson({ logLevel: "debug", backend: "node", loop: "pure", language: "javascript", interruptMode: "signal" });
     expect(spec.argv).toEqual(

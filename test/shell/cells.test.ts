@@ -6,6 +6,7 @@ import vm from "node:vm";
 import { describe, expect, test } from "vitest";
 
 import { CellRegistry, scriptName } from "../../src/shell/cells.js";
+import { INSERTED_STATEMENTS } from "../../src/shell/debug_view.js";
 import { Shell } from "../../src/shell/shell.js";
 import { CellSyntaxError, transformCell } from "../../src/shell/transform/index.js";
 
@@ -50,6 +51,72 @@ describe("CellRegistry", () => {
     expect(registry.renameFrame(`at ${file}:1:5`)).toBe("at In[1]:1:1");
     expect(registry.renameFrame(`at ${file}:1:17`)).toBe("at In[1]:1:5");
     expect(registry.renameFrame(`at ${file}`)).toBe("at In[1]");
+  });
+
+  test("locate: a script position → the cell's name, source, line and column (what the debugger shows)", () => {
+    const registry = new CellRegistry(options);
+    const source = "const n: number = 1;\nfunction f(): number {\n  return n * 2;\n}";
+    const file = registry.add(source, "In[2]");
+    const script = transformCell(source, options).code;
+    // the transform keeps lines; columns move (the REPL script's start, the guard in f's body)
+    expect(script.split("\n")[0]!.indexOf("const n")).toBeGreaterThan(0);
+    const at = columnOf(script, 1, "1;");
+    expect(registry.locate(file, 1, at)).toEqual({ name: "In[2]", source, line: 1, column: columnOf(source, 1, "1;") });
+    expect(registry.locate(file, 3, columnOf(script, 3, "n * 2"))).toMatchObject({ line: 3, column: 10 });
+    // the REPL script's own closing line, and a file that is no cell
+    expect(registry.locate(file, 5, 1)).toBeUndefined();
+    expect(registry.locate("elsewhere.js", 1, 1)).toBeUndefined();
+  });
+
+  test("locate maps lines of a cell tsc compiles, whose script has lines of its own", () => {
+    const registry = new CellRegistry(options);
+    const source =
+      "function dec(v: any, c: ClassDecoratorContext) {}\n@dec\nclass A {\n  m() {\n    return 'in m';\n  }\n}\nconst after = 1;";
+    const file = registry.add(source, "In[3]");
+    const script = transformCell(source, options).code.split("\n");
+    const mLine = script.findIndex((l) => l.includes("'in m'")) + 1;
+    const afterLine = script.findIndex((l) => l.includes("const after")) + 1;
+    expect([mLine, afterLine]).not.toEqual([5, 8]);
+    expect(registry.locate(file, mLine, script[mLine - 1]!.indexOf("return") + 1)).toMatchObject({ line: 5, column: 5 });
+    expect(registry.locate(file, afterLine, 1)).toMatchObject({ line: 8 });
+  });
+
+  test("scriptLines: where each line of a cell tsc compiled is in its script (its breakpoints go there)", () => {
+    const registry = new CellRegistry(options);
+    const source = [
+      "function tracked(value: any, context: ClassDecoratorContext) {}",
+      "@tracked",
+      "class Gauge {",
+      "  read(): number {",
+      "    const reading: number = 42;",
+      "    return reading;",
+      "  }",
+      "}",
+      "",
+      "const shown = new Gauge().read();",
+    ].join("\n");
+    const file = registry.add(source, "In[4]");
+    const t = transformCell(source, options);
+    expect(t.linesKept).toBe(false);
+    const script = t.code.split("\n");
+    const lines = registry.scriptLines(file)!;
+    const at = (cellLine: number) => script[lines[cellLine - 1]! - 1]!.trim();
+    expect([at(5), at(6), at(10)]).toEqual(["const reading = 42;", "return reading;", "const shown = new Gauge().read();"]);
+    // tsc's helper lines come first in the script: the statement is found, not a helper
+    expect(lines[9]).toBeGreaterThan(10);
+    expect(lines[8]).toBe(0);
+    expect(registry.scriptLines("cell-00000000-1")).toBeUndefined();
+    // a cell whose lines are kept: each line is its own
+    const kept = "let a = 1;\n\nlet b: number = a;";
+    expect(transformCell(kept, options).linesKept).toBe(true);
+    expect(registry.scriptLines(registry.add(kept, "In[5]"))).toEqual([1, 0, 3]);
+  });
+
+  test("the statements the transform inserts start as the debugger expects (debug_view.ts)", () => {
+    const script = transformCell("let i = 0;\nwhile (i < 2) {\n  i++;\n}", options).code;
+    const [begin, guard] = INSERTED_STATEMENTS;
+    expect(script.startsWith(`${begin} `)).toBe(true);
+    expect(script.split("\n")[1]).toBe(`while (i < 2) {${guard}`);
   });
 
   test("the same cell run again keeps its file name and takes its latest name", () => {

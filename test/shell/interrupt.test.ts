@@ -9,7 +9,8 @@ import { afterEach, describe, expect, test } from "vitest";
 
 import { Shell, type ExecuteOutcome } from "../../src/shell/shell.js";
 import type { CellOutput } from "../../src/shell/output.js";
-import { ATTENTION_DEADLINE, ATTENTION_INTERRUPT, DEADLINE_WORD, lowerDeadline, newAttention } from "../../src/shell/attention.js";
+import { lowerDeadline } from "../../src/shell/attention.js";
+import { AttentionFlag, AttentionWord, newAttention } from "../../src/shared_memory/layout.js";
 
 /** A cell output that keeps what the cell prints. */
 function recorder() {
@@ -22,7 +23,7 @@ function recorder() {
 function raiseFromAnotherThread(flag: Int32Array, ms: number): Worker {
   return new Worker(
     `const { workerData } = require("node:worker_threads");
-     setTimeout(() => Atomics.store(new Int32Array(workerData), 0, ${ATTENTION_INTERRUPT}), ${ms});`,
+     setTimeout(() => Atomics.store(new Int32Array(workerData), ${AttentionWord.FLAG}, ${AttentionFlag.INTERRUPT}), ${ms});`,
     { eval: true, workerData: flag.buffer },
   );
 }
@@ -51,7 +52,7 @@ describe("the attention flag stops a cell's own code wherever it runs", () => {
     expect(outcome).toMatchObject({ status: "error", interrupted: true, error: { ename: "KernelInterrupt" } });
     if (outcome.status === "error") expect(outcome.error.traceback.join("\n")).toContain("In[2]:3:");
     // the flag stays up until whoever handles the interrupt lowers it
-    expect(shell.runtime.attention).toBe(ATTENTION_INTERRUPT);
+    expect(shell.runtime.attention).toBe(AttentionFlag.INTERRUPT);
     shell.runtime.clearAttention();
     expect(await run("before")).toMatchObject({ status: "ok", result: { data: { "text/plain": "'kept'" } } });
   });
@@ -81,7 +82,7 @@ describe("a deadline raised from another thread (the `timeout` tag)", () => {
     const worker = new Worker(
       `const { workerData } = require("node:worker_threads");
        const words = new Int32Array(workerData);
-       setTimeout(() => { Atomics.store(words, ${DEADLINE_WORD}, 7); Atomics.compareExchange(words, 0, 0, ${ATTENTION_DEADLINE}) }, 100);`,
+       setTimeout(() => { Atomics.store(words, ${AttentionWord.DEADLINE_TOKEN}, 7); Atomics.compareExchange(words, ${AttentionWord.FLAG}, ${AttentionFlag.NONE}, ${AttentionFlag.DEADLINE}) }, 100);`,
       { eval: true, workerData: flag.buffer },
     );
     workers.push(worker);
@@ -94,7 +95,7 @@ describe("a deadline raised from another thread (the `timeout` tag)", () => {
       error: { ename: "TimeoutError", evalue: "The cell did not finish within its timeout of 0.1 s" },
     });
     // while the deadline is still up, other cells' guarded code runs on
-    expect(shell.runtime.attention).toBe(ATTENTION_DEADLINE);
+    expect(shell.runtime.attention).toBe(AttentionFlag.DEADLINE);
     expect(await run("let total = 0; for (let i = 0; i < 1000; i++) total += i; total")).toMatchObject({
       result: { data: { "text/plain": "499500" } },
     });

@@ -173,6 +173,15 @@ describe("tracebacks point at the cell's line and column", () => {
     expect(cellFrames(eb.traceback)[0]).toBe(`at fa (In[3]:1:${columnOf(b, 1, "x }")})`);
   });
 
+  test("console.trace shows the cell's frames as In[n], none of the kernel's or Node's", async () => {
+    const shell = new Shell({ cwd: process.cwd(), language: "typescript" });
+    let stderr = "";
+    const output: CellOutput = { ...silent, stream: (name, text) => void (name === "stderr" && (stderr += text)) };
+    const cell = "function traced(n: number) { console.trace('here %d', n) }\nconsole.group('G')\ntraced(1)";
+    expect(await shell.execute(cell, "In[1]", output)).toMatchObject({ status: "ok" });
+    expect(stderr).toBe(`  Trace: here 1\n      at traced (In[1]:1:${columnOf(cell, 1, "trace(")})\n      at In[1]:3:1\n`);
+  });
+
   test("no frame points past the cell (the wrapper's closing line)", async () => {
     const nb = notebook("javascript");
     const error = await nb.fails("null.x");

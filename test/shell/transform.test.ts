@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 
 import { Shell } from "../../src/shell/shell.js";
 import { scriptName } from "../../src/shell/cells.js";
-import { ATTENTION_INTERRUPT, newAttention } from "../../src/shell/attention.js";
+import { AttentionFlag, AttentionWord, newAttention } from "../../src/shared_memory/layout.js";
 import { KernelInterrupt } from "../../src/shell/errors.js";
 import { CellSyntaxError, cellPositionMap, transformCell, type TransformResult } from "../../src/shell/transform/index.js";
 import { typeScriptPipeline } from "../../src/shell/transform/typescript.js";
@@ -1060,9 +1060,9 @@ describe("interruptible cells (guards, cancellable awaits, the cells' own names)
   /** A notebook whose attention flag the test raises (as another thread would) from cell code: `raise()`. */
   function instrumented() {
     const flag = newAttention();
-    (globalThis as Record<string, unknown>)["raise"] = () => void Atomics.store(flag, 0, ATTENTION_INTERRUPT);
+    (globalThis as Record<string, unknown>)["raise"] = () => void Atomics.store(flag, AttentionWord.FLAG, AttentionFlag.INTERRUPT);
     const nb = notebook("typescript", { attention: flag });
-    const lower = () => Atomics.store(flag, 0, 0);
+    const lower = () => Atomics.store(flag, AttentionWord.FLAG, AttentionFlag.NONE);
     return { ...nb, flag, lower };
   }
 
@@ -1087,7 +1087,7 @@ describe("interruptible cells (guards, cancellable awaits, the cells' own names)
 
   test("a guard that does not stop the code (attention asked for something else) lets the body run", async () => {
     const nb = instrumented();
-    Atomics.store(nb.flag, 0, 2); // a deadline of no running cell
+    Atomics.store(nb.flag, AttentionWord.FLAG, AttentionFlag.DEADLINE); // a deadline of no running cell
     try {
       expect(await nb.value("let n = 0; for (let i = 0; i < 10; i++) n += i; const arrow = (x: number) => x * 2; [n, arrow(4)]")).toEqual([
         45, 8,
@@ -1104,7 +1104,7 @@ describe("interruptible cells (guards, cancellable awaits, the cells' own names)
       "function f(n: number): number { return n <= 0 ? 0 : f(n - 1) }\nconst g = (n: number): number => n <= 0 ? 0 : g(n - 1)\nclass C { m() { return 1 } }",
     );
     expect(await nb.value("f(2) + g(2) + new C().m()")).toBe(1);
-    Atomics.store(nb.flag, 0, ATTENTION_INTERRUPT);
+    Atomics.store(nb.flag, AttentionWord.FLAG, AttentionFlag.INTERRUPT);
     for (const call of ["f(1)", "g(1)", "new C().m()"]) {
       const err = await nb.fails(call);
       expect(err, call).toBeInstanceOf(KernelInterrupt);

@@ -11,7 +11,7 @@
  */
 import { Caller, untilFinished, type Callable, type Pending } from "../../caller/index.js";
 import type { CommInbound, CommOutbound, CommOwner } from "../../comm/index.js";
-import { ATTENTION_INTERRUPT, ATTENTION_NONE } from "../../shell/attention.js";
+import { lowerInterrupt, raiseInterrupt } from "../../shell/attention.js";
 import { routeOutput, type CellOutput } from "../../shell/output.js";
 import type { ManagerState } from "../../widgets/index.js";
 import type { ThreadCommHost } from "../comms.js";
@@ -103,10 +103,8 @@ export function interruptThreadComms(): number {
     n += running.length;
     void attentionOf(owner.caller).then(
       (flag) => {
-        Atomics.store(flag, 0, ATTENTION_INTERRUPT);
-        void Promise.all(running.map((call) => untilFinished(call))).then(() =>
-          Atomics.compareExchange(flag, 0, ATTENTION_INTERRUPT, ATTENTION_NONE),
-        );
+        raiseInterrupt(flag);
+        void Promise.all(running.map((call) => untilFinished(call))).then(() => lowerInterrupt(flag));
       },
       () => {},
     );

@@ -11,7 +11,8 @@
  * where this thread is stuck in it.
  */
 import { Caller, cancelCalls, setThreadEnvironment } from "../../caller/index.js";
-import { lowerDeadline, newAttention } from "../../shell/attention.js";
+import { lowerDeadline } from "../../shell/attention.js";
+import { newAttention } from "../../shared_memory/layout.js";
 import { captureProcessStreams, currentOutput, type CellOutput } from "../../shell/output.js";
 import type { Shell } from "../../shell/shell.js";
 import { refusingStdin } from "../../shell/stdin.js";

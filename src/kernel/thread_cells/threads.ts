@@ -14,20 +14,20 @@
  *
  * Comms a thread cell opens live in its thread (thread_comms.ts); a pool thread that holds comms
  * (widgets) is never given back to the pool, so it lives as long as the kernel does.
+ *
+ * The kernel configures Caller threads (caller_env.ts `configureCallerThreads`) when it makes its
+ * shell, before the first thread cell.
  */
 import { setTimeout } from "node:timers";
 import { backendNames } from "../../event_loop/backend.js";
 import { oneLineTraceback } from "../../messaging/traceback.js";
 import { borrowThread, Caller, ThreadEnded, untilFinished, type Pending } from "../../caller/index.js";
-import { ATTENTION_INTERRUPT, ATTENTION_NONE, raiseDeadline } from "../../shell/attention.js";
+import { lowerInterrupt, raiseDeadline, raiseInterrupt } from "../../shell/attention.js";
 import { CellScope } from "../../shell/cell_scope.js";
 import type { CellOutput } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
-import { configureCallerThreads } from "../caller_env.js";
 import { cancelError } from "../cancel.js";
 import { CellSettingsError, type ThreadTarget } from "../cell_settings.js";
-import type { Language } from "../kernel_info.js";
-import type { Log } from "../log.js";
 import type { CancelReason, RunCellRequest, ThreadResult } from "./protocol.js";
 import { attentionOf } from "./thread_attention.js";
 import { holdsComms } from "./thread_comms.js";
@@ -55,15 +55,6 @@ export interface RunningThreadCell {
   cancel(reason: CancelReason): void;
 }
 
-export interface ThreadCellsOptions {
-  cwd: string;
-  language: Language;
-  log: Log;
-  semicolonHidesResult?: boolean;
-  /** Install `npm:` packages that are not there (false: `--no-npm-install`). */
-  npmInstall?: boolean;
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
@@ -77,10 +68,6 @@ function errorOutcome(ename: string, evalue: string): ExecuteOutcome {
 export class ThreadCells {
   private readonly running = new Set<RunningThreadCell>();
   private closed = false;
-
-  constructor(options: ThreadCellsOptions) {
-    configureCallerThreads(options.cwd, options.language, options.semicolonHidesResult === true, options.npmInstall !== false);
-  }
 
   /**
    * Run a cell in the thread `target` names (a pool thread without a name).
@@ -162,8 +149,8 @@ export class ThreadCells {
         // The flag stops the cell's own code at its next guard even while the thread is stuck
         // in it (no message could reach it there); lowered once the thread has taken the cancel.
         if (reason.kind === "interrupt") {
-          Atomics.store(memory, 0, ATTENTION_INTERRUPT);
-          void untilFinished(call).then(() => Atomics.compareExchange(memory, 0, ATTENTION_INTERRUPT, ATTENTION_NONE));
+          raiseInterrupt(memory);
+          void untilFinished(call).then(() => lowerInterrupt(memory));
         } else if (reason.kind === "timeout" && request.deadlineToken !== undefined) {
           // the thread lowers it when the cell ends (thread_shell.ts)
           raiseDeadline(memory, request.deadlineToken);

@@ -80,6 +80,11 @@ export interface TransformResult {
   typeDeclared: string[];
   /** True if the cell's last top-level statement is an expression statement (not suppressed: see semicolonHidesResult). */
   hasResult: boolean;
+  /**
+   * Line N of the cell is line N of `code` (sucrase and the rewrite keep every line break). False
+   * for a cell tsc compiled, whose script has lines of its own (a debugger maps them: debug_view.ts).
+   */
+  linesKept: boolean;
 }
 
 export const DEFAULT_IMPORT_FUNCTION = "__tsak_import";
@@ -123,6 +128,7 @@ export function transformCell(source: string, options: TransformOptions): Transf
     imports: result.imports,
     typeDeclared: result.typeDeclared,
     hasResult: result.hasResult,
+    linesKept: result.linesKept,
   };
   if (source.length <= CACHE_MAX_SOURCE) {
     if (cache === undefined) caches.set(cacheKey, (cache = new Map()));
@@ -244,6 +250,7 @@ function tryObjectLiteral(source: string, typescript: boolean, s: Settings): Tra
       imports: out.imports,
       typeDeclared: [],
       hasResult: out.hasResult,
+      linesKept: true,
       toCell: () => composeMaps(out.offsetMap(), jsToWrapped(), unwrap),
       js,
       toJs: out.offsetMap,
@@ -335,6 +342,7 @@ function transformSource(source: string, typescript: boolean, s: Settings, jsx?:
     imports: out.imports,
     typeDeclared,
     hasResult: out.hasResult,
+    linesKept: true,
     toCell: () => composeMaps(out.offsetMap(), jsToSource()),
     js,
     toJs: out.offsetMap,
@@ -403,6 +411,7 @@ function transformWithTsc(
     imports: out.imports,
     typeDeclared: typeNames,
     hasResult: out.hasResult,
+    linesKept: false,
     toCell: () => composeMaps(out.offsetMap(), toSource()),
     js,
     toJs: out.offsetMap,

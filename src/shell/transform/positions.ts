@@ -93,6 +93,13 @@ export class CellPositionMap {
   private readonly cellLength: number;
   /** Script lines that hold cell code (the last `trailer` lines are the script's own). */
   private readonly codeLines: number;
+  /** Per script line, the 1-based column of its first non-blank character (0: a blank line). */
+  private readonly scriptFirst: Int32Array;
+  /** The same per line of the cell. */
+  private readonly cellFirst: Int32Array;
+  /** Per line of each, a hash of the first characters of its code (from its first non-blank one). */
+  private readonly scriptHeads: Int32Array;
+  private readonly cellHeads: Int32Array;
 
   constructor(
     script: string,
@@ -104,6 +111,36 @@ export class CellPositionMap {
     this.cellLines = lineStarts(cell);
     this.cellLength = cell.length;
     this.codeLines = this.scriptLines.length - trailer;
+    this.scriptFirst = firstColumns(script, this.scriptLines);
+    this.cellFirst = firstColumns(cell, this.cellLines);
+    this.scriptHeads = heads(script, this.scriptLines, this.scriptFirst);
+    this.cellHeads = heads(cell, this.cellLines, this.cellFirst);
+  }
+
+  /**
+   * The other way, by lines: for each line of the cell (index: line - 1), the script line that
+   * holds its code (1-based; 0 when none does: a blank line, a type-only line). Where a debugger
+   * puts a breakpoint set on a cell's line. The script line of a cell line is the first one
+   * whose first character maps to that line's first character and that starts as it does (`const
+   * shown = …` for `const shown: number = …`); failing that, one that maps there; failing that,
+   * one that maps into the line. Lines a compiler adds (tsc's helpers) map to arbitrary places.
+   */
+  scriptLinesOfCell(): Int32Array {
+    const n = this.cellLines.length;
+    const [same, exact, near] = [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
+    for (let line = 1; line <= this.codeLines; line++) {
+      const column = this.scriptFirst[line - 1]!;
+      if (column === 0) continue;
+      const at = this.position(line, column);
+      if (at === undefined) continue;
+      const k = at.line - 1;
+      if (at.column === this.cellFirst[k]) {
+        if (same[k] === 0 && this.scriptHeads[line - 1] === this.cellHeads[k]) same[k] = line;
+        if (exact[k] === 0) exact[k] = line;
+      }
+      if (near[k] === 0) near[k] = line;
+    }
+    return same.map((line, k) => line || exact[k] || near[k]!);
   }
 
   /** Number of lines of the cell. */
@@ -119,4 +156,30 @@ export class CellPositionMap {
     const at = lineColumnAt(this.cellLines, mapped);
     return { line: at.line, column: at.column + 1 };
   }
+}
+
+/** Per line (given the text's line starts), the 1-based column of its first non-blank character; 0 for a blank line. */
+function firstColumns(text: string, starts: Int32Array): Int32Array {
+  const out = new Int32Array(starts.length);
+  starts.forEach((start, k) => {
+    const end = k + 1 < starts.length ? starts[k + 1]! : text.length;
+    let i = start;
+    while (i < end && (text[i] === " " || text[i] === "\t")) i++;
+    if (i < end && !"\r\n\u2028\u2029".includes(text[i]!)) out[k] = i - start + 1;
+  });
+  return out;
+}
+
+/** Per line, a hash of up to 6 characters of its code from its first non-blank one (`firstColumns`). */
+function heads(text: string, starts: Int32Array, first: Int32Array): Int32Array {
+  const out = new Int32Array(starts.length);
+  starts.forEach((start, k) => {
+    if (first[k] === 0) return;
+    const from = start + first[k]! - 1;
+    let h = 0;
+    for (let i = from; i < from + 6 && i < text.length && !"\r\n\u2028\u2029".includes(text[i]!); i++)
+      h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    out[k] = h;
+  });
+  return out;
 }

@@ -38,6 +38,7 @@ import type {
   Program,
   Statement,
 } from "acorn";
+import { AttentionFlag, AttentionWord } from "../../shared_memory/layout.js";
 import { Edits } from "./edits.js";
 import { syntaxErrorAt } from "./errors.js";
 import type { OffsetMap } from "./positions.js";
@@ -137,15 +138,15 @@ export const CELL_LOCALS = [
 ] as const;
 
 /** A guard statement: one load and compare while nothing asks for attention. */
-const GUARD = `if (${FLAG}[0] !== 0) ${CHECK}();`;
+export const GUARD = `if (${FLAG}[${AttentionWord.FLAG}] !== ${AttentionFlag.NONE}) ${CHECK}();`;
 /**
  * A loop body that is not a block: one statement whose prefix is the guard, `if (flag && check());
  * else <body>` (check returns nothing when it does not throw, so the body always runs; an `if`
  * with its own `else` leaves a following `else` to the statement it belonged to).
  */
-const GUARD_ELSE = `if (${FLAG}[0] !== 0 && ${CHECK}()); else `;
+export const GUARD_ELSE = `if (${FLAG}[${AttentionWord.FLAG}] !== ${AttentionFlag.NONE} && ${CHECK}()); else `;
 /** An arrow's expression body: `flag && check() ? 0 : <body>`, again a prefix only. */
-const GUARD_EXPR = `${FLAG}[0] !== 0 && ${CHECK}() ? 0 : `;
+export const GUARD_EXPR = `${FLAG}[${AttentionWord.FLAG}] !== ${AttentionFlag.NONE} && ${CHECK}() ? 0 : `;
 
 export interface RewriteOptions {
   /** The JS source that `program` was parsed from. */

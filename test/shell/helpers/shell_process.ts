@@ -17,7 +17,7 @@ const repo = join(here, "..", "..", "..");
 const DRIVER = join(here, "..", "fixtures", "shell_driver.mjs");
 
 /**
- * Transpile src/shell and what it imports from src (messaging, comm, widgets, caller, event_loop, npm) into a fresh temp folder, keeping
+ * Transpile src/shell and what it imports from src (messaging, comm, widgets, caller, event_loop, npm, shared_memory) into a fresh temp folder, keeping
  * the layout; returns the folder (remove it with `rmSync`). The shell is in its `shell/`.
  */
 export function buildShell(): string {
@@ -35,7 +35,8 @@ export function buildShell(): string {
       }
     }
   };
-  for (const folder of ["shell", "messaging", "comm", "widgets", "caller", "event_loop", "npm"]) walk(join(srcRoot, folder));
+  for (const folder of ["shell", "messaging", "comm", "widgets", "caller", "event_loop", "npm", "shared_memory"])
+    walk(join(srcRoot, folder));
   // The folder lies outside the package: it needs its own ESM marker and the kernel's dependencies.
   writeFileSync(join(out, "package.json"), '{ "type": "module" }\n');
   symlinkSync(join(repo, "node_modules"), join(out, "node_modules"), "dir");

@@ -25,14 +25,17 @@ export async function compareCases(cases, options) {
   progress?.("kernel");
   const kernels = await runKernels(cases, references, { ...options, timeoutMs });
   const differences = cases.map((c, k) => diff(c, references[k], kernels[k]));
-  // what differs is run again alone, in fresh workers
+  // What differs is run again alone, in fresh workers, with more time: on a loaded machine a case
+  // may outlast the timeout on one side only (a timeout is a verdict only when it is one on both).
   const again = cases.flatMap((_c, k) => (differences[k].length > 0 && options.batch !== 1 ? [k] : []));
   if (again.length > 0) {
     progress?.(`again alone: ${again.length}`);
+    const patient = timeoutMs * 5;
+    for (const k of again) if (references[k].stopped === "timeout") references[k] = await runReference(cases[k], patient);
     const rerun = await runKernels(
       again.map((k) => cases[k]),
       again.map((k) => references[k]),
-      { ...options, timeoutMs, batch: 1 },
+      { ...options, timeoutMs: patient, batch: 1 },
     );
     again.forEach((k, j) => {
       kernels[k] = rerun[j];
@@ -145,17 +148,16 @@ function startKernel(options) {
   });
 }
 
-/** A cell still running after this long is interrupted (before an endless spread fills the heap, which ends the process). */
-const RUNAWAY_MS = 2000;
-const ATTENTION_INTERRUPT = 1; // src/shell/attention.ts
+const ATTENTION_INTERRUPT = 1; // src/shared_memory/layout.ts AttentionFlag.INTERRUPT
 
 function kernelCase(worker, id, c, names, timeoutMs) {
   return new Promise((resolve) => {
     let interrupted = false;
+    // a cell still running after its timeout is interrupted (before an endless spread fills the heap, which ends the process)
     const runaway = setTimeout(() => {
       interrupted = true;
       Atomics.store(worker.attention, 0, ATTENTION_INTERRUPT);
-    }, RUNAWAY_MS * c.cells.length);
+    }, timeoutMs * c.cells.length);
     const done = (result) => {
       clearTimeout(timer);
       clearTimeout(runaway);

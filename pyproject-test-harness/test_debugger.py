@@ -1,0 +1,562 @@
+"""The debugger, driven through jupyter_client as JupyterLab's debugger panel drives it.
+
+JupyterLab (packages/debugger/src/service.ts, session.ts) sends DAP requests in `debug_request`
+on control and reads DAP events from `debug_event` on iopub: initialize, attach, debugInfo,
+dumpCell and setBreakpoints per cell, configurationDone, setExceptionBreakpoints; while stopped
+stackTrace, scopes, variables, evaluate, next, continue; then disconnect. A cell's file is
+`tmpFilePrefix + murmur2(code, hashSeed) + tmpFileSuffix`, computed here as the frontend does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+import pytest
+# ipykernel (a dependency of the pinned JupyterLab) computes cell names as JupyterLab's hash.ts does
+from ipykernel.compiler import murmur2_x86
+
+from conftest import KERNEL_NAME
+from kernel_helpers import (
+    TIMEOUT,
+    collect_iopub,
+    execute,
+    get_reply,
+    kernel_process,
+    running_kernel,
+    send_control,
+    summarize,
+    wait_exit,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class Dap:
+    """A DAP client over a kernel's control and iopub channels (what JupyterLab's session does)."""
+
+    def __init__(self, kc):
+        self.kc = kc
+        self.seq = 0
+        # iopub messages read while waiting for something else
+        self.iopub: list[dict[str, Any]] = []
+
+    def send(self, content: dict[str, Any]) -> dict[str, Any]:
+        """One debug_request with this content; its debug_reply's content (busy and idle around it)."""
+        msg_id = send_control(self.kc, "debug_request", content)
+        reply = get_reply(self.kc, msg_id, channel="control")
+        assert reply["msg_type"] == "debug_reply", summarize(reply)
+        self.wait_iopub(lambda m: m["parent_header"].get("msg_id") == msg_id
+                        and m["msg_type"] == "status" and m["content"]["execution_state"] == "idle",
+                        f"idle after debug_request {content.get('command')}")
+        return reply["content"]
+
+    def request(self, command: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+        self.seq += 1
+        content: dict[str, Any] = {"type": "request", "seq": self.seq, "command": command}
+        if arguments is not None:
+            content["arguments"] = arguments
+        response = self.send(content)
+        assert response["type"] == "response" and response["command"] == command, response
+        assert response["request_seq"] == self.seq, response
+        return response
+
+    def ok(self, command: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The body of a request that must succeed."""
+        response = self.request(command, arguments)
+        assert response["success"] is True, f"{command} {arguments}: {response}"
+        return response.get("body", {})
+
+    def wait_iopub(self, match, what: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        for k, m in enumerate(self.iopub):
+            if match(m):
+                return self.iopub.pop(k)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                m = self.kc.get_iopub_msg(timeout=0.1)
+            except Empty:
+                continue
+            if match(m):
+                return m
+            self.iopub.append(m)
+        raise AssertionError(f"no {what} within {timeout}s; iopub: {[summarize(m) for m in self.iopub][-20:]}")
+
+    def of_request(self, msg_id: str) -> list[dict[str, Any]]:
+        """Every iopub message of a request, up to its idle (some may have been read already)."""
+        got = [m for m in self.iopub if m["parent_header"].get("msg_id") == msg_id]
+        self.iopub = [m for m in self.iopub if m["parent_header"].get("msg_id") != msg_id]
+        if not any(m["msg_type"] == "status" and m["content"]["execution_state"] == "idle" for m in got):
+            got += collect_iopub(self.kc, msg_id, others=self.iopub)
+        return got
+
+    def event(self, name: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The next DAP event of this name."""
+        m = self.wait_iopub(lambda m: m["msg_type"] == "debug_event" and m["content"]["event"] == name,
+                            f"debug_event {name}", timeout)
+        return m["content"]
+
+    def no_event(self, name: str, quiet: float = 0.5) -> None:
+        try:
+            got = self.event(name, timeout=quiet)
+        except AssertionError:
+            return
+        raise AssertionError(f"unexpected debug_event {name}: {got}")
+
+    def start(self) -> dict[str, Any]:
+        """JupyterLab's start: initialize (its arguments), attach, debugInfo; the debugInfo body."""
+        caps = self.ok("initialize", {
+            "clientID": "jupyterlab", "clientName": "JupyterLab", "adapterID": KERNEL_NAME,
+            "pathFormat": "path", "linesStartAt1": True, "columnsStartAt1": True,
+            "supportsVariableType": True, "supportsVariablePaging": True,
+            "supportsRunInTerminalRequest": True, "locale": "en"})
+        assert caps.get("supportsConfigurationDoneRequest") is True, caps
+        self.ok("attach", {})
+        self.event("initialized")
+        return self.ok("debugInfo")
+
+    def breakpoints(self, code: str, lines: list[int]) -> str:
+        """dumpCell and setBreakpoints for a cell, as the frontend does; the cell's path."""
+        path = self.ok("dumpCell", {"code": code})["sourcePath"]
+        body = self.ok("setBreakpoints", {"source": {"path": path},
+                                          "breakpoints": [{"line": n} for n in lines],
+                                          "lines": lines, "sourceModified": False})
+        assert [b["line"] for b in body["breakpoints"]] == lines, body
+        assert all(b["verified"] for b in body["breakpoints"]), body
+        return path
+
+    def frames(self) -> list[dict[str, Any]]:
+        return self.ok("stackTrace", {"threadId": 1})["stackFrames"]
+
+    def variables(self, frame_id: int, scope: str) -> dict[str, str]:
+        scopes = {s["name"]: s for s in self.ok("scopes", {"frameId": frame_id})["scopes"]}
+        assert scope in scopes, f"no scope {scope}: {list(scopes)}"
+        got = self.ok("variables", {"variablesReference": scopes[scope]["variablesReference"]})
+        return {v["name"]: v["value"] for v in got["variables"]}
+
+
+def cell_path(info: dict[str, Any], code: str) -> str:
+    """The path JupyterLab computes for a cell (DebuggerConfig.getCodeId)."""
+    assert info["hashMethod"] == "Murmur2", info
+    return f"{info['tmpFilePrefix']}{murmur2_x86(code, info['hashSeed'])}{info['tmpFileSuffix']}"
+
+
+def stopped(dap: Dap, reason: str) -> dict[str, Any]:
+    event = dap.event("stopped")
+    assert event["body"]["reason"] == reason, event
+    assert event["body"]["threadId"] == 1 and event["body"]["allThreadsStopped"] is True, event
+    return event
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        yield km, kc
+
+
+@pytest.fixture
+def dap(kernel):
+    km, kc = kernel
+    assert km.is_alive(), "the kernel died in an earlier test"
+    client = Dap(kc)
+    yield client
+    # whatever the test left: resume everything, forget every breakpoint
+    client.request("disconnect", {"restart": False, "terminateDebuggee": False})
+    while True:
+        try:
+            kc.get_iopub_msg(timeout=0.2)
+        except Empty:
+            break
+    while True:
+        try:
+            kc.get_shell_msg(timeout=0.05)
+        except Empty:
+            break
+
+
+def test_kernel_info_and_kernelspec_offer_the_debugger(kernel, installed_kernelspecs) -> None:
+    km, kc = kernel
+    spec = json.loads((installed_kernelspecs.default_dir / "kernel.json").read_text())
+    # JupyterLab offers its debugger for a kernel whose kernelspec says so (service.ts isAvailable)
+    assert spec["metadata"]["debugger"] is True, spec["metadata"]
+    info = get_reply(kc, kc.kernel_info())["content"]
+    assert info["debugger"] is True, info
+    assert "debugger" in info["supported_features"], info
+
+
+def test_breakpoint_step_variables_evaluate_continue(kernel, dap) -> None:
+    km, kc = kernel
+    info = dap.start()
+    assert info["isStarted"] is True and info["stoppedThreads"] == [], info
+    assert info["tmpFileSuffix"] == ".ts" and info["tmpFilePrefix"].endswith("/"), info
+    for field in ("breakpoints", "richRendering", "exceptionPaths", "copyToGlobals"):
+        assert field in info, f"debugInfo has no {field}: {info}"
+    # TypeScript the user sees: types, an interface over three lines
+    code = (
+        "interface Point {\n"
+        "  x: number;\n"
+        "}\n"
+        "function scale(p: Point, k: number): number {\n"
+        "  const scaled: number = p.x * k;\n"
+        "  const shifted = scaled + 1;\n"
+        "  return shifted;\n"
+        "}\n"
+        "const result = scale({ x: 3 }, 7);\n"
+        "console.log('result is', result);\n"
+        "result"
+    )
+    path = dap.breakpoints(code, [6])
+    # the path JupyterLab computes, holding the cell as the user wrote it
+    assert path == cell_path(info, code)
+    assert Path(path).read_text() == code
+    dap.ok("configurationDone", {})
+    dap.ok("setExceptionBreakpoints", {"filters": []})
+    assert dap.ok("debugInfo")["breakpoints"] == [{"source": path, "breakpoints": [{"line": 6}]}]
+
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    assert dap.ok("debugInfo")["stoppedThreads"] == [1]
+    assert dap.ok("threads")["threads"] == [{"id": 1, "name": "main thread"}]
+    frames = dap.frames()
+    # the function's frame, then the cell's top level; none of the kernel's own
+    assert [re.sub(r"\d+", "n", f["name"]) for f in frames] == ["scale (In[n])", "In[n]"], frames
+    assert [f["source"]["path"] for f in frames] == [path, path], frames
+    assert [f["line"] for f in frames] == [6, 9], frames
+    locals_ = dap.variables(frames[0]["id"], "Locals")
+    assert locals_["k"] == "7" and locals_["scaled"] == "21", locals_
+    assert locals_["shifted"] == "undefined", locals_
+    assert locals_["p"] == "{x: 3}", locals_
+    assert not any(name.startswith("__tsak") for name in locals_), locals_
+    # the notebook's names, without the kernel's own (no `require`, `display`, `__tsak_*`)
+    notebook = dap.variables(frames[0]["id"], "Globals")
+    assert "scale" in notebook and "result" in notebook, notebook
+    assert not ({"require", "display", "console", "process"} & set(notebook)), notebook
+    assert dap.ok("evaluate", {"expression": "scaled * 2 + k", "frameId": frames[0]["id"],
+                               "context": "repl"})["result"] == "49"
+
+    dap.ok("next", {"threadId": 1})
+    stopped(dap, "step")
+    frames = dap.frames()
+    assert frames[0]["line"] == 7 and frames[0]["source"]["path"] == path, frames
+    assert dap.variables(frames[0]["id"], "Locals")["shifted"] == "22"
+
+    body = dap.ok("continue", {"threadId": 1})
+    assert body.get("allThreadsContinued") is True, body
+    dap.event("continued")
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    out = dap.of_request(msg_id)
+    assert "".join(m["content"]["text"] for m in out if m["msg_type"] == "stream") == "result is 22\n", \
+        [summarize(m) for m in out]
+    assert [m["content"]["data"]["text/plain"] for m in out if m["msg_type"] == "execute_result"] == ["22"]
+    assert dap.ok("debugInfo")["stoppedThreads"] == []
+
+    dap.ok("disconnect", {"restart": False, "terminateDebuggee": False})
+    assert dap.ok("debugInfo")["isStarted"] is False
+    # the kernel answers as before, and the breakpoint is gone with the debugger
+    ex = execute(kc, code)
+    assert ex.content["status"] == "ok" and ex.result_text == "22", ex.describe()
+
+
+def test_breakpoint_on_a_cells_first_line_stops_before_it_and_steps_to_the_next(kernel, dap) -> None:
+    """Line 1 of a cell's script also holds a statement of the kernel's (transform/rewrite.ts
+    BEGIN): the user sees a stop before their first statement, and one step goes to line 2."""
+    km, kc = kernel
+    dap.start()
+    code = "let first = 1;\nlet second = first + 1;\nsecond"
+    dap.breakpoints(code, [1])
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    frames = dap.frames()
+    assert frames[0]["line"] == 1, frames
+    assert dap.variables(frames[0]["id"], "Locals")["first"] == "undefined"
+    dap.ok("next", {"threadId": 1})
+    stopped(dap, "step")
+    frames = dap.frames()
+    assert frames[0]["line"] == 2, frames
+    assert dap.variables(frames[0]["id"], "Locals")["first"] == "1"
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
+def test_what_a_cell_printed_before_its_breakpoint_shows_while_it_is_paused(kernel, dap) -> None:
+    km, kc = kernel
+    dap.start()
+    code = "console.log('one');\nconsole.log('two');\nlet printed = 2;"
+    dap.breakpoints(code, [3])
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    text = ""
+    while text != "one\ntwo\n":
+        m = dap.wait_iopub(lambda m: m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream",
+                           f"the cell's output so far ({text!r})")
+        text += m["content"]["text"]
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
+def test_breakpoint_in_a_cell_that_ran_before_attach(kernel, dap) -> None:
+    """A function of an earlier cell (never dumped): its frame names that cell's file."""
+    km, kc = kernel
+    earlier = "function twice(n: number): number {\n  const d = n * 2;\n  return d;\n}"
+    assert execute(kc, earlier).content["status"] == "ok"
+    info = dap.start()
+    caller = "let got = twice(5);\ngot"
+    dap.breakpoints(caller, [1])
+    msg_id = kc.execute(caller)
+    stopped(dap, "breakpoint")
+    dap.ok("stepIn", {"threadId": 1})
+    stopped(dap, "step")
+    frames = dap.frames()
+    assert frames[0]["name"].startswith("twice (In["), frames
+    assert frames[0]["line"] == 2, frames
+    # the frontend finds the earlier cell by its path; its text is there for a source view
+    assert frames[0]["source"]["path"] == cell_path(info, earlier), frames
+    assert Path(frames[0]["source"]["path"]).read_text() == earlier
+    assert dap.ok("source", {"source": {"path": frames[0]["source"]["path"]}})["content"] == earlier
+    assert frames[1]["source"]["path"] == cell_path(info, caller), frames
+    dap.ok("stepOut", {"threadId": 1})
+    stopped(dap, "step")
+    frames = dap.frames()
+    assert frames[0]["source"]["path"] == cell_path(info, caller) and frames[0]["name"].startswith("In["), frames
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
+def test_line_numbers_of_a_cell_tsc_compiles(kernel, dap) -> None:
+    """A decorated class is compiled by tsc, whose output has lines of its own: a pause in it
+    shows the cell's line, not the script's."""
+    km, kc = kernel
+    dap.start()
+    dap.ok("setExceptionBreakpoints", {"filters": ["raised"]})
+    code = (
+        "function logged(value: any, context: ClassDecoratorContext) {}\n"
+        "@logged\n"
+        "class Meter {\n"
+        "  read(): number {\n"
+        "    throw new RangeError('no reading');\n"
+        "  }\n"
+        "}\n"
+        "try { new Meter().read(); } catch { }"
+    )
+    msg_id = kc.execute(code)
+    event = stopped(dap, "exception")
+    assert event["body"].get("text") == "RangeError: no reading", event
+    frames = dap.frames()
+    assert [re.sub(r"\d+", "n", f["name"]) for f in frames] == ["read (In[n])", "In[n]"], frames
+    assert [f["line"] for f in frames] == [5, 8], frames
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
+def test_breakpoints_in_a_cell_tsc_compiles_stop_on_the_cells_lines(kernel, dap) -> None:
+    """The script of a decorated class's cell has lines of its own: breakpoints set on the cell's
+    lines (before it ever ran) stop on those lines."""
+    km, kc = kernel
+    dap.start()
+    code = (
+        "function tracked(value: any, context: ClassDecoratorContext) {}\n"
+        "@tracked\n"
+        "class Gauge {\n"
+        "  read(): number {\n"
+        "    const reading: number = 42;\n"
+        "    return reading;\n"
+        "  }\n"
+        "}\n"
+        "const gauge = new Gauge();\n"
+        "const shown = gauge.read();\n"
+        "shown"
+    )
+    dap.breakpoints(code, [6, 10])
+    msg_id = kc.execute(code)
+    for line, local in ((10, ("gauge", "Gauge {}")), (6, ("reading", "42"))):
+        stopped(dap, "breakpoint")
+        frames = dap.frames()
+        assert frames[0]["line"] == line, frames
+        assert dap.variables(frames[0]["id"], "Locals")[local[0]] == local[1]
+        dap.ok("continue", {"threadId": 1})
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    # run again (a new script): the breakpoints move to it too
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    assert dap.frames()[0]["line"] == 10
+    dap.ok("disconnect", {})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
+def test_inspect_variables_idle_and_while_a_cell_runs(kernel, dap) -> None:
+    """JupyterLab's Variables panel when nothing is stopped: the notebook's names, asked at every
+    output of a cell (DebuggerHandler), also while the cell keeps the main thread busy."""
+    km, kc = kernel
+    # no debugger attached: nothing to ask, nothing shown
+    assert dap.ok("inspectVariables")["variables"] == []
+    dap.start()
+    assert execute(kc, "const inventory = { apples: 3 };\nlet counted = 7").content["status"] == "ok"
+    got = {v["name"]: v for v in dap.ok("inspectVariables")["variables"]}
+    assert got["counted"]["value"] == "7" and got["inventory"]["value"] == "{apples: 3}", got
+    assert not ({"require", "display", "console", "process"} & set(got)), sorted(got)
+    assert not any(name.startswith("__tsak") for name in got), sorted(got)
+    inner = dap.ok("variables", {"variablesReference": got["inventory"]["variablesReference"]})["variables"]
+    assert {v["name"]: v["value"] for v in inner}["apples"] == "3", inner
+    msg_id = kc.execute("while (true) {\n  counted++;\n}")
+    dap.wait_iopub(lambda m: m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "execute_input",
+                   "the cell's execute_input")
+    # the loop never yields: a value past 7 was read while it ran
+    seen = []
+    while len(seen) < 50 and (not seen or int(seen[-1]) <= 7):
+        seen.append({v["name"]: v["value"] for v in dap.ok("inspectVariables")["variables"]}["counted"])
+    assert int(seen[-1]) > 7, seen
+    get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
+    assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
+
+
+def test_debugger_statement_pauses_only_while_attached(kernel, dap) -> None:
+    km, kc = kernel
+    # no debugger: a `debugger;` statement is nothing
+    ex = execute(kc, "let passes = 0;\ndebugger;\npasses++")
+    assert ex.content["status"] == "ok", ex.describe()
+    dap.start()
+    msg_id = kc.execute("debugger;\npasses++")
+    stopped(dap, "breakpoint")
+    assert dap.frames()[0]["line"] == 1
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+    dap.ok("disconnect", {})
+    ex = execute(kc, "debugger;\npasses")
+    assert ex.content["status"] == "ok" and ex.result_text == "2", ex.describe()
+    dap.no_event("stopped")
+
+
+def test_bad_dap_input_is_refused_with_a_message(kernel, dap) -> None:
+    km, kc = kernel
+    # before initialize: only debugInfo (and source) answer
+    r = dap.request("stackTrace", {"threadId": 1})
+    assert r["success"] is False and "not started" in r["message"], r
+    assert dap.ok("debugInfo")["isStarted"] is False
+    dap.start()
+    cases = [
+        (dap.request("noSuchCommand", {}), "unknown command 'noSuchCommand'"),
+        (dap.request("dumpCell", {}), "dumpCell: arguments.code must be a string"),
+        (dap.request("setBreakpoints", {"breakpoints": [{"line": 1}]}), "setBreakpoints: arguments.source must be an object"),
+        (dap.request("setBreakpoints", {"source": {"path": "/no/such/file.ts"}, "breakpoints": [{"line": 1}]}),
+         "no such source: /no/such/file.ts"),
+        (dap.request("setBreakpoints", {"source": {"path": dap.ok("dumpCell", {"code": "1"})["sourcePath"]},
+                                        "breakpoints": [{"line": "one"}]}),
+         "breakpoints[0].line must be a positive integer"),
+        (dap.request("setExceptionBreakpoints", {"filters": ["sometimes"]}), "unknown filter 'sometimes'"),
+        (dap.request("stackTrace", {"threadId": 1}), "not stopped"),
+        (dap.request("continue", {"threadId": 1}), "not stopped"),
+        (dap.request("evaluate", {"expression": "1"}), "not stopped"),
+    ]
+    for response, says in cases:
+        assert response["success"] is False, response
+        assert says in response["message"], response
+    # not a DAP request at all
+    for content in ({}, {"type": "request", "seq": 99, "command": 7}, {"type": "request", "seq": 98, "command": "evaluate", "arguments": [1]}):
+        response = dap.send(content)
+        assert response["type"] == "response" and response["success"] is False and response["message"], response
+    # a breakpoint past the end of its cell is not verified, and says why
+    path = dap.ok("dumpCell", {"code": "let q = 1;\nq"})["sourcePath"]
+    body = dap.ok("setBreakpoints", {"source": {"path": path}, "breakpoints": [{"line": 9}]})
+    assert body["breakpoints"][0]["verified"] is False and "past the end" in body["breakpoints"][0]["message"], body
+    # and the kernel is fine
+    ex = execute(kc, "40 + 2")
+    assert ex.content["status"] == "ok" and ex.result_text == "42", ex.describe()
+
+
+def test_paused_kernel_answers_control_and_interrupt_resumes_and_stops_the_cell() -> None:
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        dap = Dap(kc)
+        dap.start()
+        assert execute(kc, "let spins = 0").content["status"] == "ok"
+        code = "while (true) {\n  spins++;\n}"
+        dap.breakpoints(code, [2])
+        msg_id = kc.execute(code)
+        stopped(dap, "breakpoint")
+        # paused: control and heartbeat still answer
+        assert get_reply(kc, send_control(kc, "kernel_info_request"), channel="control")["content"]["status"] == "ok"
+        assert kc.hb_channel.is_beating()
+        assert dap.frames()[0]["line"] == 2
+        reply = get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
+        assert reply["content"]["status"] == "ok"
+        dap.event("continued")
+        reply = get_reply(kc, msg_id)
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KernelInterrupt", reply["content"]
+        # variables kept (the paused `spins++` ran, then the loop's guard stopped the cell), and
+        # the breakpoint still there for the next run
+        ex = execute(kc, "spins")
+        assert ex.content["status"] == "ok" and ex.result_text == "1", ex.describe()
+        msg_id = kc.execute(code)
+        stopped(dap, "breakpoint")
+        dap.ok("disconnect", {})
+        dap.event("continued")
+        get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
+        assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
+
+
+def test_breakpoints_in_files_the_notebook_imports(tmp_path) -> None:
+    (tmp_path / "geometry.ts").write_text(
+        "interface Box {\n  w: number;\n  h: number;\n}\n"
+        "export function area(b: Box): number {\n  const a: number = b.w * b.h;\n  return a;\n}\n")
+    (tmp_path / "legacy.js").write_text("exports.half = function half(n) {\n  const h = n / 2;\n  return h;\n};\n")
+    with running_kernel(KERNEL_NAME, start_kwargs={"cwd": str(tmp_path)}) as (km, kc):
+        dap = Dap(kc)
+        dap.start()
+        for name, line in (("geometry.ts", 7), ("legacy.js", 3)):
+            body = dap.ok("setBreakpoints", {"source": {"path": str(tmp_path / name)}, "breakpoints": [{"line": line}]})
+            assert body["breakpoints"][0]["verified"] is True, body
+        msg_id = kc.execute("import { area } from './geometry.ts';\nconst { half } = require('./legacy.js');\narea({ w: 2, h: 3 }) + half(8)")
+        for name, line, local in (("geometry.ts", 7, ("a", "6")), ("legacy.js", 3, ("h", "4"))):
+            stopped(dap, "breakpoint")
+            frames = dap.frames()
+            assert (frames[0]["source"]["path"], frames[0]["line"]) == (str(tmp_path / name), line), frames
+            assert frames[1]["name"].startswith("In["), frames
+            assert dap.variables(frames[0]["id"], "Locals")[local[0]] == local[1]
+            dap.ok("continue", {"threadId": 1})
+        reply = get_reply(kc, msg_id)
+        assert reply["content"]["status"] == "ok", reply["content"]
+
+
+def test_pause_stops_a_running_cell_in_its_own_code() -> None:
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        dap = Dap(kc)
+        dap.start()
+        code = "let laps = 0;\nwhile (true) {\n  laps++;\n}"
+        msg_id = kc.execute(code)
+        # the cell runs (it never ends by itself) when the frontend asks for a pause
+        dap.wait_iopub(lambda m: m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "execute_input",
+                       "the cell's execute_input")
+        dap.ok("pause", {"threadId": 1})
+        stopped(dap, "pause")
+        frames = dap.frames()
+        # in the cell's loop (not in the kernel's code, nor on the guard the transform put there)
+        assert len(frames) == 1 and frames[0]["line"] in (2, 3), frames
+        laps = int(dap.ok("evaluate", {"expression": "laps", "frameId": frames[0]["id"]})["result"])
+        dap.ok("next", {"threadId": 1})
+        stopped(dap, "step")
+        assert int(dap.ok("evaluate", {"expression": "laps", "frameId": 0})["result"]) in (laps, laps + 1)
+        dap.ok("continue", {"threadId": 1})
+        get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
+        assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
+
+
+def test_shutdown_while_paused_is_an_orderly_one() -> None:
+    """The paused cell is let go: it is cancelled with a reply, and the process ends by itself
+    (exit code 0), not by the worker's last resort (SIGKILL) for a main thread that never acts."""
+    with running_kernel(KERNEL_NAME) as (km, kc):
+        dap = Dap(kc)
+        dap.start()
+        code = "let n = 1;\nn++;\nn"
+        dap.breakpoints(code, [2])
+        msg_id = kc.execute(code)
+        stopped(dap, "breakpoint")
+        proc = kernel_process(km)
+        reply = get_reply(kc, send_control(kc, "shutdown_request", {"restart": False}), channel="control")
+        assert reply["content"]["status"] == "ok"
+        assert get_reply(kc, msg_id)["content"]["status"] in ("ok", "error")
+        assert wait_exit(proc, timeout=10) == 0, f"exit code {proc.poll()}"

@@ -1,0 +1,877 @@
+/**
+ * The debug adapter: the Jupyter debug protocol (DAP requests in `debug_request`, responses in
+ * `debug_reply`, events in `debug_event`; jupyter_client messaging.rst "Debug request") on one
+ * side, the Chrome DevTools Protocol to the main thread (cdp.ts) on the other. It lives in the
+ * I/O worker, which keeps answering heartbeat and control while the main thread is paused.
+ *
+ * - Cells are files to the frontend (cell_files.ts) and scripts to V8, named by their text
+ *   (shell/script_name.ts): a breakpoint in a cell that has not run yet is set by that URL
+ *   (`Debugger.setBreakpointByUrl`), and V8 places it when the cell's script is compiled.
+ * - Lines: the cell transform keeps every line break (transform/index.ts), so line N of a cell is
+ *   line N of its script, except for cells tsc compiles (decorators, `accessor`, `using`).
+ *   Positions V8 reports are mapped back through the transform's position maps by the main
+ *   thread's shell (`locate`, shell/debug_view.ts), which also names the cell (`In[3]`).
+ * - Frames of the kernel's own code are hidden, and stepping skips them (blackboxed); a pause on
+ *   a statement the transform inserted steps on to the user's next one.
+ * - One DAP thread: the main thread, where main-thread cells run (`// thread` cells' threads are
+ *   not reachable from here yet).
+ *
+ * Which requests work before `initialize` follows ipykernel (`debugger.py`): debugInfo,
+ * inspectVariables and source; everything else asks for a started debugger. No request ever throws: a malformed or
+ * unknown one gets `success: false` and a message that says why.
+ */
+import { readFileSync } from "node:fs";
+import type { Debugger, Runtime } from "node:inspector";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { DebugProtocol as DAP } from "@vscode/debugprotocol";
+import { interruptHandled } from "../../kernel/interrupts.js";
+import { type CellLocation, DEBUG_VIEW_GLOBAL, INSERTED_STATEMENTS } from "../../shell/debug_view.js";
+import { isCellScript } from "../../shell/script_name.js";
+import type { Cdp } from "./cdp.js";
+import { type CellFiles, HASH_SEED } from "./cell_files.js";
+import { expandable, valueText, valueType } from "./values.js";
+
+/** The DAP thread of the main thread. */
+export const MAIN_THREAD = 1;
+
+/** Exception filters offered (initialize's `exceptionBreakpointFilters`) → V8's pause state. */
+const EXCEPTION_FILTERS: DAP.ExceptionBreakpointsFilter[] = [
+  { filter: "raised", label: "Raised exceptions", description: "Stop where an exception is thrown, caught or not", default: false },
+];
+
+/** How many statements the transform inserted a pause may step past in a row (a guard per loop turn). */
+const MAX_AUTO_STEPS = 100;
+/** How long a pause request is asked again of V8 until it lands in the user's code. */
+const PAUSE_RETRY_MS = 5000;
+/** How long pauses stay off after an interrupt resumed a paused cell, at most (until the main thread has acted). */
+const INTERRUPT_SKIP_MS = 5000;
+
+/** A refusal with its message (the request's `success: false`). */
+class DapError extends Error {}
+
+export interface DebugAdapterOptions {
+  files: CellFiles;
+  /** Publish a DAP event (a `debug_event` on iopub). */
+  event(event: DAP.Event): void;
+  /** A CDP session to the main thread (made at `attach`). */
+  connect(): Cdp;
+  /** The kernel's package directory: frames of its `dist/` and `node_modules/` are the kernel's. */
+  kernelRoot: string;
+  /** The main shell's attention words: when the main thread has acted on an interrupt. */
+  attention: Int32Array;
+  log: { warn(fields: object, message: string): void };
+}
+
+/** What a `variablesReference` stands for while the thread is paused. */
+type Ref = { kind: "scopes"; objectIds: string[]; notebook: boolean } | { kind: "object"; objectId: string };
+
+interface Frame {
+  callFrameId: string;
+  name: string;
+  source: DAP.Source | undefined;
+  line: number;
+  column: number;
+  scopeChain: Debugger.Scope[];
+  topLevel: boolean;
+}
+
+interface Paused {
+  frames: Frame[];
+  refs: Map<number, Ref>;
+}
+
+interface Breakpoints {
+  /** As the frontend sent them (debugInfo gives them back). */
+  requested: DAP.SourceBreakpoint[];
+  /** V8's ids of those placed. */
+  placed: string[];
+}
+
+export class DebugAdapter {
+  private started = false;
+  private cdp: Cdp | undefined;
+  private seq = 0;
+  private readonly breakpoints = new Map<string, Breakpoints>();
+  private exceptionFilters: string[] = [];
+  /** The URLs of the user's scripts (cells, the notebook's files) by V8's script id (CallFrame.url is empty in Node 20). */
+  private readonly urls = new Map<string, string>();
+  /**
+   * Cells whose scripts have lines of their own (tsc compiled them), by script URL: the latest
+   * script and, for each cell line, its line there (0: none). Their breakpoints go by script id.
+   */
+  private readonly moved = new Map<string, { scriptId: string; lines: number[] }>();
+  /** Cell scripts' sources by script id, for the inserted-statement check. */
+  private readonly sources = new Map<string, string[]>();
+  /** Stopped, and told the frontend so. */
+  private paused: Paused | undefined;
+  /** V8 has paused the main thread (told or not yet: between Debugger.paused and Debugger.resumed). */
+  private threadPaused = false;
+  /** Bumped at every pause and resume: work for a pause that has ended is dropped. */
+  private generation = 0;
+  /** A step the frontend asked for is under way (the next stop is reason "step"). */
+  private stepping = false;
+  /** A pause the frontend asked for is under way (the next stop is reason "pause"). */
+  private pauseAsked = false;
+  /** Steps past inserted statements since the last stop, and the reason that began them. */
+  private autoSteps = 0;
+  private firstReason: string | undefined;
+  private nextRef = 1;
+  /** References of the values inspectVariables gave, while the thread is not stopped. */
+  private readonly idleRefs = new Map<number, Ref>();
+  /** The inspectVariables under way (later ones share its answer). */
+  private inspecting: Promise<{ variables: DAP.Variable[] }> | undefined;
+  private nextBreakpointId = 1;
+
+  constructor(private readonly options: DebugAdapterOptions) {}
+
+  /** Answer one `debug_request`'s content; never rejects. */
+  async request(content: unknown): Promise<DAP.Response> {
+    const raw = (typeof content === "object" && content !== null ? content : {}) as Record<string, unknown>;
+    const requestSeq = Number.isSafeInteger(raw["seq"]) ? (raw["seq"] as number) : 0;
+    const command = typeof raw["command"] === "string" ? raw["command"] : "";
+    try {
+      if (typeof content !== "object" || content === null || Array.isArray(content))
+        throw new DapError("a debug_request's content must be a DAP request object");
+      if (command === "") throw new DapError("the DAP request has no command (content.command must be a string)");
+      const args = raw["arguments"] ?? {};
+      if (typeof args !== "object" || args === null || Array.isArray(args)) throw new DapError(`${command}: arguments must be an object`);
+      const body = await this.dispatch(command, args as Record<string, unknown>);
+      return {
+        seq: ++this.seq,
+        type: "response",
+        request_seq: requestSeq,
+        success: true,
+        command,
+        ...(body === undefined ? {} : { body }),
+      };
+    } catch (err) {
+      const message = err instanceof DapError ? err.message : `${command}: ${String((err as Error)?.message ?? err)}`;
+      if (!(err instanceof DapError)) this.options.log.warn({ err, command }, "debug request failed");
+      return { seq: ++this.seq, type: "response", request_seq: requestSeq, success: false, command, message };
+    }
+  }
+
+  private async dispatch(command: string, args: Record<string, unknown>): Promise<unknown> {
+    switch (command) {
+      case "initialize":
+        this.started = true;
+        return capabilities();
+      case "debugInfo":
+        return this.debugInfo();
+      case "source":
+        return this.source(args);
+      case "inspectVariables":
+        return this.inspectVariables();
+    }
+    if (!this.started) throw new DapError(`${command}: the debugger is not started (send initialize first)`);
+    switch (command) {
+      case "attach":
+        await this.attach();
+        // after the response, as DAP orders it
+        setImmediate(() => this.emit("initialized"));
+        return undefined;
+      case "configurationDone":
+        return undefined;
+      case "dumpCell":
+        return { sourcePath: this.options.files.dump(str(args, "code", command)) };
+      case "setBreakpoints":
+        return this.setBreakpoints(args);
+      case "setExceptionBreakpoints":
+        return this.setExceptionBreakpoints(args);
+      case "threads":
+        return { threads: [{ id: MAIN_THREAD, name: "main thread" }] };
+      case "stackTrace":
+        return this.stackTrace(args);
+      case "scopes":
+        return this.scopes(args);
+      case "variables":
+        return this.variables(args);
+      case "evaluate":
+        return this.evaluate(args);
+      case "continue":
+        this.stopped(command);
+        await this.resume();
+        this.emit("continued", { threadId: MAIN_THREAD, allThreadsContinued: true });
+        return { allThreadsContinued: true };
+      case "next":
+      case "stepIn":
+      case "stepOut":
+        this.stopped(command);
+        this.stepping = true;
+        this.leavePause();
+        await this.cdp!.post(command === "next" ? "Debugger.stepOver" : command === "stepIn" ? "Debugger.stepInto" : "Debugger.stepOut");
+        return undefined;
+      case "pause":
+        if (this.paused === undefined && this.cdp) this.askPause(this.cdp);
+        return undefined;
+      case "disconnect":
+        await this.detach();
+        this.started = false;
+        this.breakpoints.clear();
+        this.exceptionFilters = [];
+        return undefined;
+      default:
+        throw new DapError(`unknown command '${command}'`);
+    }
+  }
+
+  private debugInfo(): Record<string, unknown> {
+    const { files } = this.options;
+    return {
+      isStarted: this.started,
+      hashMethod: "Murmur2",
+      hashSeed: HASH_SEED,
+      tmpFilePrefix: files.prefix,
+      tmpFileSuffix: files.suffix,
+      breakpoints: [...this.breakpoints].map(([source, b]) => ({ source, breakpoints: b.requested })),
+      stoppedThreads: this.paused ? [MAIN_THREAD] : [],
+      richRendering: false,
+      exceptionPaths: [],
+      copyToGlobals: false,
+    };
+  }
+
+  /** Connect to the main thread and set what the frontend asked for before. */
+  private async attach(): Promise<void> {
+    if (this.cdp) return;
+    const cdp = this.options.connect();
+    this.cdp = cdp;
+    cdp.on("Debugger.scriptParsed", (p) => {
+      // only the user's scripts: an unknown script is the kernel's (hidden), and the kernel
+      // compiles one for every evaluation
+      const url = p["url"] as string;
+      if (!this.kernelUrl(url)) this.urls.set(p["scriptId"] as string, url);
+    });
+    cdp.on("Debugger.paused", (p) => {
+      this.threadPaused = true;
+      void this.onPaused(p as unknown as Debugger.PausedEventDataType);
+    });
+    cdp.on("Debugger.resumed", () => {
+      this.threadPaused = false;
+      this.leavePause();
+    });
+    await cdp.post("Debugger.enable", {});
+    await cdp.post("Debugger.setBlackboxPatterns", { patterns: this.kernelPatterns() });
+    // a cell whose lines moved has a source map (shell/debug_view.ts MOVED_LINES_MARK): V8 stops
+    // before running it, and its breakpoints move to its lines (movedScript)
+    await cdp.post("Debugger.setInstrumentationBreakpoint", { instrumentation: "beforeScriptWithSourceMapExecution" });
+    for (const [path, b] of this.breakpoints) await this.place(path, b);
+    await this.applyExceptionFilters();
+  }
+
+  /** Resume everything, drop every breakpoint, end the session. */
+  private async detach(): Promise<void> {
+    const cdp = this.cdp;
+    if (!cdp) return;
+    this.cdp = undefined;
+    const wasPaused = this.paused !== undefined;
+    this.leavePause();
+    this.resetStop();
+    this.threadPaused = false;
+    try {
+      await cdp.post("Debugger.setSkipAllPauses", { skip: true });
+      await cdp.post("Debugger.resume").catch(() => {});
+      await cdp.post("Debugger.disable");
+    } finally {
+      cdp.disconnect();
+      this.urls.clear();
+      this.sources.clear();
+      this.moved.clear();
+      this.idleRefs.clear();
+      for (const b of this.breakpoints.values()) b.placed = [];
+    }
+    if (wasPaused) this.emit("continued", { threadId: MAIN_THREAD, allThreadsContinued: true });
+  }
+
+  /**
+   * An interrupt came (request number `request`, src/kernel/interrupts.ts; the flag is raised
+   * already): a paused cell resumes so that its next guard can stop it, and no breakpoint stops
+   * the interrupted code again until the main thread has acted on the interrupt.
+   */
+  interrupted(request: number): void {
+    const cdp = this.cdp;
+    if (!cdp) return;
+    const wasPaused = this.paused !== undefined;
+    const threadPaused = this.threadPaused;
+    this.leavePause();
+    this.resetStop();
+    void cdp.post("Debugger.setSkipAllPauses", { skip: true }).catch(() => {});
+    if (threadPaused) void cdp.post("Debugger.resume").catch(() => {});
+    if (wasPaused) this.emit("continued", { threadId: MAIN_THREAD, allThreadsContinued: true });
+    const until = performance.now() + INTERRUPT_SKIP_MS;
+    const timer = setInterval(() => {
+      if (!interruptHandled(this.options.attention, request) && performance.now() < until) return;
+      clearInterval(timer);
+      if (this.cdp === cdp) void cdp.post("Debugger.setSkipAllPauses", { skip: false }).catch(() => {});
+    }, 10);
+  }
+
+  /** The kernel shuts down: a paused main thread must run again to end. */
+  shutdown(): void {
+    void this.detach().catch(() => {});
+  }
+
+  /** The kernel ends: the cells' files go. */
+  close(): void {
+    try {
+      this.options.files.remove();
+    } catch (err) {
+      this.options.log.warn({ err }, "debugger: cannot remove the cells' files");
+    }
+  }
+
+  // ---- breakpoints
+
+  private async setBreakpoints(args: Record<string, unknown>): Promise<DAP.SetBreakpointsResponse["body"]> {
+    const source = obj(args, "source", "setBreakpoints");
+    const path = str(source, "path", "setBreakpoints", "source.path");
+    let requested: DAP.SourceBreakpoint[];
+    if (args["breakpoints"] !== undefined) {
+      if (!Array.isArray(args["breakpoints"])) throw new DapError("setBreakpoints: arguments.breakpoints must be an array");
+      requested = args["breakpoints"] as DAP.SourceBreakpoint[];
+    } else if (Array.isArray(args["lines"])) {
+      requested = (args["lines"] as unknown[]).map((line) => ({ line }) as DAP.SourceBreakpoint);
+    } else requested = [];
+    requested.forEach((b, k) => {
+      if (typeof b !== "object" || b === null || !Number.isSafeInteger(b.line) || b.line < 1)
+        throw new DapError(`setBreakpoints: breakpoints[${k}].line must be a positive integer`);
+      if (b.condition !== undefined && typeof b.condition !== "string")
+        throw new DapError(`setBreakpoints: breakpoints[${k}].condition must be a string`);
+    });
+    if (this.target(path) === undefined)
+      throw new DapError(`setBreakpoints: no such source: ${path} (not a cell sent with dumpCell, nor a file)`);
+    const old = this.breakpoints.get(path);
+    if (old && this.cdp)
+      for (const id of old.placed) await this.cdp.post("Debugger.removeBreakpoint", { breakpointId: id }).catch(() => {});
+    const entry: Breakpoints = { requested: requested.map((b) => ({ ...b })), placed: [] };
+    if (requested.length > 0) this.breakpoints.set(path, entry);
+    else this.breakpoints.delete(path);
+    return { breakpoints: await this.place(path, entry) };
+  }
+
+  /** Where breakpoints in `path` go: a cell's script URL, or a file's URL. */
+  private target(path: string): { url: string; lines: number } | { urlRegex: string } | undefined {
+    const cell = this.options.files.cellAt(path);
+    if (cell) return cell;
+    try {
+      readFileSync(path, { flag: "r" }).length;
+    } catch {
+      return undefined;
+    }
+    // a file the notebook imports: V8 knows it by its file: URL (ES modules) or its path
+    return { urlRegex: `^(?:${escapeRegex(pathToFileURL(path).href)}|${escapeRegex(path)})$` };
+  }
+
+  /** Set `entry`'s breakpoints in V8 (when attached); what setBreakpoints answers for each. */
+  private async place(path: string, entry: Breakpoints): Promise<DAP.Breakpoint[]> {
+    const target = this.target(path);
+    const out: DAP.Breakpoint[] = [];
+    for (const b of entry.requested) {
+      const id = this.nextBreakpointId++;
+      const shown = { id, line: b.line, source: { path } };
+      if (target === undefined) {
+        out.push({ ...shown, verified: false, message: `no such source: ${path}` });
+      } else if ("lines" in target && b.line > target.lines) {
+        out.push({ ...shown, verified: false, message: `line ${b.line} is past the end of the cell (${target.lines} lines)` });
+      } else if (this.cdp) {
+        const condition = b.condition ? { condition: b.condition } : {};
+        const moved = "url" in target ? this.moved.get(target.url) : undefined;
+        let set: { breakpointId: string };
+        if (moved) {
+          // the cell's line in its script (or the next line that has code)
+          const line = moved.lines.slice(b.line - 1).find((l) => l > 0);
+          if (line === undefined) {
+            out.push({ ...shown, verified: false, message: `no code on or after line ${b.line}` });
+            continue;
+          }
+          set = await this.cdp.post("Debugger.setBreakpoint", {
+            location: { scriptId: moved.scriptId, lineNumber: line - 1 },
+            ...condition,
+          });
+        } else {
+          const where = "url" in target ? { url: target.url } : { urlRegex: target.urlRegex };
+          set = await this.cdp.post("Debugger.setBreakpointByUrl", { ...where, lineNumber: b.line - 1, ...condition });
+        }
+        entry.placed.push(set.breakpointId);
+        out.push({ ...shown, verified: true });
+      } else {
+        // placed at attach
+        out.push({ ...shown, verified: true });
+      }
+    }
+    return out;
+  }
+
+  private async setExceptionBreakpoints(args: Record<string, unknown>): Promise<DAP.SetExceptionBreakpointsResponse["body"]> {
+    const filters = args["filters"];
+    if (!Array.isArray(filters) || filters.some((f) => typeof f !== "string"))
+      throw new DapError("setExceptionBreakpoints: arguments.filters must be an array of strings");
+    const unknown = filters.find((f) => !EXCEPTION_FILTERS.some((e) => e.filter === f));
+    if (unknown !== undefined)
+      throw new DapError(`setExceptionBreakpoints: unknown filter '${unknown}' (${EXCEPTION_FILTERS.map((e) => e.filter).join(", ")})`);
+    this.exceptionFilters = filters as string[];
+    await this.applyExceptionFilters();
+    return { breakpoints: filters.map(() => ({ verified: true })) };
+  }
+
+  private async applyExceptionFilters(): Promise<void> {
+    // ("uncaught" is not offered: the kernel catches what a cell throws, so V8 would call nothing uncaught)
+    const state = this.exceptionFilters.includes("raised") ? "all" : "none";
+    await this.cdp?.post("Debugger.setPauseOnExceptions", { state });
+  }
+
+  /** Script URL patterns of the kernel's own code and of packages: stepping goes through them. */
+  private kernelPatterns(): string[] {
+    const root = this.options.kernelRoot;
+    const places = [`${root}/dist/`, `${root}/node_modules/`];
+    return [
+      ...places.flatMap((p) => [`^${escapeRegex(pathToFileURL(p).href)}`, `^${escapeRegex(p)}`]),
+      "^node:",
+      "/node_modules/",
+      "^<ts-async-kernel",
+      "^evalmachine\\.",
+    ];
+  }
+
+  /** Is a script URL the kernel's own code (its frames are hidden)? */
+  private kernelUrl(url: string): boolean {
+    if (url === "" || url.startsWith("node:") || url.startsWith("<ts-async-kernel") || url.startsWith("evalmachine.")) return true;
+    const path = url.startsWith("file://") ? safePath(url) : url;
+    const root = this.options.kernelRoot;
+    return path.startsWith(`${root}/dist/`) || path.startsWith(`${root}/node_modules/`);
+  }
+
+  // ---- pausing
+
+  private async onPaused(p: Debugger.PausedEventDataType): Promise<void> {
+    const cdp = this.cdp;
+    if (!cdp) return;
+    if (p.reason === "instrumentation") {
+      // before a script with a source map runs: a cell whose lines moved
+      try {
+        await this.movedScript(p.data as { scriptId: string; url: string });
+      } catch (err) {
+        this.options.log.warn({ err }, "debugger: cannot move the breakpoints of a cell tsc compiled");
+      }
+      await cdp.post("Debugger.resume").catch(() => {});
+      return;
+    }
+    const generation = ++this.generation;
+    this.firstReason ??= this.reasonOf(p);
+    const top = p.callFrames[0];
+    // a statement the transform inserted: on to the user's next one
+    if (top && this.autoSteps < MAX_AUTO_STEPS && (await this.inserted(top))) {
+      if (generation !== this.generation) return;
+      this.autoSteps++;
+      await cdp.post("Debugger.stepOver").catch(() => {});
+      return;
+    }
+    let frames: Frame[];
+    try {
+      frames = await this.frames(p.callFrames);
+    } catch (err) {
+      this.options.log.warn({ err }, "debugger: cannot read the stack of a pause");
+      frames = [];
+    }
+    if (generation !== this.generation || this.cdp !== cdp) return;
+    const reason = this.firstReason;
+    if (frames.length === 0 || frames[0]!.callFrameId !== top?.callFrameId) {
+      // paused outside the user's code (a script's closing line, the kernel's code): go on
+      // as the user asked, stepping or running
+      if (this.stepping && this.autoSteps < MAX_AUTO_STEPS) {
+        this.autoSteps++;
+        await cdp.post("Debugger.stepOver").catch(() => {});
+      } else {
+        // (a pause asked for stays asked: askPause tries again, until it lands in the user's code)
+        const asked = this.pauseAsked;
+        this.resetStop();
+        this.pauseAsked = asked;
+        await cdp.post("Debugger.resume").catch(() => {});
+      }
+      return;
+    }
+    this.resetStop();
+    this.paused = { frames, refs: new Map() };
+    const body: DAP.StoppedEvent["body"] = { reason, threadId: MAIN_THREAD, allThreadsStopped: true };
+    if (reason === "exception") {
+      const data = p.data as Runtime.RemoteObject | undefined;
+      // its first line (`Error: message`): the rest is V8's stack, with the scripts' names
+      if (data) body.text = (data.description ?? valueText(data)).split("\n", 1)[0];
+      body.description = "Paused on exception";
+    }
+    this.emit("stopped", body);
+  }
+
+  /**
+   * Stop the main thread where it is, in the user's code. V8 drops a pause asked for while only
+   * blackboxed code runs (the kernel's, between cells) and may stop in Node's internals (then the
+   * adapter resumes): asked again until a stop is reported, for a while.
+   */
+  private askPause(cdp: Cdp): void {
+    this.pauseAsked = true;
+    const until = performance.now() + PAUSE_RETRY_MS;
+    const ask = (): void => {
+      if (!this.pauseAsked || this.cdp !== cdp || this.paused !== undefined || performance.now() > until) {
+        clearInterval(timer);
+        return;
+      }
+      if (!this.threadPaused) void cdp.post("Debugger.pause").catch(() => {});
+    };
+    const timer = setInterval(ask, 25);
+    ask();
+  }
+
+  /**
+   * A cell's script whose lines are not the cell's is about to run: learn where the cell's lines
+   * are in it (the shell's position maps), and set that cell's breakpoints there, by script id,
+   * instead of on its URL (where they would be on the cell's line numbers).
+   */
+  private async movedScript(data: { scriptId: string; url: string }): Promise<void> {
+    if (!isCellScript(data.url ?? "")) return;
+    const lines = await this.view<number[] | null>(`${DEBUG_VIEW_GLOBAL}.scriptLines(${JSON.stringify(data.url)})`);
+    if (!lines) return;
+    this.moved.set(data.url, { scriptId: data.scriptId, lines });
+    for (const [path, entry] of this.breakpoints) {
+      if (this.options.files.cellAt(path)?.url !== data.url) continue;
+      for (const id of entry.placed.splice(0)) await this.cdp?.post("Debugger.removeBreakpoint", { breakpointId: id }).catch(() => {});
+      await this.place(path, entry);
+    }
+  }
+
+  private reasonOf(p: Debugger.PausedEventDataType): string {
+    if (p.reason === "exception" || p.reason === "promiseRejection") return "exception";
+    if ((p.hitBreakpoints?.length ?? 0) > 0) return "breakpoint";
+    if (this.stepping) return "step";
+    if (this.pauseAsked) return "pause";
+    // a `debugger;` statement
+    return "breakpoint";
+  }
+
+  private resetStop(): void {
+    this.stepping = false;
+    this.pauseAsked = false;
+    this.autoSteps = 0;
+    this.firstReason = undefined;
+  }
+
+  /** The thread runs again (or is about to): what belonged to the pause goes. */
+  private leavePause(): void {
+    this.generation++;
+    if (this.paused === undefined) return;
+    this.paused = undefined;
+    void this.cdp?.post("Runtime.releaseObjectGroup", { objectGroup: "dap" }).catch(() => {});
+  }
+
+  /** The request needs a stopped thread. */
+  private stopped(command: string): Paused {
+    if (this.paused === undefined || !this.cdp) throw new DapError(`${command}: the kernel is not stopped at a breakpoint`);
+    return this.paused;
+  }
+
+  private async resume(): Promise<void> {
+    this.leavePause();
+    await this.cdp?.post("Debugger.resume");
+  }
+
+  /** Is the top frame at a statement the transform inserted (not the user's)? */
+  private async inserted(frame: Debugger.CallFrame): Promise<boolean> {
+    const { scriptId, lineNumber, columnNumber = 0 } = frame.location;
+    if (!isCellScript(this.urls.get(scriptId) ?? "")) return false;
+    let lines = this.sources.get(scriptId);
+    if (lines === undefined) {
+      const { scriptSource } = await this.cdp!.post<{ scriptSource: string }>("Debugger.getScriptSource", { scriptId });
+      lines = scriptSource.split(/\r\n?|[\n\u2028\u2029]/);
+      if (this.sources.size >= 64) this.sources.delete(this.sources.keys().next().value!);
+      this.sources.set(scriptId, lines);
+    }
+    const text = (lines[lineNumber] ?? "").slice(columnNumber);
+    return INSERTED_STATEMENTS.some((s) => text.startsWith(s));
+  }
+
+  /** The frames the user sees: cells (named and placed by the shell) and the notebook's files. */
+  private async frames(callFrames: Debugger.CallFrame[]): Promise<Frame[]> {
+    const cells: Array<[string, number, number]> = [];
+    for (const f of callFrames) {
+      const url = this.urls.get(f.location.scriptId) ?? "";
+      if (isCellScript(url)) cells.push([url, f.location.lineNumber + 1, (f.location.columnNumber ?? 0) + 1]);
+    }
+    // the output the cell printed before the pause goes out too
+    const located = await this.view<Array<CellLocation | null>>(
+      `(${DEBUG_VIEW_GLOBAL}.flush(), ${DEBUG_VIEW_GLOBAL}.locate(${JSON.stringify(cells)}))`,
+    );
+    const frames: Frame[] = [];
+    let k = 0;
+    for (const f of callFrames) {
+      const url = this.urls.get(f.location.scriptId) ?? "";
+      const topLevel = !f.scopeChain.some((s) => s.type === "local");
+      const fn = f.functionName || "<anonymous>";
+      const common = { callFrameId: f.callFrameId, scopeChain: f.scopeChain, topLevel };
+      if (isCellScript(url)) {
+        const at = located[k++];
+        if (!at) continue;
+        const path = at.source === undefined ? undefined : this.options.files.shown(at.source);
+        frames.push({
+          ...common,
+          name: topLevel ? at.name : `${fn} (${at.name})`,
+          source: path === undefined ? { name: at.name } : { name: at.name, path },
+          line: at.line,
+          column: at.column ?? 1,
+        });
+      } else if (!this.kernelUrl(url)) {
+        const path = url.startsWith("file://") ? safePath(url) : url;
+        frames.push({
+          ...common,
+          name: fn,
+          source: { name: path.split("/").pop() ?? path, path },
+          line: f.location.lineNumber + 1,
+          column: (f.location.columnNumber ?? 0) + 1,
+        });
+      }
+    }
+    return frames;
+  }
+
+  /** Evaluate an expression of the main thread's debug view (shell/debug_view.ts); its value. */
+  private async view<T>(expression: string): Promise<T> {
+    const r = await this.cdp!.post<{ result: Runtime.RemoteObject; exceptionDetails?: Runtime.ExceptionDetails }>("Runtime.evaluate", {
+      expression,
+      returnByValue: true,
+      silent: true,
+    });
+    if (r.exceptionDetails) throw new Error(r.exceptionDetails.exception?.description ?? r.exceptionDetails.text);
+    return r.result.value as T;
+  }
+
+  // ---- while stopped
+
+  private stackTrace(args: Record<string, unknown>): DAP.StackTraceResponse["body"] {
+    const paused = this.stopped("stackTrace");
+    const start = optInt(args, "startFrame", "stackTrace") ?? 0;
+    const levels = optInt(args, "levels", "stackTrace") ?? 0;
+    const frames = paused.frames.map((f, id) => ({
+      id,
+      name: f.name,
+      line: f.line,
+      column: f.column,
+      ...(f.source ? { source: f.source } : {}),
+    }));
+    return { stackFrames: frames.slice(start, levels > 0 ? start + levels : undefined), totalFrames: frames.length };
+  }
+
+  private frameOf(args: Record<string, unknown>, command: string, optional = false): Frame {
+    const paused = this.stopped(command);
+    const id = optional ? (optInt(args, "frameId", command) ?? 0) : int(args, "frameId", command);
+    const frame = paused.frames[id];
+    if (frame === undefined) throw new DapError(`${command}: no frame ${id}`);
+    return frame;
+  }
+
+  private scopes(args: Record<string, unknown>): DAP.ScopesResponse["body"] {
+    const frame = this.frameOf(args, "scopes");
+    const paused = this.paused!;
+    const ids = (types: string[]) =>
+      frame.scopeChain.filter((s) => types.includes(s.type) && s.object.objectId).map((s) => s.object.objectId!);
+    const ref = (r: Ref) => {
+      const n = this.nextRef++;
+      paused.refs.set(n, r);
+      return n;
+    };
+    const scopes: DAP.Scope[] = [];
+    const locals = ids(["local", "block", "catch", "with"]);
+    if (frame.topLevel) {
+      // a cell's top level: its names are the notebook's
+      scopes.push({
+        name: "Locals",
+        presentationHint: "locals",
+        expensive: false,
+        variablesReference: ref({ kind: "scopes", objectIds: locals, notebook: true }),
+      });
+      return { scopes };
+    }
+    scopes.push({
+      name: "Locals",
+      presentationHint: "locals",
+      expensive: false,
+      variablesReference: ref({ kind: "scopes", objectIds: locals, notebook: false }),
+    });
+    const closures = ids(["closure"]);
+    if (closures.length > 0)
+      scopes.push({ name: "Closure", expensive: false, variablesReference: ref({ kind: "scopes", objectIds: closures, notebook: false }) });
+    scopes.push({ name: "Globals", expensive: false, variablesReference: ref({ kind: "scopes", objectIds: [], notebook: true }) });
+    return { scopes };
+  }
+
+  private async variables(args: Record<string, unknown>): Promise<DAP.VariablesResponse["body"]> {
+    // while stopped, the stop's references; else those of the last inspectVariables
+    const refs = this.paused?.refs ?? this.idleRefs;
+    const n = int(args, "variablesReference", "variables");
+    const r = this.cdp ? refs.get(n) : undefined;
+    if (r === undefined)
+      throw new DapError(
+        `variables: no variablesReference ${n} (references last while the kernel stays stopped, or until the next inspectVariables)`,
+      );
+    const start = optInt(args, "start", "variables") ?? 0;
+    const count = optInt(args, "count", "variables") ?? 0;
+    const cdp = this.cdp!;
+    const properties: Runtime.PropertyDescriptor[] = [];
+    const internal: Runtime.InternalPropertyDescriptor[] = [];
+    const read = async (objectId: string) => {
+      const got = await cdp.post<{ result: Runtime.PropertyDescriptor[]; internalProperties?: Runtime.InternalPropertyDescriptor[] }>(
+        "Runtime.getProperties",
+        { objectId, ownProperties: true, generatePreview: true },
+      );
+      properties.push(...got.result);
+      if (r.kind === "object") internal.push(...(got.internalProperties ?? []).filter((p) => SHOWN_INTERNALS.has(p.name)));
+    };
+    if (r.kind === "object") await read(r.objectId);
+    else {
+      for (const id of r.objectIds) await read(id);
+      if (r.notebook) {
+        const nb = await cdp.post<{ result: Runtime.RemoteObject }>("Runtime.evaluate", {
+          expression: `${DEBUG_VIEW_GLOBAL}.notebook()`,
+          objectGroup: "dap",
+          silent: true,
+        });
+        if (nb.result.objectId) await read(nb.result.objectId);
+      }
+    }
+    const seen = new Set<string>();
+    const variables: DAP.Variable[] = [];
+    for (const p of [...internal.map((i) => ({ name: i.name, value: i.value })), ...properties]) {
+      // the kernel's own names (guards, runtime) and, in a scope, the first binding of a name only
+      if (p.name.startsWith("__tsak_") || seen.has(p.name)) continue;
+      seen.add(p.name);
+      const value = "value" in p ? p.value : undefined;
+      if (value === undefined) {
+        variables.push({ name: p.name, value: "(…)", type: "accessor", variablesReference: 0 });
+        continue;
+      }
+      variables.push(this.variable(refs, p.name, value));
+    }
+    return { variables: count > 0 ? variables.slice(start, start + count) : variables.slice(start) };
+  }
+
+  private variable(refs: Map<number, Ref>, name: string, value: Runtime.RemoteObject): DAP.Variable {
+    let reference = 0;
+    if (expandable(value)) {
+      reference = this.nextRef++;
+      refs.set(reference, { kind: "object", objectId: value.objectId! });
+    }
+    return { name, value: valueText(value), type: valueType(value), variablesReference: reference };
+  }
+
+  private async evaluate(args: Record<string, unknown>): Promise<DAP.EvaluateResponse["body"]> {
+    const expression = str(args, "expression", "evaluate");
+    const frame = this.frameOf(args, "evaluate", true);
+    const paused = this.paused!;
+    const r = await this.cdp!.post<{ result: Runtime.RemoteObject; exceptionDetails?: Runtime.ExceptionDetails }>(
+      "Debugger.evaluateOnCallFrame",
+      { callFrameId: frame.callFrameId, expression, objectGroup: "dap", generatePreview: true, silent: true },
+    );
+    if (r.exceptionDetails) {
+      const thrown = r.exceptionDetails.exception;
+      throw new DapError(thrown ? (thrown.description ?? valueText(thrown)) : r.exceptionDetails.text);
+    }
+    const shown = this.variable(paused.refs, expression, r.result);
+    return { result: shown.value, type: shown.type, variablesReference: shown.variablesReference };
+  }
+
+  /**
+   * The notebook's names and values, stopped or not (JupyterLab asks at every output of a cell
+   * while its debugger is on, for its Variables panel). The main thread answers through the
+   * inspector even while a cell runs. Requests that come while one is answered share its answer.
+   * Without a session (before attach) there is nothing to ask: no variables.
+   */
+  private inspectVariables(): Promise<{ variables: DAP.Variable[] }> {
+    const cdp = this.cdp;
+    if (!cdp) return Promise.resolve({ variables: [] });
+    this.inspecting ??= (async () => {
+      try {
+        await cdp.post("Runtime.releaseObjectGroup", { objectGroup: "inspect" });
+        this.idleRefs.clear();
+        const nb = await cdp.post<{ result: Runtime.RemoteObject }>("Runtime.evaluate", {
+          expression: `${DEBUG_VIEW_GLOBAL}.notebook()`,
+          objectGroup: "inspect",
+          silent: true,
+        });
+        if (!nb.result.objectId) return { variables: [] };
+        const got = await cdp.post<{ result: Runtime.PropertyDescriptor[] }>("Runtime.getProperties", {
+          objectId: nb.result.objectId,
+          ownProperties: true,
+          generatePreview: true,
+        });
+        return { variables: got.result.filter((p) => p.value !== undefined).map((p) => this.variable(this.idleRefs, p.name, p.value!)) };
+      } finally {
+        this.inspecting = undefined;
+      }
+    })();
+    return this.inspecting;
+  }
+
+  private source(args: Record<string, unknown>): DAP.SourceResponse["body"] {
+    const source = obj(args, "source", "source");
+    const path = str(source, "path", "source", "source.path");
+    try {
+      return { content: readFileSync(path, "utf8") };
+    } catch {
+      throw new DapError(`source: source unavailable: ${path}`);
+    }
+  }
+
+  private emit(event: string, body?: object): void {
+    this.options.event({ seq: ++this.seq, type: "event", event, ...(body === undefined ? {} : { body }) });
+  }
+}
+
+/** Internal properties worth showing when an object is expanded. */
+const SHOWN_INTERNALS = new Set([
+  "[[Entries]]",
+  "[[PrimitiveValue]]",
+  "[[PromiseState]]",
+  "[[PromiseResult]]",
+  "[[Target]]",
+  "[[Handler]]",
+]);
+
+function capabilities(): DAP.Capabilities {
+  return {
+    supportsConfigurationDoneRequest: true,
+    supportsConditionalBreakpoints: true,
+    supportsEvaluateForHovers: true,
+    exceptionBreakpointFilters: EXCEPTION_FILTERS,
+  };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+function safePath(url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return url;
+  }
+}
+
+function obj(args: Record<string, unknown>, name: string, command: string): Record<string, unknown> {
+  const v = args[name];
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new DapError(`${command}: arguments.${name} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+function str(args: Record<string, unknown>, name: string, command: string, shown = name): string {
+  const v = args[name];
+  if (typeof v !== "string") throw new DapError(`${command}: arguments.${shown} must be a string`);
+  return v;
+}
+
+function int(args: Record<string, unknown>, name: string, command: string): number {
+  const v = args[name];
+  if (!Number.isSafeInteger(v) || (v as number) < 0) throw new DapError(`${command}: arguments.${name} must be a non-negative integer`);
+  return v as number;
+}
+
+function optInt(args: Record<string, unknown>, name: string, command: string): number | undefined {
+  return args[name] === undefined ? undefined : int(args, name, command);
+}

@@ -1,0 +1,166 @@
+/**
+ * The debug adapter's side that needs no paused thread (src/io/debugger/adapter.ts): what it
+ * answers to good and bad DAP requests, where cells' files go, and which CDP breakpoints it sets
+ * for them. The CDP session is faked (it records what the adapter asks); the whole path, with a
+ * real paused main thread, is pyproject-test-harness/test_debugger.py.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DebugAdapter } from "../../../src/io/debugger/adapter.js";
+import type { Cdp } from "../../../src/io/debugger/cdp.js";
+import { CellFiles, HASH_SEED } from "../../../src/io/debugger/cell_files.js";
+import { murmur2 } from "../../../src/io/debugger/murmur2.js";
+import { newAttention } from "../../../src/shared_memory/layout.js";
+import { scriptName } from "../../../src/shell/script_name.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function adapter() {
+  const dir = mkdtempSync(join(tmpdir(), "dap-test-"));
+  dirs.push(dir);
+  const posted: Array<[string, Record<string, unknown> | undefined]> = [];
+  const events: string[] = [];
+  let breakpoints = 0;
+  const cdp: Cdp = {
+    post: async <T>(method: string, params?: object) => {
+      posted.push([method, params as Record<string, unknown> | undefined]);
+      return (method === "Debugger.setBreakpointByUrl" ? { breakpointId: `bp${++breakpoints}`, locations: [] } : {}) as T;
+    },
+    on: () => {},
+    disconnect: () => posted.push(["disconnect", undefined]),
+  };
+  const files = new CellFiles(".ts", join(dir, "cells"));
+  const a = new DebugAdapter({
+    files,
+    event: (e) => events.push(e.event),
+    connect: () => cdp,
+    kernelRoot: "/kernel",
+    attention: newAttention(),
+    log: { warn: () => {} },
+  });
+  let seq = 0;
+  const request = (command: string, args?: object) =>
+    a.request({ type: "request", seq: ++seq, command, ...(args ? { arguments: args } : {}) }) as Promise<{
+      success: boolean;
+      message?: string;
+      body?: Record<string, unknown>;
+      request_seq: number;
+      command: string;
+    }>;
+  return { a, request, posted, events, files };
+}
+
+describe("DebugAdapter (requests that need no paused thread)", () => {
+  it("refuses what is not a DAP request, saying why, and answers in DAP's shape", async () => {
+    const { a } = adapter();
+    for (const [content, says] of [
+      [null, "must be a DAP request object"],
+      [[1, 2], "must be a DAP request object"],
+      [{ seq: 4 }, "has no command"],
+      [{ seq: 5, command: 3 }, "has no command"],
+      [{ seq: 6, command: "initialize", arguments: "x" }, "initialize: arguments must be an object"],
+    ] as const) {
+      const r = (await a.request(content)) as { success: boolean; message: string; type: string; request_seq: number };
+      expect(r).toMatchObject({ type: "response", success: false });
+      expect(r.message).toContain(says);
+    }
+    expect(await a.request({ seq: 7, command: "nope" })).toMatchObject({ request_seq: 7, success: false, command: "nope" });
+  });
+
+  it("answers debugInfo and source before initialize, and nothing else", async () => {
+    const { request, files } = adapter();
+    expect((await request("stackTrace", { threadId: 1 })).message).toBe("stackTrace: the debugger is not started (send initialize first)");
+    expect((await request("dumpCell", { code: "1" })).success).toBe(false);
+    const info = await request("debugInfo");
+    expect(info.body).toEqual({
+      isStarted: false,
+      hashMethod: "Murmur2",
+      hashSeed: HASH_SEED,
+      tmpFilePrefix: files.prefix,
+      tmpFileSuffix: ".ts",
+      breakpoints: [],
+      stoppedThreads: [],
+      richRendering: false,
+      exceptionPaths: [],
+      copyToGlobals: false,
+    });
+    const init = await request("initialize", { clientID: "jupyterlab" });
+    expect(init.body).toMatchObject({ supportsConfigurationDoneRequest: true, exceptionBreakpointFilters: [{ filter: "raised" }] });
+    expect((await request("debugInfo")).body).toMatchObject({ isStarted: true });
+  });
+
+  it("dumpCell writes the cell's text where JupyterLab looks for it", async () => {
+    const { request, files } = adapter();
+    await request("initialize");
+    const code = "const é: string = '€';\nconsole.log(é)";
+    const { body } = await request("dumpCell", { code });
+    expect(body!["sourcePath"]).toBe(`${files.prefix}${murmur2(code, HASH_SEED)}.ts`);
+    expect(readFileSync(body!["sourcePath"] as string, "utf8")).toBe(code);
+  });
+
+  it("sets breakpoints on the cell's script URL by its lines, at attach for those set before", async () => {
+    const { request, posted, events } = adapter();
+    await request("initialize");
+    const code = "let a = 1;\nlet b = 2;\nb";
+    const path = (await request("dumpCell", { code })).body!["sourcePath"] as string;
+    const before = await request("setBreakpoints", { source: { path }, breakpoints: [{ line: 2 }, { line: 4 }] });
+    expect(before.body!["breakpoints"]).toMatchObject([
+      { line: 2, verified: true, source: { path } },
+      { line: 4, verified: false, message: "line 4 is past the end of the cell (3 lines)" },
+    ]);
+    expect(posted).toEqual([]);
+    await request("attach");
+    const url = scriptName(code);
+    expect(posted.map(([m]) => m)).toEqual([
+      "Debugger.enable",
+      "Debugger.setBlackboxPatterns",
+      "Debugger.setInstrumentationBreakpoint",
+      "Debugger.setBreakpointByUrl",
+      "Debugger.setPauseOnExceptions",
+    ]);
+    expect(posted[3]![1]).toEqual({ url, lineNumber: 1 });
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual(["initialized"]);
+    // set again: the old one goes, the new ones come (a condition passed on)
+    posted.length = 0;
+    await request("setBreakpoints", { source: { path }, breakpoints: [{ line: 1 }, { line: 3, condition: "b > 1" }] });
+    expect(posted).toEqual([
+      ["Debugger.removeBreakpoint", { breakpointId: "bp1" }],
+      ["Debugger.setBreakpointByUrl", { url, lineNumber: 0 }],
+      ["Debugger.setBreakpointByUrl", { url, lineNumber: 2, condition: "b > 1" }],
+    ]);
+    expect((await request("debugInfo")).body!["breakpoints"]).toEqual([
+      { source: path, breakpoints: [{ line: 1 }, { line: 3, condition: "b > 1" }] },
+    ]);
+  });
+
+  it("refuses breakpoints in a source that does not exist, and bad breakpoint lines", async () => {
+    const { request } = adapter();
+    await request("initialize");
+    expect((await request("setBreakpoints", { source: { path: "/no/such.ts" }, breakpoints: [{ line: 1 }] })).message).toContain(
+      "no such source: /no/such.ts",
+    );
+    const path = (await request("dumpCell", { code: "1" })).body!["sourcePath"];
+    expect((await request("setBreakpoints", { source: { path }, breakpoints: [{ line: 0 }] })).message).toBe(
+      "setBreakpoints: breakpoints[0].line must be a positive integer",
+    );
+    expect((await request("setBreakpoints", { source: {} })).message).toBe("setBreakpoints: arguments.source.path must be a string");
+  });
+
+  it("disconnect resumes, lets go of the main thread and forgets the breakpoints", async () => {
+    const { request, posted } = adapter();
+    await request("initialize");
+    await request("attach");
+    const path = (await request("dumpCell", { code: "1\n2" })).body!["sourcePath"];
+    await request("setBreakpoints", { source: { path }, breakpoints: [{ line: 2 }] });
+    posted.length = 0;
+    expect((await request("disconnect", { restart: false, terminateDebuggee: false })).success).toBe(true);
+    expect(posted.map(([m]) => m)).toEqual(["Debugger.setSkipAllPauses", "Debugger.resume", "Debugger.disable", "disconnect"]);
+    expect((await request("debugInfo")).body).toMatchObject({ isStarted: false, breakpoints: [] });
+  });
+});
