@@ -235,6 +235,8 @@ def test_the_readmes_command_for_the_tour_works_on_a_fresh_copy(tmp_path: Path) 
     commands = [line for line in re.findall(r"```\n(.*?)```", fresh, re.S) for line in line.splitlines()
                 if "tour.ipynb" in line]
     assert len(commands) == 1 and "npm ci --prefix examples" in commands[0], fresh
+    using = readme.split("## Using it", 1)[1].split("\n## ", 1)[0]
+    assert "npm ci --prefix examples" in using, "'Using it' does not say how to install the examples' packages"
     copy = tmp_path / "examples"
     copy.mkdir()
     for name in ("tour.ipynb", "package.json", "package-lock.json"):
