@@ -355,3 +355,12 @@ def test_a_script_that_ends_while_a_cell_asks_for_input_interrupts_it() -> None:
     assert proc.returncode == 1, describe(proc)
     assert proc.stdout.startswith("Out[1]: 'first'\nnever answered? \n"), describe(proc)
     assert "KernelInterrupt" in proc.stderr and "the input ended" in proc.stderr, describe(proc)
+
+
+def test_cells_have_require_though_the_console_asks_is_complete_first() -> None:
+    """The console asks the kernel whether each line completes a cell before it runs it (as
+    jupyter console does); that check once left its transform, made without the notebook's names,
+    in the cache the cell then ran from, and `require` was not defined."""
+    proc = script("const path = require('node:path'); path.basename('/tmp/notes.ts')\n[typeof require, typeof module]\n")
+    assert proc.returncode == 0, describe(proc)
+    assert proc.stdout == "Out[1]: 'notes.ts'\nOut[2]: [ 'function', 'object' ]\n", describe(proc)
