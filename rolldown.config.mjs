@@ -3,9 +3,14 @@
 // cost ~18 ms of a ~165 ms start here, where one file costs ~1 ms (docs/performance.md).
 // zeromq stays external (a native addon, loaded from node_modules); pino is required lazily at
 // run time (src/kernel/log.ts). src/io/spawn.ts starts the bundle when it exists.
-import { defineConfig } from "rolldown";
+//
+// `npm run build` runs this file with node: rolldown's API prints only warnings and errors, where
+// its CLI (`rolldown -c`, which still reads this config) prints a table of the files it wrote
+// whatever `--logLevel` says.
+import { pathToFileURL } from "node:url";
+import { defineConfig, rolldown } from "rolldown";
 
-export default defineConfig({
+const config = defineConfig({
   input: { "worker.bundle": "dist/io/worker.js" },
   platform: "node",
   external: ["zeromq", "pino"],
@@ -17,3 +22,15 @@ export default defineConfig({
     sourcemap: true,
   },
 });
+
+export default config;
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { output, ...input } = config;
+  const bundle = await rolldown(input);
+  try {
+    await bundle.write(output);
+  } finally {
+    await bundle.close();
+  }
+}

@@ -161,6 +161,29 @@ def test_tag_timeout(kc) -> None:
     assert spin.content["ename"] == "TimeoutError", spin.describe()
 
 
+def test_settings_comments_do_what_the_tags_do(kc) -> None:
+    """nbclient, `jupyter execute` and jupyter console send no cell tags: the cell's first lines
+    carry the same settings (docs/concurrency.md), read by the kernel itself."""
+    s = Sorter(kc)
+    a = send_execute(kc, "// stop-on-error=false\nawait new Promise((r) => setTimeout(r, 50)); throw new Error('a')")
+    b = send_execute(kc, "'b ran'")
+    assert s.reply(a)["content"]["status"] == "error"
+    assert s.execution(b).result_text == "'b ran'", "the failure stopped the queue"
+    slow = send_execute(kc, "// timeout=0.3\nvar beforeComment = 'kept'; await new Promise(() => {})")
+    after = send_execute(kc, "beforeComment")
+    ex = s.execution(slow, timeout=5)
+    assert ex.content["status"] == "error" and ex.content["ename"] == "TimeoutError", ex.describe()
+    assert s.execution(after).result_text == "'kept'", "a timeout stopped the queue"
+    ex = run(kc, "// raises-exception\n1")
+    assert ex.content["evalue"] == "An expected exception was not raised", ex.describe()
+    # A tag wins over the comment.
+    c = send_execute(kc, "// stop-on-error=false\nawait new Promise((r) => setTimeout(r, 50)); throw new Error('c')",
+                     tags=["stop-on-error=true"])
+    d = send_execute(kc, "'d ran'")
+    assert s.reply(c)["content"]["status"] == "error"
+    assert s.reply(d)["content"]["ename"] == "ExecutionAborted"
+
+
 def test_tag_timeout_stops_a_loop_after_an_await(kc) -> None:
     """The main thread is stuck in the loop, so its own timer cannot fire: the I/O worker keeps
     the time and raises the cell's deadline, which the cell's guards obey."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -76,6 +77,96 @@ def test_run_failing_cell_gives_nonzero_exit(tmp_path: Path) -> None:
         failing.outputs)
 
 
+def make_tagged_notebook(path: Path, cells: list[tuple[str, list[str]]]) -> None:
+    """A markdown cell, then code cells with their tags, and a markdown cell between every two."""
+    nb = new_notebook(metadata={"kernelspec": {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME,
+                                               "language": "typescript"}})
+    for i, (source, tags) in enumerate(cells):
+        nb.cells.append(new_markdown_cell(f"## step {i + 1}"))
+        cell = new_code_cell(source)
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    nbformat.write(nb, str(path))
+
+
+def ran(path: Path) -> list:
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_run_goes_on_after_a_cell_tagged_stop_on_error_false(tmp_path: Path) -> None:
+    path = tmp_path / "tags.ipynb"
+    make_tagged_notebook(path, [
+        ("'first'", []),
+        ("throw new Error('expected ' + 'to fail')", ["stop-on-error=false"]),
+        ("'after the failure'", []),
+    ])
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 1, "a failed cell still gives exit status 1\n" + describe(proc)
+    # Named as the user sees them: the count and the code cell's place, markdown cells not counted.
+    assert "In [2] (code cell 2) failed (Error); going on (stop-on-error=false)" in proc.stderr, describe(proc)
+    first, failing, after = ran(path)
+    assert [o.ename for o in failing.outputs if o.output_type == "error"] == ["Error"], failing.outputs
+    assert after.execution_count == 3 and after.outputs[0].data["text/plain"] == "'after the failure'", after.outputs
+
+
+def test_run_goes_on_after_a_cell_that_timed_out(tmp_path: Path) -> None:
+    path = tmp_path / "timeout.ipynb"
+    make_tagged_notebook(path, [
+        ("var before = 'kept'; await new Promise(() => {})", ["timeout=0.5"]),
+        ("before", []),
+        ("throw new Error('this one stops the run')", []),
+        ("'never run'", []),
+    ])
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 1, describe(proc)
+    assert "In [1] (code cell 1) failed (TimeoutError); going on (timeout=0.5)" in proc.stderr, describe(proc)
+    assert "In [3] (code cell 3) failed (Error); stopping" in proc.stderr, describe(proc)
+    timed_out, after, failing, never = ran(path)
+    assert [o.ename for o in timed_out.outputs if o.output_type == "error"] == ["TimeoutError"], timed_out.outputs
+    assert after.outputs[0].data["text/plain"] == "'kept'", after.outputs
+    assert never.execution_count is None and not never.outputs, never
+
+
+def test_run_reads_the_settings_of_a_cells_first_lines(tmp_path: Path) -> None:
+    """The same settings without tags (what nbclient and `jupyter execute` can carry): the kernel
+    reads them, and `run` goes on where the kernel does."""
+    path = tmp_path / "comments.ipynb"
+    make_tagged_notebook(path, [
+        ("// stop-on-error=false\nthrow new Error('noted')", []),
+        ("// raises-exception\nthrow new RangeError('expected')", []),
+        ("'ran to the end'", []),
+    ])
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 1, describe(proc)
+    assert "In [1] (code cell 1) failed (Error); going on (stop-on-error=false)" in proc.stderr, describe(proc)
+    assert "code cell 2" not in proc.stderr, "an expected error was reported as a failure\n" + describe(proc)
+    assert ran(path)[2].outputs[0].data["text/plain"] == "'ran to the end'"
+
+
+def test_run_prints_output_that_comes_after_its_cells_reply_under_that_cell(tmp_path: Path) -> None:
+    path = tmp_path / "late.ipynb"
+    make_tagged_notebook(path, [
+        # The promise reaction is this cell's, and runs only when the next cell opens the gate:
+        # after this cell's reply.
+        ("let open: () => void; const gate = new Promise<void>((r) => (open = r));\n"
+         "void gate.then(() => console.log('late from ' + 'the first cell'));\n'first'", []),
+        ("open(); await gate; await null; console.log('second ' + 'cell'); 'second'", []),
+    ])
+    proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, describe(proc)
+    assert proc.stdout == ("Out[1]: 'first'\n"
+                           "[output of In [1] (code cell 1), after its reply]\n"
+                           "late from the first cell\n"
+                           "[output of In [2] (code cell 2)]\n"
+                           "second cell\n"
+                           "Out[2]: 'second'\n"), describe(proc)
+    first, second = ran(path)
+    assert [o.text for o in first.outputs if o.output_type == "stream"] == ["late from the first cell\n"], first.outputs
+
+
 def test_run_example_notebook(tmp_path: Path) -> None:
     """examples/hello.ipynb (the README's sample) runs clean; run on a copy, never in place."""
     from conftest import REPO_DIR
@@ -127,6 +218,41 @@ def tour(tmp_path_factory: pytest.TempPathFactory, examples_node_modules):
     nb = nbformat.read(str(out), as_version=4)
     nbformat.validate(nb)
     return nb
+
+
+def test_the_readmes_command_for_the_tour_works_on_a_fresh_copy(tmp_path: Path) -> None:
+    """The tour imports packages pinned in examples/package.json: the README's fresh-machine
+    section gives the command that installs them and runs it. Followed as written in a fresh copy
+    of examples/ (no node_modules), the tour runs clean."""
+    import re
+    import shutil
+    import subprocess
+
+    from conftest import MAIN_JS, REPO_DIR
+
+    readme = (REPO_DIR / "README.md").read_text()
+    fresh = readme.split("## On a fresh machine", 1)[1].split("\n## ", 1)[0]
+    commands = [line for line in re.findall(r"```\n(.*?)```", fresh, re.S) for line in line.splitlines()
+                if "tour.ipynb" in line]
+    assert len(commands) == 1 and "npm ci --prefix examples" in commands[0], fresh
+    using = readme.split("## Using it", 1)[1].split("\n## ", 1)[0]
+    assert "npm ci --prefix examples" in using, "'Using it' does not say how to install the examples' packages"
+    copy = tmp_path / "examples"
+    copy.mkdir()
+    for name in ("tour.ipynb", "package.json", "package-lock.json"):
+        shutil.copy(EXAMPLES_DIR / name, copy / name)
+    import conftest
+
+    command = commands[0].replace("node dist/cli/main.js", f"node {MAIN_JS}")
+    # (TMPDIR as run_cli sets it: the kernel's connection file where the leak sweep looks)
+    assert conftest.TMP_ROOT is not None
+    (conftest.TMP_ROOT / "tmp").mkdir(exist_ok=True)
+    proc = subprocess.run(command, shell=True, cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=150, env=dict(os.environ, TMPDIR=str(conftest.TMP_ROOT / "tmp")))
+    assert proc.returncode == 0, describe(proc)
+    nb = nbformat.read(str(tmp_path / "tour.out.ipynb"), as_version=4)
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        assert not outputs_of(cell, "error"), f"cell {cell.id} failed: {cell.outputs}"
 
 
 def test_tour_runs_clean(tour) -> None:

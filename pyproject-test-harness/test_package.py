@@ -95,7 +95,7 @@ def test_the_tarball_holds_every_entry_the_cli_and_the_runtime_and_nothing_of_th
     assert "main" not in manifest or manifest["main"].removeprefix("./") in files
     runtime = {
         manifest["bin"]["ts-async-kernel"],  # the CLI
-        "dist/kernel/io/io_worker.bundle.js",  # the I/O worker (rolldown)
+        "dist/io/worker.bundle.js",  # the I/O worker (rolldown)
         "dist/language/worker.js", "dist/caller/worker.js", "dist/kernel/sigint_worker.js",  # other threads
         "dist/kernel/thread_cells/thread_shell.js",  # what a // thread cell's thread loads
         "dist/shell/module_hooks.js",  # the loader hooks (Node's hooks thread)

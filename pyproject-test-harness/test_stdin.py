@@ -448,7 +448,7 @@ def test_run_has_no_stdin_and_says_so(tmp_path) -> None:
     nbformat.write(nb, str(path))
     proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
     assert proc.returncode == 1, describe(proc)
-    assert "cell 1 failed (StdinUnavailable)" in proc.stderr, describe(proc)
+    assert "In [1] (code cell 1) failed (StdinUnavailable)" in proc.stderr, describe(proc)
     out = nbformat.read(str(path), as_version=4).cells[0].outputs
     errors = [o for o in out if o.output_type == "error"]
     assert errors and errors[0].evalue.startswith("input() was called, but this frontend does not support input requests"), out

@@ -1,83 +1,37 @@
 /**
- * `ts-async-kernel console`: an interactive REPL on a kernel of ours, over ZeroMQ. It answers the
- * cells' input requests (`input()`, `prompt()`, `confirm()`) from the terminal, a password
- * without echo; Ctrl-C at such a prompt interrupts the cell.
+ * `ts-async-kernel console [FILE]`: a console on a new kernel of ours, over ZeroMQ. On a terminal
+ * it is interactive (console_tty.ts); from a pipe or a file it runs the cells it reads and exits
+ * (console_script.ts). Both make cells of lines by the same rule (cell_lines.ts).
  */
-import { createInterface } from "node:readline/promises";
+import { createReadStream } from "node:fs";
 import { KernelClient } from "../client/kernel_client.js";
 import { launchKernel } from "../client/launcher.js";
-import { MutedOutput } from "./muted_output.js";
-import { toTerminal } from "./render.js";
+import { CellLines } from "./cell_lines.js";
+import { runScript } from "./console_script.js";
+import { runInteractive } from "./console_tty.js";
 
-export async function runConsole(): Promise<number> {
+export async function runConsole(file?: string): Promise<number> {
+  const input = file && file !== "-" ? createReadStream(file) : process.stdin;
+  // A missing file is said before a kernel is started for it.
+  if (input !== process.stdin) await new Promise<void>((resolve, reject) => input.once("open", () => resolve()).once("error", reject));
   const kernel = await launchKernel();
   const client = new KernelClient(kernel.connection);
-  const output = new MutedOutput(process.stdout);
-  const rl = createInterface({ input: process.stdin, output, terminal: process.stdin.isTTY });
-  /** The input request being answered: Ctrl-C gives it up. */
-  let asking: AbortController | undefined;
-  const answer = async (prompt: string, password: boolean): Promise<string> => {
-    asking = new AbortController();
-    const question = rl.question(prompt, { signal: asking.signal });
-    // After the prompt is written: readline's echo of the keys (and its redraws) stay hidden.
-    output.muted = password;
-    try {
-      return await question;
-    } finally {
-      if (password || asking.signal.aborted) process.stdout.write("\n");
-      output.muted = false;
-      asking = undefined;
-    }
-  };
   try {
     client.connect();
     const info = await client.waitForReady();
-    process.stdout.write(`${String((info.content as { banner?: string }).banner)}\nCtrl-C interrupts, Ctrl-D exits.\n`);
-    let running = false;
-    rl.on("SIGINT", () => {
-      asking?.abort();
-      if (running) void client.request("interrupt_request", {}, "control");
-      else rl.write("\n");
-    });
-    for (let n = 1; ; n++) {
-      let code = "";
-      let prompt = `In [${n}]: `;
-      for (;;) {
-        let line: string;
-        try {
-          line = await rl.question(prompt);
-        } catch {
-          return 0; // input closed (Ctrl-D)
-        }
-        code += (code ? "\n" : "") + line;
-        const { reply } = await client.request("is_complete_request", { code });
-        const c = reply.content as { status?: string; indent?: string };
-        if (c.status !== "incomplete") break;
-        prompt = "...: ".padStart(prompt.length) + (c.indent ?? "");
-      }
-      if (!code.trim()) {
-        n--;
-        continue;
-      }
-
-      running = true;
-      const { reply } = await client.execute(code, {
-        onIopub(msg) {
-          const t = toTerminal(msg);
-          if (t) process[t.stream].write(t.text);
-        },
-        onInput: answer,
-      });
-      running = false;
-      // The cell ended without its answer (interrupted elsewhere, timed out): stop asking.
-      asking?.abort();
-      // Prompts follow the kernel's execution count, as in jupyter console.
-      const count = (reply.content as { execution_count?: unknown }).execution_count;
-      if (typeof count === "number") n = count;
+    const cells = new CellLines(
+      async (code) => (await client.request("is_complete_request", { code })).reply.content as { status: string },
+    );
+    if (input === process.stdin && process.stdin.isTTY) {
+      const banner = String((info.content as { banner?: string }).banner);
+      return await runInteractive(client, cells, banner);
     }
+    return await runScript(client, cells, input);
   } finally {
-    rl.close();
-    await Promise.race([client.request("shutdown_request", { restart: false }, "control"), new Promise((r) => setTimeout(r, 2000))]);
+    const shutdown = client.request("shutdown_request", { restart: false }, "control");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([shutdown, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
     client.close();
     kernel.dispose();
   }

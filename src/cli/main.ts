@@ -39,10 +39,16 @@ Commands:
             [--port-range <lower>..<upper>] [--transport-encryption auto|required] [--ip <address>]
             (each also as --RemoteProcessProxy.<name>); binds on all interfaces (--ip: one), sends its
             connection info to the response address, serves the gateway's comm port; kernel options as start
-  console   An interactive console on a new kernel
+  console   A console on a new kernel: console [FILE]
+            On a terminal it is interactive (Tab completes, Ctrl-C interrupts, Ctrl-D exits).
+            From a pipe or FILE it runs the cells it reads, prints their output and exits (1 if
+            a cell failed). A cell ends at the first line where its code is complete, as when
+            typed; comment lines at its start (// task, // timeout=5) stay with it.
   run       Execute a notebook: run <notebook.ipynb> [--output <file>] [--quiet]
-            (writes the outputs back; exits 1 if a cell fails)
+            (writes the outputs back; stops at a failing cell unless its tags or first line say
+            stop-on-error=false or timeout=...; exits 1 if a cell failed)
 
+Options: --version (-V) prints the version, also after a command; --help (-h) this text.
 Log level: --log-level, else TS_ASYNC_KERNEL_LOG_LEVEL, else "warn" (logs go to stderr).
 npm: imports install into TS_ASYNC_KERNEL_CACHE_DIR (default: $XDG_CACHE_HOME or ~/.cache, then
 ts-async-kernel)/npm; TS_ASYNC_KERNEL_NPM_INSTALL=off turns installing off as --no-npm-install does.`;
@@ -98,7 +104,14 @@ async function main(argv: string[]): Promise<number> {
     output: { type: "string", short: "o" },
     quiet: { type: "boolean", short: "q" },
     help: { type: "boolean", short: "h" },
+    version: { type: "boolean", short: "V" },
   } as const;
+  const printVersion = async () => {
+    const { IMPLEMENTATION, KERNEL_VERSION } = await import("../kernel/kernel_info.js");
+    process.stdout.write(`${IMPLEMENTATION} ${KERNEL_VERSION}\n`);
+    return 0;
+  };
+  if (command === "--version" || command === "-V" || command === "version") return printVersion();
   if (!command || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
@@ -108,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (values.version) return printVersion();
   const language = values.language;
   if (language !== undefined && language !== "typescript" && language !== "javascript") {
     throw new Error(`--language must be typescript or javascript, got "${language}"`);
@@ -193,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "console": {
       const { runConsole } = await import("./console.js");
-      return runConsole();
+      return runConsole(positionals[0]);
     }
     case "run": {
       const nb = positionals[0];

@@ -1,7 +1,8 @@
 /**
  * The terminal as readline's output, with an off switch for echo: while `muted`, nothing readline
  * writes reaches the terminal, so what is typed at a password prompt stays hidden (readline echoes
- * each key and redraws the line itself). Everything else passes through unchanged.
+ * each key and redraws the line itself). Everything else passes through unchanged, at once: whether
+ * a write shows is decided when it is made.
  */
 import { Writable } from "node:stream";
 
@@ -25,7 +26,10 @@ export class MutedOutput extends Writable {
   }
 
   override _write(chunk: Buffer | string, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    if (this.muted) done();
-    else this.target.write(chunk, encoding, done);
+    if (!this.muted) this.target.write(chunk, encoding);
+    // Done at once: a write still in flight would queue the next ones, and readline draws its
+    // prompt in several writes; queued, they would meet \`muted\` set after the prompt and vanish
+    // (the password prompt was never shown). The terminal keeps its own order.
+    done();
   }
 }

@@ -1,5 +1,6 @@
 /** Rendering iopub messages as terminal text (console) and as nbformat outputs (run). */
 import type { Message } from "../messaging/index.js";
+import { bundleText } from "./rich_text.js";
 
 type Content = Record<string, unknown>;
 
@@ -12,15 +13,11 @@ export function toTerminal(msg: Message): { stream: "stdout" | "stderr"; text: s
     case "execute_result":
     case "display_data":
     case "update_display_data": {
-      const data = (c.data ?? {}) as Record<string, unknown>;
-      const text =
-        typeof data["text/plain"] === "string"
-          ? data["text/plain"]
-          : Object.keys(data)
-              .map((k) => `<${k}>`)
-              .join(" ");
-      const prefix = msg.header.msg_type === "execute_result" ? `Out[${String(c.execution_count)}]: ` : "";
-      return { stream: "stdout", text: `${prefix}${text}\n` };
+      const text = bundleText((c.data ?? {}) as Content, (c.metadata ?? {}) as Content);
+      if (msg.header.msg_type !== "execute_result") return { stream: "stdout", text: `${text}\n` };
+      // A result of several lines starts on its own line, as IPython shows one.
+      const prompt = `Out[${String(c.execution_count)}]:`;
+      return { stream: "stdout", text: text.includes("\n") ? `${prompt}\n${text}\n` : `${prompt} ${text}\n` };
     }
     case "error":
       return { stream: "stderr", text: `${((c.traceback ?? []) as string[]).join("\n")}\n` };

@@ -1,9 +1,14 @@
-/** `ts-async-kernel run <notebook.ipynb>`: execute every code cell, write the outputs back. */
+/**
+ * `ts-async-kernel run <notebook.ipynb>`: execute every code cell, write the outputs back, print
+ * them. It stops at a failing cell unless the kernel goes on after it too (tags or first-line
+ * settings: stop-on-error=false, a timeout, raises-exception); the exit status is 1 if a cell failed.
+ */
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { KernelClient } from "../client/kernel_client.js";
 import { launchKernel } from "../client/launcher.js";
 import type { Message } from "../messaging/index.js";
+import { type CellSettings, cellSettings, stopsOnError } from "../kernel/cell_settings.js";
 import { toNotebookOutput, toTerminal } from "./render.js";
 import { WIDGET_STATE_MIME, WidgetStateRecorder } from "./widget_state.js";
 
@@ -14,6 +19,10 @@ interface Cell {
   execution_count?: number | null;
   metadata?: Record<string, unknown>;
 }
+
+const parentId = (msg: Message) => (msg.parent_header as { msg_id?: string }).msg_id ?? "";
+
+const goOnReason = (s: CellSettings) => (s.stopOnError === false ? "stop-on-error=false" : `timeout=${String(s.timeoutSeconds)}`);
 
 export async function runNotebook(path: string, options: { output?: string; quiet?: boolean } = {}): Promise<number> {
   const file = resolve(path);
@@ -46,15 +55,35 @@ export async function runNotebook(path: string, options: { output?: string; quie
   };
   const widgets = new WidgetStateRecorder();
   client.onAnyIopub = (msg) => widgets.record(msg);
+  // What is printed is labelled by cell whenever output of a cell that has had its reply comes
+  // in (a timer's, a promise's): it goes under a line naming that cell, and the running cell's
+  // output after it under a line naming that one.
+  const names = new Map<string, string>();
+  let printedFor: { id: string; late: boolean } | undefined;
+  const print = (msg: Message, late: boolean) => {
+    if (options.quiet) return;
+    const t = toTerminal(msg);
+    if (!t) return;
+    const id = parentId(msg);
+    if (late ? printedFor?.id !== id || !printedFor.late : printedFor?.late && printedFor.id !== id) {
+      process.stdout.write(`[output of ${names.get(id) ?? "an earlier cell"}${late ? ", after its reply" : ""}]\n`);
+    }
+    printedFor = { id, late };
+    process[t.stream].write(t.text);
+  };
   client.onLateIopub = (msg) => {
-    const outputs = cellOutputs.get((msg.parent_header as { msg_id?: string }).msg_id ?? "");
-    if (outputs) record(msg, outputs);
+    const outputs = cellOutputs.get(parentId(msg));
+    if (outputs && record(msg, outputs)) print(msg, true);
   };
   try {
     client.connect();
     const info = await client.waitForReady();
-    for (const [i, cell] of nb.cells.entries()) {
+    let position = 0;
+    for (const cell of nb.cells) {
       if (cell.cell_type !== "code") continue;
+      // Cells are named as the user sees them: In [n] once the kernel counted it, and the code
+      // cell's position (markdown cells are not counted).
+      position++;
       const code = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
       const outputs: Record<string, unknown>[] = [];
       // Cell tags travel with the request (run modes, timeout, ...), as the kernel reads them.
@@ -64,25 +93,39 @@ export async function runNotebook(path: string, options: { output?: string; quie
         code,
         {
           onIopub(msg: Message) {
-            cellOutputs.set((msg.parent_header as { msg_id?: string }).msg_id ?? "", outputs);
-            if (!record(msg, outputs)) return;
-            if (!options.quiet) {
-              const t = toTerminal(msg);
-              if (t) process[t.stream].write(t.text);
+            const id = parentId(msg);
+            cellOutputs.set(id, outputs);
+            if (msg.header.msg_type === "execute_input") {
+              const n = (msg.content as { execution_count?: unknown }).execution_count;
+              names.set(id, typeof n === "number" ? `In [${n}] (code cell ${position})` : `code cell ${position}`);
             }
+            if (record(msg, outputs)) print(msg, false);
           },
         },
         { tags: cellTags },
       );
-      const rc = reply.content as { status?: string; execution_count?: number };
+      const rc = reply.content as { status?: string; execution_count?: number; ename?: string };
       cell.outputs = outputs;
       cell.execution_count = rc.execution_count ?? null;
-      // An error in a cell tagged raises-exception is expected (as nbclient treats it).
-      if (rc.status !== "ok" && !cellTags.includes("raises-exception")) {
-        failed++;
-        process.stderr.write(`cell ${i + 1} failed (${String((reply.content as { ename?: string }).ename)}); stopping\n`);
-        break;
+      if (rc.status === "ok") continue;
+      const name =
+        typeof rc.execution_count === "number" && rc.execution_count > 0
+          ? `In [${rc.execution_count}] (code cell ${position})`
+          : `code cell ${position}`;
+      // Whether the kernel lets this failure stop its queue is what decides here too: the cell's
+      // tags or its first-line settings (stop-on-error, timeout, raises-exception), as in docs/concurrency.md.
+      let settings: CellSettings | undefined;
+      try {
+        settings = cellSettings(code, cellTags, false);
+      } catch {
+        // the kernel refused the tags (CellSettingsError, the cell's error): the run stops
       }
+      // An error in a cell that expects one is no failure (as nbclient treats raises-exception).
+      if (settings?.raisesException) continue;
+      failed++;
+      const goOn = settings !== undefined && !stopsOnError(settings, true);
+      process.stderr.write(`${name} failed (${String(rc.ename)}); ${goOn ? `going on (${goOnReason(settings!)})` : "stopping"}\n`);
+      if (!goOn) break;
     }
     const li = (info.content as { language_info?: unknown }).language_info;
     nb.metadata = {

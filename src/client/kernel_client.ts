@@ -104,7 +104,10 @@ export class KernelClient {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const attempt = this.request("kernel_info_request", {});
-      const r = await Promise.race([attempt, new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const r = await Promise.race([attempt, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 1000)))]);
+      // (a pending timer would keep a finished console or run alive for up to a second)
+      clearTimeout(timer);
       if (r) return r.reply;
       if (Date.now() > deadline) throw new Error("kernel did not answer kernel_info_request in time");
     }

@@ -3,17 +3,21 @@
  * how its failure counts (`raises-exception`, `stop-on-error=...`, `timeout=...`).
  *
  * Two sources, as in async-kernel (kernel.py handle_request, typing.py Tags):
- * - the cell's first non-empty line: `// queue`, `// task`, `// thread`,
- *   `// thread name=render backend=node`;
+ * - the cell's first lines, while they are settings comments: a run mode `// queue`, `// task`,
+ *   `// thread`, `// thread name=render backend=node`, and (ours) the tags that change how a
+ *   failure counts, `// stop-on-error=false`, `// timeout=5`, `// raises-exception`, several on a
+ *   line if every word is one. Clients that send no tags (nbclient, `jupyter execute`,
+ *   jupyter console) reach them this way;
  * - the execute_request's `metadata.tags` (frontends send the cell's tags there): `queue`,
  *   `task`, `thread`, `thread name=...`, `raises-exception`, `stop-on-error=true|false`,
  *   `timeout=<seconds>`. Tag names normalise `-` to `_` and ignore case; unknown tags are left
  *   to the frontend (`hide-input` and the like).
- * A run mode from a tag wins over the comment. A silent request never waits behind the queue:
- * its `queue` becomes `task`.
+ * A tag wins over the comment. A silent request never waits behind the queue: its `queue`
+ * becomes `task`.
  *
  * Unlike async-kernel, bad options are an error the user sees (its header comment drops them
- * silently), and a `// task ...` or `// queue ...` line with more words is an ordinary comment.
+ * silently), and a `// task ...` or `// queue ...` line with more words is an ordinary comment,
+ * as is a line with any word that is not a setting (`// timeout=5 is plenty`).
  */
 
 export type RunMode = "queue" | "task" | "thread";
@@ -56,14 +60,16 @@ const MAX_TIMEOUT_S = 2_147_483;
  */
 export function cellSettings(code: string, tags: unknown, silent: boolean): CellSettings {
   const fromTags = parseTags(tags);
-  const fromComment = fromTags.mode === undefined ? commentMode(code) : undefined;
-  let mode: RunMode = fromTags.mode?.mode ?? fromComment?.mode ?? "queue";
-  const thread = fromTags.mode?.thread ?? fromComment?.thread;
+  const fromComment = commentSettings(code, fromTags.mode === undefined);
+  const mode0 = fromTags.mode ?? fromComment.mode;
+  let mode: RunMode = mode0?.mode ?? "queue";
   if (silent && mode === "queue") mode = "task";
-  const settings: CellSettings = { mode, raisesException: fromTags.raisesException };
-  if (mode === "thread") settings.thread = thread ?? {};
-  if (fromTags.stopOnError !== undefined) settings.stopOnError = fromTags.stopOnError;
-  if (fromTags.timeoutSeconds) settings.timeoutSeconds = fromTags.timeoutSeconds;
+  const settings: CellSettings = { mode, raisesException: fromTags.raisesException ?? fromComment.raisesException ?? false };
+  if (mode === "thread") settings.thread = mode0?.thread ?? {};
+  const stopOnError = fromTags.stopOnError ?? fromComment.stopOnError;
+  if (stopOnError !== undefined) settings.stopOnError = stopOnError;
+  const timeout = fromTags.timeoutSeconds ?? fromComment.timeoutSeconds;
+  if (timeout) settings.timeoutSeconds = timeout;
   return settings;
 }
 
@@ -96,13 +102,41 @@ export function commentMode(code: string): ModeChoice | undefined {
 
 interface TagSettings {
   mode?: ModeChoice;
-  raisesException: boolean;
+  raisesException?: boolean;
   stopOnError?: boolean;
   timeoutSeconds?: number;
 }
 
+/** The tags a settings comment may carry (a run mode has a line of its own). */
+const COMMENT_TAG = /^(raises[-_]exception|stop[-_]on[-_]error|timeout)(=\S*)?$/i;
+
+/**
+ * The settings of the cell's leading comment lines (from its first non-empty line, up to the
+ * first line that is not a settings comment): at most one run mode (read only if `withMode`,
+ * i.e. no tag gave one) and the tags of settings lines.
+ */
+function commentSettings(code: string, withMode: boolean): TagSettings {
+  const out: TagSettings = {};
+  const lines = code.trimStart().split("\n");
+  for (const line of lines) {
+    const text = line.trim();
+    // With a run-mode tag the comment's mode is not read (nor its thread options checked).
+    const mode = withMode ? commentMode(text) : /^\/\/\s*(?:(?:queue|task)\s*|thread(?:\s.*)?)$/.test(text);
+    if (mode) {
+      if (out.mode) throw new CellSettingsError(`conflicting run-mode comments: "${text}" after another run mode`);
+      if (mode !== true) out.mode = mode;
+      continue;
+    }
+    const words = /^\/\/\s*(.*)$/.exec(text)?.[1]?.split(/\s+/);
+    if (!words?.[0] || !words.every((w) => COMMENT_TAG.test(w))) break;
+    const { mode: _none, ...tags } = parseTags(words);
+    for (const [key, value] of Object.entries(tags)) if (value !== undefined) Object.assign(out, { [key]: value });
+  }
+  return out;
+}
+
 function parseTags(tags: unknown): TagSettings {
-  const out: TagSettings = { raisesException: false };
+  const out: TagSettings = {};
   if (tags === undefined || tags === null) return out;
   if (!Array.isArray(tags)) throw new CellSettingsError("metadata.tags must be a list of strings");
   for (const tag of tags) {

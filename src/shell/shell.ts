@@ -460,7 +460,9 @@ export class Shell {
   isComplete(code: string): { status: "complete" | "incomplete" | "invalid"; indent?: string } {
     if (code.trim() === "") return { status: "complete" };
     try {
-      transformCell(code, { language: this.language, interruptible: true });
+      // The cell's own options: a transform is cached by its options and source, and one made
+      // without the notebook's names (no cell-local `require`) was what the cell then ran.
+      transformCell(code, this.transformOptions());
       return { status: "complete" };
     } catch (err) {
       if (!(err instanceof CellSyntaxError)) return { status: "invalid" };

@@ -95,3 +95,46 @@ describe("stopsOnError", () => {
     expect(stopsOnError(cellSettings("1", ["stop-on-error=false"], false), true)).toBe(false);
   });
 });
+
+describe("settings comments (for clients that send no tags: nbclient, jupyter execute, consoles)", () => {
+  it("read stop-on-error, timeout and raises-exception from the cell's first lines", () => {
+    expect(cellSettings("// stop-on-error=false\nthrow 1", undefined, false)).toEqual({
+      mode: "queue",
+      raisesException: false,
+      stopOnError: false,
+    });
+    expect(cellSettings("\n  // timeout=2.5\nawait x", undefined, false).timeoutSeconds).toBe(2.5);
+    expect(cellSettings("// raises-exception\nthrow 1", undefined, false).raisesException).toBe(true);
+    expect(cellSettings("//Stop_On_Error=FALSE timeout=3\n1", undefined, false)).toMatchObject({ stopOnError: false, timeoutSeconds: 3 });
+  });
+
+  it("combine with a run-mode comment, on lines of their own, in either order", () => {
+    expect(cellSettings("// task\n// timeout=1\n1", undefined, false)).toMatchObject({ mode: "task", timeoutSeconds: 1 });
+    expect(cellSettings("// stop-on-error=false\n// thread name=w\n1", undefined, false)).toMatchObject({
+      mode: "thread",
+      thread: { name: "w" },
+      stopOnError: false,
+    });
+    expect(settingsError(() => cellSettings("// task\n// thread\n1", undefined, false))).toMatch(/conflicting run-mode comments/);
+  });
+
+  it("stop at the first line that is not a settings comment, and leave prose alone", () => {
+    expect(cellSettings("const a = 1\n// stop-on-error=false", undefined, false).stopOnError).toBeUndefined();
+    expect(cellSettings("// a note\n// timeout=1\n1", undefined, false).timeoutSeconds).toBeUndefined();
+    expect(cellSettings("// timeout=5 is plenty\n1", undefined, false).timeoutSeconds).toBeUndefined();
+    expect(cellSettings("// task list\n// timeout=1\n1", undefined, false)).toEqual({ mode: "queue", raisesException: false });
+  });
+
+  it("lose to tags, and refuse bad values as tags are refused", () => {
+    expect(cellSettings("// stop-on-error=false\n1", ["stop-on-error=true"], false).stopOnError).toBe(true);
+    expect(cellSettings("// timeout=9\n// thread bad options\n1", ["task"], false)).toMatchObject({ mode: "task", timeoutSeconds: 9 });
+    expect(settingsError(() => cellSettings("// timeout=soon\n1", undefined, false))).toMatch(/timeout must be a number of seconds/);
+    expect(settingsError(() => cellSettings("// stop-on-error\n1", undefined, false))).toMatch(/needs a value/);
+  });
+
+  it("count for stopsOnError as the tags do", () => {
+    expect(stopsOnError(cellSettings("// stop-on-error=false\n1", undefined, false), true)).toBe(false);
+    expect(stopsOnError(cellSettings("// timeout=1\n1", undefined, false), true)).toBe(false);
+    expect(stopsOnError(cellSettings("// raises-exception\n1", undefined, false), true)).toBe(false);
+  });
+});
