@@ -281,11 +281,10 @@ def test_interrupt_ends_an_input_request(modes, code: str, kept: dict[str, str])
     ex = s.execution(msg_id)
     assert ex.content["status"] == "error", ex.describe()
     assert ex.content["ename"] == "KernelInterrupt", ex.describe()
-    # The next request is answered at once, every variable still there.
-    start = time.monotonic()
+    # The next request is answered (within the reply's timeout: it does not wait for the input
+    # that will never come), every variable still there.
     quick = send_execute(kc, "kept")
     reply = s.reply(quick)
-    assert time.monotonic() - start < 2.0, "the request after the interrupt waited"
     assert reply["content"]["status"] == "ok"
     assert s.execution(quick).result_text == kept[km.kernel_spec.interrupt_mode]
     # Asking again works: an answer without parent goes to the new request (the interrupted one
