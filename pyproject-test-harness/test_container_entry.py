@@ -18,7 +18,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import zmq
@@ -36,7 +36,7 @@ LOGS: dict[int, Path] = {}
 
 
 @pytest.fixture(scope="module")
-def response_manager() -> Any:
+def response_manager() -> Iterator[Any]:
     """gateway_provisioners' ResponseManager on loopback (it reads GP_RESPONSE_IP when imported)."""
     os.environ["GP_RESPONSE_IP"] = "127.0.0.1"
     from gateway_provisioners.response_manager import ResponseManager
@@ -45,7 +45,24 @@ def response_manager() -> Any:
     async def instance() -> Any:
         return ResponseManager.instance()
 
-    return run_sync(instance)()
+    yield run_sync(instance)()
+    stop_response_manager()
+
+
+def stop_response_manager() -> None:
+    """The gateway's ResponseManager is a process-wide singleton whose periodic callback waits in a
+    blocking accept() on jupyter_core's shared event loop: left running, it blocks the next test
+    that runs that loop (test_soak's reader hung there). Stopped and forgotten at the end."""
+    from gateway_provisioners.response_manager import ResponseManager
+
+    if not ResponseManager.initialized():
+        return
+
+    async def stop() -> None:
+        ResponseManager.instance().stop_response_manager()
+
+    run_sync(stop)()
+    ResponseManager.clear_instance()
 
 
 def start_entry(env: dict[str, str]) -> subprocess.Popen[bytes]:

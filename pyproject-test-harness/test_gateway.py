@@ -49,6 +49,9 @@ def gateway_environment() -> Iterator[None]:
     assert proc.returncode == 0, describe(proc)
     assert f"Installed kernelspec {EG_KERNEL_NAME}" in proc.stdout, proc.stdout
     yield
+    from test_container_entry import stop_response_manager
+
+    stop_response_manager()
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
