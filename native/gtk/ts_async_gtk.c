@@ -1,0 +1,703 @@
+/*
+ * The GTK host's native half (loop "gtk", src/event_loop/gtk_host.ts): GLib's main loop owns the
+ * thread and runs Node's libuv loop as its guest, and a few GTK widgets for cells
+ * (src/gtk/widgets.ts).
+ *
+ * Who owns the thread. Node's main thread is inside uv_run(UV_RUN_DEFAULT) for its whole life, so
+ * the only way for another loop to own the thread is to be called from inside it. `enter` arms a
+ * uv_poll handle on a pipe that is always writable; its callback, a plain C call from libuv's
+ * I/O phase with no JavaScript frame below it, runs g_main_loop_run and returns only when the host
+ * quits. Entering from C, not from a JavaScript call, matters: Node drains the microtask and
+ * nextTick queues when it leaves the outermost callback scope, so a loop run inside a JavaScript
+ * call would leave every promise job waiting until it returned (node-gtk's Gtk.main has this
+ * problem). From here every callback into JavaScript is an outermost one, as in plain Node.
+ *
+ * How libuv is polled. A GSource watches libuv's backend fd (epoll: readable when any of libuv's
+ * fds is), asks uv_backend_timeout for how long GLib may sleep (timers, pending and idle work)
+ * and runs uv_run(UV_RUN_NOWAIT) when either says libuv has work. The I/O phase of the outer
+ * uv_run is where we are nested; libuv's epoll is level-triggered, so what the outer poll had
+ * seen is seen again by the nested ones, and the other phases (timers, check, idle) are not in
+ * progress in the outer run, so the nested runs see all of their handles.
+ *
+ * How wakeups cross. JavaScript's runSyncSoon* push onto a queue in JavaScript and call `wake`,
+ * which attaches one GLib idle source (the toolkit's "invoke soon"); its callback runs one queued
+ * callback per main-loop iteration through napi_make_callback, so promise jobs run after each,
+ * interleaved with GTK's events, redraws and libuv. Other threads reach this thread as they always
+ * do, through libuv (MessagePort, uv_async), which wakes the epoll fd and so GLib's poll.
+ *
+ * GTK is single-threaded: everything here runs on Node's main thread only (gtk_host.ts checks).
+ */
+#define NAPI_VERSION 8
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gtk/gtk.h>
+#include <node_api.h>
+#include <uv.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/gdkx.h>
+#endif
+
+/* libuv and guest callbacks share an iteration with GTK's redraws (GDK_PRIORITY_REDRAW), below
+ * input events: a guest that always has work (setImmediate in a loop) cannot starve drawing. */
+#define HOST_PRIORITY (G_PRIORITY_HIGH_IDLE + 20)
+
+enum State { IDLE, ARMED, RUNNING };
+
+static struct {
+  napi_env env;
+  uv_loop_t *uv;
+  enum State state;
+  gboolean quit_requested;
+  gboolean env_gone;
+  GMainLoop *loop;
+  uv_poll_t *entry;
+  int entry_fds[2];
+  guint invoke_source;
+  gboolean rewake;
+  napi_ref on_invoke;
+  napi_ref on_exit;
+  napi_async_context async_context;
+  gboolean gtk_ready;
+} host = {.entry_fds = {-1, -1}};
+
+/* ---- calling JavaScript from the loop ------------------------------------------------------ */
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+#define CHECK(env, call)                                                                       \
+  do {                                                                                         \
+    if ((call) != napi_ok) {                                                                   \
+      const napi_extended_error_info *info = NULL;                                             \
+      napi_get_last_error_info((env), &info);                                                  \
+      bool pending = false;                                                                    \
+      napi_is_exception_pending((env), &pending);                                              \
+      if (!pending) napi_throw_error((env), NULL, info && info->error_message ? info->error_message : #call); \
+      return NULL;                                                                             \
+    }                                                                                          \
+  } while (0)
+
+/*
+ * Call `ref` as an outermost callback (a callback scope of its own, so Node runs the microtasks
+ * and nextTicks it queued when it returns). What it throws becomes an uncaughtException, as a
+ * throw in a timer callback does. Returns the truthiness of its result.
+ */
+static gboolean call_js(napi_ref ref) {
+  napi_env env = host.env;
+  gboolean truthy = FALSE;
+  if (host.env_gone || ref == NULL) return FALSE;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return FALSE;
+  napi_value fn, recv, result = NULL;
+  if (napi_get_reference_value(env, ref, &fn) == napi_ok && fn != NULL && napi_get_global(env, &recv) == napi_ok) {
+    napi_status status = napi_make_callback(env, host.async_context, recv, fn, 0, NULL, &result);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_fatal_exception(env, error);
+    } else if (status == napi_ok && result != NULL) {
+      napi_value as_bool;
+      bool value = false;
+      if (napi_coerce_to_bool(env, result, &as_bool) == napi_ok && napi_get_value_bool(env, as_bool, &value) == napi_ok) truthy = value;
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  return truthy;
+}
+
+/* ---- libuv as a GSource -------------------------------------------------------------------- */
+
+typedef struct {
+  GSource source;
+  uv_loop_t *uv;
+  gpointer tag;
+} UvSource;
+
+static gboolean uv_ready(uv_loop_t *uv) {
+  uv_update_time(uv);
+  /* uv_backend_timeout is 0 for a loop with nothing to do: that is not work. */
+  return uv_loop_alive(uv) && uv_backend_timeout(uv) == 0;
+}
+
+static gboolean uv_source_prepare(GSource *source, gint *timeout) {
+  uv_loop_t *uv = ((UvSource *)source)->uv;
+  uv_update_time(uv);
+  if (!uv_loop_alive(uv)) {
+    *timeout = -1;
+    return FALSE;
+  }
+  *timeout = uv_backend_timeout(uv);
+  return *timeout == 0;
+}
+
+static gboolean uv_source_check(GSource *source) {
+  UvSource *self = (UvSource *)source;
+  return g_source_query_unix_fd(source, self->tag) != 0 || uv_ready(self->uv);
+}
+
+static gboolean uv_source_dispatch(GSource *source, GSourceFunc callback, gpointer data) {
+  (void)callback;
+  (void)data;
+  uv_run(((UvSource *)source)->uv, UV_RUN_NOWAIT);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs uv_source_funcs = {uv_source_prepare, uv_source_check, uv_source_dispatch, NULL, NULL, NULL};
+
+static GSource *uv_source_new(uv_loop_t *uv) {
+  UvSource *self = (UvSource *)g_source_new(&uv_source_funcs, sizeof(UvSource));
+  self->uv = uv;
+  self->tag = g_source_add_unix_fd(&self->source, uv_backend_fd(uv), G_IO_IN | G_IO_ERR | G_IO_HUP);
+  g_source_set_priority(&self->source, HOST_PRIORITY);
+  g_source_set_name(&self->source, "ts-async-kernel: libuv");
+  return &self->source;
+}
+
+/* ---- the host loop ------------------------------------------------------------------------- */
+
+static void free_handle(uv_handle_t *handle) { free(handle); }
+
+static void run_loop(void) {
+  /* libuv's loop must stay alive while GLib's runs (as it does: Node's uv_run is waiting on us).
+   * Without a live handle uv_run returns before polling, so an fd left readable in its epoll set
+   * (its signal pipe, unreferenced) would never be read and keep GLib's poll busy. */
+  uv_async_t *alive = malloc(sizeof(uv_async_t));
+  if (alive != NULL && uv_async_init(host.uv, alive, NULL) != 0) {
+    free(alive);
+    alive = NULL;
+  }
+  GSource *uv_source = uv_source_new(host.uv);
+  g_source_attach(uv_source, NULL);
+  host.loop = g_main_loop_new(NULL, FALSE);
+  host.state = RUNNING;
+  if (!host.quit_requested) g_main_loop_run(host.loop);
+  g_main_loop_unref(host.loop);
+  host.loop = NULL;
+  g_source_destroy(uv_source);
+  g_source_unref(uv_source);
+  if (alive != NULL) uv_close((uv_handle_t *)alive, free_handle);
+}
+
+/* libuv's I/O phase: the one entry to the host's loop (see the top of this file). */
+static void on_entry(uv_poll_t *handle, int status, int events) {
+  (void)status;
+  (void)events;
+  uv_poll_stop(handle);
+  uv_close((uv_handle_t *)handle, free_handle);
+  host.entry = NULL;
+  close(host.entry_fds[0]);
+  close(host.entry_fds[1]);
+  host.entry_fds[0] = host.entry_fds[1] = -1;
+  run_loop();
+  host.state = IDLE;
+  host.quit_requested = FALSE;
+  napi_ref on_exit = host.on_exit;
+  napi_ref on_invoke = host.on_invoke;
+  host.on_exit = host.on_invoke = NULL;
+  if (host.invoke_source != 0) {
+    g_source_remove(host.invoke_source);
+    host.invoke_source = 0;
+  }
+  call_js(on_exit);
+  if (!host.env_gone) {
+    napi_delete_reference(host.env, on_exit);
+    napi_delete_reference(host.env, on_invoke);
+  }
+}
+
+static gboolean on_invoke(gpointer data) {
+  (void)data;
+  host.rewake = FALSE;
+  gboolean more = call_js(host.on_invoke);
+  /* A wake() during the callback (or its promise jobs) found this source still attached. */
+  if (more || host.rewake) return G_SOURCE_CONTINUE;
+  host.invoke_source = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* enter(onInvoke, onExit): run the GLib main loop from libuv's next I/O phase until quit(). */
+static napi_value js_enter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  for (size_t i = 0; i < 2; i++) {
+    napi_valuetype type;
+    CHECK(env, napi_typeof(env, argv[i], &type));
+    if (argc < 2 || type != napi_function) return throw_error(env, "enter(onInvoke, onExit) takes two functions");
+  }
+  if (host.state != IDLE) return throw_error(env, "The GTK host's loop is already running");
+  if (host.env != NULL && host.env != env) return throw_error(env, "The GTK host runs in Node's main thread only");
+  host.env = env;
+  CHECK(env, napi_get_uv_event_loop(env, &host.uv));
+  if (pipe(host.entry_fds) != 0) return throw_error(env, strerror(errno));
+  fcntl(host.entry_fds[0], F_SETFD, FD_CLOEXEC);
+  fcntl(host.entry_fds[1], F_SETFD, FD_CLOEXEC);
+  host.entry = malloc(sizeof(uv_poll_t));
+  if (host.entry == NULL || uv_poll_init(host.uv, host.entry, host.entry_fds[1]) != 0 ||
+      uv_poll_start(host.entry, UV_WRITABLE, on_entry) != 0) {
+    free(host.entry);
+    host.entry = NULL;
+    close(host.entry_fds[0]);
+    close(host.entry_fds[1]);
+    host.entry_fds[0] = host.entry_fds[1] = -1;
+    return throw_error(env, "Could not arm the GTK host's entry in libuv");
+  }
+  CHECK(env, napi_create_reference(env, argv[0], 1, &host.on_invoke));
+  CHECK(env, napi_create_reference(env, argv[1], 1, &host.on_exit));
+  if (host.async_context == NULL) {
+    napi_value resource, name;
+    CHECK(env, napi_create_object(env, &resource));
+    CHECK(env, napi_create_string_utf8(env, "GtkHost", NAPI_AUTO_LENGTH, &name));
+    CHECK(env, napi_async_init(env, resource, name, &host.async_context));
+  }
+  host.quit_requested = FALSE;
+  host.state = ARMED;
+  return NULL;
+}
+
+/* wake(): run onInvoke soon, from GLib's loop (an idle source, coalesced). */
+static napi_value js_wake(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (host.invoke_source != 0) {
+    host.rewake = TRUE;
+    return NULL;
+  }
+  host.invoke_source = g_idle_add_full(HOST_PRIORITY, on_invoke, NULL, NULL);
+  (void)env;
+  return NULL;
+}
+
+/* quit(): g_main_loop_run returns once the current callback has. */
+static napi_value js_quit(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  host.quit_requested = TRUE;
+  if (host.loop != NULL) g_main_loop_quit(host.loop);
+  return NULL;
+}
+
+static napi_value js_state(napi_env env, napi_callback_info info) {
+  (void)info;
+  static const char *names[] = {"idle", "armed", "running"};
+  napi_value result;
+  CHECK(env, napi_create_string_utf8(env, names[host.state], NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+/* ---- widgets ------------------------------------------------------------------------------- */
+
+static void cleanup_hook(void *arg) {
+  (void)arg;
+  /* Runs before Node frees the env's references: finalizers after it must not call N-API. */
+  host.env_gone = TRUE;
+}
+
+static void unref_widget(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  if (!host.env_gone) g_object_unref(data);
+}
+
+static napi_value wrap(napi_env env, GtkWidget *widget) {
+  napi_value external;
+  g_object_ref_sink(widget);
+  if (napi_create_external(env, widget, unref_widget, NULL, &external) != napi_ok) {
+    g_object_unref(widget);
+    return throw_error(env, "Could not wrap a GTK widget");
+  }
+  return external;
+}
+
+static GtkWidget *unwrap(napi_env env, napi_value value) {
+  void *data = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external || napi_get_value_external(env, value, &data) != napi_ok ||
+      data == NULL || !GTK_IS_WIDGET(data)) {
+    napi_throw_type_error(env, NULL, "Expected a GTK widget");
+    return NULL;
+  }
+  return GTK_WIDGET(data);
+}
+
+/* Up to `n` arguments; missing ones are undefined. */
+static gboolean args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok;
+}
+
+/* A UTF-8 copy of a JS string (g_free it), or NULL with a TypeError thrown. */
+static gchar *string_arg(napi_env env, napi_value value) {
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) napi_throw_type_error(env, NULL, "Expected a string");
+    return NULL;
+  }
+  gchar *text = g_malloc(length + 1);
+  napi_get_value_string_utf8(env, value, text, length + 1, &length);
+  return text;
+}
+
+static gboolean ensure_gtk(napi_env env) {
+  if (host.gtk_ready) return TRUE;
+  if (!gtk_init_check(NULL, NULL)) {
+    const char *display = g_getenv("DISPLAY");
+    const char *wayland = g_getenv("WAYLAND_DISPLAY");
+    gchar *message = g_strdup_printf(
+        "GTK could not open a display (DISPLAY=%s, WAYLAND_DISPLAY=%s): windows need a desktop session or an X server "
+        "such as Xvfb (xvfb-run)",
+        display ? display : "unset", wayland ? wayland : "unset");
+    napi_throw_error(env, "ERR_GTK_NO_DISPLAY", message);
+    g_free(message);
+    return FALSE;
+  }
+  host.gtk_ready = TRUE;
+  return TRUE;
+}
+
+static napi_value js_init(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (!ensure_gtk(env)) return NULL;
+  napi_value result;
+  gchar *version = g_strdup_printf("%u.%u.%u", gtk_get_major_version(), gtk_get_minor_version(), gtk_get_micro_version());
+  napi_create_string_utf8(env, version, NAPI_AUTO_LENGTH, &result);
+  g_free(version);
+  return result;
+}
+
+/* create(kind, text?, vertical?) for kind in window | box | button | label. */
+static napi_value js_create(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!args(env, info, 3, argv) || !ensure_gtk(env)) return NULL;
+  gchar *kind = string_arg(env, argv[0]);
+  if (kind == NULL) return NULL;
+  GtkWidget *widget = NULL;
+  if (strcmp(kind, "box") == 0) {
+    bool vertical = true;
+    napi_get_value_bool(env, argv[2], &vertical);
+    widget = gtk_box_new(vertical ? GTK_ORIENTATION_VERTICAL : GTK_ORIENTATION_HORIZONTAL, 6);
+  } else {
+    gchar *text = string_arg(env, argv[1]);
+    if (text != NULL) {
+      if (strcmp(kind, "window") == 0) {
+        widget = gtk_window_new(GTK_WINDOW_TOPLEVEL);
+        gtk_window_set_title(GTK_WINDOW(widget), text);
+        gtk_container_set_border_width(GTK_CONTAINER(widget), 12);
+      } else if (strcmp(kind, "button") == 0) {
+        widget = gtk_button_new_with_label(text);
+      } else if (strcmp(kind, "label") == 0) {
+        widget = gtk_label_new(text);
+      }
+      g_free(text);
+    }
+  }
+  gboolean known = widget != NULL;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!known && !pending) napi_throw_type_error(env, NULL, "Unknown widget kind");
+  g_free(kind);
+  return known ? wrap(env, widget) : NULL;
+}
+
+static napi_value js_add(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!args(env, info, 2, argv)) return NULL;
+  GtkWidget *parent = unwrap(env, argv[0]);
+  if (parent == NULL) return NULL;
+  GtkWidget *child = unwrap(env, argv[1]);
+  if (child == NULL) return NULL;
+  if (!GTK_IS_CONTAINER(parent)) return throw_error(env, "Only a window or a box can hold widgets");
+  if (gtk_widget_get_parent(child) != NULL) return throw_error(env, "The widget is already in a container");
+  if (GTK_IS_WINDOW(child)) return throw_error(env, "A window cannot go inside another widget");
+  if (GTK_IS_BIN(parent) && gtk_bin_get_child(GTK_BIN(parent)) != NULL)
+    return throw_error(env, "A window holds one widget: put a Box in it to hold several");
+  if (GTK_IS_BOX(parent))
+    gtk_box_pack_start(GTK_BOX(parent), child, FALSE, FALSE, 0);
+  else
+    gtk_container_add(GTK_CONTAINER(parent), child);
+  return NULL;
+}
+
+static napi_value js_set_text(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!args(env, info, 2, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget == NULL) return NULL;
+  gchar *text = string_arg(env, argv[1]);
+  if (text == NULL) return NULL;
+  if (GTK_IS_WINDOW(widget))
+    gtk_window_set_title(GTK_WINDOW(widget), text);
+  else if (GTK_IS_BUTTON(widget))
+    gtk_button_set_label(GTK_BUTTON(widget), text);
+  else if (GTK_IS_LABEL(widget))
+    gtk_label_set_text(GTK_LABEL(widget), text);
+  g_free(text);
+  return NULL;
+}
+
+static napi_value js_get_text(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  if (!args(env, info, 1, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget == NULL) return NULL;
+  const gchar *text = "";
+  if (GTK_IS_WINDOW(widget))
+    text = gtk_window_get_title(GTK_WINDOW(widget));
+  else if (GTK_IS_BUTTON(widget))
+    text = gtk_button_get_label(GTK_BUTTON(widget));
+  else if (GTK_IS_LABEL(widget))
+    text = gtk_label_get_text(GTK_LABEL(widget));
+  CHECK(env, napi_create_string_utf8(env, text ? text : "", NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+static napi_value js_set_size(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t width = -1, height = -1;
+  if (!args(env, info, 3, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget == NULL) return NULL;
+  napi_get_value_int32(env, argv[1], &width);
+  napi_get_value_int32(env, argv[2], &height);
+  if (GTK_IS_WINDOW(widget))
+    gtk_window_set_default_size(GTK_WINDOW(widget), width, height);
+  else
+    gtk_widget_set_size_request(widget, width, height);
+  return NULL;
+}
+
+static napi_value js_show(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!args(env, info, 1, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget != NULL) gtk_widget_show_all(widget);
+  return NULL;
+}
+
+static napi_value js_destroy(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!args(env, info, 1, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget != NULL) gtk_widget_destroy(widget);
+  return NULL;
+}
+
+static napi_value js_click(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!args(env, info, 1, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget == NULL) return NULL;
+  if (!GTK_IS_BUTTON(widget)) return throw_error(env, "Only a button can be clicked");
+  gtk_button_clicked(GTK_BUTTON(widget));
+  return NULL;
+}
+
+/* A signal handler that calls a JavaScript function (no arguments; a boolean signal's return
+ * value is the function's truthiness, so a "delete-event" handler returning true keeps the window). */
+typedef struct {
+  GClosure closure;
+  napi_ref fn;
+} JsClosure;
+
+static void js_closure_marshal(GClosure *closure, GValue *ret, guint n, const GValue *params, gpointer hint, gpointer data) {
+  (void)n;
+  (void)params;
+  (void)hint;
+  (void)data;
+  gboolean truthy = call_js(((JsClosure *)closure)->fn);
+  if (ret != NULL && G_VALUE_HOLDS_BOOLEAN(ret)) g_value_set_boolean(ret, truthy);
+}
+
+static void js_closure_finalize(gpointer data, GClosure *closure) {
+  (void)data;
+  JsClosure *self = (JsClosure *)closure;
+  if (!host.env_gone && self->fn != NULL) napi_delete_reference(host.env, self->fn);
+  self->fn = NULL;
+}
+
+/* connect(widget, signal, fn) -> handler id */
+static napi_value js_connect(napi_env env, napi_callback_info info) {
+  napi_value argv[3], result;
+  if (!args(env, info, 3, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget == NULL) return NULL;
+  napi_valuetype type;
+  CHECK(env, napi_typeof(env, argv[2], &type));
+  if (type != napi_function) {
+    napi_throw_type_error(env, NULL, "A signal handler must be a function");
+    return NULL;
+  }
+  gchar *signal = string_arg(env, argv[1]);
+  if (signal == NULL) return NULL;
+  guint id = 0;
+  GQuark detail = 0;
+  gboolean valid = g_signal_parse_name(signal, G_OBJECT_TYPE(widget), &id, &detail, TRUE);
+  if (!valid) {
+    gchar *message = g_strdup_printf("A %s has no signal \"%s\"", G_OBJECT_TYPE_NAME(widget), signal);
+    napi_throw_error(env, NULL, message);
+    g_free(message);
+    g_free(signal);
+    return NULL;
+  }
+  JsClosure *closure = (JsClosure *)g_closure_new_simple(sizeof(JsClosure), NULL);
+  if (napi_create_reference(env, argv[2], 1, &closure->fn) != napi_ok) {
+    g_closure_sink((GClosure *)closure);
+    g_free(signal);
+    return throw_error(env, "Could not keep the signal handler");
+  }
+  g_closure_add_finalize_notifier((GClosure *)closure, NULL, js_closure_finalize);
+  g_closure_set_marshal((GClosure *)closure, js_closure_marshal);
+  gulong handler = g_signal_connect_closure(widget, signal, (GClosure *)closure, FALSE);
+  g_free(signal);
+  CHECK(env, napi_create_double(env, (double)handler, &result));
+  return result;
+}
+
+static napi_value js_disconnect(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  double handler = 0;
+  if (!args(env, info, 2, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget == NULL) return NULL;
+  napi_get_value_double(env, argv[1], &handler);
+  if (handler > 0 && g_signal_handler_is_connected(widget, (gulong)handler)) g_signal_handler_disconnect(widget, (gulong)handler);
+  return NULL;
+}
+
+static napi_value js_allocation(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result, number;
+  if (!args(env, info, 1, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget == NULL) return NULL;
+  GtkAllocation a;
+  gtk_widget_get_allocation(widget, &a);
+  gint x = 0, y = 0;
+  GtkWidget *top = gtk_widget_get_toplevel(widget);
+  if (top != widget) gtk_widget_translate_coordinates(widget, top, 0, 0, &x, &y);
+  CHECK(env, napi_create_object(env, &result));
+  const char *names[] = {"x", "y", "width", "height"};
+  int values[] = {x, y, a.width, a.height};
+  for (int i = 0; i < 4; i++) {
+    CHECK(env, napi_create_int32(env, values[i], &number));
+    CHECK(env, napi_set_named_property(env, result, names[i], number));
+  }
+  return result;
+}
+
+/* The X11 id of a shown window (for xdotool and screenshots), or null elsewhere. */
+static napi_value js_xid(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  if (!args(env, info, 1, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget == NULL) return NULL;
+  CHECK(env, napi_get_null(env, &result));
+#ifdef GDK_WINDOWING_X11
+  GdkWindow *window = gtk_widget_get_window(widget);
+  if (window != NULL && GDK_IS_X11_WINDOW(window)) CHECK(env, napi_create_double(env, (double)gdk_x11_window_get_xid(window), &result));
+#endif
+  return result;
+}
+
+static cairo_status_t append_png(void *closure, const unsigned char *data, unsigned int length) {
+  g_byte_array_append((GByteArray *)closure, data, length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+/* snapshot(widget) -> PNG bytes of what GTK draws for it (a shown widget), or null. */
+static napi_value js_snapshot(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  if (!args(env, info, 1, argv)) return NULL;
+  GtkWidget *widget = unwrap(env, argv[0]);
+  if (widget == NULL) return NULL;
+  CHECK(env, napi_get_null(env, &result));
+  int width = gtk_widget_get_allocated_width(widget), height = gtk_widget_get_allocated_height(widget);
+  if (!gtk_widget_get_realized(widget) || width <= 1 || height <= 1) return result;
+  cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
+  cairo_t *cr = cairo_create(surface);
+  /* A window's background comes from the theme's CSS; paint white first for a plain PNG. */
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  gtk_widget_draw(widget, cr);
+  cairo_destroy(cr);
+  GByteArray *png = g_byte_array_new();
+  cairo_status_t status = cairo_surface_write_to_png_stream(surface, append_png, png);
+  cairo_surface_destroy(surface);
+  if (status == CAIRO_STATUS_SUCCESS) {
+    void *copy = NULL;
+    napi_status made = napi_create_buffer_copy(env, png->len, png->data, &copy, &result);
+    g_byte_array_unref(png);
+    CHECK(env, made);
+    return result;
+  }
+  g_byte_array_unref(png);
+  return result;
+}
+
+static gboolean on_after_redraw(gpointer data) {
+  call_js((napi_ref)data);
+  if (!host.env_gone) napi_delete_reference(host.env, (napi_ref)data);
+  return G_SOURCE_REMOVE;
+}
+
+/* afterRedraw(fn): call fn once GTK has laid out and drawn what is pending (a default-idle
+ * source runs after GTK's resize and redraw sources, which have higher priorities). */
+static napi_value js_after_redraw(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  napi_valuetype type;
+  napi_ref ref;
+  if (!args(env, info, 1, argv)) return NULL;
+  CHECK(env, napi_typeof(env, argv[0], &type));
+  if (type != napi_function) {
+    napi_throw_type_error(env, NULL, "afterRedraw takes a function");
+    return NULL;
+  }
+  CHECK(env, napi_create_reference(env, argv[0], 1, &ref));
+  g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, on_after_redraw, ref, NULL);
+  return NULL;
+}
+
+/* ---- module -------------------------------------------------------------------------------- */
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor functions[] = {
+      {"enter", NULL, js_enter, NULL, NULL, NULL, napi_default, NULL},
+      {"wake", NULL, js_wake, NULL, NULL, NULL, napi_default, NULL},
+      {"quit", NULL, js_quit, NULL, NULL, NULL, napi_default, NULL},
+      {"state", NULL, js_state, NULL, NULL, NULL, napi_default, NULL},
+      {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
+      {"create", NULL, js_create, NULL, NULL, NULL, napi_default, NULL},
+      {"add", NULL, js_add, NULL, NULL, NULL, napi_default, NULL},
+      {"setText", NULL, js_set_text, NULL, NULL, NULL, napi_default, NULL},
+      {"getText", NULL, js_get_text, NULL, NULL, NULL, napi_default, NULL},
+      {"setSize", NULL, js_set_size, NULL, NULL, NULL, napi_default, NULL},
+      {"show", NULL, js_show, NULL, NULL, NULL, napi_default, NULL},
+      {"destroy", NULL, js_destroy, NULL, NULL, NULL, napi_default, NULL},
+      {"click", NULL, js_click, NULL, NULL, NULL, napi_default, NULL},
+      {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
+      {"disconnect", NULL, js_disconnect, NULL, NULL, NULL, napi_default, NULL},
+      {"allocation", NULL, js_allocation, NULL, NULL, NULL, napi_default, NULL},
+      {"xid", NULL, js_xid, NULL, NULL, NULL, napi_default, NULL},
+      {"snapshot", NULL, js_snapshot, NULL, NULL, NULL, napi_default, NULL},
+      {"afterRedraw", NULL, js_after_redraw, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (host.env != NULL && host.env != env) {
+    /* A worker thread loading the addon: GTK and this host belong to the first (main) thread. */
+    napi_throw_error(env, NULL, "The GTK host's addon is in use by another thread (GTK runs in one thread only)");
+    return NULL;
+  }
+  host.env = env;
+  napi_add_env_cleanup_hook(env, cleanup_hook, NULL);
+  if (napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
