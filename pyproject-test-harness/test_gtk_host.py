@@ -7,7 +7,7 @@ server (xdotool), and reads the window's pixels from Xvfb's framebuffer (`-fbdir
 Needs the GTK host's addon (`npm run build` builds it where GTK's headers exist: libgtk-3-dev),
 Xvfb and xdotool (Debian: xvfb, xdotool; scripts/install_gtk_deps.sh installs all of them). Where
 they are missing the module is skipped with the reason, unless TS_ASYNC_KERNEL_REQUIRE_GTK=1 (CI),
-which makes that a failure.
+which makes that a failure. The errors of a kernel without the GTK host are tested everywhere.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _missing() -> list[str]:
     return missing
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def gtk_available() -> None:
     missing = _missing()
     if missing:
@@ -70,7 +70,7 @@ def gtk_available() -> None:
 
 
 @pytest.fixture(scope="module")
-def xvfb():
+def xvfb(gtk_available):
     """An X server for this module: its display name and the file of its framebuffer."""
     fbdir = Path(tempfile.mkdtemp(prefix="ts-async-xvfb-"))
     read, write = os.pipe()
@@ -90,7 +90,7 @@ def xvfb():
 
 
 @pytest.fixture(scope="module")
-def gtk_kernelspec() -> None:
+def gtk_kernelspec(gtk_available) -> None:
     assert conftest.TMP_ROOT is not None
     proc = run_cli("install", "--prefix", str(conftest.TMP_ROOT), "--name", KERNEL, "--loop", "gtk",
                    "--display-name", "TypeScript (GTK)")
@@ -322,3 +322,36 @@ def test_without_a_display_the_kernel_runs_and_a_window_says_why_not(gtk_kernels
         assert ok(s, kc, "await new Promise((r) => setTimeout(() => r(6 * 7), 10))").result_text == "42"
         ex = s.execution(send_execute(kc, 'import { Window } from "ts-async-kernel/gtk";\nnew Window("x");'))
         assert ex.content["status"] == "error" and "could not open a display" in ex.content["evalue"], ex.describe()
+
+
+def test_start_with_loop_gtk_and_no_addon_exits_at_once_naming_what_to_install(tmp_path) -> None:
+    """It used to print the error and hang: the I/O worker, already spawned, kept the process alive."""
+    from jupyter_client.connect import write_connection_file
+
+    conn, _ = write_connection_file(str(tmp_path / "conn.json"))
+    env = dict(os.environ, TS_ASYNC_KERNEL_GTK_ADDON=str(tmp_path / "missing.node"))
+    proc = run_cli("start", "-f", conn, "--loop", "gtk", env=env, timeout=30)
+    assert proc.returncode == 1, describe(proc)
+    assert 'No host is available for loop="gtk"' in proc.stderr, describe(proc)
+    assert "apt-get install libgtk-3-dev" in proc.stderr and "npm run build:gtk" in proc.stderr, describe(proc)
+
+
+def test_signal_mode_interrupts_on_the_gtk_host(gtk_kernelspec, xvfb) -> None:
+    """SIGINT (a kernelspec's interrupt_mode signal) stops a spinning cell and an awaiting one."""
+    assert conftest.TMP_ROOT is not None
+    proc = run_cli("install", "--prefix", str(conftest.TMP_ROOT), "--name", f"{KERNEL}-signal", "--loop", "gtk",
+                   "--interrupt-mode", "signal")
+    assert proc.returncode == 0, describe(proc)
+    env = dict(os.environ, DISPLAY=xvfb["display"])
+    with running_kernel(f"{KERNEL}-signal", start_kwargs={"env": env}) as (km, kc):
+        s = Sorter(kc)
+        ok(s, kc, 'import { Window, Button } from "ts-async-kernel/gtk";\n'
+                  'const w = new Window("signals"); w.add(new Button("b")); w.show(); await w.redrawn();')
+        for code in ("while (true) {}", "while (true) await new Promise((r) => setTimeout(r, 5));"):
+            cell = send_execute(kc, code)
+            s.wait_output(cell, "execute_input")
+            time.sleep(0.3)
+            km.interrupt_kernel()
+            ex = s.execution(cell)
+            assert ex.content["status"] == "error" and ex.content["ename"] == "KernelInterrupt", (code, ex.describe())
+        assert ok(s, kc, "w.title").result_text == "'signals'"
