@@ -349,6 +349,11 @@ static gchar *string_arg(napi_env env, napi_value value) {
 
 static gboolean ensure_gtk(napi_env env) {
   if (host.gtk_ready) return TRUE;
+  /* gtk_init would set the process's C locale from the environment, under Node and every other
+   * native module of the process (decimal commas in printf): GTK does not need it for its widgets. */
+  static gboolean locale_kept = FALSE;
+  if (!locale_kept) gtk_disable_setlocale();
+  locale_kept = TRUE;
   if (!gtk_init_check(NULL, NULL)) {
     const char *display = g_getenv("DISPLAY");
     const char *wayland = g_getenv("WAYLAND_DISPLAY");
