@@ -334,6 +334,11 @@ def test_start_with_loop_gtk_and_no_addon_exits_at_once_naming_what_to_install(t
     assert proc.returncode == 1, describe(proc)
     assert 'No host is available for loop="gtk"' in proc.stderr, describe(proc)
     assert "apt-get install libgtk-3-dev" in proc.stderr and "npm run build:gtk" in proc.stderr, describe(proc)
+    # install writes the kernelspec all the same, and says so at once
+    proc = run_cli("install", "--prefix", str(tmp_path), "--name", "gtk-here-later", "--loop", "gtk", env=env)
+    assert proc.returncode == 0 and (tmp_path / "share" / "jupyter" / "kernels" / "gtk-here-later" / "kernel.json").is_file()
+    assert 'warning: the kernel cannot start here until loop "gtk" is available' in proc.stderr, describe(proc)
+    assert "apt-get install libgtk-3-dev" in proc.stderr, describe(proc)
 
 
 def test_signal_mode_interrupts_on_the_gtk_host(gtk_kernelspec, xvfb) -> None:

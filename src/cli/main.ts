@@ -156,6 +156,13 @@ async function main(argv: string[]): Promise<number> {
         noNpmInstall: values["no-npm-install"],
       });
       process.stdout.write(`Installed kernelspec ${name} in ${dir}\n`);
+      if (values.loop) {
+        // Installed all the same (the kernel may run elsewhere), but said now rather than at the first start.
+        const { Host } = await import("../event_loop/host.js");
+        await Host.load(values.loop).catch((err: Error) => {
+          process.stderr.write(`warning: the kernel cannot start here until loop "${values.loop}" is available: ${err.message}\n`);
+        });
+      }
       return 0;
     }
     case "remove": {
