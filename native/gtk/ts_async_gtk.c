@@ -3,21 +3,11 @@
  * thread and runs Node's libuv loop as its guest, and a few GTK widgets for cells
  * (src/gtk/widgets.ts).
  *
- * Who owns the thread. Node's main thread is inside uv_run(UV_RUN_DEFAULT) for its whole life, so
- * the only way for another loop to own the thread is to be called from inside it. `enter` arms a
- * uv_poll handle on a pipe that is always writable; its callback, a plain C call from libuv's
- * I/O phase with no JavaScript frame below it, runs g_main_loop_run and returns only when the host
- * quits. Entering from C, not from a JavaScript call, matters: Node drains the microtask and
- * nextTick queues when it leaves the outermost callback scope, so a loop run inside a JavaScript
- * call would leave every promise job waiting until it returned (node-gtk's Gtk.main has this
- * problem). From here every callback into JavaScript is an outermost one, as in plain Node.
+ * Entering the loop from inside libuv and calling JavaScript from it: ../common/node_guest.h.
  *
- * How libuv is polled. A GSource watches libuv's backend fd (epoll: readable when any of libuv's
- * fds is), asks uv_backend_timeout for how long GLib may sleep (timers, pending and idle work)
- * and runs uv_run(UV_RUN_NOWAIT) when either says libuv has work. The I/O phase of the outer
- * uv_run is where we are nested; libuv's epoll is level-triggered, so what the outer poll had
- * seen is seen again by the nested ones, and the other phases (timers, check, idle) are not in
- * progress in the outer run, so the nested runs see all of their handles.
+ * How libuv is polled. A GSource watches libuv's backend fd, takes GLib's poll timeout from
+ * uv_backend_timeout (timers, pending and idle work) and runs uv_run(UV_RUN_NOWAIT) when either
+ * says libuv has work.
  *
  * How wakeups cross. JavaScript's runSyncSoon* push onto a queue in JavaScript and call `wake`,
  * which attaches one GLib idle source (the toolkit's "invoke soon"); its callback runs one queued
@@ -27,16 +17,9 @@
  *
  * GTK is single-threaded: everything here runs on Node's main thread only (gtk_host.ts checks).
  */
-#define NAPI_VERSION 8
-#include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include "../common/node_guest.h"
 
 #include <gtk/gtk.h>
-#include <node_api.h>
-#include <uv.h>
 #ifdef GDK_WINDOWING_X11
 #include <gdk/gdkx.h>
 #endif
@@ -45,73 +28,11 @@
  * input events: a guest that always has work (setImmediate in a loop) cannot starve drawing. */
 #define HOST_PRIORITY (G_PRIORITY_HIGH_IDLE + 20)
 
-enum State { IDLE, ARMED, RUNNING };
-
 static struct {
-  napi_env env;
-  uv_loop_t *uv;
-  enum State state;
-  gboolean quit_requested;
-  gboolean env_gone;
   GMainLoop *loop;
-  uv_poll_t *entry;
-  int entry_fds[2];
   guint invoke_source;
-  gboolean rewake;
-  napi_ref on_invoke;
-  napi_ref on_exit;
-  napi_async_context async_context;
   gboolean gtk_ready;
-} host = {.entry_fds = {-1, -1}};
-
-/* ---- calling JavaScript from the loop ------------------------------------------------------ */
-
-static napi_value throw_error(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
-#define CHECK(env, call)                                                                       \
-  do {                                                                                         \
-    if ((call) != napi_ok) {                                                                   \
-      const napi_extended_error_info *info = NULL;                                             \
-      napi_get_last_error_info((env), &info);                                                  \
-      bool pending = false;                                                                    \
-      napi_is_exception_pending((env), &pending);                                              \
-      if (!pending) napi_throw_error((env), NULL, info && info->error_message ? info->error_message : #call); \
-      return NULL;                                                                             \
-    }                                                                                          \
-  } while (0)
-
-/*
- * Call `ref` as an outermost callback (a callback scope of its own, so Node runs the microtasks
- * and nextTicks it queued when it returns). What it throws becomes an uncaughtException, as a
- * throw in a timer callback does. Returns the truthiness of its result.
- */
-static gboolean call_js(napi_ref ref) {
-  napi_env env = host.env;
-  gboolean truthy = FALSE;
-  if (host.env_gone || ref == NULL) return FALSE;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return FALSE;
-  napi_value fn, recv, result = NULL;
-  if (napi_get_reference_value(env, ref, &fn) == napi_ok && fn != NULL && napi_get_global(env, &recv) == napi_ok) {
-    napi_status status = napi_make_callback(env, host.async_context, recv, fn, 0, NULL, &result);
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value error;
-      napi_get_and_clear_last_exception(env, &error);
-      napi_fatal_exception(env, error);
-    } else if (status == napi_ok && result != NULL) {
-      napi_value as_bool;
-      bool value = false;
-      if (napi_coerce_to_bool(env, result, &as_bool) == napi_ok && napi_get_value_bool(env, as_bool, &value) == napi_ok) truthy = value;
-    }
-  }
-  napi_close_handle_scope(env, scope);
-  return truthy;
-}
+} host;
 
 /* ---- libuv as a GSource -------------------------------------------------------------------- */
 
@@ -163,147 +84,41 @@ static GSource *uv_source_new(uv_loop_t *uv) {
 
 /* ---- the host loop ------------------------------------------------------------------------- */
 
-static void free_handle(uv_handle_t *handle) { free(handle); }
-
-static void run_loop(void) {
-  /* libuv's loop must stay alive while GLib's runs (as it does: Node's uv_run is waiting on us).
-   * Without a live handle uv_run returns before polling, so an fd left readable in its epoll set
-   * (its signal pipe, unreferenced) would never be read and keep GLib's poll busy. */
-  uv_async_t *alive = malloc(sizeof(uv_async_t));
-  if (alive != NULL && uv_async_init(host.uv, alive, NULL) != 0) {
-    free(alive);
-    alive = NULL;
-  }
-  GSource *uv_source = uv_source_new(host.uv);
+static void toolkit_run_loop(void) {
+  GSource *uv_source = uv_source_new(guest.uv);
   g_source_attach(uv_source, NULL);
   host.loop = g_main_loop_new(NULL, FALSE);
-  host.state = RUNNING;
-  if (!host.quit_requested) g_main_loop_run(host.loop);
+  g_main_loop_run(host.loop);
   g_main_loop_unref(host.loop);
   host.loop = NULL;
   g_source_destroy(uv_source);
   g_source_unref(uv_source);
-  if (alive != NULL) uv_close((uv_handle_t *)alive, free_handle);
 }
 
-/* libuv's I/O phase: the one entry to the host's loop (see the top of this file). */
-static void on_entry(uv_poll_t *handle, int status, int events) {
-  (void)status;
-  (void)events;
-  uv_poll_stop(handle);
-  uv_close((uv_handle_t *)handle, free_handle);
-  host.entry = NULL;
-  close(host.entry_fds[0]);
-  close(host.entry_fds[1]);
-  host.entry_fds[0] = host.entry_fds[1] = -1;
-  run_loop();
-  host.state = IDLE;
-  host.quit_requested = FALSE;
-  napi_ref on_exit = host.on_exit;
-  napi_ref on_invoke = host.on_invoke;
-  host.on_exit = host.on_invoke = NULL;
-  if (host.invoke_source != 0) {
-    g_source_remove(host.invoke_source);
-    host.invoke_source = 0;
-  }
-  call_js(on_exit);
-  if (!host.env_gone) {
-    napi_delete_reference(host.env, on_exit);
-    napi_delete_reference(host.env, on_invoke);
-  }
+static void toolkit_quit(void) {
+  if (host.loop != NULL) g_main_loop_quit(host.loop);
 }
 
 static gboolean on_invoke(gpointer data) {
   (void)data;
-  host.rewake = FALSE;
-  gboolean more = call_js(host.on_invoke);
-  /* A wake() during the callback (or its promise jobs) found this source still attached. */
-  if (more || host.rewake) return G_SOURCE_CONTINUE;
+  if (guest_invoke()) return G_SOURCE_CONTINUE;
   host.invoke_source = 0;
   return G_SOURCE_REMOVE;
 }
 
-/* enter(onInvoke, onExit): run the GLib main loop from libuv's next I/O phase until quit(). */
-static napi_value js_enter(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  for (size_t i = 0; i < 2; i++) {
-    napi_valuetype type;
-    CHECK(env, napi_typeof(env, argv[i], &type));
-    if (argc < 2 || type != napi_function) return throw_error(env, "enter(onInvoke, onExit) takes two functions");
-  }
-  if (host.state != IDLE) return throw_error(env, "The GTK host's loop is already running");
-  if (host.env != NULL && host.env != env) return throw_error(env, "The GTK host runs in Node's main thread only");
-  host.env = env;
-  CHECK(env, napi_get_uv_event_loop(env, &host.uv));
-  if (pipe(host.entry_fds) != 0) return throw_error(env, strerror(errno));
-  fcntl(host.entry_fds[0], F_SETFD, FD_CLOEXEC);
-  fcntl(host.entry_fds[1], F_SETFD, FD_CLOEXEC);
-  host.entry = malloc(sizeof(uv_poll_t));
-  if (host.entry == NULL || uv_poll_init(host.uv, host.entry, host.entry_fds[1]) != 0 ||
-      uv_poll_start(host.entry, UV_WRITABLE, on_entry) != 0) {
-    free(host.entry);
-    host.entry = NULL;
-    close(host.entry_fds[0]);
-    close(host.entry_fds[1]);
-    host.entry_fds[0] = host.entry_fds[1] = -1;
-    return throw_error(env, "Could not arm the GTK host's entry in libuv");
-  }
-  CHECK(env, napi_create_reference(env, argv[0], 1, &host.on_invoke));
-  CHECK(env, napi_create_reference(env, argv[1], 1, &host.on_exit));
-  if (host.async_context == NULL) {
-    napi_value resource, name;
-    CHECK(env, napi_create_object(env, &resource));
-    CHECK(env, napi_create_string_utf8(env, "GtkHost", NAPI_AUTO_LENGTH, &name));
-    CHECK(env, napi_async_init(env, resource, name, &host.async_context));
-  }
-  host.quit_requested = FALSE;
-  host.state = ARMED;
-  return NULL;
-}
+static void toolkit_wake(void) { host.invoke_source = g_idle_add_full(HOST_PRIORITY, on_invoke, NULL, NULL); }
 
-/* wake(): run onInvoke soon, from GLib's loop (an idle source, coalesced). */
-static napi_value js_wake(napi_env env, napi_callback_info info) {
-  (void)info;
-  if (host.invoke_source != 0) {
-    host.rewake = TRUE;
-    return NULL;
-  }
-  host.invoke_source = g_idle_add_full(HOST_PRIORITY, on_invoke, NULL, NULL);
-  (void)env;
-  return NULL;
-}
-
-/* quit(): g_main_loop_run returns once the current callback has. */
-static napi_value js_quit(napi_env env, napi_callback_info info) {
-  (void)env;
-  (void)info;
-  host.quit_requested = TRUE;
-  if (host.loop != NULL) g_main_loop_quit(host.loop);
-  return NULL;
-}
-
-static napi_value js_state(napi_env env, napi_callback_info info) {
-  (void)info;
-  static const char *names[] = {"idle", "armed", "running"};
-  napi_value result;
-  CHECK(env, napi_create_string_utf8(env, names[host.state], NAPI_AUTO_LENGTH, &result));
-  return result;
+static void toolkit_unwake(void) {
+  if (host.invoke_source != 0) g_source_remove(host.invoke_source);
+  host.invoke_source = 0;
 }
 
 /* ---- widgets ------------------------------------------------------------------------------- */
 
-static void cleanup_hook(void *arg) {
-  (void)arg;
-  /* Runs before Node frees the env's references: finalizers after it must not call N-API. */
-  host.env_gone = TRUE;
-}
-
 static void unref_widget(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  if (!host.env_gone) g_object_unref(data);
+  if (!guest.env_gone) g_object_unref(data);
 }
 
 static napi_value wrap(napi_env env, GtkWidget *widget) {
@@ -325,26 +140,6 @@ static GtkWidget *unwrap(napi_env env, napi_value value) {
     return NULL;
   }
   return GTK_WIDGET(data);
-}
-
-/* Up to `n` arguments; missing ones are undefined. */
-static gboolean args(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
-  size_t argc = n;
-  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok;
-}
-
-/* A UTF-8 copy of a JS string (g_free it), or NULL with a TypeError thrown. */
-static gchar *string_arg(napi_env env, napi_value value) {
-  size_t length = 0;
-  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (!pending) napi_throw_type_error(env, NULL, "Expected a string");
-    return NULL;
-  }
-  gchar *text = g_malloc(length + 1);
-  napi_get_value_string_utf8(env, value, text, length + 1, &length);
-  return text;
 }
 
 static gboolean ensure_gtk(napi_env env) {
@@ -383,7 +178,7 @@ static napi_value js_init(napi_env env, napi_callback_info info) {
 static napi_value js_create(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   if (!args(env, info, 3, argv) || !ensure_gtk(env)) return NULL;
-  gchar *kind = string_arg(env, argv[0]);
+  char *kind = string_arg(env, argv[0]);
   if (kind == NULL) return NULL;
   GtkWidget *widget = NULL;
   if (strcmp(kind, "box") == 0) {
@@ -391,7 +186,7 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
     napi_get_value_bool(env, argv[2], &vertical);
     widget = gtk_box_new(vertical ? GTK_ORIENTATION_VERTICAL : GTK_ORIENTATION_HORIZONTAL, 6);
   } else {
-    gchar *text = string_arg(env, argv[1]);
+    char *text = string_arg(env, argv[1]);
     if (text != NULL) {
       if (strcmp(kind, "window") == 0) {
         widget = gtk_window_new(GTK_WINDOW_TOPLEVEL);
@@ -402,14 +197,14 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
       } else if (strcmp(kind, "label") == 0) {
         widget = gtk_label_new(text);
       }
-      g_free(text);
+      free(text);
     }
   }
   gboolean known = widget != NULL;
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (!known && !pending) napi_throw_type_error(env, NULL, "Unknown widget kind");
-  g_free(kind);
+  free(kind);
   return known ? wrap(env, widget) : NULL;
 }
 
@@ -437,7 +232,7 @@ static napi_value js_set_text(napi_env env, napi_callback_info info) {
   if (!args(env, info, 2, argv)) return NULL;
   GtkWidget *widget = unwrap(env, argv[0]);
   if (widget == NULL) return NULL;
-  gchar *text = string_arg(env, argv[1]);
+  char *text = string_arg(env, argv[1]);
   if (text == NULL) return NULL;
   if (GTK_IS_WINDOW(widget))
     gtk_window_set_title(GTK_WINDOW(widget), text);
@@ -445,7 +240,7 @@ static napi_value js_set_text(napi_env env, napi_callback_info info) {
     gtk_button_set_label(GTK_BUTTON(widget), text);
   else if (GTK_IS_LABEL(widget))
     gtk_label_set_text(GTK_LABEL(widget), text);
-  g_free(text);
+  free(text);
   return NULL;
 }
 
@@ -518,14 +313,14 @@ static void js_closure_marshal(GClosure *closure, GValue *ret, guint n, const GV
   (void)params;
   (void)hint;
   (void)data;
-  gboolean truthy = call_js(((JsClosure *)closure)->fn);
+  gboolean truthy = guest_call_truthy(((JsClosure *)closure)->fn);
   if (ret != NULL && G_VALUE_HOLDS_BOOLEAN(ret)) g_value_set_boolean(ret, truthy);
 }
 
 static void js_closure_finalize(gpointer data, GClosure *closure) {
   (void)data;
   JsClosure *self = (JsClosure *)closure;
-  if (!host.env_gone && self->fn != NULL) napi_delete_reference(host.env, self->fn);
+  if (!guest.env_gone && self->fn != NULL) napi_delete_reference(guest.env, self->fn);
   self->fn = NULL;
 }
 
@@ -541,7 +336,7 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "A signal handler must be a function");
     return NULL;
   }
-  gchar *signal = string_arg(env, argv[1]);
+  char *signal = string_arg(env, argv[1]);
   if (signal == NULL) return NULL;
   guint id = 0;
   GQuark detail = 0;
@@ -550,19 +345,19 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
     gchar *message = g_strdup_printf("A %s has no signal \"%s\"", G_OBJECT_TYPE_NAME(widget), signal);
     napi_throw_error(env, NULL, message);
     g_free(message);
-    g_free(signal);
+    free(signal);
     return NULL;
   }
   JsClosure *closure = (JsClosure *)g_closure_new_simple(sizeof(JsClosure), NULL);
   if (napi_create_reference(env, argv[2], 1, &closure->fn) != napi_ok) {
     g_closure_sink((GClosure *)closure);
-    g_free(signal);
+    free(signal);
     return throw_error(env, "Could not keep the signal handler");
   }
   g_closure_add_finalize_notifier((GClosure *)closure, NULL, js_closure_finalize);
   g_closure_set_marshal((GClosure *)closure, js_closure_marshal);
   gulong handler = g_signal_connect_closure(widget, signal, (GClosure *)closure, FALSE);
-  g_free(signal);
+  free(signal);
   CHECK(env, napi_create_double(env, (double)handler, &result));
   return result;
 }
@@ -648,8 +443,8 @@ static napi_value js_snapshot(napi_env env, napi_callback_info info) {
 }
 
 static gboolean on_after_redraw(gpointer data) {
-  call_js((napi_ref)data);
-  if (!host.env_gone) napi_delete_reference(host.env, (napi_ref)data);
+  guest_call((napi_ref)data, NULL, NULL, NULL);
+  if (!guest.env_gone) napi_delete_reference(guest.env, (napi_ref)data);
   return G_SOURCE_REMOVE;
 }
 
@@ -674,10 +469,6 @@ static napi_value js_after_redraw(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
-      {"enter", NULL, js_enter, NULL, NULL, NULL, napi_default, NULL},
-      {"wake", NULL, js_wake, NULL, NULL, NULL, napi_default, NULL},
-      {"quit", NULL, js_quit, NULL, NULL, NULL, napi_default, NULL},
-      {"state", NULL, js_state, NULL, NULL, NULL, napi_default, NULL},
       {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
       {"create", NULL, js_create, NULL, NULL, NULL, napi_default, NULL},
       {"add", NULL, js_add, NULL, NULL, NULL, napi_default, NULL},
@@ -694,15 +485,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"snapshot", NULL, js_snapshot, NULL, NULL, NULL, napi_default, NULL},
       {"afterRedraw", NULL, js_after_redraw, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (host.env != NULL && host.env != env) {
-    /* A worker thread loading the addon: GTK and this host belong to the first (main) thread. */
-    napi_throw_error(env, NULL, "The GTK host's addon is in use by another thread (GTK runs in one thread only)");
-    return NULL;
-  }
-  host.env = env;
-  napi_add_env_cleanup_hook(env, cleanup_hook, NULL);
-  if (napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions) != napi_ok) return NULL;
-  return exports;
+  return guest_init(env, exports, functions, sizeof(functions) / sizeof(functions[0]));
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

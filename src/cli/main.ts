@@ -17,8 +17,8 @@ Commands:
             --name <name> (default ${DEFAULT_NAME})  --display-name <text>
             --interrupt-mode message|signal  --language typescript|javascript
             --log-level <level>  --backend <name>  --loop <name>   passed to the kernel
-                           (--loop gtk: GTK's main loop owns the kernel's thread; windows for
-                           cells from ts-async-kernel/gtk; needs GTK 3: docs/event_loop.md)
+                           (--loop gtk / tk: GTK's or Tk's loop owns the kernel's thread; windows
+                           for cells from ts-async-kernel/gtk or /tk; docs/event_loop.md)
             --type-check   report every cell's type errors on stderr (the cell still runs)
             --semicolon-hides-result   a last expression ending in ";" shows no result (IPython's
                            convention; by default it does, as in Deno and tslab)
