@@ -68,6 +68,16 @@ def kernel_table() -> dict[str, dict]:
             "interrupt_mode": "message",
             "widgets": True,
         },
+        # ... and with Tcl's event loop owning it (the Tk host)
+        "ours_tk": {
+            "label": "ts-async-kernel, Tk host (--loop tk)",
+            "argv": [NODE, str(ROOT / "dist" / "cli" / "main.js"), "start", "-f", "{conn}", "--loop", "tk"],
+            "env": our_kernel_env(),
+            "lang": "js",
+            "needs": ROOT / "native" / "tk" / "build" / "Release" / "ts_async_tk.node",
+            "interrupt_mode": "message",
+            "widgets": True,
+        },
         "floor": {
             "label": "floor (zeromq.js do-nothing)",
             "argv": [NODE, str(BENCH / "floor.mjs"), "-f", "{conn}"],
@@ -121,7 +131,7 @@ def kernel_table() -> dict[str, dict]:
     }
 
 
-ALL_KERNELS = ["ours", "ours_gtk", "floor", "floor_owed", "floor_design", "deno", "tslab", "ipykernel", "async"]
+ALL_KERNELS = ["ours", "ours_gtk", "ours_tk", "floor", "floor_owed", "floor_design", "deno", "tslab", "ipykernel", "async"]
 
 
 def run_out(argv: list[str]) -> str:
@@ -155,6 +165,7 @@ def versions() -> dict[str, str]:
     return {
         "ours": f"{pkg_version(ROOT / 'package.json')} ({git}{', src uncommitted' if dirty else ''})",
         "ours_gtk": f"GTK {run_out(['pkg-config', '--modversion', 'gtk+-3.0']) or '?'}",
+        "ours_tk": f"Tk {run_out(['pkg-config', '--modversion', 'tk']) or '?'}",
         "floor": f"zeromq {pkg_version(ROOT / 'node_modules' / 'zeromq' / 'package.json')}",
         "floor_owed": f"zeromq {pkg_version(ROOT / 'node_modules' / 'zeromq' / 'package.json')}",
         "floor_design": f"zeromq {pkg_version(ROOT / 'node_modules' / 'zeromq' / 'package.json')}",

@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""The round trip of a kernel on the GTK host (`--loop gtk`) beside the same kernel on the default
-loop, as ratios. Both kernels run at once and are sampled in alternating blocks, so a machine
-whose load drifts (2 shared cores) weighs on both alike.
+"""The round trip of a kernel on the toolkit hosts (`--loop gtk`, `--loop tk`) beside the same
+kernel on the default loop, as ratios. The kernels run at once and are sampled in alternating
+blocks, so a machine whose load drifts (2 shared cores) weighs on all alike.
 
-  python bench/gtk_host.py [--blocks 20] [--block 25]     (a Python with pyzmq and jupyter_client:
-                                                           bench/.venv or the harness's .venv)
+  python bench/toolkit_hosts.py [--blocks 20] [--block 25]   (a Python with pyzmq and jupyter_client:
+                                                              bench/.venv or the harness's .venv)
 
 Cells timed (send -> execute_reply and status idle, as bench.py's rtt):
   `1+1`                                          a cell that only computes
   `await new Promise((r) => setTimeout(r, 1))`   a cell whose timer GLib's poll must wake for
   `await new Promise((r) => setImmediate(r))`    a cell that yields one turn of libuv's loop
 
-Writes bench/results/gtk_host.json. Needs the GTK host's addon (npm run build:gtk); no display.
+Writes bench/results/toolkit_hosts.json. Needs the hosts' addons (npm run build:gtk, build:tk); a
+host whose addon is missing is left out. No display is needed.
 """
 
 from __future__ import annotations
@@ -38,27 +39,29 @@ CELLS = {
     "timer 1 ms": "await new Promise((r) => setTimeout(r, 1))",
     "setImmediate": "await new Promise((r) => setImmediate(r))",
 }
-KERNELS = ("ours", "ours_gtk")
+HOSTS = ("ours_gtk", "ours_tk")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--blocks", type=int, default=20, help="alternating blocks per kernel and cell (default 20)")
     ap.add_argument("--block", type=int, default=25, help="round trips per block (default 25)")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "gtk_host.json"))
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "toolkit_hosts.json"))
     opts = ap.parse_args()
     specs = kernel_table()
-    if not Path(specs["ours_gtk"]["needs"]).exists():
-        sys.exit(f"missing {specs['ours_gtk']['needs']}: npm run build:gtk (after apt-get install libgtk-3-dev)")
+    hosts = [name for name in HOSTS if Path(specs[name]["needs"]).exists()]
+    if not hosts:
+        sys.exit("no toolkit host's addon is built: npm run build:gtk / build:tk (after apt-get install libgtk-3-dev tk-dev)")
+    kernels = ("ours", *hosts)
     ctx = zmq.Context()
     workdir = Path(tempfile.mkdtemp(prefix="bench-gtk-"))
-    runs = {name: Run(name, specs[name], ctx, workdir, 0) for name in KERNELS}
+    runs = {name: Run(name, specs[name], ctx, workdir, 0) for name in kernels}
     load = os.getloadavg()[0]
     try:
         for run in runs.values():
             phase_startup(run, 60)
             wait_iopub_ready(run)
-        times: dict[str, dict[str, list[float]]] = {name: {cell: [] for cell in CELLS} for name in KERNELS}
+        times: dict[str, dict[str, list[float]]] = {name: {cell: [] for cell in CELLS} for name in kernels}
         deadline = time.perf_counter() + 600
         for run in runs.values():  # warm-up: the JIT and the cells' transform caches
             for code in CELLS.values():
@@ -76,11 +79,12 @@ def main() -> int:
     figures = {}
     for cell in CELLS:
         row = {}
-        for name in KERNELS:
+        for name in kernels:
             t = sorted(times[name][cell])
             row[name] = {"median_ms": statistics.median(t) * 1e3, "p99_ms": p99(t) * 1e3, "n": len(t)}
-        row["ratio_median"] = row["ours_gtk"]["median_ms"] / row["ours"]["median_ms"]
-        row["ratio_p99"] = row["ours_gtk"]["p99_ms"] / row["ours"]["p99_ms"]
+        for name in hosts:
+            row[name]["ratio_median"] = row[name]["median_ms"] / row["ours"]["median_ms"]
+            row[name]["ratio_p99"] = row[name]["p99_ms"] / row["ours"]["p99_ms"]
         figures[cell] = row
     doc = {
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -92,12 +96,14 @@ def main() -> int:
     Path(opts.out).parent.mkdir(parents=True, exist_ok=True)
     Path(opts.out).write_text(json.dumps(doc, indent=2) + "\n")
     print(f"load average at start {load:.2f}; {opts.blocks} blocks of {opts.block} per kernel and cell")
-    print("| cell | default loop median (p99) | GTK host median (p99) | GTK / default, median | p99 |")
-    print("|---|---|---|---|---|")
+    label = {"ours_gtk": "GTK", "ours_tk": "Tk"}
+    print("| cell | default loop median (p99) | " + " | ".join(f"{label[h]} host median (p99), ratio" for h in hosts) + " |")
+    print("|---|---|" + "---|" * len(hosts))
     for cell, row in figures.items():
-        o, g = row["ours"], row["ours_gtk"]
-        print(f"| `{CELLS[cell]}` | {o['median_ms']:.2f} ms ({o['p99_ms']:.1f}) | {g['median_ms']:.2f} ms ({g['p99_ms']:.1f}) "
-              f"| x{row['ratio_median']:.2f} | x{row['ratio_p99']:.2f} |")
+        o = row["ours"]
+        cols = [f"{row[h]['median_ms']:.2f} ms ({row[h]['p99_ms']:.1f}), x{row[h]['ratio_median']:.2f} (p99 x{row[h]['ratio_p99']:.2f})"
+                for h in hosts]
+        print(f"| `{CELLS[cell]}` | {o['median_ms']:.2f} ms ({o['p99_ms']:.1f}) | " + " | ".join(cols) + " |")
     print(f"wrote {opts.out} (from {ROOT})")
     return 0
 
