@@ -147,3 +147,23 @@ def test_without_a_display_the_kernel_runs_and_tk_says_why_not(tk_available) -> 
         assert ok(s, kc, "await new Promise((r) => setTimeout(() => r(6 * 7), 10))").result_text == "42"
         ex = s.execution(send_execute(kc, 'import { tk } from "ts-async-kernel/tk";\ntk.eval("button .b");'))
         assert ex.content["status"] == "error" and "Tk could not open a display" in ex.content["evalue"], ex.describe()
+
+
+def test_signal_mode_interrupts_on_the_tk_host(tk_kernel, xvfb) -> None:
+    """SIGINT (interrupt_mode signal) stops a spinning cell and an awaiting one: Tcl's notifier
+    thread must not swallow the signal."""
+    assert conftest.TMP_ROOT is not None
+    proc = run_cli("install", "--prefix", str(conftest.TMP_ROOT), "--name", f"{KERNEL}-signal", "--loop", "tk",
+                   "--interrupt-mode", "signal")
+    assert proc.returncode == 0, describe(proc)
+    with running_kernel(f"{KERNEL}-signal", start_kwargs={"env": dict(os.environ, DISPLAY=xvfb["display"])}) as (km, kc):
+        s = Sorter(kc)
+        ok(s, kc, 'import { tk } from "ts-async-kernel/tk";\ntk.eval("button .b -text b; pack .b; update");')
+        for code in ("while (true) {}", "while (true) await new Promise((r) => setTimeout(r, 5));"):
+            cell = send_execute(kc, code)
+            s.wait_output(cell, "execute_input")
+            time.sleep(0.3)
+            km.interrupt_kernel()
+            ex = s.execution(cell)
+            assert ex.content["status"] == "error" and ex.content["ename"] == "KernelInterrupt", (code, ex.describe())
+        assert ok(s, kc, 'tk.call(".b", "cget", "-text")').result_text == "'b'"
