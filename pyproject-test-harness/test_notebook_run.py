@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -366,8 +367,12 @@ def test_caller_example_notebook(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def concurrency(tmp_path_factory: pytest.TempPathFactory):
-    out = tmp_path_factory.mktemp("concurrency") / "concurrency.out.ipynb"
-    proc = run_cli("run", str(EXAMPLES_DIR / "concurrency.ipynb"), "--output", str(out), timeout=80)
+    # run from a folder outside the repository, as a user's copy would be: the notebook's
+    # `import ... from "ts-async-kernel/client"` resolves to the running kernel's own package
+    where = tmp_path_factory.mktemp("concurrency")
+    shutil.copy(EXAMPLES_DIR / "concurrency.ipynb", where / "concurrency.ipynb")
+    out = where / "concurrency.out.ipynb"
+    proc = run_cli("run", str(where / "concurrency.ipynb"), "--output", str(out), timeout=80, cwd=where)
     assert proc.returncode == 0, describe(proc)
     nb = nbformat.read(str(out), as_version=4)
     nbformat.validate(nb)
