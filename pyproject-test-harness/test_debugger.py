@@ -353,6 +353,48 @@ def test_line_numbers_of_a_cell_tsc_compiles(kernel, dap) -> None:
     assert get_reply(kc, msg_id)["content"]["status"] == "ok"
 
 
+def test_uncaught_exceptions_stop_where_thrown_and_caught_ones_do_not(kernel, dap) -> None:
+    """The "uncaught" filter: an exception no try … catch of the notebook catches (the kernel's own
+    catch does not count) stops where it is thrown; caught ones, also by an awaiting caller and
+    in a caller's frame, run on. "raised" stops on both."""
+    km, kc = kernel
+    dap.start()
+    filters = {f["filter"] for f in dap.ok("initialize", {"adapterID": KERNEL_NAME})["exceptionBreakpointFilters"]}
+    assert filters == {"raised", "uncaught"}, filters
+    dap.ok("setExceptionBreakpoints", {"filters": ["uncaught"]})
+    caught = {
+        "in its own try": "try {\n  JSON.parse('{');\n} catch {}\n1",
+        "by a caller": "function inner(): number { throw new Error('inner'); }\n"
+                       "function outer() { try { return inner(); } catch { return 5; } }\nouter()",
+        "by an awaiting caller": "async function later() { await null; throw new Error('later'); }\n"
+                                 "try { await later(); } catch {}\n2",
+    }
+    for what, code in caught.items():
+        reply = get_reply(kc, kc.execute(code))
+        assert reply["content"]["status"] == "ok", (what, reply["content"])
+    dap.no_event("stopped")
+    uncaught = [
+        ("function check(n: number) {\n  if (n > 2) throw new RangeError('too big');\n}\ncheck(3)", "RangeError: too big", 2),
+        ("await null;\nthrow new TypeError('after await')", "TypeError: after await", 2),
+        ("try { JSON.parse('{'); } catch {\n  throw new Error('again');\n}", "Error: again", 2),
+    ]
+    for code, text, line in uncaught:
+        msg_id = kc.execute(code)
+        event = stopped(dap, "exception")
+        assert event["body"]["text"] == text, event
+        assert dap.frames()[0]["line"] == line, dap.frames()
+        dap.ok("continue", {"threadId": 1})
+        assert get_reply(kc, msg_id)["content"]["status"] == "error"
+    dap.ok("setExceptionBreakpoints", {"filters": ["raised"]})
+    msg_id = kc.execute(caught["in its own try"])
+    assert stopped(dap, "exception")["body"]["text"].startswith("SyntaxError"), "raised stops on a caught one"
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+    dap.ok("setExceptionBreakpoints", {"filters": []})
+    assert get_reply(kc, kc.execute(uncaught[0][0]))["content"]["status"] == "error"
+    dap.no_event("stopped")
+
+
 def test_breakpoints_in_a_cell_tsc_compiles_stop_on_the_cells_lines(kernel, dap) -> None:
     """The script of a decorated class's cell has lines of its own: breakpoints set on the cell's
     lines (before it ever ran) stop on those lines."""
@@ -520,6 +562,72 @@ def test_breakpoints_in_files_the_notebook_imports(tmp_path) -> None:
             dap.ok("continue", {"threadId": 1})
         reply = get_reply(kc, msg_id)
         assert reply["content"]["status"] == "ok", reply["content"]
+
+
+def test_rich_inspect_copy_to_globals_and_the_notebooks_modules(tmp_path) -> None:
+    """JupyterLab's "Render Variable" (richInspectVariables), "Copy to Globals" (copyToGlobals) and
+    Kernel Sources panel (modules, asked after every execution; a module opens with source)."""
+    (tmp_path / "sizes.ts").write_text("export const side: number = 4;\n")
+    with running_kernel(KERNEL_NAME, start_kwargs={"cwd": str(tmp_path)}) as (km, kc):
+        dap = Dap(kc)
+        info = dap.start()
+        assert info["richRendering"] is True and info["copyToGlobals"] is True, info
+        setup = ("const badge = { [Symbol.for('Jupyter.display')]() { return { 'text/html': '<b>rich</b>' }; } };\n"
+                 "let kept = 1;\nconst fixed = 2;")
+        assert execute(kc, setup).content["status"] == "ok"
+        # nothing stopped: a notebook name's bundle, as the cell's result would show it
+        body = dap.ok("richInspectVariables", {"variableName": "badge"})
+        assert body["data"]["text/html"] == "<b>rich</b>" and "text/plain" in body["data"], body
+        assert body["metadata"] == {}, body
+        refused = dap.request("richInspectVariables", {"variableName": "missing"})
+        assert refused["success"] is False and "missing" in refused["message"], refused
+
+        code = ("import { side } from './sizes.ts';\n"
+                "function tile(n: number) {\n"
+                "  const square = { n, [Symbol.for('Jupyter.display')]() { return { 'text/markdown': `**${n}²**` }; } };\n"
+                "  return square;\n"
+                "}\n"
+                "tile(side).n")
+        dap.breakpoints(code, [4])
+        msg_id = kc.execute(code)
+        stopped(dap, "breakpoint")
+        frame = dap.frames()[0]["id"]
+        body = dap.ok("richInspectVariables", {"variableName": "square", "frameId": frame})
+        assert body["data"]["text/markdown"] == "**4²**", body
+        body = dap.ok("richInspectVariables", {"variableName": "n", "frameId": frame})
+        assert body["data"] == {"text/plain": "4"}, body
+        for arguments, says in (({"variableName": "nothing", "frameId": frame}, "nothing"),
+                                ({"variableName": "a.b()", "frameId": frame}, "not a variable name")):
+            refused = dap.request("richInspectVariables", arguments)
+            assert refused["success"] is False and says in refused["message"], refused
+
+        # copy a local into the notebook: a new name, and a `let` of the notebook
+        dap.ok("copyToGlobals", {"srcVariableName": "square", "dstVariableName": "copied", "srcFrameId": frame})
+        dap.ok("copyToGlobals", {"srcVariableName": "n", "dstVariableName": "kept", "srcFrameId": frame})
+        assert dap.variables(frame, "Globals")["copied"].startswith("{n: 4"), dap.variables(frame, "Globals")
+        for dst, says in (("fixed", "const"), ("process", "global"), ("__tsak_x", "kernel")):
+            refused = dap.request("copyToGlobals", {"srcVariableName": "n", "dstVariableName": dst, "srcFrameId": frame})
+            assert refused["success"] is False and says in refused["message"], refused
+        refused = dap.request("copyToGlobals", {"srcVariableName": "n", "dstVariableName": "x"})
+        assert refused["success"] is False and "srcFrameId" in refused["message"], refused
+
+        dap.ok("continue", {"threadId": 1})
+        assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+        ex = execute(kc, "[copied.n, kept, fixed]")
+        assert ex.result_text == "[ 4, 4, 2 ]", ex.describe()
+        assert "copied" in {v["name"] for v in dap.ok("inspectVariables")["variables"]}
+        # not stopped, copyToGlobals has no frame to copy from
+        refused = dap.request("copyToGlobals", {"srcVariableName": "n", "dstVariableName": "x", "srcFrameId": 0})
+        assert refused["success"] is False and "not stopped" in refused["message"], refused
+
+        # the Kernel Sources panel: the file the notebook imported, not the kernel's or Node's
+        modules = dap.ok("modules", {})
+        paths = {m["path"] for m in modules["modules"]}
+        assert str(tmp_path / "sizes.ts") in paths, modules
+        assert modules["totalModules"] == len(modules["modules"]), modules
+        assert not [p for p in paths if "/dist/" in p or p.startswith("node:")], sorted(paths)
+        assert "side: number" in dap.ok("source", {"source": {"path": str(tmp_path / "sizes.ts")}})["content"]
+        assert dap.ok("modules", {"startModule": 0, "moduleCount": 1})["modules"] == modules["modules"][:1]
 
 
 def test_pause_stops_a_running_cell_in_its_own_code() -> None:

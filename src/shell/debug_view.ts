@@ -41,6 +41,20 @@ export interface DebugView {
   scriptLines(file: string): number[] | null;
   /** The notebook's names and their values now, in one object (without the kernel's own names). */
   notebook(): Record<string, unknown>;
+  /**
+   * A value's MIME bundle as a cell's result would show it, at once (display.ts showNow): for
+   * `richInspectVariables`, evaluated in a paused frame as `bundle(name)`.
+   */
+  bundle(value: unknown): { data: Record<string, unknown>; metadata: Record<string, unknown> };
+  /** The bundle of a notebook name's value; throws for a name the notebook does not have. */
+  bundleOf(name: string): { data: Record<string, unknown>; metadata: Record<string, unknown> };
+  /**
+   * `copyToGlobals`: the notebook's `name` is now `value`. A name the notebook declared is assigned; a
+   * name the notebook has not declared becomes a property of the global object, which later cells
+   * read by its name (and the Variables panel lists); a `const`, or a global of Node's or the
+   * kernel's, is refused.
+   */
+  adopt(name: string, value: unknown): void;
   /** Hand the output this thread holds over to the I/O worker (what a paused cell printed shows). */
   flush(): void;
   /**

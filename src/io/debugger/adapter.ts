@@ -17,8 +17,9 @@
  *   not reachable from here yet).
  *
  * Which requests work before `initialize` follows ipykernel (`debugger.py`): debugInfo,
- * inspectVariables and source; everything else asks for a started debugger. No request ever throws: a malformed or
- * unknown one gets `success: false` and a message that says why.
+ * inspectVariables, richInspectVariables, modules and source (those that read the main thread
+ * answer once a session is attached); everything else asks for a started debugger. No request
+ * ever throws: a malformed or unknown one gets `success: false` and a message that says why.
  */
 import { readFileSync } from "node:fs";
 import type { Debugger, Runtime } from "node:inspector";
@@ -28,6 +29,7 @@ import { interruptHandled } from "../../kernel/interrupts.js";
 import { type CellLocation, DEBUG_VIEW_GLOBAL, INSERTED_STATEMENTS } from "../../shell/debug_view.js";
 import { isCellScript } from "../../shell/script_name.js";
 import type { Cdp } from "./cdp.js";
+import { catchesAt, type TryMap, tryMap } from "./catch_scan.js";
 import { type CellFiles, HASH_SEED } from "./cell_files.js";
 import { expandable, valueText, valueType } from "./values.js";
 
@@ -37,7 +39,16 @@ export const MAIN_THREAD = 1;
 /** Exception filters offered (initialize's `exceptionBreakpointFilters`) → V8's pause state. */
 const EXCEPTION_FILTERS: DAP.ExceptionBreakpointsFilter[] = [
   { filter: "raised", label: "Raised exceptions", description: "Stop where an exception is thrown, caught or not", default: false },
+  {
+    filter: "uncaught",
+    label: "Uncaught exceptions",
+    description: "Stop where an exception is thrown that no try … catch of the notebook's code catches (what ends the cell)",
+    default: false,
+  },
 ];
+
+/** How many awaiting callers an exception's stack keeps, for the "uncaught" filter (catch_scan.ts). */
+const ASYNC_STACK_DEPTH = 32;
 
 /** How many statements the transform inserted a pause may step past in a row (a guard per loop turn). */
 const MAX_AUTO_STEPS = 100;
@@ -100,6 +111,8 @@ export class DebugAdapter {
    * script and, for each cell line, its line there (0: none). Their breakpoints go by script id.
    */
   private readonly moved = new Map<string, { scriptId: string; lines: number[] }>();
+  /** The try blocks of scripts by id, for the "uncaught" filter. */
+  private readonly tryMaps = new Map<string, TryMap>();
   /** Cell scripts' sources by script id, for the inserted-statement check. */
   private readonly sources = new Map<string, string[]>();
   /** Stopped, and told the frontend so. */
@@ -162,6 +175,10 @@ export class DebugAdapter {
         return this.source(args);
       case "inspectVariables":
         return this.inspectVariables();
+      case "richInspectVariables":
+        return this.richInspectVariables(args);
+      case "modules":
+        return this.modules(args);
     }
     if (!this.started) throw new DapError(`${command}: the debugger is not started (send initialize first)`);
     switch (command) {
@@ -188,6 +205,8 @@ export class DebugAdapter {
         return this.variables(args);
       case "evaluate":
         return this.evaluate(args);
+      case "copyToGlobals":
+        return this.copyToGlobals(args);
       case "continue":
         this.stopped(command);
         await this.resume();
@@ -225,9 +244,9 @@ export class DebugAdapter {
       tmpFileSuffix: files.suffix,
       breakpoints: [...this.breakpoints].map(([source, b]) => ({ source, breakpoints: b.requested })),
       stoppedThreads: this.paused ? [MAIN_THREAD] : [],
-      richRendering: false,
+      richRendering: true,
       exceptionPaths: [],
-      copyToGlobals: false,
+      copyToGlobals: true,
     };
   }
 
@@ -281,6 +300,7 @@ export class DebugAdapter {
       cdp.disconnect();
       this.urls.clear();
       this.sources.clear();
+      this.tryMaps.clear();
       this.moved.clear();
       this.idleRefs.clear();
       for (const b of this.breakpoints.values()) b.placed = [];
@@ -420,9 +440,34 @@ export class DebugAdapter {
   }
 
   private async applyExceptionFilters(): Promise<void> {
-    // ("uncaught" is not offered: the kernel catches what a cell throws, so V8 would call nothing uncaught)
-    const state = this.exceptionFilters.includes("raised") ? "all" : "none";
-    await this.cdp?.post("Debugger.setPauseOnExceptions", { state });
+    // "uncaught" pauses on every exception too, and the adapter decides (catch_scan.ts): the
+    // kernel catches what a cell throws, so V8 would call nothing uncaught
+    const all = this.exceptionFilters.includes("raised");
+    const uncaught = !all && this.exceptionFilters.includes("uncaught");
+    await this.cdp?.post("Debugger.setPauseOnExceptions", { state: all || uncaught ? "all" : "none" });
+    // the awaiting callers of an async function are where it is caught: kept only for this filter
+    await this.cdp?.post("Debugger.setAsyncCallStackDepth", { maxDepth: uncaught ? ASYNC_STACK_DEPTH : 0 });
+  }
+
+  /**
+   * For the "uncaught" filter: does a frame of the stack, or an awaiting caller, stop inside a
+   * `try` block of its own function (catch_scan.ts)? The kernel's frames do not count.
+   */
+  private async caughtByUser(p: Debugger.PausedEventDataType): Promise<boolean> {
+    const places: Array<{ scriptId: string; lineNumber: number; columnNumber?: number }> = p.callFrames.map((f) => f.location);
+    for (let t = p.asyncStackTrace; t; t = t.parent) places.push(...t.callFrames);
+    for (const at of places) {
+      if (!this.urls.has(at.scriptId)) continue;
+      let map = this.tryMaps.get(at.scriptId);
+      if (map === undefined) {
+        const { scriptSource } = await this.cdp!.post<{ scriptSource: string }>("Debugger.getScriptSource", { scriptId: at.scriptId });
+        map = await tryMap(scriptSource);
+        if (this.tryMaps.size >= 64) this.tryMaps.delete(this.tryMaps.keys().next().value!);
+        this.tryMaps.set(at.scriptId, map);
+      }
+      if (catchesAt(map, at.lineNumber, at.columnNumber ?? 0)) return true;
+    }
+    return false;
   }
 
   /** Script URL patterns of the kernel's own code and of packages: stepping goes through them. */
@@ -493,6 +538,16 @@ export class DebugAdapter {
         this.pauseAsked = asked;
         await cdp.post("Debugger.resume").catch(() => {});
       }
+      return;
+    }
+    const exception = p.reason === "exception" || p.reason === "promiseRejection";
+    if (exception && !this.exceptionFilters.includes("raised") && (await this.caughtByUser(p).catch(() => false))) {
+      // the "uncaught" filter, and the user's code catches this one
+      if (generation !== this.generation || this.cdp !== cdp) return;
+      const asked = this.pauseAsked;
+      this.resetStop();
+      this.pauseAsked = asked;
+      await cdp.post("Debugger.resume").catch(() => {});
       return;
     }
     this.resetStop();
@@ -817,6 +872,66 @@ export class DebugAdapter {
     return this.inspecting;
   }
 
+  /**
+   * A variable's display bundle, what a cell's result shows (Jupyter's addition to DAP; JupyterLab's
+   * "Render Variable"): the name in the given frame while stopped, else the notebook's.
+   */
+  private async richInspectVariables(args: Record<string, unknown>): Promise<{ data: object; metadata: object }> {
+    const command = "richInspectVariables";
+    const name = variableName(args, "variableName", command);
+    if (!this.cdp) throw new DapError(`${command}: the debugger is not attached (send attach first)`);
+    const shown =
+      this.paused !== undefined && args["frameId"] !== undefined
+        ? await this.onFrame<Bundle>(this.frameOf(args, command), `${DEBUG_VIEW_GLOBAL}.bundle(${name})`, command)
+        : await this.view<Bundle>(`${DEBUG_VIEW_GLOBAL}.bundleOf(${JSON.stringify(name)})`).catch((err: Error) => {
+            throw new DapError(`${command}: ${firstLine(err.message)}`);
+          });
+    // metadata only of the types there are (as ipykernel sends it)
+    const metadata = Object.fromEntries(Object.entries(shown.metadata).filter(([mime]) => mime in shown.data));
+    return { data: shown.data, metadata };
+  }
+
+  /**
+   * Copy a variable of a stopped frame into the notebook (Jupyter's addition to DAP): later cells
+   * and the Globals scope have it. shell.ts `adopt` says what may be assigned.
+   */
+  private async copyToGlobals(args: Record<string, unknown>): Promise<undefined> {
+    const command = "copyToGlobals";
+    const from = variableName(args, "srcVariableName", command);
+    const to = variableName(args, "dstVariableName", command);
+    const frame = this.frameOf({ frameId: int(args, "srcFrameId", command) }, command);
+    await this.onFrame(frame, `${DEBUG_VIEW_GLOBAL}.adopt(${JSON.stringify(to)}, ${from})`, command);
+    return undefined;
+  }
+
+  /**
+   * The files the notebook has loaded, its own and its packages' (V8's scripts with a file URL or
+   * path; not the kernel's, not Node's, not cells): JupyterLab's Kernel Sources panel, asked after
+   * every execution. Each opens with `source`.
+   */
+  private modules(args: Record<string, unknown>): DAP.ModulesResponse["body"] {
+    const start = optInt(args, "startModule", "modules") ?? 0;
+    const count = optInt(args, "moduleCount", "modules") ?? 0;
+    const paths = new Set<string>();
+    for (const url of this.urls.values())
+      if (url.startsWith("file://") || url.startsWith("/")) paths.add(url.startsWith("file://") ? safePath(url) : url);
+    const all = [...paths].sort().map((path, id) => ({ id, name: moduleName(path), path }));
+    return { modules: all.slice(start, count > 0 ? start + count : undefined), totalModules: all.length };
+  }
+
+  /** Evaluate `expression` in a stopped frame; its value as JSON, or its exception as the request's message. */
+  private async onFrame<T>(frame: Frame, expression: string, command: string): Promise<T> {
+    const r = await this.cdp!.post<{ result: Runtime.RemoteObject; exceptionDetails?: Runtime.ExceptionDetails }>(
+      "Debugger.evaluateOnCallFrame",
+      { callFrameId: frame.callFrameId, expression, returnByValue: true, silent: true },
+    );
+    if (r.exceptionDetails) {
+      const thrown = r.exceptionDetails.exception;
+      throw new DapError(`${command}: ${firstLine(thrown ? (thrown.description ?? valueText(thrown)) : r.exceptionDetails.text)}`);
+    }
+    return r.result.value as T;
+  }
+
   private source(args: Record<string, unknown>): DAP.SourceResponse["body"] {
     const source = obj(args, "source", "source");
     const path = str(source, "path", "source", "source.path");
@@ -849,6 +964,27 @@ function capabilities(): DAP.Capabilities {
     supportsEvaluateForHovers: true,
     exceptionBreakpointFilters: EXCEPTION_FILTERS,
   };
+}
+
+type Bundle = { data: Record<string, unknown>; metadata: Record<string, unknown> };
+
+/** A JavaScript identifier (what the requests that name a variable accept: they evaluate it). */
+const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
+
+function variableName(args: Record<string, unknown>, name: string, command: string): string {
+  const v = str(args, name, command);
+  if (!IDENTIFIER.test(v)) throw new DapError(`${command}: arguments.${name} '${v}' is not a variable name`);
+  return v;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n", 1)[0] ?? text;
+}
+
+/** What the Kernel Sources panel calls a file: from its package on for a package's, else its path. */
+function moduleName(path: string): string {
+  const at = path.lastIndexOf("/node_modules/");
+  return at >= 0 ? path.slice(at + "/node_modules/".length) : path;
 }
 
 function escapeRegex(text: string): string {

@@ -85,12 +85,15 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
       tmpFileSuffix: ".ts",
       breakpoints: [],
       stoppedThreads: [],
-      richRendering: false,
+      richRendering: true,
       exceptionPaths: [],
-      copyToGlobals: false,
+      copyToGlobals: true,
     });
     const init = await request("initialize", { clientID: "jupyterlab" });
-    expect(init.body).toMatchObject({ supportsConfigurationDoneRequest: true, exceptionBreakpointFilters: [{ filter: "raised" }] });
+    expect(init.body).toMatchObject({
+      supportsConfigurationDoneRequest: true,
+      exceptionBreakpointFilters: [{ filter: "raised" }, { filter: "uncaught" }],
+    });
     expect((await request("debugInfo")).body).toMatchObject({ isStarted: true });
   });
 
@@ -122,6 +125,7 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
       "Debugger.setInstrumentationBreakpoint",
       "Debugger.setBreakpointByUrl",
       "Debugger.setPauseOnExceptions",
+      "Debugger.setAsyncCallStackDepth",
       // the shell is told (loops keep the notebook's variables current while a debugger looks)
       "Runtime.evaluate",
     ]);
