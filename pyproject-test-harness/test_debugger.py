@@ -307,6 +307,28 @@ def test_each_stop_has_frame_ids_of_its_own(kernel, dap) -> None:
     assert get_reply(kc, msg_id)["content"]["status"] == "ok"
 
 
+def test_variables_of_primitive_values_have_no_type(kernel, dap) -> None:
+    """JupyterLab's Variables tree shows a variable's `type` instead of its value for any type
+    but Python's int/float/bool/str (packages/debugger variables `convertType`): a primitive is
+    sent without one (its value says it), so the tree shows `total: 3`, not `total: number`."""
+    km, kc = kernel
+    dap.start()
+    code = ("function g() {\n  const n = 3, s = 'x', b = true, u = undefined, z = null, big = 2n;\n"
+            "  const arr = [1], fn = () => 1;\n  return n;\n}\ng()")
+    dap.breakpoints(code, [4])
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    frame = dap.frames()[0]
+    scopes = {s["name"]: s for s in dap.ok("scopes", {"frameId": frame["id"]})["scopes"]}
+    got = {v["name"]: v for v in dap.ok("variables", {"variablesReference": scopes["Locals"]["variablesReference"]})["variables"]}
+    shown = {name: (v["value"], v.get("type")) for name, v in got.items()}
+    assert shown["n"] == ("3", None) and shown["s"] == ('"x"', None) and shown["b"] == ("true", None), shown
+    assert shown["u"] == ("undefined", None) and shown["z"] == ("null", None) and shown["big"] == ("2n", None), shown
+    assert shown["arr"] == ("Array(1) [1]", "Array") and shown["fn"][1] == "function", shown
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
 def test_what_a_cell_printed_before_its_breakpoint_shows_while_it_is_paused(kernel, dap) -> None:
     km, kc = kernel
     dap.start()
