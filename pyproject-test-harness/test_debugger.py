@@ -283,6 +283,52 @@ def test_breakpoint_on_a_cells_first_line_stops_before_it_and_steps_to_the_next(
     assert get_reply(kc, msg_id)["content"]["status"] == "ok"
 
 
+def test_each_stop_has_frame_ids_of_its_own(kernel, dap) -> None:
+    """JupyterLab keeps its selected frame when a new stack has a frame of the same path and id
+    (packages/debugger callstack model, `getFrameId`): it then neither moves the cell's highlight
+    nor asks for the variables again. A step must give new ids, and an old id is refused."""
+    km, kc = kernel
+    dap.start()
+    code = "function f() {\n  let a = 1;\n  a += 1;\n  return a;\n}\nf()"
+    dap.breakpoints(code, [3])
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    before = dap.frames()
+    assert before[0]["line"] == 3 and dap.variables(before[0]["id"], "Locals")["a"] == "1", before
+    dap.ok("next", {"threadId": 1})
+    stopped(dap, "step")
+    after = dap.frames()
+    assert after[0]["line"] == 4, after
+    assert not ({f["id"] for f in before} & {f["id"] for f in after}), (before, after)
+    assert dap.variables(after[0]["id"], "Locals")["a"] == "2"
+    stale = dap.request("scopes", {"frameId": before[0]["id"]})
+    assert stale["success"] is False and "no frame" in stale["message"], stale
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
+def test_variables_of_primitive_values_have_no_type(kernel, dap) -> None:
+    """JupyterLab's Variables tree shows a variable's `type` instead of its value for any type
+    but Python's int/float/bool/str (packages/debugger variables `convertType`): a primitive is
+    sent without one (its value says it), so the tree shows `total: 3`, not `total: number`."""
+    km, kc = kernel
+    dap.start()
+    code = ("function g() {\n  const n = 3, s = 'x', b = true, u = undefined, z = null, big = 2n;\n"
+            "  const arr = [1], fn = () => 1;\n  return n;\n}\ng()")
+    dap.breakpoints(code, [4])
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    frame = dap.frames()[0]
+    scopes = {s["name"]: s for s in dap.ok("scopes", {"frameId": frame["id"]})["scopes"]}
+    got = {v["name"]: v for v in dap.ok("variables", {"variablesReference": scopes["Locals"]["variablesReference"]})["variables"]}
+    shown = {name: (v["value"], v.get("type")) for name, v in got.items()}
+    assert shown["n"] == ("3", None) and shown["s"] == ('"x"', None) and shown["b"] == ("true", None), shown
+    assert shown["u"] == ("undefined", None) and shown["z"] == ("null", None) and shown["big"] == ("2n", None), shown
+    assert shown["arr"] == ("Array(1) [1]", "Array") and shown["fn"][1] == "function", shown
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
 def test_what_a_cell_printed_before_its_breakpoint_shows_while_it_is_paused(kernel, dap) -> None:
     km, kc = kernel
     dap.start()
@@ -647,7 +693,8 @@ def test_pause_stops_a_running_cell_in_its_own_code() -> None:
         laps = int(dap.ok("evaluate", {"expression": "laps", "frameId": frames[0]["id"]})["result"])
         dap.ok("next", {"threadId": 1})
         stopped(dap, "step")
-        assert int(dap.ok("evaluate", {"expression": "laps", "frameId": 0})["result"]) in (laps, laps + 1)
+        top = dap.frames()[0]["id"]
+        assert int(dap.ok("evaluate", {"expression": "laps", "frameId": top})["result"]) in (laps, laps + 1)
         dap.ok("continue", {"threadId": 1})
         get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
         assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"

@@ -88,6 +88,8 @@ interface Frame {
 
 interface Paused {
   frames: Frame[];
+  /** The DAP id of frames[0]; the others follow. */
+  firstFrameId: number;
   refs: Map<number, Ref>;
 }
 
@@ -129,6 +131,12 @@ export class DebugAdapter {
   private autoSteps = 0;
   private firstReason: string | undefined;
   private nextRef = 1;
+  /**
+   * Frame ids are new at every stop: JupyterLab keeps its selected frame when the new stack has
+   * one of the same path and id (callstack model, `getFrameId`), and then neither moves the
+   * cell's highlight nor asks for its variables again after a step.
+   */
+  private nextFrameId = 1;
   /** References of the values inspectVariables gave, while the thread is not stopped. */
   private readonly idleRefs = new Map<number, Ref>();
   /** The inspectVariables under way (later ones share its answer). */
@@ -551,7 +559,8 @@ export class DebugAdapter {
       return;
     }
     this.resetStop();
-    this.paused = { frames, refs: new Map() };
+    this.paused = { frames, firstFrameId: this.nextFrameId, refs: new Map() };
+    this.nextFrameId += frames.length;
     const body: DAP.StoppedEvent["body"] = { reason, threadId: MAIN_THREAD, allThreadsStopped: true };
     if (reason === "exception") {
       const data = p.data as Runtime.RemoteObject | undefined;
@@ -712,8 +721,8 @@ export class DebugAdapter {
     const paused = this.stopped("stackTrace");
     const start = optInt(args, "startFrame", "stackTrace") ?? 0;
     const levels = optInt(args, "levels", "stackTrace") ?? 0;
-    const frames = paused.frames.map((f, id) => ({
-      id,
+    const frames = paused.frames.map((f, k) => ({
+      id: paused.firstFrameId + k,
       name: f.name,
       line: f.line,
       column: f.column,
@@ -724,9 +733,10 @@ export class DebugAdapter {
 
   private frameOf(args: Record<string, unknown>, command: string, optional = false): Frame {
     const paused = this.stopped(command);
-    const id = optional ? (optInt(args, "frameId", command) ?? 0) : int(args, "frameId", command);
-    const frame = paused.frames[id];
-    if (frame === undefined) throw new DapError(`${command}: no frame ${id}`);
+    // (evaluate without a frame: the top one)
+    const id = optional ? (optInt(args, "frameId", command) ?? paused.firstFrameId) : int(args, "frameId", command);
+    const frame = id >= paused.firstFrameId ? paused.frames[id - paused.firstFrameId] : undefined;
+    if (frame === undefined) throw new DapError(`${command}: no frame ${id} in this stop`);
     return frame;
   }
 
