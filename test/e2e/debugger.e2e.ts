@@ -145,8 +145,10 @@ describe("the debugger in JupyterLab", () => {
     await gutter.nth(row).locator(".cm-breakpoint-icon").waitFor({ state: "visible", timeout: 30_000 });
     const listed = sidebar(page).locator(".jp-DebuggerBreakpoint");
     await expectText(listed.locator(".jp-DebuggerBreakpoint-line"), new RegExp(`^${BREAKPOINT_LINE}$`));
-    // the cell's file, named by its text in the kernel's directory (debugInfo's tmpFilePrefix)
-    expect(await listed.getAttribute("title")).toMatch(/\/ts-async-kernel_\d+\/\d+\.ts$/);
+    // the cell's file, named by its text in the kernel's directory (debugInfo's tmpFilePrefix),
+    // which JupyterLab shows as the cell it is (its name for a path with `ipykernel_`)
+    expect(await listed.getAttribute("title")).toMatch(/\/ts-async-kernel_\d+\/ipykernel_cells\/\d+\.ts$/);
+    await expectText(listed.locator(".jp-DebuggerBreakpoint-source"), /^Cell \[ \]$/);
 
     // Run it: it stops on line 4, in tally, called from the cell's top level.
     await cell.locator(".cm-content").click();
@@ -160,6 +162,7 @@ describe("the debugger in JupyterLab", () => {
       STOP_TIMEOUT,
     );
     await expectText(sidebar(page).locator(".jp-DebuggerCallstackFrame.selected .jp-DebuggerCallstackFrame-name"), /^tally \(In\[1\]\)$/);
+    await expectText(sidebar(page).locator(".jp-DebuggerCallstackFrame.selected .jp-DebuggerCallstackFrame-location"), /^Cell \[\*\]:4$/);
     await expectHighlighted(cell, "  const doubled = total * 2;");
     // The loop has run: total is 3; doubled is not set yet; values is an array.
     await expectVariables(page, ["total: 3", "doubled: undefined", "values: Array"]);

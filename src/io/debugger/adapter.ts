@@ -54,6 +54,8 @@ const ASYNC_STACK_DEPTH = 32;
 const MAX_AUTO_STEPS = 100;
 /** How long a pause request is asked again of V8 until it lands in the user's code. */
 const PAUSE_RETRY_MS = 5000;
+/** How long an attach waits for the main thread's shell to exist (a kernel that is starting). */
+const SHELL_WAIT_MS = 30_000;
 /** How long pauses stay off after an interrupt resumed a paused cell, at most (until the main thread has acted). */
 const INTERRUPT_SKIP_MS = 5000;
 
@@ -285,9 +287,19 @@ export class DebugAdapter {
     for (const [path, b] of this.breakpoints) await this.place(path, b);
     await this.applyExceptionFilters();
     // loops then keep the notebook's variables up to date, for inspectVariables while they run
-    await this.view(`${DEBUG_VIEW_GLOBAL}.attached(true)`).catch((err: unknown) =>
-      this.options.log.warn({ err }, "debugger: the shell did not take the attach"),
-    );
+    this.tellShell(cdp);
+  }
+
+  /**
+   * Tell the main thread's shell a debugger is attached. An attach that comes as the kernel
+   * starts may find no shell yet (its debug view is not defined): asked again until it is there.
+   */
+  private tellShell(cdp: Cdp, until = performance.now() + SHELL_WAIT_MS): void {
+    this.viewOf(cdp, `${DEBUG_VIEW_GLOBAL}.attached(true)`).catch((err: unknown) => {
+      if (this.cdp !== cdp) return;
+      if (performance.now() < until) setTimeout(() => this.tellShell(cdp, until), 50);
+      else this.options.log.warn({ err }, "debugger: the shell did not take the attach");
+    });
   }
 
   /** Resume everything, drop every breakpoint, end the session. */
