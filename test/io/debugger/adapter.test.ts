@@ -128,6 +128,8 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
       "Debugger.setAsyncCallStackDepth",
       // the shell is told (loops keep the notebook's variables current while a debugger looks)
       "Runtime.evaluate",
+      // the Caller threads, through the main thread's session
+      "NodeWorker.enable",
     ]);
     expect(posted[3]![1]).toEqual({ url, lineNumber: 1 });
     await new Promise((r) => setImmediate(r));
@@ -168,6 +170,7 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
     expect((await request("disconnect", { restart: false, terminateDebuggee: false })).success).toBe(true);
     expect(posted.map(([m]) => m)).toEqual([
       "Runtime.evaluate",
+      "NodeWorker.disable",
       "Debugger.setSkipAllPauses",
       "Debugger.resume",
       "Debugger.disable",
