@@ -32,7 +32,7 @@ import { interruptHandled } from "../../kernel/interrupts.js";
 import { type CellLocation, DEBUG_VIEW_GLOBAL, INSERTED_STATEMENTS } from "../../shell/debug_view.js";
 import { isCellScript } from "../../shell/script_name.js";
 import type { Cdp } from "./cdp.js";
-import { catchesAt, type TryMap, tryMap } from "./catch_scan.js";
+import { catchesAt, tryMap } from "./catch_scan.js";
 import { type CellFiles, HASH_SEED } from "./cell_files.js";
 import { type Frame, type Paused, type Ref, ThreadTarget } from "./thread_target.js";
 import { expandable, valueText, valueType } from "./values.js";
@@ -473,8 +473,10 @@ export class DebugAdapter {
     for (const t of [...this.threads.values()]) {
       for (const id of t.placed.get(path) ?? []) await t.cdp.post("Debugger.removeBreakpoint", { breakpointId: id }).catch(() => {});
       t.placed.delete(path);
-      if (t.id === MAIN_THREAD) (await this.place(t, path, entry)).forEach((m, k) => (messages[k] ??= m));
-      else await this.place(t, path, entry).catch((err: unknown) => this.threadFailed(t, err));
+      if (t.id === MAIN_THREAD) {
+        const missed = await this.place(t, path, entry);
+        for (const [k, m] of missed.entries()) messages[k] ??= m;
+      } else await this.place(t, path, entry).catch((err: unknown) => this.threadFailed(t, err));
     }
     return {
       breakpoints: entry.requested.map((b, k) => {
@@ -739,7 +741,9 @@ export class DebugAdapter {
   /** The request needs thread `t` stopped. */
   private stopped(t: ThreadTarget, command: string): Paused {
     if (t.paused === undefined || t.closed)
-      throw new DapError(`${command}: ${t.id === MAIN_THREAD ? "the kernel" : `thread ${t.id} (${t.name})`} is not stopped at a breakpoint`);
+      throw new DapError(
+        `${command}: ${t.id === MAIN_THREAD ? "the kernel" : `thread ${t.id} (${t.name})`} is not stopped at a breakpoint`,
+      );
     return t.paused;
   }
 
