@@ -669,6 +669,22 @@ def test_paused_kernel_answers_control_and_interrupt_resumes_and_stops_the_cell(
         assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
 
 
+def test_interrupt_resumes_a_paused_thread_cell_and_stops_it(kernel, dap) -> None:
+    km, kc = kernel
+    dap.start()
+    code = "// thread name=dbgspin\nlet turns = 0;\nwhile (true) {\n  turns++;\n}"
+    dap.breakpoints(code, [4])
+    msg_id = kc.execute(code)
+    tid = thread_stopped(dap, "breakpoint")
+    assert dap.ok("stackTrace", {"threadId": tid})["stackFrames"][0]["line"] == 4
+    reply = get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
+    assert reply["content"]["status"] == "ok"
+    assert dap.event("continued")["body"]["threadId"] == tid
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KernelInterrupt", reply["content"]
+    assert dap.ok("debugInfo")["stoppedThreads"] == []
+
+
 def test_breakpoints_in_files_the_notebook_imports(tmp_path) -> None:
     (tmp_path / "geometry.ts").write_text(
         "interface Box {\n  w: number;\n  h: number;\n}\n"
