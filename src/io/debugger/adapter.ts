@@ -355,6 +355,8 @@ export class DebugAdapter {
     if (t === undefined) return;
     t.closed = true;
     t.leavePause();
+    // (after a disconnect the thread is gone already, and the frontend was told nothing more)
+    if (this.threads.get(t.id) !== t) return;
     this.threads.delete(t.id);
     this.emit("thread", { reason: "exited", threadId: t.id });
   }
