@@ -520,6 +520,88 @@ def test_debugger_statement_pauses_only_while_attached(kernel, dap) -> None:
     dap.no_event("stopped")
 
 
+def thread_stopped(dap: Dap, reason: str) -> int:
+    """A stop in a thread of its own (a `// thread` cell's): its DAP thread id."""
+    event = dap.event("stopped")
+    body = event["body"]
+    assert body["reason"] == reason and body["threadId"] != 1, event
+    # the main thread (and any other) runs on
+    assert body["allThreadsStopped"] is False, event
+    return body["threadId"]
+
+
+def test_breakpoint_in_a_thread_cell_stops_its_thread_while_the_main_thread_answers(kernel, dap) -> None:
+    km, kc = kernel
+    dap.start()
+    code = (
+        "// thread name=dbgworker\n"
+        "function twice(n: number): number {\n"
+        "  const doubled: number = n * 2;\n"
+        "  return doubled;\n"
+        "}\n"
+        "const got = twice(21);\n"
+        "got"
+    )
+    path = dap.breakpoints(code, [3])
+    dap.ok("configurationDone", {})
+    msg_id = kc.execute(code)
+    tid = thread_stopped(dap, "breakpoint")
+    # the thread cell's thread is a DAP thread, by the thread's name, beside the main thread
+    threads = dap.ok("threads")["threads"]
+    assert {"id": 1, "name": "main thread"} in threads and {"id": tid, "name": "dbgworker"} in threads, threads
+    assert dap.ok("debugInfo")["stoppedThreads"] == [tid]
+    frames = dap.ok("stackTrace", {"threadId": tid})["stackFrames"]
+    assert [re.sub(r"\d+", "n", f["name"]) for f in frames] == ["twice (In[n])", "In[n]"], frames
+    assert [f["source"]["path"] for f in frames] == [path, path], frames
+    assert [f["line"] for f in frames] == [3, 6], frames
+    locals_ = dap.variables(frames[0]["id"], "Locals")
+    assert locals_["n"] == "21" and locals_["doubled"] == "undefined", locals_
+    # the thread's own notebook names
+    assert "twice" in dap.variables(frames[0]["id"], "Globals")
+    # the main thread is not stopped, and answers a cell meanwhile
+    assert dap.request("stackTrace", {"threadId": 1})["success"] is False
+    other = kc.execute("const onMain = 6 * 7;\nonMain")
+    assert get_reply(kc, other)["content"]["status"] == "ok"
+    assert [m["content"]["data"]["text/plain"] for m in dap.of_request(other) if m["msg_type"] == "execute_result"] == ["42"]
+
+    dap.ok("next", {"threadId": tid})
+    assert thread_stopped(dap, "step") == tid
+    frames = dap.ok("stackTrace", {"threadId": tid})["stackFrames"]
+    assert frames[0]["line"] == 4 and frames[0]["source"]["path"] == path, frames
+    assert dap.variables(frames[0]["id"], "Locals")["doubled"] == "42"
+    assert dap.ok("evaluate", {"expression": "doubled + 1", "frameId": frames[0]["id"], "context": "repl"})["result"] == "43"
+    body = dap.ok("continue", {"threadId": tid})
+    assert body.get("allThreadsContinued") is False, body
+    assert dap.event("continued")["body"]["threadId"] == tid
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    assert [m["content"]["data"]["text/plain"] for m in dap.of_request(msg_id) if m["msg_type"] == "execute_result"] == ["42"]
+    assert dap.ok("debugInfo")["stoppedThreads"] == []
+
+
+def test_debugger_statement_in_a_thread_cell_pauses_only_while_attached(kernel, dap) -> None:
+    km, kc = kernel
+    code = "// thread\nlet inThread = 1;\ndebugger;\ninThread + 1"
+    ex = execute(kc, code)
+    assert ex.content["status"] == "ok" and ex.result_text == "2", ex.describe()
+    dap.start()
+    msg_id = kc.execute(code)
+    tid = thread_stopped(dap, "breakpoint")
+    names = {t["id"]: t["name"] for t in dap.ok("threads")["threads"]}
+    # a pool thread: no name of its own
+    assert re.fullmatch(r"thread pool \d+", names[tid]), names
+    frames = dap.ok("stackTrace", {"threadId": tid})["stackFrames"]
+    assert frames[0]["line"] == 3 and re.fullmatch(r"In\[\d+\]", frames[0]["name"]), frames
+    assert dap.variables(frames[0]["id"], "Locals")["inThread"] == "1"
+    dap.ok("continue", {"threadId": tid})
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    dap.ok("disconnect", {})
+    ex = execute(kc, code)
+    assert ex.content["status"] == "ok" and ex.result_text == "2", ex.describe()
+    dap.no_event("stopped")
+
+
 def test_bad_dap_input_is_refused_with_a_message(kernel, dap) -> None:
     km, kc = kernel
     # before initialize: only debugInfo (and source) answer
@@ -585,6 +667,22 @@ def test_paused_kernel_answers_control_and_interrupt_resumes_and_stops_the_cell(
         dap.event("continued")
         get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
         assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
+
+
+def test_interrupt_resumes_a_paused_thread_cell_and_stops_it(kernel, dap) -> None:
+    km, kc = kernel
+    dap.start()
+    code = "// thread name=dbgspin\nlet turns = 0;\nwhile (true) {\n  turns++;\n}"
+    dap.breakpoints(code, [4])
+    msg_id = kc.execute(code)
+    tid = thread_stopped(dap, "breakpoint")
+    assert dap.ok("stackTrace", {"threadId": tid})["stackFrames"][0]["line"] == 4
+    reply = get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
+    assert reply["content"]["status"] == "ok"
+    assert dap.event("continued")["body"]["threadId"] == tid
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KernelInterrupt", reply["content"]
+    assert dap.ok("debugInfo")["stoppedThreads"] == []
 
 
 def test_breakpoints_in_files_the_notebook_imports(tmp_path) -> None:
