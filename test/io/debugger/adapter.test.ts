@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DebugAdapter } from "../../../src/io/debugger/adapter.js";
 import type { Cdp } from "../../../src/io/debugger/cdp.js";
 import { CellFiles, HASH_SEED } from "../../../src/io/debugger/cell_files.js";
@@ -223,12 +223,19 @@ describe("DebugAdapter (Caller threads, through NodeWorker)", () => {
         message?: string;
         body?: Record<string, unknown>;
       }>;
-    const settle = () => new Promise((r) => setTimeout(r, 20));
-    return { request, fire, toWorker, events, settle };
+    /** Until each of these worker sessions has been set up (its last setting sent): no clock decides. */
+    const settled = (...sessions: string[]) =>
+      vi.waitFor(
+        () => {
+          for (const id of sessions) expect(toWorker.some(([s, m]) => s === id && m === "Debugger.setAsyncCallStackDepth")).toBe(true);
+        },
+        { timeout: 30_000, interval: 5 },
+      );
+    return { request, fire, toWorker, events, settled };
   }
 
   it("makes a DAP thread of each Caller thread, with the breakpoints set, and lets other workers go", async () => {
-    const { request, fire, toWorker, events, settle } = withWorkers();
+    const { request, fire, toWorker, events, settled } = withWorkers();
     await request("initialize");
     const path = (await request("dumpCell", { code: "// thread\nlet a = 1;\na" })).body!["sourcePath"];
     await request("setBreakpoints", { source: { path }, breakpoints: [{ line: 2 }] });
@@ -237,7 +244,9 @@ describe("DebugAdapter (Caller threads, through NodeWorker)", () => {
     fire("NodeWorker.attachedToWorker", { sessionId: "1", workerInfo: { title: "[worker 1]" }, waitingForDebugger: false });
     fire("NodeWorker.attachedToWorker", { sessionId: "2", workerInfo: { title: "[worker 4] caller render" }, waitingForDebugger: true });
     fire("NodeWorker.attachedToWorker", { sessionId: "3", workerInfo: { title: "[worker 5] caller" }, waitingForDebugger: false });
-    await settle();
+    await settled("2", "3");
+    // the waiting thread is let run once its breakpoints are set
+    await vi.waitFor(() => expect(toWorker).toContainEqual(["2", "Runtime.runIfWaitingForDebugger"]), { timeout: 30_000, interval: 5 });
     expect(toWorker.filter(([s]) => s === "1")).toEqual([]);
     const render = toWorker.filter(([s]) => s === "2").map(([, m]) => m);
     expect(render).toEqual([
