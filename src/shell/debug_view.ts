@@ -9,6 +9,15 @@
 /** The global (non-enumerable, like the cells' runtime names) the adapter evaluates. */
 export const DEBUG_VIEW_GLOBAL = "__tsak_dbg";
 
+/**
+ * True in a thread's realm while a debugger is attached to that thread: the adapter sets it in
+ * each thread it debugs, from attach to disconnect, whether or not a Shell exists there yet (a
+ * thread's Shell is made on its first cell). While it is, top-level loops work on the notebook's
+ * variables themselves, not on local copies (transform/loop_locals.ts), so what the debugger
+ * inspects while a loop runs is the loop's current value.
+ */
+export const DEBUGGING_GLOBAL = "__tsak_debugging";
+
 /** A script position in its cell: line and column 1-based (the column when it can be mapped). */
 export interface CellLocation {
   /** What tracebacks call the cell (`In[3]`). */
@@ -57,12 +66,6 @@ export interface DebugView {
   adopt(name: string, value: unknown): void;
   /** Hand the output this thread holds over to the I/O worker (what a paused cell printed shows). */
   flush(): void;
-  /**
-   * A debugger attached (or detached): while one is, top-level loops work on the notebook's
-   * variables themselves, not on local copies (transform/loop_locals.ts), so what it inspects
-   * while a loop runs is the loop's current value.
-   */
-  attached(on: boolean): void;
 }
 
 /**

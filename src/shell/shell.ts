@@ -60,7 +60,7 @@ import { newAttention } from "../shared_memory/layout.js";
 import type { CancelSignal } from "./cell_canceller.js";
 import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
 import { demangle, NotebookNames } from "./notebook_names.js";
-import { DEBUG_VIEW_GLOBAL, type DebugView, MOVED_LINES_MARK } from "./debug_view.js";
+import { DEBUG_VIEW_GLOBAL, DEBUGGING_GLOBAL, type DebugView, MOVED_LINES_MARK } from "./debug_view.js";
 import { installFunctionSource, scriptText } from "./function_source.js";
 import { denoForCells } from "./deno.js";
 import { beginCell, cellEnd, finishCell, installDollar, type CellEnd } from "./ijavascript.js";
@@ -150,7 +150,10 @@ export class Shell {
   private readonly breakOnSigint: boolean;
   private readonly signalInterrupts: boolean;
   /** A debugger is attached (debug_view.ts `attached`): loops keep the notebook's variables current. */
-  private debuggerAttached = false;
+  /** Is a debugger attached to this thread (debug_view.ts DEBUGGING_GLOBAL)? */
+  private get debuggerAttached(): boolean {
+    return (globalThis as Record<string, unknown>)[DEBUGGING_GLOBAL] === true;
+  }
   /** Names copyToGlobals made properties of the global object (the notebook lists them too). */
   private readonly adopted = new Set<string>();
   private readonly onSigint: (() => void) | undefined;
@@ -262,9 +265,6 @@ export class Shell {
       },
       adopt: (name, value) => this.adopt(name, value),
       flush: () => this.runtime.flushOutput?.(),
-      attached: (on) => {
-        this.debuggerAttached = on;
-      },
     };
   }
 

@@ -29,7 +29,7 @@ import type { Debugger, Runtime } from "node:inspector";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DebugProtocol as DAP } from "@vscode/debugprotocol";
 import { interruptHandled } from "../../kernel/interrupts.js";
-import { type CellLocation, DEBUG_VIEW_GLOBAL, INSERTED_STATEMENTS } from "../../shell/debug_view.js";
+import { type CellLocation, DEBUG_VIEW_GLOBAL, DEBUGGING_GLOBAL, INSERTED_STATEMENTS } from "../../shell/debug_view.js";
 import { isCellScript } from "../../shell/script_name.js";
 import type { Cdp } from "./cdp.js";
 import { catchesAt, tryMap } from "./catch_scan.js";
@@ -60,8 +60,6 @@ const ASYNC_STACK_DEPTH = 32;
 const MAX_AUTO_STEPS = 100;
 /** How long a pause request is asked again of V8 until it lands in the user's code. */
 const PAUSE_RETRY_MS = 5000;
-/** How long an attach waits for the main thread's shell to exist (a kernel that is starting). */
-const SHELL_WAIT_MS = 30_000;
 /** How long pauses stay off after an interrupt resumed a paused cell, at most (until the main thread has acted). */
 const INTERRUPT_SKIP_MS = 5000;
 /**
@@ -276,8 +274,6 @@ export class DebugAdapter {
     cdp.on("NodeWorker.detachedFromWorker", (p) => this.workerEnded(p["sessionId"] as string));
     cdp.on("NodeWorker.receivedMessageFromWorker", (p) => this.workers.get(p["sessionId"] as string)?.cdp.receive(p["message"] as string));
     await this.prepare(main);
-    // loops then keep the notebook's variables up to date, for inspectVariables while they run
-    this.tellShell(main);
     // the Caller threads there are, and those that start later: each waits until its breakpoints are set
     await cdp.post("NodeWorker.enable", { waitForDebuggerOnStart: true });
   }
@@ -310,6 +306,8 @@ export class DebugAdapter {
     await cdp.post("Debugger.setInstrumentationBreakpoint", { instrumentation: "beforeScriptWithSourceMapExecution" });
     for (const [path, b] of this.breakpoints) await this.place(t, path, b);
     await this.applyExceptionFilters(t);
+    // loops then keep the notebook's variables up to date, for inspectVariables while they run
+    await debugging(t, true);
   }
 
   /**
@@ -361,18 +359,6 @@ export class DebugAdapter {
     this.emit("thread", { reason: "exited", threadId: t.id });
   }
 
-  /**
-   * Tell the main thread's shell a debugger is attached. An attach that comes as the kernel
-   * starts may find no shell yet (its debug view is not defined): asked again until it is there.
-   */
-  private tellShell(main: ThreadTarget, until = performance.now() + SHELL_WAIT_MS): void {
-    main.view(`${DEBUG_VIEW_GLOBAL}.attached(true)`).catch((err: unknown) => {
-      if (main.closed) return;
-      if (performance.now() < until) setTimeout(() => this.tellShell(main, until), 50);
-      else this.options.log.warn({ err }, "debugger: the shell did not take the attach");
-    });
-  }
-
   /** Resume every thread, drop every breakpoint, end the sessions. */
   private async detach(): Promise<void> {
     const main = this.main;
@@ -389,10 +375,8 @@ export class DebugAdapter {
       t.threadPaused = false;
       const { cdp } = t;
       try {
-        if (t === main) {
-          await main.view(`${DEBUG_VIEW_GLOBAL}.attached(false)`).catch(() => {});
-          await cdp.post("NodeWorker.disable").catch(() => {});
-        }
+        await debugging(t, false).catch(() => {});
+        if (t === main) await cdp.post("NodeWorker.disable").catch(() => {});
         await cdp.post("Debugger.setSkipAllPauses", { skip: true });
         await cdp.post("Debugger.resume").catch(() => {});
         await cdp.post("Debugger.disable");
@@ -1100,6 +1084,12 @@ function firstLine(text: string): string {
 function moduleName(path: string): string {
   const at = path.lastIndexOf("/node_modules/");
   return at >= 0 ? path.slice(at + "/node_modules/".length) : path;
+}
+
+/** Set a thread's DEBUGGING_GLOBAL (shell/debug_view.ts): there before its Shell may be. */
+async function debugging(t: ThreadTarget, on: boolean): Promise<void> {
+  const expression = `Object.defineProperty(globalThis, ${JSON.stringify(DEBUGGING_GLOBAL)}, { value: ${on}, writable: true, configurable: true, enumerable: false })`;
+  await t.cdp.post("Runtime.evaluate", { expression, silent: true });
 }
 
 function escapeRegex(text: string): string {

@@ -176,7 +176,7 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
       "Debugger.disable",
       "disconnect",
     ]);
-    expect(posted[0]![1]).toMatchObject({ expression: "__tsak_dbg.attached(false)" });
+    expect(posted[0]![1]).toMatchObject({ expression: expect.stringContaining('"__tsak_debugging", { value: false') });
     expect((await request("debugInfo")).body).toMatchObject({ isStarted: false, breakpoints: [] });
   });
 });
@@ -256,6 +256,8 @@ describe("DebugAdapter (Caller threads, through NodeWorker)", () => {
       "Debugger.setBreakpointByUrl",
       "Debugger.setPauseOnExceptions",
       "Debugger.setAsyncCallStackDepth",
+      // the thread's realm knows a debugger is attached (shell/debug_view.ts DEBUGGING_GLOBAL)
+      "Runtime.evaluate",
       // it runs once its breakpoints are set
       "Runtime.runIfWaitingForDebugger",
     ]);
