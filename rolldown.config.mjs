@@ -2,7 +2,8 @@
 // kernel_info_reply comes from it), and loading ~20 separate ES modules in a fresh worker isolate
 // cost ~18 ms of a ~165 ms start here, where one file costs ~1 ms (docs/performance.md).
 // zeromq stays external (a native addon, loaded from node_modules); pino is required lazily at
-// run time (src/kernel/log.ts). src/io/spawn.ts starts the bundle when it exists.
+// run time (src/kernel/log.ts), acorn imported only by the debugger's "uncaught" filter
+// (src/io/debugger/catch_scan.ts). src/io/spawn.ts starts the bundle when it exists.
 //
 // `npm run build` runs this file with node: rolldown's API prints only warnings and errors, where
 // its CLI (`rolldown -c`, which still reads this config) prints a table of the files it wrote
@@ -13,7 +14,7 @@ import { defineConfig, rolldown } from "rolldown";
 const config = defineConfig({
   input: { "worker.bundle": "dist/io/worker.js" },
   platform: "node",
-  external: ["zeromq", "pino"],
+  external: ["zeromq", "pino", "acorn"],
   output: {
     dir: "dist/io",
     format: "esm",

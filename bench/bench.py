@@ -42,6 +42,9 @@ Figures per kernel:
               executes of `1+1` sent one after another
   compute     (JS/TS kernels, fresh process) seven compute-bound workloads as top-level cell code and as
               a plain Node ES module (`node file.mjs`), timed inside the code; best of 3; ratio to node
+  debugger    (kernels whose kernel_info says debugger, fresh process) three rounds each without a debug
+              session and with one attached as JupyterLab attaches it (no breakpoints): round trips of
+              `1+1` (median) and compute's numeric loop (best); attached over without
 
 The client is pyzmq + jupyter_client.session.Session used directly (no BlockingKernelClient).
 Run through bench/run.sh, which sets up bench/node_modules and bench/.venv.
@@ -51,7 +54,7 @@ Run through bench/run.sh, which sets up bench/node_modules and bench/.venv.
 #   kernels.py       the peer kernels' launch table, versions, machine
 #   client.py        Run (a launched kernel, its sockets and process group) and message helpers
 #   phases/*.py      one module per phase: startup, completion, rtt, pipelined, stream, comm,
-#                    interrupt (both variants), decl, memory, compute
+#                    interrupt (both variants), decl, memory, compute, debugger
 #   driver.py        one kernel's benchmark: which phase runs on which process, stall diagnosis
 #   report.py        the figures as text, tables and ratios, targets, the results JSON, the docs block
 #   bench.py         this entry: the command line, the loop over kernels, printing and writing

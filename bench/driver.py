@@ -15,6 +15,7 @@ from kernels import ROOT
 from phases.comm import phase_comm
 from phases.completion import completion_summary, phase_completion
 from phases.compute import phase_compute
+from phases.debugger import phase_debugger
 from phases.decl import phase_decl
 from phases.interrupt import phase_interrupt
 from phases.memory import phase_memory
@@ -25,7 +26,7 @@ from phases.stream import JS_STREAM, PY_STREAM, phase_stream
 from report import fmt_phase
 
 # Phases measured on a process of their own, not after the earlier phases' cells.
-FRESH_PHASES = {"decl", "memory", "compute"}
+FRESH_PHASES = {"decl", "memory", "compute", "debugger"}
 
 
 def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -> dict:
@@ -99,6 +100,8 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
                                      3 * opts.timeout)),
         ("compute", None if spec.get("no_stream") or spec["lang"] != "js" else
             lambda run: phase_compute(run, opts.compute_repeats, opts.timeout)),
+        ("debugger", None if spec.get("no_stream") or spec["lang"] != "js" else
+            lambda run: phase_debugger(run, max(20, opts.samples // 6), opts.compute_repeats, opts.timeout)),
     ]  # fmt: skip
     notes: list[str] = []
     run: Run | None = None

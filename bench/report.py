@@ -44,6 +44,10 @@ def fmt_phase(phase: str, r: dict | None) -> str:
             return "failed: " + "; ".join(f"{k}: {w['error']}" for k, w in r["workloads"].items())
         failed = [k for k, w in r["workloads"].items() if "error" in w]
         return f"×{r['geomean_x_node']:.2f} of plain node (geometric mean)" + (f", failed: {', '.join(failed)}" if failed else "")
+    if phase == "debugger":
+        return (f"1+1 {r['rtt_detached_ms']:.2f} ms without a session, {r['rtt_attached_ms']:.2f} ms attached "
+                f"(×{r['rtt_attached_x']:.2f}); numeric loop {r['loop_detached_ms']:.0f} / {r['loop_attached_ms']:.0f} ms "
+                f"(×{r['loop_attached_x']:.2f})")  # fmt: skip
     if phase == "rtt":
         partial = f" ({r['text']})" if r.get("done") is False else ""
         return f"{r['median_ms']:.2f} / {r['p99_ms']:.2f} ms{partial}"
@@ -230,6 +234,8 @@ def observations(results: dict) -> list[str]:
                 items.append(f"{phase}: {p['diagnosis']}")
             if p.get("bytes_after_idle"):
                 items.append(f"stream: {p['bytes_after_idle']:,} bytes of output published after status idle")
+            if phase == "debugger" and p.get("done"):
+                items.append(f"debugger: {fmt_phase(phase, p)}")
             if phase == "pipelined" and p.get("done"):
                 if not p.get("in_order", True):
                     items.append("pipelined: replies out of order")

@@ -9,6 +9,7 @@ Caller threads running.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -63,15 +64,19 @@ def test_cell_calls_into_a_named_thread_and_its_globals(kc) -> None:
     assert ok(kc, "typeof total").result_text == "'undefined'"
 
 
-def test_to_thread_runs_cpu_bound_work_while_the_main_thread_answers(kc) -> None:
+def test_to_thread_runs_cpu_bound_work_while_the_main_thread_answers(kc, tmp_path: Path) -> None:
     s = Sorter(kc)
+    # the thread spins until the test lets it go: no clock decides which reply comes first
+    release = tmp_path / "release"
     busy = send_execute(
         kc,
-        "await Caller.toThread({ source: \"(ms: number) => { const end = Date.now() + ms; "
-        "while (Date.now() < end) {} return require('node:worker_threads').isMainThread }\" }, 2000)")
+        "await Caller.toThread({ source: \"(path: string) => { const { existsSync } = require('node:fs'); "
+        "while (!existsSync(path)) {} return require('node:worker_threads').isMainThread }\" }, "
+        f"{json.dumps(str(release))})")
     quick = send_execute(kc, "// task\n6 * 7")
-    assert s.execution(quick, timeout=1.5).result_text == "42"
-    assert not s.replied(busy), "the toThread call finished before the task cell was answered"
+    assert s.execution(quick).result_text == "42"
+    assert not s.replied(busy), "the toThread call finished before it was let go"
+    release.touch()
     ex = s.execution(busy)
     assert ex.content["status"] == "ok", ex.describe()
     assert ex.result_text == "false", "the function ran in the main thread"

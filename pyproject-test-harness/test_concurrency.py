@@ -7,6 +7,7 @@ answers subshell requests on control while the main thread spins.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from datetime import datetime
@@ -43,25 +44,36 @@ def run(kc, code: str, **kwargs):
     return sorter.execution(send_execute(kc, code, **kwargs))
 
 
-def test_task_cell_finishes_while_a_queued_cell_sleeps(kc) -> None:
+# A queued cell that waits until the test lets it go (a `// task` cell calls release()): which
+# reply comes first is then decided by the kernel's behaviour, never by a clock.
+HELD = "await new Promise((r) => { globalThis.release = r; }); 'released'"
+
+
+def release(s: Sorter, kc) -> None:
+    assert s.execution(send_execute(kc, "// task\nglobalThis.release()")).content["status"] == "ok"
+
+
+def test_task_cell_finishes_while_a_queued_cell_waits(kc) -> None:
     s = Sorter(kc)
-    queued = send_execute(kc, "await new Promise((r) => setTimeout(r, 5000)); 'slept'")
+    queued = send_execute(kc, HELD)
     task = send_execute(kc, "// task\nconsole.log('from the task'); 6 * 7")
-    ex = s.execution(task, timeout=3)
+    ex = s.execution(task)
     assert ex.content["status"] == "ok", ex.describe()
     assert ex.result_text == "42" and ex.stdout == "from the task\n", ex.describe()
-    assert not s.replied(queued), "the queued cell finished before its 5 s sleep"
-    assert s.execution(queued).result_text == "'slept'"
+    assert not s.replied(queued), "the queued cell finished before it was let go"
+    release(s, kc)
+    assert s.execution(queued).result_text == "'released'"
 
 
 def test_silent_request_runs_beside_a_busy_queue(kc) -> None:
     s = Sorter(kc)
-    queued = send_execute(kc, "await new Promise((r) => setTimeout(r, 3000)); 'slept'")
+    queued = send_execute(kc, HELD)
     silent = send_execute(kc, "globalThis.silentRan = 'yes'", silent=True)
-    ex = s.execution(silent, timeout=2)
+    ex = s.execution(silent)
     assert ex.content["status"] == "ok", ex.describe()
     assert [m["msg_type"] for m in ex.iopub] == ["status", "status"], ex.describe()
     assert not s.replied(queued)
+    release(s, kc)
     s.execution(queued)
     assert run(kc, "globalThis.silentRan").result_text == "'yes'"
 
@@ -72,19 +84,22 @@ def test_tags_win_over_the_first_line_comment(kc) -> None:
     ex = run(kc, "// thread\nonlyInMain", tags=["task"])
     assert ex.result_text == "'main'", ex.describe()
     s = Sorter(kc)
-    queued = send_execute(kc, "await new Promise((r) => setTimeout(r, 3000)); 1")
+    queued = send_execute(kc, HELD)
     tagged = send_execute(kc, "// queue\n'tagged'", tags=["task"])
-    assert s.execution(tagged, timeout=2).result_text == "'tagged'"
+    assert s.execution(tagged).result_text == "'tagged'"
     assert not s.replied(queued)
+    release(s, kc)
     s.execution(queued)
 
 
-def test_thread_cell_busy_loop_while_main_answers(kc) -> None:
+def test_thread_cell_busy_loop_while_main_answers(kc, tmp_path) -> None:
     s = Sorter(kc)
+    # the thread spins until the test lets it go (a file appears): no clock decides the order
+    go = tmp_path / "go"
     thread = send_execute(
         kc,
         "// thread\nconsole.log('computing');\n"
-        "const t0 = Date.now(); while (Date.now() - t0 < 2000) {}\n"
+        f"const {{ existsSync }} = require('node:fs'); while (!existsSync({json.dumps(str(go))})) {{}}\n"
         "console.log('computed'); display({ shape: 'square' }); 'from the thread'")
     s.wait_output(thread, "stream")  # the loop runs now
     quick = send_execute(kc, "1 + 1")
@@ -94,6 +109,7 @@ def test_thread_cell_busy_loop_while_main_answers(kc) -> None:
     assert not s.replied(thread), "the thread cell ended before the quick cell was answered"
     quick_ex = s.execution(quick)
     assert [m["msg_type"] for m in quick_ex.iopub] == ["status", "execute_input", "execute_result", "status"], quick_ex.describe()
+    go.touch()
     ex = s.execution(thread)
     assert ex.content["status"] == "ok", ex.describe()
     assert ex.stdout == "computing\ncomputed\n"

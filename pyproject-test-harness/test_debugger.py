@@ -283,6 +283,52 @@ def test_breakpoint_on_a_cells_first_line_stops_before_it_and_steps_to_the_next(
     assert get_reply(kc, msg_id)["content"]["status"] == "ok"
 
 
+def test_each_stop_has_frame_ids_of_its_own(kernel, dap) -> None:
+    """JupyterLab keeps its selected frame when a new stack has a frame of the same path and id
+    (packages/debugger callstack model, `getFrameId`): it then neither moves the cell's highlight
+    nor asks for the variables again. A step must give new ids, and an old id is refused."""
+    km, kc = kernel
+    dap.start()
+    code = "function f() {\n  let a = 1;\n  a += 1;\n  return a;\n}\nf()"
+    dap.breakpoints(code, [3])
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    before = dap.frames()
+    assert before[0]["line"] == 3 and dap.variables(before[0]["id"], "Locals")["a"] == "1", before
+    dap.ok("next", {"threadId": 1})
+    stopped(dap, "step")
+    after = dap.frames()
+    assert after[0]["line"] == 4, after
+    assert not ({f["id"] for f in before} & {f["id"] for f in after}), (before, after)
+    assert dap.variables(after[0]["id"], "Locals")["a"] == "2"
+    stale = dap.request("scopes", {"frameId": before[0]["id"]})
+    assert stale["success"] is False and "no frame" in stale["message"], stale
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
+def test_variables_of_primitive_values_have_no_type(kernel, dap) -> None:
+    """JupyterLab's Variables tree shows a variable's `type` instead of its value for any type
+    but Python's int/float/bool/str (packages/debugger variables `convertType`): a primitive is
+    sent without one (its value says it), so the tree shows `total: 3`, not `total: number`."""
+    km, kc = kernel
+    dap.start()
+    code = ("function g() {\n  const n = 3, s = 'x', b = true, u = undefined, z = null, big = 2n;\n"
+            "  const arr = [1], fn = () => 1;\n  return n;\n}\ng()")
+    dap.breakpoints(code, [4])
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    frame = dap.frames()[0]
+    scopes = {s["name"]: s for s in dap.ok("scopes", {"frameId": frame["id"]})["scopes"]}
+    got = {v["name"]: v for v in dap.ok("variables", {"variablesReference": scopes["Locals"]["variablesReference"]})["variables"]}
+    shown = {name: (v["value"], v.get("type")) for name, v in got.items()}
+    assert shown["n"] == ("3", None) and shown["s"] == ('"x"', None) and shown["b"] == ("true", None), shown
+    assert shown["u"] == ("undefined", None) and shown["z"] == ("null", None) and shown["big"] == ("2n", None), shown
+    assert shown["arr"] == ("Array(1) [1]", "Array") and shown["fn"][1] == "function", shown
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
 def test_what_a_cell_printed_before_its_breakpoint_shows_while_it_is_paused(kernel, dap) -> None:
     km, kc = kernel
     dap.start()
@@ -351,6 +397,48 @@ def test_line_numbers_of_a_cell_tsc_compiles(kernel, dap) -> None:
     assert [f["line"] for f in frames] == [5, 8], frames
     dap.ok("continue", {"threadId": 1})
     assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+
+
+def test_uncaught_exceptions_stop_where_thrown_and_caught_ones_do_not(kernel, dap) -> None:
+    """The "uncaught" filter: an exception no try … catch of the notebook catches (the kernel's own
+    catch does not count) stops where it is thrown; caught ones, also by an awaiting caller and
+    in a caller's frame, run on. "raised" stops on both."""
+    km, kc = kernel
+    dap.start()
+    filters = {f["filter"] for f in dap.ok("initialize", {"adapterID": KERNEL_NAME})["exceptionBreakpointFilters"]}
+    assert filters == {"raised", "uncaught"}, filters
+    dap.ok("setExceptionBreakpoints", {"filters": ["uncaught"]})
+    caught = {
+        "in its own try": "try {\n  JSON.parse('{');\n} catch {}\n1",
+        "by a caller": "function inner(): number { throw new Error('inner'); }\n"
+                       "function outer() { try { return inner(); } catch { return 5; } }\nouter()",
+        "by an awaiting caller": "async function later() { await null; throw new Error('later'); }\n"
+                                 "try { await later(); } catch {}\n2",
+    }
+    for what, code in caught.items():
+        reply = get_reply(kc, kc.execute(code))
+        assert reply["content"]["status"] == "ok", (what, reply["content"])
+    dap.no_event("stopped")
+    uncaught = [
+        ("function check(n: number) {\n  if (n > 2) throw new RangeError('too big');\n}\ncheck(3)", "RangeError: too big", 2),
+        ("await null;\nthrow new TypeError('after await')", "TypeError: after await", 2),
+        ("try { JSON.parse('{'); } catch {\n  throw new Error('again');\n}", "Error: again", 2),
+    ]
+    for code, text, line in uncaught:
+        msg_id = kc.execute(code)
+        event = stopped(dap, "exception")
+        assert event["body"]["text"] == text, event
+        assert dap.frames()[0]["line"] == line, dap.frames()
+        dap.ok("continue", {"threadId": 1})
+        assert get_reply(kc, msg_id)["content"]["status"] == "error"
+    dap.ok("setExceptionBreakpoints", {"filters": ["raised"]})
+    msg_id = kc.execute(caught["in its own try"])
+    assert stopped(dap, "exception")["body"]["text"].startswith("SyntaxError"), "raised stops on a caught one"
+    dap.ok("continue", {"threadId": 1})
+    assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+    dap.ok("setExceptionBreakpoints", {"filters": []})
+    assert get_reply(kc, kc.execute(uncaught[0][0]))["content"]["status"] == "error"
+    dap.no_event("stopped")
 
 
 def test_breakpoints_in_a_cell_tsc_compiles_stop_on_the_cells_lines(kernel, dap) -> None:
@@ -432,6 +520,88 @@ def test_debugger_statement_pauses_only_while_attached(kernel, dap) -> None:
     dap.no_event("stopped")
 
 
+def thread_stopped(dap: Dap, reason: str) -> int:
+    """A stop in a thread of its own (a `// thread` cell's): its DAP thread id."""
+    event = dap.event("stopped")
+    body = event["body"]
+    assert body["reason"] == reason and body["threadId"] != 1, event
+    # the main thread (and any other) runs on
+    assert body["allThreadsStopped"] is False, event
+    return body["threadId"]
+
+
+def test_breakpoint_in_a_thread_cell_stops_its_thread_while_the_main_thread_answers(kernel, dap) -> None:
+    km, kc = kernel
+    dap.start()
+    code = (
+        "// thread name=dbgworker\n"
+        "function twice(n: number): number {\n"
+        "  const doubled: number = n * 2;\n"
+        "  return doubled;\n"
+        "}\n"
+        "const got = twice(21);\n"
+        "got"
+    )
+    path = dap.breakpoints(code, [3])
+    dap.ok("configurationDone", {})
+    msg_id = kc.execute(code)
+    tid = thread_stopped(dap, "breakpoint")
+    # the thread cell's thread is a DAP thread, by the thread's name, beside the main thread
+    threads = dap.ok("threads")["threads"]
+    assert {"id": 1, "name": "main thread"} in threads and {"id": tid, "name": "dbgworker"} in threads, threads
+    assert dap.ok("debugInfo")["stoppedThreads"] == [tid]
+    frames = dap.ok("stackTrace", {"threadId": tid})["stackFrames"]
+    assert [re.sub(r"\d+", "n", f["name"]) for f in frames] == ["twice (In[n])", "In[n]"], frames
+    assert [f["source"]["path"] for f in frames] == [path, path], frames
+    assert [f["line"] for f in frames] == [3, 6], frames
+    locals_ = dap.variables(frames[0]["id"], "Locals")
+    assert locals_["n"] == "21" and locals_["doubled"] == "undefined", locals_
+    # the thread's own notebook names
+    assert "twice" in dap.variables(frames[0]["id"], "Globals")
+    # the main thread is not stopped, and answers a cell meanwhile
+    assert dap.request("stackTrace", {"threadId": 1})["success"] is False
+    other = kc.execute("const onMain = 6 * 7;\nonMain")
+    assert get_reply(kc, other)["content"]["status"] == "ok"
+    assert [m["content"]["data"]["text/plain"] for m in dap.of_request(other) if m["msg_type"] == "execute_result"] == ["42"]
+
+    dap.ok("next", {"threadId": tid})
+    assert thread_stopped(dap, "step") == tid
+    frames = dap.ok("stackTrace", {"threadId": tid})["stackFrames"]
+    assert frames[0]["line"] == 4 and frames[0]["source"]["path"] == path, frames
+    assert dap.variables(frames[0]["id"], "Locals")["doubled"] == "42"
+    assert dap.ok("evaluate", {"expression": "doubled + 1", "frameId": frames[0]["id"], "context": "repl"})["result"] == "43"
+    body = dap.ok("continue", {"threadId": tid})
+    assert body.get("allThreadsContinued") is False, body
+    assert dap.event("continued")["body"]["threadId"] == tid
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    assert [m["content"]["data"]["text/plain"] for m in dap.of_request(msg_id) if m["msg_type"] == "execute_result"] == ["42"]
+    assert dap.ok("debugInfo")["stoppedThreads"] == []
+
+
+def test_debugger_statement_in_a_thread_cell_pauses_only_while_attached(kernel, dap) -> None:
+    km, kc = kernel
+    code = "// thread\nlet inThread = 1;\ndebugger;\ninThread + 1"
+    ex = execute(kc, code)
+    assert ex.content["status"] == "ok" and ex.result_text == "2", ex.describe()
+    dap.start()
+    msg_id = kc.execute(code)
+    tid = thread_stopped(dap, "breakpoint")
+    names = {t["id"]: t["name"] for t in dap.ok("threads")["threads"]}
+    # a pool thread: no name of its own
+    assert re.fullmatch(r"thread pool \d+", names[tid]), names
+    frames = dap.ok("stackTrace", {"threadId": tid})["stackFrames"]
+    assert frames[0]["line"] == 3 and re.fullmatch(r"In\[\d+\]", frames[0]["name"]), frames
+    assert dap.variables(frames[0]["id"], "Locals")["inThread"] == "1"
+    dap.ok("continue", {"threadId": tid})
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    dap.ok("disconnect", {})
+    ex = execute(kc, code)
+    assert ex.content["status"] == "ok" and ex.result_text == "2", ex.describe()
+    dap.no_event("stopped")
+
+
 def test_bad_dap_input_is_refused_with_a_message(kernel, dap) -> None:
     km, kc = kernel
     # before initialize: only debugInfo (and source) answer
@@ -499,6 +669,22 @@ def test_paused_kernel_answers_control_and_interrupt_resumes_and_stops_the_cell(
         assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"
 
 
+def test_interrupt_resumes_a_paused_thread_cell_and_stops_it(kernel, dap) -> None:
+    km, kc = kernel
+    dap.start()
+    code = "// thread name=dbgspin\nlet turns = 0;\nwhile (true) {\n  turns++;\n}"
+    dap.breakpoints(code, [4])
+    msg_id = kc.execute(code)
+    tid = thread_stopped(dap, "breakpoint")
+    assert dap.ok("stackTrace", {"threadId": tid})["stackFrames"][0]["line"] == 4
+    reply = get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
+    assert reply["content"]["status"] == "ok"
+    assert dap.event("continued")["body"]["threadId"] == tid
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KernelInterrupt", reply["content"]
+    assert dap.ok("debugInfo")["stoppedThreads"] == []
+
+
 def test_breakpoints_in_files_the_notebook_imports(tmp_path) -> None:
     (tmp_path / "geometry.ts").write_text(
         "interface Box {\n  w: number;\n  h: number;\n}\n"
@@ -522,6 +708,72 @@ def test_breakpoints_in_files_the_notebook_imports(tmp_path) -> None:
         assert reply["content"]["status"] == "ok", reply["content"]
 
 
+def test_rich_inspect_copy_to_globals_and_the_notebooks_modules(tmp_path) -> None:
+    """JupyterLab's "Render Variable" (richInspectVariables), "Copy to Globals" (copyToGlobals) and
+    Kernel Sources panel (modules, asked after every execution; a module opens with source)."""
+    (tmp_path / "sizes.ts").write_text("export const side: number = 4;\n")
+    with running_kernel(KERNEL_NAME, start_kwargs={"cwd": str(tmp_path)}) as (km, kc):
+        dap = Dap(kc)
+        info = dap.start()
+        assert info["richRendering"] is True and info["copyToGlobals"] is True, info
+        setup = ("const badge = { [Symbol.for('Jupyter.display')]() { return { 'text/html': '<b>rich</b>' }; } };\n"
+                 "let kept = 1;\nconst fixed = 2;")
+        assert execute(kc, setup).content["status"] == "ok"
+        # nothing stopped: a notebook name's bundle, as the cell's result would show it
+        body = dap.ok("richInspectVariables", {"variableName": "badge"})
+        assert body["data"]["text/html"] == "<b>rich</b>" and "text/plain" in body["data"], body
+        assert body["metadata"] == {}, body
+        refused = dap.request("richInspectVariables", {"variableName": "missing"})
+        assert refused["success"] is False and "missing" in refused["message"], refused
+
+        code = ("import { side } from './sizes.ts';\n"
+                "function tile(n: number) {\n"
+                "  const square = { n, [Symbol.for('Jupyter.display')]() { return { 'text/markdown': `**${n}²**` }; } };\n"
+                "  return square;\n"
+                "}\n"
+                "tile(side).n")
+        dap.breakpoints(code, [4])
+        msg_id = kc.execute(code)
+        stopped(dap, "breakpoint")
+        frame = dap.frames()[0]["id"]
+        body = dap.ok("richInspectVariables", {"variableName": "square", "frameId": frame})
+        assert body["data"]["text/markdown"] == "**4²**", body
+        body = dap.ok("richInspectVariables", {"variableName": "n", "frameId": frame})
+        assert body["data"] == {"text/plain": "4"}, body
+        for arguments, says in (({"variableName": "nothing", "frameId": frame}, "nothing"),
+                                ({"variableName": "a.b()", "frameId": frame}, "not a variable name")):
+            refused = dap.request("richInspectVariables", arguments)
+            assert refused["success"] is False and says in refused["message"], refused
+
+        # copy a local into the notebook: a new name, and a `let` of the notebook
+        dap.ok("copyToGlobals", {"srcVariableName": "square", "dstVariableName": "copied", "srcFrameId": frame})
+        dap.ok("copyToGlobals", {"srcVariableName": "n", "dstVariableName": "kept", "srcFrameId": frame})
+        assert dap.variables(frame, "Globals")["copied"].startswith("{n: 4"), dap.variables(frame, "Globals")
+        for dst, says in (("fixed", "const"), ("process", "global"), ("__tsak_x", "kernel")):
+            refused = dap.request("copyToGlobals", {"srcVariableName": "n", "dstVariableName": dst, "srcFrameId": frame})
+            assert refused["success"] is False and says in refused["message"], refused
+        refused = dap.request("copyToGlobals", {"srcVariableName": "n", "dstVariableName": "x"})
+        assert refused["success"] is False and "srcFrameId" in refused["message"], refused
+
+        dap.ok("continue", {"threadId": 1})
+        assert get_reply(kc, msg_id)["content"]["status"] == "ok"
+        ex = execute(kc, "[copied.n, kept, fixed]")
+        assert ex.result_text == "[ 4, 4, 2 ]", ex.describe()
+        assert "copied" in {v["name"] for v in dap.ok("inspectVariables")["variables"]}
+        # not stopped, copyToGlobals has no frame to copy from
+        refused = dap.request("copyToGlobals", {"srcVariableName": "n", "dstVariableName": "x", "srcFrameId": 0})
+        assert refused["success"] is False and "not stopped" in refused["message"], refused
+
+        # the Kernel Sources panel: the file the notebook imported, not the kernel's or Node's
+        modules = dap.ok("modules", {})
+        paths = {m["path"] for m in modules["modules"]}
+        assert str(tmp_path / "sizes.ts") in paths, modules
+        assert modules["totalModules"] == len(modules["modules"]), modules
+        assert not [p for p in paths if "/dist/" in p or p.startswith("node:")], sorted(paths)
+        assert "side: number" in dap.ok("source", {"source": {"path": str(tmp_path / "sizes.ts")}})["content"]
+        assert dap.ok("modules", {"startModule": 0, "moduleCount": 1})["modules"] == modules["modules"][:1]
+
+
 def test_pause_stops_a_running_cell_in_its_own_code() -> None:
     with running_kernel(KERNEL_NAME) as (km, kc):
         dap = Dap(kc)
@@ -539,7 +791,8 @@ def test_pause_stops_a_running_cell_in_its_own_code() -> None:
         laps = int(dap.ok("evaluate", {"expression": "laps", "frameId": frames[0]["id"]})["result"])
         dap.ok("next", {"threadId": 1})
         stopped(dap, "step")
-        assert int(dap.ok("evaluate", {"expression": "laps", "frameId": 0})["result"]) in (laps, laps + 1)
+        top = dap.frames()[0]["id"]
+        assert int(dap.ok("evaluate", {"expression": "laps", "frameId": top})["result"]) in (laps, laps + 1)
         dap.ok("continue", {"threadId": 1})
         get_reply(kc, send_control(kc, "interrupt_request"), channel="control")
         assert get_reply(kc, msg_id)["content"]["ename"] == "KernelInterrupt"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -115,16 +116,19 @@ def test_run_goes_on_after_a_cell_tagged_stop_on_error_false(tmp_path: Path) -> 
 def test_run_goes_on_after_a_cell_that_timed_out(tmp_path: Path) -> None:
     path = tmp_path / "timeout.ipynb"
     make_tagged_notebook(path, [
-        ("var before = 'kept'; await new Promise(() => {})", ["timeout=0.5"]),
+        # a first cell loads what cells need, so the timed cell's time is its own (a loaded
+        # machine once took longer than the timeout to start the first cell)
+        ("'warm'", []),
+        ("var before = 'kept'; await new Promise(() => {})", ["timeout=2"]),
         ("before", []),
         ("throw new Error('this one stops the run')", []),
         ("'never run'", []),
     ])
     proc = run_cli("run", str(path), cwd=tmp_path, timeout=60)
     assert proc.returncode == 1, describe(proc)
-    assert "In [1] (code cell 1) failed (TimeoutError); going on (timeout=0.5)" in proc.stderr, describe(proc)
-    assert "In [3] (code cell 3) failed (Error); stopping" in proc.stderr, describe(proc)
-    timed_out, after, failing, never = ran(path)
+    assert "In [2] (code cell 2) failed (TimeoutError); going on (timeout=2)" in proc.stderr, describe(proc)
+    assert "In [4] (code cell 4) failed (Error); stopping" in proc.stderr, describe(proc)
+    _warm, timed_out, after, failing, never = ran(path)
     assert [o.ename for o in timed_out.outputs if o.output_type == "error"] == ["TimeoutError"], timed_out.outputs
     assert after.outputs[0].data["text/plain"] == "'kept'", after.outputs
     assert never.execution_count is None and not never.outputs, never
@@ -366,8 +370,12 @@ def test_caller_example_notebook(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def concurrency(tmp_path_factory: pytest.TempPathFactory):
-    out = tmp_path_factory.mktemp("concurrency") / "concurrency.out.ipynb"
-    proc = run_cli("run", str(EXAMPLES_DIR / "concurrency.ipynb"), "--output", str(out), timeout=80)
+    # run from a folder outside the repository, as a user's copy would be: the notebook's
+    # `import ... from "ts-async-kernel/client"` resolves to the running kernel's own package
+    where = tmp_path_factory.mktemp("concurrency")
+    shutil.copy(EXAMPLES_DIR / "concurrency.ipynb", where / "concurrency.ipynb")
+    out = where / "concurrency.out.ipynb"
+    proc = run_cli("run", str(where / "concurrency.ipynb"), "--output", str(out), timeout=80, cwd=where)
     assert proc.returncode == 0, describe(proc)
     nb = nbformat.read(str(out), as_version=4)
     nbformat.validate(nb)

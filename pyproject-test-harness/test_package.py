@@ -89,7 +89,7 @@ def export_targets(manifest: dict[str, Any]) -> set[str]:
 def test_the_tarball_holds_every_entry_the_cli_and_the_runtime_and_nothing_of_the_sources(package) -> None:
     files, manifest = package["files"], package["manifest"]
     assert set(manifest.get("exports", {})) == {".", "./display", "./event_loop", "./caller", "./comm", "./widgets",
-                                        "./gtk", "./tk", "./package.json"}
+                                        "./client", "./gtk", "./tk", "./package.json"}
     missing = export_targets(manifest) - files
     assert not missing, f"exports name files the tarball lacks: {sorted(missing)}"
     assert "main" not in manifest or manifest["main"].removeprefix("./") in files
@@ -183,6 +183,7 @@ import { Window, Button } from "ts-async-kernel/gtk";
 import { tk } from "ts-async-kernel/tk";
 import { display, input, Caller as KernelCaller, widgets, type Display, type DisplayCallOptions } from "ts-async-kernel";
 import * as displayModule from "ts-async-kernel/display";
+import { KernelClient, launchKernel, type ExecuteResult } from "ts-async-kernel/client";
 import manifest from "ts-async-kernel/package.json" with { type: "json" };
 
 const settings: RunSettings = { backend: "node" };
@@ -218,8 +219,26 @@ console.log(JSON.stringify({
   sameDisplay: displayModule.display === display, sameWidgets: widgets.IntSlider === IntSlider,
   cancelled: new PendingCancelled("x") instanceof Error, comm: typeof Comm, target: typeof registerCommTarget,
   widget: typeof Widget, input: typeof input, options, show: typeof show.html, handler: typeof onMessage, widgetError,
-  gtkError: gtkError.includes("--loop gtk"), tkError: tkError.includes("--loop tk"), version: manifest.version,
+  gtkError: gtkError.includes("--loop gtk"), tkError: tkError.includes("--loop tk"),
+  version: manifest.version, fromClient: await askAKernel(),
 }));
+
+// a kernel of the installed package, started and asked through the public client
+async function askAKernel(): Promise<unknown> {
+  const kernel = await launchKernel({ env: { ...process.env, TS_ASYNC_KERNEL_HISTORY: "off" } });
+  const client = new KernelClient(kernel.connection);
+  try {
+    client.connect();
+    await client.waitForReady();
+    const done: ExecuteResult = await client.execute("const n: number = 6; n * 7");
+    const result = done.outputs.find((m) => m.header.msg_type === "execute_result");
+    await client.request("shutdown_request", { restart: false }, "control");
+    return (result?.content as { data: Record<string, string> } | undefined)?.data["text/plain"];
+  } finally {
+    client.close();
+    kernel.dispose();
+  }
+}
 """
 
 TSCONFIG = {"compilerOptions": {
@@ -240,7 +259,7 @@ def test_every_entry_imports_runs_and_type_checks_against_the_shipped_declaratio
         "noHost": True, "sameCaller": True, "sameDisplay": True, "sameWidgets": True, "cancelled": True,
         "comm": "function", "target": "function", "widget": "function", "input": "function",
         "options": {"raw": True}, "show": "function", "handler": "function", "widgetError": "comms need a running kernel",
-        "gtkError": True, "tkError": True, "version": package["manifest"]["version"],
+        "gtkError": True, "tkError": True, "version": package["manifest"]["version"], "fromClient": "42",
     }, out
 
 

@@ -5,4 +5,4 @@ driver.py decides which process each runs on."""
 from __future__ import annotations
 
 PHASES = ("startup", "completion", "rtt", "pipelined", "stream", "comm", "interrupt", "interrupt_sleep", "decl",
-          "memory", "compute")
+          "memory", "compute", "debugger")

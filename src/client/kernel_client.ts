@@ -1,6 +1,7 @@
 /**
  * A minimal Jupyter client over ZeroMQ (shell, control, stdin DEALERs; iopub SUB), used by our
- * own `console` and `run` commands so the kernel works without a Python Jupyter install.
+ * own `console` and `run` commands so the kernel works without a Python Jupyter install, and
+ * public as `ts-async-kernel/client`.
  */
 import * as zmq from "zeromq";
 import { Session, type Header, type Message } from "../messaging/index.js";

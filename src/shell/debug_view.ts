@@ -9,6 +9,15 @@
 /** The global (non-enumerable, like the cells' runtime names) the adapter evaluates. */
 export const DEBUG_VIEW_GLOBAL = "__tsak_dbg";
 
+/**
+ * True in a thread's realm while a debugger is attached to that thread: the adapter sets it in
+ * each thread it debugs, from attach to disconnect, whether or not a Shell exists there yet (a
+ * thread's Shell is made on its first cell). While it is, top-level loops work on the notebook's
+ * variables themselves, not on local copies (transform/loop_locals.ts), so what the debugger
+ * inspects while a loop runs is the loop's current value.
+ */
+export const DEBUGGING_GLOBAL = "__tsak_debugging";
+
 /** A script position in its cell: line and column 1-based (the column when it can be mapped). */
 export interface CellLocation {
   /** What tracebacks call the cell (`In[3]`). */
@@ -41,14 +50,22 @@ export interface DebugView {
   scriptLines(file: string): number[] | null;
   /** The notebook's names and their values now, in one object (without the kernel's own names). */
   notebook(): Record<string, unknown>;
+  /**
+   * A value's MIME bundle as a cell's result would show it, at once (display.ts showNow): for
+   * `richInspectVariables`, evaluated in a paused frame as `bundle(name)`.
+   */
+  bundle(value: unknown): { data: Record<string, unknown>; metadata: Record<string, unknown> };
+  /** The bundle of a notebook name's value; throws for a name the notebook does not have. */
+  bundleOf(name: string): { data: Record<string, unknown>; metadata: Record<string, unknown> };
+  /**
+   * `copyToGlobals`: the notebook's `name` is now `value`. A name the notebook declared is assigned; a
+   * name the notebook has not declared becomes a property of the global object, which later cells
+   * read by its name (and the Variables panel lists); a `const`, or a global of Node's or the
+   * kernel's, is refused.
+   */
+  adopt(name: string, value: unknown): void;
   /** Hand the output this thread holds over to the I/O worker (what a paused cell printed shows). */
   flush(): void;
-  /**
-   * A debugger attached (or detached): while one is, top-level loops work on the notebook's
-   * variables themselves, not on local copies (transform/loop_locals.ts), so what it inspects
-   * while a loop runs is the loop's current value.
-   */
-  attached(on: boolean): void;
 }
 
 /**

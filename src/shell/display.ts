@@ -420,6 +420,26 @@ export function resultOf(value: unknown): Shown | undefined | Promise<Shown | un
   return shown instanceof BuiltinPromise ? cancellable(shown) : shown;
 }
 
+/**
+ * The bundle a value shows now, without waiting (the debugger's rich view of a variable, asked
+ * while the thread may be paused, when no promise can settle): a display method that returns a
+ * promise gives way to the value's text, and so does a bundle that is not JSON.
+ */
+export function showNow(value: unknown): Shown {
+  const notes: string[] = [];
+  const complain: Complaint = (text) => notes.push(text);
+  const shown = showValue(value, complain);
+  if (shown instanceof BuiltinPromise) {
+    shown.catch(() => {});
+    return { data: { "text/plain": plainText(value) }, metadata: {} };
+  }
+  try {
+    return jsonSafe(shown);
+  } catch {
+    return { data: { "text/plain": shown.data["text/plain"] ?? plainText(value) }, metadata: {} };
+  }
+}
+
 /** Every display carries JSON: functions, symbols, cycles and the like are rejected with a clear error. */
 function jsonSafe<T>(bundle: T): T {
   return parse(stringify(bundle)) as T;

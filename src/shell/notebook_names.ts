@@ -88,6 +88,11 @@ export class NotebookNames implements NameScope {
     return undefined;
   }
 
+  /** Is this a name the notebook must not take from the global scope (a realm global, a cell-local name)? */
+  guards(name: string): boolean {
+    return this.guarded.has(name);
+  }
+
   /** Has the notebook declared this name? */
   declares(name: string): boolean {
     return this.ids.has(name);

@@ -46,7 +46,7 @@ import { useNotebookDir } from "./jsx_render.js";
 import { CELL_LOCALS, RUNTIME_CONSTANTS, RUNTIME_GLOBAL, TERMINABLE } from "./transform/rewrite.js";
 import { cellConsole } from "./cell_console.js";
 import { currentOutput, setLatestOutput, type CellOutput, type MimeBundle } from "./output.js";
-import { resultOf, showValue, complainTo } from "./display.js";
+import { resultOf, showNow, showValue, complainTo } from "./display.js";
 import { showCellFrames } from "./inspection.js";
 import { clearOutput, confirm, display, input, prompt, updateDisplay, widgets } from "./kernel_module.js";
 import { CellTimeout, fieldOf, formatError, isInstance, KernelInterrupt, type ErrorContent } from "./errors.js";
@@ -60,7 +60,7 @@ import { newAttention } from "../shared_memory/layout.js";
 import type { CancelSignal } from "./cell_canceller.js";
 import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
 import { demangle, NotebookNames } from "./notebook_names.js";
-import { DEBUG_VIEW_GLOBAL, type DebugView, MOVED_LINES_MARK } from "./debug_view.js";
+import { DEBUG_VIEW_GLOBAL, DEBUGGING_GLOBAL, type DebugView, MOVED_LINES_MARK } from "./debug_view.js";
 import { installFunctionSource, scriptText } from "./function_source.js";
 import { denoForCells } from "./deno.js";
 import { beginCell, cellEnd, finishCell, installDollar, type CellEnd } from "./ijavascript.js";
@@ -150,7 +150,12 @@ export class Shell {
   private readonly breakOnSigint: boolean;
   private readonly signalInterrupts: boolean;
   /** A debugger is attached (debug_view.ts `attached`): loops keep the notebook's variables current. */
-  private debuggerAttached = false;
+  /** Is a debugger attached to this thread (debug_view.ts DEBUGGING_GLOBAL)? */
+  private get debuggerAttached(): boolean {
+    return (globalThis as Record<string, unknown>)[DEBUGGING_GLOBAL] === true;
+  }
+  /** Names copyToGlobals made properties of the global object (the notebook lists them too). */
+  private readonly adopted = new Set<string>();
   private readonly onSigint: (() => void) | undefined;
   /** Frames of the kernel's own code and scripts (the evaluator's `<ts-async-kernel>`), hidden from users. */
   private readonly internalPaths = [KERNEL_DIR, "<ts-async-kernel"];
@@ -247,13 +252,37 @@ export class Shell {
       notebook: () => {
         const values: Record<string, unknown> = Object.create(null);
         for (const [name, id] of this.names.declared()) values[name] = this.valueOf(id);
+        for (const name of this.adopted)
+          if (!(name in values) && Object.hasOwn(globalThis, name)) values[name] = (globalThis as Record<string, unknown>)[name];
         return values;
       },
-      flush: () => this.runtime.flushOutput?.(),
-      attached: (on) => {
-        this.debuggerAttached = on;
+      bundle: (value) => showNow(value),
+      bundleOf: (name) => {
+        const id = [...this.names.declared()].find(([n]) => n === name)?.[1];
+        if (id !== undefined) return showNow(this.valueOf(id));
+        if (this.adopted.has(name) && Object.hasOwn(globalThis, name)) return showNow((globalThis as Record<string, unknown>)[name]);
+        throw new ReferenceError(`the notebook has no variable '${name}'`);
       },
+      adopt: (name, value) => this.adopt(name, value),
+      flush: () => this.runtime.flushOutput?.(),
     };
+  }
+
+  /** debug_view.ts `adopt`: copyToGlobals. */
+  private adopt(name: string, value: unknown): void {
+    if (!/^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u.test(name)) throw new TypeError(`'${name}' is not a variable name`);
+    if (name.startsWith("__tsak_")) throw new TypeError(`'${name}' is one of the kernel's own names`);
+    if (this.names.declares(name)) {
+      if (this.names.constant(name)) throw new TypeError(`'${name}' is a const of the notebook: it cannot be assigned`);
+      const id = [...this.names.declared()].find(([n]) => n === name)![1];
+      // a function compiled at the global scope assigns the REPL scripts' binding
+      (vm.runInThisContext(`(value) => { ${id} = value; }`) as (value: unknown) => void)(value);
+      return;
+    }
+    if (this.names.guards(name) || (Object.hasOwn(globalThis, name) && !this.adopted.has(name)))
+      throw new TypeError(`'${name}' is a global of Node's or the kernel's: copy the value under another name`);
+    Object.defineProperty(globalThis, name, { value, writable: true, enumerable: true, configurable: true });
+    this.adopted.add(name);
   }
 
   /**

@@ -15,6 +15,14 @@ import { join, sep } from "node:path";
 import { scriptName } from "../../shell/script_name.js";
 import { murmur2 } from "./murmur2.js";
 
+/**
+ * The folder cells are written to, inside the kernel's own directory. JupyterLab names a cell
+ * `Cell [n]` in its Callstack and Breakpoints panels only when the path contains `ipykernel_`
+ * (the notebook display provider of @jupyterlab/debugger-extension, src/index.ts, 4.6): other
+ * paths show as they are, a temporary file's path with a hash for a name.
+ */
+const CELLS_FOLDER = "ipykernel_cells";
+
 /** ipykernel's seed (compiler.py); any seed works, the frontend takes it from debugInfo. */
 export const HASH_SEED = 0xc70f6907;
 
@@ -26,17 +34,19 @@ export interface CellFile {
 }
 
 export class CellFiles {
+  /** Where the cells are: `<root>/ipykernel_cells/`. */
   readonly dir: string;
   readonly prefix: string;
   /** Paths dumped or shown, and their cells. */
   private readonly cells = new Map<string, CellFile>();
 
+  /** @param root - the kernel's own directory, removed when it ends. */
   constructor(
     readonly suffix: string,
-    dir = join(tmpdir(), `ts-async-kernel_${process.pid}`),
+    private readonly root = join(tmpdir(), `ts-async-kernel_${process.pid}`),
   ) {
-    this.dir = dir;
-    this.prefix = dir + sep;
+    this.dir = join(root, CELLS_FOLDER);
+    this.prefix = this.dir + sep;
   }
 
   /** The path JupyterLab computes for a cell with this text. */
@@ -82,7 +92,7 @@ export class CellFiles {
 
   /** Remove the directory (the kernel ends). */
   remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.root, { recursive: true, force: true });
   }
 }
 

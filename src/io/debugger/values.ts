@@ -30,10 +30,15 @@ export function valueText(o: Runtime.RemoteObject): string {
   }
 }
 
-/** The DAP `type` of a value: its class for objects (`Array`, `Map`), else its JavaScript type. */
-export function valueType(o: Runtime.RemoteObject): string {
-  if (o.type === "object") return o.subtype === "null" ? "null" : (o.className ?? "Object");
-  return o.type;
+/**
+ * The DAP `type` of a value: its class for objects (`Array`, `Map`), `function`; none for a
+ * primitive, whose value says what it is. JupyterLab's Variables tree shows a variable's type in
+ * place of its value for every type but Python's int/float/bool/str (packages/debugger
+ * variables `convertType`): with a type, `total` would read `number` there instead of `3`.
+ */
+export function valueType(o: Runtime.RemoteObject): string | undefined {
+  if (o.type === "object") return o.subtype === "null" ? undefined : (o.className ?? "Object");
+  return o.type === "function" ? "function" : undefined;
 }
 
 /** Whether the value has properties worth expanding in the panel. */

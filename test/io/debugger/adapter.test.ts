@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DebugAdapter } from "../../../src/io/debugger/adapter.js";
 import type { Cdp } from "../../../src/io/debugger/cdp.js";
 import { CellFiles, HASH_SEED } from "../../../src/io/debugger/cell_files.js";
@@ -85,12 +85,15 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
       tmpFileSuffix: ".ts",
       breakpoints: [],
       stoppedThreads: [],
-      richRendering: false,
+      richRendering: true,
       exceptionPaths: [],
-      copyToGlobals: false,
+      copyToGlobals: true,
     });
     const init = await request("initialize", { clientID: "jupyterlab" });
-    expect(init.body).toMatchObject({ supportsConfigurationDoneRequest: true, exceptionBreakpointFilters: [{ filter: "raised" }] });
+    expect(init.body).toMatchObject({
+      supportsConfigurationDoneRequest: true,
+      exceptionBreakpointFilters: [{ filter: "raised" }, { filter: "uncaught" }],
+    });
     expect((await request("debugInfo")).body).toMatchObject({ isStarted: true });
   });
 
@@ -122,8 +125,11 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
       "Debugger.setInstrumentationBreakpoint",
       "Debugger.setBreakpointByUrl",
       "Debugger.setPauseOnExceptions",
+      "Debugger.setAsyncCallStackDepth",
       // the shell is told (loops keep the notebook's variables current while a debugger looks)
       "Runtime.evaluate",
+      // the Caller threads, through the main thread's session
+      "NodeWorker.enable",
     ]);
     expect(posted[3]![1]).toEqual({ url, lineNumber: 1 });
     await new Promise((r) => setImmediate(r));
@@ -164,12 +170,118 @@ describe("DebugAdapter (requests that need no paused thread)", () => {
     expect((await request("disconnect", { restart: false, terminateDebuggee: false })).success).toBe(true);
     expect(posted.map(([m]) => m)).toEqual([
       "Runtime.evaluate",
+      "NodeWorker.disable",
       "Debugger.setSkipAllPauses",
       "Debugger.resume",
       "Debugger.disable",
       "disconnect",
     ]);
-    expect(posted[0]![1]).toMatchObject({ expression: "__tsak_dbg.attached(false)" });
+    expect(posted[0]![1]).toMatchObject({ expression: expect.stringContaining('"__tsak_debugging", { value: false') });
     expect((await request("debugInfo")).body).toMatchObject({ isStarted: false, breakpoints: [] });
+  });
+});
+
+describe("DebugAdapter (Caller threads, through NodeWorker)", () => {
+  /** A main-thread session whose NodeWorker domain serves fake workers (each answers {} and records requests). */
+  function withWorkers() {
+    const dir = mkdtempSync(join(tmpdir(), "dap-test-"));
+    dirs.push(dir);
+    const listeners = new Map<string, Array<(p: Record<string, unknown>) => void>>();
+    const fire = (event: string, params: Record<string, unknown>) => {
+      for (const l of listeners.get(event) ?? []) l(params);
+    };
+    const toWorker: Array<[string, string]> = [];
+    const cdp: Cdp = {
+      post: async <T>(method: string, params?: object) => {
+        const p = params as Record<string, unknown> | undefined;
+        if (method === "NodeWorker.sendMessageToWorker") {
+          const m = JSON.parse(p!["message"] as string) as { id: number; method: string };
+          toWorker.push([p!["sessionId"] as string, m.method]);
+          const result = m.method === "Debugger.setBreakpointByUrl" ? { breakpointId: `w${m.id}` } : {};
+          setImmediate(() =>
+            fire("NodeWorker.receivedMessageFromWorker", { sessionId: p!["sessionId"], message: JSON.stringify({ id: m.id, result }) }),
+          );
+        }
+        return (method === "Debugger.setBreakpointByUrl" ? { breakpointId: "m1" } : {}) as T;
+      },
+      on: (event, listener) => listeners.set(event, [...(listeners.get(event) ?? []), listener]),
+      disconnect: () => {},
+    };
+    const events: Array<{ event: string; body?: unknown }> = [];
+    const a = new DebugAdapter({
+      files: new CellFiles(".ts", join(dir, "cells")),
+      event: (e) => events.push({ event: e.event, body: e.body }),
+      connect: () => cdp,
+      kernelRoot: "/kernel",
+      attention: newAttention(),
+      log: { warn: () => {} },
+    });
+    let seq = 0;
+    const request = (command: string, args?: object) =>
+      a.request({ type: "request", seq: ++seq, command, ...(args ? { arguments: args } : {}) }) as Promise<{
+        success: boolean;
+        message?: string;
+        body?: Record<string, unknown>;
+      }>;
+    /** Until each of these worker sessions has been set up (its last setting sent): no clock decides. */
+    const settled = (...sessions: string[]) =>
+      vi.waitFor(
+        () => {
+          for (const id of sessions) expect(toWorker.some(([s, m]) => s === id && m === "Debugger.setAsyncCallStackDepth")).toBe(true);
+        },
+        { timeout: 30_000, interval: 5 },
+      );
+    return { request, fire, toWorker, events, settled };
+  }
+
+  it("makes a DAP thread of each Caller thread, with the breakpoints set, and lets other workers go", async () => {
+    const { request, fire, toWorker, events, settled } = withWorkers();
+    await request("initialize");
+    const path = (await request("dumpCell", { code: "// thread\nlet a = 1;\na" })).body!["sourcePath"];
+    await request("setBreakpoints", { source: { path }, breakpoints: [{ line: 2 }] });
+    await request("attach");
+    // the I/O worker itself (running), then a named Caller thread that waits for the debugger
+    fire("NodeWorker.attachedToWorker", { sessionId: "1", workerInfo: { title: "[worker 1]" }, waitingForDebugger: false });
+    fire("NodeWorker.attachedToWorker", { sessionId: "2", workerInfo: { title: "[worker 4] caller render" }, waitingForDebugger: true });
+    fire("NodeWorker.attachedToWorker", { sessionId: "3", workerInfo: { title: "[worker 5] caller" }, waitingForDebugger: false });
+    await settled("2", "3");
+    // the waiting thread is let run once its breakpoints are set
+    await vi.waitFor(() => expect(toWorker).toContainEqual(["2", "Runtime.runIfWaitingForDebugger"]), { timeout: 30_000, interval: 5 });
+    expect(toWorker.filter(([s]) => s === "1")).toEqual([]);
+    const render = toWorker.filter(([s]) => s === "2").map(([, m]) => m);
+    expect(render).toEqual([
+      "Debugger.enable",
+      "Debugger.setBlackboxPatterns",
+      "Debugger.setInstrumentationBreakpoint",
+      "Debugger.setBreakpointByUrl",
+      "Debugger.setPauseOnExceptions",
+      "Debugger.setAsyncCallStackDepth",
+      // the thread's realm knows a debugger is attached (shell/debug_view.ts DEBUGGING_GLOBAL)
+      "Runtime.evaluate",
+      // it runs once its breakpoints are set
+      "Runtime.runIfWaitingForDebugger",
+    ]);
+    expect((await request("threads")).body!["threads"]).toEqual([
+      { id: 1, name: "main thread" },
+      { id: 2, name: "render" },
+      { id: 3, name: "thread pool 5" },
+    ]);
+    expect(events.filter((e) => e.event === "thread").map((e) => e.body)).toEqual([
+      { reason: "started", threadId: 2 },
+      { reason: "started", threadId: 3 },
+    ]);
+    // later breakpoints and filters go to every thread
+    toWorker.length = 0;
+    await request("setExceptionBreakpoints", { filters: ["raised"] });
+    expect(toWorker.filter(([, m]) => m === "Debugger.setPauseOnExceptions").map(([s]) => s)).toEqual(["2", "3"]);
+    // a thread that ends goes
+    fire("NodeWorker.detachedFromWorker", { sessionId: "2" });
+    expect(events.at(-1)).toEqual({ event: "thread", body: { reason: "exited", threadId: 2 } });
+    expect((await request("threads")).body!["threads"]).toEqual([
+      { id: 1, name: "main thread" },
+      { id: 3, name: "thread pool 5" },
+    ]);
+    expect((await request("continue", { threadId: 2 })).message).toBe("continue: no thread 2");
+    expect((await request("continue", { threadId: 3 })).message).toBe("continue: thread 3 (thread pool 5) is not stopped at a breakpoint");
   });
 });

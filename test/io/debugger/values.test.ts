@@ -34,7 +34,15 @@ describe("values (one line per value, as the Variables panel shows it)", () => {
       "null",
       "Symbol(s)",
     ]);
-    expect(["1", "'x'", "null", "1n"].map((e) => valueType(remote(e)))).toEqual(["number", "string", "null", "bigint"]);
+    // no type for a primitive: JupyterLab's Variables tree would show it instead of the value
+    expect(["1", "'x'", "null", "1n", "true", "undefined"].map((e) => valueType(remote(e)))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it("objects by their first properties, arrays and maps by their elements; they expand", () => {
