@@ -4,6 +4,9 @@
 Kernels (one at a time, each in its own process group, always killed afterwards):
   ours      node dist/cli/main.js start -f <conn>           (this repository, built by `npm run build`;
                                                             with its kernel.json's env, as Jupyter launches it)
+  ours_gtk  ... start -f <conn> --loop gtk                  (ours on the GTK host: GLib's loop owns the
+                                                            main thread, libuv its guest; needs the addon)
+  ours_tk   ... start -f <conn> --loop tk                   (ours on the Tk host: Tcl's event loop)
   floor     node bench/floor.mjs -f <conn>                  (do-nothing zeromq.js responder)
   floor_owed    ... --owed              (the floor + execute_input/execute_result: 5 messages)
   floor_design  ... --owed --io-thread  (and a worker owning the sockets: design §3's two hops)

@@ -96,7 +96,7 @@ def bench_kernel(name: str, spec: dict, ctx: zmq.Context, workdir: Path, opts) -
         ("decl", None if spec.get("no_stream") or spec["lang"] != "js" else
             lambda run: phase_decl(run, opts.decl_warmup, opts.decl_samples, opts.decl_fillers, opts.timeout)),
         ("memory", None if spec.get("no_stream") else
-            lambda run: phase_memory(run, spec["lang"], name in ("ours", "baseline"), opts.memory_executes, opts.settle,
+            lambda run: phase_memory(run, spec["lang"], name in ("ours", "ours_gtk", "ours_tk", "baseline"), opts.memory_executes, opts.settle,
                                      3 * opts.timeout)),
         ("compute", None if spec.get("no_stream") or spec["lang"] != "js" else
             lambda run: phase_compute(run, opts.compute_repeats, opts.timeout)),

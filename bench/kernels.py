@@ -57,6 +57,27 @@ def kernel_table() -> dict[str, dict]:
             "interrupt_mode": "message",  # the default of our kernelspec (src/kernelspec)
             "widgets": True,
         },
+        # The same kernel with GTK's main loop owning its main thread and libuv as its guest
+        # (docs/event_loop.md); no display needed: only windows need one.
+        "ours_gtk": {
+            "label": "ts-async-kernel, GTK host (--loop gtk)",
+            "argv": [NODE, str(ROOT / "dist" / "cli" / "main.js"), "start", "-f", "{conn}", "--loop", "gtk"],
+            "env": our_kernel_env(),
+            "lang": "js",
+            "needs": ROOT / "native" / "gtk" / "build" / "Release" / "ts_async_gtk.node",
+            "interrupt_mode": "message",
+            "widgets": True,
+        },
+        # ... and with Tcl's event loop owning it (the Tk host)
+        "ours_tk": {
+            "label": "ts-async-kernel, Tk host (--loop tk)",
+            "argv": [NODE, str(ROOT / "dist" / "cli" / "main.js"), "start", "-f", "{conn}", "--loop", "tk"],
+            "env": our_kernel_env(),
+            "lang": "js",
+            "needs": ROOT / "native" / "tk" / "build" / "Release" / "ts_async_tk.node",
+            "interrupt_mode": "message",
+            "widgets": True,
+        },
         "floor": {
             "label": "floor (zeromq.js do-nothing)",
             "argv": [NODE, str(BENCH / "floor.mjs"), "-f", "{conn}"],
@@ -110,7 +131,7 @@ def kernel_table() -> dict[str, dict]:
     }
 
 
-ALL_KERNELS = ["ours", "floor", "floor_owed", "floor_design", "deno", "tslab", "ipykernel", "async"]
+ALL_KERNELS = ["ours", "ours_gtk", "ours_tk", "floor", "floor_owed", "floor_design", "deno", "tslab", "ipykernel", "async"]
 
 
 def run_out(argv: list[str]) -> str:
@@ -143,6 +164,8 @@ def versions() -> dict[str, str]:
     deno_v = (run_out([deno, "--version"]).split() or ["", "?"]) if deno else ["", "missing"]
     return {
         "ours": f"{pkg_version(ROOT / 'package.json')} ({git}{', src uncommitted' if dirty else ''})",
+        "ours_gtk": f"GTK {run_out(['pkg-config', '--modversion', 'gtk+-3.0']) or '?'}",
+        "ours_tk": f"Tk {run_out(['pkg-config', '--modversion', 'tk']) or '?'}",
         "floor": f"zeromq {pkg_version(ROOT / 'node_modules' / 'zeromq' / 'package.json')}",
         "floor_owed": f"zeromq {pkg_version(ROOT / 'node_modules' / 'zeromq' / 'package.json')}",
         "floor_design": f"zeromq {pkg_version(ROOT / 'node_modules' / 'zeromq' / 'package.json')}",

@@ -89,7 +89,7 @@ def export_targets(manifest: dict[str, Any]) -> set[str]:
 def test_the_tarball_holds_every_entry_the_cli_and_the_runtime_and_nothing_of_the_sources(package) -> None:
     files, manifest = package["files"], package["manifest"]
     assert set(manifest.get("exports", {})) == {".", "./display", "./event_loop", "./caller", "./comm", "./widgets",
-                                        "./client", "./package.json"}
+                                        "./client", "./gtk", "./tk", "./package.json"}
     missing = export_targets(manifest) - files
     assert not missing, f"exports name files the tarball lacks: {sorted(missing)}"
     assert "main" not in manifest or manifest["main"].removeprefix("./") in files
@@ -100,11 +100,16 @@ def test_the_tarball_holds_every_entry_the_cli_and_the_runtime_and_nothing_of_th
         "dist/kernel/thread_cells/thread_shell.js",  # what a // thread cell's thread loads
         "dist/shell/module_hooks.js",  # the loader hooks (Node's hooks thread)
         "kernelspec/logo-32x32.png", "kernelspec/logo-64x64.png", "kernelspec/logo-svg.svg",
+        # the toolkit hosts' addons, built where they are installed (scripts/build_addons.mjs)
+        "native/common/node_guest.h", "native/gtk/binding.gyp", "native/gtk/ts_async_gtk.c",
+        "native/tk/binding.gyp", "native/tk/ts_async_tk.c", "scripts/build_addons.mjs",
     }
     assert not runtime - files, f"missing: {sorted(runtime - files)}"
     strays = sorted(f for f in files if f.startswith(("src/", "test/", "bench/", "examples/", "pyproject-test-harness/"))
                     or (f.endswith((".map", ".test.js", ".ts")) and not f.endswith(".d.ts")))
     assert not strays, f"the tarball holds sources or tests: {strays[:10]}"
+    built = sorted(f for f in files if f.startswith("native/") and "/build/" in f)
+    assert not built, f"the tarball holds a build of an addon (one machine's): {built[:5]}"
 
 
 def test_a_kernel_registered_from_the_tarball_runs_a_notebook(package, tmp_path: Path, monkeypatch) -> None:
@@ -174,6 +179,8 @@ import { run, Host, backendNames, nodeBackend, type RunSettings } from "ts-async
 import { Caller, PendingCancelled, type Callable } from "ts-async-kernel/caller";
 import { Comm, registerCommTarget, type CommMessage } from "ts-async-kernel/comm";
 import { IntSlider, Widget } from "ts-async-kernel/widgets";
+import { Window, Button } from "ts-async-kernel/gtk";
+import { tk } from "ts-async-kernel/tk";
 import { display, input, Caller as KernelCaller, widgets, type Display, type DisplayCallOptions } from "ts-async-kernel";
 import * as displayModule from "ts-async-kernel/display";
 import { KernelClient, launchKernel, type ExecuteResult } from "ts-async-kernel/client";
@@ -189,6 +196,18 @@ const options: DisplayCallOptions = { raw: true };
 const show: Display = display;
 const onMessage = (msg: CommMessage): unknown => msg.content.data;
 let widgetError = "";
+let gtkError = "";
+let tkError = "";
+try {
+  tk.call("button", ".b", "-text", "x");
+} catch (err) {
+  tkError = (err as Error).message;
+}
+try {
+  new Window({ title: "x" }).add(new Button("b"));
+} catch (err) {
+  gtkError = (err as Error).message;
+}
 try {
   new IntSlider({ value: 3 });
 } catch (err) {
@@ -200,6 +219,7 @@ console.log(JSON.stringify({
   sameDisplay: displayModule.display === display, sameWidgets: widgets.IntSlider === IntSlider,
   cancelled: new PendingCancelled("x") instanceof Error, comm: typeof Comm, target: typeof registerCommTarget,
   widget: typeof Widget, input: typeof input, options, show: typeof show.html, handler: typeof onMessage, widgetError,
+  gtkError: gtkError.includes("--loop gtk"), tkError: tkError.includes("--loop tk"),
   version: manifest.version, fromClient: await askAKernel(),
 }));
 
@@ -239,5 +259,23 @@ def test_every_entry_imports_runs_and_type_checks_against_the_shipped_declaratio
         "noHost": True, "sameCaller": True, "sameDisplay": True, "sameWidgets": True, "cancelled": True,
         "comm": "function", "target": "function", "widget": "function", "input": "function",
         "options": {"raw": True}, "show": "function", "handler": "function", "widgetError": "comms need a running kernel",
-        "version": package["manifest"]["version"], "fromClient": "42",
+        "gtkError": True, "tkError": True, "version": package["manifest"]["version"], "fromClient": "42",
     }, out
+
+
+def test_the_installed_package_builds_the_gtk_addon_and_runs_on_the_gtk_host(package) -> None:
+    """Where GTK's headers are: the installed package builds its addon in place, and its
+    event-loop entry then runs a function on the GTK host."""
+    have_gtk = subprocess.run(["pkg-config", "--exists", "gtk+-3.0"]).returncode == 0
+    if not have_gtk:
+        if os.environ.get("TS_ASYNC_KERNEL_REQUIRE_GTK") == "1":
+            pytest.fail("GTK 3's headers are missing (TS_ASYNC_KERNEL_REQUIRE_GTK=1)", pytrace=False)
+        pytest.skip("GTK 3's headers are not installed (apt-get install libgtk-3-dev)")
+    installed = package["installed"]
+    sh(["node", str(installed / "scripts" / "build_addons.mjs"), "gtk"], cwd=package["project"])
+    assert (installed / "native" / "gtk" / "build" / "Release" / "ts_async_gtk.node").is_file()
+    script = ('import { run, Host } from "ts-async-kernel/event_loop";\n'
+              'console.log(await run(async () => Host.describe().loop, [], { loop: "gtk" }));\n')
+    (package["project"] / "on_gtk.mjs").write_text(script)
+    env = {k: v for k, v in npm_env().items() if k != "TS_ASYNC_KERNEL_GTK_ADDON"}
+    assert sh(["node", "on_gtk.mjs"], cwd=package["project"], env=env).strip() == "gtk"

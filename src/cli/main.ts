@@ -17,6 +17,8 @@ Commands:
             --name <name> (default ${DEFAULT_NAME})  --display-name <text>
             --interrupt-mode message|signal  --language typescript|javascript
             --log-level <level>  --backend <name>  --loop <name>   passed to the kernel
+                           (--loop gtk / tk: GTK's or Tk's loop owns the kernel's thread; windows
+                           for cells from ts-async-kernel/gtk or /tk; docs/event_loop.md)
             --type-check   report every cell's type errors on stderr (the cell still runs)
             --semicolon-hides-result   a last expression ending in ";" shows no result (IPython's
                            convention; by default it does, as in Deno and tslab)
@@ -154,6 +156,13 @@ async function main(argv: string[]): Promise<number> {
         noNpmInstall: values["no-npm-install"],
       });
       process.stdout.write(`Installed kernelspec ${name} in ${dir}\n`);
+      if (values.loop) {
+        // Installed all the same (the kernel may run elsewhere), but said now rather than at the first start.
+        const { Host } = await import("../event_loop/host.js");
+        await Host.load(values.loop).catch((err: Error) => {
+          process.stderr.write(`warning: the kernel cannot start here until loop "${values.loop}" is available: ${err.message}\n`);
+        });
+      }
       return 0;
     }
     case "remove": {

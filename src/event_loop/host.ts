@@ -172,6 +172,22 @@ export abstract class Host<T = unknown> {
     subclasses.set(loop, cls);
   }
 
+  /**
+   * The host class of the named `loop`, imported and registered now if it is not yet (what
+   * `Host.run` does on first use): a program that starts other work first (threads, sockets)
+   * learns before it does that the loop is unavailable, and why.
+   */
+  static async load(loop: string): Promise<HostClass> {
+    if (typeof loop !== "string" || !LOOP_NAME.test(loop) || loop === CUSTOM) {
+      throw new TypeError(`Invalid loop name ${describeValue(loop)}; expected ${String(LOOP_NAME)}`);
+    }
+    if (!subclasses.has(loop)) {
+      await importLoop(loop);
+      if (!subclasses.has(loop)) throw new Error(`Host for loop=${loop} is not implemented correctly!`);
+    }
+    return subclasses.get(loop)!;
+  }
+
   /** Loop names with a registered host class (loaded so far). */
   static registeredLoops(): string[] {
     return [...subclasses.keys()];
@@ -228,11 +244,7 @@ export abstract class Host<T = unknown> {
       if (loop === backendName) {
         throw new TypeError(`loop="${loop}" cannot host backend="${backendName}" as a guest of itself`);
       }
-      if (!subclasses.has(loop)) {
-        await importLoop(loop);
-        if (!subclasses.has(loop)) throw new Error(`Host for loop=${loop} is not implemented correctly!`);
-      }
-      cls = subclasses.get(loop);
+      cls = await Host.load(loop);
     }
     const HostCls = cls as HostClass<Host<Awaited<T>>>;
     if (HostCls.LOOP !== loop) {

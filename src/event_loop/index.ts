@@ -3,9 +3,9 @@
  * mainloop, one host per thread. Port of async-kernel's `event_loop` contract; it knows nothing
  * of Jupyter.
  *
- * Host implementations (`pure_host.js`, later GUI hosts) are deliberately not re-exported as
- * values: `Host.run` imports `<loop>_host.js` lazily by loop name, so importing this index never
- * loads a host (or the native toolkit a GUI host would need). Import them from their own module
+ * Host implementations (`pure_host.js`, and the toolkit hosts `gtk_host.js` and `tk_host.js`) are
+ * deliberately not re-exported as values: `Host.run` imports `<loop>_host.js` lazily by loop name,
+ * so importing this index never loads a host (or the native toolkit a GUI host needs). Import them from their own module
  * when you need the class itself.
  */
 export {

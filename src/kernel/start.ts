@@ -61,6 +61,9 @@ export async function startKernel(options: StartOptions): Promise<number> {
   }
   const language = options.language ?? "typescript";
   const info = kernelInfo(language);
+  // A host loop that cannot load (a GUI toolkit or its build missing) fails here, with its reason,
+  // before the I/O worker holds sockets that would keep the process alive after the error.
+  if (options.loop) await (await import("../event_loop/host.js")).Host.load(options.loop);
   // Shared with the I/O worker and the SIGINT watcher, which stop cells by raising its flag.
   const attention = newAttention();
   const worker = spawnIoWorker({

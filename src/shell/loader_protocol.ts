@@ -19,6 +19,8 @@ export const KERNEL_MODULES: ReadonlyMap<string, string> = new Map([
   ["ts-async-kernel/caller", "caller/api.js"],
   ["ts-async-kernel/event_loop", "event_loop/index.js"],
   ["ts-async-kernel/client", "client/index.js"],
+  ["ts-async-kernel/gtk", "gtk/widgets.js"],
+  ["ts-async-kernel/tk", "tk/tk.js"],
 ]);
 
 /**

@@ -68,13 +68,13 @@ describe("run with a loop (the backend is the host's guest)", () => {
       const { Host, run } = await import(${JSON.stringify(indexUrl)});
       const before = Host.registeredLoops();
       const result = await run(async (x) => [x, Host.current()?.constructor.name], [7], { loop: "pure" });
-      const failure = await run(async () => 1, [], { loop: "gtk" }).catch((error) => error.message);
+      const failure = await run(async () => 1, [], { loop: "qt" }).catch((error) => error.message);
       console.log(JSON.stringify({ before, result, after: Host.registeredLoops(), failure }));
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script]);
     const report = JSON.parse(stdout);
     expect(report).toMatchObject({ before: [], result: [7, "PureHost"], after: ["pure"] });
-    expect(report.failure).toMatch(/^No host is available for loop="gtk": importing \.\/gtk_host\.js failed/);
+    expect(report.failure).toMatch(/^No host is available for loop="qt": importing \.\/qt_host\.js failed/);
   });
 });
 
