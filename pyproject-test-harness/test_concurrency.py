@@ -378,6 +378,25 @@ def test_stop_on_error_aborts_every_later_cell_made_before_the_failure_went_out(
         assert control_request(kc, "delete_subshell_request", {"subshell_id": subshell})["content"]["status"] == "ok"
 
 
+def test_a_failing_reply_is_held_and_the_cells_sent_meanwhile_are_aborted() -> None:
+    """The hold itself, with no clock in the pass mark: with a long hold, a failing cell's reply
+    has not gone out when the four cells sent after it are made, so all four are aborted, and
+    their replies come after the failing one."""
+    import os
+    env = {**os.environ, "TS_ASYNC_KERNEL_HISTORY": "off", "TS_ASYNC_KERNEL_STOP_ON_ERROR_MS": "10000"}
+    with running_kernel(KERNEL_NAME, start_kwargs={"env": env}) as (km, kc):
+        s = Sorter(kc)
+        failing = send_execute(kc, "throw new Error('first')")
+        later = [send_execute(kc, f"globalThis.heldRan = {i}") for i in range(4)]
+        assert not s.replied(failing), "the failing reply went out before the hold ended"
+        assert s.reply(failing, timeout=60)["content"]["ename"] == "Error"
+        for msg_id in later:
+            assert s.reply(msg_id)["content"]["ename"] == "ExecutionAborted"
+        order = [msg_id for msg_id in s.replies if msg_id in (failing, *later)]  # in the order they came
+        assert order == [failing, *later], order
+        assert s.execution(send_execute(kc, "typeof globalThis.heldRan")).result_text == "'undefined'"
+
+
 @pytest.mark.timeout(240)
 def test_no_later_cell_of_a_blind_burst_runs() -> None:
     """JupyterLab's Run All, with the kernel's default settings: a failing cell and four later ones
@@ -424,7 +443,9 @@ def test_no_later_cell_of_a_blind_burst_runs() -> None:
         report_figure(f"blind bursts: 200 bursts, 800 later cells, {made_before} made before the failing reply went out, "
                       f"{ran} ran (all made after it)")
         assert int(ran) == ran_after_reply
-        # Without the hold most later cells of a burst are made after a quick failure's reply and
-        # run (481 of 800 here with TS_ASYNC_KERNEL_STOP_ON_ERROR_MS=0); with it none does, bar a client descheduled for
-        # longer than the hold (at most 1 % is tolerated for that, never a cell made before).
-        assert ran_after_reply <= 8, f"{ran_after_reply} of 800 later cells ran"
+        # How many ran is a figure, not a pass mark: without the hold most later cells of a burst
+        # are made after a quick failure's reply and run (481 of 800 with
+        # TS_ASYNC_KERNEL_STOP_ON_ERROR_MS=0); with it none does on a quiet machine, and on a loaded
+        # one a client descheduled for longer than the hold makes some after it (23 of 800 beside
+        # two busy loops), which run as a client's answer to the error would. What must hold
+        # whatever the load is asserted per cell above: none made before the reply went out ran.
