@@ -1,6 +1,7 @@
 import process from "node:process";
 import { setImmediate } from "node:timers";
 
+import { CallbackQueue } from "./callback_queue.js";
 import type { SyncCallback } from "./contract.js";
 import { Host, type HostOptions } from "./host.js";
 import type { Outcome } from "./outcome.js";
@@ -50,9 +51,7 @@ export class PureHost<T = unknown> extends Host<T> {
     Host.register(this);
   }
 
-  // A head index instead of shift() keeps the FIFO O(1) for long queues.
-  #queue: SyncCallback[] = [];
-  #head = 0;
+  readonly #queue = new CallbackQueue();
   #wake: (() => void) | undefined;
   #stopped = false;
   #ticks = 0;
@@ -89,7 +88,7 @@ export class PureHost<T = unknown> extends Host<T> {
 
   /** Callbacks waiting in the queue. */
   get pending(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   runSyncSoonThreadsafe(fn: SyncCallback): void {
@@ -108,7 +107,7 @@ export class PureHost<T = unknown> extends Host<T> {
   override async mainloop(): Promise<T> {
     this.startGuest();
     for (;;) {
-      const fn = this.#take();
+      const fn = this.#queue.take();
       if (fn !== undefined) {
         await this.#dispatch(fn);
       } else if (this.outcome !== undefined) {
@@ -128,20 +127,6 @@ export class PureHost<T = unknown> extends Host<T> {
     if (this.#stopped) throw new Error("PureHost has stopped: the callback would never run");
     this.#queue.push(fn);
     this.#wakeUp();
-  }
-
-  #take(): SyncCallback | undefined {
-    if (this.#head === this.#queue.length) return undefined;
-    const fn = this.#queue[this.#head++];
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
-      // Producers that never let the queue empty must not make it grow without bound.
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    return fn;
   }
 
   #wakeUp(): void {

@@ -1,6 +1,7 @@
 import process from "node:process";
 import { isMainThread } from "node:worker_threads";
 
+import { CallbackQueue } from "./callback_queue.js";
 import type { SyncCallback } from "./contract.js";
 import type { HostAddon } from "./host_addon.js";
 import { Host, type HostOptions } from "./host.js";
@@ -30,8 +31,7 @@ export interface ToolkitHostOptions extends HostOptions {
  * libuv does: windows are not redrawn until it yields.
  */
 export abstract class ToolkitHost<T = unknown> extends Host<T> {
-  #queue: SyncCallback[] = [];
-  #head = 0;
+  readonly #queue = new CallbackQueue();
   #stopped = false;
   #callbackErrors = 0;
   readonly #toolkit: HostAddon;
@@ -67,7 +67,7 @@ export abstract class ToolkitHost<T = unknown> extends Host<T> {
 
   /** Callbacks waiting in the queue. */
   get pending(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   runSyncSoonThreadsafe(fn: SyncCallback): void {
@@ -108,15 +108,8 @@ export abstract class ToolkitHost<T = unknown> extends Host<T> {
 
   /** The toolkit calls this when woken: one callback, then whether more are waiting. */
   #invokeOne(): boolean {
-    if (this.#head === this.#queue.length) return false;
-    const fn = this.#queue[this.#head++]!;
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
+    const fn = this.#queue.take();
+    if (fn === undefined) return false;
     try {
       fn();
     } catch (error) {
