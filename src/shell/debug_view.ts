@@ -18,6 +18,9 @@ export const DEBUG_VIEW_GLOBAL = "__tsak_dbg";
  */
 export const DEBUGGING_GLOBAL = "__tsak_debugging";
 
+/** A JavaScript identifier: what the requests that name a variable accept (they evaluate it). */
+export const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
+
 /** A script position in its cell: line and column 1-based (the column when it can be mapped). */
 export interface CellLocation {
   /** What tracebacks call the cell (`In[3]`). */

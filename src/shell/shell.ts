@@ -60,7 +60,7 @@ import { newAttention } from "../shared_memory/layout.js";
 import type { CancelSignal } from "./cell_canceller.js";
 import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
 import { demangle, NotebookNames } from "./notebook_names.js";
-import { DEBUG_VIEW_GLOBAL, DEBUGGING_GLOBAL, type DebugView, MOVED_LINES_MARK } from "./debug_view.js";
+import { DEBUG_VIEW_GLOBAL, DEBUGGING_GLOBAL, type DebugView, IDENTIFIER, MOVED_LINES_MARK } from "./debug_view.js";
 import { installFunctionSource, scriptText } from "./function_source.js";
 import { denoForCells } from "./deno.js";
 import { beginCell, cellEnd, finishCell, installDollar, type CellEnd } from "./ijavascript.js";
@@ -270,7 +270,7 @@ export class Shell {
 
   /** debug_view.ts `adopt`: copyToGlobals. */
   private adopt(name: string, value: unknown): void {
-    if (!/^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u.test(name)) throw new TypeError(`'${name}' is not a variable name`);
+    if (!IDENTIFIER.test(name)) throw new TypeError(`'${name}' is not a variable name`);
     if (name.startsWith("__tsak_")) throw new TypeError(`'${name}' is one of the kernel's own names`);
     if (this.names.declares(name)) {
       if (this.names.constant(name)) throw new TypeError(`'${name}' is a const of the notebook: it cannot be assigned`);

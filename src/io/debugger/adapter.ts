@@ -29,7 +29,7 @@ import type { Debugger, Runtime } from "node:inspector";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DebugProtocol as DAP } from "@vscode/debugprotocol";
 import { interruptHandled } from "../../kernel/interrupts.js";
-import { type CellLocation, DEBUG_VIEW_GLOBAL, DEBUGGING_GLOBAL, INSERTED_STATEMENTS } from "../../shell/debug_view.js";
+import { type CellLocation, DEBUG_VIEW_GLOBAL, DEBUGGING_GLOBAL, IDENTIFIER, INSERTED_STATEMENTS } from "../../shell/debug_view.js";
 import { isCellScript } from "../../shell/script_name.js";
 import type { Cdp } from "./cdp.js";
 import { catchesAt, tryMap } from "./catch_scan.js";
@@ -1066,9 +1066,6 @@ function capabilities(): DAP.Capabilities {
 }
 
 type Bundle = { data: Record<string, unknown>; metadata: Record<string, unknown> };
-
-/** A JavaScript identifier (what the requests that name a variable accept: they evaluate it). */
-const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
 
 function variableName(args: Record<string, unknown>, name: string, command: string): string {
   const v = str(args, name, command);
