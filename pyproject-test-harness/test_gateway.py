@@ -115,7 +115,10 @@ def test_launched_by_the_provisioner_runs_cells_interrupts_and_shuts_down_throug
             if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status":
                 break
         km.interrupt_kernel()
-        reply = get_reply(kc, msg_id, timeout=20)
+        try:
+            reply = get_reply(kc, msg_id, timeout=20)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nkernel log:\n{kernel_log(km)}") from None
         assert reply["content"]["status"] == "error", reply["content"]
         assert evaluate(kc, "kept + 1") == "42"
 

@@ -172,20 +172,38 @@ def test_interrupt_of_an_idle_kernel_stops_what_earlier_cells_left_running(kerne
     assert_state_kept_and_answering(kc)
 
 
-def test_a_timer_spinning_after_its_cell_ended_is_stopped(kernel) -> None:
-    """The kernel looks idle but its main thread is stuck in a timer callback: an interrupt frees it."""
+def test_a_timer_spinning_after_its_cell_ended_is_stopped_with_the_cell_that_waited_for_it(kernel) -> None:
+    """The kernel looks idle but its main thread is stuck in a timer callback. A cell run now is
+    shown busy (the I/O worker says so as it takes the request) but cannot start. One interrupt
+    frees the main thread and stops that cell too, as it starts: the frontend saw it running when
+    it asked. Were the interrupt spent on the timer alone, this cell would then spin for ever."""
     km, kc = kernel
     ex = execute(kc, "setTimeout(() => { while (true) {} }, 100); 'scheduled'")
     assert ex.content["status"] == "ok", ex.describe()
-    time.sleep(0.4)  # the callback spins now; an execute would wait
-    msg_id = kc.execute("keep")
-    time.sleep(0.2)
+    time.sleep(0.4)  # the callback spins now; an execute waits (had it not, the cell spins instead)
+    msg_id = kc.execute("while (true) {}")
+    busy = collect_until_busy(kc, msg_id)
+    t0 = time.monotonic()
     km.interrupt_kernel()
     reply = get_reply(kc, msg_id, timeout=10)
-    assert reply["content"]["status"] == "ok", reply["content"]
-    iopub = collect_iopub(kc, msg_id)
-    results = [m["content"]["data"]["text/plain"] for m in iopub if m["msg_type"] == "execute_result"]
-    assert results == ["41"], [summarize(m) for m in iopub]
+    elapsed = time.monotonic() - t0
+    iopub = busy + collect_iopub(kc, msg_id)
+    assert_interrupted(reply, iopub, elapsed, "a cell the stuck main thread had not started")
+    assert_state_kept_and_answering(kc)
+
+
+def collect_until_busy(kc, msg_id: str, timeout: float = 10.0) -> list[dict]:
+    """IOPub of `msg_id` up to its status busy: the frontend shows the cell running from there."""
+    seen: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+        if m["parent_header"].get("msg_id") != msg_id:
+            continue
+        seen.append(m)
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "busy":
+            return seen
+    raise AssertionError(f"no status busy for {msg_id} within {timeout}s")
 
 
 def test_a_package_loop_after_an_await_cannot_be_stopped_but_the_kernel_answers_and_shuts_down(tmp_path) -> None:

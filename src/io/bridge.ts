@@ -43,10 +43,14 @@ export interface Outbound {
   /**
    * On the execute_reply of a cell whose failure stops its shell's queue (stop_on_error): once it
    * has sent it, the worker opens the shell's abort window (io/abort_windows.ts) and says so
-   * (`abort_window`).
+   * (`abort_window`). A cell's own failure is held a moment first (failure_hold.ts); an interrupt
+   * is not: the user chose its moment, long after the cells sent with the failing one.
    */
-  stopsQueue?: boolean;
+  stopsQueue?: StopsQueue;
 }
+
+/** Why a failing reply stops its shell's queue: the cell's own error, or an interrupt. */
+export type StopsQueue = "failure" | "interrupt";
 
 /** Worker → main. */
 export type ToMain =
@@ -70,6 +74,11 @@ export type ToMain =
       handBack?: boolean;
       /** Aborted by stop_on_error's window (io/abort_windows.ts). */
       aborted?: boolean;
+      /**
+       * An execute_request's number, counted as it is handed over (kernel/interrupts.ts
+       * `executeHanded`): an interrupt asked for after that covers it, even before the main thread sees it.
+       */
+      execute?: number;
     }
   /**
    * The failing reply of a shell (`subshell`: its id, null for the main shell) went out at

@@ -6,7 +6,7 @@
  * the main thread batches through its outbox).
  */
 import type { Header, IMessageContentMap, IOPubMessageType, RequestType } from "../messaging/index.js";
-import type { Outbound } from "./bridge.js";
+import type { Outbound, StopsQueue } from "./bridge.js";
 
 /** Where a thread hands its outbound messages. */
 export type Sink = (item: Outbound) => void;
@@ -70,10 +70,10 @@ export class Envelope<T extends RequestType | undefined = undefined> {
    * The reply on the request's channel; `stopsQueue` marks a failure that stops its shell's
    * queue. Its content is typed by `T`, the request's type, where the envelope knows it.
    */
-  reply(content: ReplyContent<T>, metadata?: Record<string, unknown>, stopsQueue = false): void {
+  reply(content: ReplyContent<T>, metadata?: Record<string, unknown>, stopsQueue?: StopsQueue): void {
     const item: Outbound = { channel: this.channel, msgType: replyType(this.parent.msg_type), content, parent: this.parent };
     if (metadata) item.metadata = metadata;
-    if (stopsQueue) item.stopsQueue = true;
+    if (stopsQueue) item.stopsQueue = stopsQueue;
     this.sink(item);
   }
 

@@ -59,7 +59,7 @@ export class FailureHold {
     if (hold && (hold.requests.has(id) || item.channel === "shell")) {
       hold.items.push(item);
       hold.requests.add(id);
-    } else if (item.stopsQueue && this.holdMs > 0) {
+    } else if (item.stopsQueue === "failure" && this.holdMs > 0) {
       this.held.set(shell, { items: [item], requests: new Set([id]) });
       setTimeout(() => this.release(shell), this.holdMs);
     } else {

@@ -26,6 +26,8 @@ export interface RouterOptions {
   abortWindows: { arrived(header: Message["header"]): boolean };
   /** Something was handed to the main thread (its held output is watched for). */
   handed(): void;
+  /** An execute request is handed to the main thread: its number (kernel/interrupts.ts `executeHanded`). */
+  executeHanded(): number;
   /** Logs a dropped message (rate-limited: inbound.ts). */
   dropped(fields: object, message: string): void;
 }
@@ -127,6 +129,8 @@ export class Router {
       this.options.handed();
     }
     if (how.handBack) this.handBacks.set(msg.header.msg_id, msg);
+    // numbered as it is handed over, so that an interrupt from now on covers it
+    const execute = msg.header.msg_type === "execute_request" ? this.options.executeHanded() : undefined;
     this.options.post({
       type: "request",
       channel,
@@ -143,6 +147,7 @@ export class Router {
       busySent,
       ...(how.handBack ? { handBack: true } : {}),
       ...(how.aborted ? { aborted: true } : {}),
+      ...(execute !== undefined ? { execute } : {}),
     });
     // After the post, so the main thread starts meanwhile; still first on iopub, since this thread
     // sends the main thread's messages only after this function returns.

@@ -19,6 +19,7 @@ import { run } from "../event_loop/run.js";
 import { type Header, Session } from "../messaging/index.js";
 import { killChildren } from "../kernel/children.js";
 import { createLogger } from "../kernel/log.js";
+import { executeHanded } from "../kernel/interrupts.js";
 import { raiseDeadline } from "../shell/attention.js";
 import { AbortWindows } from "./abort_windows.js";
 import { announce } from "./announce.js";
@@ -131,6 +132,7 @@ const router: Router = new Router({
   subshells,
   abortWindows,
   handed: () => outputWatch.watch(),
+  executeHanded: () => executeHanded(attention),
   dropped: (fields, message) => inbound.dropped(fields, message),
 });
 

@@ -39,6 +39,11 @@ export interface ExecuteRequest {
   busySent: boolean;
   /** The I/O worker marked it: made before a failing reply of its shell went out (stop_on_error). */
   aborted?: boolean;
+  /**
+   * An interrupt is meant for it: one acted on before it reached this thread (made after it:
+   * kernel/interrupts.ts), or one that came while it waited to start. It is interrupted as it starts.
+   */
+  interrupted?: boolean;
 }
 
 /** What a scheduler needs from the kernel. */
@@ -74,6 +79,8 @@ const PAGER = /^\s*(?:\?\s*([\w$.]+)|([\w$.]+)\s*\?)\s*$/;
 interface Running {
   /** Its failure stops the queue (and so it is cancelled when another such cell fails). */
   stopOnError: boolean;
+  /** Not yet running in the shell or its thread (which an interrupt reaches by itself from then on). */
+  starting: boolean;
   cancel(reason: CancelReason): void;
 }
 
@@ -96,6 +103,8 @@ export class ExecuteScheduler {
   private abortUntil = -1;
   private failuresUnsent = 0;
   private readonly running = new Set<Running>();
+  /** The queued request that waits a turn before it starts (see `drain`). */
+  private waiting?: ExecuteRequest;
   /** Requests inside `guarded` (started, not yet answered), and who waits for none to be left. */
   private active = 0;
   private readonly settledWaiters: (() => void)[] = [];
@@ -154,7 +163,9 @@ export class ExecuteScheduler {
           // so a cell started here would run inside that batch and a shutdown or any later message
           // would wait behind every queued cell. A turn of the event loop first lets the batch end
           // (the waiting requests just join the queue) and such messages be seen between cells.
+          this.waiting = request;
           await new Promise((resolve) => setImmediate(resolve));
+          this.waiting = undefined;
           if (this.closedReason !== undefined) {
             this.guard(request, async () => this.refuse(request, "ExecutionAborted", this.closedReason!));
             continue;
@@ -189,6 +200,24 @@ export class ExecuteScheduler {
     } finally {
       if (--this.active === 0) for (const settled of this.settledWaiters.splice(0)) settled();
     }
+  }
+
+  /**
+   * An interrupt: the cells this scheduler has taken that the shell or their thread does not yet
+   * run (the kernel interrupts those itself) are interrupted as they start. Returns how many.
+   */
+  interruptStarting(): number {
+    let n = 0;
+    for (const r of [...this.running]) {
+      if (!r.starting) continue;
+      r.cancel({ kind: "interrupt" });
+      n++;
+    }
+    if (this.waiting && !this.waiting.interrupted) {
+      this.waiting.interrupted = true;
+      n++;
+    }
+    return n;
   }
 
   /** Resolves once every request this scheduler took has been answered (the kernel's shutdown waits for it). */
@@ -261,6 +290,7 @@ export class ExecuteScheduler {
     let cancelCell: (reason: CancelReason) => void = () => {};
     const self: Running = {
       stopOnError: stopOnError && !silent,
+      starting: true,
       cancel: (reason) => {
         cancelled ??= reason;
         stdin?.cancel(cancelError(reason));
@@ -268,6 +298,7 @@ export class ExecuteScheduler {
       },
     };
     this.running.add(self);
+    if (request.interrupted) self.cancel({ kind: "interrupt" });
     const timer = settings.timeoutSeconds
       ? setTimeout(() => self.cancel({ kind: "timeout", seconds: settings.timeoutSeconds! }), settings.timeoutSeconds * 1000)
       : undefined;
@@ -293,12 +324,14 @@ export class ExecuteScheduler {
           userExpressions: exprs,
         });
         cancelCell = cell.cancel;
+        self.starting = false;
         if (cancelled) cell.cancel(cancelled);
         ({ outcome, userExpressions } = await cell.result);
       } else {
         const shell = await this.host.shell();
         const control = new CellCanceller();
         cancelCell = (reason) => control.abort(cancelError(reason));
+        self.starting = false;
         if (cancelled) cancelCell(cancelled);
         if (settings.timeoutSeconds && this.host.deadline) {
           deadlineToken = nextDeadlineToken++;
@@ -373,8 +406,13 @@ export class ExecuteScheduler {
       if (!silent) outbox.publish("error", outcome.error, parent);
       // A cell aborted because of another's failure (or its subshell's deletion) stops nothing more.
       const stops = stopOnError && !silent && cancelled?.kind !== "aborted";
-      envelope.reply({ status: "error", execution_count: count, ...outcome.error }, metadata, stops);
-      if (stops) this.stopOnError(self, cancelled?.kind === "interrupt" || (outcome.status === "error" && outcome.interrupted));
+      const interrupted = cancelled?.kind === "interrupt" || outcome.interrupted;
+      envelope.reply(
+        { status: "error", execution_count: count, ...outcome.error },
+        metadata,
+        stops ? (interrupted ? "interrupt" : "failure") : undefined,
+      );
+      if (stops) this.stopOnError(self, interrupted);
     }
     envelope.idle();
     outbox.flush();

@@ -17,13 +17,33 @@ import { AttentionFlag, AttentionWord } from "../shared_memory/layout.js";
 
 // Taken now: on the main thread a cell may declare a global of the same name (cells share its realm).
 const { add, compareExchange, load, store } = Atomics;
-const { FLAG, REQUESTS, SELF_SIGNALS, HANDLED } = AttentionWord;
+const { FLAG, REQUESTS, SELF_SIGNALS, HANDLED, EXECUTES_HANDED, INTERRUPT_COVERS } = AttentionWord;
 
-/** Ask for an interrupt: the cells' guards throw from now on, until the main thread acts. */
+/**
+ * Ask for an interrupt: the cells' guards throw from now on, until the main thread acts. It is
+ * meant for every execute request handed to the main thread so far (INTERRUPT_COVERS), also one
+ * the main thread has not seen yet: the frontend saw it busy and asked to stop it.
+ */
 export function requestInterrupt(words: Int32Array): number {
+  // Before the count: whoever sees the new count sees what it covers.
+  coverExecutes(words, load(words, EXECUTES_HANDED));
   // The flag first: whoever sees the new count lowers the flag after it was raised, never before.
   store(words, FLAG, AttentionFlag.INTERRUPT);
   return add(words, REQUESTS, 1) + 1;
+}
+
+/** Raises INTERRUPT_COVERS to `n` (two askers, the I/O worker and the SIGINT watcher, may race). */
+function coverExecutes(words: Int32Array, n: number): void {
+  for (let seen = load(words, INTERRUPT_COVERS); seen < n; ) {
+    const was = compareExchange(words, INTERRUPT_COVERS, seen, n);
+    if (was === seen) return;
+    seen = was;
+  }
+}
+
+/** The I/O worker hands an execute request to the main thread: its number, which it carries there. */
+export function executeHanded(words: Int32Array): number {
+  return add(words, EXECUTES_HANDED, 1) + 1;
 }
 
 /** Has the main thread acted on request number `n` (and every one before)? */
@@ -53,6 +73,7 @@ export function sigintCaught(words: Int32Array): void {
 /** The main thread's record of the requests it has acted on. */
 export class InterruptLedger {
   private handled = 0;
+  private covers = 0;
 
   constructor(private readonly words: Int32Array) {}
 
@@ -64,10 +85,20 @@ export class InterruptLedger {
     const requested = load(this.words, REQUESTS);
     if (requested === this.handled) return false;
     this.handled = requested;
+    this.covers = load(this.words, INTERRUPT_COVERS);
     store(this.words, HANDLED, requested);
     // (a deadline raised meanwhile stays up)
     compareExchange(this.words, FLAG, AttentionFlag.INTERRUPT, AttentionFlag.NONE);
     if (load(this.words, REQUESTS) !== requested) store(this.words, FLAG, AttentionFlag.INTERRUPT);
     return true;
+  }
+
+  /**
+   * Whether an execute request (its number from `executeHanded`) arriving now was made before an
+   * interrupt already acted on: the main thread had not seen it then, so it is interrupted as it
+   * starts, as if it had been running.
+   */
+  covered(execute: number): boolean {
+    return execute <= this.covers;
   }
 }

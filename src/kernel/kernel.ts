@@ -336,6 +336,7 @@ export class Kernel {
             receivedAt: m.receivedAt,
             busySent: m.busySent,
             aborted: m.aborted,
+            interrupted: m.execute !== undefined && this.interrupts.covered(m.execute),
           });
         } else {
           void this.handleNow(m.msg, m.channel, m.busySent, m.handBack === true);
@@ -393,7 +394,9 @@ export class Kernel {
     const threads = (this.threadCells?.interrupt() ?? 0) + (this.threadComms?.interruptThreadComms() ?? 0);
     this.stdin.interrupt();
     const cells = this.shell?.interrupt() ?? 0;
-    this.log.info({ interrupted: cells, threads }, "interrupt");
+    // cells taken but not yet running in the shell or a thread (one waits for the shell to load)
+    const starting = [this.mainScheduler, ...this.subshells.values()].reduce((n, s) => n + s.interruptStarting(), 0);
+    this.log.info({ interrupted: cells, threads, starting }, "interrupt");
   }
 
   /**

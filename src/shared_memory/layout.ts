@@ -43,8 +43,20 @@ export const AttentionWord = {
    * the I/O worker (is the evaluation it saw still the one running?).
    */
   EVALUATION: 6,
+  /**
+   * Execute requests handed to the main thread, a count: added to by the I/O worker as it hands
+   * each over (the request carries its number), read by whoever asks for an interrupt.
+   */
+  EXECUTES_HANDED: 7,
+  /**
+   * The EXECUTES_HANDED count when the latest interrupt was asked for (raised to, never lowered):
+   * written by the asker before it counts the request, read by the main thread as it acts. The
+   * executes up to it were made before that interrupt, so it is meant for them too, also for one
+   * still on its way to the main thread when the interrupt was acted on.
+   */
+  INTERRUPT_COVERS: 8,
 } as const;
-export const ATTENTION_WORDS = 7;
+export const ATTENTION_WORDS = 9;
 
 /** The values of AttentionWord.FLAG. The guards test for NONE only: it must stay 0. */
 export const AttentionFlag = {

@@ -33,7 +33,7 @@ describe("Envelope (one request from busy to idle)", () => {
   it("builds error replies with the fields their type needs, and marks a failure that stops the queue", () => {
     const { sent, envelope: e } = envelope(true);
     e.error("TypeError", "bad", oneLineTraceback("TypeError", "bad"), { execution_count: 0 });
-    e.reply({ status: "error" }, undefined, true);
+    e.reply({ status: "error" }, undefined, "failure");
     expect(sent[0]!.content).toEqual({
       status: "error",
       ename: "TypeError",
@@ -41,7 +41,7 @@ describe("Envelope (one request from busy to idle)", () => {
       traceback: ["\u001b[0;31mTypeError\u001b[0m: bad"],
       execution_count: 0,
     });
-    expect(sent[1]!.stopsQueue).toBe(true);
+    expect(sent[1]!.stopsQueue).toBe("failure");
     expect(errorReply("E", "v")).toEqual({ status: "error", ename: "E", evalue: "v", traceback: [] });
   });
 

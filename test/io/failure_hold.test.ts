@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Outbound } from "../../src/io/bridge.js";
+import type { Outbound, StopsQueue } from "../../src/io/bridge.js";
 import { DEFAULT_HOLD_MS, FailureHold, holdFromEnv } from "../../src/io/failure_hold.js";
 import type { Header } from "../../src/messaging/index.js";
 
 const failing = { msg_id: "failing" } as Header;
 const other = { msg_id: "other" } as Header;
-const msg = (parent: Header, msgType: string, stopsQueue = false): Outbound => ({
+const msg = (parent: Header, msgType: string, stopsQueue?: StopsQueue): Outbound => ({
   channel: msgType === "execute_reply" ? "shell" : "iopub",
   msgType,
   content: {},
@@ -21,7 +21,7 @@ describe("FailureHold (a failing reply waits, so that a blind burst is made befo
     const sent: string[] = [];
     const hold = new FailureHold(20, (item) => sent.push(`${item.parent?.msg_id} ${item.msgType}`));
     hold.pass(msg(failing, "error"));
-    hold.pass(msg(failing, "execute_reply", true));
+    hold.pass(msg(failing, "execute_reply", "failure"));
     hold.pass(msg(failing, "status"));
     hold.pass(msg(other, "stream"));
     // a request it aborted: its reply waits behind the failing one, with its idle
@@ -37,13 +37,22 @@ describe("FailureHold (a failing reply waits, so that a blind burst is made befo
     expect(sent.slice(3)).toEqual(["failing execute_reply", "failing status", "other execute_reply", "other status"]);
   });
 
+  it("sends an interrupt's reply at once: the user chose its moment, long after the cells sent with it", () => {
+    vi.useFakeTimers();
+    const sent: string[] = [];
+    const hold = new FailureHold(20, (item) => sent.push(`${item.parent?.msg_id} ${item.msgType}`));
+    hold.pass(msg(failing, "execute_reply", "interrupt"));
+    hold.pass(msg(other, "execute_reply"));
+    expect(sent).toEqual(["failing execute_reply", "other execute_reply"]);
+  });
+
   it("sends at once with a hold of 0, and lets everything out when the sockets close", () => {
     const sent: string[] = [];
-    new FailureHold(0, (item) => sent.push(item.msgType)).pass(msg(failing, "execute_reply", true));
+    new FailureHold(0, (item) => sent.push(item.msgType)).pass(msg(failing, "execute_reply", "failure"));
     expect(sent).toEqual(["execute_reply"]);
     const later: string[] = [];
     const hold = new FailureHold(1000, (item) => later.push(item.msgType));
-    hold.pass(msg(failing, "execute_reply", true));
+    hold.pass(msg(failing, "execute_reply", "failure"));
     hold.releaseAll();
     expect(later).toEqual(["execute_reply"]);
   });

@@ -18,6 +18,7 @@ function fakeRouter(opts: { languageWarm?: boolean; unknownSubshell?: boolean } 
   const here: string[] = [];
   const asked: string[] = [];
   const dropped: string[] = [];
+  let executes = 0;
   const requests = new Requests({ session, log: { warn: () => {} }, write: () => {} });
   const send = (item: Outbound) => {
     sent.push(item);
@@ -37,6 +38,7 @@ function fakeRouter(opts: { languageWarm?: boolean; unknownSubshell?: boolean } 
     },
     abortWindows: { arrived: () => false },
     handed: () => {},
+    executeHanded: () => ++executes,
     dropped: (_fields, message) => dropped.push(message),
   });
   return { router, requests, sent, posted, here, asked, dropped };
@@ -74,6 +76,18 @@ describe("Router (where each request goes, by routes.ts)", () => {
     expect(f.sent.map((m) => [m.msgType, (m.content as { execution_state?: string }).execution_state])).toEqual([["status", "busy"]]);
     expect(f.requests.inFlight).toBe(2);
     expect(f.requests.executing.size).toBe(1);
+  });
+
+  it("numbers each execute request it hands over, for the interrupts that cover it, and nothing else", () => {
+    const f = fakeRouter();
+    f.router.route(request("execute_request", { code: "1" }), "shell");
+    f.router.route(request("comm_msg", { comm_id: "c", data: {} }), "shell");
+    f.router.route(request("execute_request", { code: "2" }), "shell");
+    expect(f.posted.map((m) => m.type === "request" && [m.msg.msgType, m.execute])).toEqual([
+      ["execute_request", 1],
+      ["comm_msg", undefined],
+      ["execute_request", 2],
+    ]);
   });
 
   it("asks the language service once it is warm, else hands the request to the runtime, which may hand it back", () => {
