@@ -520,6 +520,41 @@ def test_debugger_statement_pauses_only_while_attached(kernel, dap) -> None:
     dap.no_event("stopped")
 
 
+def test_evaluate_takes_typescript_and_the_notebooks_names_as_cells_see_them(kernel, dap) -> None:
+    """What the user types into the debugger is TypeScript, as in a cell: types are stripped, and at
+    a cell's top level a notebook name bound under an identifier of its own (`fetch`, which Node
+    has) is the notebook's, not Node's; in a function's frame a local of that name is the local."""
+    km, kc = kernel
+    ex = execute(kc, "const fetch: number = 40;")
+    assert ex.content["status"] == "ok", ex.describe()
+    dap.start()
+    code = "function inner(fetch: string) {\n  debugger;\n  return fetch;\n}\nconst total: number = fetch + 2;\ndebugger;\ninner('local')"
+    msg_id = kc.execute(code)
+    stopped(dap, "breakpoint")
+    top = dap.frames()[0]
+    assert top["line"] == 6, top
+
+    def evaluate(expression: str, frame: dict) -> str:
+        return dap.ok("evaluate", {"expression": expression, "frameId": frame["id"], "context": "repl"})["result"]
+
+    assert evaluate("(total as number) * 2", top) == "84"
+    assert evaluate("fetch!", top) == "40"
+    assert evaluate("const half: number = total / 2; half", top) == "21"
+    assert evaluate("[1, 2].map((n: number): number => n + total)", top) == "Array(2) [43, 44]"
+    # text that does not parse is refused with the reason, and the stop goes on
+    bad = dap.request("evaluate", {"expression": "total as", "frameId": top["id"], "context": "repl"})
+    assert bad["success"] is False and "SyntaxError" in bad["message"], bad
+    dap.ok("continue", {"threadId": 1})
+    stopped(dap, "breakpoint")
+    inner = dap.frames()[0]
+    assert inner["line"] == 2, inner
+    assert evaluate("(fetch as string).toUpperCase()", inner) == '"LOCAL"'
+    dap.ok("continue", {"threadId": 1})
+    reply = get_reply(kc, msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    dap.ok("disconnect", {})
+
+
 def thread_stopped(dap: Dap, reason: str) -> int:
     """A stop in a thread of its own (a `// thread` cell's): its DAP thread id."""
     event = dap.event("stopped")

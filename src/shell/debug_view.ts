@@ -67,6 +67,13 @@ export interface DebugView {
    * kernel's, is refused.
    */
   adopt(name: string, value: unknown): void;
+  /**
+   * `evaluate`: what the user typed (TypeScript in a TypeScript notebook) as the JavaScript to
+   * evaluate in a paused frame; in a cell's top-level frame (`topLevel`) the notebook's names are
+   * renamed as in a cell (transform `debuggerExpression`). Throws the cell's SyntaxError for text
+   * that does not parse.
+   */
+  expression(code: string, topLevel: boolean): string;
   /** Hand the output this thread holds over to the I/O worker (what a paused cell printed shows). */
   flush(): void;
 }

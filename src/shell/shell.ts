@@ -33,6 +33,7 @@ import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   transformCell,
+  debuggerExpression,
   CellSyntaxError,
   loadTslib,
   TSLIB_GLOBAL,
@@ -264,6 +265,7 @@ export class Shell {
         throw new ReferenceError(`the notebook has no variable '${name}'`);
       },
       adopt: (name, value) => this.adopt(name, value),
+      expression: (code, topLevel) => debuggerExpression(code, this.language, topLevel ? this.names : undefined),
       flush: () => this.runtime.flushOutput?.(),
     };
   }

@@ -35,7 +35,7 @@ import type { Cdp } from "./cdp.js";
 import { catchesAt, tryMap } from "./catch_scan.js";
 import { type CellFiles, HASH_SEED } from "./cell_files.js";
 import { type Frame, type Paused, type Ref, ThreadTarget } from "./thread_target.js";
-import { expandable, valueText, valueType } from "./values.js";
+import { expandable, thrownText, valueText, valueType } from "./values.js";
 import { WorkerCdp } from "./worker_cdp.js";
 
 /** The DAP thread of the main thread. */
@@ -926,14 +926,22 @@ export class DebugAdapter {
   private async evaluate(args: Record<string, unknown>): Promise<DAP.EvaluateResponse["body"]> {
     const expression = str(args, "expression", "evaluate");
     const { t, frame, paused } = this.frameOf(args, "evaluate", true);
+    // TypeScript → JavaScript by the stopped thread's shell (a thread with none yet runs no cell: as typed)
+    const js = await t.cdp.post<{ result: Runtime.RemoteObject; exceptionDetails?: Runtime.ExceptionDetails }>(
+      "Debugger.evaluateOnCallFrame",
+      {
+        callFrameId: frame.callFrameId,
+        expression: `typeof ${DEBUG_VIEW_GLOBAL} === "object" ? ${DEBUG_VIEW_GLOBAL}.expression(${JSON.stringify(expression)}, ${frame.topLevel}) : ${JSON.stringify(expression)}`,
+        returnByValue: true,
+        silent: true,
+      },
+    );
+    if (js.exceptionDetails) throw new DapError(thrownText(js.exceptionDetails));
     const r = await t.cdp.post<{ result: Runtime.RemoteObject; exceptionDetails?: Runtime.ExceptionDetails }>(
       "Debugger.evaluateOnCallFrame",
-      { callFrameId: frame.callFrameId, expression, objectGroup: "dap", generatePreview: true, silent: true },
+      { callFrameId: frame.callFrameId, expression: String(js.result.value), objectGroup: "dap", generatePreview: true, silent: true },
     );
-    if (r.exceptionDetails) {
-      const thrown = r.exceptionDetails.exception;
-      throw new DapError(thrown ? (thrown.description ?? valueText(thrown)) : r.exceptionDetails.text);
-    }
+    if (r.exceptionDetails) throw new DapError(thrownText(r.exceptionDetails));
     const shown = this.variable(paused.refs, expression, r.result);
     return { result: shown.value, type: shown.type, variablesReference: shown.variablesReference };
   }
@@ -1024,10 +1032,7 @@ export class DebugAdapter {
       "Debugger.evaluateOnCallFrame",
       { callFrameId: frame.callFrameId, expression, returnByValue: true, silent: true },
     );
-    if (r.exceptionDetails) {
-      const thrown = r.exceptionDetails.exception;
-      throw new DapError(`${command}: ${firstLine(thrown ? (thrown.description ?? valueText(thrown)) : r.exceptionDetails.text)}`);
-    }
+    if (r.exceptionDetails) throw new DapError(`${command}: ${firstLine(thrownText(r.exceptionDetails))}`);
     return r.result.value as T;
   }
 

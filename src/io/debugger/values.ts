@@ -36,6 +36,12 @@ export function valueText(o: Runtime.RemoteObject): string {
  * place of its value for every type but Python's int/float/bool/str (packages/debugger
  * variables `convertType`): with a type, `total` would read `number` there instead of `3`.
  */
+/** What an evaluation threw, as one text: the error's description (name, message, stack), else V8's text. */
+export function thrownText(details: Runtime.ExceptionDetails): string {
+  const thrown = details.exception;
+  return thrown ? (thrown.description ?? valueText(thrown)) : details.text;
+}
+
 export function valueType(o: Runtime.RemoteObject): string | undefined {
   if (o.type === "object") return o.subtype === "null" ? undefined : (o.className ?? "Object");
   return o.type === "function" ? "function" : undefined;

@@ -197,6 +197,18 @@ export function cellPositionMap(source: string, options: TransformOptions): Cell
   return new CellPositionMap(result.code, source, result.toCell(), result.mode === "repl" ? 1 : 0);
 }
 
+/**
+ * What the user typed into the debugger (`evaluate` in a paused frame) as the JavaScript V8
+ * evaluates there: types stripped, as in a cell. With `names` (a cell's top-level frame, where the
+ * notebook's names are in scope) a name the notebook binds under another identifier is renamed to
+ * it, as in a cell, when the rewrite leaves plain JavaScript (no top-level declaration, import or
+ * await); in a function's frame a name may be a local, so nothing is renamed.
+ */
+export function debuggerExpression(source: string, language: "typescript" | "javascript", names?: NameScope): string {
+  const t = transform(source, language === "typescript", settings({ language, names }));
+  return names !== undefined && t.mode === "script" ? t.code : t.js;
+}
+
 /** A transform result and its offset map (script → cell), which is built only when called. */
 interface Transformed extends TransformResult {
   toCell: () => OffsetMap;
