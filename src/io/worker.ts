@@ -20,7 +20,7 @@ import { type Header, Session } from "../messaging/index.js";
 import { killChildren } from "../kernel/children.js";
 import { createLogger } from "../kernel/log.js";
 import { executeHanded } from "../kernel/interrupts.js";
-import { raiseDeadline } from "../shell/attention.js";
+import { raiseDeadline, setRunningTimeout } from "../shell/attention.js";
 import { AbortWindows } from "./abort_windows.js";
 import { announce } from "./announce.js";
 import type { Outbound, ToMain, ToWorker, WorkerOptions } from "./bridge.js";
@@ -166,7 +166,7 @@ function sendNow(item: Outbound): void {
 const failureHold = new FailureHold(holdFromEnv(), sendNow);
 
 /** Timers of main-thread cells' deadlines, by token (see the `deadline` message). */
-const deadlines = new Map<number, NodeJS.Timeout>();
+const deadlines = new Map<number, { clear(): void }>();
 
 function fromMain(m: ToWorker): void {
   switch (m.type) {
@@ -184,17 +184,21 @@ function fromMain(m: ToWorker): void {
       stdinRoute.attach(m.port, m.wake);
       break;
     case "deadline":
-      clearTimeout(deadlines.get(m.token));
+      deadlines.get(m.token)?.clear();
       deadlines.delete(m.token);
       if (m.ms !== null) {
         const token = m.token;
-        deadlines.set(
-          token,
-          setTimeout(() => {
+        // the time a debugger keeps the main thread stopped is not the cell's
+        const deadline = setRunningTimeout(
+          attention,
+          m.ms,
+          () => {
             deadlines.delete(token);
             raiseDeadline(attention, token);
-          }, m.ms),
+          },
+          () => debugAdapter.mainPausedFor(),
         );
+        deadlines.set(token, deadline);
       }
       break;
     case "language":

@@ -64,8 +64,9 @@ export interface SchedulerHost {
   /**
    * A main-thread cell's deadline: another thread keeps its time and stops the cell's code once
    * it passes (`start`), even where this thread is stuck in it; `end` when the cell has ended.
+   * `after`: a timer on this thread that does not count the time a debugger kept it stopped.
    */
-  deadline?: { start(token: number, ms: number): void; end(token: number): void };
+  deadline?: { start(token: number, ms: number): void; end(token: number): void; after(ms: number, fn: () => void): { clear(): void } };
   /** The pager (`?name`): what the types say of a name (the language service), else undefined. */
   inspectTypes?(name: string): Promise<{ found: boolean; data: Record<string, unknown> } | undefined>;
 }
@@ -300,7 +301,7 @@ export class ExecuteScheduler {
     this.running.add(self);
     if (request.interrupted) self.cancel({ kind: "interrupt" });
     const timer = settings.timeoutSeconds
-      ? setTimeout(() => self.cancel({ kind: "timeout", seconds: settings.timeoutSeconds! }), settings.timeoutSeconds * 1000)
+      ? this.timer(settings.timeoutSeconds * 1000, () => self.cancel({ kind: "timeout", seconds: settings.timeoutSeconds! }), !inThread)
       : undefined;
     let outcome: ExecuteOutcome;
     let userExpressions: Record<string, unknown> | undefined;
@@ -374,7 +375,7 @@ export class ExecuteScheduler {
         throw err;
       }
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
       if (deadlineToken !== undefined) this.host.deadline?.end(deadlineToken);
       this.running.delete(self);
       stdin?.close();
@@ -416,6 +417,13 @@ export class ExecuteScheduler {
     }
     envelope.idle();
     outbox.flush();
+  }
+
+  /** A cell's timeout: on this thread, the time a debugger kept it stopped does not count. */
+  private timer(ms: number, fn: () => void, onThisThread: boolean): { clear(): void } {
+    if (onThisThread && this.host.deadline) return this.host.deadline.after(ms, fn);
+    const t = setTimeout(fn, ms);
+    return { clear: () => clearTimeout(t) };
   }
 
   /**

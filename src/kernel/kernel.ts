@@ -31,7 +31,7 @@ import type { Log } from "./log.js";
 import { Outbox } from "./outbox.js";
 import { watchSigint, type SigintWatch } from "./sigint_watch.js";
 import { InterruptLedger, sigintCaught } from "./interrupts.js";
-import { lowerDeadline } from "../shell/attention.js";
+import { lowerDeadline, setRunningTimeout } from "../shell/attention.js";
 import { StdinRequests } from "./stdin.js";
 import { endChildren } from "./children.js";
 import type { ThreadCells } from "./thread_cells/threads.js";
@@ -230,7 +230,6 @@ export class Kernel {
     return this.languageStart;
   }
 
-  /** A SIGINT caught on this thread (a process listener, or a cell's evaluation it stopped). */
   /** Main-thread cells' deadlines: the I/O worker keeps the time (see bridge.ts `deadline`). */
   private readonly deadlines = {
     start: (token: number, ms: number): void => this.worker.postMessage({ type: "deadline", token, ms } satisfies ToWorker),
@@ -238,8 +237,10 @@ export class Kernel {
       lowerDeadline(this.options.attention, token);
       this.worker.postMessage({ type: "deadline", token, ms: null } satisfies ToWorker);
     },
+    after: (ms: number, fn: () => void) => setRunningTimeout(this.options.attention, ms, fn),
   };
 
+  /** A SIGINT caught on this thread (a process listener, or a cell's evaluation it stopped). */
   private readonly sigintListener = (): void => {
     sigintCaught(this.options.attention);
     this.onInterrupt();

@@ -55,8 +55,15 @@ export const AttentionWord = {
    * still on its way to the main thread when the interrupt was acted on.
    */
   INTERRUPT_COVERS: 8,
+  /**
+   * Milliseconds the main thread has spent stopped by a debugger, a count: added to by the I/O
+   * worker's debug adapter as it lets the thread go on (before it does, so that a timer the thread
+   * runs then sees it); read by the deadlines of cells with a `timeout` tag, which do not count it
+   * (shell/attention.ts `setRunningTimeout`).
+   */
+  PAUSED_MS: 9,
 } as const;
-export const ATTENTION_WORDS = 9;
+export const ATTENTION_WORDS = 10;
 
 /** The values of AttentionWord.FLAG. The guards test for NONE only: it must stay 0. */
 export const AttentionFlag = {

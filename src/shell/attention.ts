@@ -5,11 +5,40 @@
  * hand-over and the evaluation count do with them (the interrupt words: src/kernel/interrupts.ts).
  * A module of its own so that the threads which only set the flag load nothing else.
  */
+import { clearTimeout, setTimeout } from "node:timers";
 import { AttentionFlag, AttentionWord, PendingOutput } from "../shared_memory/layout.js";
 
 // Taken now: on a thread where cells run, a cell may declare a global of the same name.
 const { add, compareExchange, load, store } = Atomics;
-const { FLAG, DEADLINE_TOKEN, EVALUATION, PENDING_OUTPUT } = AttentionWord;
+const { FLAG, DEADLINE_TOKEN, EVALUATION, PENDING_OUTPUT, PAUSED_MS } = AttentionWord;
+
+/** The thread was stopped by a debugger for `ms` more (the debug adapter, as it lets it go on). */
+export function addPausedMs(words: Int32Array, ms: number): void {
+  if (ms >= 1) add(words, PAUSED_MS, Math.round(ms));
+}
+
+/**
+ * Calls `fn` once the thread has run `ms` from now, not counting the time a debugger kept it
+ * stopped meanwhile (a cell's `timeout` is the time its code had to run): the stops it has been
+ * told of (PAUSED_MS), and `pausedNow`, the current stop's time so far, where the caller sees
+ * it (the I/O worker does; a stopped thread runs no timer).
+ */
+export function setRunningTimeout(words: Int32Array, ms: number, fn: () => void, pausedNow: () => number = () => 0): { clear(): void } {
+  const start = load(words, PAUSED_MS);
+  // the paused time already added to the wait
+  let credited = 0;
+  const check = (): void => {
+    const owed = load(words, PAUSED_MS) - start + pausedNow() - credited;
+    if (owed < 1) {
+      fn();
+      return;
+    }
+    credited += owed;
+    timer = setTimeout(check, owed);
+  };
+  let timer = setTimeout(check, ms);
+  return { clear: () => clearTimeout(timer) };
+}
 
 /**
  * The deadline of the cell with `token` passed: its guards throw from now on. Asked by a thread

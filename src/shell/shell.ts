@@ -514,7 +514,9 @@ export class Shell {
     // a script whose lines are not the cell's says so, for a debugger (debug_view.ts)
     const script = t.linesKept ? t.code : t.code + MOVED_LINES_MARK;
     const run: RunOptions = { breakOnSigint: this.breakOnSigint };
-    if (timeoutSeconds) run.timeout = Math.max(1, Math.round(timeoutSeconds * 1000));
+    // V8's watchdog counts wall time, a debugger's stops included: while one is attached the
+    // deadline (attention.ts), which does not count them, stops the cell at its next guard instead
+    if (timeoutSeconds && !this.debuggerAttached) run.timeout = Math.max(1, Math.round(timeoutSeconds * 1000));
     // V8 may end this evaluation before the guards act (a SIGINT in signal mode, the vm timeout)
     // (or a debugger may look at the notebook's variables while a loop runs: debug_view.ts `attached`)
     const terminable = (this.breakOnSigint && this.signalInterrupts) || run.timeout !== undefined || this.debuggerAttached;

@@ -30,6 +30,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DebugProtocol as DAP } from "@vscode/debugprotocol";
 import { interruptHandled } from "../../kernel/interrupts.js";
 import { type CellLocation, DEBUG_VIEW_GLOBAL, DEBUGGING_GLOBAL, IDENTIFIER, INSERTED_STATEMENTS } from "../../shell/debug_view.js";
+import { addPausedMs } from "../../shell/attention.js";
 import { isCellScript } from "../../shell/script_name.js";
 import type { Cdp } from "./cdp.js";
 import { catchesAt, tryMap } from "./catch_scan.js";
@@ -118,6 +119,11 @@ export class DebugAdapter {
   /** The main thread's target, while attached. */
   private get main(): ThreadTarget | undefined {
     return this.threads.get(MAIN_THREAD);
+  }
+
+  /** How long the main thread has been stopped so far (0 while it runs): the cells' deadlines wait that much longer. */
+  mainPausedFor(): number {
+    return this.main?.stoppedSoFar() ?? 0;
   }
 
   /** Answer one `debug_request`'s content; never rejects. */
@@ -267,7 +273,7 @@ export class DebugAdapter {
   private async attach(): Promise<void> {
     if (this.main) return;
     const cdp = this.options.connect();
-    const main = new ThreadTarget(MAIN_THREAD, MAIN_THREAD_INFO.name, cdp);
+    const main = new ThreadTarget(MAIN_THREAD, MAIN_THREAD_INFO.name, cdp, (ms) => addPausedMs(this.options.attention, ms));
     this.threads.set(MAIN_THREAD, main);
     this.listen(main);
     cdp.on("NodeWorker.attachedToWorker", (p) => void this.workerStarted(main, p));
@@ -287,7 +293,7 @@ export class DebugAdapter {
       if (!this.kernelUrl(url)) t.urls.set(p["scriptId"] as string, url);
     });
     t.cdp.on("Debugger.paused", (p) => {
-      t.threadPaused = true;
+      t.threadStopped();
       void this.onPaused(t, p as unknown as Debugger.PausedEventDataType);
     });
     t.cdp.on("Debugger.resumed", () => {

@@ -61,12 +61,28 @@ export class ThreadTarget {
   /** The session has ended (disconnect, or the worker ended). */
   closed = false;
 
+  /** When V8 paused the thread (performance.now()), until that stop's time is counted. */
+  private pausedAt: number | undefined;
+
   constructor(
     /** The DAP thread id (1: the main thread). */
     readonly id: number,
     readonly name: string,
     readonly cdp: Cdp,
+    /** Told the length of each stop as the thread goes on (a cell's timeout does not count it). */
+    private readonly stoppedFor: (ms: number) => void = () => {},
   ) {}
+
+  /** V8 has paused the thread (Debugger.paused). */
+  threadStopped(): void {
+    this.threadPaused = true;
+    this.pausedAt ??= performance.now();
+  }
+
+  /** How long the thread has been stopped so far (0 while it runs). */
+  stoppedSoFar(): number {
+    return this.pausedAt === undefined ? 0 : performance.now() - this.pausedAt;
+  }
 
   /** Evaluate an expression of this thread's debug view (shell/debug_view.ts); its value. */
   async view<T>(expression: string): Promise<T> {
@@ -90,6 +106,11 @@ export class ThreadTarget {
   /** The thread runs again (or is about to): what belonged to the pause goes. */
   leavePause(): void {
     this.generation++;
+    // counted before the thread runs (a step or continue is posted next), or as it is seen to run
+    if (this.pausedAt !== undefined) {
+      this.stoppedFor(performance.now() - this.pausedAt);
+      this.pausedAt = undefined;
+    }
     if (this.paused === undefined) return;
     this.paused = undefined;
     if (!this.closed) void this.cdp.post("Runtime.releaseObjectGroup", { objectGroup: "dap" }).catch(() => {});
