@@ -768,6 +768,44 @@ def test_breakpoints_in_files_the_notebook_imports(tmp_path) -> None:
         assert reply["content"]["status"] == "ok", reply["content"]
 
 
+def test_a_worker_the_notebook_starts_is_a_thread_that_stops_at_its_breakpoints(tmp_path) -> None:
+    """`new Worker(...)` in a cell: the worker is a DAP thread of its own, named as the cell named
+    it; a breakpoint in its file stops it (not the main thread, which answers meanwhile), with its
+    frames, scopes and evaluate; what needs a cell's shell is refused with the reason."""
+    (tmp_path / "square.mjs").write_text(
+        'import { parentPort, workerData } from "node:worker_threads";\n'
+        "function square(n) {\n  const result = n * n;\n  return result;\n}\n"
+        "parentPort.postMessage(square(workerData));\n")
+    with running_kernel(KERNEL_NAME, start_kwargs={"cwd": str(tmp_path)}) as (km, kc):
+        dap = Dap(kc)
+        dap.start()
+        body = dap.ok("setBreakpoints", {"source": {"path": str(tmp_path / "square.mjs")}, "breakpoints": [{"line": 4}]})
+        assert body["breakpoints"][0]["verified"] is True, body
+        msg_id = kc.execute(
+            'import { Worker } from "node:worker_threads";\n'
+            'const w = new Worker("./square.mjs", { workerData: 7, name: "squarer" });\n'
+            "await new Promise((resolve, reject) => { w.once(\"message\", resolve); w.once(\"error\", reject); })")
+        tid = thread_stopped(dap, "breakpoint")
+        assert {"id": tid, "name": "squarer"} in dap.ok("threads")["threads"]
+        frames = dap.ok("stackTrace", {"threadId": tid})["stackFrames"]
+        assert (frames[0]["name"], frames[0]["source"]["path"], frames[0]["line"]) == ("square", str(tmp_path / "square.mjs"), 4), frames
+        scopes = [s["name"] for s in dap.ok("scopes", {"frameId": frames[0]["id"]})["scopes"]]
+        assert scopes[0] == "Locals" and "Globals" in scopes, scopes
+        locals_ = dap.variables(frames[0]["id"], "Locals")
+        assert (locals_["n"], locals_["result"]) == ("7", "49"), locals_
+        assert dap.ok("evaluate", {"expression": "result + 1", "frameId": frames[0]["id"], "context": "repl"})["result"] == "50"
+        refused = dap.request("richInspectVariables", {"variableName": "result", "frameId": frames[0]["id"]})
+        assert refused["success"] is False and "worker of the notebook" in refused["message"], refused
+        # the main thread runs on: a task cell runs beside the one that waits for the worker
+        ex = execute(kc, "// task\n6 * 7")
+        assert ex.content["status"] == "ok" and ex.result_text == "42", ex.describe()
+        dap.ok("continue", {"threadId": tid})
+        reply = get_reply(kc, msg_id)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert [m["content"]["data"]["text/plain"] for m in dap.of_request(msg_id) if m["msg_type"] == "execute_result"] == ["49"]
+        dap.ok("disconnect", {})
+
+
 def test_rich_inspect_copy_to_globals_and_the_notebooks_modules(tmp_path) -> None:
     """JupyterLab's "Render Variable" (richInspectVariables), "Copy to Globals" (copyToGlobals) and
     Kernel Sources panel (modules, asked after every execution; a module opens with source)."""

@@ -65,10 +65,12 @@ const PAUSE_RETRY_MS = 5000;
 const INTERRUPT_SKIP_MS = 5000;
 /**
  * The workers the kernel debugs: Caller threads (caller/registry.ts names them `caller` and
- * `caller <name>`; `// thread` cells run in them). NodeWorker's title is `[worker <id>] <name>`.
- * Other workers (the I/O worker itself, the language service's, the SIGINT watcher) are the kernel's.
+ * `caller <name>`; `// thread` cells run in them), and those the notebook's code starts (their
+ * script is not the kernel's). NodeWorker's title is `[worker <id>] <name>`. Other workers (the
+ * I/O worker itself, the language service's, the SIGINT watcher) are the kernel's.
  */
 const CALLER_TITLE = /^\[worker (\d+)\] caller(?: (.*))?$/;
+const WORKER_TITLE = /^\[worker (\d+)\](?: (.*))?$/;
 
 /** A refusal with its message (the request's `success: false`). */
 class DapError extends Error {}
@@ -273,7 +275,7 @@ export class DebugAdapter {
   private async attach(): Promise<void> {
     if (this.main) return;
     const cdp = this.options.connect();
-    const main = new ThreadTarget(MAIN_THREAD, MAIN_THREAD_INFO.name, cdp, (ms) => addPausedMs(this.options.attention, ms));
+    const main = new ThreadTarget(MAIN_THREAD, MAIN_THREAD_INFO.name, cdp, { stoppedFor: (ms) => addPausedMs(this.options.attention, ms) });
     this.threads.set(MAIN_THREAD, main);
     this.listen(main);
     cdp.on("NodeWorker.attachedToWorker", (p) => void this.workerStarted(main, p));
@@ -313,7 +315,7 @@ export class DebugAdapter {
     for (const [path, b] of this.breakpoints) await this.place(t, path, b);
     await this.applyExceptionFilters(t);
     // loops then keep the notebook's variables up to date, for inspectVariables while they run
-    await debugging(t, true);
+    if (!t.plain) await debugging(t, true);
   }
 
   /**
@@ -324,19 +326,23 @@ export class DebugAdapter {
    */
   private async workerStarted(main: ThreadTarget, p: Record<string, unknown>): Promise<void> {
     const sessionId = p["sessionId"] as string;
-    const info = (p["workerInfo"] ?? {}) as { title?: string };
+    const info = (p["workerInfo"] ?? {}) as { title?: string; url?: string };
     const cdp = new WorkerCdp(main.cdp, sessionId);
     // (its messages are routed from now on: runIfWaitingForDebugger's response too)
     this.workers.set(sessionId, { thread: undefined, cdp });
-    const caller = CALLER_TITLE.exec(info.title ?? "");
+    const title = info.title ?? "";
+    const caller = CALLER_TITLE.exec(title);
+    const plain = caller === null && !this.kernelUrl(info.url ?? "");
     const run = () => (p["waitingForDebugger"] === true ? cdp.post("Runtime.runIfWaitingForDebugger").catch(() => {}) : undefined);
-    if (caller === null || this.main !== main) {
+    if ((caller === null && !plain) || this.main !== main) {
       this.workers.delete(sessionId);
       await run();
       cdp.disconnect();
       return;
     }
-    const t = new ThreadTarget(this.nextThreadId++, caller[2] ?? `thread pool ${caller[1]}`, cdp);
+    const worker = WORKER_TITLE.exec(title);
+    const name = caller ? (caller[2] ?? `thread pool ${caller[1]}`) : worker?.[2] || `worker ${worker?.[1] ?? sessionId}`;
+    const t = new ThreadTarget(this.nextThreadId++, name, cdp, { plain });
     this.workers.set(sessionId, { thread: t, cdp });
     this.threads.set(t.id, t);
     this.listen(t);
@@ -381,7 +387,7 @@ export class DebugAdapter {
       t.threadPaused = false;
       const { cdp } = t;
       try {
-        await debugging(t, false).catch(() => {});
+        if (!t.plain) await debugging(t, false).catch(() => {});
         if (t === main) await cdp.post("NodeWorker.disable").catch(() => {});
         await cdp.post("Debugger.setSkipAllPauses", { skip: true });
         await cdp.post("Debugger.resume").catch(() => {});
@@ -766,10 +772,10 @@ export class DebugAdapter {
       const url = t.urls.get(f.location.scriptId) ?? "";
       if (isCellScript(url)) cells.push([url, f.location.lineNumber + 1, (f.location.columnNumber ?? 0) + 1]);
     }
-    // the output the cell printed before the pause goes out too
-    const located = await t.view<Array<CellLocation | null>>(
-      `(${DEBUG_VIEW_GLOBAL}.flush(), ${DEBUG_VIEW_GLOBAL}.locate(${JSON.stringify(cells)}))`,
-    );
+    // the output the cell printed before the pause goes out too (a plain worker has neither)
+    const located = t.plain
+      ? []
+      : await t.view<Array<CellLocation | null>>(`(${DEBUG_VIEW_GLOBAL}.flush(), ${DEBUG_VIEW_GLOBAL}.locate(${JSON.stringify(cells)}))`);
     const frames: Frame[] = [];
     let k = 0;
     for (const f of callFrames) {
@@ -836,7 +842,7 @@ export class DebugAdapter {
   }
 
   private scopes(args: Record<string, unknown>): DAP.ScopesResponse["body"] {
-    const { frame, paused } = this.frameOf(args, "scopes");
+    const { t, frame, paused } = this.frameOf(args, "scopes");
     const ids = (types: string[]) =>
       frame.scopeChain.filter((s) => types.includes(s.type) && s.object.objectId).map((s) => s.object.objectId!);
     const ref = (r: Ref) => {
@@ -846,6 +852,21 @@ export class DebugAdapter {
     };
     const scopes: DAP.Scope[] = [];
     const locals = ids(["local", "block", "catch", "with"]);
+    if (t.plain) {
+      // a worker of the notebook's code: its scopes as V8 has them (no notebook there)
+      const scope = (name: string, types: string[], expensive = false): DAP.Scope[] => {
+        const objectIds = ids(types);
+        return objectIds.length === 0 ? [] : [{ name, expensive, variablesReference: ref({ kind: "scopes", objectIds, notebook: false }) }];
+      };
+      return {
+        scopes: [
+          ...scope("Locals", ["local", "block", "catch", "with"]).map((s) => ({ ...s, presentationHint: "locals" })),
+          ...scope("Closure", ["closure"]),
+          ...scope("Module", ["module", "script"]),
+          ...scope("Globals", ["global"], true),
+        ],
+      };
+    }
     if (frame.topLevel) {
       // a cell's top level: its names are the notebook's
       scopes.push({
@@ -1034,6 +1055,7 @@ export class DebugAdapter {
 
   /** Evaluate `expression` in a stopped frame; its value as JSON, or its exception as the request's message. */
   private async onFrame<T>({ t, frame }: { t: ThreadTarget; frame: Frame }, expression: string, command: string): Promise<T> {
+    if (t.plain) throw new DapError(`${command}: thread ${t.id} (${t.name}) is a worker of the notebook's code, not of its cells`);
     const r = await t.cdp.post<{ result: Runtime.RemoteObject; exceptionDetails?: Runtime.ExceptionDetails }>(
       "Debugger.evaluateOnCallFrame",
       { callFrameId: frame.callFrameId, expression, returnByValue: true, silent: true },

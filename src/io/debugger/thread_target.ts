@@ -64,14 +64,24 @@ export class ThreadTarget {
   /** When V8 paused the thread (performance.now()), until that stop's time is counted. */
   private pausedAt: number | undefined;
 
+  /**
+   * A worker the notebook's code started (`new Worker(...)` in a cell or a package): no shell and
+   * no cells, only its files; the kernel's debug view (shell/debug_view.ts) is not there.
+   */
+  readonly plain: boolean;
+  /** Told the length of each stop as the thread goes on (a cell's timeout does not count it). */
+  private readonly stoppedFor: (ms: number) => void;
+
   constructor(
     /** The DAP thread id (1: the main thread). */
     readonly id: number,
     readonly name: string,
     readonly cdp: Cdp,
-    /** Told the length of each stop as the thread goes on (a cell's timeout does not count it). */
-    private readonly stoppedFor: (ms: number) => void = () => {},
-  ) {}
+    options: { plain?: boolean; stoppedFor?: (ms: number) => void } = {},
+  ) {
+    this.plain = options.plain === true;
+    this.stoppedFor = options.stoppedFor ?? (() => {});
+  }
 
   /** V8 has paused the thread (Debugger.paused). */
   threadStopped(): void {
