@@ -192,6 +192,24 @@ def test_a_timer_spinning_after_its_cell_ended_is_stopped_with_the_cell_that_wai
     assert_state_kept_and_answering(kc)
 
 
+def test_cells_sent_behind_an_interrupted_cell_that_does_not_stop_the_queue_run(kernel) -> None:
+    """An interrupt that stops a running cell is meant for that cell: the cells sent behind it while
+    it spun (the main thread has not seen them yet) are left to stop_on_error, which a
+    `stop-on-error=false` cell does not apply. They run, as they would had the main thread queued them."""
+    km, kc = kernel
+    spin = kc.execute('// stop-on-error=false\nconsole.log("spinning"); while (true) {}')
+    wait_stream(kc, spin, "spinning")
+    behind = kc.execute("keep + 1")
+    time.sleep(0.2)  # it reaches the kernel before the interrupt (had it not, it would run all the same)
+    km.interrupt_kernel()
+    reply = get_reply(kc, spin, timeout=10)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KernelInterrupt", reply["content"]
+    reply = get_reply(kc, behind, timeout=10)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    results = [m["content"]["data"]["text/plain"] for m in collect_iopub(kc, behind) if m["msg_type"] == "execute_result"]
+    assert results == ["42"], results
+
+
 def collect_until_busy(kc, msg_id: str, timeout: float = 10.0) -> list[dict]:
     """IOPub of `msg_id` up to its status busy: the frontend shows the cell running from there."""
     seen: list[dict] = []

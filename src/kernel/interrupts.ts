@@ -73,6 +73,9 @@ export function sigintCaught(words: Int32Array): void {
 /** The main thread's record of the requests it has acted on. */
 export class InterruptLedger {
   private handled = 0;
+  /** INTERRUPT_COVERS of the request acted on last. */
+  private asked = 0;
+  /** What interrupts that stopped no cell cover (see `coverUnseen`). */
   private covers = 0;
 
   constructor(private readonly words: Int32Array) {}
@@ -85,7 +88,7 @@ export class InterruptLedger {
     const requested = load(this.words, REQUESTS);
     if (requested === this.handled) return false;
     this.handled = requested;
-    this.covers = load(this.words, INTERRUPT_COVERS);
+    this.asked = load(this.words, INTERRUPT_COVERS);
     store(this.words, HANDLED, requested);
     // (a deadline raised meanwhile stays up)
     compareExchange(this.words, FLAG, AttentionFlag.INTERRUPT, AttentionFlag.NONE);
@@ -94,9 +97,18 @@ export class InterruptLedger {
   }
 
   /**
-   * Whether an execute request (its number from `executeHanded`) arriving now was made before an
-   * interrupt already acted on: the main thread had not seen it then, so it is interrupted as it
-   * starts, as if it had been running.
+   * The interrupt just taken stopped no cell: the frontend was shown one running that this thread
+   * had not seen yet (held up elsewhere: an earlier cell's timer that spins, a module loading), so
+   * the executes handed over before it are interrupted as they arrive. One that stopped a cell
+   * leaves those behind it to stop_on_error, as the cells queued behind it.
+   */
+  coverUnseen(): void {
+    this.covers = Math.max(this.covers, this.asked);
+  }
+
+  /**
+   * Whether an execute request (its number from `executeHanded`) arriving now is covered by an
+   * interrupt acted on before it came (`coverUnseen`): it is interrupted as it starts.
    */
   covered(execute: number): boolean {
     return execute <= this.covers;

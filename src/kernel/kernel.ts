@@ -397,6 +397,8 @@ export class Kernel {
     const cells = this.shell?.interrupt() ?? 0;
     // cells taken but not yet running in the shell or a thread (one waits for the shell to load)
     const starting = [this.mainScheduler, ...this.subshells.values()].reduce((n, s) => n + s.interruptStarting(), 0);
+    // it stopped nothing: it was meant for a cell this thread has not seen yet (interrupts.ts)
+    if (cells + threads + starting === 0) this.interrupts.coverUnseen();
     this.log.info({ interrupted: cells, threads, starting }, "interrupt");
   }
 

@@ -34,6 +34,8 @@ export class CellRuntime {
   readonly locals: Readonly<Record<string, unknown>>;
   /** Hands over the output this thread holds (a guard calls it when asked: AttentionFlag.FLUSH). */
   flushOutput?: () => void;
+  /** A guard is about to throw KernelInterrupt in the code of `scope` (the running code's, if any). */
+  interrupting?: (scope: CellScope | undefined) => void;
   /** The modules the REPL script about to run imports, read by its first line (`__tsak_m(k)`). */
   modules: readonly unknown[] = [];
 
@@ -48,7 +50,10 @@ export class CellRuntime {
    */
   readonly check = (): void => {
     const attention = load(this.flag, AttentionWord.FLAG);
-    if (attention === AttentionFlag.INTERRUPT) throw new KernelInterrupt();
+    if (attention === AttentionFlag.INTERRUPT) {
+      this.interrupting?.(currentScope());
+      throw new KernelInterrupt();
+    }
     if (attention === AttentionFlag.FLUSH) {
       // whoever flushes lowers the flag; without a flusher, lower it here
       if (this.flushOutput) this.flushOutput();

@@ -148,6 +148,8 @@ export class Shell {
   /** What the cells' scripts call to be interruptible (`__tsak_rt`). */
   readonly runtime: CellRuntime;
   private readonly running = new Set<Running>();
+  /** Running cells whose guards threw KernelInterrupt since `interrupt` last ran (guard throws count once each). */
+  private cellsStoppedByGuards = 0;
   private readonly breakOnSigint: boolean;
   private readonly signalInterrupts: boolean;
   /** A debugger is attached (debug_view.ts `attached`): loops keep the notebook's variables current. */
@@ -203,6 +205,9 @@ export class Shell {
     this.runtime = new CellRuntime(options.attention ?? newAttention(), locals);
     this.evaluator = Evaluator.realm;
     if (options.flushOutput) this.runtime.flushOutput = options.flushOutput;
+    this.runtime.interrupting = (scope) => {
+      if (scope !== undefined && [...this.running].some((r) => r.scope === scope)) this.cellsStoppedByGuards++;
+    };
     const globals: Record<string, unknown> = {
       console: cellConsole((name, text) => process[name].write(text)),
       display,
@@ -391,17 +396,21 @@ export class Shell {
   /**
    * Interrupt: every running cell ends with KernelInterrupt, its pending awaits rejected and its
    * timers cleared. With no cell running, what earlier cells left going in the background
-   * (pending awaits, timers, intervals) is stopped instead. Returns how many cells were running.
+   * (pending awaits, timers, intervals) is stopped instead. Returns how many cells it stopped,
+   * counting those its raised flag had stopped before (their guards threw; they may be over).
    * (The attention flag is the caller's: it clears it once every thread that may read it knows.)
    */
   interrupt(): number {
+    // the cells the raised flag stopped before this thread heard of the interrupt count too
+    const stopped = this.cellsStoppedByGuards;
+    this.cellsStoppedByGuards = 0;
     const running = [...this.running];
     if (running.length === 0) {
       for (const scope of liveScopes()) scope.cancel(new KernelInterrupt());
-      return 0;
+      return stopped;
     }
     for (const r of running) this.cancel(r, new KernelInterrupt());
-    return running.length;
+    return running.length + stopped;
   }
 
   /**
