@@ -555,26 +555,33 @@ def test_evaluate_takes_typescript_and_the_notebooks_names_as_cells_see_them(ker
     dap.ok("disconnect", {})
 
 
-@pytest.mark.parametrize("where", ["synchronous part", "after an await"])
+@pytest.mark.parametrize("where", ["synchronous part", "after an await", "thread cell"])
 def test_a_cells_timeout_does_not_count_the_time_it_is_stopped(kernel, dap, where: str) -> None:
     """A `timeout` is the time the cell's code had to run: stopped at a breakpoint for longer than
-    that, it still finishes; running longer than that, it still times out."""
+    that, it still finishes; running longer than that, it still times out. Also a `// thread`
+    cell, whose thread is stopped while the main thread keeps the time."""
     km, kc = kernel
     dap.start()
-    first = "await null;\n" if where == "after an await" else ""
+    # the settings on the first lines, then the cell's code
+    first = {"synchronous part": "// timeout=1\n", "after an await": "// timeout=1\nawait null;\n",
+             "thread cell": "// thread\n// timeout=1\n"}[where]
+
+    def stop() -> int:
+        return thread_stopped(dap, "breakpoint") if where == "thread cell" else stopped(dap, "breakpoint")["body"]["threadId"]
+
     # after the stop: a guarded loop (the deadline's flag), then a wait (the cell's timer)
-    code = f"// timeout=1\n{first}let laps = 0;\ndebugger;\nfor (let i = 0; i < 3; i++) laps++;\nawait new Promise((r) => setTimeout(r, 50));\nlaps"
+    code = f"{first}let laps = 0;\ndebugger;\nfor (let i = 0; i < 3; i++) laps++;\nawait new Promise((r) => setTimeout(r, 50));\nlaps"
     msg_id = kc.execute(code)
-    stopped(dap, "breakpoint")
+    tid = stop()
     time.sleep(2.5)  # stopped for longer than its timeout, with every timer of the kernel running
-    dap.ok("continue", {"threadId": 1})
+    dap.ok("continue", {"threadId": tid})
     reply = get_reply(kc, msg_id)
     assert reply["content"]["status"] == "ok", reply["content"]
     assert [m["content"]["data"]["text/plain"] for m in dap.of_request(msg_id) if m["msg_type"] == "execute_result"] == ["3"]
     # the code's own time still counts: a cell that runs on past its timeout is stopped
-    msg_id = kc.execute(f"// timeout=1\n{first}debugger;\nwhile (true) {{}}")
-    stopped(dap, "breakpoint")
-    dap.ok("continue", {"threadId": 1})
+    msg_id = kc.execute(f"{first}debugger;\nwhile (true) {{}}")
+    tid = stop()
+    dap.ok("continue", {"threadId": tid})
     reply = get_reply(kc, msg_id, timeout=20)
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "TimeoutError", reply["content"]
     dap.ok("disconnect", {})

@@ -189,15 +189,10 @@ function fromMain(m: ToWorker): void {
       if (m.ms !== null) {
         const token = m.token;
         // the time a debugger keeps the main thread stopped is not the cell's
-        const deadline = setRunningTimeout(
-          attention,
-          m.ms,
-          () => {
-            deadlines.delete(token);
-            raiseDeadline(attention, token);
-          },
-          () => debugAdapter.mainPausedFor(),
-        );
+        const deadline = setRunningTimeout(attention, m.ms, () => {
+          deadlines.delete(token);
+          raiseDeadline(attention, token);
+        });
         deadlines.set(token, deadline);
       }
       break;

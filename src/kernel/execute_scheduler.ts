@@ -300,9 +300,11 @@ export class ExecuteScheduler {
     };
     this.running.add(self);
     if (request.interrupted) self.cancel({ kind: "interrupt" });
-    const timer = settings.timeoutSeconds
-      ? this.timer(settings.timeoutSeconds * 1000, () => self.cancel({ kind: "timeout", seconds: settings.timeoutSeconds! }), !inThread)
-      : undefined;
+    // (a thread cell's timeout is kept by thread_cells/threads.ts, which knows its thread's stops)
+    const timer =
+      settings.timeoutSeconds && !inThread
+        ? this.timer(settings.timeoutSeconds * 1000, () => self.cancel({ kind: "timeout", seconds: settings.timeoutSeconds! }))
+        : undefined;
     let outcome: ExecuteOutcome;
     let userExpressions: Record<string, unknown> | undefined;
     const payload: IExecutePayload[] = [];
@@ -419,9 +421,9 @@ export class ExecuteScheduler {
     outbox.flush();
   }
 
-  /** A cell's timeout: on this thread, the time a debugger kept it stopped does not count. */
-  private timer(ms: number, fn: () => void, onThisThread: boolean): { clear(): void } {
-    if (onThisThread && this.host.deadline) return this.host.deadline.after(ms, fn);
+  /** A main-thread cell's timeout: the time a debugger kept this thread stopped does not count. */
+  private timer(ms: number, fn: () => void): { clear(): void } {
+    if (this.host.deadline) return this.host.deadline.after(ms, fn);
     const t = setTimeout(fn, ms);
     return { clear: () => clearTimeout(t) };
   }

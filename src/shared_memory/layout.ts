@@ -56,14 +56,16 @@ export const AttentionWord = {
    */
   INTERRUPT_COVERS: 8,
   /**
-   * Milliseconds the main thread has spent stopped by a debugger, a count: added to by the I/O
-   * worker's debug adapter as it lets the thread go on (before it does, so that a timer the thread
-   * runs then sees it); read by the deadlines of cells with a `timeout` tag, which do not count it
-   * (shell/attention.ts `setRunningTimeout`).
+   * Milliseconds the thread has spent stopped by a debugger, a count; and, while it is stopped,
+   * when that stop began (STOPPED_AT: performance.now() in ms plus 1, the same clock in every
+   * thread; 0 while it runs). Written by the I/O worker's debug adapter as the thread stops and
+   * before it lets it go on (the main thread's directly, a Caller thread's through its shell);
+   * read by the timeouts of cells, which do not count the stops (shell/attention.ts `setRunningTimeout`).
    */
   PAUSED_MS: 9,
+  STOPPED_AT: 10,
 } as const;
-export const ATTENTION_WORDS = 10;
+export const ATTENTION_WORDS = 11;
 
 /** The values of AttentionWord.FLAG. The guards test for NONE only: it must stay 0. */
 export const AttentionFlag = {

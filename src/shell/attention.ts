@@ -10,25 +10,41 @@ import { AttentionFlag, AttentionWord, PendingOutput } from "../shared_memory/la
 
 // Taken now: on a thread where cells run, a cell may declare a global of the same name.
 const { add, compareExchange, load, store } = Atomics;
-const { FLAG, DEADLINE_TOKEN, EVALUATION, PENDING_OUTPUT, PAUSED_MS } = AttentionWord;
+const { FLAG, DEADLINE_TOKEN, EVALUATION, PENDING_OUTPUT, PAUSED_MS, STOPPED_AT } = AttentionWord;
 
-/** The thread was stopped by a debugger for `ms` more (the debug adapter, as it lets it go on). */
-export function addPausedMs(words: Int32Array, ms: number): void {
-  if (ms >= 1) add(words, PAUSED_MS, Math.round(ms));
+/** A debugger stopped the thread (the debug adapter, as it learns of it). */
+export function stopBegins(words: Int32Array): void {
+  compareExchange(words, STOPPED_AT, 0, Math.round(performance.now()) + 1);
 }
 
 /**
- * Calls `fn` once the thread has run `ms` from now, not counting the time a debugger kept it
- * stopped meanwhile (a cell's `timeout` is the time its code had to run): the stops it has been
- * told of (PAUSED_MS), and `pausedNow`, the current stop's time so far, where the caller sees
- * it (the I/O worker does; a stopped thread runs no timer).
+ * The thread goes on (the debug adapter, before it lets it): the stop's length is added to
+ * PAUSED_MS before the stop is cleared, so a timeout read in between waits longer, never less.
  */
-export function setRunningTimeout(words: Int32Array, ms: number, fn: () => void, pausedNow: () => number = () => 0): { clear(): void } {
-  const start = load(words, PAUSED_MS);
-  // the paused time already added to the wait
+export function stopEnds(words: Int32Array): void {
+  const at = load(words, STOPPED_AT);
+  if (at === 0) return;
+  add(words, PAUSED_MS, Math.max(0, Math.round(performance.now()) + 1 - at));
+  store(words, STOPPED_AT, 0);
+}
+
+/** How long the thread has been stopped by a debugger, its stops so far and the one going on. */
+function stoppedMs(words: Int32Array): number {
+  const at = load(words, STOPPED_AT);
+  return load(words, PAUSED_MS) + (at === 0 ? 0 : Math.max(0, Math.round(performance.now()) + 1 - at));
+}
+
+/**
+ * Calls `fn` once the thread whose words these are has run `ms` from now, not counting the time
+ * a debugger kept it stopped meanwhile (a cell's `timeout` is the time its code had to run).
+ * Another thread may keep the time: the stops are in the words.
+ */
+export function setRunningTimeout(words: Int32Array, ms: number, fn: () => void): { clear(): void } {
+  const start = stoppedMs(words);
+  // the stopped time already added to the wait
   let credited = 0;
   const check = (): void => {
-    const owed = load(words, PAUSED_MS) - start + pausedNow() - credited;
+    const owed = stoppedMs(words) - start - credited;
     if (owed < 1) {
       fn();
       return;

@@ -74,6 +74,12 @@ export interface DebugView {
    * that does not parse.
    */
   expression(code: string, topLevel: boolean): string;
+  /**
+   * A debugger stopped this thread (`true`), or is about to let it go on (`false`): its cells'
+   * timeouts do not count the stop (asked of a Caller thread; the I/O worker marks the main
+   * thread's stops itself).
+   */
+  stop(stopped: boolean): void;
   /** Hand the output this thread holds over to the I/O worker (what a paused cell printed shows). */
   flush(): void;
 }

@@ -56,7 +56,7 @@ import { completeAt, inspectAt, type CompletionReply, type InspectionReply } fro
 import { CellRegistry } from "./cells.js";
 import { CellScope, currentScope, liveScopes } from "./cell_scope.js";
 import { CellRuntime, trackedTimers } from "./cell_runtime.js";
-import { evaluationBegins, evaluationEnds } from "./attention.js";
+import { evaluationBegins, evaluationEnds, stopBegins, stopEnds } from "./attention.js";
 import { newAttention } from "../shared_memory/layout.js";
 import type { CancelSignal } from "./cell_canceller.js";
 import { Evaluator, ReplError, ScriptCompileError, type RunOptions } from "./evaluator.js";
@@ -271,6 +271,7 @@ export class Shell {
       },
       adopt: (name, value) => this.adopt(name, value),
       expression: (code, topLevel) => debuggerExpression(code, this.language, topLevel ? this.names : undefined),
+      stop: (stopped) => (stopped ? stopBegins : stopEnds)(this.runtime.flag),
       flush: () => this.runtime.flushOutput?.(),
     };
   }

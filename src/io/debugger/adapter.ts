@@ -30,7 +30,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DebugProtocol as DAP } from "@vscode/debugprotocol";
 import { interruptHandled } from "../../kernel/interrupts.js";
 import { type CellLocation, DEBUG_VIEW_GLOBAL, DEBUGGING_GLOBAL, IDENTIFIER, INSERTED_STATEMENTS } from "../../shell/debug_view.js";
-import { addPausedMs } from "../../shell/attention.js";
+import { stopBegins, stopEnds } from "../../shell/attention.js";
 import { isCellScript } from "../../shell/script_name.js";
 import type { Cdp } from "./cdp.js";
 import { catchesAt, tryMap } from "./catch_scan.js";
@@ -121,11 +121,6 @@ export class DebugAdapter {
   /** The main thread's target, while attached. */
   private get main(): ThreadTarget | undefined {
     return this.threads.get(MAIN_THREAD);
-  }
-
-  /** How long the main thread has been stopped so far (0 while it runs): the cells' deadlines wait that much longer. */
-  mainPausedFor(): number {
-    return this.main?.stoppedSoFar() ?? 0;
   }
 
   /** Answer one `debug_request`'s content; never rejects. */
@@ -275,7 +270,10 @@ export class DebugAdapter {
   private async attach(): Promise<void> {
     if (this.main) return;
     const cdp = this.options.connect();
-    const main = new ThreadTarget(MAIN_THREAD, MAIN_THREAD_INFO.name, cdp, { stoppedFor: (ms) => addPausedMs(this.options.attention, ms) });
+    const { attention } = this.options;
+    const main = new ThreadTarget(MAIN_THREAD, MAIN_THREAD_INFO.name, cdp, {
+      onStop: (stopped) => (stopped ? stopBegins(attention) : stopEnds(attention)),
+    });
     this.threads.set(MAIN_THREAD, main);
     this.listen(main);
     cdp.on("NodeWorker.attachedToWorker", (p) => void this.workerStarted(main, p));
@@ -342,7 +340,15 @@ export class DebugAdapter {
     }
     const worker = WORKER_TITLE.exec(title);
     const name = caller ? (caller[2] ?? `thread pool ${caller[1]}`) : worker?.[2] || `worker ${worker?.[1] ?? sessionId}`;
-    const t = new ThreadTarget(this.nextThreadId++, name, cdp, { plain });
+    // a Caller thread's stops are marked in its own memory, by its shell (evaluated while it is stopped)
+    const onStop = (stopped: boolean) =>
+      void cdp
+        .post("Runtime.evaluate", {
+          expression: `typeof ${DEBUG_VIEW_GLOBAL} === "object" && ${DEBUG_VIEW_GLOBAL}.stop(${stopped})`,
+          silent: true,
+        })
+        .catch(() => {});
+    const t = new ThreadTarget(this.nextThreadId++, name, cdp, plain ? { plain } : { onStop });
     this.workers.set(sessionId, { thread: t, cdp });
     this.threads.set(t.id, t);
     this.listen(t);

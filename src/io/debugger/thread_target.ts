@@ -61,37 +61,37 @@ export class ThreadTarget {
   /** The session has ended (disconnect, or the worker ended). */
   closed = false;
 
-  /** When V8 paused the thread (performance.now()), until that stop's time is counted. */
-  private pausedAt: number | undefined;
+  /** A stop was marked with `onStop(true)` and not yet ended. */
+  private stopMarked = false;
 
   /**
    * A worker the notebook's code started (`new Worker(...)` in a cell or a package): no shell and
    * no cells, only its files; the kernel's debug view (shell/debug_view.ts) is not there.
    */
   readonly plain: boolean;
-  /** Told the length of each stop as the thread goes on (a cell's timeout does not count it). */
-  private readonly stoppedFor: (ms: number) => void;
+  /**
+   * Told when the thread stops and, before it goes on, that the stop ends: its cells' timeouts do
+   * not count the stops (shell/attention.ts `stopBegins`, `stopEnds`).
+   */
+  private readonly onStop: (stopped: boolean) => void;
 
   constructor(
     /** The DAP thread id (1: the main thread). */
     readonly id: number,
     readonly name: string,
     readonly cdp: Cdp,
-    options: { plain?: boolean; stoppedFor?: (ms: number) => void } = {},
+    options: { plain?: boolean; onStop?: (stopped: boolean) => void } = {},
   ) {
     this.plain = options.plain === true;
-    this.stoppedFor = options.stoppedFor ?? (() => {});
+    this.onStop = options.onStop ?? (() => {});
   }
 
   /** V8 has paused the thread (Debugger.paused). */
   threadStopped(): void {
     this.threadPaused = true;
-    this.pausedAt ??= performance.now();
-  }
-
-  /** How long the thread has been stopped so far (0 while it runs). */
-  stoppedSoFar(): number {
-    return this.pausedAt === undefined ? 0 : performance.now() - this.pausedAt;
+    if (this.stopMarked) return;
+    this.stopMarked = true;
+    this.onStop(true);
   }
 
   /** Evaluate an expression of this thread's debug view (shell/debug_view.ts); its value. */
@@ -116,10 +116,10 @@ export class ThreadTarget {
   /** The thread runs again (or is about to): what belonged to the pause goes. */
   leavePause(): void {
     this.generation++;
-    // counted before the thread runs (a step or continue is posted next), or as it is seen to run
-    if (this.pausedAt !== undefined) {
-      this.stoppedFor(performance.now() - this.pausedAt);
-      this.pausedAt = undefined;
+    // ended before the thread runs (a step or continue is posted next), or as it is seen to run
+    if (this.stopMarked) {
+      this.stopMarked = false;
+      this.onStop(false);
     }
     if (this.paused === undefined) return;
     this.paused = undefined;

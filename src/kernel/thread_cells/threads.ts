@@ -18,11 +18,11 @@
  * The kernel configures Caller threads (caller_env.ts `configureCallerThreads`) when it makes its
  * shell, before the first thread cell.
  */
-import { setTimeout } from "node:timers";
+import { clearTimeout, setTimeout } from "node:timers";
 import { backendNames } from "../../event_loop/backend.js";
 import { oneLineTraceback } from "../../messaging/traceback.js";
 import { borrowThread, Caller, ThreadEnded, untilFinished, type Pending } from "../../caller/index.js";
-import { lowerInterrupt, raiseDeadline, raiseInterrupt } from "../../shell/attention.js";
+import { lowerInterrupt, raiseDeadline, raiseInterrupt, setRunningTimeout } from "../../shell/attention.js";
 import { CellScope } from "../../shell/cell_scope.js";
 import type { CellOutput } from "../../shell/output.js";
 import type { ExecuteOutcome } from "../../shell/shell.js";
@@ -107,8 +107,22 @@ export class ThreadCells {
     let settled = false;
     let call: Pending<ThreadResult> | undefined;
     let flag: Int32Array | undefined;
+    // The cell's timeout: on the thread's memory once it is known, whose PAUSED_MS a debugger's
+    // stops of that thread add to (they do not count); until then, as the clock says.
+    const seconds = cell.timeoutSeconds;
+    const begun = performance.now();
+    let timeout: { clear(): void } | undefined;
+    if (seconds) {
+      const t = setTimeout(() => running.cancel({ kind: "timeout", seconds }), seconds * 1000);
+      timeout = { clear: () => clearTimeout(t) };
+    }
     const started = attentionOf(caller).then((memory) => {
       flag = memory;
+      if (seconds && !cancelled && !settled) {
+        timeout?.clear();
+        const left = Math.max(0, seconds * 1000 - (performance.now() - begun));
+        timeout = setRunningTimeout(memory, left, () => running.cancel({ kind: "timeout", seconds }));
+      }
       if (cancelled) throw cancelError(cancelled);
       // Made in the cell's output scope: the call's output (now and later) is the cell's.
       call = new CellScope(cell.output).run(() => caller.call(RUN_CELL, request)) as Pending<ThreadResult>;
@@ -134,6 +148,7 @@ export class ThreadCells {
         )
         .finally(() => {
           settled = true;
+          timeout?.clear();
           this.running.delete(running);
           // A pool thread goes back once the cell has let it go (a stopped one is not taken back),
           // unless it holds comms: they live as long as the thread.
