@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -33,35 +32,31 @@ from kernel_helpers import (
     send_execute,
     wait_exit,
 )
-from toolkit_helpers import click, framebuffer, geometry, ok, png, streams_of, xvfb_server
+from toolkit_helpers import (
+    a_click_reaches_a_cell_that_awaits_it,
+    a_spinning_cell_is_interrupted_while_the_window_stays_drawn,
+    click,
+    framebuffer,
+    geometry,
+    ok,
+    open_window,
+    png,
+    require_toolkit,
+    streams_of,
+    xvfb_server,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
 KERNEL = "ts-async-gtk"
 ADDON = REPO_DIR / "native" / "gtk" / "build" / "Release" / "ts_async_gtk.node"
-REQUIRED = os.environ.get("TS_ASYNC_KERNEL_REQUIRE_GTK") == "1"
 # Where the test leaves its screenshot of the window when asked (docs/screenshots in the repo).
 SCREENSHOT_DIR = os.environ.get("TS_ASYNC_TOOLKIT_SCREENSHOTS")
 
 
-def _missing() -> list[str]:
-    missing = []
-    if not ADDON.is_file():
-        missing.append(f"the GTK host's addon ({ADDON}: npm run build:gtk, after apt-get install libgtk-3-dev)")
-    for tool, package in (("Xvfb", "xvfb"), ("xdotool", "xdotool")):
-        if shutil.which(tool) is None:
-            missing.append(f"{tool} (apt-get install {package})")
-    return missing
-
-
 @pytest.fixture(scope="module")
 def gtk_available() -> None:
-    missing = _missing()
-    if missing:
-        text = "the GTK host cannot be tested here: missing " + ", ".join(missing)
-        if REQUIRED:
-            pytest.fail(text + " (TS_ASYNC_KERNEL_REQUIRE_GTK=1)", pytrace=False)
-        pytest.skip(text)
+    require_toolkit("GTK", ADDON, "build:gtk", "libgtk-3-dev")
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +103,7 @@ console.log(JSON.stringify({ xid: win.xid, button: button.allocation }));
 @pytest.fixture(scope="module")
 def window(gtk_kernel, xvfb):
     """The window a cell opened, and that cell's msg_id (where its button's output belongs)."""
-    km, kc = gtk_kernel
-    s = Sorter(kc)
-    ex = ok(s, kc, OPEN_WINDOW)
-    info = json.loads(ex.stdout.strip().splitlines()[-1])
-    assert info["xid"] and info["button"]["width"] > 0, info
-    return {"cell": ex.msg_id, "xid": info["xid"], "button": info["button"], "sorter": s}
+    return open_window(gtk_kernel[1], OPEN_WINDOW)
 
 
 def test_a_click_runs_the_callback_and_its_output_goes_to_the_cell_that_registered_it(gtk_kernel, xvfb, window) -> None:
@@ -136,33 +126,15 @@ def test_a_click_runs_the_callback_and_its_output_goes_to_the_cell_that_register
 
 def test_the_window_answers_clicks_while_a_cell_awaits(gtk_kernel, xvfb, window) -> None:
     km, kc = gtk_kernel
-    s: Sorter = window["sorter"]
-    waiting = send_execute(kc, "await new Promise((resolve) => { const off = button.onClick(() => { off(); resolve('got the click'); }); })")
-    s.wait_output(waiting, "execute_input")
-    time.sleep(0.2)  # the cell is at its await
-    assert not s.replied(waiting)
-    click(xvfb["display"], window)
-    ex = s.execution(waiting)
-    assert ex.content["status"] == "ok" and ex.result_text == "'got the click'", ex.describe()
+    a_click_reaches_a_cell_that_awaits_it(
+        window["sorter"], kc, xvfb["display"], window,
+        "await new Promise((resolve) => { const off = button.onClick(() => { off(); resolve('got the click'); }); })")
 
 
 def test_a_spinning_cell_is_interrupted_while_the_window_stays_drawn(gtk_kernel, xvfb, window) -> None:
     km, kc = gtk_kernel
     s: Sorter = window["sorter"]
-    box = geometry(xvfb["display"], window["xid"])
-    before = framebuffer(xvfb["framebuffer"], box)[2]
-    assert len(set(before[i:i + 3] for i in range(0, len(before), 3))) > 2, "the window shows nothing"
-    spin = send_execute(kc, "let spins = 0;\nwhile (true) spins++;")
-    s.wait_output(spin, "execute_input")
-    time.sleep(0.5)
-    assert not s.replied(spin)
-    during = framebuffer(xvfb["framebuffer"], box)[2]
-    assert during == before, "the window was not drawn as before while the cell spun"
-    reply = control_request(kc, "interrupt_request")
-    assert reply["content"]["status"] == "ok", reply["content"]
-    ex = s.execution(spin)
-    assert ex.content["status"] == "error" and ex.content["ename"] == "KernelInterrupt", ex.describe()
-    assert int(ok(s, kc, "spins").result_text) > 0
+    a_spinning_cell_is_interrupted_while_the_window_stays_drawn(s, kc, xvfb, window)
     # GTK's loop runs again: the next click reaches the first cell.
     count = int(ok(s, kc, "clicks").result_text)
     click(xvfb["display"], window)

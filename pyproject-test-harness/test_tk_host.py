@@ -11,9 +11,7 @@ skipped with the reason, unless TS_ASYNC_KERNEL_REQUIRE_TK=1 (CI), which makes t
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -21,8 +19,20 @@ import pytest
 
 import conftest
 from conftest import REPO_DIR, describe, run_cli
-from kernel_helpers import Sorter, control_request, quiet_client, running_kernel, send_execute
-from toolkit_helpers import click, framebuffer, geometry, ok, png, streams_of, xvfb_server
+from kernel_helpers import Sorter, quiet_client, running_kernel, send_execute
+from toolkit_helpers import (
+    a_click_reaches_a_cell_that_awaits_it,
+    a_spinning_cell_is_interrupted_while_the_window_stays_drawn,
+    click,
+    framebuffer,
+    geometry,
+    ok,
+    open_window,
+    png,
+    require_toolkit,
+    streams_of,
+    xvfb_server,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -32,14 +42,7 @@ ADDON = REPO_DIR / "native" / "tk" / "build" / "Release" / "ts_async_tk.node"
 
 @pytest.fixture(scope="module")
 def tk_available() -> None:
-    missing = [] if ADDON.is_file() else [f"the Tk host's addon ({ADDON}: npm run build:tk, after apt-get install tk-dev)"]
-    missing += [f"{tool} (apt-get install {pkg})" for tool, pkg in (("Xvfb", "xvfb"), ("xdotool", "xdotool"))
-                if shutil.which(tool) is None]
-    if missing:
-        text = "the Tk host cannot be tested here: missing " + ", ".join(missing)
-        if os.environ.get("TS_ASYNC_KERNEL_REQUIRE_TK") == "1":
-            pytest.fail(text + " (TS_ASYNC_KERNEL_REQUIRE_TK=1)", pytrace=False)
-        pytest.skip(text)
+    require_toolkit("Tk", ADDON, "build:tk", "tk-dev")
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +80,8 @@ console.log(JSON.stringify({ xid: tk.windowId("."), button: { x: at("x"), y: at(
 
 @pytest.fixture(scope="module")
 def window(tk_kernel):
-    km, kc = tk_kernel
-    s = Sorter(kc)
-    ex = ok(s, kc, OPEN_WINDOW)
-    info = json.loads(ex.stdout.strip().splitlines()[-1])
-    assert info["xid"] and info["button"]["width"] > 0, info
-    return {"cell": ex.msg_id, "xid": info["xid"], "button": info["button"], "sorter": s}
+    """The window a cell opened, and that cell's msg_id (where its button's output belongs)."""
+    return open_window(tk_kernel[1], OPEN_WINDOW)
 
 
 def test_a_click_runs_the_command_and_its_output_goes_to_the_cell_that_made_it(tk_kernel, xvfb, window) -> None:
@@ -104,29 +103,15 @@ def test_a_click_runs_the_command_and_its_output_goes_to_the_cell_that_made_it(t
 
 def test_the_window_answers_clicks_while_a_cell_awaits(tk_kernel, xvfb, window) -> None:
     km, kc = tk_kernel
-    s: Sorter = window["sorter"]
-    waiting = send_execute(kc, 'await new Promise((resolve) => tk.command("count", () => resolve("got the click")))')
-    s.wait_output(waiting, "execute_input")
-    time.sleep(0.2)
-    assert not s.replied(waiting)
-    click(xvfb["display"], window)
-    ex = s.execution(waiting)
-    assert ex.content["status"] == "ok" and ex.result_text == "'got the click'", ex.describe()
+    a_click_reaches_a_cell_that_awaits_it(
+        window["sorter"], kc, xvfb["display"], window,
+        'await new Promise((resolve) => tk.command("count", () => resolve("got the click")))')
 
 
 def test_a_spinning_cell_is_interrupted_while_the_window_stays_drawn(tk_kernel, xvfb, window) -> None:
     km, kc = tk_kernel
     s: Sorter = window["sorter"]
-    box = geometry(xvfb["display"], window["xid"])
-    before = framebuffer(xvfb["framebuffer"], box)[2]
-    assert len(set(before[i:i + 3] for i in range(0, len(before), 3))) > 2, "the window shows nothing"
-    spin = send_execute(kc, "let spins = 0;\nwhile (true) spins++;")
-    s.wait_output(spin, "execute_input")
-    time.sleep(0.5)
-    assert framebuffer(xvfb["framebuffer"], box)[2] == before, "the window was not drawn as before while the cell spun"
-    assert control_request(kc, "interrupt_request")["content"]["status"] == "ok"
-    ex = s.execution(spin)
-    assert ex.content["status"] == "error" and ex.content["ename"] == "KernelInterrupt", ex.describe()
+    a_spinning_cell_is_interrupted_while_the_window_stays_drawn(s, kc, xvfb, window)
     # Tcl's loop runs again: a click reaches the command, made now by this cell, whose output goes here.
     remade = ok(s, kc, 'tk.command("count", () => console.log("after the interrupt"))')
     click(xvfb["display"], window)

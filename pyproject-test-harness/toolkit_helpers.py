@@ -1,10 +1,12 @@
-"""What the toolkit hosts' tests (test_gtk_host.py, test_tk_host.py) share: an Xvfb of their own,
-real clicks through the X server (xdotool), the screen's pixels from Xvfb's framebuffer, and
-waiting for output that reaches a cell after its reply."""
+"""What the toolkit hosts' tests (test_gtk_host.py, test_tk_host.py) share: what they need and how
+they say it is missing, an Xvfb of their own, real clicks through the X server (xdotool), the
+screen's pixels from Xvfb's framebuffer, waiting for output that reaches a cell after its reply,
+and the scenarios both hosts must pass, run with each toolkit's own cell code."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import struct
@@ -16,7 +18,24 @@ from pathlib import Path
 from typing import Any
 
 from conftest import describe
-from kernel_helpers import TIMEOUT, Sorter, send_execute, summarize
+import pytest
+
+from kernel_helpers import TIMEOUT, Sorter, control_request, send_execute, summarize
+
+
+def require_toolkit(toolkit: str, addon: Path, build: str, package: str) -> None:
+    """Skip the module with the reason when the host's addon, Xvfb or xdotool is missing; with
+    TS_ASYNC_KERNEL_REQUIRE_<TOOLKIT>=1 (CI, where they are installed) that is a failure."""
+    missing = [] if addon.is_file() else [f"the {toolkit} host's addon ({addon}: npm run {build}, after apt-get install {package})"]
+    missing += [f"{tool} (apt-get install {pkg})" for tool, pkg in (("Xvfb", "xvfb"), ("xdotool", "xdotool"))
+                if shutil.which(tool) is None]
+    if not missing:
+        return
+    text = f"the {toolkit} host cannot be tested here: missing " + ", ".join(missing)
+    required = f"TS_ASYNC_KERNEL_REQUIRE_{toolkit.upper()}"
+    if os.environ.get(required) == "1":
+        pytest.fail(f"{text} ({required}=1)", pytrace=False)
+    pytest.skip(text)
 
 
 @contextlib.contextmanager
@@ -101,3 +120,43 @@ def ok(s: Sorter, kc, code: str, **kwargs: Any):
     ex = s.execution(send_execute(kc, code, **kwargs))
     assert ex.content["status"] == "ok", ex.describe()
     return ex
+
+
+def a_click_reaches_a_cell_that_awaits_it(s: Sorter, kc, display: str, window: dict[str, Any], awaiting: str) -> None:
+    """`awaiting` waits for the button's next click and ends with 'got the click': the window
+    answers the click while that cell waits."""
+    waiting = send_execute(kc, awaiting)
+    s.wait_output(waiting, "execute_input")
+    time.sleep(0.2)  # the cell is at its await
+    assert not s.replied(waiting)
+    click(display, window)
+    ex = s.execution(waiting)
+    assert ex.content["status"] == "ok" and ex.result_text == "'got the click'", ex.describe()
+
+
+def a_spinning_cell_is_interrupted_while_the_window_stays_drawn(s: Sorter, kc, xvfb: dict[str, Any], window: dict[str, Any]) -> None:
+    """A cell that spins keeps the toolkit's loop from running, but the window stays on the screen
+    as it was drawn; an interrupt stops the cell, its variables kept."""
+    box = geometry(xvfb["display"], window["xid"])
+    before = framebuffer(xvfb["framebuffer"], box)[2]
+    assert len(set(before[i:i + 3] for i in range(0, len(before), 3))) > 2, "the window shows nothing"
+    spin = send_execute(kc, "let spins = 0;\nwhile (true) spins++;")
+    s.wait_output(spin, "execute_input")
+    time.sleep(0.5)
+    assert not s.replied(spin)
+    assert framebuffer(xvfb["framebuffer"], box)[2] == before, "the window was not drawn as before while the cell spun"
+    reply = control_request(kc, "interrupt_request")
+    assert reply["content"]["status"] == "ok", reply["content"]
+    ex = s.execution(spin)
+    assert ex.content["status"] == "error" and ex.content["ename"] == "KernelInterrupt", ex.describe()
+    assert int(ok(s, kc, "spins").result_text) > 0
+
+
+def open_window(kc, code: str) -> dict[str, Any]:
+    """Run the cell `code`, which opens a window and prints its X id and its button's box as its
+    last line: the window, and that cell's msg_id (where its button's output belongs)."""
+    s = Sorter(kc)
+    ex = ok(s, kc, code)
+    info = json.loads(ex.stdout.strip().splitlines()[-1])
+    assert info["xid"] and info["button"]["width"] > 0, info
+    return {"cell": ex.msg_id, "xid": info["xid"], "button": info["button"], "sorter": s}
